@@ -1,0 +1,263 @@
+//! The files of a generated crate, in one list, each with the reason it exists.
+//!
+//! This is the only place that decides a crate's layout. `Owner::Apigen` files are
+//! rewritten on every run; `Owner::User` files are created once and never touched.
+
+use crate::model::Model;
+use crate::openapi;
+use crate::render::{self, RenderError, ResourceView};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// Rewritten by every `apigen generate`.
+    Apigen,
+    /// Created when missing, then the user's.
+    User,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    /// Path relative to the crate's root, with `/` separators.
+    pub path: String,
+    pub contents: String,
+    pub owner: Owner,
+}
+
+/// Support modules that do not depend on the spec, emitted as written. Each is
+/// `(file, what it is for)`; the list also documents the `api` module.
+const STATIC_MODULES: &[(&str, &str, &str)] = &[
+    (
+        "catalog",
+        include_str!("../templates/crate/src/api/catalog.rs"),
+        "the field catalog type every resource declares its fields with",
+    ),
+    (
+        "date",
+        include_str!("../templates/crate/src/api/date.rs"),
+        "RFC 1123 dates on the wire, epoch seconds in the database",
+    ),
+    (
+        "db",
+        include_str!("../templates/crate/src/api/db.rs"),
+        "the embedded SQLite database and its connection pool",
+    ),
+    (
+        "error",
+        include_str!("../templates/crate/src/api/error.rs"),
+        "the error type and Eve's error envelope",
+    ),
+    (
+        "etag",
+        include_str!("../templates/crate/src/api/etag.rs"),
+        "entity tags (SHA-1 of a document) and header matching",
+    ),
+    (
+        "handlers",
+        include_str!("../templates/crate/src/api/handlers.rs"),
+        "Eve's REST protocol, generic over resources",
+    ),
+    (
+        "hooks",
+        include_str!("../templates/crate/src/api/hooks.rs"),
+        "the event hook trait that `src/hooks.rs` implements",
+    ),
+    (
+        "http",
+        include_str!("../templates/crate/src/api/http.rs"),
+        "reading bodies, conditional requests, query strings",
+    ),
+    (
+        "objectid",
+        include_str!("../templates/crate/src/api/objectid.rs"),
+        "ObjectId-style document ids",
+    ),
+    (
+        "query",
+        include_str!("../templates/crate/src/api/query.rs"),
+        "`where` and `sort` parsed, checked and compiled to SQL",
+    ),
+    (
+        "resource",
+        include_str!("../templates/crate/src/api/resource.rs"),
+        "the trait each resource's document type implements",
+    ),
+    (
+        "server",
+        include_str!("../templates/crate/src/api/server.rs"),
+        "accepting connections with limits and timeouts",
+    ),
+    (
+        "state",
+        include_str!("../templates/crate/src/api/state.rs"),
+        "what every handler is given",
+    ),
+    (
+        "store",
+        include_str!("../templates/crate/src/api/store.rs"),
+        "documents as SQL values; unique and data_relation checks",
+    ),
+    (
+        "validate",
+        include_str!("../templates/crate/src/api/validate.rs"),
+        "document validation with Eve's `_issues` messages",
+    ),
+];
+
+/// Modules generated from the spec, for the `api` module's doc comment.
+const SPEC_MODULES: &[(&str, &str)] = &[
+    (
+        "resources",
+        "one module per resource: document struct, field catalog, SQL",
+    ),
+    ("router", "the routes and methods the spec enables"),
+];
+
+/// The user's hooks file, created once.
+const USER_HOOKS: &str = include_str!("../templates/crate/src/hooks.rs");
+
+/// Every file of the crate for `model`. `spec_path` is the spec's path relative to
+/// the crate, recorded so `apigen generate` can find it again.
+pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, RenderError> {
+    let api = &model.api;
+    let default_db = render::default_db(model);
+    let mut files = Vec::new();
+    let mut add = |path: &str, contents: String, owner: Owner| {
+        files.push(OutputFile {
+            path: path.to_string(),
+            contents,
+            owner,
+        });
+    };
+
+    // The package: dependencies, each with the reason it is there.
+    let description = if api.description.is_empty() {
+        &api.title
+    } else {
+        &api.description
+    };
+    add(
+        "Cargo.toml",
+        render::text(
+            &render::CargoToml {
+                api,
+                spec_path,
+                description_toml: toml_string(description),
+            },
+            "crate/Cargo.toml",
+        )?,
+        Owner::Apigen,
+    );
+    // The API's OpenAPI 3.1 document, served at /openapi.json and printed by `openapi`.
+    add("openapi.json", openapi::document_text(model), Owner::Apigen);
+    // The crate roots: formatted by hand, so a consumer's `cargo fmt --check` passes.
+    let lib = render::text(&render::LibRs { api }, "crate/src/lib.rs")?;
+    add(
+        "src/lib.rs",
+        render::verbatim(&lib, "crate/src/lib.rs")?,
+        Owner::Apigen,
+    );
+    let main = render::text(&render::MainRs { api }, "crate/src/main.rs")?;
+    add(
+        "src/main.rs",
+        render::verbatim(&main, "crate/src/main.rs")?,
+        Owner::Apigen,
+    );
+    // The binary's command line (`serve`, `openapi`).
+    let first_url = model.resources.first().map_or("", |r| r.url.as_str());
+    add(
+        "src/cli.rs",
+        render::rust(
+            &render::CliRs {
+                api,
+                default_db: default_db.clone(),
+                first_url,
+            },
+            "crate/src/cli.rs",
+        )?,
+        Owner::Apigen,
+    );
+    // The user's own file: hooks, implemented against the trait in api/hooks.rs.
+    add("src/hooks.rs", USER_HOOKS.to_string(), Owner::User);
+
+    // The generated server.
+    let mut modules: Vec<(&str, &str)> = STATIC_MODULES.iter().map(|(m, _, d)| (*m, *d)).collect();
+    modules.extend(SPEC_MODULES.iter().copied());
+    modules.sort();
+    let schema = model
+        .resources
+        .iter()
+        .map(|r| r.sql_schema())
+        .collect::<Vec<_>>()
+        .join("\n");
+    add(
+        "src/api/mod.rs",
+        render::rust(
+            &render::ApiModRs {
+                api,
+                default_db,
+                schema,
+                modules,
+            },
+            "crate/src/api/mod.rs",
+        )?,
+        Owner::Apigen,
+    );
+    for (module, source, _) in STATIC_MODULES {
+        let name = format!("crate/src/api/{module}.rs");
+        add(
+            &format!("src/api/{module}.rs"),
+            render::verbatim(source, &name)?,
+            Owner::Apigen,
+        );
+    }
+    let views: Vec<ResourceView> = model
+        .resources
+        .iter()
+        .map(|r| ResourceView::new(api, r))
+        .collect();
+    add(
+        "src/api/router.rs",
+        render::rust(
+            &render::RouterRs {
+                home_paths: if api.prefix.is_empty() {
+                    vec!["/".to_string()]
+                } else {
+                    vec![api.prefix.clone(), format!("{}/", api.prefix)]
+                },
+                home_json: render::home_json(model),
+                resources: views,
+            },
+            "crate/src/api/router.rs",
+        )?,
+        Owner::Apigen,
+    );
+    add(
+        "src/api/resources/mod.rs",
+        render::rust(
+            &render::ResourcesModRs {
+                resources: &model.resources,
+            },
+            "crate/src/api/resources/mod.rs",
+        )?,
+        Owner::Apigen,
+    );
+    for resource in &model.resources {
+        add(
+            &format!("src/api/resources/{}.rs", resource.module_file),
+            render::rust(
+                &render::ResourceRs {
+                    r: ResourceView::new(api, resource),
+                },
+                "crate/src/api/resources/resource.rs",
+            )?,
+            Owner::Apigen,
+        );
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// A TOML basic string.
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}

@@ -1,0 +1,104 @@
+//! apigen: a TOML domain spec in, an Eve-compatible Rust API server crate out.
+//!
+//! The pipeline runs one way:
+//!
+//! ```text
+//! spec.toml ──spec::parse──► Spec ──model::resolve──► Model ──crate_files──► files ──output──► disk
+//!                 └──────────── Diagnostic (file:line:col + help) ───┘
+//! ```
+//!
+//! - [`spec`] mirrors the TOML with source spans;
+//! - [`model`] validates and resolves it (names, types, routes, defaults);
+//! - [`crate_files`] lists every file of the generated crate, rendered by [`render`]
+//!   from `templates/` (plus [`openapi`]);
+//! - [`output`] writes them, or reports what would change (`--check`).
+
+pub mod catalog;
+pub mod crate_files;
+pub mod diagnostic;
+pub mod document;
+pub mod model;
+pub mod openapi;
+pub mod output;
+pub mod render;
+pub mod spec;
+pub mod sql;
+
+use std::path::Path;
+
+pub use crate_files::{OutputFile, Owner};
+pub use diagnostic::Diagnostic;
+pub use model::Model;
+
+/// Anything that stops a command.
+#[derive(Debug)]
+pub enum Error {
+    /// The spec is wrong: the user's to fix.
+    Spec(Box<Diagnostic>),
+    /// A template produced broken code: apigen's bug.
+    Render(render::RenderError),
+    Io(output::IoError),
+    /// The command cannot do what was asked (say, `new` into a foreign directory).
+    Refused(String),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Spec(diagnostic) => write!(f, "{diagnostic}"),
+            Error::Render(error) => write!(f, "error: {error}"),
+            Error::Io(error) => write!(f, "error: {error}"),
+            Error::Refused(message) => write!(f, "error: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<Diagnostic> for Error {
+    fn from(diagnostic: Diagnostic) -> Self {
+        Error::Spec(Box::new(diagnostic))
+    }
+}
+
+impl From<render::RenderError> for Error {
+    fn from(error: render::RenderError) -> Self {
+        Error::Render(error)
+    }
+}
+
+impl From<output::IoError> for Error {
+    fn from(error: output::IoError) -> Self {
+        Error::Io(error)
+    }
+}
+
+/// Parse and resolve a spec's text; `path` names it in diagnostics.
+pub fn model_from_str(path: &str, source: &str) -> Result<Model, Diagnostic> {
+    let spec = spec::parse(path, source)?;
+    model::resolve(path, source, &spec)
+}
+
+/// Read, parse and resolve the spec at `path`.
+pub fn load(path: &Path) -> Result<Model, Error> {
+    let shown = path.display().to_string();
+    let source = std::fs::read_to_string(path).map_err(|error| {
+        Diagnostic::whole_file(&shown, format!("cannot read the spec: {error}"))
+            .with_help("pass the path of a TOML spec, like `specs/people.toml`")
+    })?;
+    Ok(model_from_str(&shown, &source)?)
+}
+
+/// Every file of the crate for `model`, including the manifest. `spec_path` is the
+/// spec's path relative to the crate's root.
+pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Error> {
+    let mut files = crate_files::crate_files(model, spec_path)?;
+    let manifest = output::Manifest::for_files(spec_path, &files);
+    files.push(OutputFile {
+        path: output::MANIFEST.to_string(),
+        contents: manifest.to_text(),
+        owner: Owner::Apigen,
+    });
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}

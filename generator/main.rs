@@ -1,0 +1,255 @@
+//! The `apigen` command line.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use apigen::output::{self, Change, Manifest};
+use apigen::{Error, Model};
+use clap::{Parser, Subcommand};
+
+/// Exit code when `generate --check` finds stale files.
+const EXIT_STALE: u8 = 1;
+/// Exit code for every error (bad spec, I/O, refused); clap also uses 2 for bad usage.
+const EXIT_ERROR: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "apigen",
+    version,
+    about = "Generate an Eve-compatible Rust API server crate from a TOML domain spec",
+    after_help = "Exit codes: 0 success, 1 `generate --check` found stale files, 2 error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Subcommand)]
+enum Commands {
+    /// Scaffold a new service crate from a spec.
+    #[command(
+        after_help = "Example:\n  apigen new specs/people.toml --out services/people\n  cd services/people && cargo run -- serve"
+    )]
+    New {
+        /// The spec (TOML).
+        spec: PathBuf,
+        /// Where to create the crate [default: ./<name>-api].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Regenerate an existing crate in place: rewrites apigen's files, never yours.
+    #[command(
+        after_help = "Examples:\n  apigen generate --out services/people specs/people.toml\n  cd services/people && apigen generate          # the spec recorded in apigen.json\n  apigen generate --check --out services/people  # CI: exit 1 if stale"
+    )]
+    Generate {
+        /// The spec [default: the one recorded in the crate's apigen.json].
+        spec: Option<PathBuf>,
+        /// The crate's directory.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        /// Write nothing; list the files that would change and exit 1 if any would.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Validate a spec and report its first error with file:line:col and a hint.
+    #[command(after_help = "Example:\n  apigen check specs/people.toml")]
+    Check { spec: PathBuf },
+    /// Print the API's OpenAPI 3.1 document.
+    #[command(after_help = "Example:\n  apigen openapi specs/people.toml > openapi.json")]
+    Openapi { spec: PathBuf },
+    /// Generate the spec's service into a scratch directory and serve it.
+    #[command(
+        after_help = "Example:\n  apigen dev specs/people.toml --addr 127.0.0.1:8080\n  curl http://127.0.0.1:8080/api/v1/people"
+    )]
+    Dev {
+        spec: PathBuf,
+        /// Address to serve on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Scratch directory [default: <temp>/apigen-dev/<name>-api].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Build the server with optimisations.
+        #[arg(long)]
+        release: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Commands::New { spec, out } => new(&spec, out),
+        Commands::Generate { spec, out, check } => generate(spec, &out, check),
+        Commands::Check { spec } => apigen::load(&spec).map(|model| {
+            println!(
+                "{}: ok ({} resource{})",
+                spec.display(),
+                model.resources.len(),
+                if model.resources.len() == 1 { "" } else { "s" }
+            );
+            ExitCode::SUCCESS
+        }),
+        Commands::Openapi { spec } => apigen::load(&spec).map(|model| {
+            print!("{}", apigen::openapi::document_text(&model));
+            ExitCode::SUCCESS
+        }),
+        Commands::Dev {
+            spec,
+            addr,
+            dir,
+            release,
+        } => dev(&spec, &addr, dir, release),
+    };
+    result.unwrap_or_else(|error| {
+        eprint!("{error}");
+        if !error.to_string().ends_with('\n') {
+            eprintln!();
+        }
+        ExitCode::from(EXIT_ERROR)
+    })
+}
+
+fn io_error(path: &Path, error: std::io::Error) -> Error {
+    Error::Io(output::IoError {
+        path: path.to_path_buf(),
+        error,
+    })
+}
+
+/// Write the crate for the spec at `spec` into `dir` (which must exist).
+fn write_crate(spec: &Path, model: &Model, dir: &Path) -> Result<Vec<(String, Change)>, Error> {
+    let spec_path = output::relative_path(dir, spec).map_err(|e| io_error(spec, e))?;
+    let files = apigen::crate_files(model, &spec_path)?;
+    Ok(output::write(dir, &files)?)
+}
+
+fn report(dir: &Path, changes: &[(String, Change)]) {
+    for (path, change) in changes {
+        println!("{:>7} {}", change.verb(), dir.join(path).display());
+    }
+}
+
+fn new(spec: &Path, out: Option<PathBuf>) -> Result<ExitCode, Error> {
+    let model = apigen::load(spec)?;
+    let dir = out.unwrap_or_else(|| PathBuf::from(&model.api.package));
+    let occupied = dir
+        .read_dir()
+        .map(|mut entries| entries.next().is_some())
+        .unwrap_or(false);
+    if occupied && Manifest::read(&dir).is_none() {
+        return Err(Error::Refused(format!(
+            "{} is not empty and is not an apigen crate (it has no {}); choose another --out",
+            dir.display(),
+            output::MANIFEST
+        )));
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+    let changes = write_crate(spec, &model, &dir)?;
+    report(&dir, &changes);
+    println!(
+        "\nCreated {} in {}. Next:\n  cd {} && cargo run -- serve\n\
+         Put your code in src/hooks.rs; after editing the spec, run `apigen generate` there.\n\
+         Inside a cargo workspace, add the crate to its `members`.",
+        model.api.package,
+        dir.display(),
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate(spec: Option<PathBuf>, dir: &Path, check: bool) -> Result<ExitCode, Error> {
+    let manifest = Manifest::read(dir);
+    let spec = match (spec, &manifest) {
+        (Some(spec), _) => spec,
+        (None, Some(manifest)) => dir.join(&manifest.spec),
+        (None, None) => {
+            return Err(Error::Refused(format!(
+                "{} is not an apigen crate (no {}); pass the spec, or use `apigen new`",
+                dir.display(),
+                output::MANIFEST
+            )));
+        }
+    };
+    if !dir.is_dir() {
+        return Err(Error::Refused(format!(
+            "{} does not exist; create the crate with `apigen new {} --out {}`",
+            dir.display(),
+            spec.display(),
+            dir.display()
+        )));
+    }
+    let model = apigen::load(&spec)?;
+    if check {
+        let spec_path = output::relative_path(dir, &spec).map_err(|e| io_error(&spec, e))?;
+        let files = apigen::crate_files(&model, &spec_path)?;
+        let stale: Vec<_> = output::plan(dir, &files)
+            .into_iter()
+            .filter(|(path, change)| {
+                // A missing user file is not staleness: apigen only ever creates it.
+                !(files
+                    .iter()
+                    .any(|f| &f.path == path && f.owner == apigen::Owner::User)
+                    && *change == Change::Create)
+            })
+            .collect();
+        if stale.is_empty() {
+            println!("{} is up to date with {}", dir.display(), spec.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        println!("{} is stale; `apigen generate` would:", dir.display());
+        report(dir, &stale);
+        return Ok(ExitCode::from(EXIT_STALE));
+    }
+    let changes = write_crate(&spec, &model, dir)?;
+    if changes.is_empty() {
+        println!("{} is up to date", dir.display());
+    }
+    report(dir, &changes);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn dev(spec: &Path, addr: &str, dir: Option<PathBuf>, release: bool) -> Result<ExitCode, Error> {
+    let model = apigen::load(spec)?;
+    let root = std::env::temp_dir().join("apigen-dev");
+    let dir = dir.unwrap_or_else(|| root.join(&model.api.package));
+    std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+    if Manifest::read(&dir).is_none()
+        && dir
+            .read_dir()
+            .map(|mut e| e.next().is_some())
+            .unwrap_or(false)
+    {
+        return Err(Error::Refused(format!(
+            "{} is not empty and is not an apigen crate; choose another --dir",
+            dir.display()
+        )));
+    }
+    write_crate(spec, &model, &dir)?;
+    let db = dir.join(format!("{}.db", model.api.name));
+    eprintln!(
+        "Generated {} in {}; building and serving it (the first build takes a minute)...",
+        model.api.package,
+        dir.display()
+    );
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo
+        .arg("run")
+        .arg("--manifest-path")
+        .arg(dir.join("Cargo.toml"));
+    if release {
+        cargo.arg("--release");
+    }
+    cargo.args(["--", "serve", "--addr", addr, "--db"]).arg(&db);
+    if std::env::var_os("CARGO_TARGET_DIR").is_none() {
+        // One target directory for every dev crate: rebuilds after a spec edit are quick.
+        cargo.env("CARGO_TARGET_DIR", root.join("target"));
+    }
+    let status = cargo
+        .status()
+        .map_err(|e| io_error(Path::new("cargo"), e))?;
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_ERROR)
+    })
+}

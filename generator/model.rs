@@ -1,0 +1,1088 @@
+//! The Model: a spec resolved and validated into exactly what the templates print.
+//!
+//! Names are cased here (heck), Rust keywords escaped here, defaults applied here,
+//! routes computed here. A template never decides anything a test of the Model could
+//! check; it only prints fields of these structs.
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use indexmap::IndexMap;
+use toml::Spanned;
+
+use crate::diagnostic::{Diagnostic, closest};
+use crate::spec::{ApiSpec, FieldSpec, ResourceSpec, Spec};
+
+/// Default page size and page cap (Eve's `PAGINATION_DEFAULT` and `PAGINATION_LIMIT`).
+const PAGINATION_DEFAULT: u32 = 25;
+const PAGINATION_LIMIT: u32 = 50;
+/// Default request body cap: 1 MiB.
+const MAX_BODY_BYTES: u64 = 1 << 20;
+/// Nesting allowed in a schema (dicts in lists in dicts...).
+const MAX_SCHEMA_DEPTH: usize = 8;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub api: Api,
+    pub resources: Vec<Resource>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Api {
+    /// The spec's `name`, e.g. `people`.
+    pub name: String,
+    /// The generated package, `<name>-api`.
+    pub package: String,
+    /// The generated library crate, `<name>_api`.
+    pub lib: String,
+    pub version: String,
+    pub title: String,
+    pub description: String,
+    /// Path prefix of every route, `/api/v1`, or empty to serve at the root.
+    pub prefix: String,
+    pub max_body_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// The spec's name, e.g. `people`: the resource name on the wire and in hooks.
+    pub name: String,
+    /// Module file stem, e.g. `people` (file `people.rs`).
+    pub module_file: String,
+    /// Module identifier as written in Rust (`r#type` for a resource called `type`).
+    pub module_ident: String,
+    /// The document struct, e.g. `PeopleDocument`.
+    pub doc_type: String,
+    /// Table name (always quoted in SQL).
+    pub table: String,
+    /// Collection path below the prefix, e.g. `people`.
+    pub url: String,
+    /// Title of one document in `_links`.
+    pub item_title: String,
+    pub resource_methods: Methods,
+    pub item_methods: Methods,
+    pub pagination_default: u32,
+    pub pagination_limit: u32,
+    pub fields: Vec<Field>,
+}
+
+/// Which HTTP methods a route answers (GET is always on: Eve has no write-only routes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Methods {
+    pub post: bool,
+    pub put: bool,
+    pub patch: bool,
+    pub delete: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    String,
+    Integer,
+    Float,
+    Number,
+    Boolean,
+    Datetime,
+    ObjectId,
+    Dict,
+    List,
+}
+
+impl Kind {
+    pub const ALL: [(&'static str, Kind); 9] = [
+        ("string", Kind::String),
+        ("integer", Kind::Integer),
+        ("float", Kind::Float),
+        ("number", Kind::Number),
+        ("boolean", Kind::Boolean),
+        ("datetime", Kind::Datetime),
+        ("objectid", Kind::ObjectId),
+        ("dict", Kind::Dict),
+        ("list", Kind::List),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Kind::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("string", |(n, _)| n)
+    }
+
+    /// The variant of the generated crate's `catalog::Kind`.
+    pub fn variant(self) -> &'static str {
+        match self {
+            Kind::String => "String",
+            Kind::Integer => "Integer",
+            Kind::Float => "Float",
+            Kind::Number => "Number",
+            Kind::Boolean => "Boolean",
+            Kind::Datetime => "Datetime",
+            Kind::ObjectId => "ObjectId",
+            Kind::Dict => "Dict",
+            Kind::List => "List",
+        }
+    }
+
+    /// The column's SQLite type.
+    pub fn sql_type(self) -> &'static str {
+        match self {
+            Kind::String | Kind::ObjectId | Kind::Dict | Kind::List => "TEXT",
+            Kind::Integer | Kind::Boolean | Kind::Datetime => "INTEGER",
+            Kind::Float | Kind::Number => "REAL",
+        }
+    }
+
+    /// The Rust type of a present value in the document struct.
+    pub fn rust_type(self) -> &'static str {
+        match self {
+            Kind::String | Kind::ObjectId => "::std::string::String",
+            Kind::Integer | Kind::Datetime => "i64",
+            Kind::Float | Kind::Number => "f64",
+            Kind::Boolean => "bool",
+            Kind::Dict | Kind::List => "::serde_json::Value",
+        }
+    }
+
+    /// The OpenAPI schema of a value of this kind.
+    pub fn openapi(self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Kind::String => json!({"type": "string"}),
+            Kind::Integer => json!({"type": "integer", "format": "int64"}),
+            Kind::Float | Kind::Number => json!({"type": "number"}),
+            Kind::Boolean => json!({"type": "boolean"}),
+            Kind::Datetime => json!({"type": "string", "description": "RFC 1123 date"}),
+            Kind::ObjectId => json!({"type": "string", "pattern": "^[0-9a-f]{24}$"}),
+            Kind::Dict => json!({"type": "object"}),
+            Kind::List => json!({"type": "array"}),
+        }
+    }
+}
+
+/// A literal from the spec (`allowed`, `default`, `min`, `max`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// Name on the wire and column name.
+    pub name: String,
+    /// Rust identifier of the struct field (`r#type`, `self_`).
+    pub ident: String,
+    pub kind: Kind,
+    pub required: bool,
+    pub unique: bool,
+    pub nullable: bool,
+    pub minlength: Option<u64>,
+    pub maxlength: Option<u64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub regex: Option<String>,
+    /// Name of the generated `static` holding the compiled regex (`REGEX_0`, ...).
+    pub regex_static: Option<String>,
+    pub allowed: Vec<Literal>,
+    pub default: Option<serde_json::Value>,
+    pub schema: Vec<Field>,
+    pub items: Option<Box<Field>>,
+    pub relation: Option<Relation>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relation {
+    pub resource: String,
+    pub table: String,
+    pub field: String,
+    pub embeddable: bool,
+}
+
+/// Rust keywords (2021 edition, strict and reserved) that need `r#` as identifiers.
+const RUST_KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn",
+    "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
+    "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
+    "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use",
+    "virtual", "where", "while", "yield",
+];
+/// Keywords that cannot be raw identifiers: they get a trailing underscore.
+const NON_RAW_KEYWORDS: &[&str] = &["self", "Self", "super", "crate", "_"];
+
+/// A snake_case Rust identifier for a name, escaped if it is a keyword.
+pub fn rust_ident(name: &str) -> String {
+    let snake = name.to_snake_case();
+    if NON_RAW_KEYWORDS.contains(&snake.as_str()) {
+        format!("{snake}_")
+    } else if RUST_KEYWORDS.contains(&snake.as_str()) {
+        format!("r#{snake}")
+    } else {
+        snake
+    }
+}
+
+/// Eve's default item title: the resource name made singular in the simple cases.
+fn singular(name: &str) -> String {
+    if let Some(stem) = name.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if name.ends_with("ss") || name.ends_with("us") {
+        name.to_string()
+    } else if let Some(stem) = name.strip_suffix('s') {
+        stem.to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+/// Resolve a parsed spec into the Model, or the first error found.
+pub fn resolve(path: &str, source: &str, spec: &Spec) -> Result<Model, Diagnostic> {
+    let resolver = Resolver { path, source, spec };
+    resolver.model()
+}
+
+struct Resolver<'a> {
+    path: &'a str,
+    source: &'a str,
+    spec: &'a Spec,
+}
+
+const IDENT_HINT: &str = "names start with a letter and use only letters, digits and `_`";
+
+impl Resolver<'_> {
+    fn error<T>(&self, spanned: &Spanned<T>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::at(self.path, self.source, spanned.span(), message)
+    }
+
+    fn model(&self) -> Result<Model, Diagnostic> {
+        let api = self.api(self.spec.api.get_ref())?;
+        if self.spec.resources.is_empty() {
+            return Err(self
+                .error(&self.spec.api, "the spec declares no resources")
+                .with_help("add a `[resources.<name>.schema]` table with at least one field"));
+        }
+        let mut resources = Vec::new();
+        for (name, resource) in &self.spec.resources {
+            resources.push(self.resource(name, resource.get_ref())?);
+        }
+        self.check_unique(&resources, |r| r.module_file.clone(), "module")?;
+        self.check_unique(&resources, |r| r.doc_type.clone(), "type")?;
+        self.check_unique(&resources, |r| r.url.clone(), "url")?;
+        Ok(Model { api, resources })
+    }
+
+    fn check_unique(
+        &self,
+        resources: &[Resource],
+        key: impl Fn(&Resource) -> String,
+        what: &str,
+    ) -> Result<(), Diagnostic> {
+        for (i, resource) in resources.iter().enumerate() {
+            if let Some(earlier) = resources[..i].iter().find(|r| key(r) == key(resource)) {
+                let spanned = self
+                    .spec
+                    .resources
+                    .keys()
+                    .find(|k| k.get_ref() == &resource.name)
+                    .expect("resource came from the spec");
+                return Err(self
+                    .error(
+                        spanned,
+                        format!(
+                            "resources `{}` and `{}` would share the {what} `{}`",
+                            earlier.name,
+                            resource.name,
+                            key(resource)
+                        ),
+                    )
+                    .with_help("rename one of them, or give it its own `url`"));
+            }
+        }
+        Ok(())
+    }
+
+    fn api(&self, api: &ApiSpec) -> Result<Api, Diagnostic> {
+        let name = api.name.get_ref();
+        let valid_name = name.len() <= 40
+            && name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if !valid_name {
+            return Err(self
+                .error(&api.name, format!("invalid API name `{name}`"))
+                .with_help(
+                    "an API name is 1 to 40 characters: a lowercase letter, then lowercase letters or digits ([a-z][a-z0-9]{0,39})",
+                ));
+        }
+        let version = api.version.get_ref();
+        let major = version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u64>().ok())
+            .filter(|_| {
+                version
+                    .split('.')
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+            })
+            .ok_or_else(|| {
+                self.error(&api.version, format!("invalid version `{version}`"))
+                    .with_help("write a version as numbers separated by dots, like \"1.0.0\"; its major part becomes the `/v1` path segment")
+            })?;
+        let prefix = match (&api.prefix, &api.base_path) {
+            (Some(prefix), _) => self.path_prefix(prefix)?,
+            (None, Some(base)) => format!("{}/v{major}", self.path_prefix(base)?),
+            (None, None) => format!("/api/v{major}"),
+        };
+        Ok(Api {
+            name: name.clone(),
+            package: format!("{name}-api"),
+            lib: format!("{name}_api"),
+            version: version.clone(),
+            title: api.title.clone().unwrap_or_else(|| format!("{name} API")),
+            description: api.description.clone().unwrap_or_default(),
+            prefix,
+            max_body_bytes: match &api.max_body_bytes {
+                Some(v) => self.positive(v, "max_body_bytes")? as u64,
+                None => MAX_BODY_BYTES,
+            },
+        })
+    }
+
+    /// A path prefix: empty, or `/segment/segment` with URL-safe segments.
+    fn path_prefix(&self, value: &Spanned<String>) -> Result<String, Diagnostic> {
+        let text = value.get_ref().trim_end_matches('/');
+        let valid = text.is_empty()
+            || (text.starts_with('/')
+                && text[1..].split('/').all(|s| {
+                    !s.is_empty()
+                        && s.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                }));
+        if valid {
+            Ok(text.to_string())
+        } else {
+            Err(self
+                .error(value, format!("invalid path prefix `{}`", value.get_ref()))
+                .with_help("write a path like \"/api\" (letters, digits, `-`, `_`, `.`), or \"\" to serve at the root"))
+        }
+    }
+
+    fn positive(&self, value: &Spanned<i64>, what: &str) -> Result<i64, Diagnostic> {
+        if *value.get_ref() >= 1 {
+            Ok(*value.get_ref())
+        } else {
+            Err(self
+                .error(value, format!("`{what}` must be at least 1"))
+                .with_help(format!("set `{what}` to a positive number")))
+        }
+    }
+
+    fn resource(
+        &self,
+        name: &Spanned<String>,
+        spec: &ResourceSpec,
+    ) -> Result<Resource, Diagnostic> {
+        let text = name.get_ref();
+        let valid = text.starts_with(|c: char| c.is_ascii_lowercase())
+            && text
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid {
+            return Err(self
+                .error(name, format!("invalid resource name `{text}`"))
+                .with_help("resource names are lowercase: a letter, then letters, digits or `_`"));
+        }
+        if spec.schema.is_empty() {
+            return Err(self
+                .error(name, format!("resource `{text}` has no fields"))
+                .with_help(format!(
+                    "add `[resources.{text}.schema]` with at least one field"
+                )));
+        }
+        let url = match &spec.url {
+            Some(url) => {
+                let trimmed = url.get_ref().trim_matches('/');
+                let valid = !trimmed.is_empty()
+                    && trimmed.split('/').all(|s| {
+                        !s.is_empty()
+                            && s.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                    });
+                if !valid {
+                    return Err(self
+                        .error(url, format!("invalid url `{}`", url.get_ref()))
+                        .with_help(
+                            "a resource url is a path like \"people\" or \"customers/overseas\"",
+                        ));
+                }
+                trimmed.to_string()
+            }
+            None => text.clone(),
+        };
+        let resource_methods =
+            self.methods(spec.resource_methods.as_deref(), &["GET", "POST", "DELETE"])?;
+        let item_methods = self.methods(
+            spec.item_methods.as_deref(),
+            &["GET", "PATCH", "PUT", "DELETE"],
+        )?;
+        let pagination_limit = match &spec.pagination_limit {
+            Some(v) => self.positive(v, "pagination_limit")? as u32,
+            None => match &self.spec.api.get_ref().pagination_limit {
+                Some(v) => self.positive(v, "pagination_limit")? as u32,
+                None => PAGINATION_LIMIT,
+            },
+        };
+        let pagination_default = match (
+            &spec.pagination_default,
+            &self.spec.api.get_ref().pagination_default,
+        ) {
+            (Some(v), _) | (None, Some(v)) => {
+                let value = self.positive(v, "pagination_default")? as u32;
+                if value > pagination_limit {
+                    return Err(self
+                        .error(v, format!("`pagination_default` {value} is above `pagination_limit` {pagination_limit}"))
+                        .with_help("a default page cannot be larger than the largest page allowed"));
+                }
+                value
+            }
+            (None, None) => PAGINATION_DEFAULT.min(pagination_limit),
+        };
+        let mut fields = Vec::new();
+        for (field_name, field) in &spec.schema {
+            fields.push(self.field(field_name, field, 0)?);
+        }
+        self.check_idents(&spec.schema, &fields)?;
+        let mut counter = 0;
+        for field in &mut fields {
+            name_regexes(field, &mut counter);
+        }
+        let ident = rust_ident(text);
+        Ok(Resource {
+            name: text.clone(),
+            module_file: ident.trim_start_matches("r#").to_string(),
+            module_ident: ident,
+            doc_type: format!("{}Document", text.to_upper_camel_case()),
+            table: text.clone(),
+            url,
+            item_title: spec
+                .item_title
+                .as_ref()
+                .map_or_else(|| singular(text), |t| t.get_ref().clone()),
+            resource_methods,
+            item_methods,
+            pagination_default,
+            pagination_limit,
+            fields,
+        })
+    }
+
+    /// Two field names that case to the same Rust identifier cannot both be struct fields.
+    fn check_idents(
+        &self,
+        schema: &IndexMap<Spanned<String>, Spanned<FieldSpec>>,
+        fields: &[Field],
+    ) -> Result<(), Diagnostic> {
+        for (i, (name, _)) in schema.iter().enumerate() {
+            if let Some(earlier) = fields[..i].iter().find(|f| f.ident == fields[i].ident) {
+                return Err(self
+                    .error(
+                        name,
+                        format!(
+                            "fields `{}` and `{}` would both be the Rust field `{}`",
+                            earlier.name, fields[i].name, fields[i].ident
+                        ),
+                    )
+                    .with_help("rename one of them"));
+            }
+        }
+        Ok(())
+    }
+
+    fn methods(
+        &self,
+        listed: Option<&[Spanned<String>]>,
+        allowed: &[&str],
+    ) -> Result<Methods, Diagnostic> {
+        let mut methods = Methods::default();
+        for method in listed.unwrap_or_default() {
+            match method.get_ref().as_str() {
+                "GET" | "HEAD" if allowed.contains(&"GET") => {}
+                "POST" if allowed.contains(&"POST") => methods.post = true,
+                "PUT" if allowed.contains(&"PUT") => methods.put = true,
+                "PATCH" if allowed.contains(&"PATCH") => methods.patch = true,
+                "DELETE" if allowed.contains(&"DELETE") => methods.delete = true,
+                other => {
+                    let upper = other.to_ascii_uppercase();
+                    let help = if allowed.contains(&upper.as_str()) {
+                        format!("write methods in capitals: \"{upper}\"")
+                    } else {
+                        format!(
+                            "the methods allowed here are {}",
+                            allowed
+                                .iter()
+                                .map(|m| format!("\"{m}\""))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    };
+                    return Err(self
+                        .error(method, format!("method `{other}` is not allowed here"))
+                        .with_help(help));
+                }
+            }
+        }
+        Ok(methods)
+    }
+
+    fn field(
+        &self,
+        name: &Spanned<String>,
+        spec: &Spanned<FieldSpec>,
+        depth: usize,
+    ) -> Result<Field, Diagnostic> {
+        let text = name.get_ref();
+        let valid = text.starts_with(|c: char| c.is_ascii_alphabetic())
+            && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            let help = if text.starts_with('_') {
+                "names starting with `_` are Eve's own (`_id`, `_etag`, ...); pick another name"
+                    .to_string()
+            } else {
+                IDENT_HINT.to_string()
+            };
+            return Err(self
+                .error(name, format!("invalid field name `{text}`"))
+                .with_help(help));
+        }
+        if depth > MAX_SCHEMA_DEPTH {
+            return Err(self
+                .error(name, "the schema nests too deeply")
+                .with_help(format!(
+                    "dicts and lists nest at most {MAX_SCHEMA_DEPTH} levels"
+                )));
+        }
+        self.rule(text, spec, depth)
+    }
+
+    /// The rules of a field or of a list's items (`name` is empty for items).
+    fn rule(
+        &self,
+        name: &str,
+        spanned: &Spanned<FieldSpec>,
+        depth: usize,
+    ) -> Result<Field, Diagnostic> {
+        let spec = spanned.get_ref();
+        let kind_text = spec.kind.get_ref();
+        let Some(kind) = Kind::ALL
+            .iter()
+            .find(|(n, _)| n == kind_text)
+            .map(|(_, k)| *k)
+        else {
+            let names = Kind::ALL.iter().map(|(n, _)| *n);
+            let help = match closest(kind_text, names) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!(
+                    "the types are {}",
+                    Kind::ALL
+                        .iter()
+                        .map(|(n, _)| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            return Err(self
+                .error(&spec.kind, format!("unknown type `{kind_text}`"))
+                .with_help(help));
+        };
+        let is_number = matches!(kind, Kind::Integer | Kind::Float | Kind::Number);
+        let sized = matches!(kind, Kind::String | Kind::List);
+        let rule_needs = |present: bool, key: &str, what: &str, span: std::ops::Range<usize>| {
+            if present {
+                Err(Diagnostic::at(
+                    self.path,
+                    self.source,
+                    span,
+                    format!("`{key}` does not apply to a `{}` field", kind.name()),
+                )
+                .with_help(format!("`{key}` applies to {what} fields only")))
+            } else {
+                Ok(())
+            }
+        };
+        if let Some(v) = &spec.minlength {
+            rule_needs(!sized, "minlength", "string and list", v.span())?;
+        }
+        if let Some(v) = &spec.maxlength {
+            rule_needs(!sized, "maxlength", "string and list", v.span())?;
+        }
+        if let Some(v) = &spec.min {
+            rule_needs(!is_number, "min", "integer, float and number", v.span())?;
+        }
+        if let Some(v) = &spec.max {
+            rule_needs(!is_number, "max", "integer, float and number", v.span())?;
+        }
+        if let Some(v) = &spec.regex {
+            rule_needs(kind != Kind::String, "regex", "string", v.span())?;
+        }
+        if let Some(v) = &spec.schema {
+            if kind != Kind::Dict {
+                let span = v.keys().next().map_or(spec.kind.span(), |k| k.span());
+                rule_needs(true, "schema", "dict", span)?;
+            }
+        }
+        if let Some(v) = &spec.items {
+            rule_needs(kind != Kind::List, "items", "list", v.span())?;
+        }
+        if let Some(v) = &spec.data_relation {
+            rule_needs(
+                !matches!(kind, Kind::ObjectId | Kind::String | Kind::Integer),
+                "data_relation",
+                "objectid, string and integer",
+                v.span(),
+            )?;
+        }
+        if spec.unique && depth > 0 {
+            return Err(self
+                .error(&spec.kind, "`unique` applies to top-level fields only")
+                .with_help("remove `unique` from this nested field"));
+        }
+        if spec.unique && matches!(kind, Kind::Dict | Kind::List) {
+            return Err(self
+                .error(
+                    &spec.kind,
+                    format!("a `{}` field cannot be `unique`", kind.name()),
+                )
+                .with_help("`unique` applies to scalar fields"));
+        }
+
+        let length = |v: &Option<Spanned<i64>>, key: &str| -> Result<Option<u64>, Diagnostic> {
+            match v {
+                Some(v) if *v.get_ref() < 0 => Err(self
+                    .error(v, format!("`{key}` cannot be negative"))
+                    .with_help(format!("`{key}` counts characters or items: 0 or more"))),
+                Some(v) => Ok(Some(*v.get_ref() as u64)),
+                None => Ok(None),
+            }
+        };
+        let minlength = length(&spec.minlength, "minlength")?;
+        let maxlength = length(&spec.maxlength, "maxlength")?;
+        if let (Some(lo), Some(hi), Some(span)) = (minlength, maxlength, &spec.maxlength) {
+            if lo > hi {
+                return Err(self
+                    .error(span, format!("`maxlength` {hi} is below `minlength` {lo}"))
+                    .with_help("no value could satisfy both; swap them"));
+            }
+        }
+        let bound =
+            |v: &Option<Spanned<toml::Value>>, key: &str| -> Result<Option<f64>, Diagnostic> {
+                match v {
+                    None => Ok(None),
+                    Some(v) => match v.get_ref() {
+                        toml::Value::Integer(i) => Ok(Some(*i as f64)),
+                        toml::Value::Float(f) if f.is_finite() => Ok(Some(*f)),
+                        other => Err(self
+                            .error(
+                                v,
+                                format!("`{key}` must be a number, found {}", other.type_str()),
+                            )
+                            .with_help(format!("write `{key} = 0` or another number"))),
+                    },
+                }
+            };
+        let min = bound(&spec.min, "min")?;
+        let max = bound(&spec.max, "max")?;
+        if let (Some(lo), Some(hi), Some(span)) = (min, max, &spec.max) {
+            if lo > hi {
+                return Err(self
+                    .error(span, format!("`max` {hi} is below `min` {lo}"))
+                    .with_help("no value could satisfy both; swap them"));
+            }
+        }
+        if kind == Kind::Integer {
+            for (value, key) in [(&spec.min, "min"), (&spec.max, "max")] {
+                if let Some(v) = value {
+                    if !matches!(v.get_ref(), toml::Value::Integer(_)) {
+                        return Err(self
+                            .error(v, format!("`{key}` of an integer field must be an integer"))
+                            .with_help("write a whole number"));
+                    }
+                }
+            }
+        }
+        let regex = match &spec.regex {
+            Some(pattern) => {
+                if let Err(error) = regex::Regex::new(&format!("^(?:{})$", pattern.get_ref())) {
+                    let detail = error.to_string();
+                    let last = detail.lines().last().unwrap_or("invalid pattern").trim();
+                    return Err(self
+                        .error(pattern, format!("invalid regex: {last}"))
+                        .with_help("patterns use Rust's regex syntax and must match the whole value (no look-around or back-references)"));
+                }
+                Some(pattern.get_ref().clone())
+            }
+            None => None,
+        };
+        let item_kind = match (&kind, &spec.items) {
+            (Kind::List, Some(items)) => Kind::ALL
+                .iter()
+                .find(|(n, _)| n == items.get_ref().kind.get_ref())
+                .map(|(_, k)| *k),
+            _ => None,
+        };
+        let allowed = match &spec.allowed {
+            None => Vec::new(),
+            Some(list) => {
+                let target = if kind == Kind::List {
+                    item_kind.unwrap_or(Kind::String)
+                } else {
+                    kind
+                };
+                let mut literals = Vec::new();
+                for value in list.get_ref() {
+                    literals.push(self.literal(value, target, list, "allowed")?);
+                }
+                literals
+            }
+        };
+        let schema = match &spec.schema {
+            Some(schema) => {
+                let mut fields = Vec::new();
+                for (n, f) in schema {
+                    fields.push(self.field(n, f, depth + 1)?);
+                }
+                fields
+            }
+            None => Vec::new(),
+        };
+        let items = match &spec.items {
+            Some(items) => {
+                if items.get_ref().required
+                    || items.get_ref().unique
+                    || items.get_ref().default.is_some()
+                {
+                    return Err(self
+                        .error(
+                            items,
+                            "`required`, `unique` and `default` do not apply to list items",
+                        )
+                        .with_help("put them on the list field itself"));
+                }
+                Some(Box::new(self.rule("", items, depth + 1)?))
+            }
+            None => None,
+        };
+        let relation = match &spec.data_relation {
+            Some(relation) => Some(self.relation(relation)?),
+            None => None,
+        };
+        let mut field = Field {
+            name: name.to_string(),
+            ident: rust_ident(name),
+            kind,
+            required: spec.required,
+            unique: spec.unique,
+            nullable: spec.nullable,
+            minlength,
+            maxlength,
+            min,
+            max,
+            regex,
+            regex_static: None,
+            allowed,
+            default: None,
+            schema,
+            items,
+            relation,
+        };
+        if let Some(default) = &spec.default {
+            field.default = Some(self.default_value(default, &field)?);
+        }
+        Ok(field)
+    }
+
+    /// A spec literal checked against the kind it must be.
+    fn literal(
+        &self,
+        value: &toml::Value,
+        kind: Kind,
+        span: &Spanned<Vec<toml::Value>>,
+        key: &str,
+    ) -> Result<Literal, Diagnostic> {
+        let literal = match (kind, value) {
+            (Kind::String | Kind::ObjectId | Kind::Datetime, toml::Value::String(s)) => {
+                Some(Literal::Str(s.clone()))
+            }
+            (Kind::Integer, toml::Value::Integer(i)) => Some(Literal::Int(*i)),
+            (Kind::Float | Kind::Number, toml::Value::Integer(i)) => Some(Literal::Int(*i)),
+            (Kind::Float | Kind::Number, toml::Value::Float(f)) if f.is_finite() => {
+                Some(Literal::Float(*f))
+            }
+            (Kind::Boolean, toml::Value::Boolean(b)) => Some(Literal::Bool(*b)),
+            _ => None,
+        };
+        literal.ok_or_else(|| {
+            self.error(
+                span,
+                format!(
+                    "`{key}` holds a {} where a {} value is expected",
+                    value.type_str(),
+                    kind.name()
+                ),
+            )
+            .with_help(format!(
+                "every `{key}` value must be a {} value",
+                kind.name()
+            ))
+        })
+    }
+
+    /// A `default` turned into the JSON the server stores, checked against the field.
+    fn default_value(
+        &self,
+        default: &Spanned<toml::Value>,
+        field: &Field,
+    ) -> Result<serde_json::Value, Diagnostic> {
+        let json = toml_to_json(default.get_ref());
+        let fits = match (field.kind, &json) {
+            (_, serde_json::Value::Null) => field.nullable,
+            (Kind::String, serde_json::Value::String(_)) => true,
+            (Kind::ObjectId, serde_json::Value::String(s)) => {
+                s.len() == 24 && s.chars().all(|c| c.is_ascii_hexdigit())
+            }
+            (Kind::Datetime, serde_json::Value::String(s)) => httpdate_like(s),
+            (Kind::Integer, serde_json::Value::Number(n)) => n.is_i64(),
+            (Kind::Float | Kind::Number, serde_json::Value::Number(_)) => true,
+            (Kind::Boolean, serde_json::Value::Bool(_)) => true,
+            (Kind::Dict, serde_json::Value::Object(_)) => true,
+            (Kind::List, serde_json::Value::Array(_)) => true,
+            _ => false,
+        };
+        if !fits {
+            return Err(self
+                .error(
+                    default,
+                    format!("this default is not a valid `{}` value", field.kind.name()),
+                )
+                .with_help(match field.kind {
+                    Kind::Datetime => {
+                        "write dates as RFC 1123, like \"Tue, 19 Apr 2016 08:19:00 GMT\""
+                            .to_string()
+                    }
+                    Kind::ObjectId => "an objectid is 24 hexadecimal digits".to_string(),
+                    kind => format!("give a {} value", kind.name()),
+                }));
+        }
+        if !field.allowed.is_empty() && field.kind != Kind::List {
+            let allowed = field.allowed.iter().any(|l| literal_matches(l, &json));
+            if !allowed {
+                return Err(self
+                    .error(default, "this default is not one of the `allowed` values")
+                    .with_help("make the default one of the allowed values"));
+            }
+        }
+        Ok(json)
+    }
+
+    fn relation(
+        &self,
+        relation: &Spanned<crate::spec::RelationSpec>,
+    ) -> Result<Relation, Diagnostic> {
+        let spec = relation.get_ref();
+        let target_name = spec.resource.get_ref();
+        let Some((_, target)) = self
+            .spec
+            .resources
+            .iter()
+            .find(|(k, _)| k.get_ref() == target_name)
+        else {
+            let names = self.spec.resources.keys().map(|k| k.get_ref().as_str());
+            let help = match closest(target_name, names) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!(
+                    "the resources are {}",
+                    self.spec
+                        .resources
+                        .keys()
+                        .map(|k| format!("`{}`", k.get_ref()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            return Err(self
+                .error(
+                    &spec.resource,
+                    format!("data_relation names unknown resource `{target_name}`"),
+                )
+                .with_help(help));
+        };
+        let field = match &spec.field {
+            None => "_id".to_string(),
+            Some(field) if field.get_ref() == "_id" => "_id".to_string(),
+            Some(field) => {
+                let schema = &target.get_ref().schema;
+                match schema.iter().find(|(k, _)| k.get_ref() == field.get_ref()) {
+                    Some((_, f)) if f.get_ref().unique => field.get_ref().clone(),
+                    Some(_) => {
+                        return Err(self
+                            .error(field, format!("`{}` of resource `{target_name}` is not unique", field.get_ref()))
+                            .with_help("a data_relation must point at `_id` or at a field marked `unique = true`"));
+                    }
+                    None => {
+                        let mut names: Vec<&str> =
+                            schema.keys().map(|k| k.get_ref().as_str()).collect();
+                        names.push("_id");
+                        let help = match closest(field.get_ref(), names.iter().copied()) {
+                            Some(best) => format!("did you mean `{best}`?"),
+                            None => format!(
+                                "`{target_name}` has the fields {}",
+                                names
+                                    .iter()
+                                    .map(|n| format!("`{n}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        };
+                        return Err(self
+                            .error(
+                                field,
+                                format!(
+                                    "resource `{target_name}` has no field `{}`",
+                                    field.get_ref()
+                                ),
+                            )
+                            .with_help(help));
+                    }
+                }
+            }
+        };
+        Ok(Relation {
+            resource: target_name.clone(),
+            table: target_name.clone(),
+            field,
+            embeddable: spec.embeddable,
+        })
+    }
+}
+
+/// Give every regex rule, depth first, the name of its `static` in the resource module.
+fn name_regexes(field: &mut Field, counter: &mut usize) {
+    if field.regex.is_some() {
+        field.regex_static = Some(format!("REGEX_{counter}"));
+        *counter += 1;
+    }
+    for nested in &mut field.schema {
+        name_regexes(nested, counter);
+    }
+    if let Some(items) = &mut field.items {
+        name_regexes(items, counter);
+    }
+}
+
+impl Resource {
+    /// Every field with a regex, depth first, for the resource module's statics.
+    pub fn regex_fields(&self) -> Vec<&Field> {
+        fn collect<'a>(field: &'a Field, out: &mut Vec<&'a Field>) {
+            if field.regex.is_some() {
+                out.push(field);
+            }
+            for nested in &field.schema {
+                collect(nested, out);
+            }
+            if let Some(items) = &field.items {
+                collect(items, out);
+            }
+        }
+        let mut out = Vec::new();
+        for field in &self.fields {
+            collect(field, &mut out);
+        }
+        out
+    }
+}
+
+/// Whether a string looks like an RFC 1123 date (`Tue, 19 Apr 2016 08:19:00 GMT`).
+fn httpdate_like(text: &str) -> bool {
+    static RFC1123: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$",
+        )
+        .expect("a valid pattern")
+    });
+    RFC1123.is_match(text)
+}
+
+fn literal_matches(literal: &Literal, value: &serde_json::Value) -> bool {
+    match (literal, value) {
+        (Literal::Str(s), serde_json::Value::String(v)) => s == v,
+        (Literal::Int(i), serde_json::Value::Number(n)) => n.as_f64() == Some(*i as f64),
+        (Literal::Float(f), serde_json::Value::Number(n)) => n.as_f64() == Some(*f),
+        (Literal::Bool(b), serde_json::Value::Bool(v)) => b == v,
+        _ => false,
+    }
+}
+
+/// A TOML value as JSON (dates become their TOML text).
+pub fn toml_to_json(value: &toml::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        toml::Value::String(s) => J::String(s.clone()),
+        toml::Value::Integer(i) => J::from(*i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        toml::Value::Boolean(b) => J::Bool(*b),
+        toml::Value::Datetime(d) => J::String(d.to_string()),
+        toml::Value::Array(items) => J::Array(items.iter().map(toml_to_json).collect()),
+        toml::Value::Table(table) => J::Object(
+            table
+                .iter()
+                .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(source: &str) -> Result<Model, Diagnostic> {
+        let spec = crate::spec::parse("test.toml", source)?;
+        resolve("test.toml", source, &spec)
+    }
+
+    #[test]
+    fn escapes_rust_keywords() {
+        assert_eq!(rust_ident("type"), "r#type");
+        assert_eq!(rust_ident("self"), "self_");
+        assert_eq!(rust_ident("firstName"), "first_name");
+    }
+
+    #[test]
+    fn defaults_follow_eve() {
+        let m = model(
+            "[api]\nname = \"shop\"\nversion = \"2.1.0\"\n[resources.orders.schema]\nqty = { type = \"integer\" }\n",
+        )
+        .expect("valid spec");
+        assert_eq!(m.api.prefix, "/api/v2");
+        let orders = &m.resources[0];
+        assert_eq!(orders.item_title, "order");
+        assert_eq!(
+            (orders.pagination_default, orders.pagination_limit),
+            (25, 50)
+        );
+        assert_eq!(
+            orders.resource_methods,
+            Methods::default(),
+            "no methods listed: read-only"
+        );
+        assert_eq!(orders.doc_type, "OrdersDocument");
+    }
+
+    #[test]
+    fn empty_prefix_serves_at_the_root() {
+        let m = model(
+            "[api]\nname = \"shop\"\nversion = \"1.0.0\"\nprefix = \"\"\n[resources.orders.schema]\nqty = { type = \"integer\" }\n",
+        )
+        .expect("valid spec");
+        assert_eq!(m.api.prefix, "");
+    }
+}

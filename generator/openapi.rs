@@ -1,0 +1,334 @@
+//! The OpenAPI 3.1 document of an API, built from the Model.
+
+use serde_json::{Map, Value, json};
+
+use crate::model::{Field, Kind, Literal, Model, Resource};
+
+/// The document as pretty-printed JSON with a final newline.
+pub fn document_text(model: &Model) -> String {
+    let mut text = serde_json::to_string_pretty(&document(model)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+pub fn document(model: &Model) -> Value {
+    let api = &model.api;
+    let mut paths = Map::new();
+    let mut schemas = Map::new();
+    for resource in &model.resources {
+        let schema_name = resource.doc_type.trim_end_matches("Document").to_string();
+        schemas.insert(schema_name.clone(), object_schema(&resource.fields, true));
+        paths.insert(
+            format!("/{}", resource.url),
+            collection_path(resource, &schema_name),
+        );
+        paths.insert(
+            format!("/{}/{{id}}", resource.url),
+            item_path(resource, &schema_name),
+        );
+    }
+    schemas.insert("Error".into(), json!({
+        "type": "object",
+        "description": "Eve's error envelope",
+        "properties": {
+            "_status": {"const": "ERR"},
+            "_error": {"type": "object", "properties": {"code": {"type": "integer"}, "message": {"type": "string"}}},
+            "_issues": {"type": "object", "description": "Validation issues by field"},
+            "_items": {"type": "array", "description": "Per-document status of a bulk insert"}
+        },
+        "required": ["_status", "_error"]
+    }));
+    schemas.insert(
+        "WriteResult".into(),
+        json!({
+            "type": "object",
+            "properties": {
+                "_status": {"const": "OK"},
+                "_id": {"type": "string"},
+                "_created": {"type": "string"},
+                "_updated": {"type": "string"},
+                "_etag": {"type": "string"},
+                "_links": {"type": "object"}
+            }
+        }),
+    );
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": api.title,
+            "version": api.version,
+            "description": api.description,
+        },
+        "servers": [{"url": if api.prefix.is_empty() { "/".to_string() } else { api.prefix.clone() }}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": {
+                "Error": {
+                    "description": "An error in Eve's envelope",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                }
+            }
+        }
+    })
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn json_content(schema: Value) -> Value {
+    json!({"application/json": {"schema": schema}})
+}
+
+fn error_responses(codes: &[&str]) -> Map<String, Value> {
+    codes
+        .iter()
+        .map(|code| {
+            (
+                code.to_string(),
+                json!({"$ref": "#/components/responses/Error"}),
+            )
+        })
+        .collect()
+}
+
+fn collection_path(resource: &Resource, schema: &str) -> Value {
+    let mut item =
+        json!({"allOf": [schema_ref(schema), {"$ref": "#/components/schemas/WriteResult"}]});
+    item["allOf"][1] = json!({"type": "object", "properties": {
+        "_id": {"type": "string"}, "_created": {"type": "string"}, "_updated": {"type": "string"},
+        "_etag": {"type": "string"}, "_links": {"type": "object"}}});
+    let mut get_responses = error_responses(&["400"]);
+    get_responses.insert("200".into(), json!({
+        "description": "A page of documents",
+        "content": json_content(json!({
+            "type": "object",
+            "properties": {
+                "_items": {"type": "array", "items": item},
+                "_meta": {"type": "object", "properties": {
+                    "page": {"type": "integer"}, "max_results": {"type": "integer"}, "total": {"type": "integer"}}},
+                "_links": {"type": "object"}
+            }
+        }))
+    }));
+    get_responses.insert("304".into(), json!({"description": "Not modified"}));
+    let mut path = Map::new();
+    path.insert("get".into(), json!({
+        "operationId": format!("list_{}", resource.name),
+        "summary": format!("List {}", resource.name),
+        "parameters": [
+            {"name": "where", "in": "query", "schema": {"type": "string"},
+             "description": "Filter as JSON: {\"field\": value} or operators $gt $gte $lt $lte $ne $in $nin $regex $exists $and $or"},
+            {"name": "sort", "in": "query", "schema": {"type": "string"},
+             "description": "`city,-lastname` or `[(\"lastname\", -1)]`"},
+            {"name": "max_results", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": resource.pagination_limit, "default": resource.pagination_default}},
+            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}}
+        ],
+        "responses": get_responses
+    }));
+    if resource.resource_methods.post {
+        let mut responses = error_responses(&["400", "413", "415", "422"]);
+        responses.insert(
+            "201".into(),
+            json!({
+                "description": "Created",
+                "content": json_content(schema_ref("WriteResult"))
+            }),
+        );
+        let body = object_schema(&resource.fields, true);
+        path.insert("post".into(), json!({
+            "operationId": format!("create_{}", resource.name),
+            "summary": format!("Create one {} document, or several (a JSON list, all or nothing)", resource.item_title),
+            "requestBody": {"required": true, "content": json_content(json!({"oneOf": [body.clone(), {"type": "array", "items": body}]}))},
+            "responses": responses
+        }));
+    }
+    if resource.resource_methods.delete {
+        let mut responses = Map::new();
+        responses.insert(
+            "204".into(),
+            json!({"description": "Every document deleted"}),
+        );
+        path.insert(
+            "delete".into(),
+            json!({
+                "operationId": format!("delete_all_{}", resource.name),
+                "summary": format!("Delete every {} document", resource.item_title),
+                "responses": responses
+            }),
+        );
+    }
+    Value::Object(path)
+}
+
+fn item_path(resource: &Resource, schema: &str) -> Value {
+    let if_match = json!({"name": "If-Match", "in": "header", "required": true, "schema": {"type": "string"},
+        "description": "The document's current ETag"});
+    let mut path = Map::new();
+    path.insert(
+        "parameters".into(),
+        json!([{"name": "id", "in": "path", "required": true,
+        "schema": {"type": "string", "pattern": "^[0-9a-f]{24}$"}}]),
+    );
+    let mut get_responses = error_responses(&["404"]);
+    get_responses.insert(
+        "200".into(),
+        json!({"description": "The document", "content": json_content(schema_ref(schema))}),
+    );
+    get_responses.insert("304".into(), json!({"description": "Not modified"}));
+    path.insert(
+        "get".into(),
+        json!({
+            "operationId": format!("get_{}", resource.name),
+            "summary": format!("Get one {}", resource.item_title),
+            "responses": get_responses
+        }),
+    );
+    let write_responses = || {
+        let mut responses = error_responses(&["400", "404", "412", "413", "415", "422", "428"]);
+        responses.insert(
+            "200".into(),
+            json!({"description": "Updated", "content": json_content(schema_ref("WriteResult"))}),
+        );
+        responses
+    };
+    if resource.item_methods.patch {
+        path.insert("patch".into(), json!({
+            "operationId": format!("update_{}", resource.name),
+            "summary": format!("Update fields of one {} (dotted keys reach into dicts)", resource.item_title),
+            "parameters": [if_match.clone()],
+            "requestBody": {"required": true, "content": json_content(object_schema(&resource.fields, false))},
+            "responses": write_responses()
+        }));
+    }
+    if resource.item_methods.put {
+        path.insert("put".into(), json!({
+            "operationId": format!("replace_{}", resource.name),
+            "summary": format!("Replace one {}", resource.item_title),
+            "parameters": [if_match.clone()],
+            "requestBody": {"required": true, "content": json_content(object_schema(&resource.fields, true))},
+            "responses": write_responses()
+        }));
+    }
+    if resource.item_methods.delete {
+        let mut responses = error_responses(&["404", "412", "428"]);
+        responses.insert("204".into(), json!({"description": "Deleted"}));
+        path.insert(
+            "delete".into(),
+            json!({
+                "operationId": format!("delete_{}", resource.name),
+                "summary": format!("Delete one {}", resource.item_title),
+                "parameters": [if_match],
+                "responses": responses
+            }),
+        );
+    }
+    Value::Object(path)
+}
+
+/// JSON Schema of an object with these fields; `with_required` lists required ones.
+fn object_schema(fields: &[Field], with_required: bool) -> Value {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for field in fields {
+        properties.insert(field.name.clone(), field_schema(field));
+        if field.required && with_required {
+            required.push(Value::String(field.name.clone()));
+        }
+    }
+    let mut schema =
+        json!({"type": "object", "properties": properties, "additionalProperties": false});
+    if !required.is_empty() {
+        schema["required"] = Value::Array(required);
+    }
+    schema
+}
+
+fn field_schema(field: &Field) -> Value {
+    let mut schema = field.kind.openapi();
+    let object = schema.as_object_mut().expect("kind schemas are objects");
+    let number = |n: f64| {
+        if n.fract() == 0.0 && n.abs() < 1e15 {
+            json!(n as i64)
+        } else {
+            json!(n)
+        }
+    };
+    if let Some(n) = field.minlength {
+        object.insert(
+            if field.kind == Kind::List {
+                "minItems"
+            } else {
+                "minLength"
+            }
+            .into(),
+            json!(n),
+        );
+    }
+    if let Some(n) = field.maxlength {
+        object.insert(
+            if field.kind == Kind::List {
+                "maxItems"
+            } else {
+                "maxLength"
+            }
+            .into(),
+            json!(n),
+        );
+    }
+    if let Some(n) = field.min {
+        object.insert("minimum".into(), number(n));
+    }
+    if let Some(n) = field.max {
+        object.insert("maximum".into(), number(n));
+    }
+    if let Some(pattern) = &field.regex {
+        object.insert("pattern".into(), json!(format!("^(?:{pattern})$")));
+    }
+    if let Some(default) = &field.default {
+        object.insert("default".into(), default.clone());
+    }
+    let allowed: Vec<Value> = field
+        .allowed
+        .iter()
+        .map(|l| match l {
+            Literal::Str(s) => json!(s),
+            Literal::Int(i) => json!(i),
+            Literal::Float(f) => json!(f),
+            Literal::Bool(b) => json!(b),
+        })
+        .collect();
+    if field.kind == Kind::Dict && !field.schema.is_empty() {
+        let nested = object_schema(&field.schema, true);
+        for (key, value) in nested.as_object().into_iter().flatten() {
+            object.insert(key.clone(), value.clone());
+        }
+    }
+    if field.kind == Kind::List {
+        let mut items = match &field.items {
+            Some(items) => field_schema(items),
+            None => json!({}),
+        };
+        if !allowed.is_empty() {
+            items["enum"] = Value::Array(allowed.clone());
+        }
+        object.insert("items".into(), items);
+    } else if !allowed.is_empty() {
+        object.insert("enum".into(), Value::Array(allowed));
+    }
+    if let Some(relation) = &field.relation {
+        object.insert(
+            "description".into(),
+            json!(format!(
+                "`{}` of a `{}` document",
+                relation.field, relation.resource
+            )),
+        );
+    }
+    if field.nullable {
+        let kind = object.get("type").cloned().unwrap_or(Value::Null);
+        object.insert("type".into(), json!([kind, "null"]));
+    }
+    schema
+}

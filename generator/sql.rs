@@ -1,0 +1,105 @@
+//! The SQL of each resource, written out with its real columns.
+//!
+//! Every identifier is quoted, so resources and fields named like SQL keywords
+//! (`order`, `select`) work. Column order is `_id`, the spec's fields, `_created`,
+//! `_updated`, `_etag`: the order the document struct reads and serializes them.
+
+use crate::model::Resource;
+
+/// An SQL identifier, quoted.
+pub fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+impl Resource {
+    fn columns(&self) -> Vec<String> {
+        let mut columns = vec![quote("_id")];
+        columns.extend(self.fields.iter().map(|f| quote(&f.name)));
+        columns.extend(["_created", "_updated", "_etag"].map(quote));
+        columns
+    }
+
+    pub fn sql_select(&self) -> String {
+        format!(
+            "SELECT {} FROM {}",
+            self.columns().join(", "),
+            quote(&self.table)
+        )
+    }
+
+    pub fn sql_count(&self) -> String {
+        format!("SELECT count(*) FROM {}", quote(&self.table))
+    }
+
+    pub fn sql_select_by_id(&self) -> String {
+        format!("{} WHERE \"_id\" = ?", self.sql_select())
+    }
+
+    pub fn sql_select_etag(&self) -> String {
+        format!(
+            "SELECT \"_etag\" FROM {} WHERE \"_id\" = ?",
+            quote(&self.table)
+        )
+    }
+
+    /// Meta columns first, then fields in catalog order (as `store::column_values`).
+    pub fn sql_insert(&self) -> String {
+        let mut columns: Vec<String> = ["_id", "_created", "_updated", "_etag"].map(quote).to_vec();
+        columns.extend(self.fields.iter().map(|f| quote(&f.name)));
+        let marks = vec!["?"; columns.len()].join(", ");
+        format!(
+            "INSERT INTO {} ({}) VALUES ({marks})",
+            quote(&self.table),
+            columns.join(", ")
+        )
+    }
+
+    pub fn sql_update(&self) -> String {
+        let mut sets: Vec<String> = ["_updated", "_etag"]
+            .map(|c| format!("{} = ?", quote(c)))
+            .to_vec();
+        sets.extend(
+            self.fields
+                .iter()
+                .map(|f| format!("{} = ?", quote(&f.name))),
+        );
+        format!(
+            "UPDATE {} SET {} WHERE \"_id\" = ?",
+            quote(&self.table),
+            sets.join(", ")
+        )
+    }
+
+    pub fn sql_delete_by_id(&self) -> String {
+        format!("DELETE FROM {} WHERE \"_id\" = ?", quote(&self.table))
+    }
+
+    pub fn sql_delete_all(&self) -> String {
+        format!("DELETE FROM {}", quote(&self.table))
+    }
+
+    /// `CREATE TABLE` and the indexes `unique` fields need.
+    pub fn sql_schema(&self) -> String {
+        let mut columns = vec![format!("{} TEXT PRIMARY KEY NOT NULL", quote("_id"))];
+        for field in &self.fields {
+            columns.push(format!("{} {}", quote(&field.name), field.kind.sql_type()));
+        }
+        columns.push(format!("{} INTEGER NOT NULL", quote("_created")));
+        columns.push(format!("{} INTEGER NOT NULL", quote("_updated")));
+        columns.push(format!("{} TEXT NOT NULL", quote("_etag")));
+        let mut sql = format!(
+            "CREATE TABLE IF NOT EXISTS {} ({});",
+            quote(&self.table),
+            columns.join(", ")
+        );
+        for field in self.fields.iter().filter(|f| f.unique) {
+            sql.push_str(&format!(
+                "\nCREATE UNIQUE INDEX IF NOT EXISTS {} ON {} ({});",
+                quote(&format!("{}_{}_unique", self.table, field.name)),
+                quote(&self.table),
+                quote(&field.name)
+            ));
+        }
+        sql
+    }
+}

@@ -1,0 +1,35 @@
+//! The generated server for the {{ api.title }}.
+//!
+//! Made by apigen from the spec; regenerated, never edited. Each module has one job:
+{%- for (module, doc) in modules %}
+//! - `{{ module }}`: {{ doc }}
+{%- endfor %}
+
+pub mod catalog;
+pub mod date;
+pub mod db;
+pub mod error;
+pub mod etag;
+pub mod handlers;
+pub mod hooks;
+pub mod http;
+pub mod objectid;
+pub mod query;
+pub mod resource;
+pub mod resources;
+pub mod router;
+pub mod server;
+pub mod state;
+pub mod store;
+pub mod validate;
+
+/// Every route starts with this (`[api] base_path` and `version`, or `prefix`).
+pub const PREFIX: &str = {{ api.prefix|json }};
+/// The database file `serve` uses when given no `--db`.
+pub const DEFAULT_DB_FILE: &str = {{ default_db|json }};
+/// Largest request body accepted unless `--max-body-bytes` says otherwise.
+pub const MAX_BODY_BYTES: usize = {{ api.max_body_bytes }};
+/// The OpenAPI 3.1 document, also served at `/openapi.json`.
+pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
+/// The tables and indexes of every resource, created when missing.
+pub const SCHEMA: &str = {{ schema|json }};

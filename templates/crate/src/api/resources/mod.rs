@@ -1,0 +1,4 @@
+//! One module per resource of the spec: its document struct, field catalog and SQL.
+{% for r in resources %}
+pub mod {{ r.module_ident }};
+{%- endfor %}

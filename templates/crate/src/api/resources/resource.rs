@@ -1,0 +1,106 @@
+//! The `{{ r.name }}` resource: `{{ r.collection_path }}` and `{{ r.item_path }}`.
+//!
+//! Its document struct, field catalog and SQL, generated from
+//! `[resources.{{ r.name }}]`; the protocol itself is in `handlers`.
+
+use crate::api::catalog::{Field, Kind};
+use crate::api::resource::Resource;
+
+{% for field in r.resource.regex_fields() -%}
+{% if let Some(name) = field.regex_static -%}
+{% if let Some(pattern) = field.regex -%}
+/// `regex` of `{{ field.name }}`, anchored: Cerberus matches the whole value.
+static {{ name }}: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
+    ::regex::Regex::new({{ format!("^(?:{})$", pattern)|json }}).expect("apigen checked this pattern")
+});
+{% endif -%}
+{% endif -%}
+{% endfor %}
+
+/// The fields of a `{{ r.name }}` document and their rules.
+pub static FIELDS: &[Field] = &[
+{%- for field in r.resource.fields %}
+    {{ field.catalog_expr() }},
+{%- endfor %}
+];
+
+/// A `{{ r.name }}` document as stored and served.
+#[derive(Debug, Clone, ::serde::Serialize)]
+pub struct {{ r.resource.doc_type }} {
+    pub _id: ::std::string::String,
+{%- for field in r.resource.fields %}
+    {{ field.serde_attr() }}
+    pub {{ field.ident }}: {{ field.struct_type() }},
+{%- endfor %}
+    #[serde(serialize_with = "crate::api::date::serialize")]
+    pub _created: i64,
+    #[serde(serialize_with = "crate::api::date::serialize")]
+    pub _updated: i64,
+    pub _etag: ::std::string::String,
+}
+
+impl Resource for {{ r.resource.doc_type }} {
+    const NAME: &'static str = {{ r.resource.name|json }};
+    const URL: &'static str = {{ r.resource.url|json }};
+    const ITEM_TITLE: &'static str = {{ r.resource.item_title|json }};
+    const FIELDS: &'static [Field] = FIELDS;
+    const PAGINATION_DEFAULT: u32 = {{ r.resource.pagination_default }};
+    const PAGINATION_LIMIT: u32 = {{ r.resource.pagination_limit }};
+    const TABLE: &'static str = {{ r.resource.table|json }};
+    const SELECT: &'static str = {{ r.resource.sql_select()|json }};
+    const COUNT: &'static str = {{ r.resource.sql_count()|json }};
+    const SELECT_BY_ID: &'static str = {{ r.resource.sql_select_by_id()|json }};
+    const SELECT_ETAG: &'static str = {{ r.resource.sql_select_etag()|json }};
+    const INSERT: &'static str = {{ r.resource.sql_insert()|json }};
+    const UPDATE: &'static str = {{ r.resource.sql_update()|json }};
+    const DELETE_BY_ID: &'static str = {{ r.resource.sql_delete_by_id()|json }};
+    const DELETE_ALL: &'static str = {{ r.resource.sql_delete_all()|json }};
+
+    fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
+        ::std::result::Result::Ok(Self {
+            _id: row.get(0)?,
+{%- for field in r.resource.fields %}
+            {{ field.ident }}: {{ field.read_expr(loop.index) }},
+{%- endfor %}
+            _created: row.get({{ r.resource.fields.len() + 1 }})?,
+            _updated: row.get({{ r.resource.fields.len() + 2 }})?,
+            _etag: row.get({{ r.resource.fields.len() + 3 }})?,
+        })
+    }
+
+    fn id(&self) -> &str {
+        &self._id
+    }
+
+    fn created(&self) -> i64 {
+        self._created
+    }
+
+    fn updated(&self) -> i64 {
+        self._updated
+    }
+
+    fn etag(&self) -> &str {
+        &self._etag
+    }
+
+    fn into_fields(self) -> ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        let mut fields = ::serde_json::Map::new();
+{%- for field in r.resource.fields %}
+{%- if field.nullable %}
+        fields.insert(
+            {{ field.name|json }}.into(),
+            match self.{{ field.ident }} {
+                ::std::option::Option::Some(value) => {{ field.json_expr() }},
+                ::std::option::Option::None => ::serde_json::Value::Null,
+            },
+        );
+{%- else %}
+        if let ::std::option::Option::Some(value) = self.{{ field.ident }} {
+            fields.insert({{ field.name|json }}.into(), {{ field.json_expr() }});
+        }
+{%- endif %}
+{%- endfor %}
+        fields
+    }
+}

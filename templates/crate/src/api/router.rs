@@ -1,0 +1,57 @@
+//! The routes: for each resource its collection and item paths, with the methods its
+//! spec lists (`resource_methods`, `item_methods`; GET and HEAD always), the API home
+//! at `{{ home_paths|join("` and `") }}` and the OpenAPI document at `/openapi.json`. Unknown paths answer
+//! 404 and unlisted methods 405, both in Eve's error envelope.
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::handlers::{self, method_not_allowed, not_found};
+use super::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+{%- for path in home_paths %}
+        .route({{ path|json }}, get(home))
+{%- endfor %}
+        .route("/openapi.json", get(openapi))
+{%- for r in resources %}
+        .route(
+            {{ r.collection_path|json }},
+            get(handlers::get_collection::<{{ r.doc_path }}>)
+            {%- if r.resource.resource_methods.post %}.post(handlers::post_collection::<{{ r.doc_path }}>){% endif %}
+            {%- if r.resource.resource_methods.delete %}.delete(handlers::delete_collection::<{{ r.doc_path }}>){% endif %},
+        )
+        .route(
+            {{ r.item_path|json }},
+            get(handlers::get_item::<{{ r.doc_path }}>)
+            {%- if r.resource.item_methods.patch %}.patch(handlers::patch_item::<{{ r.doc_path }}>){% endif %}
+            {%- if r.resource.item_methods.put %}.put(handlers::put_item::<{{ r.doc_path }}>){% endif %}
+            {%- if r.resource.item_methods.delete %}.delete(handlers::delete_item::<{{ r.doc_path }}>){% endif %},
+        )
+{%- endfor %}
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+/// The API home: a link to every resource (Eve's HATEOAS entry point).
+async fn home() -> Response {
+    json(HOME)
+}
+
+const HOME: &str = {{ home_json|json }};
+
+async fn openapi() -> Response {
+    json(super::OPENAPI_JSON)
+}
+
+fn json(body: &'static str) -> Response {
+    let mut response = body.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}

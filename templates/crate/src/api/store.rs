@@ -1,0 +1,154 @@
+//! Turning validated documents into SQL values, and the checks validation cannot make
+//! without the database: `unique` and `data_relation`.
+
+use rusqlite::types::Value as Sql;
+use rusqlite::{OptionalExtension, Transaction};
+use serde_json::{Map, Value};
+
+use super::catalog::{Field, Kind};
+use super::date;
+use super::error::ApiError;
+use super::validate::{self, Issues};
+
+/// The column values of a validated document, in catalog order.
+pub fn column_values(fields: &'static [Field], document: &Map<String, Value>) -> Vec<Sql> {
+    fields
+        .iter()
+        .map(|field| match document.get(field.name) {
+            None | Some(Value::Null) => Sql::Null,
+            Some(value) => to_sql(field.kind, value),
+        })
+        .collect()
+}
+
+/// One JSON value as the SQL value of a column of `kind`.
+pub fn to_sql(kind: Kind, value: &Value) -> Sql {
+    match (kind, value) {
+        (_, Value::Null) => Sql::Null,
+        (Kind::Dict | Kind::List, v) => Sql::Text(v.to_string()),
+        (Kind::Datetime, Value::String(s)) => date::parse_rfc1123(s).map_or(Sql::Null, Sql::Integer),
+        (_, Value::String(s)) => Sql::Text(s.clone()),
+        (Kind::Boolean, Value::Bool(b)) => Sql::Integer(i64::from(*b)),
+        (Kind::Integer, Value::Number(n)) => n.as_i64().map_or(Sql::Null, Sql::Integer),
+        (_, Value::Number(n)) => n.as_f64().map_or(Sql::Null, Sql::Real),
+        (_, v) => Sql::Text(v.to_string()),
+    }
+}
+
+/// Read a dict or list column (JSON text) as a JSON value.
+pub fn json_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<Value>> {
+    match row.get::<_, Option<String>>(index)? {
+        None => Ok(None),
+        Some(text) => serde_json::from_str(&text).map(Some).map_err(|error| {
+            rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(error))
+        }),
+    }
+}
+
+/// Give every nullable field that the document leaves out an explicit `null`, so a
+/// document's tag is the same whether it was just written or read back.
+pub fn fill_nulls(fields: &'static [Field], document: &mut Map<String, Value>) {
+    for field in fields.iter().filter(|f| f.nullable) {
+        document.entry(field.name).or_insert(Value::Null);
+    }
+}
+
+/// Check `unique` fields against stored documents (other than `own_id`) and against the
+/// documents inserted earlier in the same request, and `data_relation` fields against
+/// the related resource. Runs inside the write transaction, so no other writer can
+/// slip a duplicate in between the check and the insert.
+pub fn check_constraints(
+    tx: &Transaction<'_>,
+    table: &str,
+    fields: &'static [Field],
+    document: &Map<String, Value>,
+    own_id: &str,
+    batch: &[Map<String, Value>],
+    changed: impl Fn(&str) -> bool,
+) -> Result<Issues, ApiError> {
+    let mut issues = Issues::new();
+    for field in fields {
+        let Some(value) = document.get(field.name).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        if !changed(field.name) {
+            continue;
+        }
+        if field.unique {
+            let sql = format!(
+                "SELECT 1 FROM {} WHERE {} = ? AND \"_id\" <> ? LIMIT 1",
+                quote(table),
+                quote(field.name)
+            );
+            let taken = tx
+                .prepare_cached(&sql)?
+                .query_row(rusqlite::params![to_sql(field.kind, value), own_id], |_| Ok(()))
+                .optional()?
+                .is_some()
+                || batch.iter().any(|other| other.get(field.name) == Some(value));
+            if taken {
+                issues.add(field.name, validate::unique_message(value));
+                continue;
+            }
+        }
+        if let Some(relation) = field.relation {
+            if !related_exists(tx, relation.table, relation.field, value)? {
+                issues.add(
+                    field.name,
+                    validate::relation_message(value, relation.resource, relation.field),
+                );
+            }
+        } else if let (Kind::List, Some(items)) = (field.kind, field.items) {
+            if let (Some(relation), Value::Array(values)) = (items.relation, value) {
+                for value in values {
+                    if !related_exists(tx, relation.table, relation.field, value)? {
+                        issues.add(
+                            field.name,
+                            validate::relation_message(value, relation.resource, relation.field),
+                        );
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    Ok(issues)
+}
+
+fn related_exists(
+    tx: &Transaction<'_>,
+    table: &str,
+    column: &str,
+    value: &Value,
+) -> Result<bool, ApiError> {
+    let sql = format!(
+        "SELECT 1 FROM {} WHERE {} = ? LIMIT 1",
+        quote(table),
+        quote(column)
+    );
+    let key = match value {
+        Value::String(s) => Sql::Text(s.clone()),
+        Value::Number(n) => n.as_i64().map_or(Sql::Null, Sql::Integer),
+        _ => return Ok(false),
+    };
+    Ok(tx
+        .prepare_cached(&sql)?
+        .query_row([key], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Whether a write failed on a UNIQUE index: a client error (422), not a server one.
+pub fn is_unique_violation(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::SqliteFailure(failure, _)
+            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
+/// An SQL identifier, quoted. Names come from the spec, never from a client.
+pub fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
