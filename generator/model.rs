@@ -221,6 +221,29 @@ pub fn rust_ident(name: &str) -> String {
     }
 }
 
+/// "a" or "an" before a type name: "an integer", "a string".
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// A sample value of a kind, for hints: how to write one in TOML.
+fn example_value(kind: Kind) -> &'static str {
+    match kind {
+        Kind::String => "\"text\"",
+        Kind::Integer => "0",
+        Kind::Float | Kind::Number => "0.5",
+        Kind::Boolean => "false",
+        Kind::Datetime => "\"Tue, 19 Apr 2016 08:19:00 GMT\"",
+        Kind::ObjectId => "\"5f8d0d55b54764421b7156c9\"",
+        Kind::Dict => "{ key = \"value\" }",
+        Kind::List => "[\"a\", \"b\"]",
+    }
+}
+
 /// Eve's default item title: the resource name made singular in the simple cases.
 fn singular(name: &str) -> String {
     if let Some(stem) = name.strip_suffix("ies") {
@@ -245,6 +268,9 @@ struct Resolver<'a> {
     source: &'a str,
     spec: &'a Spec,
 }
+
+/// Column names SQLite uses for its own row id; the server orders pages by it.
+const SQLITE_ROW_ALIASES: &[&str] = &["rowid", "oid", "_rowid_"];
 
 const IDENT_HINT: &str = "names start with a letter and use only letters, digits and `_`";
 
@@ -367,6 +393,15 @@ impl Resolver<'_> {
         }
     }
 
+    /// A page size: positive, and small enough for the generated server's `u32`.
+    fn page_size(&self, value: &Spanned<i64>, what: &str) -> Result<u32, Diagnostic> {
+        let size = self.positive(value, what)?;
+        u32::try_from(size).map_err(|_| {
+            self.error(value, format!("`{what}` {size} is too large"))
+                .with_help(format!("a page holds at most {} documents", u32::MAX))
+        })
+    }
+
     fn positive(&self, value: &Spanned<i64>, what: &str) -> Result<i64, Diagnostic> {
         if *value.get_ref() >= 1 {
             Ok(*value.get_ref())
@@ -426,9 +461,9 @@ impl Resolver<'_> {
             &["GET", "PATCH", "PUT", "DELETE"],
         )?;
         let pagination_limit = match &spec.pagination_limit {
-            Some(v) => self.positive(v, "pagination_limit")? as u32,
+            Some(v) => self.page_size(v, "pagination_limit")?,
             None => match &self.spec.api.get_ref().pagination_limit {
-                Some(v) => self.positive(v, "pagination_limit")? as u32,
+                Some(v) => self.page_size(v, "pagination_limit")?,
                 None => PAGINATION_LIMIT,
             },
         };
@@ -437,7 +472,7 @@ impl Resolver<'_> {
             &self.spec.api.get_ref().pagination_default,
         ) {
             (Some(v), _) | (None, Some(v)) => {
-                let value = self.positive(v, "pagination_default")? as u32;
+                let value = self.page_size(v, "pagination_default")?;
                 if value > pagination_limit {
                     return Err(self
                         .error(v, format!("`pagination_default` {value} is above `pagination_limit` {pagination_limit}"))
@@ -456,7 +491,12 @@ impl Resolver<'_> {
         for field in &mut fields {
             name_regexes(field, &mut counter);
         }
-        let ident = rust_ident(text);
+        // `mod` would be `resources/mod.rs`, the module list itself.
+        let ident = if text == "mod" {
+            "mod_".to_string()
+        } else {
+            rust_ident(text)
+        };
         Ok(Resource {
             name: text.clone(),
             module_file: ident.trim_start_matches("r#").to_string(),
@@ -513,20 +553,28 @@ impl Resolver<'_> {
                 "DELETE" if allowed.contains(&"DELETE") => methods.delete = true,
                 other => {
                     let upper = other.to_ascii_uppercase();
-                    let help = if allowed.contains(&upper.as_str()) {
-                        format!("write methods in capitals: \"{upper}\"")
+                    let listed = allowed
+                        .iter()
+                        .map(|m| format!("\"{m}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    // The collection's list is the one with POST; the item's has PATCH.
+                    let (here, there, why) = if allowed.contains(&"POST") {
+                        ("resource_methods", "item_methods", "applies to one document")
                     } else {
+                        ("item_methods", "resource_methods", "applies to the collection")
+                    };
+                    let help = if allowed.contains(&upper.as_str()) || upper == "HEAD" {
+                        format!("write methods in capitals: \"{upper}\"")
+                    } else if ["POST", "PUT", "PATCH"].contains(&upper.as_str()) {
                         format!(
-                            "the methods allowed here are {}",
-                            allowed
-                                .iter()
-                                .map(|m| format!("\"{m}\""))
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            "`{upper}` {why}: list it in `{there}`; `{here}` takes {listed}"
                         )
+                    } else {
+                        format!("the methods allowed in `{here}` are {listed}")
                     };
                     return Err(self
-                        .error(method, format!("method `{other}` is not allowed here"))
+                        .error(method, format!("method `{other}` is not allowed in `{here}`"))
                         .with_help(help));
                 }
             }
@@ -548,11 +596,25 @@ impl Resolver<'_> {
                 "names starting with `_` are Eve's own (`_id`, `_etag`, ...); pick another name"
                     .to_string()
             } else {
-                IDENT_HINT.to_string()
+                match text.replace(['-', ' ', '.'], "_") {
+                    fixed
+                        if fixed != *text
+                            && fixed.starts_with(|c: char| c.is_ascii_alphabetic())
+                            && fixed.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+                    {
+                        format!("write `{fixed}`: {IDENT_HINT}")
+                    }
+                    _ => IDENT_HINT.to_string(),
+                }
             };
             return Err(self
                 .error(name, format!("invalid field name `{text}`"))
                 .with_help(help));
+        }
+        if depth == 0 && SQLITE_ROW_ALIASES.contains(&text.to_ascii_lowercase().as_str()) {
+            return Err(self
+                .error(name, format!("`{text}` cannot be a field name"))
+                .with_help("SQLite reserves `rowid`, `oid` and `_rowid_` for its row ids; pick another name"));
         }
         if depth > MAX_SCHEMA_DEPTH {
             return Err(self
@@ -602,7 +664,11 @@ impl Resolver<'_> {
                     self.path,
                     self.source,
                     span,
-                    format!("`{key}` does not apply to a `{}` field", kind.name()),
+                    format!(
+                        "`{key}` does not apply to {} `{}` field",
+                        article(kind.name()),
+                        kind.name()
+                    ),
                 )
                 .with_help(format!("`{key}` applies to {what} fields only")))
             } else {
@@ -624,11 +690,11 @@ impl Resolver<'_> {
         if let Some(v) = &spec.regex {
             rule_needs(kind != Kind::String, "regex", "string", v.span())?;
         }
-        if let Some(v) = &spec.schema {
-            if kind != Kind::Dict {
-                let span = v.keys().next().map_or(spec.kind.span(), |k| k.span());
-                rule_needs(true, "schema", "dict", span)?;
-            }
+        if let Some(v) = &spec.schema
+            && kind != Kind::Dict
+        {
+            let span = v.keys().next().map_or(spec.kind.span(), |k| k.span());
+            rule_needs(true, "schema", "dict", span)?;
         }
         if let Some(v) = &spec.items {
             rule_needs(kind != Kind::List, "items", "list", v.span())?;
@@ -643,14 +709,18 @@ impl Resolver<'_> {
         }
         if spec.unique && depth > 0 {
             return Err(self
-                .error(&spec.kind, "`unique` applies to top-level fields only")
+                .error(spanned, "`unique` applies to top-level fields only")
                 .with_help("remove `unique` from this nested field"));
         }
         if spec.unique && matches!(kind, Kind::Dict | Kind::List) {
             return Err(self
                 .error(
-                    &spec.kind,
-                    format!("a `{}` field cannot be `unique`", kind.name()),
+                    spanned,
+                    format!(
+                        "{} `{}` field cannot be `unique`",
+                        article(kind.name()),
+                        kind.name()
+                    ),
                 )
                 .with_help("`unique` applies to scalar fields"));
         }
@@ -666,12 +736,12 @@ impl Resolver<'_> {
         };
         let minlength = length(&spec.minlength, "minlength")?;
         let maxlength = length(&spec.maxlength, "maxlength")?;
-        if let (Some(lo), Some(hi), Some(span)) = (minlength, maxlength, &spec.maxlength) {
-            if lo > hi {
-                return Err(self
-                    .error(span, format!("`maxlength` {hi} is below `minlength` {lo}"))
-                    .with_help("no value could satisfy both; swap them"));
-            }
+        if let (Some(lo), Some(hi), Some(span)) = (minlength, maxlength, &spec.maxlength)
+            && lo > hi
+        {
+            return Err(self
+                .error(span, format!("`maxlength` {hi} is below `minlength` {lo}"))
+                .with_help("no value could satisfy both; swap them"));
         }
         let bound =
             |v: &Option<Spanned<toml::Value>>, key: &str| -> Result<Option<f64>, Diagnostic> {
@@ -691,21 +761,21 @@ impl Resolver<'_> {
             };
         let min = bound(&spec.min, "min")?;
         let max = bound(&spec.max, "max")?;
-        if let (Some(lo), Some(hi), Some(span)) = (min, max, &spec.max) {
-            if lo > hi {
-                return Err(self
-                    .error(span, format!("`max` {hi} is below `min` {lo}"))
-                    .with_help("no value could satisfy both; swap them"));
-            }
+        if let (Some(lo), Some(hi), Some(span)) = (min, max, &spec.max)
+            && lo > hi
+        {
+            return Err(self
+                .error(span, format!("`max` {hi} is below `min` {lo}"))
+                .with_help("no value could satisfy both; swap them"));
         }
         if kind == Kind::Integer {
             for (value, key) in [(&spec.min, "min"), (&spec.max, "max")] {
-                if let Some(v) = value {
-                    if !matches!(v.get_ref(), toml::Value::Integer(_)) {
-                        return Err(self
-                            .error(v, format!("`{key}` of an integer field must be an integer"))
-                            .with_help("write a whole number"));
-                    }
+                if let Some(v) = value
+                    && !matches!(v.get_ref(), toml::Value::Integer(_))
+                {
+                    return Err(self
+                        .error(v, format!("`{key}` of an integer field must be an integer"))
+                        .with_help("write a whole number"));
                 }
             }
         }
@@ -714,6 +784,7 @@ impl Resolver<'_> {
                 if let Err(error) = regex::Regex::new(&format!("^(?:{})$", pattern.get_ref())) {
                     let detail = error.to_string();
                     let last = detail.lines().last().unwrap_or("invalid pattern").trim();
+                    let last = last.strip_prefix("error: ").unwrap_or(last);
                     return Err(self
                         .error(pattern, format!("invalid regex: {last}"))
                         .with_help("patterns use Rust's regex syntax and must match the whole value (no look-around or back-references)"));
@@ -824,14 +895,18 @@ impl Resolver<'_> {
             self.error(
                 span,
                 format!(
-                    "`{key}` holds a {} where a {} value is expected",
+                    "`{key}` holds {} {} where {} {} is expected",
+                    article(value.type_str()),
                     value.type_str(),
+                    article(kind.name()),
                     kind.name()
                 ),
             )
             .with_help(format!(
-                "every `{key}` value must be a {} value",
-                kind.name()
+                "every value in `{key}` must be {} {}, like `{}`",
+                article(kind.name()),
+                kind.name(),
+                example_value(kind)
             ))
         })
     }
@@ -869,7 +944,12 @@ impl Resolver<'_> {
                             .to_string()
                     }
                     Kind::ObjectId => "an objectid is 24 hexadecimal digits".to_string(),
-                    kind => format!("give a {} value", kind.name()),
+                    kind => format!(
+                        "write {} {} value, like `default = {}`",
+                        article(kind.name()),
+                        kind.name(),
+                        example_value(kind)
+                    ),
                 }));
         }
         if !field.allowed.is_empty() && field.kind != Kind::List {
@@ -877,7 +957,20 @@ impl Resolver<'_> {
             if !allowed {
                 return Err(self
                     .error(default, "this default is not one of the `allowed` values")
-                    .with_help("make the default one of the allowed values"));
+                    .with_help(format!(
+                        "make the default one of {}",
+                        field
+                            .allowed
+                            .iter()
+                            .map(|l| match l {
+                                Literal::Str(s) => format!("{s:?}"),
+                                Literal::Int(i) => i.to_string(),
+                                Literal::Float(f) => f.to_string(),
+                                Literal::Bool(b) => b.to_string(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
             }
         }
         Ok(json)

@@ -36,8 +36,6 @@ impl std::error::Error for RenderError {}
 pub struct ResourceView<'a> {
     pub resource: &'a Resource,
     pub name: &'a str,
-    /// `crate::api::resources::people::PeopleDocument`
-    pub doc_path: String,
     /// `/api/v1/people`
     pub collection_path: String,
     /// `/api/v1/people/{id}`
@@ -49,10 +47,6 @@ impl<'a> ResourceView<'a> {
         ResourceView {
             resource,
             name: &resource.name,
-            doc_path: format!(
-                "crate::api::resources::{}::{}",
-                resource.module_ident, resource.doc_type
-            ),
             collection_path: format!("{}/{}", api.prefix, resource.url),
             item_path: format!("{}/{}/{{id}}", api.prefix, resource.url),
         }

@@ -10,6 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use super::handlers::{self, method_not_allowed, not_found};
 use super::state::AppState;
+use super::resources::people::PeopleDocument;
+use super::resources::invoices::InvoicesDocument;
+use super::resources::works::WorksDocument;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1", get(home))
@@ -17,81 +20,39 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi))
         .route(
             "/api/v1/people",
-            get(
-                    handlers::get_collection::<
-                        crate::api::resources::people::PeopleDocument,
-                    >,
-                )
-                .post(
-                    handlers::post_collection::<
-                        crate::api::resources::people::PeopleDocument,
-                    >,
-                )
-                .delete(
-                    handlers::delete_collection::<
-                        crate::api::resources::people::PeopleDocument,
-                    >,
-                ),
+            get(handlers::get_collection::<PeopleDocument>)
+                .post(handlers::post_collection::<PeopleDocument>)
+                .delete(handlers::delete_collection::<PeopleDocument>),
         )
         .route(
             "/api/v1/people/{id}",
-            get(handlers::get_item::<crate::api::resources::people::PeopleDocument>)
-                .patch(
-                    handlers::patch_item::<crate::api::resources::people::PeopleDocument>,
-                )
-                .put(handlers::put_item::<crate::api::resources::people::PeopleDocument>)
-                .delete(
-                    handlers::delete_item::<
-                        crate::api::resources::people::PeopleDocument,
-                    >,
-                ),
+            get(handlers::get_item::<PeopleDocument>)
+                .patch(handlers::patch_item::<PeopleDocument>)
+                .put(handlers::put_item::<PeopleDocument>)
+                .delete(handlers::delete_item::<PeopleDocument>),
         )
         .route(
             "/api/v1/invoices",
-            get(
-                    handlers::get_collection::<
-                        crate::api::resources::invoices::InvoicesDocument,
-                    >,
-                )
-                .post(
-                    handlers::post_collection::<
-                        crate::api::resources::invoices::InvoicesDocument,
-                    >,
-                ),
+            get(handlers::get_collection::<InvoicesDocument>)
+                .post(handlers::post_collection::<InvoicesDocument>),
         )
         .route(
             "/api/v1/invoices/{id}",
-            get(handlers::get_item::<crate::api::resources::invoices::InvoicesDocument>)
-                .patch(
-                    handlers::patch_item::<
-                        crate::api::resources::invoices::InvoicesDocument,
-                    >,
-                )
-                .delete(
-                    handlers::delete_item::<
-                        crate::api::resources::invoices::InvoicesDocument,
-                    >,
-                ),
+            get(handlers::get_item::<InvoicesDocument>)
+                .patch(handlers::patch_item::<InvoicesDocument>)
+                .delete(handlers::delete_item::<InvoicesDocument>),
         )
         .route(
             "/api/v1/works",
-            get(handlers::get_collection::<crate::api::resources::works::WorksDocument>)
-                .post(
-                    handlers::post_collection::<
-                        crate::api::resources::works::WorksDocument,
-                    >,
-                ),
+            get(handlers::get_collection::<WorksDocument>)
+                .post(handlers::post_collection::<WorksDocument>),
         )
         .route(
             "/api/v1/works/{id}",
-            get(handlers::get_item::<crate::api::resources::works::WorksDocument>)
-                .patch(
-                    handlers::patch_item::<crate::api::resources::works::WorksDocument>,
-                )
-                .put(handlers::put_item::<crate::api::resources::works::WorksDocument>)
-                .delete(
-                    handlers::delete_item::<crate::api::resources::works::WorksDocument>,
-                ),
+            get(handlers::get_item::<WorksDocument>)
+                .patch(handlers::patch_item::<WorksDocument>)
+                .put(handlers::put_item::<WorksDocument>)
+                .delete(handlers::delete_item::<WorksDocument>),
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -10,6 +10,9 @@ use axum::routing::get;
 
 use super::handlers::{self, method_not_allowed, not_found};
 use super::state::AppState;
+{%- for r in resources %}
+use super::resources::{{ r.resource.module_ident }}::{{ r.resource.doc_type }};
+{%- endfor %}
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -20,16 +23,16 @@ pub fn router(state: AppState) -> Router {
 {%- for r in resources %}
         .route(
             {{ r.collection_path|json }},
-            get(handlers::get_collection::<{{ r.doc_path }}>)
-            {%- if r.resource.resource_methods.post %}.post(handlers::post_collection::<{{ r.doc_path }}>){% endif %}
-            {%- if r.resource.resource_methods.delete %}.delete(handlers::delete_collection::<{{ r.doc_path }}>){% endif %},
+            get(handlers::get_collection::<{{ r.resource.doc_type }}>)
+            {%- if r.resource.resource_methods.post %}.post(handlers::post_collection::<{{ r.resource.doc_type }}>){% endif %}
+            {%- if r.resource.resource_methods.delete %}.delete(handlers::delete_collection::<{{ r.resource.doc_type }}>){% endif %},
         )
         .route(
             {{ r.item_path|json }},
-            get(handlers::get_item::<{{ r.doc_path }}>)
-            {%- if r.resource.item_methods.patch %}.patch(handlers::patch_item::<{{ r.doc_path }}>){% endif %}
-            {%- if r.resource.item_methods.put %}.put(handlers::put_item::<{{ r.doc_path }}>){% endif %}
-            {%- if r.resource.item_methods.delete %}.delete(handlers::delete_item::<{{ r.doc_path }}>){% endif %},
+            get(handlers::get_item::<{{ r.resource.doc_type }}>)
+            {%- if r.resource.item_methods.patch %}.patch(handlers::patch_item::<{{ r.resource.doc_type }}>){% endif %}
+            {%- if r.resource.item_methods.put %}.put(handlers::put_item::<{{ r.resource.doc_type }}>){% endif %}
+            {%- if r.resource.item_methods.delete %}.delete(handlers::delete_item::<{{ r.resource.doc_type }}>){% endif %},
         )
 {%- endfor %}
         .fallback(not_found)
