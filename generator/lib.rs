@@ -93,7 +93,7 @@ pub fn load(path: &Path) -> Result<Model, Error> {
 /// spec's path relative to the crate's root.
 pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Error> {
     let mut files = crate_files::crate_files(model, spec_path)?;
-    let manifest = output::Manifest::for_files(spec_path, &files);
+    let manifest = output::Manifest::for_files(spec_path, &files, model);
     files.push(OutputFile {
         path: output::MANIFEST.to_string(),
         contents: manifest.to_text(),

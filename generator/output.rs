@@ -26,10 +26,14 @@ pub struct Manifest {
     pub files: Vec<String>,
     /// Files apigen created once and leaves to the user.
     pub user_files: Vec<String>,
+    /// The data model the crate was generated from: each table's columns as
+    /// `"name TYPE"` in order, so a later regeneration can tell what changed.
+    #[serde(default)]
+    pub tables: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Manifest {
-    pub fn for_files(spec: &str, files: &[OutputFile]) -> Manifest {
+    pub fn for_files(spec: &str, files: &[OutputFile], model: &crate::Model) -> Manifest {
         let list = |owner| {
             let mut paths: Vec<String> = files
                 .iter()
@@ -47,6 +51,18 @@ impl Manifest {
             spec: spec.to_string(),
             files: list(Owner::Apigen),
             user_files: list(Owner::User),
+            tables: model
+                .resources
+                .iter()
+                .map(|r| {
+                    let columns = r
+                        .fields
+                        .iter()
+                        .map(|f| format!("{} {}", f.name, f.kind.sql_type()))
+                        .collect();
+                    (r.table.clone(), columns)
+                })
+                .collect(),
         }
     }
 
@@ -57,9 +73,19 @@ impl Manifest {
     }
 
     /// The manifest of the crate at `dir`, if it is an apigen crate.
+    /// Lenient about parts an older or newer apigen may write differently: a crate
+    /// stays recognisable (and regenerable) across apigen versions.
     pub fn read(dir: &Path) -> Option<Manifest> {
         let text = fs::read_to_string(dir.join(MANIFEST)).ok()?;
-        serde_json::from_str(&text).ok()
+        let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let field = |key: &str| value.get(key).cloned().unwrap_or_default();
+        Some(Manifest {
+            generator: serde_json::from_value(field("generator")).unwrap_or_default(),
+            spec: serde_json::from_value(field("spec")).ok()?,
+            files: serde_json::from_value(field("files")).unwrap_or_default(),
+            user_files: serde_json::from_value(field("user_files")).unwrap_or_default(),
+            tables: serde_json::from_value(field("tables")).unwrap_or_default(),
+        })
     }
 }
 
