@@ -340,6 +340,7 @@ fn syntax_help(message: &str) -> String {
             "put text values in double quotes, like \"text\"",
         ),
         ("unclosed inline table", "close the inline table with `}`"),
+        ("recurs", "nest tables and lists less deeply"),
         ("unclosed array", "close the list with `]`"),
         ("unclosed table", "close the table header with `]`"),
         (

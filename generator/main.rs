@@ -17,7 +17,7 @@ const EXIT_ERROR: u8 = 2;
     name = "apigen",
     version,
     about = "Generate an Eve-compatible Rust API server crate from a TOML domain spec",
-    after_help = "Exit codes: 0 success, 1 `generate --check` found stale files, 2 error."
+    after_help = "Example:\n  apigen new specs/people.toml --out services/people\n  apigen dev specs/people.toml\n\nExit codes: 0 success, 1 `generate --check` found stale files, 2 error."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -75,13 +75,22 @@ enum Commands {
     },
 }
 
+/// `println!` that ignores a closed stdout (`apigen openapi spec.toml | head`)
+/// instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Commands::New { spec, out } => new(&spec, out),
         Commands::Generate { spec, out, check } => generate(spec, &out, check),
         Commands::Check { spec } => apigen::load(&spec).map(|model| {
-            println!(
+            say!(
                 "{}: ok ({} resource{})",
                 spec.display(),
                 model.resources.len(),
@@ -90,7 +99,8 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }),
         Commands::Openapi { spec } => apigen::load(&spec).map(|model| {
-            print!("{}", apigen::openapi::document_text(&model));
+            use std::io::Write as _;
+            let _ = std::io::stdout().write_all(apigen::openapi::document_text(&model).as_bytes());
             ExitCode::SUCCESS
         }),
         Commands::Dev {
@@ -125,7 +135,7 @@ fn write_crate(spec: &Path, model: &Model, dir: &Path) -> Result<Vec<(String, Ch
 
 fn report(dir: &Path, changes: &[(String, Change)]) {
     for (path, change) in changes {
-        println!("{:>7} {}", change.verb(), dir.join(path).display());
+        say!("{:>7} {}", change.verb(), dir.join(path).display());
     }
 }
 
@@ -146,7 +156,7 @@ fn new(spec: &Path, out: Option<PathBuf>) -> Result<ExitCode, Error> {
     std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
     let changes = write_crate(spec, &model, &dir)?;
     report(&dir, &changes);
-    println!(
+    say!(
         "\nCreated {} in {}. Next:\n  cd {} && cargo run -- serve\n\
          Put your code in src/hooks.rs; after editing the spec, run `apigen generate` there.\n\
          Inside a cargo workspace, add the crate to its `members`.",
@@ -178,6 +188,19 @@ fn generate(spec: Option<PathBuf>, dir: &Path, check: bool) -> Result<ExitCode, 
             dir.display()
         )));
     }
+    let occupied = dir
+        .read_dir()
+        .map(|mut entries| entries.next().is_some())
+        .unwrap_or(false);
+    if manifest.is_none() && occupied {
+        return Err(Error::Refused(format!(
+            "{} is not an apigen crate (no {}) and is not empty; refusing to write into it. \
+             Use `apigen new {} --out <new directory>`",
+            dir.display(),
+            output::MANIFEST,
+            spec.display()
+        )));
+    }
     let model = apigen::load(&spec)?;
     if check {
         let spec_path = output::relative_path(dir, &spec).map_err(|e| io_error(&spec, e))?;
@@ -193,16 +216,16 @@ fn generate(spec: Option<PathBuf>, dir: &Path, check: bool) -> Result<ExitCode, 
             })
             .collect();
         if stale.is_empty() {
-            println!("{} is up to date with {}", dir.display(), spec.display());
+            say!("{} is up to date with {}", dir.display(), spec.display());
             return Ok(ExitCode::SUCCESS);
         }
-        println!("{} is stale; `apigen generate` would:", dir.display());
+        say!("{} is stale; `apigen generate` would:", dir.display());
         report(dir, &stale);
         return Ok(ExitCode::from(EXIT_STALE));
     }
     let changes = write_crate(&spec, &model, dir)?;
     if changes.is_empty() {
-        println!("{} is up to date", dir.display());
+        say!("{} is up to date", dir.display());
     }
     report(dir, &changes);
     Ok(ExitCode::SUCCESS)

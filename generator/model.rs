@@ -560,21 +560,30 @@ impl Resolver<'_> {
                         .join(", ");
                     // The collection's list is the one with POST; the item's has PATCH.
                     let (here, there, why) = if allowed.contains(&"POST") {
-                        ("resource_methods", "item_methods", "applies to one document")
+                        (
+                            "resource_methods",
+                            "item_methods",
+                            "applies to one document",
+                        )
                     } else {
-                        ("item_methods", "resource_methods", "applies to the collection")
+                        (
+                            "item_methods",
+                            "resource_methods",
+                            "applies to the collection",
+                        )
                     };
                     let help = if allowed.contains(&upper.as_str()) || upper == "HEAD" {
                         format!("write methods in capitals: \"{upper}\"")
                     } else if ["POST", "PUT", "PATCH"].contains(&upper.as_str()) {
-                        format!(
-                            "`{upper}` {why}: list it in `{there}`; `{here}` takes {listed}"
-                        )
+                        format!("`{upper}` {why}: list it in `{there}`; `{here}` takes {listed}")
                     } else {
                         format!("the methods allowed in `{here}` are {listed}")
                     };
                     return Err(self
-                        .error(method, format!("method `{other}` is not allowed in `{here}`"))
+                        .error(
+                            method,
+                            format!("method `{other}` is not allowed in `{here}`"),
+                        )
                         .with_help(help));
                 }
             }
@@ -838,6 +847,11 @@ impl Resolver<'_> {
                         )
                         .with_help("put them on the list field itself"));
                 }
+                if depth + 1 > MAX_SCHEMA_DEPTH {
+                    return Err(self.error(items, "the schema nests too deeply").with_help(
+                        format!("dicts and lists nest at most {MAX_SCHEMA_DEPTH} levels"),
+                    ));
+                }
                 Some(Box::new(self.rule("", items, depth + 1)?))
             }
             None => None,
@@ -1018,7 +1032,10 @@ impl Resolver<'_> {
                     Some(_) => {
                         return Err(self
                             .error(field, format!("`{}` of resource `{target_name}` is not unique", field.get_ref()))
-                            .with_help("a data_relation must point at `_id` or at a field marked `unique = true`"));
+                            .with_help(format!(
+                                "mark `{}` in `{target_name}` with `unique = true`, or point the data_relation at `_id`: it must name one document",
+                                field.get_ref()
+                            )));
                     }
                     None => {
                         let mut names: Vec<&str> =
