@@ -51,7 +51,11 @@ fn no_snapshot_is_unreferenced() {
     let mut unreferenced = Vec::new();
     let mut pending = Vec::new();
     for entry in fs::read_dir("tests/snapshots").expect("tests/snapshots/") {
-        let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
         if name.ends_with(".snap.new") || name.ends_with(".pending-snap") {
             pending.push(name);
         } else if !expected.contains(&name) {

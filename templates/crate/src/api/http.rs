@@ -6,7 +6,7 @@
 //! collection query string (`where`, `sort`, `max_results`, `page`) are parsed here too.
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
@@ -48,10 +48,13 @@ pub async fn read_json(
         .await
         .map_err(|_| too_large(limit))?;
     if bytes.is_empty() {
-        return Err(ApiError::bad_request("The request body is empty: send a JSON document"));
+        return Err(ApiError::bad_request(
+            "The request body is empty: send a JSON document",
+        ));
     }
-    serde_json::from_slice(&bytes)
-        .map_err(|error| ApiError::bad_request(format!("The request body is not valid JSON: {error}")))
+    serde_json::from_slice(&bytes).map_err(|error| {
+        ApiError::bad_request(format!("The request body is not valid JSON: {error}"))
+    })
 }
 
 fn too_large(limit: usize) -> ApiError {
@@ -155,8 +158,9 @@ impl ListParams {
         };
         for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
             match key.as_ref() {
-                "where" => params.filter = Some(value.into_owned()),
-                "sort" => params.sort = Some(value.into_owned()),
+                // An empty `where=` or `sort=` means none (and stays out of links).
+                "where" if !value.trim().is_empty() => params.filter = Some(value.into_owned()),
+                "sort" if !value.trim().is_empty() => params.sort = Some(value.into_owned()),
                 "max_results" => {
                     let n = value.trim().parse::<i64>().map_err(|_| {
                         ApiError::bad_request(format!(

@@ -233,6 +233,15 @@ pub fn relation_message(value: &Value, resource: &str, field: &str) -> String {
     )
 }
 
+/// A value as Python's `repr` would print it (strings in single quotes), as Cerberus
+/// shows items inside its messages.
+fn python_repr(value: &Value) -> String {
+    match value {
+        Value::String(text) => format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'")),
+        other => value_text(other),
+    }
+}
+
 /// A value as Python would print it in a message: strings without quotes, `True`,
 /// `False`, `None`; numbers, lists and objects as JSON.
 pub fn value_text(value: &Value) -> String {
@@ -376,10 +385,16 @@ fn check_rules(field: &Field, value: &Value) -> Option<String> {
                 let unallowed: Vec<String> = items
                     .iter()
                     .filter(|item| !is_allowed(field, item))
-                    .map(value_text)
+                    .map(python_repr)
                     .collect();
                 if !unallowed.is_empty() {
-                    return Some(format!("unallowed values [{}]", unallowed.join(", ")));
+                    // Cerberus prints the offending items as a Python tuple.
+                    let tuple = if unallowed.len() == 1 {
+                        format!("({},)", unallowed[0])
+                    } else {
+                        format!("({})", unallowed.join(", "))
+                    };
+                    return Some(format!("unallowed values {tuple}"));
                 }
             }
             other => {
@@ -1010,7 +1025,7 @@ mod tests {
         );
         assert_eq!(
             issue_of("role", json!(["author", "editor", "boss"])),
-            json!("unallowed values [editor, boss]")
+            json!("unallowed values ('editor', 'boss')")
         );
         assert_eq!(accepts("role", json!([])), json!([]));
         assert_eq!(accepts("status", json!("retired")), json!("retired"));
