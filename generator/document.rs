@@ -33,7 +33,7 @@ impl Field {
     pub fn read_expr(&self, index: impl std::borrow::Borrow<usize>) -> String {
         let index = *index.borrow();
         match self.kind {
-            Kind::Dict | Kind::List => format!("crate::api::store::json_column(row, {index})?"),
+            Kind::Dict | Kind::List => format!("crate::api::store::raw_json_column(row, {index})?"),
             _ => format!("row.get({index})?"),
         }
     }
@@ -44,7 +44,7 @@ impl Field {
             Kind::Datetime => {
                 "::serde_json::Value::String(crate::api::date::format_rfc1123(value))"
             }
-            Kind::Dict | Kind::List => "value",
+            Kind::Dict | Kind::List => "crate::api::store::parse_raw(&value)",
             _ => "::serde_json::Value::from(value)",
         }
     }

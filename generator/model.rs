@@ -137,7 +137,8 @@ impl Kind {
             Kind::Integer | Kind::Datetime => "i64",
             Kind::Float | Kind::Number => "f64",
             Kind::Boolean => "bool",
-            Kind::Dict | Kind::List => "::serde_json::Value",
+            // Served as stored: the JSON text is copied out, never parsed into a tree.
+            Kind::Dict | Kind::List => "::std::boxed::Box<::serde_json::value::RawValue>",
         }
     }
 

@@ -26,7 +26,9 @@ pub fn to_sql(kind: Kind, value: &Value) -> Sql {
     match (kind, value) {
         (_, Value::Null) => Sql::Null,
         (Kind::Dict | Kind::List, v) => Sql::Text(v.to_string()),
-        (Kind::Datetime, Value::String(s)) => date::parse_rfc1123(s).map_or(Sql::Null, Sql::Integer),
+        (Kind::Datetime, Value::String(s)) => {
+            date::parse_rfc1123(s).map_or(Sql::Null, Sql::Integer)
+        }
         (_, Value::String(s)) => Sql::Text(s.clone()),
         (Kind::Boolean, Value::Bool(b)) => Sql::Integer(i64::from(*b)),
         (Kind::Integer, Value::Number(n)) => n.as_i64().map_or(Sql::Null, Sql::Integer),
@@ -35,14 +37,29 @@ pub fn to_sql(kind: Kind, value: &Value) -> Sql {
     }
 }
 
-/// Read a dict or list column (JSON text) as a JSON value.
-pub fn json_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<Value>> {
+/// Read a dict or list column (JSON text) as it is stored, to be copied into
+/// responses without building a JSON tree.
+pub fn raw_json_column(
+    row: &rusqlite::Row<'_>,
+    index: usize,
+) -> rusqlite::Result<Option<Box<serde_json::value::RawValue>>> {
     match row.get::<_, Option<String>>(index)? {
         None => Ok(None),
-        Some(text) => serde_json::from_str(&text).map(Some).map_err(|error| {
-            rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(error))
-        }),
+        Some(text) => serde_json::value::RawValue::from_string(text)
+            .map(Some)
+            .map_err(|error| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    index,
+                    rusqlite::types::Type::Text,
+                    Box::new(error),
+                )
+            }),
     }
+}
+
+/// A stored dict or list as a JSON value (for PATCH merging and hooks).
+pub fn parse_raw(raw: &serde_json::value::RawValue) -> Value {
+    serde_json::from_str(raw.get()).unwrap_or(Value::Null)
 }
 
 /// Give every nullable field that the document leaves out an explicit `null`, so a
@@ -82,10 +99,14 @@ pub fn check_constraints(
             );
             let taken = tx
                 .prepare_cached(&sql)?
-                .query_row(rusqlite::params![to_sql(field.kind, value), own_id], |_| Ok(()))
+                .query_row(rusqlite::params![to_sql(field.kind, value), own_id], |_| {
+                    Ok(())
+                })
                 .optional()?
                 .is_some()
-                || batch.iter().any(|other| other.get(field.name) == Some(value));
+                || batch
+                    .iter()
+                    .any(|other| other.get(field.name) == Some(value));
             if taken {
                 issues.add(field.name, validate::unique_message(value));
                 continue;

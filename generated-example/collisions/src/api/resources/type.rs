@@ -55,9 +55,9 @@ pub struct TypeDocument {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub error: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub client: ::std::option::Option<::serde_json::Value>,
+    pub client: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub value: ::std::option::Option<::serde_json::Value>,
+    pub value: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub key: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Field", skip_serializing_if = "::std::option::Option::is_none")]
@@ -92,8 +92,8 @@ impl Resource for TypeDocument {
             r#match: row.get(2)?,
             r#type: row.get(3)?,
             error: row.get(4)?,
-            client: crate::api::store::json_column(row, 5)?,
-            value: crate::api::store::json_column(row, 6)?,
+            client: crate::api::store::raw_json_column(row, 5)?,
+            value: crate::api::store::raw_json_column(row, 6)?,
             key: row.get(7)?,
             field: row.get(8)?,
             select: row.get(9)?,
@@ -131,10 +131,10 @@ impl Resource for TypeDocument {
             fields.insert("error".into(), ::serde_json::Value::from(value));
         }
         if let ::std::option::Option::Some(value) = self.client {
-            fields.insert("client".into(), value);
+            fields.insert("client".into(), crate::api::store::parse_raw(&value));
         }
         if let ::std::option::Option::Some(value) = self.value {
-            fields.insert("value".into(), value);
+            fields.insert("value".into(), crate::api::store::parse_raw(&value));
         }
         if let ::std::option::Option::Some(value) = self.key {
             fields.insert("key".into(), ::serde_json::Value::from(value));

@@ -63,7 +63,7 @@ pub struct InvoicesDocument {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub paid: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub lines: ::std::option::Option<::serde_json::Value>,
+    pub lines: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
     #[serde(serialize_with = "crate::api::date::serialize")]
     pub _created: i64,
     #[serde(serialize_with = "crate::api::date::serialize")]
@@ -93,7 +93,7 @@ impl Resource for InvoicesDocument {
             contact_id: row.get(2)?,
             total: row.get(3)?,
             paid: row.get(4)?,
-            lines: crate::api::store::json_column(row, 5)?,
+            lines: crate::api::store::raw_json_column(row, 5)?,
             _created: row.get(6)?,
             _updated: row.get(7)?,
             _etag: row.get(8)?,
@@ -128,7 +128,7 @@ impl Resource for InvoicesDocument {
             fields.insert("paid".into(), ::serde_json::Value::from(value));
         }
         if let ::std::option::Option::Some(value) = self.lines {
-            fields.insert("lines".into(), value);
+            fields.insert("lines".into(), crate::api::store::parse_raw(&value));
         }
         fields
     }

@@ -65,7 +65,7 @@ pub struct PeopleDocument {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub lastname: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub role: ::std::option::Option<::serde_json::Value>,
+    pub role: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
     #[serde(
         skip_serializing_if = "::std::option::Option::is_none",
         serialize_with = "crate::api::date::serialize_opt"
@@ -77,7 +77,9 @@ pub struct PeopleDocument {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub location: ::std::option::Option<::serde_json::Value>,
+    pub location: ::std::option::Option<
+        ::std::boxed::Box<::serde_json::value::RawValue>,
+    >,
     #[serde(serialize_with = "crate::api::date::serialize")]
     pub _created: i64,
     #[serde(serialize_with = "crate::api::date::serialize")]
@@ -105,12 +107,12 @@ impl Resource for PeopleDocument {
             _id: row.get(0)?,
             firstname: row.get(1)?,
             lastname: row.get(2)?,
-            role: crate::api::store::json_column(row, 3)?,
+            role: crate::api::store::raw_json_column(row, 3)?,
             born: row.get(4)?,
             age: row.get(5)?,
             email: row.get(6)?,
             status: row.get(7)?,
-            location: crate::api::store::json_column(row, 8)?,
+            location: crate::api::store::raw_json_column(row, 8)?,
             _created: row.get(9)?,
             _updated: row.get(10)?,
             _etag: row.get(11)?,
@@ -139,7 +141,7 @@ impl Resource for PeopleDocument {
             fields.insert("lastname".into(), ::serde_json::Value::from(value));
         }
         if let ::std::option::Option::Some(value) = self.role {
-            fields.insert("role".into(), value);
+            fields.insert("role".into(), crate::api::store::parse_raw(&value));
         }
         if let ::std::option::Option::Some(value) = self.born {
             fields
@@ -165,7 +167,7 @@ impl Resource for PeopleDocument {
             fields.insert("status".into(), ::serde_json::Value::from(value));
         }
         if let ::std::option::Option::Some(value) = self.location {
-            fields.insert("location".into(), value);
+            fields.insert("location".into(), crate::api::store::parse_raw(&value));
         }
         fields
     }

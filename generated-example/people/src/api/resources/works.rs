@@ -43,7 +43,7 @@ pub struct WorksDocument {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub owner: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tags: ::std::option::Option<::serde_json::Value>,
+    pub tags: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
     #[serde(serialize_with = "crate::api::date::serialize")]
     pub _created: i64,
     #[serde(serialize_with = "crate::api::date::serialize")]
@@ -72,7 +72,7 @@ impl Resource for WorksDocument {
             title: row.get(1)?,
             description: row.get(2)?,
             owner: row.get(3)?,
-            tags: crate::api::store::json_column(row, 4)?,
+            tags: crate::api::store::raw_json_column(row, 4)?,
             _created: row.get(5)?,
             _updated: row.get(6)?,
             _etag: row.get(7)?,
@@ -104,7 +104,7 @@ impl Resource for WorksDocument {
             fields.insert("owner".into(), ::serde_json::Value::from(value));
         }
         if let ::std::option::Option::Some(value) = self.tags {
-            fields.insert("tags".into(), value);
+            fields.insert("tags".into(), crate::api::store::parse_raw(&value));
         }
         fields
     }
