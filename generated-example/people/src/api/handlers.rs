@@ -10,7 +10,7 @@
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rusqlite::OptionalExtension;
 use serde_json::{Map, Value};
@@ -51,18 +51,21 @@ pub async fn get_collection<R: Resource>(
             order.push_str(", ");
         }
     }
-    // Ties (and unsorted lists) keep insertion order, so pages never overlap.
-    order.push_str("\"rowid\" LIMIT ? OFFSET ?");
+    // Ties (and unsorted lists) keep insertion order, so pages never overlap. The page
+    // size is a literal, not a parameter: SQLite (with STAT4) re-plans a cached
+    // statement every time a LIMIT parameter is bound, which costs more than the
+    // query. It is a validated integer no larger than the resource's cap.
+    order.push_str(&format!("\"rowid\" LIMIT {} OFFSET ?", params.max_results));
     let offset = i64::from(params.page - 1) * i64::from(params.max_results);
 
     let (total, documents) = state.db.read(|conn| {
         let total: i64 = conn
             .prepare_cached(&format!("{}{condition}", R::COUNT))?
             .query_row(rusqlite::params_from_iter(values.iter()), |row| row.get(0))?;
-        let page_values = values.iter().cloned().chain([
-            rusqlite::types::Value::Integer(i64::from(params.max_results)),
-            rusqlite::types::Value::Integer(offset),
-        ]);
+        let page_values = values
+            .iter()
+            .cloned()
+            .chain([rusqlite::types::Value::Integer(offset)]);
         let mut statement = conn.prepare_cached(&format!("{}{condition}{order}", R::SELECT))?;
         let documents = statement
             .query_map(rusqlite::params_from_iter(page_values), R::from_row)?
@@ -116,7 +119,12 @@ pub async fn get_collection<R: Resource>(
         http::write_link(&mut out, "prev", "previous page", &prev);
     }
     out.extend_from_slice(b"}}");
-    Ok(http::json_response(StatusCode::OK, out, Some(&tag), updated))
+    Ok(http::json_response(
+        StatusCode::OK,
+        out,
+        Some(&tag),
+        updated,
+    ))
 }
 
 /// GET on an item.
@@ -138,7 +146,10 @@ pub async fn get_item<R: Resource>(
         })?
         .ok_or_else(ApiError::not_found)?;
     if http::not_modified(&headers, document.etag(), document.updated()) {
-        return Ok(http::not_modified_response(document.etag(), Some(document.updated())));
+        return Ok(http::not_modified_response(
+            document.etag(),
+            Some(document.updated()),
+        ));
     }
     let mut out = Vec::with_capacity(512);
     write_document(&mut out, &document, DocumentLinks::Full);
@@ -164,13 +175,25 @@ pub async fn post_collection<R: Resource>(
             for item in items {
                 match item {
                     Value::Object(document) => documents.push(document),
-                    _ => return Err(ApiError::bad_request("Every item of a bulk insert must be a JSON object")),
+                    _ => {
+                        return Err(ApiError::bad_request(
+                            "Every item of a bulk insert must be a JSON object",
+                        ))
+                    }
                 }
             }
             (documents, true)
         }
-        Value::Array(_) => return Err(ApiError::bad_request("A bulk insert needs at least one document")),
-        _ => return Err(ApiError::bad_request("Send a JSON object, or a list of objects for a bulk insert")),
+        Value::Array(_) => {
+            return Err(ApiError::bad_request(
+                "A bulk insert needs at least one document",
+            ))
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "Send a JSON object, or a list of objects for a bulk insert",
+            ))
+        }
     };
 
     // Validate every document before touching the database; collect all outcomes.
@@ -186,51 +209,65 @@ pub async fn post_collection<R: Resource>(
         .collect();
 
     let now = date::now();
-    let inserted = state.db.write(|tx| {
-        let mut accepted: Vec<Map<String, Value>> = Vec::new();
-        for outcome in outcomes.iter_mut() {
-            if let Ok((id, fields)) = outcome {
-                let issues = store::check_constraints(tx, R::TABLE, R::FIELDS, fields, id, &accepted, |_| true)?;
-                if issues.is_empty() {
-                    accepted.push(fields.clone());
-                } else {
-                    *outcome = Err(issues);
+    let inserted = state
+        .db
+        .write(|tx| {
+            let mut accepted: Vec<Map<String, Value>> = Vec::new();
+            for outcome in outcomes.iter_mut() {
+                if let Ok((id, fields)) = outcome {
+                    let issues = store::check_constraints(
+                        tx,
+                        R::TABLE,
+                        R::FIELDS,
+                        fields,
+                        id,
+                        &accepted,
+                        |_| true,
+                    )?;
+                    if issues.is_empty() {
+                        accepted.push(fields.clone());
+                    } else {
+                        *outcome = Err(issues);
+                    }
                 }
             }
-        }
-        let failed = outcomes.iter().filter(|o| o.is_err()).count();
-        if failed > 0 {
-            return Err(rejection(&outcomes, bulk, failed));
-        }
-        let mut documents: Vec<Map<String, Value>> = outcomes
-            .iter()
-            .filter_map(|o| o.as_ref().ok().map(|(_, fields)| fields.clone()))
-            .collect();
-        state.hooks.on_insert(R::NAME, &mut documents)?;
-        let mut written = Vec::with_capacity(documents.len());
-        let mut statement = tx.prepare_cached(R::INSERT)?;
-        for (outcome, fields) in outcomes.iter().zip(documents.iter()) {
-            let id = outcome.as_ref().map(|(id, _)| id.clone()).unwrap_or_default();
-            let tag = etag::of_fields(fields);
-            let mut values = vec![
-                rusqlite::types::Value::Text(id.clone()),
-                rusqlite::types::Value::Integer(now),
-                rusqlite::types::Value::Integer(now),
-                rusqlite::types::Value::Text(tag.clone()),
-            ];
-            values.extend(store::column_values(R::FIELDS, fields));
-            match statement.execute(rusqlite::params_from_iter(values)) {
-                Ok(_) => written.push((id, tag)),
-                Err(error) if store::is_unique_violation(&error) => {
-                    let mut issues = Issues::new();
-                    issues.add("_id", format!("value '{id}' is not unique"));
-                    return Err(ApiError::invalid(issues, "Insertion"));
-                }
-                Err(error) => return Err(error.into()),
+            let failed = outcomes.iter().filter(|o| o.is_err()).count();
+            if failed > 0 {
+                return Err(rejection(&outcomes, bulk, failed));
             }
-        }
-        Ok((written, documents))
-    })?;
+            let mut documents: Vec<Map<String, Value>> = outcomes
+                .iter()
+                .filter_map(|o| o.as_ref().ok().map(|(_, fields)| fields.clone()))
+                .collect();
+            state.hooks.on_insert(R::NAME, &mut documents)?;
+            let mut written = Vec::with_capacity(documents.len());
+            let mut statement = tx.prepare_cached(R::INSERT)?;
+            for (outcome, fields) in outcomes.iter().zip(documents.iter()) {
+                let id = outcome
+                    .as_ref()
+                    .map(|(id, _)| id.clone())
+                    .unwrap_or_default();
+                let tag = etag::of_fields(fields);
+                let mut values = vec![
+                    rusqlite::types::Value::Text(id.clone()),
+                    rusqlite::types::Value::Integer(now),
+                    rusqlite::types::Value::Integer(now),
+                    rusqlite::types::Value::Text(tag.clone()),
+                ];
+                values.extend(store::column_values(R::FIELDS, fields));
+                match statement.execute(rusqlite::params_from_iter(values)) {
+                    Ok(_) => written.push((id, tag)),
+                    Err(error) if store::is_unique_violation(&error) => {
+                        let mut issues = Issues::new();
+                        issues.add("_id", format!("value '{id}' is not unique"));
+                        return Err(ApiError::invalid(issues, "Insertion"));
+                    }
+                    Err(error) => return Err(error.into()),
+                }
+            }
+            Ok((written, documents))
+        })
+        .await?;
     let (written, documents) = inserted;
     state.hooks.on_inserted(R::NAME, &documents);
 
@@ -301,52 +338,61 @@ async fn write_item<R: Resource>(
     strip_read_only(&mut changes);
 
     let now = date::now();
-    let (created, tag) = state.db.write(|tx| {
-        let original = tx
-            .prepare_cached(R::SELECT_BY_ID)?
-            .query_row([&id], R::from_row)
-            .optional()?
-            .ok_or_else(ApiError::not_found)?;
-        http::check_if_match(&headers, original.etag())?;
-        let created = original.created();
-        let original_fields = original.into_fields();
-        let mut fields = if is_patch {
-            validate::apply_patch(R::FIELDS, &original_fields, changes.clone())
-        } else {
-            validate::validate_document(R::FIELDS, changes.clone(), mode)
-        }
-        .map_err(|issues| ApiError::invalid(issues, "Insertion"))?;
-        store::fill_nulls(R::FIELDS, &mut fields);
-        let issues = store::check_constraints(tx, R::TABLE, R::FIELDS, &fields, &id, &[], |name| {
-            fields.get(name) != original_fields.get(name)
-        })?;
-        if !issues.is_empty() {
-            return Err(ApiError::invalid(issues, "Insertion"));
-        }
-        if is_patch {
-            state.hooks.on_update(R::NAME, &changes, &original_fields)?;
-        } else {
-            state.hooks.on_replace(R::NAME, &fields, &original_fields)?;
-        }
-        let tag = etag::of_fields(&fields);
-        let mut values = vec![
-            rusqlite::types::Value::Integer(now),
-            rusqlite::types::Value::Text(tag.clone()),
-        ];
-        values.extend(store::column_values(R::FIELDS, &fields));
-        values.push(rusqlite::types::Value::Text(id.clone()));
-        tx.prepare_cached(R::UPDATE)?
-            .execute(rusqlite::params_from_iter(values))?;
-        if is_patch {
-            state.hooks.on_updated(R::NAME, &changes, &original_fields);
-        } else {
-            state.hooks.on_replaced(R::NAME, &fields, &original_fields);
-        }
-        Ok((created, tag))
-    })?;
+    let (created, tag) = state
+        .db
+        .write(|tx| {
+            let original = tx
+                .prepare_cached(R::SELECT_BY_ID)?
+                .query_row([&id], R::from_row)
+                .optional()?
+                .ok_or_else(ApiError::not_found)?;
+            http::check_if_match(&headers, original.etag())?;
+            let created = original.created();
+            let original_fields = original.into_fields();
+            let mut fields = if is_patch {
+                validate::apply_patch(R::FIELDS, &original_fields, changes.clone())
+            } else {
+                validate::validate_document(R::FIELDS, changes.clone(), mode)
+            }
+            .map_err(|issues| ApiError::invalid(issues, "Insertion"))?;
+            store::fill_nulls(R::FIELDS, &mut fields);
+            let issues =
+                store::check_constraints(tx, R::TABLE, R::FIELDS, &fields, &id, &[], |name| {
+                    fields.get(name) != original_fields.get(name)
+                })?;
+            if !issues.is_empty() {
+                return Err(ApiError::invalid(issues, "Insertion"));
+            }
+            if is_patch {
+                state.hooks.on_update(R::NAME, &changes, &original_fields)?;
+            } else {
+                state.hooks.on_replace(R::NAME, &fields, &original_fields)?;
+            }
+            let tag = etag::of_fields(&fields);
+            let mut values = vec![
+                rusqlite::types::Value::Integer(now),
+                rusqlite::types::Value::Text(tag.clone()),
+            ];
+            values.extend(store::column_values(R::FIELDS, &fields));
+            values.push(rusqlite::types::Value::Text(id.clone()));
+            tx.prepare_cached(R::UPDATE)?
+                .execute(rusqlite::params_from_iter(values))?;
+            if is_patch {
+                state.hooks.on_updated(R::NAME, &changes, &original_fields);
+            } else {
+                state.hooks.on_replaced(R::NAME, &fields, &original_fields);
+            }
+            Ok((created, tag))
+        })
+        .await?;
     let mut out = Vec::with_capacity(256);
     write_write_result::<R>(&mut out, &id, created, now, &tag);
-    Ok(http::json_response(StatusCode::OK, out, Some(&tag), Some(now)))
+    Ok(http::json_response(
+        StatusCode::OK,
+        out,
+        Some(&tag),
+        Some(now),
+    ))
 }
 
 /// DELETE on an item.
@@ -359,28 +405,34 @@ pub async fn delete_item<R: Resource>(
     if !objectid::is_valid(&id) {
         return Err(ApiError::not_found());
     }
-    state.db.write(|tx| {
-        let current: String = tx
-            .prepare_cached(R::SELECT_ETAG)?
-            .query_row([&id], |row| row.get(0))
-            .optional()?
-            .ok_or_else(ApiError::not_found)?;
-        http::check_if_match(&headers, &current)?;
-        state.hooks.on_delete_item(R::NAME, &id)?;
-        tx.prepare_cached(R::DELETE_BY_ID)?.execute([&id])?;
-        Ok(())
-    })?;
+    state
+        .db
+        .write(|tx| {
+            let current: String = tx
+                .prepare_cached(R::SELECT_ETAG)?
+                .query_row([&id], |row| row.get(0))
+                .optional()?
+                .ok_or_else(ApiError::not_found)?;
+            http::check_if_match(&headers, &current)?;
+            state.hooks.on_delete_item(R::NAME, &id)?;
+            tx.prepare_cached(R::DELETE_BY_ID)?.execute([&id])?;
+            Ok(())
+        })
+        .await?;
     state.hooks.on_deleted_item(R::NAME, &id);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// DELETE on a collection: every document goes.
 pub async fn delete_collection<R: Resource>(State(state): State<AppState>) -> Result<Response> {
-    state.db.write(|tx| {
-        state.hooks.on_delete_resource(R::NAME)?;
-        tx.prepare_cached(R::DELETE_ALL)?.execute([])?;
-        Ok(())
-    })?;
+    state
+        .db
+        .write(|tx| {
+            state.hooks.on_delete_resource(R::NAME)?;
+            tx.prepare_cached(R::DELETE_ALL)?.execute([])?;
+            Ok(())
+        })
+        .await?;
     state.hooks.on_deleted_resource(R::NAME);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -457,7 +509,13 @@ fn write_document<R: Resource>(out: &mut Vec<u8>, document: &R, links: DocumentL
 }
 
 /// The answer to a write: the document's meta fields and its `self` link.
-fn write_write_result<R: Resource>(out: &mut Vec<u8>, id: &str, created: i64, updated: i64, tag: &str) {
+fn write_write_result<R: Resource>(
+    out: &mut Vec<u8>,
+    id: &str,
+    created: i64,
+    updated: i64,
+    tag: &str,
+) {
     out.extend_from_slice(b"{\"_status\":\"OK\",\"_id\":");
     http::write_json_str(out, id);
     out.extend_from_slice(b",\"_created\":\"");
