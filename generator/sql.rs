@@ -54,22 +54,6 @@ impl Resource {
         )
     }
 
-    pub fn sql_update(&self) -> String {
-        let mut sets: Vec<String> = ["_updated", "_etag"]
-            .map(|c| format!("{} = ?", quote(c)))
-            .to_vec();
-        sets.extend(
-            self.fields
-                .iter()
-                .map(|f| format!("{} = ?", quote(&f.name))),
-        );
-        format!(
-            "UPDATE {} SET {} WHERE \"_id\" = ?",
-            quote(&self.table),
-            sets.join(", ")
-        )
-    }
-
     pub fn sql_delete_by_id(&self) -> String {
         format!("DELETE FROM {} WHERE \"_id\" = ?", quote(&self.table))
     }

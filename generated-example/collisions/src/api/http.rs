@@ -127,12 +127,16 @@ pub fn not_modified_response(etag: &str, updated: Option<i64>) -> Response {
 
 fn add_validators(headers: &mut HeaderMap, etag: Option<&str>, updated: Option<i64>) {
     if let Some(tag) = etag {
-        if let Ok(value) = HeaderValue::from_str(&format!("\"{tag}\"")) {
+        let mut quoted = Vec::with_capacity(tag.len() + 2);
+        quoted.push(b'"');
+        quoted.extend_from_slice(tag.as_bytes());
+        quoted.push(b'"');
+        if let Ok(value) = HeaderValue::from_bytes(&quoted) {
             headers.insert(header::ETAG, value);
         }
     }
     if let Some(seconds) = updated {
-        if let Ok(value) = HeaderValue::from_str(&date::format_rfc1123(seconds)) {
+        if let Ok(value) = HeaderValue::from_bytes(&date::rfc1123(seconds)) {
             headers.insert(header::LAST_MODIFIED, value);
         }
     }
@@ -221,6 +225,30 @@ pub fn write_link(out: &mut Vec<u8>, key: &str, title: &str, href: &str) {
     write_json_str(out, title);
     out.extend_from_slice(b",\"href\":");
     write_json_str(out, href);
+    out.push(b'}');
+}
+
+/// Append `"key":{"title":<title>,"href":"<url>/<id>"}`: a document's own link.
+/// `url` comes from the spec and `id` is checked hex, so neither needs escaping.
+pub fn write_item_link(out: &mut Vec<u8>, key: &str, title: &str, url: &str, id: &str) {
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":{\"title\":");
+    write_json_str(out, title);
+    out.extend_from_slice(b",\"href\":");
+    if url
+        .bytes()
+        .chain(id.bytes())
+        .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b))
+    {
+        out.push(b'"');
+        out.extend_from_slice(url.as_bytes());
+        out.push(b'/');
+        out.extend_from_slice(id.as_bytes());
+        out.push(b'"');
+    } else {
+        write_json_str(out, &format!("{url}/{id}"));
+    }
     out.push(b'}');
 }
 

@@ -28,8 +28,6 @@ pub trait Resource: serde::Serialize + Sized + Send + 'static {
     const SELECT_BY_ID: &'static str;
     /// `INSERT INTO <table> (_id, _created, _updated, _etag, <fields>) VALUES (...)`
     const INSERT: &'static str;
-    /// `UPDATE <table> SET _updated = ?, _etag = ?, <fields> = ? WHERE _id = ?`
-    const UPDATE: &'static str;
     /// `SELECT "_etag" FROM <table> WHERE "_id" = ?`
     const SELECT_ETAG: &'static str;
     const DELETE_BY_ID: &'static str;

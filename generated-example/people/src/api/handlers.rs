@@ -369,14 +369,14 @@ async fn write_item<R: Resource>(
                 state.hooks.on_replace(R::NAME, &fields, &original_fields)?;
             }
             let tag = etag::of_fields(&fields);
-            let mut values = vec![
-                rusqlite::types::Value::Integer(now),
-                rusqlite::types::Value::Text(tag.clone()),
-            ];
-            values.extend(store::column_values(R::FIELDS, &fields));
-            values.push(rusqlite::types::Value::Text(id.clone()));
-            tx.prepare_cached(R::UPDATE)?
-                .execute(rusqlite::params_from_iter(values))?;
+            store::update_changed(
+                tx,
+                R::TABLE,
+                R::FIELDS,
+                &fields,
+                &original_fields,
+                (now, &tag, &id),
+            )?;
             if is_patch {
                 state.hooks.on_updated(R::NAME, &changes, &original_fields);
             } else {
@@ -497,8 +497,7 @@ fn write_document<R: Resource>(out: &mut Vec<u8>, document: &R, links: DocumentL
         out.push(b',');
     }
     out.extend_from_slice(b"\"_links\":{");
-    let href = format!("{}/{}", R::URL, document.id());
-    http::write_link(out, "self", R::ITEM_TITLE, &href);
+    http::write_item_link(out, "self", R::ITEM_TITLE, R::URL, document.id());
     if let DocumentLinks::Full = links {
         out.push(b',');
         http::write_link(out, "parent", "home", "/");
@@ -519,13 +518,13 @@ fn write_write_result<R: Resource>(
     out.extend_from_slice(b"{\"_status\":\"OK\",\"_id\":");
     http::write_json_str(out, id);
     out.extend_from_slice(b",\"_created\":\"");
-    out.extend_from_slice(date::format_rfc1123(created).as_bytes());
+    out.extend_from_slice(&date::rfc1123(created));
     out.extend_from_slice(b"\",\"_updated\":\"");
-    out.extend_from_slice(date::format_rfc1123(updated).as_bytes());
+    out.extend_from_slice(&date::rfc1123(updated));
     out.extend_from_slice(b"\",\"_etag\":\"");
     out.extend_from_slice(tag.as_bytes());
     out.extend_from_slice(b"\",\"_links\":{");
-    http::write_link(out, "self", R::ITEM_TITLE, &format!("{}/{}", R::URL, id));
+    http::write_item_link(out, "self", R::ITEM_TITLE, R::URL, id);
     out.extend_from_slice(b"}}");
 }
 

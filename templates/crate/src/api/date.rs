@@ -2,7 +2,7 @@
 //! database they are whole seconds since the Unix epoch, so they sort and compare as
 //! integers. `httpdate` is already in hyper's dependency tree, so this costs no crate.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Seconds since the epoch, now.
 pub fn now() -> i64 {
@@ -14,8 +14,47 @@ pub fn now() -> i64 {
 
 /// Format epoch seconds as an RFC 1123 date. Dates before the epoch format as the epoch.
 pub fn format_rfc1123(seconds: i64) -> String {
-    let time = UNIX_EPOCH + Duration::from_secs(seconds.max(0) as u64);
-    httpdate::fmt_http_date(time)
+    let buf = rfc1123(seconds);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// The 29 bytes of `Tue, 19 Apr 2016 08:19:00 GMT`, computed without `fmt`: every
+/// response carries two or three dates, so this is on the hot path.
+pub fn rfc1123(seconds: i64) -> [u8; 29] {
+    const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let seconds = seconds.clamp(0, 253_402_300_799); // up to 9999-12-31T23:59:59
+    let days = seconds / 86_400;
+    let in_day = seconds % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+
+    let mut out = *b"Thu, 01 Jan 1970 00:00:00 GMT";
+    out[..3].copy_from_slice(DAYS[(days % 7) as usize]);
+    let two = |out: &mut [u8; 29], at: usize, value: i64| {
+        out[at] = b'0' + (value / 10) as u8;
+        out[at + 1] = b'0' + (value % 10) as u8;
+    };
+    two(&mut out, 5, day);
+    out[8..11].copy_from_slice(MONTHS[(month - 1) as usize]);
+    two(&mut out, 12, year / 100);
+    two(&mut out, 14, year % 100);
+    two(&mut out, 17, in_day / 3_600);
+    two(&mut out, 20, in_day / 60 % 60);
+    two(&mut out, 23, in_day % 60);
+    out
 }
 
 /// Parse an RFC 1123 date (also the other two HTTP date forms) into epoch seconds.
@@ -27,7 +66,8 @@ pub fn parse_rfc1123(text: &str) -> Option<i64> {
 
 /// serde `serialize_with` for a date column: RFC 1123 on the wire.
 pub fn serialize<S: serde::Serializer>(seconds: &i64, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&format_rfc1123(*seconds))
+    let buf = rfc1123(*seconds);
+    serializer.serialize_str(std::str::from_utf8(&buf).unwrap_or_default())
 }
 
 /// serde `serialize_with` for an optional date field.
@@ -36,7 +76,7 @@ pub fn serialize_opt<S: serde::Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     match seconds {
-        Some(seconds) => serializer.serialize_str(&format_rfc1123(*seconds)),
+        Some(seconds) => serialize(seconds, serializer),
         None => serializer.serialize_none(),
     }
 }
@@ -44,6 +84,7 @@ pub fn serialize_opt<S: serde::Serializer>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn round_trips_the_eve_example() {
@@ -51,6 +92,20 @@ mod tests {
         let seconds = parse_rfc1123(text).expect("valid date");
         assert_eq!(seconds, 1_461_053_940);
         assert_eq!(format_rfc1123(seconds), text);
+    }
+
+    #[test]
+    fn formats_like_httpdate_across_the_calendar() {
+        // Leap days, century years, month and year ends, the far future.
+        let mut seconds = 0;
+        while seconds < 253_402_300_799 {
+            let expected =
+                httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(seconds as u64));
+            assert_eq!(format_rfc1123(seconds), expected);
+            seconds += 86_400 * 13 + 3_607;
+        }
+        assert_eq!(format_rfc1123(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(format_rfc1123(-5), "Thu, 01 Jan 1970 00:00:00 GMT");
     }
 
     #[test]

@@ -90,6 +90,12 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // The bundled SQLite has STAT4, which re-plans a cached statement whenever a bound
+    // value might change the plan: on every request. Keep the first plan instead.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     conn.set_prepared_statement_cache_capacity(64);
     super::query::register_functions(&conn)?;
     Ok(conn)

@@ -21,6 +21,43 @@ pub fn column_values(fields: &'static [Field], document: &Map<String, Value>) ->
         .collect()
 }
 
+/// `UPDATE` a stored document: its meta columns and only the columns whose value
+/// changed, so indexes on untouched columns (a `unique` field, say) are not
+/// rewritten. One statement per set of changed columns, cached by SQLite's
+/// statement cache.
+pub fn update_changed(
+    tx: &Transaction<'_>,
+    table: &str,
+    fields: &'static [Field],
+    document: &Map<String, Value>,
+    original: &Map<String, Value>,
+    (updated, etag, id): (i64, &str, &str),
+) -> rusqlite::Result<()> {
+    let mut sql = format!(
+        "UPDATE {} SET \"_updated\" = ?, \"_etag\" = ?",
+        quote(table)
+    );
+    let mut values = vec![Sql::Integer(updated), Sql::Text(etag.to_string())];
+    for field in fields {
+        let new = document.get(field.name);
+        if new == original.get(field.name) {
+            continue;
+        }
+        sql.push_str(", ");
+        sql.push_str(&quote(field.name));
+        sql.push_str(" = ?");
+        values.push(match new {
+            None | Some(Value::Null) => Sql::Null,
+            Some(value) => to_sql(field.kind, value),
+        });
+    }
+    sql.push_str(" WHERE \"_id\" = ?");
+    values.push(Sql::Text(id.to_string()));
+    tx.prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(values))?;
+    Ok(())
+}
+
 /// One JSON value as the SQL value of a column of `kind`.
 pub fn to_sql(kind: Kind, value: &Value) -> Sql {
     match (kind, value) {

@@ -33,7 +33,6 @@ impl Resource for ModDocument {
     const SELECT_BY_ID: &'static str = "SELECT \"_id\", \"crate\", \"_created\", \"_updated\", \"_etag\" FROM \"mod\" WHERE \"_id\" = ?";
     const SELECT_ETAG: &'static str = "SELECT \"_etag\" FROM \"mod\" WHERE \"_id\" = ?";
     const INSERT: &'static str = "INSERT INTO \"mod\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"crate\") VALUES (?, ?, ?, ?, ?)";
-    const UPDATE: &'static str = "UPDATE \"mod\" SET \"_updated\" = ?, \"_etag\" = ?, \"crate\" = ? WHERE \"_id\" = ?";
     const DELETE_BY_ID: &'static str = "DELETE FROM \"mod\" WHERE \"_id\" = ?";
     const DELETE_ALL: &'static str = "DELETE FROM \"mod\"";
     fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {

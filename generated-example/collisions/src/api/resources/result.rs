@@ -53,7 +53,6 @@ impl Resource for ResultDocument {
     const SELECT_BY_ID: &'static str = "SELECT \"_id\", \"state\", \"kind\", \"Option\", \"_created\", \"_updated\", \"_etag\" FROM \"result\" WHERE \"_id\" = ?";
     const SELECT_ETAG: &'static str = "SELECT \"_etag\" FROM \"result\" WHERE \"_id\" = ?";
     const INSERT: &'static str = "INSERT INTO \"result\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"state\", \"kind\", \"Option\") VALUES (?, ?, ?, ?, ?, ?, ?)";
-    const UPDATE: &'static str = "UPDATE \"result\" SET \"_updated\" = ?, \"_etag\" = ?, \"state\" = ?, \"kind\" = ?, \"Option\" = ? WHERE \"_id\" = ?";
     const DELETE_BY_ID: &'static str = "DELETE FROM \"result\" WHERE \"_id\" = ?";
     const DELETE_ALL: &'static str = "DELETE FROM \"result\"";
     fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {

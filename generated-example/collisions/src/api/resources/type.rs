@@ -82,7 +82,6 @@ impl Resource for TypeDocument {
     const SELECT_BY_ID: &'static str = "SELECT \"_id\", \"self\", \"match\", \"type\", \"error\", \"client\", \"value\", \"key\", \"Field\", \"select\", \"_created\", \"_updated\", \"_etag\" FROM \"type\" WHERE \"_id\" = ?";
     const SELECT_ETAG: &'static str = "SELECT \"_etag\" FROM \"type\" WHERE \"_id\" = ?";
     const INSERT: &'static str = "INSERT INTO \"type\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"self\", \"match\", \"type\", \"error\", \"client\", \"value\", \"key\", \"Field\", \"select\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    const UPDATE: &'static str = "UPDATE \"type\" SET \"_updated\" = ?, \"_etag\" = ?, \"self\" = ?, \"match\" = ?, \"type\" = ?, \"error\" = ?, \"client\" = ?, \"value\" = ?, \"key\" = ?, \"Field\" = ?, \"select\" = ? WHERE \"_id\" = ?";
     const DELETE_BY_ID: &'static str = "DELETE FROM \"type\" WHERE \"_id\" = ?";
     const DELETE_ALL: &'static str = "DELETE FROM \"type\"";
     fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {

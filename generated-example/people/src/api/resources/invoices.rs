@@ -83,7 +83,6 @@ impl Resource for InvoicesDocument {
     const SELECT_BY_ID: &'static str = "SELECT \"_id\", \"number\", \"contact_id\", \"total\", \"paid\", \"lines\", \"_created\", \"_updated\", \"_etag\" FROM \"invoices\" WHERE \"_id\" = ?";
     const SELECT_ETAG: &'static str = "SELECT \"_etag\" FROM \"invoices\" WHERE \"_id\" = ?";
     const INSERT: &'static str = "INSERT INTO \"invoices\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"number\", \"contact_id\", \"total\", \"paid\", \"lines\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    const UPDATE: &'static str = "UPDATE \"invoices\" SET \"_updated\" = ?, \"_etag\" = ?, \"number\" = ?, \"contact_id\" = ?, \"total\" = ?, \"paid\" = ?, \"lines\" = ? WHERE \"_id\" = ?";
     const DELETE_BY_ID: &'static str = "DELETE FROM \"invoices\" WHERE \"_id\" = ?";
     const DELETE_ALL: &'static str = "DELETE FROM \"invoices\"";
     fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {

@@ -99,7 +99,6 @@ impl Resource for PeopleDocument {
     const SELECT_BY_ID: &'static str = "SELECT \"_id\", \"firstname\", \"lastname\", \"role\", \"born\", \"age\", \"email\", \"status\", \"location\", \"_created\", \"_updated\", \"_etag\" FROM \"people\" WHERE \"_id\" = ?";
     const SELECT_ETAG: &'static str = "SELECT \"_etag\" FROM \"people\" WHERE \"_id\" = ?";
     const INSERT: &'static str = "INSERT INTO \"people\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"firstname\", \"lastname\", \"role\", \"born\", \"age\", \"email\", \"status\", \"location\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    const UPDATE: &'static str = "UPDATE \"people\" SET \"_updated\" = ?, \"_etag\" = ?, \"firstname\" = ?, \"lastname\" = ?, \"role\" = ?, \"born\" = ?, \"age\" = ?, \"email\" = ?, \"status\" = ?, \"location\" = ? WHERE \"_id\" = ?";
     const DELETE_BY_ID: &'static str = "DELETE FROM \"people\" WHERE \"_id\" = ?";
     const DELETE_ALL: &'static str = "DELETE FROM \"people\"";
     fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {

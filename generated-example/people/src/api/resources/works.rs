@@ -63,7 +63,6 @@ impl Resource for WorksDocument {
     const SELECT_BY_ID: &'static str = "SELECT \"_id\", \"title\", \"description\", \"owner\", \"tags\", \"_created\", \"_updated\", \"_etag\" FROM \"works\" WHERE \"_id\" = ?";
     const SELECT_ETAG: &'static str = "SELECT \"_etag\" FROM \"works\" WHERE \"_id\" = ?";
     const INSERT: &'static str = "INSERT INTO \"works\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"title\", \"description\", \"owner\", \"tags\") VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-    const UPDATE: &'static str = "UPDATE \"works\" SET \"_updated\" = ?, \"_etag\" = ?, \"title\" = ?, \"description\" = ?, \"owner\" = ?, \"tags\" = ? WHERE \"_id\" = ?";
     const DELETE_BY_ID: &'static str = "DELETE FROM \"works\" WHERE \"_id\" = ?";
     const DELETE_ALL: &'static str = "DELETE FROM \"works\"";
     fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {

@@ -52,7 +52,6 @@ impl Resource for {{ r.resource.doc_type }} {
     const SELECT_BY_ID: &'static str = {{ r.resource.sql_select_by_id()|json }};
     const SELECT_ETAG: &'static str = {{ r.resource.sql_select_etag()|json }};
     const INSERT: &'static str = {{ r.resource.sql_insert()|json }};
-    const UPDATE: &'static str = {{ r.resource.sql_update()|json }};
     const DELETE_BY_ID: &'static str = {{ r.resource.sql_delete_by_id()|json }};
     const DELETE_ALL: &'static str = {{ r.resource.sql_delete_all()|json }};
 
