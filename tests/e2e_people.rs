@@ -280,7 +280,11 @@ fn get_collection_answers_items_meta_and_links() {
     let response = server.get(&people());
     assert_eq!(response.status, 200);
     assert_eq!(response.header("Content-Type"), Some("application/json"));
-    assert_eq!(response.etag().len(), 40);
+    let tag = response.etag();
+    assert!(
+        !tag.is_empty() && tag.bytes().all(|b| b.is_ascii_hexdigit()),
+        "the page has its own tag: {tag}"
+    );
     let body = response.json();
     assert_eq!(
         body["_meta"],
