@@ -230,7 +230,10 @@ pub async fn post_collection<R: Resource>(
                         |_| true,
                     )?;
                     if issues.is_empty() {
-                        accepted.push(fields.clone());
+                        // Later documents of the same request must not repeat its unique values.
+                        if bulk {
+                            accepted.push(fields.clone());
+                        }
                     } else {
                         *outcome = Err(issues);
                     }
@@ -240,18 +243,13 @@ pub async fn post_collection<R: Resource>(
             if failed > 0 {
                 return Err(rejection(&outcomes, bulk, failed));
             }
-            let mut documents: Vec<Map<String, Value>> = outcomes
-                .iter()
-                .filter_map(|o| o.as_ref().ok().map(|(_, fields)| fields.clone()))
-                .collect();
+            // Every outcome is Ok here: split them into ids and documents.
+            let (ids, mut documents): (Vec<String>, Vec<Map<String, Value>>) =
+                std::mem::take(&mut outcomes).into_iter().flatten().unzip();
             state.hooks.on_insert(R::NAME, &mut documents)?;
             let mut written = Vec::with_capacity(documents.len());
             let mut statement = tx.prepare_cached(R::INSERT)?;
-            for (outcome, fields) in outcomes.iter().zip(documents.iter()) {
-                let id = outcome
-                    .as_ref()
-                    .map(|(id, _)| id.clone())
-                    .unwrap_or_default();
+            for (id, fields) in ids.into_iter().zip(documents.iter()) {
                 let tag = etag::of_fields(fields);
                 let mut values = vec![
                     rusqlite::types::Value::Text(id.clone()),
@@ -343,7 +341,7 @@ async fn write_item<R: Resource>(
     strip_read_only(&mut changes);
 
     let now = date::now();
-    let (created, tag) = state
+    let (created, tag, fields, original_fields) = state
         .db
         .write(|tx| {
             let original = tx
@@ -382,14 +380,15 @@ async fn write_item<R: Resource>(
                 &original_fields,
                 (now, &tag, &id),
             )?;
-            if is_patch {
-                state.hooks.on_updated(R::NAME, &changes, &original_fields);
-            } else {
-                state.hooks.on_replaced(R::NAME, &fields, &original_fields);
-            }
-            Ok((created, tag))
+            Ok((created, tag, fields, original_fields))
         })
         .await?;
+    // "After" hooks run once the write is committed.
+    if is_patch {
+        state.hooks.on_updated(R::NAME, &changes, &original_fields);
+    } else {
+        state.hooks.on_replaced(R::NAME, &fields, &original_fields);
+    }
     let mut out = Vec::with_capacity(256);
     write_write_result::<R>(&mut out, &id, created, now, &tag);
     Ok(http::json_response(
