@@ -9,22 +9,25 @@ impl Field {
         format!("::std::option::Option<{}>", self.kind.rust_type())
     }
 
-    /// `#[serde(...)]` for the struct field, or nothing.
-    pub fn serde_attr(&self) -> String {
-        let mut parts = Vec::new();
-        if self.ident.trim_start_matches("r#") != self.name {
-            parts.push(format!("rename = {:?}", self.name));
-        }
-        if !self.nullable {
-            parts.push("skip_serializing_if = \"::std::option::Option::is_none\"".to_string());
-        }
-        if self.kind == Kind::Datetime {
-            parts.push("serialize_with = \"crate::api::date::serialize_opt\"".to_string());
-        }
-        if parts.is_empty() {
-            String::new()
+    /// The statement that serializes this field in the document's `Serialize` impl:
+    /// absent fields are left out, except nullable ones, which are `null`.
+    pub fn serialize_stmt(&self) -> String {
+        let value = if self.kind == Kind::Datetime {
+            "&crate::api::date::Rfc1123(*value)"
         } else {
-            format!("#[serde({})]", parts.join(", "))
+            "value"
+        };
+        let name = format!("{:?}", self.name);
+        if self.nullable {
+            format!(
+                "match &self.{ident} {{ ::std::option::Option::Some(value) => state.serialize_field({name}, {value})?, ::std::option::Option::None => state.serialize_field({name}, &())? }}",
+                ident = self.ident
+            )
+        } else {
+            format!(
+                "if let ::std::option::Option::Some(value) = &self.{ident} {{ state.serialize_field({name}, {value})?; }}",
+                ident = self.ident
+            )
         }
     }
 

@@ -791,7 +791,8 @@ impl Resolver<'_> {
         }
         let regex = match &spec.regex {
             Some(pattern) => {
-                if let Err(error) = regex::Regex::new(&format!("^(?:{})$", pattern.get_ref())) {
+                if let Err(error) = regex_lite::Regex::new(&format!("^(?:{})$", pattern.get_ref()))
+                {
                     let detail = error.to_string();
                     let last = detail.lines().last().unwrap_or("invalid pattern").trim();
                     let last = last.strip_prefix("error: ").unwrap_or(last);
@@ -1113,8 +1114,8 @@ impl Resource {
 
 /// Whether a string looks like an RFC 1123 date (`Tue, 19 Apr 2016 08:19:00 GMT`).
 fn httpdate_like(text: &str) -> bool {
-    static RFC1123: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(
+    static RFC1123: std::sync::LazyLock<regex_lite::Regex> = std::sync::LazyLock::new(|| {
+        regex_lite::Regex::new(
             r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$",
         )
         .expect("a valid pattern")

@@ -66,20 +66,13 @@ pub fn parse_rfc1123(text: &str) -> Option<i64> {
     i64::try_from(seconds).ok()
 }
 
-/// serde `serialize_with` for a date column: RFC 1123 on the wire.
-pub fn serialize<S: serde::Serializer>(seconds: &i64, serializer: S) -> Result<S::Ok, S::Error> {
-    let buf = rfc1123(*seconds);
-    serializer.serialize_str(std::str::from_utf8(&buf).unwrap_or_default())
-}
+/// A date that serializes as RFC 1123 text (document structs wrap their dates in it).
+pub struct Rfc1123(pub i64);
 
-/// serde `serialize_with` for an optional date field.
-pub fn serialize_opt<S: serde::Serializer>(
-    seconds: &Option<i64>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match seconds {
-        Some(seconds) => serialize(seconds, serializer),
-        None => serializer.serialize_none(),
+impl serde::Serialize for Rfc1123 {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let buf = rfc1123(self.0);
+        serializer.serialize_str(std::str::from_utf8(&buf).unwrap_or_default())
     }
 }
 

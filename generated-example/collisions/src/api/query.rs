@@ -38,7 +38,7 @@ pub const MAX_VALUES: usize = 1000;
 pub const MAX_WHERE_LEN: usize = 64 * 1024;
 /// The longest `$regex` pattern accepted, in bytes.
 pub const MAX_REGEX_LEN: usize = 1000;
-/// Compiled size limit for a `$regex` (`regex::RegexBuilder::size_limit`).
+/// Compiled size limit for a `$regex` (`regex_lite::RegexBuilder::size_limit`).
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// How many keys a `sort` may name.
 pub const MAX_SORT_KEYS: usize = 16;
@@ -1084,25 +1084,26 @@ pub fn compile_sort(keys: &[SortKey], sql: &mut String) {
 }
 
 /// Compile a `$regex` pattern with the size limits that keep it cheap.
-fn compile_regex(pattern: &str) -> Result<regex::Regex, QueryError> {
+fn compile_regex(pattern: &str) -> Result<regex_lite::Regex, QueryError> {
     if pattern.len() > MAX_REGEX_LEN + 8 {
         return error("regex is too long");
     }
-    regex::RegexBuilder::new(pattern)
+    regex_lite::RegexBuilder::new(pattern)
         .size_limit(REGEX_SIZE_LIMIT)
-        .dfa_size_limit(REGEX_SIZE_LIMIT)
         .nest_limit(64)
         .build()
-        .map_err(|e| match e {
-            regex::Error::CompiledTooBig(_) => QueryError("regex is too large".to_string()),
-            regex::Error::Syntax(text) => {
-                let line = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("error: "))
-                    .unwrap_or("syntax error");
+        .map_err(|e| {
+            let text = e.to_string();
+            let line = text
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .unwrap_or("syntax error");
+            if line.contains("size limit") {
+                QueryError("regex is too large".to_string())
+            } else {
                 QueryError(line.to_string())
             }
-            _ => QueryError("regex cannot be compiled".to_string()),
         })
 }
 
@@ -1115,7 +1116,7 @@ pub fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
         2,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| {
-            let regex: Arc<regex::Regex> =
+            let regex: Arc<regex_lite::Regex> =
                 ctx.get_or_create_aux(0, |pattern| match pattern.as_str() {
                     Ok(pattern) => compile_regex(pattern),
                     Err(_) => error("REGEXP pattern must be text"),

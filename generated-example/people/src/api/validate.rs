@@ -45,20 +45,39 @@ pub const CONFLICTING_KEYS: &str = "conflicts with another key of the request";
 /// issues of a dict (keyed by sub-field) or of a list (keyed by item index).
 ///
 /// Serializes as a JSON object, like [`Issues::to_json`].
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Issues {
     fields: BTreeMap<String, Issue>,
 }
 
 /// What is wrong with one field.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Issue {
     /// The field's own value breaks a rule.
     Message(String),
     /// Sub-fields of a dict, or items of a list, break rules.
     Nested(Issues),
+}
+
+// Written out rather than derived: the crate does without serde's derive macros.
+impl Serialize for Issues {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.fields.len()))?;
+        for (field, issue) in &self.fields {
+            map.serialize_entry(field, issue)?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for Issue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Issue::Message(message) => serializer.serialize_str(message),
+            Issue::Nested(issues) => issues.serialize(serializer),
+        }
+    }
 }
 
 impl Issue {
@@ -647,7 +666,7 @@ fn merge_objects(target: &mut Map<String, Value>, update: Map<String, Value>) {
 mod tests {
     use std::sync::LazyLock;
 
-    use regex::Regex;
+    use regex_lite::Regex;
     use serde_json::json;
 
     use super::*;

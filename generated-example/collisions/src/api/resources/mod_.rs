@@ -9,16 +9,32 @@ use crate::api::resource::Resource;
 /// The fields of a `mod` document and their rules.
 pub static FIELDS: &[Field] = &[Field::new("crate", Kind::String)];
 /// A `mod` document as stored and served.
-#[derive(Debug, Clone, ::serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct ModDocument {
     pub _id: ::std::string::String,
-    #[serde(rename = "crate", skip_serializing_if = "::std::option::Option::is_none")]
     pub crate_: ::std::option::Option<::std::string::String>,
-    #[serde(serialize_with = "crate::api::date::serialize")]
     pub _created: i64,
-    #[serde(serialize_with = "crate::api::date::serialize")]
     pub _updated: i64,
     pub _etag: ::std::string::String,
+}
+/// The document as Eve serves it: `_id`, the fields present, then `_created`,
+/// `_updated` and `_etag` (dates as RFC 1123).
+impl ::serde::Serialize for ModDocument {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        use ::serde::ser::SerializeStruct;
+        let mut state = serializer.serialize_struct("ModDocument", 5)?;
+        state.serialize_field("_id", &self._id)?;
+        if let ::std::option::Option::Some(value) = &self.crate_ {
+            state.serialize_field("crate", value)?;
+        }
+        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
+        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state.serialize_field("_etag", &self._etag)?;
+        state.end()
+    }
 }
 impl Resource for ModDocument {
     const NAME: &'static str = "mod";

@@ -25,20 +25,40 @@ pub static FIELDS: &[Field] = &[
     },
 ];
 /// A `result` document as stored and served.
-#[derive(Debug, Clone, ::serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct ResultDocument {
     pub _id: ::std::string::String,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub state: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub kind: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "Option", skip_serializing_if = "::std::option::Option::is_none")]
     pub option: ::std::option::Option<i64>,
-    #[serde(serialize_with = "crate::api::date::serialize")]
     pub _created: i64,
-    #[serde(serialize_with = "crate::api::date::serialize")]
     pub _updated: i64,
     pub _etag: ::std::string::String,
+}
+/// The document as Eve serves it: `_id`, the fields present, then `_created`,
+/// `_updated` and `_etag` (dates as RFC 1123).
+impl ::serde::Serialize for ResultDocument {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        use ::serde::ser::SerializeStruct;
+        let mut state = serializer.serialize_struct("ResultDocument", 7)?;
+        state.serialize_field("_id", &self._id)?;
+        if let ::std::option::Option::Some(value) = &self.state {
+            state.serialize_field("state", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.kind {
+            state.serialize_field("kind", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.option {
+            state.serialize_field("Option", value)?;
+        }
+        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
+        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state.serialize_field("_etag", &self._etag)?;
+        state.end()
+    }
 }
 impl Resource for ResultDocument {
     const NAME: &'static str = "result";

@@ -43,31 +43,65 @@ pub static FIELDS: &[Field] = &[
     },
 ];
 /// A `type` document as stored and served.
-#[derive(Debug, Clone, ::serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct TypeDocument {
     pub _id: ::std::string::String,
-    #[serde(rename = "self", skip_serializing_if = "::std::option::Option::is_none")]
     pub self_: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub r#match: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub r#type: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub error: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub client: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub value: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub key: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "Field", skip_serializing_if = "::std::option::Option::is_none")]
     pub field: ::std::option::Option<f64>,
     pub select: ::std::option::Option<::std::string::String>,
-    #[serde(serialize_with = "crate::api::date::serialize")]
     pub _created: i64,
-    #[serde(serialize_with = "crate::api::date::serialize")]
     pub _updated: i64,
     pub _etag: ::std::string::String,
+}
+/// The document as Eve serves it: `_id`, the fields present, then `_created`,
+/// `_updated` and `_etag` (dates as RFC 1123).
+impl ::serde::Serialize for TypeDocument {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        use ::serde::ser::SerializeStruct;
+        let mut state = serializer.serialize_struct("TypeDocument", 13)?;
+        state.serialize_field("_id", &self._id)?;
+        if let ::std::option::Option::Some(value) = &self.self_ {
+            state.serialize_field("self", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.r#match {
+            state.serialize_field("match", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.r#type {
+            state.serialize_field("type", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.error {
+            state.serialize_field("error", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.client {
+            state.serialize_field("client", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.value {
+            state.serialize_field("value", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.key {
+            state.serialize_field("key", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.field {
+            state.serialize_field("Field", value)?;
+        }
+        match &self.select {
+            ::std::option::Option::Some(value) => state.serialize_field("select", value)?,
+            ::std::option::Option::None => state.serialize_field("select", &())?,
+        }
+        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
+        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state.serialize_field("_etag", &self._etag)?;
+        state.end()
+    }
 }
 impl Resource for TypeDocument {
     const NAME: &'static str = "type";

@@ -51,24 +51,48 @@ pub static FIELDS: &[Field] = &[
     },
 ];
 /// A `invoices` document as stored and served.
-#[derive(Debug, Clone, ::serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct InvoicesDocument {
     pub _id: ::std::string::String,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub number: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub contact_id: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total: ::std::option::Option<f64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub paid: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub lines: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
-    #[serde(serialize_with = "crate::api::date::serialize")]
     pub _created: i64,
-    #[serde(serialize_with = "crate::api::date::serialize")]
     pub _updated: i64,
     pub _etag: ::std::string::String,
+}
+/// The document as Eve serves it: `_id`, the fields present, then `_created`,
+/// `_updated` and `_etag` (dates as RFC 1123).
+impl ::serde::Serialize for InvoicesDocument {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        use ::serde::ser::SerializeStruct;
+        let mut state = serializer.serialize_struct("InvoicesDocument", 9)?;
+        state.serialize_field("_id", &self._id)?;
+        if let ::std::option::Option::Some(value) = &self.number {
+            state.serialize_field("number", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.contact_id {
+            state.serialize_field("contact_id", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.total {
+            state.serialize_field("total", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.paid {
+            state.serialize_field("paid", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.lines {
+            state.serialize_field("lines", value)?;
+        }
+        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
+        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state.serialize_field("_etag", &self._etag)?;
+        state.end()
+    }
 }
 impl Resource for InvoicesDocument {
     const NAME: &'static str = "invoices";

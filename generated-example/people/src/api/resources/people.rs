@@ -7,8 +7,9 @@
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::Resource;
 /// `regex` of `email`, anchored: Cerberus matches the whole value.
-static REGEX_0: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
-    ::regex::Regex::new("^(?:[^@ ]+@[^@ ]+)$").expect("apigen checked this pattern")
+static REGEX_0: ::std::sync::LazyLock<::regex_lite::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regex_lite::Regex::new("^(?:[^@ ]+@[^@ ]+)$").expect("apigen checked this pattern")
 });
 /// The fields of a `people` document and their rules.
 pub static FIELDS: &[Field] = &[
@@ -57,34 +58,63 @@ pub static FIELDS: &[Field] = &[
     },
 ];
 /// A `people` document as stored and served.
-#[derive(Debug, Clone, ::serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct PeopleDocument {
     pub _id: ::std::string::String,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub firstname: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub lastname: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub role: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
-    #[serde(
-        skip_serializing_if = "::std::option::Option::is_none",
-        serialize_with = "crate::api::date::serialize_opt"
-    )]
     pub born: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub age: ::std::option::Option<i64>,
     pub email: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: ::std::option::Option<
         ::std::boxed::Box<::serde_json::value::RawValue>,
     >,
-    #[serde(serialize_with = "crate::api::date::serialize")]
     pub _created: i64,
-    #[serde(serialize_with = "crate::api::date::serialize")]
     pub _updated: i64,
     pub _etag: ::std::string::String,
+}
+/// The document as Eve serves it: `_id`, the fields present, then `_created`,
+/// `_updated` and `_etag` (dates as RFC 1123).
+impl ::serde::Serialize for PeopleDocument {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        use ::serde::ser::SerializeStruct;
+        let mut state = serializer.serialize_struct("PeopleDocument", 12)?;
+        state.serialize_field("_id", &self._id)?;
+        if let ::std::option::Option::Some(value) = &self.firstname {
+            state.serialize_field("firstname", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.lastname {
+            state.serialize_field("lastname", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.role {
+            state.serialize_field("role", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.born {
+            state.serialize_field("born", &crate::api::date::Rfc1123(*value))?;
+        }
+        if let ::std::option::Option::Some(value) = &self.age {
+            state.serialize_field("age", value)?;
+        }
+        match &self.email {
+            ::std::option::Option::Some(value) => state.serialize_field("email", value)?,
+            ::std::option::Option::None => state.serialize_field("email", &())?,
+        }
+        if let ::std::option::Option::Some(value) = &self.status {
+            state.serialize_field("status", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.location {
+            state.serialize_field("location", value)?;
+        }
+        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
+        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state.serialize_field("_etag", &self._etag)?;
+        state.end()
+    }
 }
 impl Resource for PeopleDocument {
     const NAME: &'static str = "people";

@@ -33,22 +33,44 @@ pub static FIELDS: &[Field] = &[
     },
 ];
 /// A `works` document as stored and served.
-#[derive(Debug, Clone, ::serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct WorksDocument {
     pub _id: ::std::string::String,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub title: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub owner: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
-    #[serde(serialize_with = "crate::api::date::serialize")]
     pub _created: i64,
-    #[serde(serialize_with = "crate::api::date::serialize")]
     pub _updated: i64,
     pub _etag: ::std::string::String,
+}
+/// The document as Eve serves it: `_id`, the fields present, then `_created`,
+/// `_updated` and `_etag` (dates as RFC 1123).
+impl ::serde::Serialize for WorksDocument {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        use ::serde::ser::SerializeStruct;
+        let mut state = serializer.serialize_struct("WorksDocument", 8)?;
+        state.serialize_field("_id", &self._id)?;
+        if let ::std::option::Option::Some(value) = &self.title {
+            state.serialize_field("title", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.description {
+            state.serialize_field("description", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.owner {
+            state.serialize_field("owner", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.tags {
+            state.serialize_field("tags", value)?;
+        }
+        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
+        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state.serialize_field("_etag", &self._etag)?;
+        state.end()
+    }
 }
 impl Resource for WorksDocument {
     const NAME: &'static str = "works";

@@ -10,8 +10,8 @@ use crate::api::resource::Resource;
 {% if let Some(name) = field.regex_static -%}
 {% if let Some(pattern) = field.regex -%}
 /// `regex` of `{{ field.name }}`, anchored: Cerberus matches the whole value.
-static {{ name }}: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
-    ::regex::Regex::new({{ format!("^(?:{})$", pattern)|json }}).expect("apigen checked this pattern")
+static {{ name }}: ::std::sync::LazyLock<::regex_lite::Regex> = ::std::sync::LazyLock::new(|| {
+    ::regex_lite::Regex::new({{ format!("^(?:{})$", pattern)|json }}).expect("apigen checked this pattern")
 });
 {% endif -%}
 {% endif -%}
@@ -25,18 +25,32 @@ pub static FIELDS: &[Field] = &[
 ];
 
 /// A `{{ r.name }}` document as stored and served.
-#[derive(Debug, Clone, ::serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct {{ r.resource.doc_type }} {
     pub _id: ::std::string::String,
 {%- for field in r.resource.fields %}
-    {{ field.serde_attr() }}
     pub {{ field.ident }}: {{ field.struct_type() }},
 {%- endfor %}
-    #[serde(serialize_with = "crate::api::date::serialize")]
     pub _created: i64,
-    #[serde(serialize_with = "crate::api::date::serialize")]
     pub _updated: i64,
     pub _etag: ::std::string::String,
+}
+
+/// The document as Eve serves it: `_id`, the fields present, then `_created`,
+/// `_updated` and `_etag` (dates as RFC 1123).
+impl ::serde::Serialize for {{ r.resource.doc_type }} {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        use ::serde::ser::SerializeStruct;
+        let mut state = serializer.serialize_struct({{ r.resource.doc_type|json }}, {{ r.resource.fields.len() + 4 }})?;
+        state.serialize_field("_id", &self._id)?;
+{%- for field in r.resource.fields %}
+        {{ field.serialize_stmt() }}
+{%- endfor %}
+        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
+        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state.serialize_field("_etag", &self._etag)?;
+        state.end()
+    }
 }
 
 impl Resource for {{ r.resource.doc_type }} {
