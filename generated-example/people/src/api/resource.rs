@@ -2,37 +2,46 @@
 
 //! What the protocol handlers need to know of a resource.
 //!
-//! Each module in `resources/` implements `Resource` for its document struct with the
-//! spec's names, its SQL (real columns, written out per resource) and its typed row
-//! decoding; `handlers` implement Eve's protocol once, generically, over this trait.
+//! Each module in `resources/` declares a `ResourceInfo` (the spec's names, its SQL
+//! with real columns, its field catalog) and implements `Resource` for its document
+//! struct (typed row decoding and serialization). `handlers` implement Eve's protocol
+//! once: most of it reads only the `ResourceInfo`, so it is compiled once, not once
+//! per resource; only reading rows and writing documents is generic.
 
 use serde_json::{Map, Value};
 
 use super::catalog::Field;
 
-pub trait Resource: serde::Serialize + Sized + Send + 'static {
+/// A resource as data.
+#[derive(Debug)]
+pub struct ResourceInfo {
     /// The resource's name in the spec (and in hooks).
-    const NAME: &'static str;
+    pub name: &'static str,
     /// The collection's path below the API prefix (`people`), used in `_links`.
-    const URL: &'static str;
+    pub url: &'static str,
     /// Title of one document in `_links`.
-    const ITEM_TITLE: &'static str;
-    const FIELDS: &'static [Field];
-    const PAGINATION_DEFAULT: u32;
-    const PAGINATION_LIMIT: u32;
-    /// `SELECT <every column> FROM <table>`: `from_row` reads its columns in order.
-    const SELECT: &'static str;
+    pub item_title: &'static str,
+    pub table: &'static str,
+    pub fields: &'static [Field],
+    pub pagination_default: u32,
+    pub pagination_limit: u32,
+    /// `SELECT <every column> FROM <table>`: `Resource::from_row` reads them in order.
+    pub select: &'static str,
     /// `SELECT count(*) FROM <table>`
-    const COUNT: &'static str;
+    pub count: &'static str,
     /// `SELECT <every column> FROM <table> WHERE "_id" = ?`
-    const SELECT_BY_ID: &'static str;
-    /// `INSERT INTO <table> (_id, _created, _updated, _etag, <fields>) VALUES (...)`
-    const INSERT: &'static str;
+    pub select_by_id: &'static str,
     /// `SELECT "_etag" FROM <table> WHERE "_id" = ?`
-    const SELECT_ETAG: &'static str;
-    const DELETE_BY_ID: &'static str;
-    const DELETE_ALL: &'static str;
-    const TABLE: &'static str;
+    pub select_etag: &'static str,
+    /// `INSERT INTO <table> (_id, _created, _updated, _etag, <fields>) VALUES (...)`
+    pub insert: &'static str,
+    pub delete_by_id: &'static str,
+    pub delete_all: &'static str,
+}
+
+/// A resource's document type.
+pub trait Resource: serde::Serialize + Sized + Send + 'static {
+    const INFO: &'static ResourceInfo;
 
     fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
     fn id(&self) -> &str;

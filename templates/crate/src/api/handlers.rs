@@ -3,8 +3,9 @@
 //! Collection: GET (filter, sort, paginate), POST (one document or a bulk list),
 //! DELETE. Item: GET, PUT (replace), PATCH (partial update), DELETE. Which of these a
 //! resource answers is decided by its spec (`resource_methods`, `item_methods`) in
-//! `router`; the handlers here are generic over `Resource`, so each is compiled for
-//! each resource's own struct and SQL.
+//! `router`. Each handler is a thin generic wrapper: the protocol itself reads only the
+//! resource's `ResourceInfo` and is compiled once, while reading rows into the
+//! resource's struct and serializing it stay specific to it.
 
 use std::hash::{Hash, Hasher};
 
@@ -17,7 +18,7 @@ use serde_json::{Map, Value};
 
 use super::error::ApiError;
 use super::http::{self, ListParams};
-use super::resource::Resource;
+use super::resource::{Resource, ResourceInfo};
 use super::state::AppState;
 use super::validate::{self, Issues, Mode};
 use super::{date, etag, objectid, query, store};
@@ -33,101 +34,158 @@ pub async fn get_collection<R: Resource>(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let params = ListParams::parse(raw.as_deref(), R::PAGINATION_DEFAULT, R::PAGINATION_LIMIT)?;
-    let mut condition = String::new();
-    let mut values = Vec::new();
-    if let Some(text) = params.filter.as_deref().filter(|t| !t.trim().is_empty()) {
-        let filter = query::parse_where(text, R::FIELDS)
-            .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        condition.push_str(" WHERE ");
-        query::compile_where(&filter, &mut condition, &mut values);
-    }
-    let mut order = String::from(" ORDER BY ");
-    if let Some(text) = params.sort.as_deref() {
-        let keys =
-            query::parse_sort(text, R::FIELDS).map_err(|e| ApiError::bad_request(e.to_string()))?;
-        if !keys.is_empty() {
-            query::compile_sort(&keys, &mut order);
-            order.push_str(", ");
-        }
-    }
-    // Ties (and unsorted lists) keep insertion order, so pages never overlap. The page
-    // size is a literal, not a parameter: SQLite (with STAT4) re-plans a cached
-    // statement every time a LIMIT parameter is bound, which costs more than the
-    // query. It is a validated integer no larger than the resource's cap.
-    order.push_str(&format!("\"rowid\" LIMIT {} OFFSET ?", params.max_results));
-    let offset = i64::from(params.page - 1) * i64::from(params.max_results);
-
+    let info = R::INFO;
+    let list = ListQuery::parse(info, raw.as_deref())?;
     let (total, documents) = state.db.read(|conn| {
-        let total: i64 = conn
-            .prepare_cached(&format!("{}{condition}", R::COUNT))?
-            .query_row(rusqlite::params_from_iter(values.iter()), |row| row.get(0))?;
-        let page_values = values
-            .iter()
-            .cloned()
-            .chain([rusqlite::types::Value::Integer(offset)]);
-        let mut statement = conn.prepare_cached(&format!("{}{condition}{order}", R::SELECT))?;
-        let documents = statement
-            .query_map(rusqlite::params_from_iter(page_values), R::from_row)?
+        let total = list.count(conn, info)?;
+        let documents = conn
+            .prepare_cached(&list.page_sql(info))?
+            .query_map(rusqlite::params_from_iter(list.page_values()), R::from_row)?
             .collect::<rusqlite::Result<Vec<R>>>()?;
         Ok((total, documents))
     })?;
-
-    // The page's tag covers every document's tag and the paging, so it changes with
-    // them. Each document's tag is already a SHA-1 of its content, so a 64-bit hash of
-    // those is enough to tell pages apart, at a fraction of a second SHA-1's cost.
-    let mut hasher = std::hash::DefaultHasher::new();
-    (total, params.page, params.max_results).hash(&mut hasher);
-    let mut last_modified = 0;
+    let mut page = Page::new(&list, total, documents.len());
     for document in &documents {
-        document.etag().hash(&mut hasher);
-        last_modified = last_modified.max(document.updated());
+        page.add(document.etag(), document.updated());
+        write_document(&mut page.items, document, DocumentLinks::SelfOnly);
     }
-    let tag = format!("{:016x}", hasher.finish());
-    let updated = (!documents.is_empty()).then_some(last_modified);
-    if http::not_modified(&headers, &tag, updated.unwrap_or(i64::MAX)) {
-        return Ok(http::not_modified_response(&tag, updated));
+    Ok(page.finish(info, &list, &headers))
+}
+
+/// A collection GET's query string, checked and compiled to SQL.
+struct ListQuery {
+    params: ListParams,
+    /// ` WHERE ...` or nothing.
+    condition: String,
+    /// ` ORDER BY ... LIMIT n OFFSET ?`
+    order: String,
+    values: Vec<rusqlite::types::Value>,
+    /// The OFFSET parameter, bound after `values`.
+    offset: rusqlite::types::Value,
+}
+
+impl ListQuery {
+    fn parse(info: &ResourceInfo, raw: Option<&str>) -> Result<ListQuery> {
+        let params = ListParams::parse(raw, info.pagination_default, info.pagination_limit)?;
+        let mut condition = String::new();
+        let mut values = Vec::new();
+        if let Some(text) = params.filter.as_deref() {
+            let filter = query::parse_where(text, info.fields)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            condition.push_str(" WHERE ");
+            query::compile_where(&filter, &mut condition, &mut values);
+        }
+        let mut order = String::from(" ORDER BY ");
+        if let Some(text) = params.sort.as_deref() {
+            let keys = query::parse_sort(text, info.fields)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            if !keys.is_empty() {
+                query::compile_sort(&keys, &mut order);
+                order.push_str(", ");
+            }
+        }
+        // Ties (and unsorted lists) keep insertion order, so pages never overlap. The
+        // page size is a literal, not a parameter: SQLite (with STAT4) re-plans a
+        // cached statement every time a LIMIT parameter is bound, which costs more
+        // than the query. It is a validated integer no larger than the resource's cap.
+        order.push_str(&format!("\"rowid\" LIMIT {} OFFSET ?", params.max_results));
+        let offset = i64::from(params.page - 1) * i64::from(params.max_results);
+        let offset = rusqlite::types::Value::Integer(offset);
+        Ok(ListQuery {
+            params,
+            condition,
+            order,
+            values,
+            offset,
+        })
     }
 
-    let mut out = Vec::with_capacity(256 + documents.len() * 512);
-    out.extend_from_slice(b"{\"_items\":[");
-    for (i, document) in documents.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
+    fn count(&self, conn: &rusqlite::Connection, info: &ResourceInfo) -> Result<i64> {
+        Ok(conn
+            .prepare_cached(&format!("{}{}", info.count, self.condition))?
+            .query_row(rusqlite::params_from_iter(self.values.iter()), |row| {
+                row.get(0)
+            })?)
+    }
+
+    fn page_sql(&self, info: &ResourceInfo) -> String {
+        format!("{}{}{}", info.select, self.condition, self.order)
+    }
+
+    fn page_values(&self) -> impl Iterator<Item = &rusqlite::types::Value> {
+        self.values.iter().chain(std::iter::once(&self.offset))
+    }
+}
+
+/// A collection page being written: its items, its tag and its last change.
+struct Page {
+    items: Vec<u8>,
+    total: i64,
+    hasher: std::hash::DefaultHasher,
+    last_modified: Option<i64>,
+}
+
+impl Page {
+    fn new(list: &ListQuery, total: i64, documents: usize) -> Page {
+        // The page's tag covers every document's tag and the paging, so it changes
+        // with them. Each document's tag is already a SHA-1 of its content, so a 64-bit
+        // hash of those is enough to tell pages apart.
+        let mut hasher = std::hash::DefaultHasher::new();
+        (total, list.params.page, list.params.max_results).hash(&mut hasher);
+        let mut items = Vec::with_capacity(256 + documents * 512);
+        items.extend_from_slice(b"{\"_items\":[");
+        Page {
+            items,
+            total,
+            hasher,
+            last_modified: None,
         }
-        write_document(&mut out, document, DocumentLinks::SelfOnly);
     }
-    out.extend_from_slice(b"],\"_meta\":{\"page\":");
-    out.extend_from_slice(params.page.to_string().as_bytes());
-    out.extend_from_slice(b",\"max_results\":");
-    out.extend_from_slice(params.max_results.to_string().as_bytes());
-    out.extend_from_slice(b",\"total\":");
-    out.extend_from_slice(total.to_string().as_bytes());
-    out.extend_from_slice(b"},\"_links\":{");
-    http::write_link(&mut out, "self", R::URL, R::URL);
-    out.push(b',');
-    http::write_link(&mut out, "parent", "home", "/");
-    let last_page = ((total.max(0) as u64).div_ceil(u64::from(params.max_results))).max(1);
-    if u64::from(params.page) < last_page {
-        let next = format!("{}?{}", R::URL, params.link_query(params.page + 1));
-        let last = format!("{}?{}", R::URL, params.link_query(last_page as u32));
-        out.push(b',');
-        http::write_link(&mut out, "next", "next page", &next);
-        out.push(b',');
-        http::write_link(&mut out, "last", "last page", &last);
+
+    fn add(&mut self, etag: &str, updated: i64) {
+        if self.last_modified.is_some() {
+            self.items.push(b',');
+        }
+        etag.hash(&mut self.hasher);
+        self.last_modified = Some(self.last_modified.map_or(updated, |t| t.max(updated)));
     }
-    if params.page > 1 {
-        let prev = format!("{}?{}", R::URL, params.link_query(params.page - 1));
+
+    /// `_meta`, `_links`, the validators, or 304 when the client has this page.
+    fn finish(self, info: &ResourceInfo, list: &ListQuery, headers: &HeaderMap) -> Response {
+        let tag = format!("{:016x}", self.hasher.finish());
+        if http::not_modified(headers, &tag, self.last_modified.unwrap_or(i64::MAX)) {
+            return http::not_modified_response(&tag, self.last_modified);
+        }
+        let params = &list.params;
+        let total = self.total;
+        let mut out = self.items;
+        out.extend_from_slice(b"],\"_meta\":{\"page\":");
+        out.extend_from_slice(params.page.to_string().as_bytes());
+        out.extend_from_slice(b",\"max_results\":");
+        out.extend_from_slice(params.max_results.to_string().as_bytes());
+        out.extend_from_slice(b",\"total\":");
+        out.extend_from_slice(total.to_string().as_bytes());
+        out.extend_from_slice(b"},\"_links\":{");
+        http::write_link(&mut out, "self", info.url, info.url);
         out.push(b',');
-        http::write_link(&mut out, "prev", "previous page", &prev);
+        http::write_link(&mut out, "parent", "home", "/");
+        let last_page = ((total.max(0) as u64).div_ceil(u64::from(params.max_results))).max(1);
+        if u64::from(params.page) < last_page {
+            let next = format!("{}?{}", info.url, params.link_query(params.page + 1));
+            let last = format!("{}?{}", info.url, params.link_query(last_page as u32));
+            out.push(b',');
+            http::write_link(&mut out, "next", "next page", &next);
+            out.push(b',');
+            http::write_link(&mut out, "last", "last page", &last);
+        }
+        if params.page > 1 {
+            let prev = format!("{}?{}", info.url, params.link_query(params.page - 1));
+            out.push(b',');
+            http::write_link(&mut out, "prev", "previous page", &prev);
+        }
+        out.extend_from_slice(b"}}");
+        http::json_response(StatusCode::OK, out, Some(&tag), self.last_modified)
     }
-    out.extend_from_slice(b"}}");
-    Ok(http::json_response(
-        StatusCode::OK,
-        out,
-        Some(&tag),
-        updated,
-    ))
 }
 
 /// GET on an item.
@@ -136,6 +194,7 @@ pub async fn get_item<R: Resource>(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response> {
+    let info = R::INFO;
     if !objectid::is_valid(&id) {
         return Err(ApiError::not_found());
     }
@@ -143,7 +202,7 @@ pub async fn get_item<R: Resource>(
         .db
         .read(|conn| {
             Ok(conn
-                .prepare_cached(R::SELECT_BY_ID)?
+                .prepare_cached(info.select_by_id)?
                 .query_row([&id], R::from_row)
                 .optional()?)
         })?
@@ -167,6 +226,15 @@ pub async fn get_item<R: Resource>(
 /// POST on a collection: one document, or a JSON list inserted all-or-nothing.
 pub async fn post_collection<R: Resource>(
     State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    post(R::INFO, state, headers, body).await
+}
+
+async fn post(
+    info: &'static ResourceInfo,
+    state: AppState,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
@@ -205,8 +273,8 @@ pub async fn post_collection<R: Resource>(
         .map(|mut document| {
             let id = take_client_id(&mut document)?;
             strip_read_only(&mut document);
-            let mut fields = validate::validate_document(R::FIELDS, document, Mode::Insert)?;
-            store::fill_nulls(R::FIELDS, &mut fields);
+            let mut fields = validate::validate_document(info.fields, document, Mode::Insert)?;
+            store::fill_nulls(info.fields, &mut fields);
             Ok((id, fields))
         })
         .collect();
@@ -220,8 +288,8 @@ pub async fn post_collection<R: Resource>(
                 if let Ok((id, fields)) = outcome {
                     let issues = store::check_constraints(
                         tx,
-                        R::TABLE,
-                        R::FIELDS,
+                        info.table,
+                        info.fields,
                         fields,
                         id,
                         &accepted,
@@ -244,9 +312,9 @@ pub async fn post_collection<R: Resource>(
             // Every outcome is Ok here: split them into ids and documents.
             let (ids, mut documents): (Vec<String>, Vec<Map<String, Value>>) =
                 std::mem::take(&mut outcomes).into_iter().flatten().unzip();
-            state.hooks.on_insert(R::NAME, &mut documents)?;
+            state.hooks.on_insert(info.name, &mut documents)?;
             let mut written = Vec::with_capacity(documents.len());
-            let mut statement = tx.prepare_cached(R::INSERT)?;
+            let mut statement = tx.prepare_cached(info.insert)?;
             for (id, fields) in ids.into_iter().zip(documents.iter()) {
                 let tag = etag::of_fields(fields);
                 let mut values = vec![
@@ -255,7 +323,7 @@ pub async fn post_collection<R: Resource>(
                     rusqlite::types::Value::Integer(now),
                     rusqlite::types::Value::Text(tag.clone()),
                 ];
-                values.extend(store::column_values(R::FIELDS, fields));
+                values.extend(store::column_values(info.fields, fields));
                 match statement.execute(rusqlite::params_from_iter(values)) {
                     Ok(_) => written.push((id, tag)),
                     Err(error) if store::is_unique_violation(&error) => {
@@ -270,9 +338,9 @@ pub async fn post_collection<R: Resource>(
         })
         .await?;
     let (written, documents) = inserted;
-    state.hooks.on_inserted(R::NAME, &documents);
+    state.hooks.on_inserted(info.name, &documents);
 
-    let location = format!("{}/{}/{}", state.settings.prefix, R::URL, written[0].0);
+    let location = format!("{}/{}/{}", state.settings.prefix, info.url, written[0].0);
     let mut out = Vec::with_capacity(256 * written.len());
     if bulk {
         out.extend_from_slice(b"{\"_status\":\"OK\",\"_items\":[");
@@ -280,12 +348,12 @@ pub async fn post_collection<R: Resource>(
             if i > 0 {
                 out.push(b',');
             }
-            write_write_result::<R>(&mut out, id, now, now, tag);
+            write_write_result(info, &mut out, id, now, now, tag);
         }
         out.extend_from_slice(b"]}");
     } else {
         let (id, tag) = &written[0];
-        write_write_result::<R>(&mut out, id, now, now, tag);
+        write_write_result(info, &mut out, id, now, now, tag);
     }
     let mut response = http::json_response(
         StatusCode::CREATED,
@@ -306,7 +374,17 @@ pub async fn patch_item<R: Resource>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    write_item::<R>(state, id, headers, body, Mode::Replace, true).await
+    write_item(
+        R::INFO,
+        load::<R>,
+        state,
+        id,
+        headers,
+        body,
+        Mode::Replace,
+        true,
+    )
+    .await
 }
 
 /// PUT on an item: replace the whole document (defaults filled as on insert).
@@ -316,10 +394,49 @@ pub async fn put_item<R: Resource>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    write_item::<R>(state, id, headers, body, Mode::Replace, false).await
+    write_item(
+        R::INFO,
+        load::<R>,
+        state,
+        id,
+        headers,
+        body,
+        Mode::Replace,
+        false,
+    )
+    .await
 }
 
-async fn write_item<R: Resource>(
+/// A stored document as the write paths need it.
+struct Stored {
+    created: i64,
+    etag: String,
+    fields: Map<String, Value>,
+}
+
+/// Read a stored document for PUT/PATCH: the one generic step of a write.
+fn load<R: Resource>(
+    tx: &rusqlite::Transaction<'_>,
+    info: &ResourceInfo,
+    id: &str,
+) -> Result<Option<Stored>> {
+    let document = tx
+        .prepare_cached(info.select_by_id)?
+        .query_row([id], R::from_row)
+        .optional()?;
+    Ok(document.map(|document| Stored {
+        created: document.created(),
+        etag: document.etag().to_string(),
+        fields: document.into_fields(),
+    }))
+}
+
+type Loader = fn(&rusqlite::Transaction<'_>, &ResourceInfo, &str) -> Result<Option<Stored>>;
+
+#[allow(clippy::too_many_arguments)]
+async fn write_item(
+    info: &'static ResourceInfo,
+    load: Loader,
     state: AppState,
     id: String,
     headers: HeaderMap,
@@ -342,38 +459,38 @@ async fn write_item<R: Resource>(
     let (created, tag, fields, original_fields) = state
         .db
         .write(|tx| {
-            let original = tx
-                .prepare_cached(R::SELECT_BY_ID)?
-                .query_row([&id], R::from_row)
-                .optional()?
-                .ok_or_else(ApiError::not_found)?;
-            http::check_if_match(&headers, original.etag())?;
-            let created = original.created();
-            let original_fields = original.into_fields();
+            let original = load(tx, info, &id)?.ok_or_else(ApiError::not_found)?;
+            http::check_if_match(&headers, &original.etag)?;
+            let created = original.created;
+            let original_fields = original.fields;
             let mut fields = if is_patch {
-                validate::apply_patch(R::FIELDS, &original_fields, changes.clone())
+                validate::apply_patch(info.fields, &original_fields, changes.clone())
             } else {
-                validate::validate_document(R::FIELDS, changes.clone(), mode)
+                validate::validate_document(info.fields, changes.clone(), mode)
             }
             .map_err(|issues| ApiError::invalid(issues, "Insertion"))?;
-            store::fill_nulls(R::FIELDS, &mut fields);
+            store::fill_nulls(info.fields, &mut fields);
             let issues =
-                store::check_constraints(tx, R::TABLE, R::FIELDS, &fields, &id, &[], |name| {
+                store::check_constraints(tx, info.table, info.fields, &fields, &id, &[], |name| {
                     fields.get(name) != original_fields.get(name)
                 })?;
             if !issues.is_empty() {
                 return Err(ApiError::invalid(issues, "Insertion"));
             }
             if is_patch {
-                state.hooks.on_update(R::NAME, &changes, &original_fields)?;
+                state
+                    .hooks
+                    .on_update(info.name, &changes, &original_fields)?;
             } else {
-                state.hooks.on_replace(R::NAME, &fields, &original_fields)?;
+                state
+                    .hooks
+                    .on_replace(info.name, &fields, &original_fields)?;
             }
             let tag = etag::of_fields(&fields);
             store::update_changed(
                 tx,
-                R::TABLE,
-                R::FIELDS,
+                info.table,
+                info.fields,
                 &fields,
                 &original_fields,
                 (now, &tag, &id),
@@ -383,12 +500,16 @@ async fn write_item<R: Resource>(
         .await?;
     // "After" hooks run once the write is committed.
     if is_patch {
-        state.hooks.on_updated(R::NAME, &changes, &original_fields);
+        state
+            .hooks
+            .on_updated(info.name, &changes, &original_fields);
     } else {
-        state.hooks.on_replaced(R::NAME, &fields, &original_fields);
+        state
+            .hooks
+            .on_replaced(info.name, &fields, &original_fields);
     }
     let mut out = Vec::with_capacity(256);
-    write_write_result::<R>(&mut out, &id, created, now, &tag);
+    write_write_result(info, &mut out, &id, created, now, &tag);
     Ok(http::json_response(
         StatusCode::OK,
         out,
@@ -403,6 +524,15 @@ pub async fn delete_item<R: Resource>(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response> {
+    delete_one(R::INFO, state, id, headers).await
+}
+
+async fn delete_one(
+    info: &'static ResourceInfo,
+    state: AppState,
+    id: String,
+    headers: HeaderMap,
+) -> Result<Response> {
     http::if_match(&headers)?.ok_or_else(ApiError::precondition_required)?;
     if !objectid::is_valid(&id) {
         return Err(ApiError::not_found());
@@ -411,31 +541,35 @@ pub async fn delete_item<R: Resource>(
         .db
         .write(|tx| {
             let current: String = tx
-                .prepare_cached(R::SELECT_ETAG)?
+                .prepare_cached(info.select_etag)?
                 .query_row([&id], |row| row.get(0))
                 .optional()?
                 .ok_or_else(ApiError::not_found)?;
             http::check_if_match(&headers, &current)?;
-            state.hooks.on_delete_item(R::NAME, &id)?;
-            tx.prepare_cached(R::DELETE_BY_ID)?.execute([&id])?;
+            state.hooks.on_delete_item(info.name, &id)?;
+            tx.prepare_cached(info.delete_by_id)?.execute([&id])?;
             Ok(())
         })
         .await?;
-    state.hooks.on_deleted_item(R::NAME, &id);
+    state.hooks.on_deleted_item(info.name, &id);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// DELETE on a collection: every document goes.
 pub async fn delete_collection<R: Resource>(State(state): State<AppState>) -> Result<Response> {
+    delete_all(R::INFO, state).await
+}
+
+async fn delete_all(info: &'static ResourceInfo, state: AppState) -> Result<Response> {
     state
         .db
         .write(|tx| {
-            state.hooks.on_delete_resource(R::NAME)?;
-            tx.prepare_cached(R::DELETE_ALL)?.execute([])?;
+            state.hooks.on_delete_resource(info.name)?;
+            tx.prepare_cached(info.delete_all)?.execute([])?;
             Ok(())
         })
         .await?;
-    state.hooks.on_deleted_resource(R::NAME);
+    state.hooks.on_deleted_resource(info.name);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -489,6 +623,7 @@ enum DocumentLinks {
 
 /// Serialize a document and append its `_links`.
 fn write_document<R: Resource>(out: &mut Vec<u8>, document: &R, links: DocumentLinks) {
+    let info = R::INFO;
     let start = out.len();
     if serde_json::to_writer(&mut *out, document).is_err() || out.last() != Some(&b'}') {
         out.truncate(start);
@@ -499,18 +634,19 @@ fn write_document<R: Resource>(out: &mut Vec<u8>, document: &R, links: DocumentL
         out.push(b',');
     }
     out.extend_from_slice(b"\"_links\":{");
-    http::write_item_link(out, "self", R::ITEM_TITLE, R::URL, document.id());
+    http::write_item_link(out, "self", info.item_title, info.url, document.id());
     if let DocumentLinks::Full = links {
         out.push(b',');
         http::write_link(out, "parent", "home", "/");
         out.push(b',');
-        http::write_link(out, "collection", R::URL, R::URL);
+        http::write_link(out, "collection", info.url, info.url);
     }
     out.extend_from_slice(b"}}");
 }
 
 /// The answer to a write: the document's meta fields and its `self` link.
-fn write_write_result<R: Resource>(
+fn write_write_result(
+    info: &ResourceInfo,
     out: &mut Vec<u8>,
     id: &str,
     created: i64,
@@ -526,7 +662,7 @@ fn write_write_result<R: Resource>(
     out.extend_from_slice(b"\",\"_etag\":\"");
     out.extend_from_slice(tag.as_bytes());
     out.extend_from_slice(b"\",\"_links\":{");
-    http::write_item_link(out, "self", R::ITEM_TITLE, R::URL, id);
+    http::write_item_link(out, "self", info.item_title, info.url, id);
     out.extend_from_slice(b"}}");
 }
 

@@ -5,7 +5,7 @@
 //! Its document struct, field catalog and SQL, generated from
 //! `[resources.mod]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
-use crate::api::resource::Resource;
+use crate::api::resource::{Resource, ResourceInfo};
 /// The fields of a `mod` document and their rules.
 pub static FIELDS: &[Field] = &[Field::new("crate", Kind::String)];
 /// A `mod` document as stored and served.
@@ -36,21 +36,25 @@ impl ::serde::Serialize for ModDocument {
         state.end()
     }
 }
+/// The `mod` resource as the protocol handlers see it.
+pub static INFO: ResourceInfo = ResourceInfo {
+    name: "mod",
+    url: "mod",
+    item_title: "mod",
+    table: "mod",
+    fields: FIELDS,
+    pagination_default: 25,
+    pagination_limit: 50,
+    select: "SELECT \"_id\", \"crate\", \"_created\", \"_updated\", \"_etag\" FROM \"mod\"",
+    count: "SELECT count(*) FROM \"mod\"",
+    select_by_id: "SELECT \"_id\", \"crate\", \"_created\", \"_updated\", \"_etag\" FROM \"mod\" WHERE \"_id\" = ?",
+    select_etag: "SELECT \"_etag\" FROM \"mod\" WHERE \"_id\" = ?",
+    insert: "INSERT INTO \"mod\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"crate\") VALUES (?, ?, ?, ?, ?)",
+    delete_by_id: "DELETE FROM \"mod\" WHERE \"_id\" = ?",
+    delete_all: "DELETE FROM \"mod\"",
+};
 impl Resource for ModDocument {
-    const NAME: &'static str = "mod";
-    const URL: &'static str = "mod";
-    const ITEM_TITLE: &'static str = "mod";
-    const FIELDS: &'static [Field] = FIELDS;
-    const PAGINATION_DEFAULT: u32 = 25;
-    const PAGINATION_LIMIT: u32 = 50;
-    const TABLE: &'static str = "mod";
-    const SELECT: &'static str = "SELECT \"_id\", \"crate\", \"_created\", \"_updated\", \"_etag\" FROM \"mod\"";
-    const COUNT: &'static str = "SELECT count(*) FROM \"mod\"";
-    const SELECT_BY_ID: &'static str = "SELECT \"_id\", \"crate\", \"_created\", \"_updated\", \"_etag\" FROM \"mod\" WHERE \"_id\" = ?";
-    const SELECT_ETAG: &'static str = "SELECT \"_etag\" FROM \"mod\" WHERE \"_id\" = ?";
-    const INSERT: &'static str = "INSERT INTO \"mod\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"crate\") VALUES (?, ?, ?, ?, ?)";
-    const DELETE_BY_ID: &'static str = "DELETE FROM \"mod\" WHERE \"_id\" = ?";
-    const DELETE_ALL: &'static str = "DELETE FROM \"mod\"";
+    const INFO: &'static ResourceInfo = &INFO;
     fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
         ::std::result::Result::Ok(Self {
             _id: row.get(0)?,

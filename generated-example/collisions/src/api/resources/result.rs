@@ -5,7 +5,7 @@
 //! Its document struct, field catalog and SQL, generated from
 //! `[resources.result]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
-use crate::api::resource::Resource;
+use crate::api::resource::{Resource, ResourceInfo};
 /// The fields of a `result` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field::new("state", Kind::String),
@@ -60,21 +60,25 @@ impl ::serde::Serialize for ResultDocument {
         state.end()
     }
 }
+/// The `result` resource as the protocol handlers see it.
+pub static INFO: ResourceInfo = ResourceInfo {
+    name: "result",
+    url: "results/all",
+    item_title: "result",
+    table: "result",
+    fields: FIELDS,
+    pagination_default: 25,
+    pagination_limit: 50,
+    select: "SELECT \"_id\", \"state\", \"kind\", \"Option\", \"_created\", \"_updated\", \"_etag\" FROM \"result\"",
+    count: "SELECT count(*) FROM \"result\"",
+    select_by_id: "SELECT \"_id\", \"state\", \"kind\", \"Option\", \"_created\", \"_updated\", \"_etag\" FROM \"result\" WHERE \"_id\" = ?",
+    select_etag: "SELECT \"_etag\" FROM \"result\" WHERE \"_id\" = ?",
+    insert: "INSERT INTO \"result\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"state\", \"kind\", \"Option\") VALUES (?, ?, ?, ?, ?, ?, ?)",
+    delete_by_id: "DELETE FROM \"result\" WHERE \"_id\" = ?",
+    delete_all: "DELETE FROM \"result\"",
+};
 impl Resource for ResultDocument {
-    const NAME: &'static str = "result";
-    const URL: &'static str = "results/all";
-    const ITEM_TITLE: &'static str = "result";
-    const FIELDS: &'static [Field] = FIELDS;
-    const PAGINATION_DEFAULT: u32 = 25;
-    const PAGINATION_LIMIT: u32 = 50;
-    const TABLE: &'static str = "result";
-    const SELECT: &'static str = "SELECT \"_id\", \"state\", \"kind\", \"Option\", \"_created\", \"_updated\", \"_etag\" FROM \"result\"";
-    const COUNT: &'static str = "SELECT count(*) FROM \"result\"";
-    const SELECT_BY_ID: &'static str = "SELECT \"_id\", \"state\", \"kind\", \"Option\", \"_created\", \"_updated\", \"_etag\" FROM \"result\" WHERE \"_id\" = ?";
-    const SELECT_ETAG: &'static str = "SELECT \"_etag\" FROM \"result\" WHERE \"_id\" = ?";
-    const INSERT: &'static str = "INSERT INTO \"result\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"state\", \"kind\", \"Option\") VALUES (?, ?, ?, ?, ?, ?, ?)";
-    const DELETE_BY_ID: &'static str = "DELETE FROM \"result\" WHERE \"_id\" = ?";
-    const DELETE_ALL: &'static str = "DELETE FROM \"result\"";
+    const INFO: &'static ResourceInfo = &INFO;
     fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
         ::std::result::Result::Ok(Self {
             _id: row.get(0)?,

@@ -5,7 +5,7 @@
 //! Its document struct, field catalog and SQL, generated from
 //! `[resources.type]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
-use crate::api::resource::Resource;
+use crate::api::resource::{Resource, ResourceInfo};
 /// The fields of a `type` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -103,21 +103,25 @@ impl ::serde::Serialize for TypeDocument {
         state.end()
     }
 }
+/// The `type` resource as the protocol handlers see it.
+pub static INFO: ResourceInfo = ResourceInfo {
+    name: "type",
+    url: "type",
+    item_title: "type",
+    table: "type",
+    fields: FIELDS,
+    pagination_default: 25,
+    pagination_limit: 50,
+    select: "SELECT \"_id\", \"self\", \"match\", \"type\", \"error\", \"client\", \"value\", \"key\", \"Field\", \"select\", \"_created\", \"_updated\", \"_etag\" FROM \"type\"",
+    count: "SELECT count(*) FROM \"type\"",
+    select_by_id: "SELECT \"_id\", \"self\", \"match\", \"type\", \"error\", \"client\", \"value\", \"key\", \"Field\", \"select\", \"_created\", \"_updated\", \"_etag\" FROM \"type\" WHERE \"_id\" = ?",
+    select_etag: "SELECT \"_etag\" FROM \"type\" WHERE \"_id\" = ?",
+    insert: "INSERT INTO \"type\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"self\", \"match\", \"type\", \"error\", \"client\", \"value\", \"key\", \"Field\", \"select\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    delete_by_id: "DELETE FROM \"type\" WHERE \"_id\" = ?",
+    delete_all: "DELETE FROM \"type\"",
+};
 impl Resource for TypeDocument {
-    const NAME: &'static str = "type";
-    const URL: &'static str = "type";
-    const ITEM_TITLE: &'static str = "type";
-    const FIELDS: &'static [Field] = FIELDS;
-    const PAGINATION_DEFAULT: u32 = 25;
-    const PAGINATION_LIMIT: u32 = 50;
-    const TABLE: &'static str = "type";
-    const SELECT: &'static str = "SELECT \"_id\", \"self\", \"match\", \"type\", \"error\", \"client\", \"value\", \"key\", \"Field\", \"select\", \"_created\", \"_updated\", \"_etag\" FROM \"type\"";
-    const COUNT: &'static str = "SELECT count(*) FROM \"type\"";
-    const SELECT_BY_ID: &'static str = "SELECT \"_id\", \"self\", \"match\", \"type\", \"error\", \"client\", \"value\", \"key\", \"Field\", \"select\", \"_created\", \"_updated\", \"_etag\" FROM \"type\" WHERE \"_id\" = ?";
-    const SELECT_ETAG: &'static str = "SELECT \"_etag\" FROM \"type\" WHERE \"_id\" = ?";
-    const INSERT: &'static str = "INSERT INTO \"type\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"self\", \"match\", \"type\", \"error\", \"client\", \"value\", \"key\", \"Field\", \"select\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    const DELETE_BY_ID: &'static str = "DELETE FROM \"type\" WHERE \"_id\" = ?";
-    const DELETE_ALL: &'static str = "DELETE FROM \"type\"";
+    const INFO: &'static ResourceInfo = &INFO;
     fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
         ::std::result::Result::Ok(Self {
             _id: row.get(0)?,

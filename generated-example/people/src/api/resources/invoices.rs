@@ -5,7 +5,7 @@
 //! Its document struct, field catalog and SQL, generated from
 //! `[resources.invoices]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
-use crate::api::resource::Resource;
+use crate::api::resource::{Resource, ResourceInfo};
 /// The fields of a `invoices` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -94,21 +94,25 @@ impl ::serde::Serialize for InvoicesDocument {
         state.end()
     }
 }
+/// The `invoices` resource as the protocol handlers see it.
+pub static INFO: ResourceInfo = ResourceInfo {
+    name: "invoices",
+    url: "invoices",
+    item_title: "invoice",
+    table: "invoices",
+    fields: FIELDS,
+    pagination_default: 25,
+    pagination_limit: 50,
+    select: "SELECT \"_id\", \"number\", \"contact_id\", \"total\", \"paid\", \"lines\", \"_created\", \"_updated\", \"_etag\" FROM \"invoices\"",
+    count: "SELECT count(*) FROM \"invoices\"",
+    select_by_id: "SELECT \"_id\", \"number\", \"contact_id\", \"total\", \"paid\", \"lines\", \"_created\", \"_updated\", \"_etag\" FROM \"invoices\" WHERE \"_id\" = ?",
+    select_etag: "SELECT \"_etag\" FROM \"invoices\" WHERE \"_id\" = ?",
+    insert: "INSERT INTO \"invoices\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"number\", \"contact_id\", \"total\", \"paid\", \"lines\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    delete_by_id: "DELETE FROM \"invoices\" WHERE \"_id\" = ?",
+    delete_all: "DELETE FROM \"invoices\"",
+};
 impl Resource for InvoicesDocument {
-    const NAME: &'static str = "invoices";
-    const URL: &'static str = "invoices";
-    const ITEM_TITLE: &'static str = "invoice";
-    const FIELDS: &'static [Field] = FIELDS;
-    const PAGINATION_DEFAULT: u32 = 25;
-    const PAGINATION_LIMIT: u32 = 50;
-    const TABLE: &'static str = "invoices";
-    const SELECT: &'static str = "SELECT \"_id\", \"number\", \"contact_id\", \"total\", \"paid\", \"lines\", \"_created\", \"_updated\", \"_etag\" FROM \"invoices\"";
-    const COUNT: &'static str = "SELECT count(*) FROM \"invoices\"";
-    const SELECT_BY_ID: &'static str = "SELECT \"_id\", \"number\", \"contact_id\", \"total\", \"paid\", \"lines\", \"_created\", \"_updated\", \"_etag\" FROM \"invoices\" WHERE \"_id\" = ?";
-    const SELECT_ETAG: &'static str = "SELECT \"_etag\" FROM \"invoices\" WHERE \"_id\" = ?";
-    const INSERT: &'static str = "INSERT INTO \"invoices\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"number\", \"contact_id\", \"total\", \"paid\", \"lines\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    const DELETE_BY_ID: &'static str = "DELETE FROM \"invoices\" WHERE \"_id\" = ?";
-    const DELETE_ALL: &'static str = "DELETE FROM \"invoices\"";
+    const INFO: &'static ResourceInfo = &INFO;
     fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
         ::std::result::Result::Ok(Self {
             _id: row.get(0)?,

@@ -5,7 +5,7 @@
 //! Its document struct, field catalog and SQL, generated from
 //! `[resources.people]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
-use crate::api::resource::Resource;
+use crate::api::resource::{Resource, ResourceInfo};
 /// `regex` of `email`, anchored: Cerberus matches the whole value.
 static REGEX_0: ::std::sync::LazyLock<::regex_lite::Regex> = ::std::sync::LazyLock::new(||
 {
@@ -116,21 +116,25 @@ impl ::serde::Serialize for PeopleDocument {
         state.end()
     }
 }
+/// The `people` resource as the protocol handlers see it.
+pub static INFO: ResourceInfo = ResourceInfo {
+    name: "people",
+    url: "people",
+    item_title: "person",
+    table: "people",
+    fields: FIELDS,
+    pagination_default: 25,
+    pagination_limit: 50,
+    select: "SELECT \"_id\", \"firstname\", \"lastname\", \"role\", \"born\", \"age\", \"email\", \"status\", \"location\", \"_created\", \"_updated\", \"_etag\" FROM \"people\"",
+    count: "SELECT count(*) FROM \"people\"",
+    select_by_id: "SELECT \"_id\", \"firstname\", \"lastname\", \"role\", \"born\", \"age\", \"email\", \"status\", \"location\", \"_created\", \"_updated\", \"_etag\" FROM \"people\" WHERE \"_id\" = ?",
+    select_etag: "SELECT \"_etag\" FROM \"people\" WHERE \"_id\" = ?",
+    insert: "INSERT INTO \"people\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"firstname\", \"lastname\", \"role\", \"born\", \"age\", \"email\", \"status\", \"location\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    delete_by_id: "DELETE FROM \"people\" WHERE \"_id\" = ?",
+    delete_all: "DELETE FROM \"people\"",
+};
 impl Resource for PeopleDocument {
-    const NAME: &'static str = "people";
-    const URL: &'static str = "people";
-    const ITEM_TITLE: &'static str = "person";
-    const FIELDS: &'static [Field] = FIELDS;
-    const PAGINATION_DEFAULT: u32 = 25;
-    const PAGINATION_LIMIT: u32 = 50;
-    const TABLE: &'static str = "people";
-    const SELECT: &'static str = "SELECT \"_id\", \"firstname\", \"lastname\", \"role\", \"born\", \"age\", \"email\", \"status\", \"location\", \"_created\", \"_updated\", \"_etag\" FROM \"people\"";
-    const COUNT: &'static str = "SELECT count(*) FROM \"people\"";
-    const SELECT_BY_ID: &'static str = "SELECT \"_id\", \"firstname\", \"lastname\", \"role\", \"born\", \"age\", \"email\", \"status\", \"location\", \"_created\", \"_updated\", \"_etag\" FROM \"people\" WHERE \"_id\" = ?";
-    const SELECT_ETAG: &'static str = "SELECT \"_etag\" FROM \"people\" WHERE \"_id\" = ?";
-    const INSERT: &'static str = "INSERT INTO \"people\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"firstname\", \"lastname\", \"role\", \"born\", \"age\", \"email\", \"status\", \"location\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    const DELETE_BY_ID: &'static str = "DELETE FROM \"people\" WHERE \"_id\" = ?";
-    const DELETE_ALL: &'static str = "DELETE FROM \"people\"";
+    const INFO: &'static ResourceInfo = &INFO;
     fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
         ::std::result::Result::Ok(Self {
             _id: row.get(0)?,

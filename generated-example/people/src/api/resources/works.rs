@@ -5,7 +5,7 @@
 //! Its document struct, field catalog and SQL, generated from
 //! `[resources.works]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
-use crate::api::resource::Resource;
+use crate::api::resource::{Resource, ResourceInfo};
 /// The fields of a `works` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -72,21 +72,25 @@ impl ::serde::Serialize for WorksDocument {
         state.end()
     }
 }
+/// The `works` resource as the protocol handlers see it.
+pub static INFO: ResourceInfo = ResourceInfo {
+    name: "works",
+    url: "works",
+    item_title: "work",
+    table: "works",
+    fields: FIELDS,
+    pagination_default: 10,
+    pagination_limit: 50,
+    select: "SELECT \"_id\", \"title\", \"description\", \"owner\", \"tags\", \"_created\", \"_updated\", \"_etag\" FROM \"works\"",
+    count: "SELECT count(*) FROM \"works\"",
+    select_by_id: "SELECT \"_id\", \"title\", \"description\", \"owner\", \"tags\", \"_created\", \"_updated\", \"_etag\" FROM \"works\" WHERE \"_id\" = ?",
+    select_etag: "SELECT \"_etag\" FROM \"works\" WHERE \"_id\" = ?",
+    insert: "INSERT INTO \"works\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"title\", \"description\", \"owner\", \"tags\") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    delete_by_id: "DELETE FROM \"works\" WHERE \"_id\" = ?",
+    delete_all: "DELETE FROM \"works\"",
+};
 impl Resource for WorksDocument {
-    const NAME: &'static str = "works";
-    const URL: &'static str = "works";
-    const ITEM_TITLE: &'static str = "work";
-    const FIELDS: &'static [Field] = FIELDS;
-    const PAGINATION_DEFAULT: u32 = 10;
-    const PAGINATION_LIMIT: u32 = 50;
-    const TABLE: &'static str = "works";
-    const SELECT: &'static str = "SELECT \"_id\", \"title\", \"description\", \"owner\", \"tags\", \"_created\", \"_updated\", \"_etag\" FROM \"works\"";
-    const COUNT: &'static str = "SELECT count(*) FROM \"works\"";
-    const SELECT_BY_ID: &'static str = "SELECT \"_id\", \"title\", \"description\", \"owner\", \"tags\", \"_created\", \"_updated\", \"_etag\" FROM \"works\" WHERE \"_id\" = ?";
-    const SELECT_ETAG: &'static str = "SELECT \"_etag\" FROM \"works\" WHERE \"_id\" = ?";
-    const INSERT: &'static str = "INSERT INTO \"works\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"title\", \"description\", \"owner\", \"tags\") VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-    const DELETE_BY_ID: &'static str = "DELETE FROM \"works\" WHERE \"_id\" = ?";
-    const DELETE_ALL: &'static str = "DELETE FROM \"works\"";
+    const INFO: &'static ResourceInfo = &INFO;
     fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
         ::std::result::Result::Ok(Self {
             _id: row.get(0)?,

@@ -4,7 +4,7 @@
 //! `[resources.{{ r.name }}]`; the protocol itself is in `handlers`.
 
 use crate::api::catalog::{Field, Kind};
-use crate::api::resource::Resource;
+use crate::api::resource::{Resource, ResourceInfo};
 
 {% for field in r.resource.regex_fields() -%}
 {% if let Some(name) = field.regex_static -%}
@@ -53,21 +53,26 @@ impl ::serde::Serialize for {{ r.resource.doc_type }} {
     }
 }
 
+/// The `{{ r.name }}` resource as the protocol handlers see it.
+pub static INFO: ResourceInfo = ResourceInfo {
+    name: {{ r.resource.name|json }},
+    url: {{ r.resource.url|json }},
+    item_title: {{ r.resource.item_title|json }},
+    table: {{ r.resource.table|json }},
+    fields: FIELDS,
+    pagination_default: {{ r.resource.pagination_default }},
+    pagination_limit: {{ r.resource.pagination_limit }},
+    select: {{ r.resource.sql_select()|json }},
+    count: {{ r.resource.sql_count()|json }},
+    select_by_id: {{ r.resource.sql_select_by_id()|json }},
+    select_etag: {{ r.resource.sql_select_etag()|json }},
+    insert: {{ r.resource.sql_insert()|json }},
+    delete_by_id: {{ r.resource.sql_delete_by_id()|json }},
+    delete_all: {{ r.resource.sql_delete_all()|json }},
+};
+
 impl Resource for {{ r.resource.doc_type }} {
-    const NAME: &'static str = {{ r.resource.name|json }};
-    const URL: &'static str = {{ r.resource.url|json }};
-    const ITEM_TITLE: &'static str = {{ r.resource.item_title|json }};
-    const FIELDS: &'static [Field] = FIELDS;
-    const PAGINATION_DEFAULT: u32 = {{ r.resource.pagination_default }};
-    const PAGINATION_LIMIT: u32 = {{ r.resource.pagination_limit }};
-    const TABLE: &'static str = {{ r.resource.table|json }};
-    const SELECT: &'static str = {{ r.resource.sql_select()|json }};
-    const COUNT: &'static str = {{ r.resource.sql_count()|json }};
-    const SELECT_BY_ID: &'static str = {{ r.resource.sql_select_by_id()|json }};
-    const SELECT_ETAG: &'static str = {{ r.resource.sql_select_etag()|json }};
-    const INSERT: &'static str = {{ r.resource.sql_insert()|json }};
-    const DELETE_BY_ID: &'static str = {{ r.resource.sql_delete_by_id()|json }};
-    const DELETE_ALL: &'static str = {{ r.resource.sql_delete_all()|json }};
+    const INFO: &'static ResourceInfo = &INFO;
 
     fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
         ::std::result::Result::Ok(Self {
