@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cold release build time and dependency count: generated people-api vs the reference.
 #
-#   bash bench/build-time.sh
+#   bash bench/build-time.sh            # ROUNDS=2 by default, order alternating
 #
 # For each of the two crates: `cargo fetch` first (so downloads are not timed), then
 # `cargo build --release --offline` into a fresh, empty CARGO_TARGET_DIR (every
@@ -26,7 +26,7 @@ cargo fetch --manifest-path "$REF_MANIFEST" >&2
 
 # measure LABEL MANIFEST PACKAGE BINARY
 measure() {
-  local label=$1 manifest=$2 package=$3 binary=$4 target=$TMP/$1
+  local label=$1 manifest=$2 package=$3 binary=$4 target=$TMP/$1-$round
   mkdir -p "$target"
   echo "==> $label: cold cargo build --release -p $package (CARGO_TARGET_DIR=$target)" >&2
   local t0 t1
@@ -42,6 +42,17 @@ measure() {
     'BEGIN {printf "%-11s %-18s %8.1f s %6d crates %8.1f MiB binary\n", l, p, t1 - t0, c, s / 1048576}'
 }
 
-echo "cold release build, $(nproc) cores, cargo defaults ($(cargo --version))"
-measure generated "$GEN_MANIFEST" people-api people-api
-measure reference "$REF_MANIFEST" reference-server reference-server
+# Rounds alternate which goes first (ABBA...): the first build after a pause pays for
+# cold file caches, and the machine is shared, so one pair alone can mislead.
+ROUNDS=${ROUNDS:-2}
+echo "cold release build, $(nproc) cores, cargo defaults ($(cargo --version)), $ROUNDS round(s)"
+for ((round = 1; round <= ROUNDS; round++)); do
+  if ((round % 2)); then
+    measure generated "$GEN_MANIFEST" people-api people-api
+    measure reference "$REF_MANIFEST" reference-server reference-server
+  else
+    measure reference "$REF_MANIFEST" reference-server reference-server
+    measure generated "$GEN_MANIFEST" people-api people-api
+  fi
+  rm -rf "$TMP"/*-"$round"
+done
