@@ -129,10 +129,10 @@ pub fn check_constraints(
             continue;
         }
         if field.unique {
+            // Names come from the spec, which allows only letters, digits and `_`.
             let sql = format!(
-                "SELECT 1 FROM {} WHERE {} = ? AND \"_id\" <> ? LIMIT 1",
-                quote(table),
-                quote(field.name)
+                "SELECT 1 FROM \"{table}\" WHERE \"{}\" = ? AND \"_id\" <> ? LIMIT 1",
+                field.name
             );
             let taken = tx
                 .prepare_cached(&sql)?
