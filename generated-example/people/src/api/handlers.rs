@@ -376,17 +376,7 @@ pub async fn patch_item<R: Resource>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    write_item(
-        R::INFO,
-        load::<R>,
-        state,
-        id,
-        headers,
-        body,
-        Mode::Replace,
-        true,
-    )
-    .await
+    write_item(R::INFO, load::<R>, Write::Patch, state, id, headers, body).await
 }
 
 /// PUT on an item: replace the whole document (defaults filled as on insert).
@@ -396,17 +386,7 @@ pub async fn put_item<R: Resource>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    write_item(
-        R::INFO,
-        load::<R>,
-        state,
-        id,
-        headers,
-        body,
-        Mode::Replace,
-        false,
-    )
-    .await
+    write_item(R::INFO, load::<R>, Write::Replace, state, id, headers, body).await
 }
 
 /// A stored document as the write paths need it.
@@ -435,16 +415,23 @@ fn load<R: Resource>(
 
 type Loader = fn(&rusqlite::Transaction<'_>, &ResourceInfo, &str) -> Result<Option<Stored>>;
 
-#[allow(clippy::too_many_arguments)]
+/// What an item write does with the body.
+#[derive(Clone, Copy, PartialEq)]
+enum Write {
+    /// PATCH: update the fields sent (dotted keys reach into dicts).
+    Patch,
+    /// PUT: replace the whole document, defaults filled as on insert.
+    Replace,
+}
+
 async fn write_item(
     info: &'static ResourceInfo,
     load: Loader,
+    write: Write,
     state: AppState,
     id: String,
     headers: HeaderMap,
     body: Body,
-    mode: Mode,
-    is_patch: bool,
 ) -> Result<Response> {
     http::if_match(&headers)?.ok_or_else(ApiError::precondition_required)?;
     if !objectid::is_valid(&id) {
@@ -465,10 +452,10 @@ async fn write_item(
             http::check_if_match(&headers, &original.etag)?;
             let created = original.created;
             let original_fields = original.fields;
-            let mut fields = if is_patch {
+            let mut fields = if write == Write::Patch {
                 validate::apply_patch(info.fields, &original_fields, changes.clone())
             } else {
-                validate::validate_document(info.fields, changes.clone(), mode)
+                validate::validate_document(info.fields, changes.clone(), Mode::Replace)
             }
             .map_err(|issues| ApiError::invalid(issues, "Insertion"))?;
             store::fill_nulls(info.fields, &mut fields);
@@ -479,7 +466,7 @@ async fn write_item(
             if !issues.is_empty() {
                 return Err(ApiError::invalid(issues, "Insertion"));
             }
-            if is_patch {
+            if write == Write::Patch {
                 state
                     .hooks
                     .on_update(info.name, &changes, &original_fields)?;
@@ -501,7 +488,7 @@ async fn write_item(
         })
         .await?;
     // "After" hooks run once the write is committed.
-    if is_patch {
+    if write == Write::Patch {
         state
             .hooks
             .on_updated(info.name, &changes, &original_fields);
