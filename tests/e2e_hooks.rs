@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use people_api::api::error::ApiError;
 use people_api::api::hooks::{Document, Hooks};
 use serde_json::{Value, json};
-use support::{TestServer, block_on};
+use support::TestServer;
 
 /// Records every call; refuses inserts of lastname "Forbidden"; stamps a firstname.
 #[derive(Default)]
@@ -69,27 +69,10 @@ impl Hooks for Recorder {
     }
 }
 
-fn start(hooks: Arc<Recorder>) -> TestServer {
-    TestServer::start_custom("/api/v1", move |listener, dir, signal| {
-        let config = people_api::Config {
-            addr: listener.local_addr().expect("listener address"),
-            db: dir.join("people.db"),
-            ..people_api::Config::default()
-        };
-        let app = people_api::app(&config, hooks).expect("open the database");
-        block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-            people_api::serve(listener, app, &config, signal)
-                .await
-                .expect("serve");
-        });
-    })
-}
-
 #[test]
 fn hooks_see_every_write_and_can_change_or_refuse_it() {
     let hooks = Arc::new(Recorder::default());
-    let server = start(hooks.clone());
+    let server = TestServer::start_people(hooks.clone(), |_| {});
 
     let created = server.create("people", json!({"lastname": "Doe", "age": 40}));
     let id = created["_id"].as_str().expect("an id").to_string();

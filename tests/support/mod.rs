@@ -42,6 +42,14 @@ impl TestServer {
 
     /// The people API, with a `Config` that `adjust` changes (limits, timeouts).
     pub fn start_with(adjust: impl FnOnce(&mut Config) + Send + 'static) -> TestServer {
+        TestServer::start_people(Arc::new(people_api::hooks::AppHooks), adjust)
+    }
+
+    /// The people API with the given event hooks.
+    pub fn start_people(
+        hooks: Arc<dyn people_api::api::hooks::Hooks>,
+        adjust: impl FnOnce(&mut Config) + Send + 'static,
+    ) -> TestServer {
         TestServer::start_custom(API, move |listener, dir, signal| {
             let mut config = Config {
                 addr: listener.local_addr().expect("listener address"),
@@ -49,8 +57,7 @@ impl TestServer {
                 ..Config::default()
             };
             adjust(&mut config);
-            let app = people_api::app(&config, Arc::new(people_api::hooks::AppHooks))
-                .expect("open the database and build the app");
+            let app = people_api::app(&config, hooks).expect("open the database and build the app");
             block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
                 people_api::serve(listener, app, &config, signal)
