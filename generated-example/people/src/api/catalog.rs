@@ -45,11 +45,6 @@ impl Kind {
             Kind::List => "list",
         }
     }
-
-    /// Whether values of this kind are kept as JSON text (nested documents).
-    pub fn is_json(self) -> bool {
-        matches!(self, Kind::Dict | Kind::List)
-    }
 }
 
 /// A literal from the spec (`allowed` values).
@@ -143,27 +138,4 @@ impl Field {
 /// Find a field by name in a list of fields.
 pub fn find(fields: &'static [Field], name: &str) -> Option<&'static Field> {
     fields.iter().find(|f| f.name == name)
-}
-
-/// Resolve a dotted path (`location.city`) to the top-level field and the nested field
-/// it ends at. `None` when any segment is not declared. Lists are looked through: in
-/// `tags.name` the segment after a list of dicts names a field of its items.
-pub fn resolve_path(
-    fields: &'static [Field],
-    path: &str,
-) -> Option<(&'static Field, &'static Field)> {
-    let mut segments = path.split('.');
-    let top = find(fields, segments.next()?)?;
-    let mut current = top;
-    for segment in segments {
-        let mut container = current;
-        if container.kind == Kind::List {
-            container = container.items?;
-        }
-        if container.kind != Kind::Dict {
-            return None;
-        }
-        current = find(container.schema, segment)?;
-    }
-    Some((top, current))
 }

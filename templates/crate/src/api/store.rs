@@ -14,11 +14,16 @@ use super::validate::{self, Issues};
 pub fn column_values(fields: &'static [Field], document: &Map<String, Value>) -> Vec<Sql> {
     fields
         .iter()
-        .map(|field| match document.get(field.name) {
-            None | Some(Value::Null) => Sql::Null,
-            Some(value) => to_sql(field.kind, value),
-        })
+        .map(|field| column_value(field, document))
         .collect()
+}
+
+/// The SQL value of one field of a document (absent and `null` are both NULL).
+fn column_value(field: &Field, document: &Map<String, Value>) -> Sql {
+    match document.get(field.name) {
+        None | Some(Value::Null) => Sql::Null,
+        Some(value) => to_sql(field.kind, value),
+    }
 }
 
 /// `UPDATE` a stored document: its meta columns and only the columns whose value
@@ -39,17 +44,13 @@ pub fn update_changed(
     );
     let mut values = vec![Sql::Integer(updated), Sql::Text(etag.to_string())];
     for field in fields {
-        let new = document.get(field.name);
-        if new == original.get(field.name) {
+        if document.get(field.name) == original.get(field.name) {
             continue;
         }
         sql.push_str(", ");
         sql.push_str(&quote(field.name));
         sql.push_str(" = ?");
-        values.push(match new {
-            None | Some(Value::Null) => Sql::Null,
-            Some(value) => to_sql(field.kind, value),
-        });
+        values.push(column_value(field, document));
     }
     sql.push_str(" WHERE \"_id\" = ?");
     values.push(Sql::Text(id.to_string()));
