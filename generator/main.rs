@@ -142,11 +142,7 @@ fn report(dir: &Path, changes: &[(String, Change)]) {
 fn new(spec: &Path, out: Option<PathBuf>) -> Result<ExitCode, Error> {
     let model = apigen::load(spec)?;
     let dir = out.unwrap_or_else(|| PathBuf::from(&model.api.package));
-    let occupied = dir
-        .read_dir()
-        .map(|mut entries| entries.next().is_some())
-        .unwrap_or(false);
-    if occupied && Manifest::read(&dir).is_none() {
+    if output::is_occupied(&dir) && Manifest::read(&dir).is_none() {
         return Err(Error::Refused(format!(
             "{} is not empty and is not an apigen crate (it has no {}); choose another --out",
             dir.display(),
@@ -188,11 +184,7 @@ fn generate(spec: Option<PathBuf>, dir: &Path, check: bool) -> Result<ExitCode, 
             dir.display()
         )));
     }
-    let occupied = dir
-        .read_dir()
-        .map(|mut entries| entries.next().is_some())
-        .unwrap_or(false);
-    if manifest.is_none() && occupied {
+    if manifest.is_none() && output::is_occupied(dir) {
         return Err(Error::Refused(format!(
             "{} is not an apigen crate (no {}) and is not empty; refusing to write into it. \
              Use `apigen new {} --out <new directory>`",
@@ -205,16 +197,7 @@ fn generate(spec: Option<PathBuf>, dir: &Path, check: bool) -> Result<ExitCode, 
     if check {
         let spec_path = output::relative_path(dir, &spec).map_err(|e| io_error(&spec, e))?;
         let files = apigen::crate_files(&model, &spec_path)?;
-        let stale: Vec<_> = output::plan(dir, &files)
-            .into_iter()
-            .filter(|(path, change)| {
-                // A missing user file is not staleness: apigen only ever creates it.
-                !(files
-                    .iter()
-                    .any(|f| &f.path == path && f.owner == apigen::Owner::User)
-                    && *change == Change::Create)
-            })
-            .collect();
+        let stale = output::stale(dir, &files);
         if stale.is_empty() {
             say!("{} is up to date with {}", dir.display(), spec.display());
             return Ok(ExitCode::SUCCESS);
@@ -236,12 +219,7 @@ fn dev(spec: &Path, addr: &str, dir: Option<PathBuf>, release: bool) -> Result<E
     let root = std::env::temp_dir().join("apigen-dev");
     let dir = dir.unwrap_or_else(|| root.join(&model.api.package));
     std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
-    if Manifest::read(&dir).is_none()
-        && dir
-            .read_dir()
-            .map(|mut e| e.next().is_some())
-            .unwrap_or(false)
-    {
+    if Manifest::read(&dir).is_none() && output::is_occupied(&dir) {
         return Err(Error::Refused(format!(
             "{} is not empty and is not an apigen crate; choose another --dir",
             dir.display()

@@ -146,6 +146,27 @@ pub fn plan(dir: &Path, files: &[OutputFile]) -> Vec<(String, Change)> {
     changes
 }
 
+/// What makes the crate at `dir` stale: the changes `plan` finds, less user files
+/// that are missing (apigen would only create them; that is not staleness).
+pub fn stale(dir: &Path, files: &[OutputFile]) -> Vec<(String, Change)> {
+    plan(dir, files)
+        .into_iter()
+        .filter(|(path, change)| {
+            !(*change == Change::Create
+                && files
+                    .iter()
+                    .any(|f| &f.path == path && f.owner == Owner::User))
+        })
+        .collect()
+}
+
+/// Whether `dir` exists and has anything in it.
+pub fn is_occupied(dir: &Path) -> bool {
+    dir.read_dir()
+        .map(|mut entries| entries.next().is_some())
+        .unwrap_or(false)
+}
+
 /// Write `files` into `dir`, returning what changed.
 pub fn write(dir: &Path, files: &[OutputFile]) -> Result<Vec<(String, Change)>, IoError> {
     let changes = plan(dir, files);
