@@ -37,6 +37,29 @@ pub struct ResourceInfo {
     pub insert: &'static str,
     pub delete_by_id: &'static str,
     pub delete_all: &'static str,
+    // Options beyond the spine go below, each with Eve's default in `DEFAULTS`;
+    // a resource's `INFO` names only the ones its spec changes.
+}
+
+impl ResourceInfo {
+    /// Eve's defaults for every option; the spine's fields are placeholders that
+    /// every resource's `INFO` sets.
+    pub const DEFAULTS: ResourceInfo = ResourceInfo {
+        name: "",
+        url: "",
+        item_title: "",
+        table: "",
+        fields: &[],
+        pagination_default: 25,
+        pagination_limit: 50,
+        select: "",
+        count: "",
+        select_by_id: "",
+        select_etag: "",
+        insert: "",
+        delete_by_id: "",
+        delete_all: "",
+    };
 }
 
 /// A resource's document type.

@@ -52,6 +52,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"mod\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"crate\") VALUES (?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"mod\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"mod\"",
+    ..ResourceInfo::DEFAULTS
 };
 impl Resource for ModDocument {
     const INFO: &'static ResourceInfo = &INFO;

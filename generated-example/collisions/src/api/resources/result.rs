@@ -76,6 +76,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"result\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"state\", \"kind\", \"Option\") VALUES (?, ?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"result\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"result\"",
+    ..ResourceInfo::DEFAULTS
 };
 impl Resource for ResultDocument {
     const INFO: &'static ResourceInfo = &INFO;

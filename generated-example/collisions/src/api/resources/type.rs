@@ -119,6 +119,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"type\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"self\", \"match\", \"type\", \"error\", \"client\", \"value\", \"key\", \"Field\", \"select\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"type\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"type\"",
+    ..ResourceInfo::DEFAULTS
 };
 impl Resource for TypeDocument {
     const INFO: &'static ResourceInfo = &INFO;

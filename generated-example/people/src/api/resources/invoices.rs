@@ -110,6 +110,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"invoices\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"number\", \"contact_id\", \"total\", \"paid\", \"lines\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"invoices\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"invoices\"",
+    ..ResourceInfo::DEFAULTS
 };
 impl Resource for InvoicesDocument {
     const INFO: &'static ResourceInfo = &INFO;

@@ -132,6 +132,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"people\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"firstname\", \"lastname\", \"role\", \"born\", \"age\", \"email\", \"status\", \"location\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"people\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"people\"",
+    ..ResourceInfo::DEFAULTS
 };
 impl Resource for PeopleDocument {
     const INFO: &'static ResourceInfo = &INFO;

@@ -88,6 +88,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"works\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"title\", \"description\", \"owner\", \"tags\") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"works\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"works\"",
+    ..ResourceInfo::DEFAULTS
 };
 impl Resource for WorksDocument {
     const INFO: &'static ResourceInfo = &INFO;

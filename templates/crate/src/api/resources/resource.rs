@@ -69,6 +69,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: {{ r.resource.sql_insert()|json }},
     delete_by_id: {{ r.resource.sql_delete_by_id()|json }},
     delete_all: {{ r.resource.sql_delete_all()|json }},
+    ..ResourceInfo::DEFAULTS
 };
 
 impl Resource for {{ r.resource.doc_type }} {
