@@ -72,6 +72,11 @@ const STATIC_MODULES: &[(&str, &str, &str)] = &[
         "ObjectId-style document ids",
     ),
     (
+        "options",
+        include_str!("../templates/crate/src/api/options.rs"),
+        "what a GET returns: allowed filters, sorting, pagination, projection, datasources",
+    ),
+    (
         "query",
         include_str!("../templates/crate/src/api/query.rs"),
         "`where` and `sort` parsed, checked and compiled to SQL",
@@ -187,6 +192,7 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
         .resources
         .iter()
         .map(|r| r.sql_schema())
+        .filter(|sql| !sql.is_empty())
         .collect::<Vec<_>>()
         .join("\n");
     add(

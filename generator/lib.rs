@@ -15,6 +15,7 @@
 
 pub mod catalog;
 pub mod crate_files;
+pub mod datasource;
 pub mod diagnostic;
 pub mod document;
 pub mod model;

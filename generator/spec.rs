@@ -39,6 +39,17 @@ pub struct ApiSpec {
     pub pagination_limit: Option<Spanned<i64>>,
     /// Largest request body the server accepts, in bytes (default 1 MiB).
     pub max_body_bytes: Option<Spanned<i64>>,
+    /// Fields clients may filter on, for every resource (Eve's `ALLOWED_FILTERS`, `["*"]`).
+    pub allowed_filters: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Whether `sort` is honoured (Eve's `SORTING`, true).
+    pub sorting: Option<bool>,
+    /// Whether collections are paged (Eve's `PAGINATION`, true).
+    pub pagination: Option<bool>,
+    /// Whether the `projection` parameter is honoured (Eve's `PROJECTION`, true).
+    pub projection: Option<bool>,
+    /// Whether filter values are checked against the fields' rules (Eve's
+    /// `VALIDATE_FILTERING`, false).
+    pub validate_filtering: Option<bool>,
 }
 
 /// `[resources.<name>]`: one Eve resource (a collection and its items).
@@ -55,8 +66,29 @@ pub struct ResourceSpec {
     pub item_methods: Option<Vec<Spanned<String>>>,
     pub pagination_default: Option<Spanned<i64>>,
     pub pagination_limit: Option<Spanned<i64>>,
+    pub allowed_filters: Option<Spanned<Vec<Spanned<String>>>>,
+    pub sorting: Option<bool>,
+    pub pagination: Option<bool>,
+    pub projection: Option<bool>,
+    pub validate_filtering: Option<bool>,
+    pub datasource: Option<Spanned<DatasourceSpec>>,
     #[serde(default)]
     pub schema: IndexMap<Spanned<String>, Spanned<FieldSpec>>,
+}
+
+/// `datasource = { source = "products", filter = {...}, projection = {...},
+/// default_sort = [["name", 1]] }`: where a resource's documents come from.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasourceSpec {
+    /// Another resource whose table (and schema) this one serves.
+    pub source: Option<Spanned<String>>,
+    /// A fixed filter in `where` syntax, as a TOML table or a JSON string.
+    pub filter: Option<Spanned<toml::Value>>,
+    /// The fields served by default: `{ name = 1 }` or `{ secret = 0 }`.
+    pub projection: Option<Spanned<IndexMap<String, i64>>>,
+    /// The order when a request has no `sort`: `[["name", 1], ["price", -1]]`.
+    pub default_sort: Option<Spanned<Vec<(String, i64)>>>,
 }
 
 /// One field's rules, in Cerberus' words.

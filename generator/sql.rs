@@ -32,14 +32,28 @@ impl Resource {
     }
 
     pub fn sql_select_by_id(&self) -> String {
-        format!("{} WHERE \"_id\" = ?", self.sql_select())
+        format!(
+            "{} WHERE \"_id\" = ?{}",
+            self.sql_select(),
+            self.and_filter()
+        )
     }
 
     pub fn sql_select_etag(&self) -> String {
         format!(
-            "SELECT \"_etag\" FROM {} WHERE \"_id\" = ?",
-            quote(&self.table)
+            "SELECT \"_etag\" FROM {} WHERE \"_id\" = ?{}",
+            quote(&self.table),
+            self.and_filter()
         )
+    }
+
+    /// ` AND (<datasource filter>)`, or nothing: item statements see only the
+    /// documents the resource exposes.
+    fn and_filter(&self) -> String {
+        self.datasource
+            .filter_sql
+            .as_ref()
+            .map_or_else(String::new, |sql| format!(" AND ({sql})"))
     }
 
     /// Meta columns first, then fields in catalog order (as `store::column_values`).
@@ -55,15 +69,26 @@ impl Resource {
     }
 
     pub fn sql_delete_by_id(&self) -> String {
-        format!("DELETE FROM {} WHERE \"_id\" = ?", quote(&self.table))
+        format!(
+            "DELETE FROM {} WHERE \"_id\" = ?{}",
+            quote(&self.table),
+            self.and_filter()
+        )
     }
 
     pub fn sql_delete_all(&self) -> String {
-        format!("DELETE FROM {}", quote(&self.table))
+        match &self.datasource.filter_sql {
+            Some(sql) => format!("DELETE FROM {} WHERE ({sql})", quote(&self.table)),
+            None => format!("DELETE FROM {}", quote(&self.table)),
+        }
     }
 
-    /// `CREATE TABLE` and the indexes `unique` fields need.
+    /// `CREATE TABLE` and the indexes `unique` fields need; nothing for a resource
+    /// that serves another resource's table (`datasource.source`).
     pub fn sql_schema(&self) -> String {
+        if self.datasource.source.is_some() {
+            return String::new();
+        }
         let mut columns = vec![format!("{} TEXT PRIMARY KEY NOT NULL", quote("_id"))];
         for field in &self.fields {
             columns.push(format!("{} {}", quote(&field.name), field.kind.sql_type()));

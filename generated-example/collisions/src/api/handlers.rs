@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 
 use super::error::ApiError;
 use super::http::{self, ListParams};
+use super::options::{self, Projections};
 use super::resource::{Resource, ResourceInfo};
 use super::state::AppState;
 use super::validate::{self, Issues, Mode};
@@ -49,7 +50,12 @@ pub async fn get_collection<R: Resource>(
     let mut page = Page::new(&list, total, documents.len());
     for document in &documents {
         page.add(document.etag(), document.updated());
-        write_document(&mut page.items, document, DocumentLinks::SelfOnly);
+        write_document(
+            &mut page.items,
+            document,
+            DocumentLinks::SelfOnly,
+            &list.projection,
+        );
     }
     Ok(page.finish(info, &list, &headers))
 }
@@ -62,23 +68,44 @@ struct ListQuery {
     /// ` ORDER BY ... LIMIT n OFFSET ?`
     order: String,
     values: Vec<rusqlite::types::Value>,
-    /// The OFFSET parameter, bound after `values`.
-    offset: rusqlite::types::Value,
+    /// The OFFSET parameter, bound after `values` (none when pagination is off).
+    offset: Option<rusqlite::types::Value>,
+    projection: Projections,
 }
 
 impl ListQuery {
     fn parse(info: &ResourceInfo, raw: Option<&str>) -> Result<ListQuery> {
-        let params = ListParams::parse(raw, info.pagination_default, info.pagination_limit)?;
+        let unpaged;
+        let raw = if info.pagination {
+            raw
+        } else {
+            unpaged = options::without_paging(raw);
+            Some(unpaged.as_str())
+        };
+        let mut params = ListParams::parse(raw, info.pagination_default, info.pagination_limit)?;
+        options::adjust_params(info, &mut params);
+        let projection = Projections::new(info, params.projection.as_deref())?;
         let mut condition = String::new();
         let mut values = Vec::new();
+        if let Some(sql) = info.filter {
+            // The datasource's fixed filter, compiled by apigen (values are literals).
+            condition.push_str(" WHERE (");
+            condition.push_str(sql);
+            condition.push(')');
+        }
         if let Some(text) = params.filter.as_deref() {
             let filter = query::parse_where(text, info.fields)
                 .map_err(|e| ApiError::bad_request(e.to_string()))?;
-            condition.push_str(" WHERE ");
+            options::check_filter(info, text, &filter)?;
+            condition.push_str(if condition.is_empty() {
+                " WHERE "
+            } else {
+                " AND "
+            });
             query::compile_where(&filter, &mut condition, &mut values);
         }
         let mut order = String::from(" ORDER BY ");
-        if let Some(text) = params.sort.as_deref() {
+        if let Some(text) = params.sort.as_deref().or(info.default_sort) {
             let keys = query::parse_sort(text, info.fields)
                 .map_err(|e| ApiError::bad_request(e.to_string()))?;
             if !keys.is_empty() {
@@ -90,15 +117,27 @@ impl ListQuery {
         // page size is a literal, not a parameter: SQLite (with STAT4) re-plans a
         // cached statement every time a LIMIT parameter is bound, which costs more
         // than the query. It is a validated integer no larger than the resource's cap.
+        if !info.pagination {
+            order.push_str("\"rowid\"");
+            return Ok(ListQuery {
+                params,
+                condition,
+                order,
+                values,
+                offset: None,
+                projection,
+            });
+        }
         order.push_str(&format!("\"rowid\" LIMIT {} OFFSET ?", params.max_results));
         let offset = i64::from(params.page - 1) * i64::from(params.max_results);
-        let offset = rusqlite::types::Value::Integer(offset);
+        let offset = Some(rusqlite::types::Value::Integer(offset));
         Ok(ListQuery {
             params,
             condition,
             order,
             values,
             offset,
+            projection,
         })
     }
 
@@ -115,7 +154,7 @@ impl ListQuery {
     }
 
     fn page_values(&self) -> impl Iterator<Item = &rusqlite::types::Value> {
-        self.values.iter().chain(std::iter::once(&self.offset))
+        self.values.iter().chain(self.offset.as_ref())
     }
 }
 
@@ -161,18 +200,23 @@ impl Page {
         let params = &list.params;
         let total = self.total;
         let mut out = self.items;
-        out.extend_from_slice(b"],\"_meta\":{\"page\":");
-        out.extend_from_slice(params.page.to_string().as_bytes());
-        out.extend_from_slice(b",\"max_results\":");
-        out.extend_from_slice(params.max_results.to_string().as_bytes());
-        out.extend_from_slice(b",\"total\":");
-        out.extend_from_slice(total.to_string().as_bytes());
-        out.extend_from_slice(b"},\"_links\":{");
+        out.push(b']');
+        // Without pagination Eve sends no `_meta` and no paging links.
+        if info.pagination {
+            out.extend_from_slice(b",\"_meta\":{\"page\":");
+            out.extend_from_slice(params.page.to_string().as_bytes());
+            out.extend_from_slice(b",\"max_results\":");
+            out.extend_from_slice(params.max_results.to_string().as_bytes());
+            out.extend_from_slice(b",\"total\":");
+            out.extend_from_slice(total.to_string().as_bytes());
+            out.push(b'}');
+        }
+        out.extend_from_slice(b",\"_links\":{");
         http::write_link(&mut out, "self", info.url, info.url);
         out.push(b',');
         http::write_link(&mut out, "parent", "home", "/");
         let last_page = ((total.max(0) as u64).div_ceil(u64::from(params.max_results))).max(1);
-        if u64::from(params.page) < last_page {
+        if info.pagination && u64::from(params.page) < last_page {
             let next = format!("{}?{}", info.url, params.link_query(params.page + 1));
             let last = format!("{}?{}", info.url, params.link_query(last_page as u32));
             out.push(b',');
@@ -180,7 +224,7 @@ impl Page {
             out.push(b',');
             http::write_link(&mut out, "last", "last page", &last);
         }
-        if params.page > 1 {
+        if info.pagination && params.page > 1 {
             let prev = format!("{}?{}", info.url, params.link_query(params.page - 1));
             out.push(b',');
             http::write_link(&mut out, "prev", "previous page", &prev);
@@ -194,12 +238,14 @@ impl Page {
 pub async fn get_item<R: Resource>(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response> {
     let info = R::INFO;
     if !objectid::is_valid(&id) {
         return Err(ApiError::not_found());
     }
+    let projection = Projections::for_item(info, raw.as_deref())?;
     let document = state
         .db
         .read(|conn| {
@@ -216,7 +262,7 @@ pub async fn get_item<R: Resource>(
         ));
     }
     let mut out = Vec::with_capacity(512);
-    write_document(&mut out, &document, DocumentLinks::Full);
+    write_document(&mut out, &document, DocumentLinks::Full, &projection);
     Ok(http::json_response(
         StatusCode::OK,
         out,
@@ -317,7 +363,7 @@ async fn post(
             state.hooks.on_insert(info.name, &mut documents)?;
             let mut written = Vec::with_capacity(documents.len());
             let mut statement = tx.prepare_cached(info.insert)?;
-            for (id, fields) in ids.into_iter().zip(documents.iter()) {
+            for (position, (id, fields)) in ids.into_iter().zip(documents.iter()).enumerate() {
                 let tag = etag::of_fields(fields);
                 let mut values = vec![
                     rusqlite::types::Value::Text(id.clone()),
@@ -327,7 +373,10 @@ async fn post(
                 ];
                 values.extend(store::column_values(info.fields, fields));
                 match statement.execute(rusqlite::params_from_iter(values)) {
-                    Ok(_) => written.push((id, tag)),
+                    Ok(_) => {
+                        options::check_in_filter(tx, info, &id, bulk.then_some(position))?;
+                        written.push((id, tag));
+                    }
                     Err(error) if store::is_unique_violation(&error) => {
                         let mut issues = Issues::new();
                         issues.add("_id", format!("value '{id}' is not unique"));
@@ -484,6 +533,7 @@ async fn write_item(
                 &original_fields,
                 (now, &tag, &id),
             )?;
+            options::check_in_filter(tx, info, &id, None)?;
             Ok((created, tag, fields, original_fields))
         })
         .await?;
@@ -610,11 +660,22 @@ enum DocumentLinks {
     Full,
 }
 
-/// Serialize a document and append its `_links`.
-fn write_document<R: Resource>(out: &mut Vec<u8>, document: &R, links: DocumentLinks) {
+/// Serialize a document (only the projected fields, when a projection applies) and
+/// append its `_links`.
+fn write_document<R: Resource>(
+    out: &mut Vec<u8>,
+    document: &R,
+    links: DocumentLinks,
+    projection: &Projections,
+) {
     let info = R::INFO;
     let start = out.len();
-    if serde_json::to_writer(&mut *out, document).is_err() || out.last() != Some(&b'}') {
+    let written = if projection.is_empty() {
+        serde_json::to_writer(&mut *out, document).is_ok()
+    } else {
+        serde_json::to_vec(document).is_ok_and(|json| projection.write(out, &json))
+    };
+    if !written || out.last() != Some(&b'}') {
         out.truncate(start);
         out.extend_from_slice(b"{");
     } else {

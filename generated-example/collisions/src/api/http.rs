@@ -151,6 +151,8 @@ pub struct ListParams {
     pub page: u32,
     /// Whether the client set `max_results` (it then appears in paging links).
     pub max_results_given: bool,
+    /// `projection`, checked by `options::Projection`.
+    pub projection: Option<String>,
 }
 
 impl ListParams {
@@ -167,6 +169,9 @@ impl ListParams {
                 // An empty `where=` or `sort=` means none (and stays out of links).
                 "where" if !value.trim().is_empty() => params.filter = Some(value.into_owned()),
                 "sort" if !value.trim().is_empty() => params.sort = Some(value.into_owned()),
+                "projection" if !value.trim().is_empty() => {
+                    params.projection = Some(value.into_owned())
+                }
                 "max_results" => {
                     let n = value.trim().parse::<i64>().map_err(|_| {
                         ApiError::bad_request(format!(

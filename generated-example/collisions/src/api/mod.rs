@@ -12,6 +12,7 @@
 //! - `hooks`: the event hook trait that `src/hooks.rs` implements
 //! - `http`: reading bodies, conditional requests, query strings
 //! - `objectid`: ObjectId-style document ids
+//! - `options`: what a GET returns: allowed filters, sorting, pagination, projection, datasources
 //! - `query`: `where` and `sort` parsed, checked and compiled to SQL
 //! - `resource`: the trait each resource's document type implements
 //! - `resources`: one module per resource: document struct, field catalog, SQL
@@ -29,6 +30,7 @@ pub mod handlers;
 pub mod hooks;
 pub mod http;
 pub mod objectid;
+pub mod options;
 pub mod query;
 pub mod resource;
 pub mod resources;

@@ -39,6 +39,25 @@ pub struct ResourceInfo {
     pub delete_all: &'static str,
     // Options beyond the spine go below, each with Eve's default in `DEFAULTS`;
     // a resource's `INFO` names only the ones its spec changes.
+    /// Field paths a `where` may name (`allowed_filters`); `None` allows every field
+    /// (Eve's `["*"]`), an empty list disables filtering.
+    pub allowed_filters: Option<&'static [&'static str]>,
+    /// Whether the `sort` parameter is honoured; when off it is ignored, as in Eve.
+    pub sorting: bool,
+    /// The order when a request has no `sort` (`datasource.default_sort`), in `sort` syntax.
+    pub default_sort: Option<&'static str>,
+    /// Whether the collection is paged; when off every document is served and `page`
+    /// and `max_results` are ignored, as in Eve.
+    pub pagination: bool,
+    /// Whether the `projection` parameter is honoured; when off it is ignored, as in Eve.
+    pub projection: bool,
+    /// The fields served by default (`datasource.projection`), as projection JSON.
+    pub default_projection: Option<&'static str>,
+    /// Whether `where` values must satisfy the fields' rules (Eve's `VALIDATE_FILTERING`).
+    pub validate_filtering: bool,
+    /// The datasource's fixed filter as SQL, compiled by apigen from the spec; the
+    /// item statements above already include it.
+    pub filter: Option<&'static str>,
 }
 
 impl ResourceInfo {
@@ -59,6 +78,14 @@ impl ResourceInfo {
         insert: "",
         delete_by_id: "",
         delete_all: "",
+        allowed_filters: None,
+        sorting: true,
+        default_sort: None,
+        pagination: true,
+        projection: true,
+        default_projection: None,
+        validate_filtering: false,
+        filter: None,
     };
 }
 

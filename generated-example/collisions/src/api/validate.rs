@@ -348,6 +348,17 @@ fn fill_defaults(
 
 /// Check one value against its field with insert semantics. `depth` is the level of the
 /// object or list holding the value.
+/// Whether a `where` value is one the field could hold (Eve's `VALIDATE_FILTERING`):
+/// the message of the first rule it breaks.
+pub fn check_filter_value(field: &'static Field, value: &Value) -> Result<(), String> {
+    check_value(field, value.clone(), 1)
+        .map(|_| ())
+        .map_err(|issue| match issue {
+            Issue::Message(message) => message,
+            Issue::Nested(issues) => issues.to_json().to_string(),
+        })
+}
+
 fn check_value(field: &'static Field, value: Value, depth: usize) -> Result<Value, Issue> {
     if value.is_null() {
         return if field.nullable {

@@ -14,6 +14,7 @@ pub mod handlers;
 pub mod hooks;
 pub mod http;
 pub mod objectid;
+pub mod options;
 pub mod query;
 pub mod resource;
 pub mod resources;

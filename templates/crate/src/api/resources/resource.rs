@@ -64,11 +64,36 @@ pub static INFO: ResourceInfo = ResourceInfo {
     pagination_limit: {{ r.resource.pagination_limit }},
     select: {{ r.resource.sql_select()|json }},
     count: {{ r.resource.sql_count()|json }},
-    select_by_id: {{ r.resource.sql_select_by_id()|json }},
-    select_etag: {{ r.resource.sql_select_etag()|json }},
+{#- Rust literals (Debug), not JSON: a datasource filter may hold `<` or `'`. #}
+    select_by_id: {{ "{:?}"|format(r.resource.sql_select_by_id()) }},
+    select_etag: {{ "{:?}"|format(r.resource.sql_select_etag()) }},
     insert: {{ r.resource.sql_insert()|json }},
-    delete_by_id: {{ r.resource.sql_delete_by_id()|json }},
-    delete_all: {{ r.resource.sql_delete_all()|json }},
+    delete_by_id: {{ "{:?}"|format(r.resource.sql_delete_by_id()) }},
+    delete_all: {{ "{:?}"|format(r.resource.sql_delete_all()) }},
+{%- if let Some(filters) = r.resource.allowed_filters %}
+    allowed_filters: Some(&[{% for name in filters %}{{ name|json }}, {% endfor %}]),
+{%- endif %}
+{%- if !r.resource.sorting %}
+    sorting: false,
+{%- endif %}
+{%- if let Some(sort) = r.resource.datasource.default_sort %}
+    default_sort: Some({{ sort|json }}),
+{%- endif %}
+{%- if !r.resource.pagination %}
+    pagination: false,
+{%- endif %}
+{%- if !r.resource.projection %}
+    projection: false,
+{%- endif %}
+{%- if let Some(projection) = r.resource.datasource.projection %}
+    default_projection: Some({{ projection|json }}),
+{%- endif %}
+{%- if r.resource.validate_filtering %}
+    validate_filtering: true,
+{%- endif %}
+{%- if let Some(sql) = r.resource.datasource.filter_sql %}
+    filter: Some({{ "{:?}"|format(sql) }}),
+{%- endif %}
     ..ResourceInfo::DEFAULTS
 };
 
