@@ -210,7 +210,9 @@ fn field(name: &str, value: &Json, fields: &[Field]) -> Result<String, FilterErr
             },
             other => {
                 return fail(
-                    format!("operator `{other}` on `{name}` is not supported in a datasource filter"),
+                    format!(
+                        "operator `{other}` on `{name}` is not supported in a datasource filter"
+                    ),
                     "use $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin or $exists",
                 );
             }
@@ -246,10 +248,13 @@ fn literal(name: &str, kind: Kind, value: &Json) -> Result<String, FilterError> 
             Some(format!("'{}'", s.replace('\'', "''")))
         }
         (Kind::Integer, Json::Number(n)) => n.as_i64().map(|i| i.to_string()),
-        (Kind::Float | Kind::Number, Json::Number(n)) => n
-            .as_i64()
-            .map(|i| i.to_string())
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| format!("{f:?}"))),
+        (Kind::Float | Kind::Number, Json::Number(n)) => {
+            n.as_i64().map(|i| i.to_string()).or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.is_finite())
+                    .map(|f| format!("{f:?}"))
+            })
+        }
         (Kind::Boolean, Json::Bool(b)) => Some(if *b { "1" } else { "0" }.to_string()),
         (Kind::Datetime, Json::String(s)) => parse_rfc1123(s).map(|t| t.to_string()),
         _ => None,
@@ -332,6 +337,44 @@ fn parse_rfc1123(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fields() -> Vec<Field> {
+        let spec = crate::spec::parse(
+            "t.toml",
+            "[api]\nname = \"t\"\nversion = \"1.0.0\"\n[resources.r.schema]\n\
+             name = { type = \"string\" }\nqty = { type = \"integer\" }\n\
+             born = { type = \"datetime\" }\n",
+        )
+        .expect("parses");
+        crate::model::resolve("t.toml", "", &spec)
+            .expect("resolves")
+            .resources
+            .remove(0)
+            .fields
+    }
+
+    #[test]
+    fn values_become_quoted_literals() {
+        let fields = fields();
+        let sql = |filter: serde_json::Value| compile(&filter, &fields);
+        assert_eq!(
+            sql(serde_json::json!({"name": "O'Hara; DROP TABLE r"})),
+            Ok("\"name\" = 'O''Hara; DROP TABLE r'".to_string())
+        );
+        assert_eq!(
+            sql(serde_json::json!({"qty": {"$nin": [1, 2]}})),
+            Ok("(\"qty\" IS NULL OR \"qty\" NOT IN (1, 2))".to_string())
+        );
+        assert_eq!(
+            sql(
+                serde_json::json!({"$or": [{"qty": null}, {"born": {"$gte": "Thu, 01 Jan 1970 00:01:00 GMT"}}]})
+            ),
+            Ok("(\"qty\" IS NULL OR (\"born\" >= 60))".to_string())
+        );
+        assert!(sql(serde_json::json!({"qty": 1.5})).is_err());
+        assert!(sql(serde_json::json!({"qty": {"$where": "1"}})).is_err());
+        assert!(sql(serde_json::json!({})).is_err());
+    }
 
     #[test]
     fn dates_are_epoch_seconds() {

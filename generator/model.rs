@@ -1131,7 +1131,10 @@ impl<'a> Resolver<'a> {
         name: &Spanned<String>,
         spec: &ResourceSpec,
     ) -> Result<Option<(&'a String, &'a ResourceSpec)>, Diagnostic> {
-        let Some(source) = spec.datasource.as_ref().and_then(|d| d.get_ref().source.as_ref())
+        let Some(source) = spec
+            .datasource
+            .as_ref()
+            .and_then(|d| d.get_ref().source.as_ref())
         else {
             return Ok(None);
         };
@@ -1151,7 +1154,10 @@ impl<'a> Resolver<'a> {
                     .to_string(),
             };
             return Err(self
-                .error(source, format!("datasource source `{}` is not a resource", source.get_ref()))
+                .error(
+                    source,
+                    format!("datasource source `{}` is not a resource", source.get_ref()),
+                )
                 .with_help(help));
         };
         let target = target.get_ref();
@@ -1162,13 +1168,30 @@ impl<'a> Resolver<'a> {
             .is_some_and(|s| s.get_ref() != key.get_ref());
         if chained {
             return Err(self
-                .error(source, format!("resource `{}` itself serves another resource's table", source.get_ref()))
+                .error(
+                    source,
+                    format!(
+                        "resource `{}` itself serves another resource's table",
+                        source.get_ref()
+                    ),
+                )
                 .with_help("point `source` at the resource that owns the table"));
         }
         if let Some((field, _)) = spec.schema.first() {
             return Err(self
-                .error(field, format!("resource `{}` serves the table of `{}` and cannot declare its own schema", name.get_ref(), source.get_ref()))
-                .with_help(format!("remove `[resources.{}.schema]`: the fields are those of `{}`", name.get_ref(), source.get_ref())));
+                .error(
+                    field,
+                    format!(
+                        "resource `{}` serves the table of `{}` and cannot declare its own schema",
+                        name.get_ref(),
+                        source.get_ref()
+                    ),
+                )
+                .with_help(format!(
+                    "remove `[resources.{}.schema]`: the fields are those of `{}`",
+                    name.get_ref(),
+                    source.get_ref()
+                )));
         }
         Ok(Some((key.get_ref(), target)))
     }
@@ -1181,7 +1204,10 @@ impl<'a> Resolver<'a> {
     ) -> Result<Option<Vec<String>>, Diagnostic> {
         // The API's list is Eve's global switch and may name fields of any resource;
         // a resource's own list must name its fields.
-        let (list, own) = match (&spec.allowed_filters, &self.spec.api.get_ref().allowed_filters) {
+        let (list, own) = match (
+            &spec.allowed_filters,
+            &self.spec.api.get_ref().allowed_filters,
+        ) {
             (Some(list), _) => (list, true),
             (None, Some(list)) => (list, false),
             (None, None) => return Ok(None),
@@ -1201,10 +1227,15 @@ impl<'a> Resolver<'a> {
                 candidates.extend(["_id", "_created", "_updated"].map(String::from));
                 let help = match closest(name, candidates.iter().map(String::as_str)) {
                     Some(best) => format!("did you mean `{best}`?"),
-                    None => "list field names (dotted for nested fields), or \"*\" for all".to_string(),
+                    None => {
+                        "list field names (dotted for nested fields), or \"*\" for all".to_string()
+                    }
                 };
                 return Err(self
-                    .error(entry, format!("`allowed_filters` names unknown field `{name}`"))
+                    .error(
+                        entry,
+                        format!("`allowed_filters` names unknown field `{name}`"),
+                    )
                     .with_help(help));
             }
             names.push(name.clone());
@@ -1227,8 +1258,13 @@ impl<'a> Resolver<'a> {
             Some(filter) => {
                 let json = match filter.get_ref() {
                     toml::Value::String(text) => serde_json::from_str(text).map_err(|e| {
-                        self.error(filter, format!("the datasource filter is not valid JSON: {e}"))
-                            .with_help("write the filter as a TOML table, or as a JSON `where` in a string")
+                        self.error(
+                            filter,
+                            format!("the datasource filter is not valid JSON: {e}"),
+                        )
+                        .with_help(
+                            "write the filter as a TOML table, or as a JSON `where` in a string",
+                        )
                     })?,
                     other => toml_to_json(other),
                 };
@@ -1257,7 +1293,10 @@ impl<'a> Resolver<'a> {
                             None => "a projection names top-level fields".to_string(),
                         };
                         return Err(self
-                            .error(projection, format!("the projection names unknown field `{name}`"))
+                            .error(
+                                projection,
+                                format!("the projection names unknown field `{name}`"),
+                            )
                             .with_help(help));
                     }
                     if name.starts_with('_') {
@@ -1265,8 +1304,13 @@ impl<'a> Resolver<'a> {
                     }
                     if mode.is_some_and(|m| m != *value) {
                         return Err(self
-                            .error(projection, "the projection mixes included (1) and excluded (0) fields")
-                            .with_help("list only the fields to include, or only the ones to exclude"));
+                            .error(
+                                projection,
+                                "the projection mixes included (1) and excluded (0) fields",
+                            )
+                            .with_help(
+                                "list only the fields to include, or only the ones to exclude",
+                            ));
                     }
                     mode = Some(*value);
                     json.insert(name.clone(), serde_json::Value::from(*value));
@@ -1353,7 +1397,10 @@ fn sortable_path(fields: &[Field], path: &str) -> bool {
         current = &field.schema;
         found = Some(field);
     }
-    found.is_some_and(|f| !matches!(f.kind, Kind::Dict | Kind::List) && !(f.kind == Kind::Datetime && path.contains('.')))
+    found.is_some_and(|f| {
+        !matches!(f.kind, Kind::Dict | Kind::List)
+            && !(f.kind == Kind::Datetime && path.contains('.'))
+    })
 }
 
 /// Give every regex rule, depth first, the name of its `static` in the resource module.
@@ -1467,6 +1514,30 @@ mod tests {
             "no methods listed: read-only"
         );
         assert_eq!(orders.doc_type, "OrdersDocument");
+    }
+
+    #[test]
+    fn query_options_default_as_in_eve_and_inherit_from_the_api() {
+        let m = model(
+            "[api]\nname = \"shop\"\nversion = \"1.0.0\"\nallowed_filters = []\nsorting = false\n\
+             [resources.orders.schema]\nqty = { type = \"integer\" }\n\
+             [resources.open]\npagination = false\nallowed_filters = [\"*\"]\n\
+             datasource = { source = \"orders\", filter = { qty = { \"$gt\" = 0 } }, default_sort = [[\"qty\", -1]] }\n",
+        )
+        .expect("valid spec");
+        let (orders, open) = (&m.resources[0], &m.resources[1]);
+        assert_eq!(orders.allowed_filters, Some(Vec::new()), "the API's list");
+        assert!(!orders.sorting && orders.pagination && orders.projection);
+        assert!(!orders.validate_filtering);
+        assert_eq!(orders.datasource, Datasource::default());
+        assert_eq!(open.allowed_filters, None, "[\"*\"] allows all");
+        assert!(!open.pagination);
+        assert_eq!(open.table, "orders");
+        assert_eq!(open.fields, orders.fields, "the source's schema");
+        assert_eq!(open.datasource.filter_sql.as_deref(), Some("(\"qty\" > 0)"));
+        assert_eq!(open.datasource.default_sort.as_deref(), Some("-qty"));
+        assert_eq!(open.sql_schema(), "", "the source's table is created once");
+        assert!(open.sql_select_by_id().ends_with("AND ((\"qty\" > 0))"));
     }
 
     #[test]

@@ -112,21 +112,27 @@ fn collection_path(resource: &Resource, schema: &str) -> Value {
             }
         }))
     }));
+    if !resource.pagination {
+        // Unpaged: every document, and no `_meta`.
+        if let Some(properties) =
+            get_responses["200"]["content"]["application/json"]["schema"]["properties"]
+                .as_object_mut()
+        {
+            properties.remove("_meta");
+        }
+        get_responses["200"]["description"] = json!("Every document");
+    }
     get_responses.insert("304".into(), json!({"description": "Not modified"}));
     let mut path = Map::new();
-    path.insert("get".into(), json!({
-        "operationId": format!("list_{}", resource.name),
-        "summary": format!("List {}", resource.name),
-        "parameters": [
-            {"name": "where", "in": "query", "schema": {"type": "string"},
-             "description": "Filter as JSON: {\"field\": value} or operators $gt $gte $lt $lte $ne $in $nin $regex $exists $and $or"},
-            {"name": "sort", "in": "query", "schema": {"type": "string"},
-             "description": "`city,-lastname` or `[(\"lastname\", -1)]`"},
-            {"name": "max_results", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": resource.pagination_limit, "default": resource.pagination_default}},
-            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}}
-        ],
-        "responses": get_responses
-    }));
+    path.insert(
+        "get".into(),
+        json!({
+            "operationId": format!("list_{}", resource.name),
+            "summary": format!("List {}", resource.name),
+            "parameters": list_parameters(resource),
+            "responses": get_responses
+        }),
+    );
     if resource.resource_methods.post {
         let mut responses = error_responses(&["400", "413", "415", "422"]);
         responses.insert(
@@ -162,6 +168,48 @@ fn collection_path(resource: &Resource, schema: &str) -> Value {
     Value::Object(path)
 }
 
+/// The query parameters of a collection GET that the resource's options leave on.
+fn list_parameters(resource: &Resource) -> Vec<Value> {
+    let mut parameters = Vec::new();
+    let filtering = resource
+        .allowed_filters
+        .as_ref()
+        .is_none_or(|allowed| !allowed.is_empty());
+    if filtering {
+        let mut description = "Filter as JSON: {\"field\": value} or operators $gt $gte $lt $lte $ne $in $nin $regex $exists $and $or".to_string();
+        if let Some(allowed) = &resource.allowed_filters {
+            description.push_str(&format!("; allowed fields: {}", allowed.join(", ")));
+        }
+        parameters.push(
+            json!({"name": "where", "in": "query", "schema": {"type": "string"},
+            "description": description}),
+        );
+    }
+    if resource.sorting {
+        let mut description = "`city,-lastname` or `[(\"lastname\", -1)]`".to_string();
+        if let Some(sort) = &resource.datasource.default_sort {
+            description.push_str(&format!("; default `{sort}`"));
+        }
+        parameters.push(
+            json!({"name": "sort", "in": "query", "schema": {"type": "string"},
+            "description": description}),
+        );
+    }
+    if resource.pagination {
+        parameters.push(json!({"name": "max_results", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": resource.pagination_limit, "default": resource.pagination_default}}));
+        parameters.push(json!({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}}));
+    }
+    if resource.projection {
+        parameters.push(projection_parameter());
+    }
+    parameters
+}
+
+fn projection_parameter() -> Value {
+    json!({"name": "projection", "in": "query", "schema": {"type": "string"},
+        "description": "Fields to include ({\"name\": 1}) or to exclude ({\"name\": 0}); _id, _created, _updated and _etag are always kept"})
+}
+
 fn item_path(resource: &Resource, schema: &str) -> Value {
     let if_match = json!({"name": "If-Match", "in": "header", "required": true, "schema": {"type": "string"},
         "description": "The document's current ETag"});
@@ -182,6 +230,7 @@ fn item_path(resource: &Resource, schema: &str) -> Value {
         json!({
             "operationId": format!("get_{}", resource.name),
             "summary": format!("Get one {}", resource.item_title),
+            "parameters": if resource.projection { vec![projection_parameter()] } else { Vec::new() },
             "responses": get_responses
         }),
     );

@@ -76,10 +76,7 @@ fn datasources_expose_only_the_documents_matching_their_filter() {
     assert_eq!(names(&server, "bargains"), ["apple", "yoyo"]);
 
     // The client's `where` narrows the datasource's filter, never widens it.
-    let path = format!(
-        "discontinued?where={}",
-        enc(r#"{"price": {"$lt": 50}}"#)
-    );
+    let path = format!("discontinued?where={}", enc(r#"{"price": {"$lt": 50}}"#));
     assert_eq!(names(&server, &path), ["kite", "marble"]);
     let path = format!("discontinued?where={}", enc(r#"{"category": "tools"}"#));
     assert_eq!(names(&server, &path), ["drill"]);
@@ -122,7 +119,10 @@ fn datasources_expose_only_the_documents_matching_their_filter() {
 fn writes_through_a_filtered_endpoint_must_match_its_filter() {
     let (server, ids) = seeded();
     // A document that matches is inserted into the shared table.
-    let created = server.create("discontinued", json!({"name": "sled", "price": 30.0, "discontinued": true}));
+    let created = server.create(
+        "discontinued",
+        json!({"name": "sled", "price": 30.0, "discontinued": true}),
+    );
     let id = created["_id"].as_str().expect("an id");
     assert_eq!(
         created["_links"]["self"]["href"],
@@ -150,7 +150,10 @@ fn writes_through_a_filtered_endpoint_must_match_its_filter() {
         )
         .error(422);
     assert!(message.contains("Document 1"), "{message}");
-    let path = format!("{API}/products?where={}", enc(r#"{"name": {"$in": ["ball", "bat", "glove"]}}"#));
+    let path = format!(
+        "{API}/products?where={}",
+        enc(r#"{"name": {"$in": ["ball", "bat", "glove"]}}"#)
+    );
     assert!(server.items(&path).is_empty(), "nothing was inserted");
 
     // A PATCH that would move a document out of the filter is refused and rolled back.
@@ -210,7 +213,10 @@ fn allowed_filters_whitelist_fields_per_resource_and_api() {
         "{API}/discontinued?where={}",
         enc(r#"{"$or": [{"price": 1}, {"stock": 0}]}"#)
     );
-    assert_eq!(server.get(&path).error(400), "filter on 'stock' not allowed");
+    assert_eq!(
+        server.get(&path).error(400),
+        "filter on 'stock' not allowed"
+    );
     // `bargains` inherits the API's `allowed_filters = []`: filtering is off.
     let path = format!("{API}/bargains?where={}", enc(r#"{"price": 1}"#));
     let message = server.get(&path).error(400);
@@ -233,7 +239,10 @@ fn allowed_filters_whitelist_fields_per_resource_and_api() {
         enc(r#"{"contact.email": "a@acme.it"}"#)
     );
     assert_eq!(server.items(&path).len(), 1);
-    let path = format!("{API}/suppliers?where={}", enc(r#"{"_id": "5f8d0d55b54764421b7156c9"}"#));
+    let path = format!(
+        "{API}/suppliers?where={}",
+        enc(r#"{"_id": "5f8d0d55b54764421b7156c9"}"#)
+    );
     assert_eq!(server.get(&path).error(400), "filter on '_id' not allowed");
 }
 
@@ -252,7 +261,10 @@ fn sorting_off_and_default_sort() {
     assert_eq!(names(&server, "discontinued"), ["drill", "kite", "marble"]);
     // `sorting = false`: Eve ignores `sort`, even a malformed one.
     assert_eq!(names(&server, "bargains?sort=-name"), ["apple", "yoyo"]);
-    assert_eq!(names(&server, "bargains?sort=nosuchfield"), ["apple", "yoyo"]);
+    assert_eq!(
+        names(&server, "bargains?sort=nosuchfield"),
+        ["apple", "yoyo"]
+    );
     // Where sorting is on, a bad sort is still 400.
     server
         .get(&format!("{API}/products?sort=nosuchfield"))
@@ -285,9 +297,14 @@ fn pagination_off_serves_every_document_and_caps_apply_elsewhere() {
     }
     // `products` is paged: the API's `pagination_default` (5) and `pagination_limit` (20).
     let body = server.get(&format!("{API}/products")).json();
-    assert_eq!(body["_meta"], json!({"page": 1, "max_results": 5, "total": 25}));
+    assert_eq!(
+        body["_meta"],
+        json!({"page": 1, "max_results": 5, "total": 25})
+    );
     assert!(body["_links"]["next"].is_object());
-    let body = server.get(&format!("{API}/products?max_results=500")).json();
+    let body = server
+        .get(&format!("{API}/products?max_results=500"))
+        .json();
     assert_eq!(body["_meta"]["max_results"], 20);
     assert_eq!(body["_items"].as_array().map(Vec::len), Some(20));
     server
@@ -306,7 +323,11 @@ fn projection_per_request_and_as_a_default() {
     };
     const META: [&str; 5] = ["_created", "_etag", "_id", "_links", "_updated"];
     let with_meta = |fields: &[&str]| -> Vec<String> {
-        let mut all: Vec<String> = fields.iter().chain(META.iter()).map(|s| s.to_string()).collect();
+        let mut all: Vec<String> = fields
+            .iter()
+            .chain(META.iter())
+            .map(|s| s.to_string())
+            .collect();
         all.sort();
         all
     };
@@ -317,7 +338,10 @@ fn projection_per_request_and_as_a_default() {
     assert_eq!(item["price"], 12.5);
     // ...but not on `discontinued` or `bargains`, which have no default projection.
     let apple = &ids[1];
-    assert_eq!(server.get(&format!("{API}/bargains/{apple}")).json()["cost"], 0.2);
+    assert_eq!(
+        server.get(&format!("{API}/bargains/{apple}")).json()["cost"],
+        0.2
+    );
 
     // Inclusive: only the named fields and the meta fields.
     let path = format!(
@@ -338,7 +362,10 @@ fn projection_per_request_and_as_a_default() {
     assert_eq!(projected.etag(), full.etag());
     assert_eq!(projected.json()["_etag"], full.json()["_etag"]);
     // Asking for `cost` does not undo the resource's default.
-    let path = format!("{API}/products/{hammer}?projection={}", enc(r#"{"cost": 1}"#));
+    let path = format!(
+        "{API}/products/{hammer}?projection={}",
+        enc(r#"{"cost": 1}"#)
+    );
     assert_eq!(keys(&server.get(&path).json()), with_meta(&[]));
 
     // Exclusive: everything else.
@@ -374,7 +401,10 @@ fn projection_per_request_and_as_a_default() {
     let path = format!("{API}/bargains?projection={}", enc(r#"{"name": 1}"#));
     let items = server.items(&path);
     assert_eq!(items[0]["price"], 0.5);
-    let path = format!("{API}/bargains/{apple}?projection={}", enc(r#"{"nosuchfield": 1}"#));
+    let path = format!(
+        "{API}/bargains/{apple}?projection={}",
+        enc(r#"{"nosuchfield": 1}"#)
+    );
     assert_eq!(server.get(&path).json()["stock"], 100);
 }
 
@@ -403,7 +433,9 @@ fn validate_filtering_checks_filter_values_against_the_rules() {
     }
     let path = format!(
         "{API}/suppliers?where={}",
-        enc(r#"{"country": {"$in": ["IT", "FR"]}, "rating": {"$gte": 1}, "name": {"$regex": "^ac"}}"#)
+        enc(
+            r#"{"country": {"$in": ["IT", "FR"]}, "rating": {"$gte": 1}, "name": {"$regex": "^ac"}}"#
+        )
     );
     assert_eq!(server.items(&path).len(), 1);
     // Off (`products`, Eve's default): values outside the rules simply match nothing.
