@@ -1397,9 +1397,11 @@ fn sortable_path(fields: &[Field], path: &str) -> bool {
         current = &field.schema;
         found = Some(field);
     }
-    found.is_some_and(|f| {
-        !matches!(f.kind, Kind::Dict | Kind::List)
-            && !(f.kind == Kind::Datetime && path.contains('.'))
+    // Dicts and lists have no order; nested datetimes are text (the server refuses them).
+    found.is_some_and(|f| match f.kind {
+        Kind::Dict | Kind::List => false,
+        Kind::Datetime => !path.contains('.'),
+        _ => true,
     })
 }
 
