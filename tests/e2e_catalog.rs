@@ -361,6 +361,14 @@ fn projection_per_request_and_as_a_default() {
     assert_eq!(keys(&projected.json()), with_meta(&["stock"]));
     assert_eq!(projected.etag(), full.etag());
     assert_eq!(projected.json()["_etag"], full.json()["_etag"]);
+    // A projected page is another representation of the collection: another tag, so
+    // a client holding the full page does not get 304 for the projected one.
+    let page = server.get(&format!("{API}/products"));
+    let path = format!("{API}/products?projection={}", enc(r#"{"name": 1}"#));
+    let tag = format!("\"{}\"", page.etag());
+    let projected_page = server.get_with(&path, &[("If-None-Match", tag.as_str())]);
+    assert_eq!(projected_page.status, 200);
+    assert_ne!(projected_page.etag(), page.etag());
     // Asking for `cost` does not undo the resource's default.
     let path = format!(
         "{API}/products/{hammer}?projection={}",

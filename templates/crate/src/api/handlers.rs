@@ -171,6 +171,10 @@ impl Page {
         // hash of those is enough to tell pages apart.
         let mut hasher = std::hash::DefaultHasher::new();
         (total, list.params.page, list.params.max_results).hash(&mut hasher);
+        // A projected page is another representation: it gets another tag.
+        if let Some(projection) = &list.params.projection {
+            projection.hash(&mut hasher);
+        }
         let mut items = Vec::with_capacity(256 + documents * 512);
         items.extend_from_slice(b"{\"_items\":[");
         Page {
