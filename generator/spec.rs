@@ -39,6 +39,8 @@ pub struct ApiSpec {
     pub pagination_limit: Option<Spanned<i64>>,
     /// Largest request body the server accepts, in bytes (default 1 MiB).
     pub max_body_bytes: Option<Spanned<i64>>,
+    /// `_links` in responses and the home page (Eve's `HATEOAS`, default true).
+    pub hateoas: Option<bool>,
 }
 
 /// `[resources.<name>]`: one Eve resource (a collection and its items).
@@ -55,6 +57,10 @@ pub struct ResourceSpec {
     pub item_methods: Option<Vec<Spanned<String>>>,
     pub pagination_default: Option<Spanned<i64>>,
     pub pagination_limit: Option<Spanned<i64>>,
+    /// `_links` in this resource's responses (Eve's `hateoas`; default: the API's).
+    pub hateoas: Option<bool>,
+    /// Fields embedded unless the request opts out (Eve's `embedded_fields`).
+    pub embedded_fields: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub schema: IndexMap<Spanned<String>, Spanned<FieldSpec>>,
 }

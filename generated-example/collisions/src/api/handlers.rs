@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 
 use super::error::ApiError;
 use super::http::{self, ListParams};
+use super::links::{self, DocumentLinks};
 use super::resource::{Resource, ResourceInfo};
 use super::state::AppState;
 use super::validate::{self, Issues, Mode};
@@ -38,18 +39,20 @@ pub async fn get_collection<R: Resource>(
 ) -> Result<Response> {
     let info = R::INFO;
     let list = ListQuery::parse(info, raw.as_deref())?;
-    let (total, documents) = state.db.read(|conn| {
+    let (total, documents, embedded) = state.db.read(|conn| {
         let total = list.count(conn, info)?;
         let documents = conn
             .prepare_cached(&list.page_sql(info))?
             .query_map(rusqlite::params_from_iter(list.page_values()), R::from_row)?
             .collect::<rusqlite::Result<Vec<R>>>()?;
-        Ok((total, documents))
+        let embedded = embedded(info, conn, raw.as_deref(), &documents)?;
+        Ok((total, documents, embedded))
     })?;
     let mut page = Page::new(&list, total, documents.len());
-    for document in &documents {
+    for (i, document) in documents.iter().enumerate() {
         page.add(document.etag(), document.updated());
-        write_document(&mut page.items, document, DocumentLinks::SelfOnly);
+        let served = embedded.as_ref().map(|e| e[i].as_slice());
+        write_document(&mut page.items, document, served, DocumentLinks::SelfOnly);
     }
     Ok(page.finish(info, &list, &headers))
 }
@@ -167,25 +170,9 @@ impl Page {
         out.extend_from_slice(params.max_results.to_string().as_bytes());
         out.extend_from_slice(b",\"total\":");
         out.extend_from_slice(total.to_string().as_bytes());
-        out.extend_from_slice(b"},\"_links\":{");
-        http::write_link(&mut out, "self", info.url, info.url);
-        out.push(b',');
-        http::write_link(&mut out, "parent", "home", "/");
-        let last_page = ((total.max(0) as u64).div_ceil(u64::from(params.max_results))).max(1);
-        if u64::from(params.page) < last_page {
-            let next = format!("{}?{}", info.url, params.link_query(params.page + 1));
-            let last = format!("{}?{}", info.url, params.link_query(last_page as u32));
-            out.push(b',');
-            http::write_link(&mut out, "next", "next page", &next);
-            out.push(b',');
-            http::write_link(&mut out, "last", "last page", &last);
-        }
-        if params.page > 1 {
-            let prev = format!("{}?{}", info.url, params.link_query(params.page - 1));
-            out.push(b',');
-            http::write_link(&mut out, "prev", "previous page", &prev);
-        }
-        out.extend_from_slice(b"}}");
+        out.push(b'}');
+        links::page(&mut out, info, params, total);
+        out.push(b'}');
         http::json_response(StatusCode::OK, out, Some(&tag), self.last_modified)
     }
 }
@@ -194,21 +181,22 @@ impl Page {
 pub async fn get_item<R: Resource>(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response> {
     let info = R::INFO;
     if !objectid::is_valid(&id) {
         return Err(ApiError::not_found());
     }
-    let document = state
-        .db
-        .read(|conn| {
-            Ok(conn
-                .prepare_cached(info.select_by_id)?
-                .query_row([&id], R::from_row)
-                .optional()?)
-        })?
-        .ok_or_else(ApiError::not_found)?;
+    let (document, embedded) = state.db.read(|conn| {
+        let document = conn
+            .prepare_cached(info.select_by_id)?
+            .query_row([&id], R::from_row)
+            .optional()?
+            .ok_or_else(ApiError::not_found)?;
+        let embedded = embedded(info, conn, raw.as_deref(), std::slice::from_ref(&document))?;
+        Ok((document, embedded))
+    })?;
     if http::not_modified(&headers, document.etag(), document.updated()) {
         return Ok(http::not_modified_response(
             document.etag(),
@@ -216,7 +204,8 @@ pub async fn get_item<R: Resource>(
         ));
     }
     let mut out = Vec::with_capacity(512);
-    write_document(&mut out, &document, DocumentLinks::Full);
+    let served = embedded.as_ref().map(|e| e[0].as_slice());
+    write_document(&mut out, &document, served, DocumentLinks::Full);
     Ok(http::json_response(
         StatusCode::OK,
         out,
@@ -602,35 +591,55 @@ fn rejection(
     ApiError::invalid_bulk(items, failed)
 }
 
-#[derive(Clone, Copy)]
-enum DocumentLinks {
-    /// In a collection: only `self`.
-    SelfOnly,
-    /// An item by itself: `self`, `parent` and `collection`.
-    Full,
+/// The documents with the references the request embeds replaced (`?embedded=`),
+/// or `None` when the resource embeds nothing or the request asks for nothing.
+fn embedded<R: Resource>(
+    info: &ResourceInfo,
+    conn: &rusqlite::Connection,
+    query: Option<&str>,
+    documents: &[R],
+) -> Result<Option<Vec<Vec<u8>>>> {
+    let Some(embed) = info.embed else {
+        return Ok(None);
+    };
+    embed(conn, query, &mut || {
+        documents
+            .iter()
+            .map(|d| serde_json::to_vec(d).unwrap_or_default())
+            .collect()
+    })
 }
 
-/// Serialize a document and append its `_links`.
-fn write_document<R: Resource>(out: &mut Vec<u8>, document: &R, links: DocumentLinks) {
-    let info = R::INFO;
+/// Serialize a document (or write it as `served`, already serialized) and append
+/// its `_links`.
+fn write_document<R: Resource>(
+    out: &mut Vec<u8>,
+    document: &R,
+    served: Option<&[u8]>,
+    links: DocumentLinks,
+) {
     let start = out.len();
-    if serde_json::to_writer(&mut *out, document).is_err() || out.last() != Some(&b'}') {
+    let written = match served {
+        Some(bytes) => {
+            out.extend_from_slice(bytes);
+            true
+        }
+        None => serde_json::to_writer(&mut *out, document).is_ok(),
+    };
+    if !written || out.last() != Some(&b'}') {
         out.truncate(start);
-        out.extend_from_slice(b"{");
-    } else {
-        // Reopen the object to add `_links` after the fields.
-        out.pop();
-        out.push(b',');
+        out.extend_from_slice(b"{}");
     }
-    out.extend_from_slice(b"\"_links\":{");
-    http::write_item_link(out, "self", info.item_title, info.url, document.id());
-    if let DocumentLinks::Full = links {
-        out.push(b',');
-        http::write_link(out, "parent", "home", "/");
-        out.push(b',');
-        http::write_link(out, "collection", info.url, info.url);
+    // Reopen the object to add `_links` after the fields.
+    out.pop();
+    let empty = out.last() == Some(&b'{');
+    let mark = out.len();
+    links::document(out, R::INFO, document.id(), links);
+    if empty && out.len() > mark {
+        // No fields before `_links`: drop the comma `links` starts with.
+        out.remove(mark);
     }
-    out.extend_from_slice(b"}}");
+    out.push(b'}');
 }
 
 /// The answer to a write: the document's meta fields and its `self` link.
@@ -650,9 +659,9 @@ fn write_write_result(
     out.extend_from_slice(&date::rfc1123(updated));
     out.extend_from_slice(b"\",\"_etag\":\"");
     out.extend_from_slice(tag.as_bytes());
-    out.extend_from_slice(b"\",\"_links\":{");
-    http::write_item_link(out, "self", info.item_title, info.url, id);
-    out.extend_from_slice(b"}}");
+    out.push(b'"');
+    links::document(out, info, id, DocumentLinks::SelfOnly);
+    out.push(b'}');
 }
 
 /// Answer for routes that do not exist, in Eve's envelope.

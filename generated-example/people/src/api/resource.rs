@@ -11,6 +11,7 @@
 use serde_json::{Map, Value};
 
 use super::catalog::Field;
+use super::error::ApiError;
 
 /// A resource as data.
 #[derive(Debug)]
@@ -39,7 +40,22 @@ pub struct ResourceInfo {
     pub delete_all: &'static str,
     // Options beyond the spine go below, each with Eve's default in `DEFAULTS`;
     // a resource's `INFO` names only the ones its spec changes.
+    /// `_links` in responses (Eve's `hateoas`).
+    pub hateoas: bool,
+    /// `?embedded=`: set only for a resource with embeddable references (module
+    /// `embed`, generated only then).
+    pub embed: Option<Embedder>,
 }
+
+/// Replaces the references a request asks to embed (`?embedded=`, the resource's
+/// `embedded_fields`) by the documents they name. Given the query string and a way
+/// to serialize the page's documents (called only when something is embedded), it
+/// answers the documents with references replaced, or `None` when nothing is asked.
+pub type Embedder = fn(
+    &rusqlite::Connection,
+    Option<&str>,
+    &mut dyn FnMut() -> Vec<Vec<u8>>,
+) -> Result<Option<Vec<Vec<u8>>>, ApiError>;
 
 impl ResourceInfo {
     /// Eve's defaults for every option; the spine's fields are placeholders that
@@ -59,6 +75,8 @@ impl ResourceInfo {
         insert: "",
         delete_by_id: "",
         delete_all: "",
+        hateoas: true,
+        embed: None,
     };
 }
 

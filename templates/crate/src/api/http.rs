@@ -149,6 +149,8 @@ pub struct ListParams {
     pub page: u32,
     /// Whether the client set `max_results` (it then appears in paging links).
     pub max_results_given: bool,
+    /// `embedded`, kept so paging links embed what this page does.
+    pub embedded: Option<String>,
 }
 
 impl ListParams {
@@ -165,6 +167,9 @@ impl ListParams {
                 // An empty `where=` or `sort=` means none (and stays out of links).
                 "where" if !value.trim().is_empty() => params.filter = Some(value.into_owned()),
                 "sort" if !value.trim().is_empty() => params.sort = Some(value.into_owned()),
+                "embedded" if !value.trim().is_empty() => {
+                    params.embedded = Some(value.into_owned())
+                }
                 "max_results" => {
                     let n = value.trim().parse::<i64>().map_err(|_| {
                         ApiError::bad_request(format!(
@@ -206,6 +211,9 @@ impl ListParams {
         }
         if let Some(sort) = &self.sort {
             query.append_pair("sort", sort);
+        }
+        if let Some(embedded) = &self.embedded {
+            query.append_pair("embedded", embedded);
         }
         if self.max_results_given {
             query.append_pair("max_results", &self.max_results.to_string());
