@@ -1325,7 +1325,14 @@ mod tests {
         let found: Vec<(&str, bool, &str, &str)> = posts
             .embeds
             .iter()
-            .map(|e| (e.path.as_str(), e.default, e.target.as_str(), e.key.as_str()))
+            .map(|e| {
+                (
+                    e.path.as_str(),
+                    e.default,
+                    e.target.as_str(),
+                    e.key.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             found,

@@ -119,7 +119,10 @@ fn the_default_embedding_serves_the_author_as_served_on_collection_and_item() {
     // The rest of the document is as without embedding: other references stay ids.
     assert_eq!(post["tags"], json!([blog.web, blog.rust, blog.web]));
     assert_eq!(post["meta"], json!({"words": 1200, "editor": blog.bob}));
-    assert_eq!(post["_links"]["self"]["href"], format!("posts/{}", blog.post));
+    assert_eq!(
+        post["_links"]["self"]["href"],
+        format!("posts/{}", blog.post)
+    );
 
     // Collection GET: the same, for every document of the page.
     let items = server.items(&format!("{API}/posts"));
@@ -128,13 +131,19 @@ fn the_default_embedding_serves_the_author_as_served_on_collection_and_item() {
 
     // `{"author": 0}` opts out of the default: the id is served.
     let opt_out = embedded(r#"{"author": 0}"#);
-    let post = server.get(&format!("{API}/posts/{}?{opt_out}", blog.post)).json();
+    let post = server
+        .get(&format!("{API}/posts/{}?{opt_out}", blog.post))
+        .json();
     assert_eq!(post["author"], blog.ann.as_str());
     let items = server.items(&format!("{API}/posts?{opt_out}"));
     assert_eq!(items[0]["author"], blog.ann.as_str());
     // Eve compares with `== 0`: `false` opts out too.
     let post = server
-        .get(&format!("{API}/posts/{}?{}", blog.post, embedded(r#"{"author": false}"#)))
+        .get(&format!(
+            "{API}/posts/{}?{}",
+            blog.post,
+            embedded(r#"{"author": false}"#)
+        ))
         .json();
     assert_eq!(post["author"], blog.ann.as_str());
 }
@@ -143,7 +152,11 @@ fn the_default_embedding_serves_the_author_as_served_on_collection_and_item() {
 fn embedding_keeps_the_field_order_and_the_documents_etag() {
     let server = start();
     let blog = seed(&server);
-    let plain = server.get(&format!("{API}/posts/{}?{}", blog.post, embedded(r#"{"author": 0}"#)));
+    let plain = server.get(&format!(
+        "{API}/posts/{}?{}",
+        blog.post,
+        embedded(r#"{"author": 0}"#)
+    ));
     let rich = server.get(&format!(
         "{API}/posts/{}?{}",
         blog.post,
@@ -166,8 +179,14 @@ fn embedding_keeps_the_field_order_and_the_documents_etag() {
             .unwrap_or_else(|| panic!("{key} in {text}"))
     };
     assert_eq!(at("_id"), 1, "{text}");
-    assert!(at("title") < at("author") && at("author") < at("tags"), "{text}");
-    assert!(at("tags") < at("category") && at("category") < at("meta"), "{text}");
+    assert!(
+        at("title") < at("author") && at("author") < at("tags"),
+        "{text}"
+    );
+    assert!(
+        at("tags") < at("category") && at("category") < at("meta"),
+        "{text}"
+    );
     assert!(text.rfind("\"_links\":").unwrap() > text.rfind("\"_etag\":").unwrap());
 }
 
@@ -176,7 +195,11 @@ fn a_list_of_references_becomes_a_list_of_documents_in_order() {
     let server = start();
     let blog = seed(&server);
     let post = server
-        .get(&format!("{API}/posts/{}?{}", blog.post, embedded(r#"{"tags": 1}"#)))
+        .get(&format!(
+            "{API}/posts/{}?{}",
+            blog.post,
+            embedded(r#"{"tags": 1}"#)
+        ))
         .json();
     let tags = post["tags"].as_array().expect("tags is a list");
     let labels: Vec<&Value> = tags.iter().map(|t| &t["label"]).collect();
@@ -188,7 +211,11 @@ fn a_list_of_references_becomes_a_list_of_documents_in_order() {
     assert_eq!(post["author"]["name"], "Ann");
     // Eve compares with `== 1`: `true` asks too.
     let post = server
-        .get(&format!("{API}/posts/{}?{}", blog.post, embedded(r#"{"tags": true}"#)))
+        .get(&format!(
+            "{API}/posts/{}?{}",
+            blog.post,
+            embedded(r#"{"tags": true}"#)
+        ))
         .json();
     assert_eq!(post["tags"][2]["label"], "Web");
 }
@@ -207,7 +234,11 @@ fn references_inside_a_dict_and_by_a_unique_field_are_embedded() {
     assert_eq!(post["meta"]["words"], 1200, "the dict's other fields stay");
     assert_eq!(post["meta"]["editor"]["_id"], blog.bob.as_str());
     assert_eq!(post["meta"]["editor"]["name"], "Bob");
-    assert_eq!(post["category"]["_id"], blog.rust.as_str(), "found by its slug");
+    assert_eq!(
+        post["category"]["_id"],
+        blog.rust.as_str(),
+        "found by its slug"
+    );
     assert_eq!(post["category"]["label"], "Rust");
     assert_eq!(post["author"], blog.ann.as_str());
 }
@@ -217,21 +248,34 @@ fn a_page_embeds_every_documents_references() {
     let server = start();
     let blog = seed(&server);
     // Posts by both authors with different tags; one page of them.
-    for (i, (author, tag)) in [(&blog.bob, &blog.db), (&blog.ann, &blog.web), (&blog.bob, &blog.rust)]
-        .into_iter()
-        .enumerate()
+    for (i, (author, tag)) in [
+        (&blog.bob, &blog.db),
+        (&blog.ann, &blog.web),
+        (&blog.bob, &blog.rust),
+    ]
+    .into_iter()
+    .enumerate()
     {
         server.create(
             "posts",
             json!({"title": format!("post {i}"), "author": author, "tags": [tag]}),
         );
     }
-    let items = server.items(&format!("{API}/posts?max_results=10&{}", embedded(r#"{"tags": 1}"#)));
+    let items = server.items(&format!(
+        "{API}/posts?max_results=10&{}",
+        embedded(r#"{"tags": 1}"#)
+    ));
     assert_eq!(items.len(), 4);
     let authors: Vec<&Value> = items.iter().map(|p| &p["author"]["name"]).collect();
-    assert_eq!(authors, [&json!("Ann"), &json!("Bob"), &json!("Ann"), &json!("Bob")]);
+    assert_eq!(
+        authors,
+        [&json!("Ann"), &json!("Bob"), &json!("Ann"), &json!("Bob")]
+    );
     let first_tags: Vec<&Value> = items.iter().map(|p| &p["tags"][0]["slug"]).collect();
-    assert_eq!(first_tags, [&json!("web"), &json!("db"), &json!("web"), &json!("rust")]);
+    assert_eq!(
+        first_tags,
+        [&json!("web"), &json!("db"), &json!("web"), &json!("rust")]
+    );
     // A post without the optional references is served as stored.
     assert!(items[1].get("category").is_none() && items[1].get("meta").is_none());
     // Filters, sorting and paging apply as without embedding.
@@ -240,7 +284,11 @@ fn a_page_embeds_every_documents_references() {
         enc(&format!(r#"{{"author": "{}"}}"#, blog.bob)),
         embedded(r#"{"tags": 1}"#)
     );
-    let titles: Vec<Value> = server.items(&path).iter().map(|p| p["title"].clone()).collect();
+    let titles: Vec<Value> = server
+        .items(&path)
+        .iter()
+        .map(|p| p["title"].clone())
+        .collect();
     assert_eq!(titles, [json!("post 2"), json!("post 0")]);
 }
 
@@ -249,12 +297,26 @@ fn a_reference_to_a_deleted_document_is_embedded_as_null() {
     let server = start();
     let blog = seed(&server);
     let tag = server.get(&format!("{API}/tags/{}", blog.rust)).etag();
-    assert_eq!(server.delete(&format!("{API}/tags/{}", blog.rust), Some(&tag)).status, 204);
+    assert_eq!(
+        server
+            .delete(&format!("{API}/tags/{}", blog.rust), Some(&tag))
+            .status,
+        204
+    );
     let author = server.get(&format!("{API}/authors/{}", blog.ann)).etag();
-    assert_eq!(server.delete(&format!("{API}/authors/{}", blog.ann), Some(&author)).status, 204);
+    assert_eq!(
+        server
+            .delete(&format!("{API}/authors/{}", blog.ann), Some(&author))
+            .status,
+        204
+    );
     // As Eve: the reference resolves to no document, so the field is null.
     let post = server
-        .get(&format!("{API}/posts/{}?{}", blog.post, embedded(r#"{"tags": 1, "category": 1}"#)))
+        .get(&format!(
+            "{API}/posts/{}?{}",
+            blog.post,
+            embedded(r#"{"tags": 1, "category": 1}"#)
+        ))
         .json();
     assert_eq!(post["author"], Value::Null);
     assert_eq!(post["tags"][0]["label"], "Web");
@@ -262,7 +324,11 @@ fn a_reference_to_a_deleted_document_is_embedded_as_null() {
     assert_eq!(post["category"], Value::Null);
     // Without embedding the stored ids are served.
     let post = server
-        .get(&format!("{API}/posts/{}?{}", blog.post, embedded(r#"{"author": 0}"#)))
+        .get(&format!(
+            "{API}/posts/{}?{}",
+            blog.post,
+            embedded(r#"{"author": 0}"#)
+        ))
         .json();
     assert_eq!(post["author"], blog.ann.as_str());
     assert_eq!(post["tags"][1], blog.rust.as_str());
@@ -287,9 +353,17 @@ fn names_that_are_not_embeddable_are_ignored_and_bad_clauses_are_400() {
     let comments = server.items(&format!("{API}/comments?{}", embedded(r#"{"post": 1}"#)));
     assert_eq!(comments[0]["post"], blog.post.as_str());
     // A resource without embeddable fields ignores `embedded` entirely.
-    assert_eq!(server.get(&format!("{API}/tags?{}", embedded("[1]"))).status, 200);
+    assert_eq!(
+        server
+            .get(&format!("{API}/tags?{}", embedded("[1]")))
+            .status,
+        200
+    );
     // An empty clause asks for nothing.
-    assert_eq!(server.items(&format!("{API}/posts?embedded="))[0]["author"]["name"], "Ann");
+    assert_eq!(
+        server.items(&format!("{API}/posts?embedded="))[0]["author"]["name"],
+        "Ann"
+    );
 
     for clause in ["{author: 1}", "[\"author\"]", "1", "\"author\""] {
         for path in [
@@ -307,21 +381,36 @@ fn collection_links_are_complete_and_exactly_where_they_apply() {
     let server = start();
     let blog = seed(&server);
     for i in 0..4 {
-        server.create("posts", json!({"title": format!("p{i}"), "author": blog.bob}));
+        server.create(
+            "posts",
+            json!({"title": format!("p{i}"), "author": blog.bob}),
+        );
     }
     // 5 posts, 2 per page (the spec's `pagination_default`): pages 1, 2, 3.
     let first = server.get(&format!("{API}/posts")).json();
-    assert_eq!(first["_meta"], json!({"page": 1, "max_results": 2, "total": 5}));
+    assert_eq!(
+        first["_meta"],
+        json!({"page": 1, "max_results": 2, "total": 5})
+    );
     let links = &first["_links"];
     assert_eq!(links["self"], json!({"title": "posts", "href": "posts"}));
     assert_eq!(links["parent"], json!({"title": "home", "href": "/"}));
-    assert_eq!(links["next"], json!({"title": "next page", "href": "posts?page=2"}));
-    assert_eq!(links["last"], json!({"title": "last page", "href": "posts?page=3"}));
+    assert_eq!(
+        links["next"],
+        json!({"title": "next page", "href": "posts?page=2"})
+    );
+    assert_eq!(
+        links["last"],
+        json!({"title": "last page", "href": "posts?page=3"})
+    );
     assert!(links.get("prev").is_none(), "{links}");
 
     let middle = server.get(&format!("{API}/posts?page=2")).json();
     let links = &middle["_links"];
-    assert_eq!(links["prev"], json!({"title": "previous page", "href": "posts?page=1"}));
+    assert_eq!(
+        links["prev"],
+        json!({"title": "previous page", "href": "posts?page=1"})
+    );
     assert_eq!(links["next"]["href"], "posts?page=3");
     assert_eq!(links["last"]["href"], "posts?page=3");
 
@@ -333,23 +422,41 @@ fn collection_links_are_complete_and_exactly_where_they_apply() {
 
     // The query is kept in paging links, `embedded` included: the next page embeds
     // what this one does.
-    let page = server.get(&format!("{API}/posts?{}&sort=title", embedded(r#"{"tags": 1}"#))).json();
+    let page = server
+        .get(&format!(
+            "{API}/posts?{}&sort=title",
+            embedded(r#"{"tags": 1}"#)
+        ))
+        .json();
     let next = page["_links"]["next"]["href"].as_str().unwrap().to_string();
-    assert_eq!(next, format!("posts?sort=title&{}&page=2", embedded(r#"{"tags": 1}"#)).replace("%20", "+"));
+    assert_eq!(
+        next,
+        format!("posts?sort=title&{}&page=2", embedded(r#"{"tags": 1}"#)).replace("%20", "+")
+    );
     let second = server.get(&format!("{API}/{next}")).json();
     assert_eq!(second["_meta"]["page"], 2);
     assert!(second["_items"][0]["author"].is_object());
-    let path = format!("{API}/posts?where={}&max_results=1", enc(r#"{"title": "p1"}"#));
+    let path = format!(
+        "{API}/posts?where={}&max_results=1",
+        enc(r#"{"title": "p1"}"#)
+    );
     let one = server.get(&path).json();
     let keys: Vec<&String> = one["_links"].as_object().unwrap().keys().collect();
-    assert_eq!(keys.len(), 2, "a single page has only self and parent: {one}");
+    assert_eq!(
+        keys.len(),
+        2,
+        "a single page has only self and parent: {one}"
+    );
 
     // Items of a page link to themselves.
     for item in first["_items"].as_array().unwrap() {
         let links = item["_links"].as_object().unwrap();
         assert_eq!(links.len(), 1);
         assert_eq!(links["self"]["title"], "post");
-        assert_eq!(links["self"]["href"], format!("posts/{}", item["_id"].as_str().unwrap()));
+        assert_eq!(
+            links["self"]["href"],
+            format!("posts/{}", item["_id"].as_str().unwrap())
+        );
     }
 }
 
@@ -382,7 +489,11 @@ fn item_and_write_links() {
     }
     // PATCH and PUT answers too.
     let etag = server.get(&format!("{API}/posts/{}", blog.post)).etag();
-    let patched = server.patch(&format!("{API}/posts/{}", blog.post), Some(&etag), &json!({"title": "T"}));
+    let patched = server.patch(
+        &format!("{API}/posts/{}", blog.post),
+        Some(&etag),
+        &json!({"title": "T"}),
+    );
     assert_eq!(patched.status, 200, "{}", patched.text());
     assert_eq!(
         patched.json()["_links"],
@@ -395,7 +506,10 @@ fn item_and_write_links() {
         &json!({"title": "U", "author": blog.bob, "tags": [blog.db]}),
     );
     assert_eq!(put.status, 200, "{}", put.text());
-    assert_eq!(put.json()["_links"]["self"]["href"], format!("posts/{}", blog.post));
+    assert_eq!(
+        put.json()["_links"]["self"]["href"],
+        format!("posts/{}", blog.post)
+    );
 }
 
 #[test]
@@ -429,7 +543,10 @@ fn a_resource_with_hateoas_off_has_no_links_but_keeps_meta() {
 
     let page = server.get(&format!("{API}/comments")).json();
     assert!(page.get("_links").is_none(), "{page}");
-    assert_eq!(page["_meta"], json!({"page": 1, "max_results": 2, "total": 3}));
+    assert_eq!(
+        page["_meta"],
+        json!({"page": 1, "max_results": 2, "total": 3})
+    );
     for item in page["_items"].as_array().unwrap() {
         assert!(item.get("_links").is_none(), "{item}");
         assert!(item["_etag"].is_string());
@@ -439,7 +556,11 @@ fn a_resource_with_hateoas_off_has_no_links_but_keeps_meta() {
     let body = item.json();
     assert!(body.get("_links").is_none(), "{body}");
     assert_eq!(body["body"], "First");
-    let patched = server.patch(&format!("{API}/comments/{comment}"), Some(&etag), &json!({"body": "1st"}));
+    let patched = server.patch(
+        &format!("{API}/comments/{comment}"),
+        Some(&etag),
+        &json!({"body": "1st"}),
+    );
     assert_eq!(patched.status, 200);
     assert!(patched.json().get("_links").is_none());
     // The other resources of the API keep theirs.
@@ -472,7 +593,11 @@ fn openapi_documents_the_embedded_parameter() {
     let names = |op: &Value| -> Vec<String> {
         op["parameters"]
             .as_array()
-            .map(|ps| ps.iter().map(|p| p["name"].as_str().unwrap().to_string()).collect())
+            .map(|ps| {
+                ps.iter()
+                    .map(|p| p["name"].as_str().unwrap().to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     };
     assert!(names(&doc["paths"]["/posts"]["get"]).contains(&"embedded".to_string()));
@@ -480,6 +605,8 @@ fn openapi_documents_the_embedded_parameter() {
     let described = doc["paths"]["/posts/{id}"]["get"]["parameters"][0]["description"]
         .as_str()
         .unwrap();
-    assert!(described.contains("`author` (embedded by default)") && described.contains("`meta.editor`"));
+    assert!(
+        described.contains("`author` (embedded by default)") && described.contains("`meta.editor`")
+    );
     assert!(!names(&doc["paths"]["/tags"]["get"]).contains(&"embedded".to_string()));
 }

@@ -14,7 +14,10 @@ fn embedded(clause: &str) -> String {
 #[test]
 fn works_embed_their_owner_and_invoices_their_contact_on_request() {
     let server = TestServer::start();
-    let person = server.create("people", json!({"firstname": "Ada", "lastname": "Lovelace"}));
+    let person = server.create(
+        "people",
+        json!({"firstname": "Ada", "lastname": "Lovelace"}),
+    );
     let person_id = person["_id"].as_str().unwrap().to_string();
     let work = server.create("works", json!({"title": "Notes", "owner": person_id}));
     let work_id = work["_id"].as_str().unwrap().to_string();
@@ -25,13 +28,22 @@ fn works_embed_their_owner_and_invoices_their_contact_on_request() {
     assert_eq!(plain["owner"], person_id.as_str());
 
     let rich = server
-        .get(&format!("{API}/works/{work_id}?{}", embedded(r#"{"owner": 1}"#)))
+        .get(&format!(
+            "{API}/works/{work_id}?{}",
+            embedded(r#"{"owner": 1}"#)
+        ))
         .json();
     assert_eq!(rich["owner"]["lastname"], "Lovelace");
-    assert_eq!(rich["owner"]["status"], "active", "the person as served, defaults filled");
+    assert_eq!(
+        rich["owner"]["status"], "active",
+        "the person as served, defaults filled"
+    );
     assert_eq!(rich["_links"]["collection"]["href"], "works");
 
-    let invoices = server.items(&format!("{API}/invoices?{}", embedded(r#"{"contact_id": 1}"#)));
+    let invoices = server.items(&format!(
+        "{API}/invoices?{}",
+        embedded(r#"{"contact_id": 1}"#)
+    ));
     assert_eq!(invoices[0]["contact_id"]["_id"], person_id.as_str());
     assert_eq!(invoices[0]["contact_id"]["firstname"], "Ada");
 
