@@ -139,6 +139,7 @@ static EMBEDS: &[crate::api::embed::Embed] = &[
         >,
     },
 ];
+/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
 fn embed(
     conn: &::rusqlite::Connection,
     query: ::std::option::Option<&str>,

@@ -103,6 +103,7 @@ static EMBEDS: &[crate::api::embed::Embed] = &[
         fetch: crate::api::embed::fetch::<crate::api::resources::people::PeopleDocument>,
     },
 ];
+/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
 fn embed(
     conn: &::rusqlite::Connection,
     query: ::std::option::Option<&str>,
