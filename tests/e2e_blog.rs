@@ -244,6 +244,36 @@ fn references_inside_a_dict_and_by_a_unique_field_are_embedded() {
 }
 
 #[test]
+fn references_in_a_list_of_dicts_are_embedded_in_each_dict() {
+    let server = start();
+    let blog = seed(&server);
+    let post = id(&server.create(
+        "posts",
+        json!({
+            "title": "Reviewed",
+            "author": blog.bob,
+            "reviews": [{"score": 4, "reviewer": blog.ann}, {"reviewer": blog.bob, "score": 2}, {"score": 1}]
+        }),
+    ));
+    let served = server
+        .get(&format!(
+            "{API}/posts/{post}?{}",
+            embedded(r#"{"reviews.reviewer": 1}"#)
+        ))
+        .json();
+    let reviews = served["reviews"].as_array().expect("reviews is a list");
+    assert_eq!(reviews[0]["score"], 4);
+    assert_eq!(reviews[0]["reviewer"]["name"], "Ann");
+    assert_eq!(reviews[1]["reviewer"]["_id"], blog.bob.as_str());
+    assert_eq!(reviews[1]["score"], 2);
+    assert_eq!(
+        reviews[2],
+        json!({"score": 1}),
+        "a dict without the reference stays as is"
+    );
+}
+
+#[test]
 fn a_page_embeds_every_documents_references() {
     let server = start();
     let blog = seed(&server);

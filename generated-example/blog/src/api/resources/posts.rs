@@ -46,6 +46,30 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("category", Kind::String)
     },
     Field {
+        items: Some(
+            &Field {
+                schema: &[
+                    Field {
+                        min: Some(1.0),
+                        max: Some(5.0),
+                        ..Field::new("score", Kind::Integer)
+                    },
+                    Field {
+                        relation: Some(crate::api::catalog::Relation {
+                            resource: "authors",
+                            table: "authors",
+                            field: "_id",
+                            embeddable: true,
+                        }),
+                        ..Field::new("reviewer", Kind::ObjectId)
+                    },
+                ],
+                ..Field::new("", Kind::Dict)
+            },
+        ),
+        ..Field::new("reviews", Kind::List)
+    },
+    Field {
         schema: &[
             Field {
                 min: Some(0.0),
@@ -72,6 +96,7 @@ pub struct PostsDocument {
     pub author: ::std::option::Option<::std::string::String>,
     pub tags: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
     pub category: ::std::option::Option<::std::string::String>,
+    pub reviews: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
     pub meta: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
     pub _created: i64,
     pub _updated: i64,
@@ -85,7 +110,7 @@ impl ::serde::Serialize for PostsDocument {
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         use ::serde::ser::SerializeStruct;
-        let mut state = serializer.serialize_struct("PostsDocument", 9)?;
+        let mut state = serializer.serialize_struct("PostsDocument", 10)?;
         state.serialize_field("_id", &self._id)?;
         if let ::std::option::Option::Some(value) = &self.title {
             state.serialize_field("title", value)?;
@@ -98,6 +123,9 @@ impl ::serde::Serialize for PostsDocument {
         }
         if let ::std::option::Option::Some(value) = &self.category {
             state.serialize_field("category", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.reviews {
+            state.serialize_field("reviews", value)?;
         }
         if let ::std::option::Option::Some(value) = &self.meta {
             state.serialize_field("meta", value)?;
@@ -131,6 +159,14 @@ static EMBEDS: &[crate::api::embed::Embed] = &[
         fetch: crate::api::embed::fetch::<crate::api::resources::tags::TagsDocument>,
     },
     crate::api::embed::Embed {
+        path: "reviews.reviewer",
+        default: false,
+        key: "_id",
+        fetch: crate::api::embed::fetch::<
+            crate::api::resources::authors::AuthorsDocument,
+        >,
+    },
+    crate::api::embed::Embed {
         path: "meta.editor",
         default: false,
         key: "_id",
@@ -159,11 +195,11 @@ pub static INFO: ResourceInfo = ResourceInfo {
     fields: FIELDS,
     pagination_default: 2,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"title\", \"author\", \"tags\", \"category\", \"meta\", \"_created\", \"_updated\", \"_etag\" FROM \"posts\"",
+    select: "SELECT \"_id\", \"title\", \"author\", \"tags\", \"category\", \"reviews\", \"meta\", \"_created\", \"_updated\", \"_etag\" FROM \"posts\"",
     count: "SELECT count(*) FROM \"posts\"",
-    select_by_id: "SELECT \"_id\", \"title\", \"author\", \"tags\", \"category\", \"meta\", \"_created\", \"_updated\", \"_etag\" FROM \"posts\" WHERE \"_id\" = ?",
+    select_by_id: "SELECT \"_id\", \"title\", \"author\", \"tags\", \"category\", \"reviews\", \"meta\", \"_created\", \"_updated\", \"_etag\" FROM \"posts\" WHERE \"_id\" = ?",
     select_etag: "SELECT \"_etag\" FROM \"posts\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"posts\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"title\", \"author\", \"tags\", \"category\", \"meta\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    insert: "INSERT INTO \"posts\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"title\", \"author\", \"tags\", \"category\", \"reviews\", \"meta\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"posts\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"posts\"",
     embed: ::std::option::Option::Some(embed),
@@ -178,10 +214,11 @@ impl Resource for PostsDocument {
             author: row.get(2)?,
             tags: crate::api::store::raw_json_column(row, 3)?,
             category: row.get(4)?,
-            meta: crate::api::store::raw_json_column(row, 5)?,
-            _created: row.get(6)?,
-            _updated: row.get(7)?,
-            _etag: row.get(8)?,
+            reviews: crate::api::store::raw_json_column(row, 5)?,
+            meta: crate::api::store::raw_json_column(row, 6)?,
+            _created: row.get(7)?,
+            _updated: row.get(8)?,
+            _etag: row.get(9)?,
         })
     }
     fn id(&self) -> &str {
@@ -211,6 +248,9 @@ impl Resource for PostsDocument {
         }
         if let ::std::option::Option::Some(value) = self.category {
             fields.insert("category".into(), ::serde_json::Value::from(value));
+        }
+        if let ::std::option::Option::Some(value) = self.reviews {
+            fields.insert("reviews".into(), crate::api::store::parse_raw(&value));
         }
         if let ::std::option::Option::Some(value) = self.meta {
             fields.insert("meta".into(), crate::api::store::parse_raw(&value));
