@@ -194,7 +194,12 @@ pub async fn get_item<R: Resource>(
             .query_row([&id], R::from_row)
             .optional()?
             .ok_or_else(ApiError::not_found)?;
-        let embedded = embedded(info, conn, raw.as_deref(), std::slice::from_ref(&document))?;
+        // A client that has the document gets a 304: nothing to embed.
+        let embedded = if http::not_modified(&headers, document.etag(), document.updated()) {
+            None
+        } else {
+            embedded(info, conn, raw.as_deref(), std::slice::from_ref(&document))?
+        };
         Ok((document, embedded))
     })?;
     if http::not_modified(&headers, document.etag(), document.updated()) {
