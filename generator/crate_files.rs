@@ -67,6 +67,11 @@ const STATIC_MODULES: &[(&str, &str, &str)] = &[
         "reading bodies, conditional requests, query strings",
     ),
     (
+        "links",
+        include_str!("../templates/crate/src/api/links.rs"),
+        "HATEOAS: the `_links` of every response",
+    ),
+    (
         "objectid",
         include_str!("../templates/crate/src/api/objectid.rs"),
         "ObjectId-style document ids",
@@ -107,6 +112,13 @@ const STATIC_MODULES: &[(&str, &str, &str)] = &[
         "document validation with Eve's `_issues` messages",
     ),
 ];
+
+/// `?embedded=`, emitted only when some resource has an embeddable reference.
+const EMBED_MODULE: (&str, &str, &str) = (
+    "embed",
+    include_str!("../templates/crate/src/api/embed.rs"),
+    "`?embedded=`: references replaced by the documents they name",
+);
 
 /// Modules generated from the spec, for the `api` module's doc comment.
 const SPEC_MODULES: &[(&str, &str)] = &[
@@ -185,7 +197,12 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
     add("src/hooks.rs", USER_HOOKS.to_string(), Owner::User);
 
     // The generated server.
-    let mut modules: Vec<(&str, &str)> = STATIC_MODULES.iter().map(|(m, _, d)| (*m, *d)).collect();
+    let embedding = model.uses_embedding();
+    let static_modules: Vec<&(&str, &str, &str)> = STATIC_MODULES
+        .iter()
+        .chain(embedding.then_some(&EMBED_MODULE))
+        .collect();
+    let mut modules: Vec<(&str, &str)> = static_modules.iter().map(|(m, _, d)| (*m, *d)).collect();
     modules.extend(SPEC_MODULES.iter().copied());
     modules.sort();
     let schema = model
@@ -203,12 +220,13 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
                 default_db,
                 schema,
                 modules,
+                embedding,
             },
             "crate/src/api/mod.rs",
         )?,
         Owner::Apigen,
     );
-    for (module, source, _) in STATIC_MODULES {
+    for (module, source, _) in static_modules {
         let name = format!("crate/src/api/{module}.rs");
         add(
             &format!("src/api/{module}.rs"),
@@ -231,6 +249,7 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
                     vec![api.prefix.clone(), format!("{}/", api.prefix)]
                 },
                 home_json: render::home_json(model),
+                hateoas: api.hateoas,
                 resources: views,
             },
             "crate/src/api/router.rs",

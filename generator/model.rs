@@ -39,6 +39,8 @@ pub struct Api {
     /// Path prefix of every route, `/api/v1`, or empty to serve at the root.
     pub prefix: String,
     pub max_body_bytes: u64,
+    /// `_links` and the home page (Eve's `HATEOAS`); resources inherit it.
+    pub hateoas: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +75,10 @@ pub struct Resource {
     /// Whether filter values must satisfy the fields' rules (Eve's `VALIDATE_FILTERING`).
     pub validate_filtering: bool,
     pub datasource: Datasource,
+    /// `_links` in this resource's responses (Eve's `hateoas`).
+    pub hateoas: bool,
+    /// The references `?embedded=` may replace by the documents they name.
+    pub embeds: Vec<Embed>,
 }
 
 /// `datasource`: the table a resource reads, its fixed filter, default projection and
@@ -87,6 +93,28 @@ pub struct Datasource {
     pub projection: Option<String>,
     /// The default sort in `sort` syntax (`name,-price`).
     pub default_sort: Option<String>,
+}
+
+/// A `data_relation` marked `embeddable`, found anywhere in a resource's schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embed {
+    /// Dotted path from the document: `author`, `meta.editor` (through dicts and
+    /// lists of dicts); the value there is one reference or a list of them.
+    pub path: String,
+    /// Embedded unless the request opts out (listed in `embedded_fields`).
+    pub default: bool,
+    /// The referenced resource's document type below `crate::api::resources`,
+    /// e.g. `people::PeopleDocument`.
+    pub target: String,
+    /// The referenced field (`_id` or a unique top-level field): its column.
+    pub key: String,
+}
+
+impl Model {
+    /// Whether any resource can embed: the crate then gets the `embed` module.
+    pub fn uses_embedding(&self) -> bool {
+        self.resources.iter().any(|r| !r.embeds.is_empty())
+    }
 }
 
 /// Which HTTP methods a route answers (GET is always on: Eve has no write-only routes).
@@ -397,6 +425,7 @@ impl Resolver<'_> {
                 Some(v) => self.positive(v, "max_body_bytes")? as u64,
                 None => MAX_BODY_BYTES,
             },
+            hateoas: api.hateoas.unwrap_or(true),
         })
     }
 
@@ -523,17 +552,13 @@ impl Resolver<'_> {
         for field in &mut fields {
             name_regexes(field, &mut counter);
         }
-        // `mod` would be `resources/mod.rs`, the module list itself.
-        let ident = if text == "mod" {
-            "mod_".to_string()
-        } else {
-            rust_ident(text)
-        };
+        let embeds = self.embeds(text, spec, &fields)?;
+        let ident = module_ident(text);
         Ok(Resource {
             name: text.clone(),
             module_file: ident.trim_start_matches("r#").to_string(),
             module_ident: ident,
-            doc_type: format!("{}Document", text.to_upper_camel_case()),
+            doc_type: doc_type(text),
             table: source.map_or_else(|| text.clone(), |(n, _)| n.clone()),
             url,
             item_title: spec
@@ -554,7 +579,87 @@ impl Resolver<'_> {
                 .unwrap_or(false),
             datasource: self.datasource(spec, source.map(|(n, _)| n.clone()), &fields)?,
             fields,
+            hateoas: spec
+                .hateoas
+                .unwrap_or(self.spec.api.get_ref().hateoas.unwrap_or(true)),
+            embeds,
         })
+    }
+
+    /// Every embeddable reference of a resource, and `embedded_fields` checked
+    /// against them.
+    fn embeds(
+        &self,
+        name: &str,
+        spec: &ResourceSpec,
+        fields: &[Field],
+    ) -> Result<Vec<Embed>, Diagnostic> {
+        fn walk(prefix: &str, fields: &[Field], out: &mut Vec<Embed>) {
+            for field in fields {
+                let path = if prefix.is_empty() {
+                    field.name.clone()
+                } else {
+                    format!("{prefix}.{}", field.name)
+                };
+                let relation = field
+                    .relation
+                    .as_ref()
+                    .or_else(|| field.items.as_ref().and_then(|i| i.relation.as_ref()));
+                if let Some(relation) = relation.filter(|r| r.embeddable) {
+                    out.push(Embed {
+                        path: path.clone(),
+                        default: false,
+                        target: format!(
+                            "{}::{}",
+                            module_ident(&relation.resource),
+                            doc_type(&relation.resource)
+                        ),
+                        key: relation.field.clone(),
+                    });
+                }
+                walk(&path, &field.schema, out);
+                if let Some(items) = &field.items {
+                    walk(&path, &items.schema, out);
+                }
+            }
+        }
+        let mut embeds = Vec::new();
+        walk("", fields, &mut embeds);
+        for listed in spec.embedded_fields.iter().flatten() {
+            match embeds.iter_mut().find(|e| &e.path == listed.get_ref()) {
+                Some(embed) => embed.default = true,
+                None => {
+                    let help = if embeds.is_empty() {
+                        format!(
+                            "`{name}` has no embeddable field: mark a `data_relation` with `embeddable = true` first"
+                        )
+                    } else {
+                        let paths = embeds.iter().map(|e| e.path.as_str());
+                        match closest(listed.get_ref(), paths) {
+                            Some(best) => format!("did you mean `{best}`?"),
+                            None => format!(
+                                "the embeddable fields of `{name}` are {}",
+                                embeds
+                                    .iter()
+                                    .map(|e| format!("`{}`", e.path))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        }
+                    };
+                    return Err(self
+                        .error(
+                            listed,
+                            format!(
+                                "`embedded_fields` names `{}`, which is not an embeddable field of `{name}`",
+                                listed.get_ref()
+                            ),
+                        )
+                        .with_help(help));
+                }
+            }
+        }
+        Ok(embeds)
     }
 
     /// Two field names that case to the same Rust identifier cannot both be struct fields.
@@ -1405,6 +1510,21 @@ fn sortable_path(fields: &[Field], path: &str) -> bool {
     })
 }
 
+/// A resource's module identifier; `mod` would be `resources/mod.rs`, the module
+/// list itself.
+fn module_ident(name: &str) -> String {
+    if name == "mod" {
+        "mod_".to_string()
+    } else {
+        rust_ident(name)
+    }
+}
+
+/// A resource's document type: `PeopleDocument`.
+fn doc_type(name: &str) -> String {
+    format!("{}Document", name.to_upper_camel_case())
+}
+
 /// Give every regex rule, depth first, the name of its `static` in the resource module.
 fn name_regexes(field: &mut Field, counter: &mut usize) {
     if field.regex.is_some() {
@@ -1540,6 +1660,44 @@ mod tests {
         assert_eq!(open.datasource.default_sort.as_deref(), Some("-qty"));
         assert_eq!(open.sql_schema(), "", "the source's table is created once");
         assert!(open.sql_select_by_id().ends_with("AND ((\"qty\" > 0))"));
+    }
+
+    #[test]
+    fn embeddable_references_are_found_in_dicts_and_lists() {
+        let m = model(
+            "[api]\nname = \"blog\"\nversion = \"1.0.0\"\nhateoas = false\n\
+             [resources.tags.schema]\nslug = { type = \"string\", unique = true }\n\
+             [resources.posts]\nhateoas = true\nembedded_fields = [\"lines.tag\"]\n\
+             [resources.posts.schema]\n\
+             tags = { type = \"list\", items = { type = \"objectid\", data_relation = { resource = \"tags\", embeddable = true } } }\n\
+             plain = { type = \"objectid\", data_relation = { resource = \"tags\" } }\n\
+             lines = { type = \"list\", items = { type = \"dict\", schema = { tag = { type = \"string\", data_relation = { resource = \"tags\", field = \"slug\", embeddable = true } } } } }\n",
+        )
+        .expect("valid spec");
+        let posts = &m.resources[1];
+        let found: Vec<(&str, bool, &str, &str)> = posts
+            .embeds
+            .iter()
+            .map(|e| {
+                (
+                    e.path.as_str(),
+                    e.default,
+                    e.target.as_str(),
+                    e.key.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("tags", false, "tags::TagsDocument", "_id"),
+                ("lines.tag", true, "tags::TagsDocument", "slug"),
+            ]
+        );
+        assert!(m.uses_embedding());
+        assert!(!m.api.hateoas);
+        assert!(!m.resources[0].hateoas, "inherited from the API");
+        assert!(posts.hateoas, "the resource's own setting wins");
     }
 
     #[test]

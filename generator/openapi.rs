@@ -133,6 +133,12 @@ fn collection_path(resource: &Resource, schema: &str) -> Value {
             "responses": get_responses
         }),
     );
+    if let Some(embedded) = embedded_parameter(resource) {
+        path["get"]["parameters"]
+            .as_array_mut()
+            .expect("the list's parameters")
+            .push(embedded);
+    }
     if resource.resource_methods.post {
         let mut responses = error_responses(&["400", "413", "415", "422"]);
         responses.insert(
@@ -210,6 +216,31 @@ fn projection_parameter() -> Value {
         "description": "Fields to include ({\"name\": 1}) or to exclude ({\"name\": 0}); _id, _created, _updated and _etag are always kept"})
 }
 
+/// `embedded`, for a resource with embeddable references.
+fn embedded_parameter(resource: &Resource) -> Option<Value> {
+    if resource.embeds.is_empty() {
+        return None;
+    }
+    let names = resource
+        .embeds
+        .iter()
+        .map(|e| {
+            if e.default {
+                format!("`{}` (embedded by default)", e.path)
+            } else {
+                format!("`{}`", e.path)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(json!({
+        "name": "embedded", "in": "query", "schema": {"type": "string"},
+        "description": format!(
+            "References to replace by the documents they name, as JSON: {{\"field\": 1}} to embed, {{\"field\": 0}} to opt out of a default. Embeddable: {names}"
+        )
+    }))
+}
+
 fn item_path(resource: &Resource, schema: &str) -> Value {
     let if_match = json!({"name": "If-Match", "in": "header", "required": true, "schema": {"type": "string"},
         "description": "The document's current ETag"});
@@ -219,18 +250,29 @@ fn item_path(resource: &Resource, schema: &str) -> Value {
         json!([{"name": "id", "in": "path", "required": true,
         "schema": {"type": "string", "pattern": "^[0-9a-f]{24}$"}}]),
     );
-    let mut get_responses = error_responses(&["404"]);
+    // A bad `embedded` clause is a 400.
+    let mut get_responses = error_responses(if resource.embeds.is_empty() {
+        &["404"]
+    } else {
+        &["400", "404"]
+    });
     get_responses.insert(
         "200".into(),
         json!({"description": "The document", "content": json_content(schema_ref(schema))}),
     );
     get_responses.insert("304".into(), json!({"description": "Not modified"}));
+    let mut parameters = if resource.projection {
+        vec![projection_parameter()]
+    } else {
+        Vec::new()
+    };
+    parameters.extend(embedded_parameter(resource));
     path.insert(
         "get".into(),
         json!({
             "operationId": format!("get_{}", resource.name),
             "summary": format!("Get one {}", resource.item_title),
-            "parameters": if resource.projection { vec![projection_parameter()] } else { Vec::new() },
+            "parameters": parameters,
             "responses": get_responses
         }),
     );

@@ -88,6 +88,8 @@ pub struct ApiModRs<'a> {
     pub default_db: String,
     pub schema: String,
     pub modules: Vec<(&'static str, &'static str)>,
+    /// Whether the `embed` module is there (some field is embeddable).
+    pub embedding: bool,
 }
 
 #[derive(Template)]
@@ -96,6 +98,8 @@ pub struct RouterRs<'a> {
     /// `/api/v1` and `/api/v1/`, or just `/` when served at the root.
     pub home_paths: Vec<String>,
     pub home_json: String,
+    /// Eve's `HATEOAS`: without it the API has no home page (404, as in Eve).
+    pub hateoas: bool,
     pub resources: Vec<ResourceView<'a>>,
 }
 

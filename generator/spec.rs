@@ -50,6 +50,8 @@ pub struct ApiSpec {
     /// Whether filter values are checked against the fields' rules (Eve's
     /// `VALIDATE_FILTERING`, false).
     pub validate_filtering: Option<bool>,
+    /// `_links` in responses and the home page (Eve's `HATEOAS`, default true).
+    pub hateoas: Option<bool>,
 }
 
 /// `[resources.<name>]`: one Eve resource (a collection and its items).
@@ -72,6 +74,10 @@ pub struct ResourceSpec {
     pub projection: Option<bool>,
     pub validate_filtering: Option<bool>,
     pub datasource: Option<Spanned<DatasourceSpec>>,
+    /// `_links` in this resource's responses (Eve's `hateoas`; default: the API's).
+    pub hateoas: Option<bool>,
+    /// Fields embedded unless the request opts out (Eve's `embedded_fields`).
+    pub embedded_fields: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub schema: IndexMap<Spanned<String>, Spanned<FieldSpec>>,
 }

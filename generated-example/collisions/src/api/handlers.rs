@@ -13,13 +13,14 @@ use std::hash::{Hash, Hasher};
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rusqlite::OptionalExtension;
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
 use super::http::{self, ListParams};
+use super::links::{self, DocumentLinks};
 use super::options::{self, Projections};
 use super::resource::{Resource, ResourceInfo};
 use super::state::AppState;
@@ -39,20 +40,23 @@ pub async fn get_collection<R: Resource>(
 ) -> Result<Response> {
     let info = R::INFO;
     let list = ListQuery::parse(info, raw.as_deref())?;
-    let (total, documents) = state.db.read(|conn| {
+    let (total, documents, embedded) = state.db.read(|conn| {
         let total = list.count(conn, info)?;
         let documents = conn
             .prepare_cached(&list.page_sql(info))?
             .query_map(rusqlite::params_from_iter(list.page_values()), R::from_row)?
             .collect::<rusqlite::Result<Vec<R>>>()?;
-        Ok((total, documents))
+        let embedded = embedded(info, conn, raw.as_deref(), &documents)?;
+        Ok((total, documents, embedded))
     })?;
     let mut page = Page::new(&list, total, documents.len());
-    for document in &documents {
+    for (i, document) in documents.iter().enumerate() {
         page.add(document.etag(), document.updated());
+        let served = embedded.as_ref().map(|e| e[i].as_slice());
         write_document(
             &mut page.items,
             document,
+            served,
             DocumentLinks::SelfOnly,
             &list.projection,
         );
@@ -215,25 +219,8 @@ impl Page {
             out.extend_from_slice(total.to_string().as_bytes());
             out.push(b'}');
         }
-        out.extend_from_slice(b",\"_links\":{");
-        http::write_link(&mut out, "self", info.url, info.url);
-        out.push(b',');
-        http::write_link(&mut out, "parent", "home", "/");
-        let last_page = ((total.max(0) as u64).div_ceil(u64::from(params.max_results))).max(1);
-        if info.pagination && u64::from(params.page) < last_page {
-            let next = format!("{}?{}", info.url, params.link_query(params.page + 1));
-            let last = format!("{}?{}", info.url, params.link_query(last_page as u32));
-            out.push(b',');
-            http::write_link(&mut out, "next", "next page", &next);
-            out.push(b',');
-            http::write_link(&mut out, "last", "last page", &last);
-        }
-        if info.pagination && params.page > 1 {
-            let prev = format!("{}?{}", info.url, params.link_query(params.page - 1));
-            out.push(b',');
-            http::write_link(&mut out, "prev", "previous page", &prev);
-        }
-        out.extend_from_slice(b"}}");
+        links::page(&mut out, info, params, total);
+        out.push(b'}');
         http::json_response(StatusCode::OK, out, Some(&tag), self.last_modified)
     }
 }
@@ -250,15 +237,20 @@ pub async fn get_item<R: Resource>(
         return Err(ApiError::not_found());
     }
     let projection = Projections::for_item(info, raw.as_deref())?;
-    let document = state
-        .db
-        .read(|conn| {
-            Ok(conn
-                .prepare_cached(info.select_by_id)?
-                .query_row([&id], R::from_row)
-                .optional()?)
-        })?
-        .ok_or_else(ApiError::not_found)?;
+    let (document, embedded) = state.db.read(|conn| {
+        let document = conn
+            .prepare_cached(info.select_by_id)?
+            .query_row([&id], R::from_row)
+            .optional()?
+            .ok_or_else(ApiError::not_found)?;
+        // A client that has the document gets a 304: nothing to embed.
+        let embedded = if http::not_modified(&headers, document.etag(), document.updated()) {
+            None
+        } else {
+            embedded(info, conn, raw.as_deref(), std::slice::from_ref(&document))?
+        };
+        Ok((document, embedded))
+    })?;
     if http::not_modified(&headers, document.etag(), document.updated()) {
         return Ok(http::not_modified_response(
             document.etag(),
@@ -266,7 +258,14 @@ pub async fn get_item<R: Resource>(
         ));
     }
     let mut out = Vec::with_capacity(512);
-    write_document(&mut out, &document, DocumentLinks::Full, &projection);
+    let served = embedded.as_ref().map(|e| e[0].as_slice());
+    write_document(
+        &mut out,
+        &document,
+        served,
+        DocumentLinks::Full,
+        &projection,
+    );
     Ok(http::json_response(
         StatusCode::OK,
         out,
@@ -301,7 +300,7 @@ async fn post(
                     _ => {
                         return Err(ApiError::bad_request(
                             "Every item of a bulk insert must be a JSON object",
-                        ))
+                        ));
                     }
                 }
             }
@@ -310,12 +309,12 @@ async fn post(
         Value::Array(_) => {
             return Err(ApiError::bad_request(
                 "A bulk insert needs at least one document",
-            ))
+            ));
         }
         _ => {
             return Err(ApiError::bad_request(
                 "Send a JSON object, or a list of objects for a bulk insert",
-            ))
+            ));
         }
     };
 
@@ -656,46 +655,60 @@ fn rejection(
     ApiError::invalid_bulk(items, failed)
 }
 
-#[derive(Clone, Copy)]
-enum DocumentLinks {
-    /// In a collection: only `self`.
-    SelfOnly,
-    /// An item by itself: `self`, `parent` and `collection`.
-    Full,
+/// The documents with the references the request embeds replaced (`?embedded=`),
+/// or `None` when the resource embeds nothing or the request asks for nothing.
+fn embedded<R: Resource>(
+    info: &ResourceInfo,
+    conn: &rusqlite::Connection,
+    query: Option<&str>,
+    documents: &[R],
+) -> Result<Option<Vec<Vec<u8>>>> {
+    let Some(embed) = info.embed else {
+        return Ok(None);
+    };
+    embed(conn, query, &mut || {
+        documents
+            .iter()
+            .map(|d| serde_json::to_vec(d).unwrap_or_default())
+            .collect()
+    })
 }
 
-/// Serialize a document (only the projected fields, when a projection applies) and
-/// append its `_links`.
+/// Serialize a document (or take it as `served`, already serialized), keep only the
+/// projected fields when a projection applies, and append its `_links`.
 fn write_document<R: Resource>(
     out: &mut Vec<u8>,
     document: &R,
+    served: Option<&[u8]>,
     links: DocumentLinks,
     projection: &Projections,
 ) {
-    let info = R::INFO;
     let start = out.len();
-    let written = if projection.is_empty() {
-        serde_json::to_writer(&mut *out, document).is_ok()
-    } else {
-        serde_json::to_vec(document).is_ok_and(|json| projection.write(out, &json))
+    let written = match (served, projection.is_empty()) {
+        (Some(bytes), true) => {
+            out.extend_from_slice(bytes);
+            true
+        }
+        (Some(bytes), false) => projection.write(out, bytes),
+        (None, true) => serde_json::to_writer(&mut *out, document).is_ok(),
+        (None, false) => {
+            serde_json::to_vec(document).is_ok_and(|json| projection.write(out, &json))
+        }
     };
     if !written || out.last() != Some(&b'}') {
         out.truncate(start);
-        out.extend_from_slice(b"{");
-    } else {
-        // Reopen the object to add `_links` after the fields.
-        out.pop();
-        out.push(b',');
+        out.extend_from_slice(b"{}");
     }
-    out.extend_from_slice(b"\"_links\":{");
-    http::write_item_link(out, "self", info.item_title, info.url, document.id());
-    if let DocumentLinks::Full = links {
-        out.push(b',');
-        http::write_link(out, "parent", "home", "/");
-        out.push(b',');
-        http::write_link(out, "collection", info.url, info.url);
+    // Reopen the object to add `_links` after the fields.
+    out.pop();
+    let empty = out.last() == Some(&b'{');
+    let mark = out.len();
+    links::document(out, R::INFO, document.id(), links);
+    if empty && out.len() > mark {
+        // No fields before `_links`: drop the comma `links` starts with.
+        out.remove(mark);
     }
-    out.extend_from_slice(b"}}");
+    out.push(b'}');
 }
 
 /// The answer to a write: the document's meta fields and its `self` link.
@@ -715,9 +728,9 @@ fn write_write_result(
     out.extend_from_slice(&date::rfc1123(updated));
     out.extend_from_slice(b"\",\"_etag\":\"");
     out.extend_from_slice(tag.as_bytes());
-    out.extend_from_slice(b"\",\"_links\":{");
-    http::write_item_link(out, "self", info.item_title, info.url, id);
-    out.extend_from_slice(b"}}");
+    out.push(b'"');
+    links::document(out, info, id, DocumentLinks::SelfOnly);
+    out.push(b'}');
 }
 
 /// Answer for routes that do not exist, in Eve's envelope.

@@ -11,6 +11,7 @@
 //! - `handlers`: Eve's REST protocol, generic over resources
 //! - `hooks`: the event hook trait that `src/hooks.rs` implements
 //! - `http`: reading bodies, conditional requests, query strings
+//! - `links`: HATEOAS: the `_links` of every response
 //! - `objectid`: ObjectId-style document ids
 //! - `options`: what a GET returns: allowed filters, sorting, pagination, projection, datasources
 //! - `query`: `where` and `sort` parsed, checked and compiled to SQL
@@ -29,6 +30,7 @@ pub mod etag;
 pub mod handlers;
 pub mod hooks;
 pub mod http;
+pub mod links;
 pub mod objectid;
 pub mod options;
 pub mod query;

@@ -12,7 +12,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::catalog::{find, Field, Kind};
+use super::catalog::{Field, Kind, find};
 use super::error::ApiError;
 use super::http::ListParams;
 use super::query::{Filter, META_FIELDS};
@@ -192,7 +192,7 @@ impl Projection {
                 _ => {
                     return Err(bad(format!(
                         "projection of '{name}' must be 1 (include) or 0 (exclude)"
-                    )))
+                    )));
                 }
             };
             if ALWAYS_KEPT.contains(&name.as_str()) {

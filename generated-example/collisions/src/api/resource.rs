@@ -11,6 +11,7 @@
 use serde_json::{Map, Value};
 
 use super::catalog::Field;
+use super::error::ApiError;
 
 /// A resource as data.
 #[derive(Debug)]
@@ -58,7 +59,22 @@ pub struct ResourceInfo {
     /// The datasource's fixed filter as SQL, compiled by apigen from the spec; the
     /// item statements above already include it.
     pub filter: Option<&'static str>,
+    /// `_links` in responses (Eve's `hateoas`).
+    pub hateoas: bool,
+    /// `?embedded=`: set only for a resource with embeddable references (module
+    /// `embed`, generated only then).
+    pub embed: Option<Embedder>,
 }
+
+/// Replaces the references a request asks to embed (`?embedded=`, the resource's
+/// `embedded_fields`) by the documents they name. Given the query string and a way
+/// to serialize the page's documents (called only when something is embedded), it
+/// answers the documents with references replaced, or `None` when nothing is asked.
+pub type Embedder = fn(
+    &rusqlite::Connection,
+    Option<&str>,
+    &mut dyn FnMut() -> Vec<Vec<u8>>,
+) -> Result<Option<Vec<Vec<u8>>>, ApiError>;
 
 impl ResourceInfo {
     /// Eve's defaults for every option; the spine's fields are placeholders that
@@ -86,6 +102,8 @@ impl ResourceInfo {
         default_projection: None,
         validate_filtering: false,
         filter: None,
+        hateoas: true,
+        embed: None,
     };
 }
 

@@ -6,11 +6,13 @@
 //! - `catalog`: the field catalog type every resource declares its fields with
 //! - `date`: RFC 1123 dates on the wire, epoch seconds in the database
 //! - `db`: the embedded SQLite database and its connection pool
+//! - `embed`: `?embedded=`: references replaced by the documents they name
 //! - `error`: the error type and Eve's error envelope
 //! - `etag`: entity tags (SHA-1 of a document) and header matching
 //! - `handlers`: Eve's REST protocol, generic over resources
 //! - `hooks`: the event hook trait that `src/hooks.rs` implements
 //! - `http`: reading bodies, conditional requests, query strings
+//! - `links`: HATEOAS: the `_links` of every response
 //! - `objectid`: ObjectId-style document ids
 //! - `options`: what a GET returns: allowed filters, sorting, pagination, projection, datasources
 //! - `query`: `where` and `sort` parsed, checked and compiled to SQL
@@ -24,11 +26,13 @@
 pub mod catalog;
 pub mod date;
 pub mod db;
+pub mod embed;
 pub mod error;
 pub mod etag;
 pub mod handlers;
 pub mod hooks;
 pub mod http;
+pub mod links;
 pub mod objectid;
 pub mod options;
 pub mod query;

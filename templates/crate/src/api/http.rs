@@ -6,7 +6,7 @@
 //! collection query string (`where`, `sort`, `max_results`, `page`) are parsed here too.
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
@@ -151,6 +151,8 @@ pub struct ListParams {
     pub max_results_given: bool,
     /// `projection`, checked by `options::Projection`.
     pub projection: Option<String>,
+    /// `embedded`, kept so paging links embed what this page does.
+    pub embedded: Option<String>,
 }
 
 impl ListParams {
@@ -169,6 +171,9 @@ impl ListParams {
                 "sort" if !value.trim().is_empty() => params.sort = Some(value.into_owned()),
                 "projection" if !value.trim().is_empty() => {
                     params.projection = Some(value.into_owned())
+                }
+                "embedded" if !value.trim().is_empty() => {
+                    params.embedded = Some(value.into_owned())
                 }
                 "max_results" => {
                     let n = value.trim().parse::<i64>().map_err(|_| {
@@ -211,6 +216,9 @@ impl ListParams {
         }
         if let Some(sort) = &self.sort {
             query.append_pair("sort", sort);
+        }
+        if let Some(embedded) = &self.embedded {
+            query.append_pair("embedded", embedded);
         }
         if self.max_results_given {
             query.append_pair("max_results", &self.max_results.to_string());

@@ -8,11 +8,15 @@
 pub mod catalog;
 pub mod date;
 pub mod db;
+{%- if embedding %}
+pub mod embed;
+{%- endif %}
 pub mod error;
 pub mod etag;
 pub mod handlers;
 pub mod hooks;
 pub mod http;
+pub mod links;
 pub mod objectid;
 pub mod options;
 pub mod query;

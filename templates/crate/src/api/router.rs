@@ -1,7 +1,15 @@
+{% if hateoas -%}
 //! The routes: for each resource its collection and item paths, with the methods its
 //! spec lists (`resource_methods`, `item_methods`; GET and HEAD always), the API home
 //! at `{{ home_paths|join("` and `") }}` and the OpenAPI document at `/openapi.json`. Unknown paths answer
 //! 404 and unlisted methods 405, both in Eve's error envelope.
+{%- else -%}
+//! The routes: for each resource its collection and item paths, with the methods its
+//! spec lists (`resource_methods`, `item_methods`; GET and HEAD always), and the
+//! OpenAPI document at `/openapi.json`. With `hateoas = false` there is no home page
+//! (404, as in Eve). Unknown paths answer 404 and unlisted methods 405, both in Eve's
+//! error envelope.
+{%- endif %}
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -16,9 +24,11 @@ use super::resources::{{ r.resource.module_ident }}::{{ r.resource.doc_type }};
 
 pub fn router(state: AppState) -> Router {
     Router::new()
+{%- if hateoas %}
 {%- for path in home_paths %}
         .route({{ path|json }}, get(home))
 {%- endfor %}
+{%- endif %}
         .route("/openapi.json", get(openapi))
 {%- for r in resources %}
         .route(
@@ -40,12 +50,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+{%- if hateoas %}
 /// The API home: a link to every resource (Eve's HATEOAS entry point).
 async fn home() -> Response {
     json(HOME)
 }
 
 const HOME: &str = {{ home_json|json }};
+{%- endif %}
 
 async fn openapi() -> Response {
     json(super::OPENAPI_JSON)

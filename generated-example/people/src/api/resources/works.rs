@@ -72,6 +72,26 @@ impl ::serde::Serialize for WorksDocument {
         state.end()
     }
 }
+/// The references `?embedded=` may replace by the documents they name.
+static EMBEDS: &[crate::api::embed::Embed] = &[
+    crate::api::embed::Embed {
+        path: "owner",
+        default: false,
+        key: "_id",
+        fetch: crate::api::embed::fetch::<crate::api::resources::people::PeopleDocument>,
+    },
+];
+/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
+fn embed(
+    conn: &::rusqlite::Connection,
+    query: ::std::option::Option<&str>,
+    documents: &mut dyn FnMut() -> ::std::vec::Vec<::std::vec::Vec<u8>>,
+) -> ::std::result::Result<
+    ::std::option::Option<::std::vec::Vec<::std::vec::Vec<u8>>>,
+    crate::api::error::ApiError,
+> {
+    crate::api::embed::embed(EMBEDS, conn, query, documents)
+}
 /// The `works` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
     name: "works",
@@ -88,6 +108,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"works\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"title\", \"description\", \"owner\", \"tags\") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"works\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"works\"",
+    embed: ::std::option::Option::Some(embed),
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for WorksDocument {

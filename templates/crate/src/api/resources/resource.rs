@@ -53,6 +53,29 @@ impl ::serde::Serialize for {{ r.resource.doc_type }} {
     }
 }
 
+{%- if !r.resource.embeds.is_empty() %}
+/// The references `?embedded=` may replace by the documents they name.
+static EMBEDS: &[crate::api::embed::Embed] = &[
+{%- for e in r.resource.embeds %}
+    crate::api::embed::Embed {
+        path: {{ e.path|json }},
+        default: {{ e.default }},
+        key: {{ e.key|json }},
+        fetch: crate::api::embed::fetch::<crate::api::resources::{{ e.target }}>,
+    },
+{%- endfor %}
+];
+
+/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
+fn embed(
+    conn: &::rusqlite::Connection,
+    query: ::std::option::Option<&str>,
+    documents: &mut dyn FnMut() -> ::std::vec::Vec<::std::vec::Vec<u8>>,
+) -> ::std::result::Result<::std::option::Option<::std::vec::Vec<::std::vec::Vec<u8>>>, crate::api::error::ApiError> {
+    crate::api::embed::embed(EMBEDS, conn, query, documents)
+}
+{%- endif %}
+
 /// The `{{ r.name }}` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
     name: {{ r.resource.name|json }},
@@ -93,6 +116,12 @@ pub static INFO: ResourceInfo = ResourceInfo {
 {%- endif %}
 {%- if let Some(sql) = r.resource.datasource.filter_sql %}
     filter: Some({{ "{:?}"|format(sql) }}),
+{%- endif %}
+{%- if !r.resource.hateoas %}
+    hateoas: false,
+{%- endif %}
+{%- if !r.resource.embeds.is_empty() %}
+    embed: ::std::option::Option::Some(embed),
 {%- endif %}
     ..ResourceInfo::DEFAULTS
 };
