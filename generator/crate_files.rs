@@ -77,6 +77,11 @@ const STATIC_MODULES: &[(&str, &str, &str)] = &[
         "`where` and `sort` parsed, checked and compiled to SQL",
     ),
     (
+        "render",
+        include_str!("../templates/crate/src/api/render.rs"),
+        "`?pretty`, JSONP and XML: a JSON answer rewritten as the client asked",
+    ),
+    (
         "resource",
         include_str!("../templates/crate/src/api/resource.rs"),
         "the trait each resource's document type implements",
@@ -103,6 +108,24 @@ const STATIC_MODULES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Support modules emitted as written, but only into crates whose spec uses them:
+/// `(file, source, what it is for, whether the model needs it)`.
+type Needed = fn(&Model) -> bool;
+const OPTIONAL_MODULES: &[(&str, &str, &str, Needed)] = &[
+    (
+        "cors",
+        include_str!("../templates/crate/src/api/cors.rs"),
+        "Cross-Origin Resource Sharing (`x_domains`...)",
+        |m| m.api.web.cors.is_some(),
+    ),
+    (
+        "xml",
+        include_str!("../templates/crate/src/api/xml.rs"),
+        "Eve's XML rendering (`renderers`)",
+        |m| m.api.web.xml,
+    ),
+];
+
 /// Modules generated from the spec, for the `api` module's doc comment.
 const SPEC_MODULES: &[(&str, &str)] = &[
     (
@@ -110,6 +133,10 @@ const SPEC_MODULES: &[(&str, &str)] = &[
         "one module per resource: document struct, field catalog, SQL",
     ),
     ("router", "the routes and methods the spec enables"),
+    (
+        "layers",
+        "the HTTP layer before the routes: method override, rendering, CORS",
+    ),
 ];
 
 /// The user's hooks file, created once.
@@ -182,6 +209,11 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
     // The generated server.
     let mut modules: Vec<(&str, &str)> = STATIC_MODULES.iter().map(|(m, _, d)| (*m, *d)).collect();
     modules.extend(SPEC_MODULES.iter().copied());
+    let optional: Vec<_> = OPTIONAL_MODULES
+        .iter()
+        .filter(|(_, _, _, needed)| needed(model))
+        .collect();
+    modules.extend(optional.iter().map(|(m, _, d, _)| (*m, *d)));
     modules.sort();
     let schema = model
         .resources
@@ -202,7 +234,11 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
         )?,
         Owner::Apigen,
     );
-    for (module, source, _) in STATIC_MODULES {
+    let statics = STATIC_MODULES
+        .iter()
+        .copied()
+        .chain(optional.iter().map(|(m, s, d, _)| (*m, *s, *d)));
+    for (module, source, _) in statics {
         let name = format!("crate/src/api/{module}.rs");
         add(
             &format!("src/api/{module}.rs"),
@@ -228,6 +264,14 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
                 resources: views,
             },
             "crate/src/api/router.rs",
+        )?,
+        Owner::Apigen,
+    );
+    add(
+        "src/api/layers.rs",
+        render::rust(
+            &render::LayersRs { web: &api.web },
+            "crate/src/api/layers.rs",
         )?,
         Owner::Apigen,
     );

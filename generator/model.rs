@@ -39,6 +39,8 @@ pub struct Api {
     /// Path prefix of every route, `/api/v1`, or empty to serve at the root.
     pub prefix: String,
     pub max_body_bytes: u64,
+    /// Renderers, JSONP, method override, CORS.
+    pub web: crate::web::Web,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,6 +64,8 @@ pub struct Resource {
     pub pagination_default: u32,
     pub pagination_limit: u32,
     pub fields: Vec<Field>,
+    /// `Cache-Control`/`Expires` of its GET responses.
+    pub cache: crate::web::Cache,
 }
 
 /// Which HTTP methods a route answers (GET is always on: Eve has no write-only routes).
@@ -264,10 +268,10 @@ pub fn resolve(path: &str, source: &str, spec: &Spec) -> Result<Model, Diagnosti
     resolver.model()
 }
 
-struct Resolver<'a> {
-    path: &'a str,
-    source: &'a str,
-    spec: &'a Spec,
+pub(crate) struct Resolver<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) source: &'a str,
+    pub(crate) spec: &'a Spec,
 }
 
 /// Column names SQLite uses for its own row id; the server orders pages by it.
@@ -276,7 +280,7 @@ const SQLITE_ROW_ALIASES: &[&str] = &["rowid", "oid", "_rowid_"];
 const IDENT_HINT: &str = "names start with a letter and use only letters, digits and `_`";
 
 impl Resolver<'_> {
-    fn error<T>(&self, spanned: &Spanned<T>, message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn error<T>(&self, spanned: &Spanned<T>, message: impl Into<String>) -> Diagnostic {
         Diagnostic::at(self.path, self.source, spanned.span(), message)
     }
 
@@ -372,6 +376,7 @@ impl Resolver<'_> {
                 Some(v) => self.positive(v, "max_body_bytes")? as u64,
                 None => MAX_BODY_BYTES,
             },
+            web: self.web(api)?,
         })
     }
 
@@ -514,6 +519,7 @@ impl Resolver<'_> {
             pagination_default,
             pagination_limit,
             fields,
+            cache: self.cache(spec.cache_control.as_ref(), spec.cache_expires.as_ref())?,
         })
     }
 

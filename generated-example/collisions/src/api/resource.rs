@@ -39,6 +39,10 @@ pub struct ResourceInfo {
     pub delete_all: &'static str,
     // Options beyond the spine go below, each with Eve's default in `DEFAULTS`;
     // a resource's `INFO` names only the ones its spec changes.
+    /// Eve's `cache_control`: `Cache-Control` of GET answers; empty: none.
+    pub cache_control: &'static str,
+    /// Eve's `cache_expires`: `Expires` of GET answers, seconds from now; 0: none.
+    pub cache_expires: u64,
 }
 
 impl ResourceInfo {
@@ -59,6 +63,8 @@ impl ResourceInfo {
         insert: "",
         delete_by_id: "",
         delete_all: "",
+        cache_control: "",
+        cache_expires: 0,
     };
 }
 

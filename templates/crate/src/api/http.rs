@@ -123,6 +123,21 @@ pub fn not_modified_response(etag: &str, updated: Option<i64>) -> Response {
     response
 }
 
+/// Eve's `cache_control` and `cache_expires` of a resource, on its GET answers.
+pub fn add_cache_headers(response: &mut Response, control: &str, expires: u64) {
+    if !control.is_empty() {
+        if let Ok(value) = HeaderValue::from_str(control) {
+            response.headers_mut().insert(header::CACHE_CONTROL, value);
+        }
+    }
+    if expires > 0 {
+        let at = date::now().saturating_add(i64::try_from(expires).unwrap_or(i64::MAX));
+        if let Ok(value) = HeaderValue::from_bytes(&date::rfc1123(at)) {
+            response.headers_mut().insert(header::EXPIRES, value);
+        }
+    }
+}
+
 fn add_validators(headers: &mut HeaderMap, etag: Option<&str>, updated: Option<i64>) {
     if let Some(tag) = etag {
         let mut quoted = Vec::with_capacity(tag.len() + 2);

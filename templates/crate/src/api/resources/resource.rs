@@ -69,6 +69,12 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: {{ r.resource.sql_insert()|json }},
     delete_by_id: {{ r.resource.sql_delete_by_id()|json }},
     delete_all: {{ r.resource.sql_delete_all()|json }},
+{%- if !r.resource.cache.control.is_empty() %}
+    cache_control: {{ r.resource.cache.control|json }},
+{%- endif %}
+{%- if r.resource.cache.expires > 0 %}
+    cache_expires: {{ r.resource.cache.expires }},
+{%- endif %}
     ..ResourceInfo::DEFAULTS
 };
 
