@@ -75,7 +75,12 @@ fn method_override_runs_a_post_as_the_named_method() {
     let etag = patched.json()["_etag"].as_str().unwrap().to_string();
 
     // A GET through POST reads; the route's own checks still apply (DELETE needs If-Match).
-    let read = server.request("POST", &people(), &[("X-HTTP-Method-Override", "GET")], None);
+    let read = server.request(
+        "POST",
+        &people(),
+        &[("X-HTTP-Method-Override", "GET")],
+        None,
+    );
     assert_eq!(read.status, 200);
     assert_eq!(read.json()["_meta"]["total"], 1);
     server
@@ -92,12 +97,22 @@ fn method_override_runs_a_post_as_the_named_method() {
 
     // A method the route does not have is 405, as if sent directly.
     server
-        .request("POST", &people(), &[("X-HTTP-Method-Override", "PUT")], None)
+        .request(
+            "POST",
+            &people(),
+            &[("X-HTTP-Method-Override", "PUT")],
+            None,
+        )
         .error(405);
     // Unknown or unsupported methods are refused before anything runs.
     for value in ["FETCH", "HEAD", "OPTIONS", ""] {
         let message = server
-            .request("POST", &people(), &[("X-HTTP-Method-Override", value)], None)
+            .request(
+                "POST",
+                &people(),
+                &[("X-HTTP-Method-Override", value)],
+                None,
+            )
             .error(405);
         assert!(message.contains("X-HTTP-Method-Override"), "{message}");
     }
@@ -121,7 +136,10 @@ fn pretty_indents_get_answers_and_keeps_their_content() {
     let text = server
         .get(&format!("{}?max_results=1&pretty=1", people()))
         .text();
-    assert!(text.contains("\n    \"_meta\": {\n        \"page\": 1,\n"), "{text}");
+    assert!(
+        text.contains("\n    \"_meta\": {\n        \"page\": 1,\n"),
+        "{text}"
+    );
     // Errors too.
     let missing = server.get(&format!("{API}/people/000000000000000000000000?pretty"));
     assert_eq!(missing.status, 404);
@@ -159,7 +177,9 @@ fn accept_xml_renders_eves_xml() {
         "{list}"
     );
     assert!(
-        list.contains(&format!("<resource href=\"people/{id}\" title=\"person\"><_created>")),
+        list.contains(&format!(
+            "<resource href=\"people/{id}\" title=\"person\"><_created>"
+        )),
         "{list}"
     );
     assert!(list.contains("<lastname>Doe</lastname>"), "{list}");
@@ -178,14 +198,24 @@ fn accept_xml_renders_eves_xml() {
     // Errors keep their status in XML.
     let missing = xml(&server, &format!("{API}/nowhere"), "application/xml");
     assert_eq!(missing.status, 404);
-    assert!(missing.text().starts_with("<resource><_error><code>404</code><message>The requested URL"));
-    assert!(missing.text().ends_with("</_error><_status>ERR</_status></resource>"));
+    assert!(
+        missing
+            .text()
+            .starts_with("<resource><_error><code>404</code><message>The requested URL")
+    );
+    assert!(
+        missing
+            .text()
+            .ends_with("</_error><_status>ERR</_status></resource>")
+    );
 
     // Text is escaped.
     let (_, odd) = create(&server, "<&\"'>");
-    assert!(xml(&server, &odd, "application/xml")
-        .text()
-        .contains("<lastname>&lt;&amp;&#34;&#39;&gt;</lastname>"));
+    assert!(
+        xml(&server, &odd, "application/xml")
+            .text()
+            .contains("<lastname>&lt;&amp;&#34;&#39;&gt;</lastname>")
+    );
 
     // HEAD with XML announces the XML's length.
     let get = xml(&server, &item, "application/xml");
@@ -205,16 +235,29 @@ fn accept_negotiation_prefers_json_unless_xml_ranks_higher() {
         ("*/*", "application/json"),
         ("text/html", "application/json"),
         ("application/json, application/xml", "application/json"),
-        ("application/xml;q=0.5, application/json", "application/json"),
-        ("application/json;q=0.5, application/xml", "application/xml; charset=utf-8"),
-        ("application/xml, */*;q=0.1", "application/xml; charset=utf-8"),
+        (
+            "application/xml;q=0.5, application/json",
+            "application/json",
+        ),
+        (
+            "application/json;q=0.5, application/xml",
+            "application/xml; charset=utf-8",
+        ),
+        (
+            "application/xml, */*;q=0.1",
+            "application/xml; charset=utf-8",
+        ),
         ("application/x-xml", "application/xml; charset=utf-8"),
         ("application/xml;q=0", "application/json"),
     ];
     for (accept, expected) in cases {
         let response = xml(&server, &people(), accept);
         assert_eq!(response.status, 200);
-        assert_eq!(response.header("Content-Type"), Some(expected), "Accept: {accept}");
+        assert_eq!(
+            response.header("Content-Type"),
+            Some(expected),
+            "Accept: {accept}"
+        );
     }
 }
 
@@ -236,6 +279,11 @@ fn cors_and_cache_directives_are_off_by_default() {
     }
     // No preflight without CORS: OPTIONS is a method the routes do not have.
     server
-        .request("OPTIONS", &people(), &[("Origin", "https://example.com")], None)
+        .request(
+            "OPTIONS",
+            &people(),
+            &[("Origin", "https://example.com")],
+            None,
+        )
         .error(405);
 }

@@ -106,7 +106,10 @@ fn jsonp_wraps_json_in_the_named_callback() {
     let plain = server.get(&item);
     let wrapped = server.get(&format!("{item}?callback=handle_1.done"));
     assert_eq!(wrapped.status, 200);
-    assert_eq!(wrapped.header("Content-Type"), Some("application/javascript"));
+    assert_eq!(
+        wrapped.header("Content-Type"),
+        Some("application/javascript")
+    );
     assert_eq!(
         wrapped.text(),
         format!("handle_1.done({})", plain.text()),
@@ -119,7 +122,11 @@ fn jsonp_wraps_json_in_the_named_callback() {
     assert!(text.starts_with("cb({") && text.ends_with("})"), "{text}");
     assert!(text.contains("\"_status\":\"ERR\""), "{text}");
     let pretty = server.get("/notes?callback=cb&pretty");
-    assert!(pretty.text().starts_with("cb({\n    \"_items\": ["), "{}", pretty.text());
+    assert!(
+        pretty.text().starts_with("cb({\n    \"_items\": ["),
+        "{}",
+        pretty.text()
+    );
     // A callback that is not a plain name is refused: nothing to inject.
     for bad in ["alert(1)", "a%3Bb", "x%20y", "1up", "%3Cscript%3E", ""] {
         let message = server.get(&format!("/notes?callback={bad}")).error(400);
@@ -141,8 +148,14 @@ fn cors_allows_listed_and_matching_origins_only() {
             let response = server.get_with(path, &[("Origin", origin)]);
             assert_eq!(response.status, 200);
             assert_eq!(response.header("Access-Control-Allow-Origin"), Some(origin));
-            assert_eq!(response.header("Access-Control-Allow-Credentials"), Some("true"));
-            assert_eq!(response.header("Access-Control-Expose-Headers"), Some("ETag"));
+            assert_eq!(
+                response.header("Access-Control-Allow-Credentials"),
+                Some("true")
+            );
+            assert_eq!(
+                response.header("Access-Control-Expose-Headers"),
+                Some("ETag")
+            );
             assert_eq!(response.header("Vary"), Some("Origin"));
         }
     }
@@ -168,7 +181,11 @@ fn cors_allows_listed_and_matching_origins_only() {
     ] {
         let response = server.get_with("/notes", &[("Origin", origin)]);
         assert_eq!(response.status, 200);
-        assert_eq!(response.header("Access-Control-Allow-Origin"), None, "{origin}");
+        assert_eq!(
+            response.header("Access-Control-Allow-Origin"),
+            None,
+            "{origin}"
+        );
         assert_eq!(response.header("Access-Control-Allow-Credentials"), None);
         assert_eq!(response.header("Vary"), Some("Origin"));
     }
@@ -198,8 +215,14 @@ fn preflight_options_answers_every_route() {
         assert_eq!(response.status, 200, "OPTIONS {path}: {}", response.text());
         assert!(response.body.is_empty());
         assert_eq!(response.header("Allow"), Some(methods), "{path}");
-        assert_eq!(response.header("Access-Control-Allow-Methods"), Some(methods));
-        assert_eq!(response.header("Access-Control-Allow-Origin"), Some(ALLOWED));
+        assert_eq!(
+            response.header("Access-Control-Allow-Methods"),
+            Some(methods)
+        );
+        assert_eq!(
+            response.header("Access-Control-Allow-Origin"),
+            Some(ALLOWED)
+        );
         assert_eq!(
             response.header("Access-Control-Allow-Headers"),
             Some("Content-Type, If-Match")
@@ -215,4 +238,30 @@ fn preflight_options_answers_every_route() {
     server
         .request("OPTIONS", "/nowhere", &[("Origin", ALLOWED)], None)
         .error(404);
+}
+
+#[test]
+fn openapi_documents_the_http_layer() {
+    let server = start();
+    let document = server.get("/openapi.json").json();
+    let parameters = &document["components"]["parameters"];
+    assert_eq!(parameters["jsonp"]["name"], "callback");
+    assert_eq!(parameters["pretty"]["name"], "pretty");
+    assert_eq!(
+        parameters["methodOverride"]["name"],
+        "X-HTTP-Method-Override"
+    );
+    let notes = &document["paths"]["/notes"];
+    assert!(notes["options"].is_object(), "preflight documented");
+    let ok = &notes["get"]["responses"]["200"];
+    assert!(ok["content"]["application/xml"].is_object());
+    assert_eq!(
+        ok["headers"]["Cache-Control"]["schema"]["const"],
+        "max-age=20,must-revalidate"
+    );
+    assert_eq!(
+        document["paths"]["/feeds"]["get"]["responses"]["200"]["headers"]["Cache-Control"]["schema"]
+            ["const"],
+        "no-cache"
+    );
 }
