@@ -314,14 +314,13 @@ pub fn openapi(model: &crate::model::Model, document: &mut serde_json::Value) {
                 continue;
             };
             for (code, response) in responses.iter_mut() {
-                if web.xml {
-                    if let Some(content) =
+                if web.xml
+                    && let Some(content) =
                         response.get_mut("content").and_then(Value::as_object_mut)
-                    {
-                        content.insert("application/xml".into(), json!({
-                            "schema": {"type": "string", "description": "Eve's XML rendering of the JSON answer"}
-                        }));
-                    }
+                {
+                    content.insert("application/xml".into(), json!({
+                        "schema": {"type": "string", "description": "Eve's XML rendering of the JSON answer"}
+                    }));
                 }
                 let cache = resource
                     .map(|r| &r.cache)
@@ -359,18 +358,17 @@ pub fn openapi(model: &crate::model::Model, document: &mut serde_json::Value) {
         .and_then(Value::as_object_mut)
     {
         components.insert("parameters".into(), Value::Object(parameters));
-        if web.xml {
-            if let Some(content) = components
+        if web.xml
+            && let Some(content) = components
                 .get_mut("responses")
                 .and_then(|r| r.get_mut("Error"))
                 .and_then(|e| e.get_mut("content"))
                 .and_then(Value::as_object_mut)
-            {
-                content.insert(
-                    "application/xml".into(),
-                    json!({"schema": {"type": "string"}}),
-                );
-            }
+        {
+            content.insert(
+                "application/xml".into(),
+                json!({"schema": {"type": "string"}}),
+            );
         }
     }
 }
