@@ -12,6 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
+use super::resource::ResourceInfo;
 use super::{date, etag};
 
 /// Read a JSON request body of at most `limit` bytes.
@@ -125,19 +126,23 @@ pub fn not_modified_response(etag: &str, updated: Option<i64>) -> Response {
     response
 }
 
-/// Eve's `cache_control` and `cache_expires` of a resource, on its GET answers.
-pub fn add_cache_headers(response: &mut Response, control: &str, expires: u64) {
-    if !control.is_empty() {
-        if let Ok(value) = HeaderValue::from_str(control) {
+/// A resource's GET answer (200 or 304) with Eve's `cache_control` and
+/// `cache_expires` directives, when its spec sets them.
+pub fn cached(info: &ResourceInfo, mut response: Response) -> Response {
+    if !info.cache_control.is_empty() {
+        if let Ok(value) = HeaderValue::from_str(info.cache_control) {
             response.headers_mut().insert(header::CACHE_CONTROL, value);
         }
     }
-    if expires > 0 {
-        let at = date::now().saturating_add(i64::try_from(expires).unwrap_or(i64::MAX));
-        if let Ok(value) = HeaderValue::from_bytes(&date::rfc1123(at)) {
+    if info.cache_expires > 0 {
+        let seconds = i64::try_from(info.cache_expires).unwrap_or(i64::MAX);
+        if let Ok(value) =
+            HeaderValue::from_bytes(&date::rfc1123(date::now().saturating_add(seconds)))
+        {
             response.headers_mut().insert(header::EXPIRES, value);
         }
     }
+    response
 }
 
 fn add_validators(headers: &mut HeaderMap, etag: Option<&str>, updated: Option<i64>) {

@@ -51,9 +51,7 @@ pub async fn get_collection<R: Resource>(
         page.add(document.etag(), document.updated());
         write_document(&mut page.items, document, DocumentLinks::SelfOnly);
     }
-    let mut response = page.finish(info, &list, &headers);
-    http::add_cache_headers(&mut response, info.cache_control, info.cache_expires);
-    Ok(response)
+    Ok(http::cached(info, page.finish(info, &list, &headers)))
 }
 
 /// A collection GET's query string, checked and compiled to SQL.
@@ -211,20 +209,23 @@ pub async fn get_item<R: Resource>(
                 .optional()?)
         })?
         .ok_or_else(ApiError::not_found)?;
-    let mut response = if http::not_modified(&headers, document.etag(), document.updated()) {
-        http::not_modified_response(document.etag(), Some(document.updated()))
-    } else {
-        let mut out = Vec::with_capacity(512);
-        write_document(&mut out, &document, DocumentLinks::Full);
+    if http::not_modified(&headers, document.etag(), document.updated()) {
+        return Ok(http::cached(
+            info,
+            http::not_modified_response(document.etag(), Some(document.updated())),
+        ));
+    }
+    let mut out = Vec::with_capacity(512);
+    write_document(&mut out, &document, DocumentLinks::Full);
+    Ok(http::cached(
+        info,
         http::json_response(
             StatusCode::OK,
             out,
             Some(document.etag()),
             Some(document.updated()),
-        )
-    };
-    http::add_cache_headers(&mut response, info.cache_control, info.cache_expires);
-    Ok(response)
+        ),
+    ))
 }
 
 /// POST on a collection: one document, or a JSON list inserted all-or-nothing.
