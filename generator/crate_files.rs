@@ -87,6 +87,11 @@ const STATIC_MODULES: &[(&str, &str, &str)] = &[
         "`where` and `sort` parsed, checked and compiled to SQL",
     ),
     (
+        "render",
+        include_str!("../templates/crate/src/api/render.rs"),
+        "`?pretty`, JSONP and XML: a JSON answer rewritten as the client asked",
+    ),
+    (
         "resource",
         include_str!("../templates/crate/src/api/resource.rs"),
         "the trait each resource's document type implements",
@@ -113,12 +118,29 @@ const STATIC_MODULES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// `?embedded=`, emitted only when some resource has an embeddable reference.
-const EMBED_MODULE: (&str, &str, &str) = (
-    "embed",
-    include_str!("../templates/crate/src/api/embed.rs"),
-    "`?embedded=`: references replaced by the documents they name",
-);
+/// Support modules emitted as written, but only into crates whose spec uses them:
+/// `(file, source, what it is for, whether the model needs it)`.
+type Needed = fn(&Model) -> bool;
+const OPTIONAL_MODULES: &[(&str, &str, &str, Needed)] = &[
+    (
+        "cors",
+        include_str!("../templates/crate/src/api/cors.rs"),
+        "Cross-Origin Resource Sharing (`x_domains`...)",
+        |m| m.api.web.cors.is_some(),
+    ),
+    (
+        "embed",
+        include_str!("../templates/crate/src/api/embed.rs"),
+        "`?embedded=`: references replaced by the documents they name",
+        |m| m.uses_embedding(),
+    ),
+    (
+        "xml",
+        include_str!("../templates/crate/src/api/xml.rs"),
+        "Eve's XML rendering (`renderers`)",
+        |m| m.api.web.xml,
+    ),
+];
 
 /// Modules generated from the spec, for the `api` module's doc comment.
 const SPEC_MODULES: &[(&str, &str)] = &[
@@ -127,6 +149,10 @@ const SPEC_MODULES: &[(&str, &str)] = &[
         "one module per resource: document struct, field catalog, SQL",
     ),
     ("router", "the routes and methods the spec enables"),
+    (
+        "layers",
+        "the HTTP layer before the routes: method override, rendering, CORS",
+    ),
 ];
 
 /// The user's hooks file, created once.
@@ -198,12 +224,13 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
 
     // The generated server.
     let embedding = model.uses_embedding();
-    let static_modules: Vec<&(&str, &str, &str)> = STATIC_MODULES
-        .iter()
-        .chain(embedding.then_some(&EMBED_MODULE))
-        .collect();
-    let mut modules: Vec<(&str, &str)> = static_modules.iter().map(|(m, _, d)| (*m, *d)).collect();
+    let mut modules: Vec<(&str, &str)> = STATIC_MODULES.iter().map(|(m, _, d)| (*m, *d)).collect();
     modules.extend(SPEC_MODULES.iter().copied());
+    let optional: Vec<_> = OPTIONAL_MODULES
+        .iter()
+        .filter(|(_, _, _, needed)| needed(model))
+        .collect();
+    modules.extend(optional.iter().map(|(m, _, d, _)| (*m, *d)));
     modules.sort();
     let schema = model
         .resources
@@ -226,7 +253,11 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
         )?,
         Owner::Apigen,
     );
-    for (module, source, _) in static_modules {
+    let statics = STATIC_MODULES
+        .iter()
+        .copied()
+        .chain(optional.iter().map(|(m, s, d, _)| (*m, *s, *d)));
+    for (module, source, _) in statics {
         let name = format!("crate/src/api/{module}.rs");
         add(
             &format!("src/api/{module}.rs"),
@@ -253,6 +284,14 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
                 resources: views,
             },
             "crate/src/api/router.rs",
+        )?,
+        Owner::Apigen,
+    );
+    add(
+        "src/api/layers.rs",
+        render::rust(
+            &render::LayersRs { web: &api.web },
+            "crate/src/api/layers.rs",
         )?,
         Owner::Apigen,
     );

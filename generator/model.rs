@@ -41,6 +41,8 @@ pub struct Api {
     pub max_body_bytes: u64,
     /// `_links` and the home page (Eve's `HATEOAS`); resources inherit it.
     pub hateoas: bool,
+    /// Renderers, JSONP, method override, CORS.
+    pub web: crate::web::Web,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +81,8 @@ pub struct Resource {
     pub hateoas: bool,
     /// The references `?embedded=` may replace by the documents they name.
     pub embeds: Vec<Embed>,
+    /// `Cache-Control`/`Expires` of its GET responses.
+    pub cache: crate::web::Cache,
 }
 
 /// `datasource`: the table a resource reads, its fixed filter, default projection and
@@ -317,10 +321,10 @@ pub fn resolve(path: &str, source: &str, spec: &Spec) -> Result<Model, Diagnosti
     resolver.model()
 }
 
-struct Resolver<'a> {
-    path: &'a str,
-    source: &'a str,
-    spec: &'a Spec,
+pub(crate) struct Resolver<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) source: &'a str,
+    pub(crate) spec: &'a Spec,
 }
 
 /// Column names SQLite uses for its own row id; the server orders pages by it.
@@ -329,7 +333,7 @@ const SQLITE_ROW_ALIASES: &[&str] = &["rowid", "oid", "_rowid_"];
 const IDENT_HINT: &str = "names start with a letter and use only letters, digits and `_`";
 
 impl Resolver<'_> {
-    fn error<T>(&self, spanned: &Spanned<T>, message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn error<T>(&self, spanned: &Spanned<T>, message: impl Into<String>) -> Diagnostic {
         Diagnostic::at(self.path, self.source, spanned.span(), message)
     }
 
@@ -426,6 +430,7 @@ impl Resolver<'_> {
                 None => MAX_BODY_BYTES,
             },
             hateoas: api.hateoas.unwrap_or(true),
+            web: self.web(api)?,
         })
     }
 
@@ -583,6 +588,7 @@ impl Resolver<'_> {
                 .hateoas
                 .unwrap_or(self.spec.api.get_ref().hateoas.unwrap_or(true)),
             embeds,
+            cache: self.cache(spec.cache_control.as_ref(), spec.cache_expires.as_ref())?,
         })
     }
 

@@ -52,7 +52,7 @@ pub fn document(model: &Model) -> Value {
             }
         }),
     );
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": {
             "title": api.title,
@@ -70,7 +70,9 @@ pub fn document(model: &Model) -> Value {
                 }
             }
         }
-    })
+    });
+    crate::web::openapi(model, &mut document);
+    document
 }
 
 fn schema_ref(name: &str) -> Value {

@@ -104,6 +104,12 @@ pub struct RouterRs<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "crate/src/api/layers.rs", escape = "none")]
+pub struct LayersRs<'a> {
+    pub web: &'a crate::web::Web,
+}
+
+#[derive(Template)]
 #[template(path = "crate/src/api/resources/mod.rs", escape = "none")]
 pub struct ResourcesModRs<'a> {
     pub resources: &'a [Resource],

@@ -52,6 +52,30 @@ pub struct ApiSpec {
     pub validate_filtering: Option<bool>,
     /// `_links` in responses and the home page (Eve's `HATEOAS`, default true).
     pub hateoas: Option<bool>,
+    // The HTTP layer (Eve's settings, lowercased).
+    /// Eve's `RENDERERS`: `["json", "xml"]` by default; `Accept` picks one.
+    pub renderers: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Eve's `JSONP_ARGUMENT`: the query argument naming a JSONP callback (off by default).
+    pub jsonp_argument: Option<Spanned<String>>,
+    /// Eve's `ALLOW_OVERRIDE_HTTP_METHOD` (`X-HTTP-Method-Override`), on by default.
+    pub allow_override_http_method: Option<bool>,
+    /// Eve's `CACHE_CONTROL`: `Cache-Control` of GET responses (default none).
+    pub cache_control: Option<Spanned<String>>,
+    /// Eve's `CACHE_EXPIRES`: seconds until `Expires` of GET responses (default 0: none).
+    pub cache_expires: Option<Spanned<i64>>,
+    /// Eve's `X_DOMAINS`: origins allowed by CORS, or `["*"]`. CORS is off without it
+    /// and `x_domains_re`.
+    pub x_domains: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Eve's `X_DOMAINS_RE`: regexes an allowed origin matches (from its start).
+    pub x_domains_re: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Eve's `X_HEADERS`: `Access-Control-Allow-Headers`.
+    pub x_headers: Option<Vec<Spanned<String>>>,
+    /// Eve's `X_EXPOSE_HEADERS`: `Access-Control-Expose-Headers`.
+    pub x_expose_headers: Option<Vec<Spanned<String>>>,
+    /// Eve's `X_ALLOW_CREDENTIALS`.
+    pub x_allow_credentials: Option<Spanned<bool>>,
+    /// Eve's `X_MAX_AGE`: `Access-Control-Max-Age` in seconds (21600).
+    pub x_max_age: Option<Spanned<i64>>,
 }
 
 /// `[resources.<name>]`: one Eve resource (a collection and its items).
@@ -78,6 +102,10 @@ pub struct ResourceSpec {
     pub hateoas: Option<bool>,
     /// Fields embedded unless the request opts out (Eve's `embedded_fields`).
     pub embedded_fields: Option<Vec<Spanned<String>>>,
+    /// Eve's `cache_control`: this resource's `Cache-Control` (default: the API's).
+    pub cache_control: Option<Spanned<String>>,
+    /// Eve's `cache_expires`: this resource's `Expires` in seconds (default: the API's).
+    pub cache_expires: Option<Spanned<i64>>,
     #[serde(default)]
     pub schema: IndexMap<Spanned<String>, Spanned<FieldSpec>>,
 }

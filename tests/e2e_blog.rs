@@ -625,7 +625,14 @@ fn openapi_documents_the_embedded_parameter() {
             .as_array()
             .map(|ps| {
                 ps.iter()
-                    .map(|p| p["name"].as_str().unwrap().to_string())
+                    // Shared parameters (`pretty`) are `$ref`s to components.
+                    .map(|p| {
+                        p["name"]
+                            .as_str()
+                            .or_else(|| p["$ref"].as_str()?.rsplit('/').next())
+                            .unwrap()
+                            .to_string()
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -633,7 +640,7 @@ fn openapi_documents_the_embedded_parameter() {
     assert!(names(&doc["paths"]["/posts"]["get"]).contains(&"embedded".to_string()));
     assert_eq!(
         names(&doc["paths"]["/posts/{id}"]["get"]),
-        ["projection", "embedded"]
+        ["projection", "embedded", "pretty"]
     );
     let described = doc["paths"]["/posts/{id}"]["get"]["parameters"][1]["description"]
         .as_str()

@@ -61,7 +61,7 @@ pub async fn get_collection<R: Resource>(
             &list.projection,
         );
     }
-    Ok(page.finish(info, &list, &headers))
+    Ok(http::cached(info, page.finish(info, &list, &headers)))
 }
 
 /// A collection GET's query string, checked and compiled to SQL.
@@ -252,9 +252,9 @@ pub async fn get_item<R: Resource>(
         Ok((document, embedded))
     })?;
     if http::not_modified(&headers, document.etag(), document.updated()) {
-        return Ok(http::not_modified_response(
-            document.etag(),
-            Some(document.updated()),
+        return Ok(http::cached(
+            info,
+            http::not_modified_response(document.etag(), Some(document.updated())),
         ));
     }
     let mut out = Vec::with_capacity(512);
@@ -266,11 +266,14 @@ pub async fn get_item<R: Resource>(
         DocumentLinks::Full,
         &projection,
     );
-    Ok(http::json_response(
-        StatusCode::OK,
-        out,
-        Some(document.etag()),
-        Some(document.updated()),
+    Ok(http::cached(
+        info,
+        http::json_response(
+            StatusCode::OK,
+            out,
+            Some(document.etag()),
+            Some(document.updated()),
+        ),
     ))
 }
 

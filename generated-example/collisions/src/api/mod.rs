@@ -11,10 +11,12 @@
 //! - `handlers`: Eve's REST protocol, generic over resources
 //! - `hooks`: the event hook trait that `src/hooks.rs` implements
 //! - `http`: reading bodies, conditional requests, query strings
+//! - `layers`: the HTTP layer before the routes: method override, rendering, CORS
 //! - `links`: HATEOAS: the `_links` of every response
 //! - `objectid`: ObjectId-style document ids
 //! - `options`: what a GET returns: allowed filters, sorting, pagination, projection, datasources
 //! - `query`: `where` and `sort` parsed, checked and compiled to SQL
+//! - `render`: `?pretty`, JSONP and XML: a JSON answer rewritten as the client asked
 //! - `resource`: the trait each resource's document type implements
 //! - `resources`: one module per resource: document struct, field catalog, SQL
 //! - `router`: the routes and methods the spec enables
@@ -22,6 +24,7 @@
 //! - `state`: what every handler is given
 //! - `store`: documents as SQL values; unique and data_relation checks
 //! - `validate`: document validation with Eve's `_issues` messages
+//! - `xml`: Eve's XML rendering (`renderers`)
 pub mod catalog;
 pub mod date;
 pub mod db;
@@ -30,10 +33,12 @@ pub mod etag;
 pub mod handlers;
 pub mod hooks;
 pub mod http;
+pub mod layers;
 pub mod links;
 pub mod objectid;
 pub mod options;
 pub mod query;
+pub mod render;
 pub mod resource;
 pub mod resources;
 pub mod router;
@@ -41,6 +46,7 @@ pub mod server;
 pub mod state;
 pub mod store;
 pub mod validate;
+pub mod xml;
 /// Every route starts with this (`[api] base_path` and `version`, or `prefix`).
 pub const PREFIX: &str = "";
 /// The database file `serve` uses when given no `--db`.

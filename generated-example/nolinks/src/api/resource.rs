@@ -64,6 +64,10 @@ pub struct ResourceInfo {
     /// `?embedded=`: set only for a resource with embeddable references (module
     /// `embed`, generated only then).
     pub embed: Option<Embedder>,
+    /// Eve's `cache_control`: `Cache-Control` of GET answers; empty: none.
+    pub cache_control: &'static str,
+    /// Eve's `cache_expires`: `Expires` of GET answers, seconds from now; 0: none.
+    pub cache_expires: u64,
 }
 
 /// Replaces the references a request asks to embed (`?embedded=`, the resource's
@@ -104,6 +108,8 @@ impl ResourceInfo {
         filter: None,
         hateoas: true,
         embed: None,
+        cache_control: "",
+        cache_expires: 0,
     };
 }
 

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
+use super::resource::ResourceInfo;
 use super::{date, etag};
 
 /// Read a JSON request body of at most `limit` bytes.
@@ -122,6 +123,25 @@ pub fn json_response(
 pub fn not_modified_response(etag: &str, updated: Option<i64>) -> Response {
     let mut response = StatusCode::NOT_MODIFIED.into_response();
     add_validators(response.headers_mut(), Some(etag), updated);
+    response
+}
+
+/// A resource's GET answer (200 or 304) with Eve's `cache_control` and
+/// `cache_expires` directives, when its spec sets them.
+pub fn cached(info: &ResourceInfo, mut response: Response) -> Response {
+    if !info.cache_control.is_empty() {
+        if let Ok(value) = HeaderValue::from_str(info.cache_control) {
+            response.headers_mut().insert(header::CACHE_CONTROL, value);
+        }
+    }
+    if info.cache_expires > 0 {
+        let seconds = i64::try_from(info.cache_expires).unwrap_or(i64::MAX);
+        if let Ok(value) =
+            HeaderValue::from_bytes(&date::rfc1123(date::now().saturating_add(seconds)))
+        {
+            response.headers_mut().insert(header::EXPIRES, value);
+        }
+    }
     response
 }
 

@@ -56,7 +56,7 @@ pub fn app(config: &Config, hooks: Arc<dyn Hooks>) -> rusqlite::Result<axum::Rou
             max_body_bytes: config.max_body_bytes,
         }),
     };
-    Ok(super::router::router(state))
+    Ok(super::layers::wrap(super::router::router(state)))
 }
 
 /// Serve `app` on `listener` until `shutdown` completes.

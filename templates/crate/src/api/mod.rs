@@ -6,6 +6,9 @@
 {%- endfor %}
 
 pub mod catalog;
+{%- if api.web.cors.is_some() %}
+pub mod cors;
+{%- endif %}
 pub mod date;
 pub mod db;
 {%- if embedding %}
@@ -16,10 +19,12 @@ pub mod etag;
 pub mod handlers;
 pub mod hooks;
 pub mod http;
+pub mod layers;
 pub mod links;
 pub mod objectid;
 pub mod options;
 pub mod query;
+pub mod render;
 pub mod resource;
 pub mod resources;
 pub mod router;
@@ -27,6 +32,9 @@ pub mod server;
 pub mod state;
 pub mod store;
 pub mod validate;
+{%- if api.web.xml %}
+pub mod xml;
+{%- endif %}
 
 /// Every route starts with this (`[api] base_path` and `version`, or `prefix`).
 pub const PREFIX: &str = {{ api.prefix|json }};

@@ -123,6 +123,12 @@ pub static INFO: ResourceInfo = ResourceInfo {
 {%- if !r.resource.embeds.is_empty() %}
     embed: ::std::option::Option::Some(embed),
 {%- endif %}
+{%- if !r.resource.cache.control.is_empty() %}
+    cache_control: {{ r.resource.cache.control|json }},
+{%- endif %}
+{%- if r.resource.cache.expires > 0 %}
+    cache_expires: {{ r.resource.cache.expires }},
+{%- endif %}
     ..ResourceInfo::DEFAULTS
 };
 

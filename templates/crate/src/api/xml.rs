@@ -1,0 +1,205 @@
+//! Eve's XML rendering (`XMLRenderer`), for clients whose `Accept` prefers XML.
+//!
+//! The handlers' JSON is read back and written in Eve's shape: a `<resource>` root
+//! whose `href`/`title` come from the `self` link, one `<link rel href title />` per
+//! other link, `<_meta>` with the paging numbers, then each item as its own
+//! `<resource>` (a collection) or each field as an element (a document, an error).
+//! Keys are written sorted, as Eve does; lists repeat their element.
+
+use serde_json::{Map, Value};
+
+/// Render a JSON body as Eve's XML; a body that is not JSON renders as nothing.
+pub fn render(json: &[u8]) -> Vec<u8> {
+    let mut out = String::new();
+    match serde_json::from_slice::<Value>(json) {
+        Ok(Value::Object(data)) => document(&mut out, &data),
+        Ok(Value::Array(items)) => {
+            let mut data = Map::new();
+            data.insert("_items".into(), Value::Array(items));
+            document(&mut out, &data);
+        }
+        _ => {}
+    }
+    out.into_bytes()
+}
+
+fn document(out: &mut String, data: &Map<String, Value>) {
+    if data.is_empty() {
+        return;
+    }
+    root_open(out, data);
+    links(out, data);
+    if let Some(Value::Object(meta)) = data.get("_meta") {
+        out.push_str("<_meta>");
+        for (name, value) in sorted(meta) {
+            element(out, name, value);
+        }
+        out.push_str("</_meta>");
+    }
+    match data.get("_items") {
+        Some(Value::Array(items)) => {
+            for item in items {
+                if let Value::Object(item) = item {
+                    root_open(out, item);
+                    links(out, item);
+                    fields(out, item);
+                    out.push_str("</resource>");
+                }
+            }
+        }
+        _ => fields(out, data),
+    }
+    out.push_str("</resource>");
+}
+
+/// `<resource href=".." title="..">` from the `self` link, or a bare `<resource>`.
+fn root_open(out: &mut String, data: &Map<String, Value>) {
+    out.push_str("<resource");
+    if let Some(Value::Object(link)) = data.get("_links").and_then(|l| l.get("self")) {
+        for attribute in ["href", "title"] {
+            if let Some(value) = link.get(attribute) {
+                out.push(' ');
+                out.push_str(attribute);
+                out.push_str("=\"");
+                escape(out, &text(value));
+                out.push('"');
+            }
+        }
+    }
+    out.push('>');
+}
+
+/// `<link rel=".." href=".." title=".." />` for every link but `self`, by `rel`.
+fn links(out: &mut String, data: &Map<String, Value>) {
+    let Some(Value::Object(all)) = data.get("_links") else {
+        return;
+    };
+    for (rel, link) in sorted(all) {
+        if rel == "self" {
+            continue;
+        }
+        let list = match link {
+            Value::Array(list) => list.iter().collect(),
+            other => vec![other],
+        };
+        for link in list {
+            out.push_str("<link rel=\"");
+            escape(out, rel);
+            out.push_str("\" href=\"");
+            escape(out, &link.get("href").map(text).unwrap_or_default());
+            out.push_str("\" title=\"");
+            escape(out, &link.get("title").map(text).unwrap_or_default());
+            out.push_str("\" />");
+        }
+    }
+}
+
+/// A document's fields (not `_links`, not `_meta`) as elements.
+fn fields(out: &mut String, data: &Map<String, Value>) {
+    for (name, value) in sorted(data) {
+        if name != "_links" && name != "_meta" {
+            element(out, name, value);
+        }
+    }
+}
+
+/// `<name>value</name>`; a list repeats the element, a dict nests its fields (and
+/// its links after them, as Eve does).
+fn element(out: &mut String, name: &str, value: &Value) {
+    let name = tag(name);
+    match value {
+        Value::Array(values) => {
+            for value in values {
+                element(out, &name, value);
+            }
+        }
+        Value::Object(map) => {
+            open(out, &name);
+            fields(out, map);
+            links(out, map);
+            close(out, &name);
+        }
+        scalar => {
+            open(out, &name);
+            escape(out, &text(scalar));
+            close(out, &name);
+        }
+    }
+}
+
+fn open(out: &mut String, name: &str) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+}
+
+fn close(out: &mut String, name: &str) {
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+/// Entries by key, as Eve sorts them.
+fn sorted(map: &Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    entries
+}
+
+/// A scalar as Python prints it (`True`, `None`), strings as they are.
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Null => "None".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A key as an XML element name: characters a name cannot hold become `_`, so a key
+/// from a free-form dict cannot break the document.
+fn tag(name: &str) -> String {
+    let mut tag: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "_-.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !tag.starts_with(|c: char| c.is_alphabetic() || c == '_') {
+        tag.insert(0, '_');
+    }
+    tag
+}
+
+/// Text and attribute escaping (`&`, `<`, `>`, `"`, `'`), as markupsafe does.
+fn escape(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+
+    #[test]
+    fn a_collection_renders_in_eves_shape() {
+        let json = br#"{"_items":[{"_id":"1","name":"a<b","tags":["x","y"],"_links":{"self":{"title":"person","href":"people/1"}}}],"_meta":{"page":1,"max_results":25,"total":1},"_links":{"self":{"title":"people","href":"people"},"parent":{"title":"home","href":"/"}}}"#;
+        assert_eq!(
+            String::from_utf8(render(json)).unwrap(),
+            "<resource href=\"people\" title=\"people\"><link rel=\"parent\" href=\"/\" title=\"home\" /><_meta><max_results>25</max_results><page>1</page><total>1</total></_meta><resource href=\"people/1\" title=\"person\"><_id>1</_id><name>a&lt;b</name><tags>x</tags><tags>y</tags></resource></resource>"
+        );
+    }
+}
