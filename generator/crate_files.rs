@@ -82,6 +82,11 @@ const STATIC_MODULES: &[(&str, &str, &str)] = &[
         "the trait each resource's document type implements",
     ),
     (
+        "routes",
+        include_str!("../templates/crate/src/api/routes.rs"),
+        "id types, sub-resource paths and the additional lookup route",
+    ),
+    (
         "server",
         include_str!("../templates/crate/src/api/server.rs"),
         "accepting connections with limits and timeouts",
@@ -102,6 +107,13 @@ const STATIC_MODULES: &[(&str, &str, &str)] = &[
         "document validation with Eve's `_issues` messages",
     ),
 ];
+
+/// Random UUIDs, only in crates with a resource whose `id_type` is `uuid`.
+const UUID_MODULE: (&str, &str, &str) = (
+    "uuid",
+    include_str!("../templates/crate/src/api/uuid.rs"),
+    "random (version 4) UUIDs for `id_type = \"uuid\"`",
+);
 
 /// Modules generated from the spec, for the `api` module's doc comment.
 const SPEC_MODULES: &[(&str, &str)] = &[
@@ -163,7 +175,7 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
         Owner::Apigen,
     );
     // The binary's command line (`serve`, `openapi`).
-    let first_url = model.resources.first().map_or("", |r| r.url.as_str());
+    let first_url = model.served().next().map_or("", |r| r.url.as_str());
     add(
         "src/cli.rs",
         render::rust(
@@ -180,7 +192,12 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
     add("src/hooks.rs", USER_HOOKS.to_string(), Owner::User);
 
     // The generated server.
-    let mut modules: Vec<(&str, &str)> = STATIC_MODULES.iter().map(|(m, _, d)| (*m, *d)).collect();
+    let uses_uuid = model.uses_uuid_ids();
+    let static_modules: Vec<&(&str, &str, &str)> = STATIC_MODULES
+        .iter()
+        .chain(uses_uuid.then_some(&UUID_MODULE))
+        .collect();
+    let mut modules: Vec<(&str, &str)> = static_modules.iter().map(|(m, _, d)| (*m, *d)).collect();
     modules.extend(SPEC_MODULES.iter().copied());
     modules.sort();
     let schema = model
@@ -197,12 +214,13 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
                 default_db,
                 schema,
                 modules,
+                uses_uuid,
             },
             "crate/src/api/mod.rs",
         )?,
         Owner::Apigen,
     );
-    for (module, source, _) in STATIC_MODULES {
+    for (module, source, _) in static_modules {
         let name = format!("crate/src/api/{module}.rs");
         add(
             &format!("src/api/{module}.rs"),
@@ -210,11 +228,7 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
             Owner::Apigen,
         );
     }
-    let views: Vec<ResourceView> = model
-        .resources
-        .iter()
-        .map(|r| ResourceView::new(api, r))
-        .collect();
+    let views: Vec<ResourceView> = model.served().map(|r| ResourceView::new(api, r)).collect();
     add(
         "src/api/router.rs",
         render::rust(

@@ -47,8 +47,8 @@ impl<'a> ResourceView<'a> {
         ResourceView {
             resource,
             name: &resource.name,
-            collection_path: format!("{}/{}", api.prefix, resource.url),
-            item_path: format!("{}/{}/{{id}}", api.prefix, resource.url),
+            collection_path: format!("{}/{}", api.prefix, resource.route_collection()),
+            item_path: format!("{}/{}", api.prefix, resource.route_item()),
         }
     }
 }
@@ -88,6 +88,8 @@ pub struct ApiModRs<'a> {
     pub default_db: String,
     pub schema: String,
     pub modules: Vec<(&'static str, &'static str)>,
+    /// Whether the crate has the `uuid` module (a resource with `id_type = "uuid"`).
+    pub uses_uuid: bool,
 }
 
 #[derive(Template)]
@@ -156,8 +158,7 @@ pub fn default_db(model: &Model) -> String {
 /// The API home document: Eve's `{"_links": {"child": [...]}}`.
 pub fn home_json(model: &Model) -> String {
     let children: Vec<serde_json::Value> = model
-        .resources
-        .iter()
+        .served()
         .map(|r| serde_json::json!({"href": r.url, "title": r.url}))
         .collect();
     serde_json::json!({"_links": {"child": children}}).to_string()

@@ -21,23 +21,33 @@ use serde_json::{Map, Value};
 use super::error::ApiError;
 use super::http::{self, ListParams};
 use super::resource::{Resource, ResourceInfo};
+use super::routes::{self, Params, Scope};
 use super::state::AppState;
 use super::validate::{self, Issues, Mode};
-use super::{date, etag, objectid, query, store};
+use super::{date, etag, query, store};
 
 /// Meta fields a client may send back (say, a document it read) but never sets.
 const READ_ONLY_META: [&str; 4] = ["_created", "_updated", "_etag", "_links"];
 
 type Result<T, E = ApiError> = std::result::Result<T, E>;
 
+/// The path parameters of a collection route: none, or a sub-resource's fields.
+fn collection_params(params: &Option<Path<Params>>) -> &[(String, String)] {
+    params
+        .as_ref()
+        .map_or(&[], |Path(params)| params.as_slice())
+}
+
 /// GET on a collection: `_items`, `_meta`, `_links`.
 pub async fn get_collection<R: Resource>(
     State(state): State<AppState>,
+    params: Option<Path<Params>>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response> {
     let info = R::INFO;
-    let list = ListQuery::parse(info, raw.as_deref())?;
+    let scope = Scope::new(info, collection_params(&params))?;
+    let list = ListQuery::parse(info, raw.as_deref(), &scope)?;
     let (total, documents) = state.db.read(|conn| {
         let total = list.count(conn, info)?;
         let documents = conn
@@ -49,9 +59,14 @@ pub async fn get_collection<R: Resource>(
     let mut page = Page::new(&list, total, documents.len());
     for document in &documents {
         page.add(document.etag(), document.updated());
-        write_document(&mut page.items, document, DocumentLinks::SelfOnly);
+        write_document(
+            &mut page.items,
+            document,
+            &scope.url,
+            DocumentLinks::SelfOnly,
+        );
     }
-    Ok(page.finish(info, &list, &headers))
+    Ok(page.finish(info, &scope.url, &list, &headers))
 }
 
 /// A collection GET's query string, checked and compiled to SQL.
@@ -67,15 +82,23 @@ struct ListQuery {
 }
 
 impl ListQuery {
-    fn parse(info: &ResourceInfo, raw: Option<&str>) -> Result<ListQuery> {
+    fn parse(info: &ResourceInfo, raw: Option<&str>, scope: &Scope) -> Result<ListQuery> {
         let params = ListParams::parse(raw, info.pagination_default, info.pagination_limit)?;
         let mut condition = String::new();
         let mut values = Vec::new();
+        // A sub-resource lists only the documents its path names.
+        scope.condition(" WHERE ", &mut condition, &mut values);
         if let Some(text) = params.filter.as_deref() {
             let filter = query::parse_where(text, info.fields)
                 .map_err(|e| ApiError::bad_request(e.to_string()))?;
-            condition.push_str(" WHERE ");
-            query::compile_where(&filter, &mut condition, &mut values);
+            if condition.is_empty() {
+                condition.push_str(" WHERE ");
+                query::compile_where(&filter, &mut condition, &mut values);
+            } else {
+                condition.push_str(" AND (");
+                query::compile_where(&filter, &mut condition, &mut values);
+                condition.push(')');
+            }
         }
         let mut order = String::from(" ORDER BY ");
         if let Some(text) = params.sort.as_deref() {
@@ -153,7 +176,13 @@ impl Page {
     }
 
     /// `_meta`, `_links`, the validators, or 304 when the client has this page.
-    fn finish(self, info: &ResourceInfo, list: &ListQuery, headers: &HeaderMap) -> Response {
+    fn finish(
+        self,
+        info: &ResourceInfo,
+        url: &str,
+        list: &ListQuery,
+        headers: &HeaderMap,
+    ) -> Response {
         let tag = format!("{:016x}", self.hasher.finish());
         if http::not_modified(headers, &tag, self.last_modified.unwrap_or(i64::MAX)) {
             return http::not_modified_response(&tag, self.last_modified);
@@ -168,20 +197,20 @@ impl Page {
         out.extend_from_slice(b",\"total\":");
         out.extend_from_slice(total.to_string().as_bytes());
         out.extend_from_slice(b"},\"_links\":{");
-        http::write_link(&mut out, "self", info.url, info.url);
+        http::write_link(&mut out, "self", info.url, url);
         out.push(b',');
         http::write_link(&mut out, "parent", "home", "/");
         let last_page = ((total.max(0) as u64).div_ceil(u64::from(params.max_results))).max(1);
         if u64::from(params.page) < last_page {
-            let next = format!("{}?{}", info.url, params.link_query(params.page + 1));
-            let last = format!("{}?{}", info.url, params.link_query(last_page as u32));
+            let next = format!("{}?{}", url, params.link_query(params.page + 1));
+            let last = format!("{}?{}", url, params.link_query(last_page as u32));
             out.push(b',');
             http::write_link(&mut out, "next", "next page", &next);
             out.push(b',');
             http::write_link(&mut out, "last", "last page", &last);
         }
         if params.page > 1 {
-            let prev = format!("{}?{}", info.url, params.link_query(params.page - 1));
+            let prev = format!("{}?{}", url, params.link_query(params.page - 1));
             out.push(b',');
             http::write_link(&mut out, "prev", "previous page", &prev);
         }
@@ -190,22 +219,29 @@ impl Page {
     }
 }
 
-/// GET on an item.
+/// GET on an item: by `_id`, or by the additional lookup field when the key is not
+/// an id and matches the lookup's regex.
 pub async fn get_item<R: Resource>(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(params): Path<Params>,
     headers: HeaderMap,
 ) -> Result<Response> {
     let info = R::INFO;
-    if !objectid::is_valid(&id) {
+    let scope = Scope::new(info, &params)?;
+    let key = routes::item_key(&params);
+    let (sql, values) = if info.id_type.is_valid(key) {
+        scope.narrow(info.select_by_id, info.id_type.sql(key))
+    } else if let Some(lookup) = info.lookup.as_ref().filter(|l| l.matches(key)) {
+        scope.narrow(lookup.select, rusqlite::types::Value::Text(key.to_string()))
+    } else {
         return Err(ApiError::not_found());
-    }
+    };
     let document = state
         .db
         .read(|conn| {
             Ok(conn
-                .prepare_cached(info.select_by_id)?
-                .query_row([&id], R::from_row)
+                .prepare_cached(&sql)?
+                .query_row(rusqlite::params_from_iter(values.iter()), R::from_row)
                 .optional()?)
         })?
         .ok_or_else(ApiError::not_found)?;
@@ -216,7 +252,7 @@ pub async fn get_item<R: Resource>(
         ));
     }
     let mut out = Vec::with_capacity(512);
-    write_document(&mut out, &document, DocumentLinks::Full);
+    write_document(&mut out, &document, &scope.url, DocumentLinks::Full);
     Ok(http::json_response(
         StatusCode::OK,
         out,
@@ -228,15 +264,18 @@ pub async fn get_item<R: Resource>(
 /// POST on a collection: one document, or a JSON list inserted all-or-nothing.
 pub async fn post_collection<R: Resource>(
     State(state): State<AppState>,
+    params: Option<Path<Params>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    post(R::INFO, state, headers, body).await
+    let scope = Scope::new(R::INFO, collection_params(&params))?;
+    post(R::INFO, state, scope, headers, body).await
 }
 
 async fn post(
     info: &'static ResourceInfo,
     state: AppState,
+    scope: Scope,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
@@ -270,11 +309,12 @@ async fn post(
     };
 
     // Validate every document before touching the database; collect all outcomes.
-    let mut outcomes: Vec<Result<(String, Map<String, Value>), Issues>> = submitted
+    let mut outcomes: Vec<Result<(Option<String>, Map<String, Value>), Issues>> = submitted
         .into_iter()
         .map(|mut document| {
-            let id = take_client_id(&mut document)?;
+            let id = take_client_id(info, &mut document)?;
             strip_read_only(&mut document);
+            scope.fill(&mut document, true);
             let mut fields = validate::validate_document(info.fields, document, Mode::Insert)?;
             store::fill_nulls(info.fields, &mut fields);
             Ok((id, fields))
@@ -293,7 +333,7 @@ async fn post(
                         info.table,
                         info.fields,
                         fields,
-                        id,
+                        id.as_deref().unwrap_or(""),
                         &accepted,
                         |_| true,
                     )?;
@@ -312,7 +352,7 @@ async fn post(
                 return Err(rejection(&outcomes, bulk, failed));
             }
             // Every outcome is Ok here: split them into ids and documents.
-            let (ids, mut documents): (Vec<String>, Vec<Map<String, Value>>) =
+            let (ids, mut documents): (Vec<Option<String>>, Vec<Map<String, Value>>) =
                 std::mem::take(&mut outcomes).into_iter().flatten().unzip();
             state.hooks.on_insert(info.name, &mut documents)?;
             let mut written = Vec::with_capacity(documents.len());
@@ -320,16 +360,22 @@ async fn post(
             for (id, fields) in ids.into_iter().zip(documents.iter()) {
                 let tag = etag::of_fields(fields);
                 let mut values = vec![
-                    rusqlite::types::Value::Text(id.clone()),
+                    id.as_deref()
+                        .map_or(rusqlite::types::Value::Null, |id| info.id_type.sql(id)),
                     rusqlite::types::Value::Integer(now),
                     rusqlite::types::Value::Integer(now),
                     rusqlite::types::Value::Text(tag.clone()),
                 ];
                 values.extend(store::column_values(info.fields, fields));
                 match statement.execute(rusqlite::params_from_iter(values)) {
-                    Ok(_) => written.push((id, tag)),
+                    // Integer ids left out are numbered by the database.
+                    Ok(_) => written.push((
+                        id.unwrap_or_else(|| tx.last_insert_rowid().to_string()),
+                        tag,
+                    )),
                     Err(error) if store::is_unique_violation(&error) => {
                         let mut issues = Issues::new();
+                        let id = id.unwrap_or_default();
                         issues.add("_id", format!("value '{id}' is not unique"));
                         return Err(ApiError::invalid(issues, "Insertion"));
                     }
@@ -342,7 +388,7 @@ async fn post(
     let (written, documents) = inserted;
     state.hooks.on_inserted(info.name, &documents);
 
-    let location = format!("{}/{}/{}", state.settings.prefix, info.url, written[0].0);
+    let location = format!("{}/{}/{}", state.settings.prefix, scope.url, written[0].0);
     let mut out = Vec::with_capacity(256 * written.len());
     if bulk {
         out.extend_from_slice(b"{\"_status\":\"OK\",\"_items\":[");
@@ -350,12 +396,12 @@ async fn post(
             if i > 0 {
                 out.push(b',');
             }
-            write_write_result(info, &mut out, id, now, now, tag);
+            write_write_result(info, &scope.url, &mut out, id, now, now, tag);
         }
         out.extend_from_slice(b"]}");
     } else {
         let (id, tag) = &written[0];
-        write_write_result(info, &mut out, id, now, now, tag);
+        write_write_result(info, &scope.url, &mut out, id, now, now, tag);
     }
     let mut response = http::json_response(
         StatusCode::CREATED,
@@ -372,21 +418,39 @@ async fn post(
 /// PATCH on an item: update the named fields (dotted keys reach into dicts).
 pub async fn patch_item<R: Resource>(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(params): Path<Params>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    write_item(R::INFO, load::<R>, Write::Patch, state, id, headers, body).await
+    write_item(
+        R::INFO,
+        load::<R>,
+        Write::Patch,
+        state,
+        params,
+        headers,
+        body,
+    )
+    .await
 }
 
 /// PUT on an item: replace the whole document (defaults filled as on insert).
 pub async fn put_item<R: Resource>(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(params): Path<Params>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    write_item(R::INFO, load::<R>, Write::Replace, state, id, headers, body).await
+    write_item(
+        R::INFO,
+        load::<R>,
+        Write::Replace,
+        state,
+        params,
+        headers,
+        body,
+    )
+    .await
 }
 
 /// A stored document as the write paths need it.
@@ -396,15 +460,16 @@ struct Stored {
     fields: Map<String, Value>,
 }
 
-/// Read a stored document for PUT/PATCH: the one generic step of a write.
+/// Read a stored document for PUT/PATCH: the one generic step of a write. `sql` is
+/// the resource's `select_by_id`, narrowed to the request's scope.
 fn load<R: Resource>(
     tx: &rusqlite::Transaction<'_>,
-    info: &ResourceInfo,
-    id: &str,
+    sql: &str,
+    values: &[rusqlite::types::Value],
 ) -> Result<Option<Stored>> {
     let document = tx
-        .prepare_cached(info.select_by_id)?
-        .query_row([id], R::from_row)
+        .prepare_cached(sql)?
+        .query_row(rusqlite::params_from_iter(values), R::from_row)
         .optional()?;
     Ok(document.map(|document| Stored {
         created: document.created(),
@@ -413,7 +478,8 @@ fn load<R: Resource>(
     }))
 }
 
-type Loader = fn(&rusqlite::Transaction<'_>, &ResourceInfo, &str) -> Result<Option<Stored>>;
+type Loader =
+    fn(&rusqlite::Transaction<'_>, &str, &[rusqlite::types::Value]) -> Result<Option<Stored>>;
 
 /// What an item write does with the body.
 #[derive(Clone, Copy, PartialEq)]
@@ -429,12 +495,19 @@ async fn write_item(
     load: Loader,
     write: Write,
     state: AppState,
-    id: String,
+    params: Params,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
+    let scope = Scope::new(info, &params)?;
+    let id = routes::item_key(&params).to_string();
+    let valid = info.id_type.is_valid(&id);
+    if !valid && info.lookup.as_ref().is_some_and(|l| l.matches(&id)) {
+        // The additional lookup route is read-only.
+        return Err(ApiError::method_not_allowed());
+    }
     http::if_match(&headers)?.ok_or_else(ApiError::precondition_required)?;
-    if !objectid::is_valid(&id) {
+    if !valid {
         return Err(ApiError::not_found());
     }
     let mut changes = match http::read_json(&headers, body, state.settings.max_body_bytes).await? {
@@ -443,12 +516,15 @@ async fn write_item(
     };
     changes.remove("_id");
     strip_read_only(&mut changes);
+    // A sub-resource's documents stay in it: its path fields hold the URL's values.
+    scope.fill(&mut changes, write == Write::Replace);
+    let (select, select_values) = scope.narrow(info.select_by_id, info.id_type.sql(&id));
 
     let now = date::now();
     let (created, tag, fields, original_fields) = state
         .db
         .write(|tx| {
-            let original = load(tx, info, &id)?.ok_or_else(ApiError::not_found)?;
+            let original = load(tx, &select, &select_values)?.ok_or_else(ApiError::not_found)?;
             http::check_if_match(&headers, &original.etag)?;
             let created = original.created;
             let original_fields = original.fields;
@@ -498,7 +574,7 @@ async fn write_item(
             .on_replaced(info.name, &fields, &original_fields);
     }
     let mut out = Vec::with_capacity(256);
-    write_write_result(info, &mut out, &id, created, now, &tag);
+    write_write_result(info, &scope.url, &mut out, &id, created, now, &tag);
     Ok(http::json_response(
         StatusCode::OK,
         out,
@@ -510,33 +586,42 @@ async fn write_item(
 /// DELETE on an item.
 pub async fn delete_item<R: Resource>(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(params): Path<Params>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    delete_one(R::INFO, state, id, headers).await
+    delete_one(R::INFO, state, params, headers).await
 }
 
 async fn delete_one(
     info: &'static ResourceInfo,
     state: AppState,
-    id: String,
+    params: Params,
     headers: HeaderMap,
 ) -> Result<Response> {
+    let scope = Scope::new(info, &params)?;
+    let id = routes::item_key(&params).to_string();
+    let valid = info.id_type.is_valid(&id);
+    if !valid && info.lookup.as_ref().is_some_and(|l| l.matches(&id)) {
+        // The additional lookup route is read-only.
+        return Err(ApiError::method_not_allowed());
+    }
     http::if_match(&headers)?.ok_or_else(ApiError::precondition_required)?;
-    if !objectid::is_valid(&id) {
+    if !valid {
         return Err(ApiError::not_found());
     }
+    let (select, values) = scope.narrow(info.select_etag, info.id_type.sql(&id));
     state
         .db
         .write(|tx| {
             let current: String = tx
-                .prepare_cached(info.select_etag)?
-                .query_row([&id], |row| row.get(0))
+                .prepare_cached(&select)?
+                .query_row(rusqlite::params_from_iter(values.iter()), |row| row.get(0))
                 .optional()?
                 .ok_or_else(ApiError::not_found)?;
             http::check_if_match(&headers, &current)?;
             state.hooks.on_delete_item(info.name, &id)?;
-            tx.prepare_cached(info.delete_by_id)?.execute([&id])?;
+            tx.prepare_cached(info.delete_by_id)?
+                .execute([info.id_type.sql(&id)])?;
             Ok(())
         })
         .await?;
@@ -544,17 +629,30 @@ async fn delete_one(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// DELETE on a collection: every document goes.
-pub async fn delete_collection<R: Resource>(State(state): State<AppState>) -> Result<Response> {
-    delete_all(R::INFO, state).await
+/// DELETE on a collection: every document goes (of a sub-resource: every document
+/// its path names).
+pub async fn delete_collection<R: Resource>(
+    State(state): State<AppState>,
+    params: Option<Path<Params>>,
+) -> Result<Response> {
+    let scope = Scope::new(R::INFO, collection_params(&params))?;
+    delete_all(R::INFO, state, scope).await
 }
 
-async fn delete_all(info: &'static ResourceInfo, state: AppState) -> Result<Response> {
+async fn delete_all(
+    info: &'static ResourceInfo,
+    state: AppState,
+    scope: Scope,
+) -> Result<Response> {
+    let mut sql = info.delete_all.to_string();
+    let mut values = Vec::new();
+    scope.condition(" WHERE ", &mut sql, &mut values);
     state
         .db
         .write(|tx| {
             state.hooks.on_delete_resource(info.name)?;
-            tx.prepare_cached(info.delete_all)?.execute([])?;
+            tx.prepare_cached(&sql)?
+                .execute(rusqlite::params_from_iter(values.iter()))?;
             Ok(())
         })
         .await?;
@@ -563,15 +661,21 @@ async fn delete_all(info: &'static ResourceInfo, state: AppState) -> Result<Resp
 }
 
 /// A client may choose a new document's `_id` (Eve allows it); it must be well formed.
-fn take_client_id(document: &mut Map<String, Value>) -> Result<String, Issues> {
+/// `None`: the database numbers the document (integer ids).
+fn take_client_id(
+    info: &ResourceInfo,
+    document: &mut Map<String, Value>,
+) -> Result<Option<String>, Issues> {
     match document.remove("_id") {
-        None => Ok(objectid::new_id()),
-        Some(Value::String(id)) if objectid::is_valid(&id) => Ok(id.to_ascii_lowercase()),
-        Some(_) => {
-            let mut issues = Issues::new();
-            issues.add("_id", "must be of objectid type");
-            Err(issues)
-        }
+        None => Ok(info.new_id.map(|new_id| new_id())),
+        Some(value) => match info.id_type.client_id(&value) {
+            Some(id) => Ok(Some(id)),
+            None => {
+                let mut issues = Issues::new();
+                issues.add("_id", format!("must be of {} type", info.id_type.name()));
+                Err(issues)
+            }
+        },
     }
 }
 
@@ -583,7 +687,7 @@ fn strip_read_only(document: &mut Map<String, Value>) {
 
 /// The 422 for a rejected insert: `_issues` for one document, `_items` for a bulk list.
 fn rejection(
-    outcomes: &[Result<(String, Map<String, Value>), Issues>],
+    outcomes: &[Result<(Option<String>, Map<String, Value>), Issues>],
     bulk: bool,
     failed: usize,
 ) -> ApiError {
@@ -611,7 +715,7 @@ enum DocumentLinks {
 }
 
 /// Serialize a document and append its `_links`.
-fn write_document<R: Resource>(out: &mut Vec<u8>, document: &R, links: DocumentLinks) {
+fn write_document<R: Resource>(out: &mut Vec<u8>, document: &R, url: &str, links: DocumentLinks) {
     let info = R::INFO;
     let start = out.len();
     if serde_json::to_writer(&mut *out, document).is_err() || out.last() != Some(&b'}') {
@@ -623,12 +727,12 @@ fn write_document<R: Resource>(out: &mut Vec<u8>, document: &R, links: DocumentL
         out.push(b',');
     }
     out.extend_from_slice(b"\"_links\":{");
-    http::write_item_link(out, "self", info.item_title, info.url, document.id());
+    http::write_item_link(out, "self", info.item_title, url, document.id());
     if let DocumentLinks::Full = links {
         out.push(b',');
         http::write_link(out, "parent", "home", "/");
         out.push(b',');
-        http::write_link(out, "collection", info.url, info.url);
+        http::write_link(out, "collection", info.url, url);
     }
     out.extend_from_slice(b"}}");
 }
@@ -636,6 +740,7 @@ fn write_document<R: Resource>(out: &mut Vec<u8>, document: &R, links: DocumentL
 /// The answer to a write: the document's meta fields and its `self` link.
 fn write_write_result(
     info: &ResourceInfo,
+    url: &str,
     out: &mut Vec<u8>,
     id: &str,
     created: i64,
@@ -643,7 +748,7 @@ fn write_write_result(
     tag: &str,
 ) {
     out.extend_from_slice(b"{\"_status\":\"OK\",\"_id\":");
-    http::write_json_str(out, id);
+    info.id_type.write_json(out, id);
     out.extend_from_slice(b",\"_created\":\"");
     out.extend_from_slice(&date::rfc1123(created));
     out.extend_from_slice(b"\",\"_updated\":\"");
@@ -651,7 +756,7 @@ fn write_write_result(
     out.extend_from_slice(b"\",\"_etag\":\"");
     out.extend_from_slice(tag.as_bytes());
     out.extend_from_slice(b"\",\"_links\":{");
-    http::write_item_link(out, "self", info.item_title, info.url, id);
+    http::write_item_link(out, "self", info.item_title, url, id);
     out.extend_from_slice(b"}}");
 }
 

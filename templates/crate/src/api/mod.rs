@@ -18,9 +18,13 @@ pub mod query;
 pub mod resource;
 pub mod resources;
 pub mod router;
+pub mod routes;
 pub mod server;
 pub mod state;
 pub mod store;
+{%- if uses_uuid %}
+pub mod uuid;
+{%- endif %}
 pub mod validate;
 
 /// Every route starts with this (`[api] base_path` and `version`, or `prefix`).

@@ -9,6 +9,7 @@
 use serde_json::{Map, Value};
 
 use super::catalog::Field;
+use super::routes::{IdType, Lookup};
 
 /// A resource as data.
 #[derive(Debug)]
@@ -37,6 +38,14 @@ pub struct ResourceInfo {
     pub delete_all: &'static str,
     // Options beyond the spine go below, each with Eve's default in `DEFAULTS`;
     // a resource's `INFO` names only the ones its spec changes.
+    /// A sub-resource's path fields, the `{field}` segments of `url`, in order.
+    pub path_fields: &'static [&'static str],
+    /// The type of `_id` (`id_type`).
+    pub id_type: IdType,
+    /// Makes a new `_id`; `None` when the database numbers documents (integer ids).
+    pub new_id: Option<fn() -> String>,
+    /// Eve's `additional_lookup`: a read-only item route by another unique field.
+    pub lookup: Option<Lookup>,
 }
 
 impl ResourceInfo {
@@ -57,6 +66,10 @@ impl ResourceInfo {
         insert: "",
         delete_by_id: "",
         delete_all: "",
+        path_fields: &[],
+        id_type: IdType::ObjectId,
+        new_id: Some(super::objectid::new_id),
+        lookup: None,
     };
 }
 
