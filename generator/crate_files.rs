@@ -115,6 +115,13 @@ const UUID_MODULE: (&str, &str, &str) = (
     "random (version 4) UUIDs for `id_type = \"uuid\"`",
 );
 
+/// Writing documents from Rust, only in crates with an `internal_resource`.
+const DATA_MODULE: (&str, &str, &str) = (
+    "data",
+    include_str!("../templates/crate/src/api/data.rs"),
+    "writing documents from Rust (hooks), for internal resources",
+);
+
 /// Modules generated from the spec, for the `api` module's doc comment.
 const SPEC_MODULES: &[(&str, &str)] = &[
     (
@@ -193,9 +200,11 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
 
     // The generated server.
     let uses_uuid = model.uses_uuid_ids();
+    let has_internal = model.resources.iter().any(|r| r.internal);
     let static_modules: Vec<&(&str, &str, &str)> = STATIC_MODULES
         .iter()
         .chain(uses_uuid.then_some(&UUID_MODULE))
+        .chain(has_internal.then_some(&DATA_MODULE))
         .collect();
     let mut modules: Vec<(&str, &str)> = static_modules.iter().map(|(m, _, d)| (*m, *d)).collect();
     modules.extend(SPEC_MODULES.iter().copied());
@@ -215,6 +224,7 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
                 schema,
                 modules,
                 uses_uuid,
+                has_internal,
             },
             "crate/src/api/mod.rs",
         )?,

@@ -510,11 +510,13 @@ impl Resolver<'_> {
                         && s.chars()
                             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
                 };
-                // A sub-resource's `{field}` segments: never the first one.
+                // A sub-resource's `{field}` segments: neither the first nor the last.
+                let last = trimmed.split('/').count().saturating_sub(1);
                 let valid = !trimmed.is_empty()
                     && trimmed.split('/').enumerate().all(|(i, s)| {
                         plain(s)
                             || (i > 0
+                                && i < last
                                 && s.strip_prefix('{')
                                     .and_then(|s| s.strip_suffix('}'))
                                     .is_some_and(plain))

@@ -90,6 +90,8 @@ pub struct ApiModRs<'a> {
     pub modules: Vec<(&'static str, &'static str)>,
     /// Whether the crate has the `uuid` module (a resource with `id_type = "uuid"`).
     pub uses_uuid: bool,
+    /// Whether the crate has the `data` module (a resource with `internal_resource`).
+    pub has_internal: bool,
 }
 
 #[derive(Template)]

@@ -382,6 +382,7 @@ async fn post(
                     Err(error) => return Err(error.into()),
                 }
             }
+            state.hooks.on_insert_tx(info.name, &documents, tx)?;
             Ok((written, documents))
         })
         .await?;

@@ -6,6 +6,9 @@
 {%- endfor %}
 
 pub mod catalog;
+{%- if has_internal %}
+pub mod data;
+{%- endif %}
 pub mod date;
 pub mod db;
 pub mod error;
