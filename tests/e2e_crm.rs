@@ -430,6 +430,16 @@ fn integer_ids_are_numbered_by_the_database_and_served_as_numbers() {
         server.column(&format!("{API}/regions"), "_id"),
         vec![json!(1), json!(2)]
     );
+    // `where` and `sort` see `_id` as a number.
+    let path = format!(
+        "{API}/regions?where={}&sort=-_id",
+        enc(r#"{"_id": {"$gte": 2}}"#)
+    );
+    assert_eq!(server.column(&path, "name"), vec![json!("South")]);
+    let path = format!("{API}/regions?sort={}", enc("-_id"));
+    assert_eq!(server.column(&path, "_id"), vec![json!(2), json!(1)]);
+    let path = format!("{API}/regions?where={}", enc(r#"{"_id": "x"}"#));
+    server.get(&path).error(400);
     let post = server.post(&format!("{API}/regions"), &json!({"name": "East"}));
     assert_eq!(
         post.header("Location"),

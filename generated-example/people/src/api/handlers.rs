@@ -88,8 +88,9 @@ impl ListQuery {
         let mut values = Vec::new();
         // A sub-resource lists only the documents its path names.
         scope.condition(" WHERE ", &mut condition, &mut values);
+        let fields = info.query_fields.unwrap_or(info.fields);
         if let Some(text) = params.filter.as_deref() {
-            let filter = query::parse_where(text, info.fields)
+            let filter = query::parse_where(text, fields)
                 .map_err(|e| ApiError::bad_request(e.to_string()))?;
             if condition.is_empty() {
                 condition.push_str(" WHERE ");
@@ -102,7 +103,7 @@ impl ListQuery {
         }
         let mut order = String::from(" ORDER BY ");
         if let Some(text) = params.sort.as_deref() {
-            let keys = query::parse_sort(text, info.fields)
+            let keys = query::parse_sort(text, fields)
                 .map_err(|e| ApiError::bad_request(e.to_string()))?;
             if !keys.is_empty() {
                 query::compile_sort(&keys, &mut order);

@@ -46,6 +46,9 @@ pub struct ResourceInfo {
     pub new_id: Option<fn() -> String>,
     /// Eve's `additional_lookup`: a read-only item route by another unique field.
     pub lookup: Option<Lookup>,
+    /// The catalog `where` and `sort` check names against, when `_id` is not an
+    /// objectid (`_id` as it is typed, then `fields`); `None`: `fields`.
+    pub query_fields: Option<&'static [Field]>,
 }
 
 impl ResourceInfo {
@@ -70,6 +73,7 @@ impl ResourceInfo {
         id_type: IdType::ObjectId,
         new_id: Some(super::objectid::new_id),
         lookup: None,
+        query_fields: None,
     };
 }
 

@@ -13,6 +13,14 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("name", Kind::String)
     },
 ];
+/// What `where` and `sort` may name: `_id` as the integer it is, then `FIELDS`.
+static QUERY_FIELDS: &[Field] = &[
+    Field::new("_id", Kind::Integer),
+    Field {
+        required: true,
+        ..Field::new("name", Kind::String)
+    },
+];
 /// A `regions` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct RegionsDocument {
@@ -59,6 +67,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     delete_all: "DELETE FROM \"regions\"",
     id_type: crate::api::routes::IdType::Integer,
     new_id: None,
+    query_fields: Some(QUERY_FIELDS),
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for RegionsDocument {

@@ -30,6 +30,16 @@ pub static FIELDS: &[Field] = &[
 {%- endfor %}
 ];
 
+{%- if r.resource.id_type == crate::model::IdType::Integer %}
+/// What `where` and `sort` may name: `_id` as the integer it is, then `FIELDS`.
+static QUERY_FIELDS: &[Field] = &[
+    Field::new("_id", Kind::Integer),
+{%- for field in r.resource.fields %}
+    {{ field.catalog_expr() }},
+{%- endfor %}
+];
+{%- endif %}
+
 /// A `{{ r.name }}` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct {{ r.resource.doc_type }} {
@@ -85,6 +95,9 @@ pub static INFO: ResourceInfo = ResourceInfo {
 {%- if let Some(variant) = r.resource.custom_id_type() %}
     id_type: crate::api::routes::IdType::{{ variant }},
     new_id: {{ r.resource.new_id_expr() }},
+{%- endif %}
+{%- if r.resource.id_type == crate::model::IdType::Integer %}
+    query_fields: Some(QUERY_FIELDS),
 {%- endif %}
 {%- if let Some(lookup) = r.resource.lookup %}
     lookup: Some(crate::api::routes::Lookup {
