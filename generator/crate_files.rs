@@ -97,6 +97,11 @@ const STATIC_MODULES: &[(&str, &str, &str)] = &[
         "the trait each resource's document type implements",
     ),
     (
+        "routes",
+        include_str!("../templates/crate/src/api/routes.rs"),
+        "id types, sub-resource paths and the additional lookup route",
+    ),
+    (
         "server",
         include_str!("../templates/crate/src/api/server.rs"),
         "accepting connections with limits and timeouts",
@@ -129,10 +134,22 @@ const OPTIONAL_MODULES: &[(&str, &str, &str, Needed)] = &[
         |m| m.api.web.cors.is_some(),
     ),
     (
+        "data",
+        include_str!("../templates/crate/src/api/data.rs"),
+        "writing documents from Rust (hooks), for internal resources",
+        |m| m.resources.iter().any(|r| r.internal),
+    ),
+    (
         "embed",
         include_str!("../templates/crate/src/api/embed.rs"),
         "`?embedded=`: references replaced by the documents they name",
         |m| m.uses_embedding(),
+    ),
+    (
+        "uuid",
+        include_str!("../templates/crate/src/api/uuid.rs"),
+        "random (version 4) UUIDs for `id_type = \"uuid\"`",
+        |m| m.uses_uuid_ids(),
     ),
     (
         "xml",
@@ -206,7 +223,7 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
         Owner::Apigen,
     );
     // The binary's command line (`serve`, `openapi`).
-    let first_url = model.resources.first().map_or("", |r| r.url.as_str());
+    let first_url = model.served().next().map_or("", |r| r.url.as_str());
     add(
         "src/cli.rs",
         render::rust(
@@ -225,6 +242,8 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
     // The generated server.
     let embedding = model.uses_embedding();
     let mut modules: Vec<(&str, &str)> = STATIC_MODULES.iter().map(|(m, _, d)| (*m, *d)).collect();
+    let uses_uuid = model.uses_uuid_ids();
+    let has_internal = model.resources.iter().any(|r| r.internal);
     modules.extend(SPEC_MODULES.iter().copied());
     let optional: Vec<_> = OPTIONAL_MODULES
         .iter()
@@ -248,6 +267,8 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
                 schema,
                 modules,
                 embedding,
+                uses_uuid,
+                has_internal,
             },
             "crate/src/api/mod.rs",
         )?,
@@ -265,11 +286,7 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
             Owner::Apigen,
         );
     }
-    let views: Vec<ResourceView> = model
-        .resources
-        .iter()
-        .map(|r| ResourceView::new(api, r))
-        .collect();
+    let views: Vec<ResourceView> = model.served().map(|r| ResourceView::new(api, r)).collect();
     add(
         "src/api/router.rs",
         render::rust(

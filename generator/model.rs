@@ -25,6 +25,18 @@ pub struct Model {
     pub resources: Vec<Resource>,
 }
 
+impl Model {
+    /// Whether some resource's ids are UUIDs (the crate then gets the `uuid` module).
+    pub fn uses_uuid_ids(&self) -> bool {
+        self.resources.iter().any(|r| r.id_type == IdType::Uuid)
+    }
+
+    /// The resources that have HTTP routes (all but `internal_resource` ones).
+    pub fn served(&self) -> impl Iterator<Item = &Resource> {
+        self.resources.iter().filter(|r| !r.internal)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Api {
     /// The spec's `name`, e.g. `people`.
@@ -83,6 +95,14 @@ pub struct Resource {
     pub embeds: Vec<Embed>,
     /// `Cache-Control`/`Expires` of its GET responses.
     pub cache: crate::web::Cache,
+    /// The fields named by the `{field}` segments of `url` (a sub-resource), in order.
+    pub path_fields: Vec<String>,
+    /// The type of `_id` (`id_type`).
+    pub id_type: IdType,
+    /// Eve's `additional_lookup`: a read-only item route by another unique field.
+    pub lookup: Option<Lookup>,
+    /// Eve's `internal_resource`: the table exists, but no route serves it.
+    pub internal: bool,
 }
 
 /// `datasource`: the table a resource reads, its fixed filter, default projection and
@@ -119,6 +139,53 @@ impl Model {
     pub fn uses_embedding(&self) -> bool {
         self.resources.iter().any(|r| !r.embeds.is_empty())
     }
+}
+
+/// The type of a resource's `_id` (`id_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IdType {
+    /// 24 hex digits, made by the server (Eve's default).
+    #[default]
+    ObjectId,
+    /// A random (version 4) UUID, made by the server.
+    Uuid,
+    /// SQLite's auto-incremented `INTEGER PRIMARY KEY`, a JSON number on the wire.
+    Integer,
+}
+
+impl IdType {
+    pub const ALL: [(&'static str, IdType); 3] = [
+        ("objectid", IdType::ObjectId),
+        ("uuid", IdType::Uuid),
+        ("integer", IdType::Integer),
+    ];
+
+    /// The variant of the generated crate's `routes::IdType`.
+    pub fn variant(self) -> &'static str {
+        match self {
+            IdType::ObjectId => "ObjectId",
+            IdType::Uuid => "Uuid",
+            IdType::Integer => "Integer",
+        }
+    }
+
+    /// The OpenAPI schema of an `_id`.
+    pub fn openapi(self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            IdType::ObjectId => Kind::ObjectId.openapi(),
+            IdType::Uuid => json!({"type": "string", "format": "uuid"}),
+            IdType::Integer => json!({"type": "integer", "format": "int64"}),
+        }
+    }
+}
+
+/// `additional_lookup`: `GET <url>/<value>` finds the document whose `field` is `value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lookup {
+    pub field: String,
+    /// What a lookup value must look like (unanchored, as written in the spec).
+    pub regex: String,
 }
 
 /// Which HTTP methods a route answers (GET is always on: Eve has no write-only routes).
@@ -350,7 +417,7 @@ impl Resolver<'_> {
         }
         self.check_unique(&resources, |r| r.module_file.clone(), "module")?;
         self.check_unique(&resources, |r| r.doc_type.clone(), "type")?;
-        self.check_unique(&resources, |r| r.url.clone(), "url")?;
+        self.check_unique(&resources, |r| r.route_shape(), "url")?;
         Ok(Model { api, resources })
     }
 
@@ -502,17 +569,27 @@ impl Resolver<'_> {
         let url = match &spec.url {
             Some(url) => {
                 let trimmed = url.get_ref().trim_matches('/');
+                let plain = |s: &str| {
+                    !s.is_empty()
+                        && s.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                };
+                // A sub-resource's `{field}` segments: neither the first nor the last.
+                let last = trimmed.split('/').count().saturating_sub(1);
                 let valid = !trimmed.is_empty()
-                    && trimmed.split('/').all(|s| {
-                        !s.is_empty()
-                            && s.chars()
-                                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                    && trimmed.split('/').enumerate().all(|(i, s)| {
+                        plain(s)
+                            || (i > 0
+                                && i < last
+                                && s.strip_prefix('{')
+                                    .and_then(|s| s.strip_suffix('}'))
+                                    .is_some_and(plain))
                     });
                 if !valid {
                     return Err(self
                         .error(url, format!("invalid url `{}`", url.get_ref()))
                         .with_help(
-                            "a resource url is a path like \"people\" or \"customers/overseas\"",
+                            "a resource url is a path like \"people\" or \"customers/overseas\", or a sub-resource like \"people/{contact_id}/invoices\"",
                         ));
                 }
                 trimmed.to_string()
@@ -558,6 +635,24 @@ impl Resolver<'_> {
             name_regexes(field, &mut counter);
         }
         let embeds = self.embeds(text, spec, &fields)?;
+        let path_fields = self.path_fields(spec, &fields)?;
+        let id_type = match &spec.id_type {
+            None => IdType::ObjectId,
+            Some(word) => IdType::ALL
+                .iter()
+                .find(|(n, _)| n == word.get_ref())
+                .map(|(_, t)| *t)
+                .ok_or_else(|| {
+                    self.error(word, format!("unknown id_type `{}`", word.get_ref()))
+                        .with_help(
+                            "`id_type` is \"objectid\" (the default), \"uuid\" or \"integer\"",
+                        )
+                })?,
+        };
+        let lookup = match &spec.additional_lookup {
+            Some(lookup) => Some(self.lookup(lookup, &fields)?),
+            None => None,
+        };
         let ident = module_ident(text);
         Ok(Resource {
             name: text.clone(),
@@ -589,6 +684,121 @@ impl Resolver<'_> {
                 .unwrap_or(self.spec.api.get_ref().hateoas.unwrap_or(true)),
             embeds,
             cache: self.cache(spec.cache_control.as_ref(), spec.cache_expires.as_ref())?,
+            path_fields,
+            id_type,
+            lookup,
+            internal: spec.internal_resource,
+        })
+    }
+
+    /// The fields a sub-resource's url names (`people/{contact_id}/invoices`): each a
+    /// top-level objectid, string or integer field, named once.
+    fn path_fields(
+        &self,
+        spec: &ResourceSpec,
+        fields: &[Field],
+    ) -> Result<Vec<String>, Diagnostic> {
+        let Some(url) = &spec.url else {
+            return Ok(Vec::new());
+        };
+        let mut names: Vec<String> = Vec::new();
+        for segment in url.get_ref().trim_matches('/').split('/') {
+            let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
+                continue;
+            };
+            let field = fields.iter().find(|f| f.name == name);
+            let problem = match field {
+                None => Some(format!(
+                    "the url names `{name}`, which is not a field of this resource"
+                )),
+                Some(f) if !matches!(f.kind, Kind::ObjectId | Kind::String | Kind::Integer) => {
+                    Some(format!(
+                        "the url names `{name}`, {} `{}` field",
+                        article(f.kind.name()),
+                        f.kind.name()
+                    ))
+                }
+                Some(_) if names.iter().any(|n| n == name) => {
+                    Some(format!("the url names `{name}` twice"))
+                }
+                Some(_) => None,
+            };
+            if let Some(problem) = problem {
+                return Err(self.error(url, problem).with_help(
+                    "each `{field}` of a sub-resource url is a top-level objectid, string or integer field of the resource (usually its data_relation to the parent), named once",
+                ));
+            }
+            names.push(name.to_string());
+        }
+        Ok(names)
+    }
+
+    /// `additional_lookup`: a unique top-level field and a `regex("...")` for its values.
+    fn lookup(
+        &self,
+        spanned: &Spanned<crate::spec::LookupSpec>,
+        fields: &[Field],
+    ) -> Result<Lookup, Diagnostic> {
+        let spec = spanned.get_ref();
+        let name = spec.field.get_ref();
+        match fields.iter().find(|f| &f.name == name) {
+            Some(f) if f.unique && matches!(f.kind, Kind::String | Kind::Integer) => {}
+            Some(f) if !f.unique => {
+                return Err(self
+                    .error(
+                        &spec.field,
+                        format!("the lookup field `{name}` is not unique"),
+                    )
+                    .with_help(format!(
+                        "mark `{name}` with `unique = true`: a lookup must name one document"
+                    )));
+            }
+            Some(f) => {
+                return Err(self
+                    .error(
+                        &spec.field,
+                        format!(
+                            "the lookup field `{name}` is {} `{}` field",
+                            article(f.kind.name()),
+                            f.kind.name()
+                        ),
+                    )
+                    .with_help("a lookup field is a unique string or integer field"));
+            }
+            None => {
+                let help = match closest(name, fields.iter().map(|f| f.name.as_str())) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => "name a unique string or integer field of this resource".to_string(),
+                };
+                return Err(self
+                    .error(
+                        &spec.field,
+                        format!("the lookup field `{name}` is not a field of this resource"),
+                    )
+                    .with_help(help));
+            }
+        }
+        let regex = match &spec.url {
+            None => r"[\w]+".to_string(),
+            Some(url) => {
+                let pattern = url
+                    .get_ref()
+                    .strip_prefix("regex(\"")
+                    .and_then(|s| s.strip_suffix("\")"))
+                    .filter(|p| regex_lite::Regex::new(&format!("^(?:{p})$")).is_ok());
+                match pattern {
+                    Some(p) => p.to_string(),
+                    None => {
+                        return Err(self
+                            .error(url, format!("invalid lookup url `{}`", url.get_ref()))
+                            .with_help(r#"write the lookup's values as a regex, like `url = 'regex("[\w]+")'`"#));
+                    }
+                }
+            }
+        };
+        Ok(Lookup {
+            field: name.clone(),
+            regex,
         })
     }
 
@@ -1010,7 +1220,7 @@ impl Resolver<'_> {
             None => None,
         };
         let relation = match &spec.data_relation {
-            Some(relation) => Some(self.relation(relation)?),
+            Some(relation) => Some(self.relation(relation, kind)?),
             None => None,
         };
         let mut field = Field {
@@ -1146,6 +1356,7 @@ impl Resolver<'_> {
     fn relation(
         &self,
         relation: &Spanned<crate::spec::RelationSpec>,
+        kind: Kind,
     ) -> Result<Relation, Diagnostic> {
         let spec = relation.get_ref();
         let target_name = spec.resource.get_ref();
@@ -1176,8 +1387,10 @@ impl Resolver<'_> {
                 .with_help(help));
         };
         let field = match &spec.field {
-            None => "_id".to_string(),
-            Some(field) if field.get_ref() == "_id" => "_id".to_string(),
+            None => self.relation_to_id(relation, target_name, target.get_ref(), kind)?,
+            Some(field) if field.get_ref() == "_id" => {
+                self.relation_to_id(relation, target_name, target.get_ref(), kind)?
+            }
             Some(field) => {
                 let schema = &target.get_ref().schema;
                 match schema.iter().find(|(k, _)| k.get_ref() == field.get_ref()) {
@@ -1531,6 +1744,45 @@ fn doc_type(name: &str) -> String {
     format!("{}Document", name.to_upper_camel_case())
 }
 
+impl Resolver<'_> {
+    /// A reference to another resource's `_id` has that `_id`'s type: an objectid (or
+    /// string) field for objectid ids, a string for uuids, an integer for integers.
+    fn relation_to_id(
+        &self,
+        relation: &Spanned<crate::spec::RelationSpec>,
+        target_name: &str,
+        target: &ResourceSpec,
+        kind: Kind,
+    ) -> Result<String, Diagnostic> {
+        let id_type = target
+            .id_type
+            .as_ref()
+            .map_or("objectid", |t| t.get_ref().as_str());
+        let (fits, wanted) = match id_type {
+            "integer" => (kind == Kind::Integer, "integer"),
+            "uuid" => (kind == Kind::String, "string"),
+            _ => (kind != Kind::Integer, "objectid"),
+        };
+        if fits {
+            Ok("_id".to_string())
+        } else {
+            Err(self
+                .error(
+                    relation,
+                    format!(
+                        "`{target_name}` has {} `{id_type}` _id, which {} `{}` field cannot hold",
+                        article(id_type),
+                        article(kind.name()),
+                        kind.name()
+                    ),
+                )
+                .with_help(format!(
+                    "declare this field `type = \"{wanted}\"` to reference `{target_name}`"
+                )))
+        }
+    }
+}
+
 /// Give every regex rule, depth first, the name of its `static` in the resource module.
 fn name_regexes(field: &mut Field, counter: &mut usize) {
     if field.regex.is_some() {
@@ -1546,6 +1798,56 @@ fn name_regexes(field: &mut Field, counter: &mut usize) {
 }
 
 impl Resource {
+    /// The url with every `{field}` written `{}`: two resources with the same shape
+    /// would answer the same requests.
+    pub fn route_shape(&self) -> String {
+        self.url
+            .split('/')
+            .map(|s| if s.starts_with('{') { "{}" } else { s })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// The url as an axum route below the prefix: path parameters are named by their
+    /// position (`id`, `id1`, ...), so routes that share a prefix agree on the names.
+    pub fn route_collection(&self) -> String {
+        let mut n = 0;
+        self.url
+            .split('/')
+            .map(|s| {
+                if s.starts_with('{') {
+                    n += 1;
+                    route_param(n - 1)
+                } else {
+                    s.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// The item route below the prefix: the collection's, then the key.
+    pub fn route_item(&self) -> String {
+        format!(
+            "{}/{}",
+            self.route_collection(),
+            route_param(self.path_fields.len())
+        )
+    }
+
+    /// `id_type` when not the default objectid: the `routes::IdType` variant.
+    pub fn custom_id_type(&self) -> Option<&'static str> {
+        (self.id_type != IdType::ObjectId).then(|| self.id_type.variant())
+    }
+
+    /// How a new `_id` is made, when not an objectid: `None` lets SQLite number it.
+    pub fn new_id_expr(&self) -> &'static str {
+        match self.id_type {
+            IdType::Uuid => "Some(crate::api::uuid::new_v4)",
+            IdType::Integer => "None",
+            IdType::ObjectId => "Some(crate::api::objectid::new_id)",
+        }
+    }
     /// Every field with a regex, depth first, for the resource module's statics.
     pub fn regex_fields(&self) -> Vec<&Field> {
         fn collect<'a>(field: &'a Field, out: &mut Vec<&'a Field>) {
@@ -1564,6 +1866,15 @@ impl Resource {
             collect(field, &mut out);
         }
         out
+    }
+}
+
+/// The `n`th path parameter of a route: `{id}`, `{id1}`, `{id2}`...
+fn route_param(n: usize) -> String {
+    if n == 0 {
+        "{id}".to_string()
+    } else {
+        format!("{{id{n}}}")
     }
 }
 

@@ -15,7 +15,7 @@ pub fn document(model: &Model) -> Value {
     let api = &model.api;
     let mut paths = Map::new();
     let mut schemas = Map::new();
-    for resource in &model.resources {
+    for resource in model.served() {
         let schema_name = resource.doc_type.trim_end_matches("Document").to_string();
         schemas.insert(schema_name.clone(), object_schema(&resource.fields, true));
         paths.insert(
@@ -126,6 +126,12 @@ fn collection_path(resource: &Resource, schema: &str) -> Value {
     }
     get_responses.insert("304".into(), json!({"description": "Not modified"}));
     let mut path = Map::new();
+    if !resource.path_fields.is_empty() {
+        path.insert(
+            "parameters".into(),
+            Value::Array(path_field_parameters(resource)),
+        );
+    }
     path.insert(
         "get".into(),
         json!({
@@ -247,11 +253,20 @@ fn item_path(resource: &Resource, schema: &str) -> Value {
     let if_match = json!({"name": "If-Match", "in": "header", "required": true, "schema": {"type": "string"},
         "description": "The document's current ETag"});
     let mut path = Map::new();
-    path.insert(
-        "parameters".into(),
-        json!([{"name": "id", "in": "path", "required": true,
-        "schema": {"type": "string", "pattern": "^[0-9a-f]{24}$"}}]),
-    );
+    let mut parameters = path_field_parameters(resource);
+    let mut id = json!({"name": "id", "in": "path", "required": true,
+        "schema": resource.id_type.openapi()});
+    if let Some(lookup) = &resource.lookup {
+        // `additional_lookup`: the same route also takes the lookup field's value (GET only).
+        id["schema"] = json!({"oneOf": [resource.id_type.openapi(),
+            {"type": "string", "pattern": format!("^(?:{})$", lookup.regex)}]});
+        id["description"] = json!(format!(
+            "The document's `_id`, or (GET and HEAD only) its `{}`",
+            lookup.field
+        ));
+    }
+    parameters.push(id);
+    path.insert("parameters".into(), Value::Array(parameters));
     // A bad `embedded` clause is a 400.
     let mut get_responses = error_responses(if resource.embeds.is_empty() {
         &["404"]
@@ -318,6 +333,16 @@ fn item_path(resource: &Resource, schema: &str) -> Value {
         );
     }
     Value::Object(path)
+}
+
+/// The `{field}` segments of a sub-resource's url, as path parameters.
+fn path_field_parameters(resource: &Resource) -> Vec<Value> {
+    resource
+        .path_fields
+        .iter()
+        .filter_map(|name| resource.fields.iter().find(|f| &f.name == name))
+        .map(|field| json!({"name": field.name, "in": "path", "required": true, "schema": field.kind.openapi()}))
+        .collect()
 }
 
 /// JSON Schema of an object with these fields; `with_required` lists required ones.

@@ -47,8 +47,8 @@ impl<'a> ResourceView<'a> {
         ResourceView {
             resource,
             name: &resource.name,
-            collection_path: format!("{}/{}", api.prefix, resource.url),
-            item_path: format!("{}/{}/{{id}}", api.prefix, resource.url),
+            collection_path: format!("{}/{}", api.prefix, resource.route_collection()),
+            item_path: format!("{}/{}", api.prefix, resource.route_item()),
         }
     }
 }
@@ -90,6 +90,10 @@ pub struct ApiModRs<'a> {
     pub modules: Vec<(&'static str, &'static str)>,
     /// Whether the `embed` module is there (some field is embeddable).
     pub embedding: bool,
+    /// Whether the crate has the `uuid` module (a resource with `id_type = "uuid"`).
+    pub uses_uuid: bool,
+    /// Whether the crate has the `data` module (a resource with `internal_resource`).
+    pub has_internal: bool,
 }
 
 #[derive(Template)]
@@ -166,8 +170,7 @@ pub fn default_db(model: &Model) -> String {
 /// The API home document: Eve's `{"_links": {"child": [...]}}`.
 pub fn home_json(model: &Model) -> String {
     let children: Vec<serde_json::Value> = model
-        .resources
-        .iter()
+        .served()
         .map(|r| serde_json::json!({"href": r.url, "title": r.url}))
         .collect();
     serde_json::json!({"_links": {"child": children}}).to_string()

@@ -106,6 +106,13 @@ pub struct ResourceSpec {
     pub cache_control: Option<Spanned<String>>,
     /// Eve's `cache_expires`: this resource's `Expires` in seconds (default: the API's).
     pub cache_expires: Option<Spanned<i64>>,
+    /// The type of `_id`: `"objectid"` (Eve's default), `"uuid"` or `"integer"`.
+    pub id_type: Option<Spanned<String>>,
+    /// Eve's `additional_lookup`: a read-only item route by another unique field.
+    pub additional_lookup: Option<Spanned<LookupSpec>>,
+    /// Eve's `internal_resource`: a table with no HTTP endpoints (written from Rust).
+    #[serde(default)]
+    pub internal_resource: bool,
     #[serde(default)]
     pub schema: IndexMap<Spanned<String>, Spanned<FieldSpec>>,
 }
@@ -123,6 +130,16 @@ pub struct DatasourceSpec {
     pub projection: Option<Spanned<IndexMap<String, i64>>>,
     /// The order when a request has no `sort`: `[["name", 1], ["price", -1]]`.
     pub default_sort: Option<Spanned<Vec<(String, i64)>>>,
+}
+
+/// `additional_lookup = { url = 'regex("[\w]+")', field = "name" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LookupSpec {
+    /// The field looked up; it must be `unique`.
+    pub field: Spanned<String>,
+    /// What a lookup value looks like: `regex("...")`; default `regex("[\w]+")`.
+    pub url: Option<Spanned<String>>,
 }
 
 /// One field's rules, in Cerberus' words.

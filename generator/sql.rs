@@ -4,7 +4,7 @@
 //! (`order`, `select`) work. Column order is `_id`, the spec's fields, `_created`,
 //! `_updated`, `_etag`: the order the document struct reads and serializes them.
 
-use crate::model::Resource;
+use crate::model::{IdType, Resource};
 
 /// An SQL identifier, quoted.
 pub fn quote(name: &str) -> String {
@@ -37,6 +37,14 @@ impl Resource {
             self.sql_select(),
             self.and_filter()
         )
+    }
+
+    /// `additional_lookup`: the document whose lookup field holds a value.
+    pub fn sql_select_by_lookup(&self) -> String {
+        match &self.lookup {
+            Some(lookup) => format!("{} WHERE {} = ?", self.sql_select(), quote(&lookup.field)),
+            None => String::new(),
+        }
     }
 
     pub fn sql_select_etag(&self) -> String {
@@ -89,7 +97,12 @@ impl Resource {
         if self.datasource.source.is_some() {
             return String::new();
         }
-        let mut columns = vec![format!("{} TEXT PRIMARY KEY NOT NULL", quote("_id"))];
+        let id = match self.id_type {
+            // An alias of the rowid: a document inserted without `_id` is numbered.
+            IdType::Integer => "INTEGER PRIMARY KEY AUTOINCREMENT",
+            IdType::ObjectId | IdType::Uuid => "TEXT PRIMARY KEY NOT NULL",
+        };
+        let mut columns = vec![format!("{} {id}", quote("_id"))];
         for field in &self.fields {
             columns.push(format!("{} {}", quote(&field.name), field.kind.sql_type()));
         }

@@ -23,23 +23,33 @@ use super::http::{self, ListParams};
 use super::links::{self, DocumentLinks};
 use super::options::{self, Projections};
 use super::resource::{Resource, ResourceInfo};
+use super::routes::{self, Params, Scope};
 use super::state::AppState;
 use super::validate::{self, Issues, Mode};
-use super::{date, etag, objectid, query, store};
+use super::{date, etag, query, store};
 
 /// Meta fields a client may send back (say, a document it read) but never sets.
 const READ_ONLY_META: [&str; 4] = ["_created", "_updated", "_etag", "_links"];
 
 type Result<T, E = ApiError> = std::result::Result<T, E>;
 
+/// The path parameters of a collection route: none, or a sub-resource's fields.
+fn collection_params(params: &Option<Path<Params>>) -> &[(String, String)] {
+    params
+        .as_ref()
+        .map_or(&[], |Path(params)| params.as_slice())
+}
+
 /// GET on a collection: `_items`, `_meta`, `_links`.
 pub async fn get_collection<R: Resource>(
     State(state): State<AppState>,
+    params: Option<Path<Params>>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response> {
     let info = R::INFO;
-    let list = ListQuery::parse(info, raw.as_deref())?;
+    let scope = Scope::new(info, collection_params(&params))?;
+    let list = ListQuery::parse(info, raw.as_deref(), &scope)?;
     let (total, documents, embedded) = state.db.read(|conn| {
         let total = list.count(conn, info)?;
         let documents = conn
@@ -56,12 +66,16 @@ pub async fn get_collection<R: Resource>(
         write_document(
             &mut page.items,
             document,
+            &scope.url,
             served,
             DocumentLinks::SelfOnly,
             &list.projection,
         );
     }
-    Ok(http::cached(info, page.finish(info, &list, &headers)))
+    Ok(http::cached(
+        info,
+        page.finish(info, &scope.url, &list, &headers),
+    ))
 }
 
 /// A collection GET's query string, checked and compiled to SQL.
@@ -78,7 +92,7 @@ struct ListQuery {
 }
 
 impl ListQuery {
-    fn parse(info: &ResourceInfo, raw: Option<&str>) -> Result<ListQuery> {
+    fn parse(info: &ResourceInfo, raw: Option<&str>, scope: &Scope) -> Result<ListQuery> {
         let unpaged;
         let raw = if info.pagination {
             raw
@@ -97,20 +111,32 @@ impl ListQuery {
             condition.push_str(sql);
             condition.push(')');
         }
+        // A sub-resource lists only the documents its path names.
+        let join = if condition.is_empty() {
+            " WHERE "
+        } else {
+            " AND "
+        };
+        scope.condition(join, &mut condition, &mut values);
+        let fields = info.query_fields.unwrap_or(info.fields);
         if let Some(text) = params.filter.as_deref() {
-            let filter = query::parse_where(text, info.fields)
+            let filter = query::parse_where(text, fields)
                 .map_err(|e| ApiError::bad_request(e.to_string()))?;
             options::check_filter(info, text, &filter)?;
-            condition.push_str(if condition.is_empty() {
-                " WHERE "
+            // A client's filter only narrows the fixed ones (datasource, path): its
+            // `$or` must not reach past them.
+            if condition.is_empty() {
+                condition.push_str(" WHERE ");
+                query::compile_where(&filter, &mut condition, &mut values);
             } else {
-                " AND "
-            });
-            query::compile_where(&filter, &mut condition, &mut values);
+                condition.push_str(" AND (");
+                query::compile_where(&filter, &mut condition, &mut values);
+                condition.push(')');
+            }
         }
         let mut order = String::from(" ORDER BY ");
         if let Some(text) = params.sort.as_deref().or(info.default_sort) {
-            let keys = query::parse_sort(text, info.fields)
+            let keys = query::parse_sort(text, fields)
                 .map_err(|e| ApiError::bad_request(e.to_string()))?;
             if !keys.is_empty() {
                 query::compile_sort(&keys, &mut order);
@@ -200,7 +226,13 @@ impl Page {
     }
 
     /// `_meta`, `_links`, the validators, or 304 when the client has this page.
-    fn finish(self, info: &ResourceInfo, list: &ListQuery, headers: &HeaderMap) -> Response {
+    fn finish(
+        self,
+        info: &ResourceInfo,
+        url: &str,
+        list: &ListQuery,
+        headers: &HeaderMap,
+    ) -> Response {
         let tag = format!("{:016x}", self.hasher.finish());
         if http::not_modified(headers, &tag, self.last_modified.unwrap_or(i64::MAX)) {
             return http::not_modified_response(&tag, self.last_modified);
@@ -219,28 +251,35 @@ impl Page {
             out.extend_from_slice(total.to_string().as_bytes());
             out.push(b'}');
         }
-        links::page(&mut out, info, params, total);
+        links::page(&mut out, info, url, params, total);
         out.push(b'}');
         http::json_response(StatusCode::OK, out, Some(&tag), self.last_modified)
     }
 }
 
-/// GET on an item.
+/// GET on an item: by `_id`, or by the additional lookup field when the key is not
+/// an id and matches the lookup's regex.
 pub async fn get_item<R: Resource>(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(params): Path<Params>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response> {
     let info = R::INFO;
-    if !objectid::is_valid(&id) {
+    let scope = Scope::new(info, &params)?;
+    let key = routes::item_key(&params);
+    let (sql, values) = if info.id_type.is_valid(key) {
+        scope.narrow(info.select_by_id, info.id_type.sql(key))
+    } else if let Some(lookup) = info.lookup.as_ref().filter(|l| l.matches(key)) {
+        scope.narrow(lookup.select, rusqlite::types::Value::Text(key.to_string()))
+    } else {
         return Err(ApiError::not_found());
-    }
+    };
     let projection = Projections::for_item(info, raw.as_deref())?;
     let (document, embedded) = state.db.read(|conn| {
         let document = conn
-            .prepare_cached(info.select_by_id)?
-            .query_row([&id], R::from_row)
+            .prepare_cached(&sql)?
+            .query_row(rusqlite::params_from_iter(values.iter()), R::from_row)
             .optional()?
             .ok_or_else(ApiError::not_found)?;
         // A client that has the document gets a 304: nothing to embed.
@@ -262,6 +301,7 @@ pub async fn get_item<R: Resource>(
     write_document(
         &mut out,
         &document,
+        &scope.url,
         served,
         DocumentLinks::Full,
         &projection,
@@ -280,15 +320,18 @@ pub async fn get_item<R: Resource>(
 /// POST on a collection: one document, or a JSON list inserted all-or-nothing.
 pub async fn post_collection<R: Resource>(
     State(state): State<AppState>,
+    params: Option<Path<Params>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    post(R::INFO, state, headers, body).await
+    let scope = Scope::new(R::INFO, collection_params(&params))?;
+    post(R::INFO, state, scope, headers, body).await
 }
 
 async fn post(
     info: &'static ResourceInfo,
     state: AppState,
+    scope: Scope,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
@@ -322,11 +365,12 @@ async fn post(
     };
 
     // Validate every document before touching the database; collect all outcomes.
-    let mut outcomes: Vec<Result<(String, Map<String, Value>), Issues>> = submitted
+    let mut outcomes: Vec<Result<(Option<String>, Map<String, Value>), Issues>> = submitted
         .into_iter()
         .map(|mut document| {
-            let id = take_client_id(&mut document)?;
+            let id = take_client_id(info, &mut document)?;
             strip_read_only(&mut document);
+            scope.fill(&mut document, true);
             let mut fields = validate::validate_document(info.fields, document, Mode::Insert)?;
             store::fill_nulls(info.fields, &mut fields);
             Ok((id, fields))
@@ -345,7 +389,7 @@ async fn post(
                         info.table,
                         info.fields,
                         fields,
-                        id,
+                        id.as_deref().unwrap_or(""),
                         &accepted,
                         |_| true,
                     )?;
@@ -364,7 +408,7 @@ async fn post(
                 return Err(rejection(&outcomes, bulk, failed));
             }
             // Every outcome is Ok here: split them into ids and documents.
-            let (ids, mut documents): (Vec<String>, Vec<Map<String, Value>>) =
+            let (ids, mut documents): (Vec<Option<String>>, Vec<Map<String, Value>>) =
                 std::mem::take(&mut outcomes).into_iter().flatten().unzip();
             state.hooks.on_insert(info.name, &mut documents)?;
             let mut written = Vec::with_capacity(documents.len());
@@ -372,7 +416,8 @@ async fn post(
             for (position, (id, fields)) in ids.into_iter().zip(documents.iter()).enumerate() {
                 let tag = etag::of_fields(fields);
                 let mut values = vec![
-                    rusqlite::types::Value::Text(id.clone()),
+                    id.as_deref()
+                        .map_or(rusqlite::types::Value::Null, |id| info.id_type.sql(id)),
                     rusqlite::types::Value::Integer(now),
                     rusqlite::types::Value::Integer(now),
                     rusqlite::types::Value::Text(tag.clone()),
@@ -380,24 +425,28 @@ async fn post(
                 values.extend(store::column_values(info.fields, fields));
                 match statement.execute(rusqlite::params_from_iter(values)) {
                     Ok(_) => {
+                        // Integer ids left out are numbered by the database.
+                        let id = id.unwrap_or_else(|| tx.last_insert_rowid().to_string());
                         options::check_in_filter(tx, info, &id, bulk.then_some(position))?;
                         written.push((id, tag));
                     }
                     Err(error) if store::is_unique_violation(&error) => {
                         let mut issues = Issues::new();
+                        let id = id.unwrap_or_default();
                         issues.add("_id", format!("value '{id}' is not unique"));
                         return Err(ApiError::invalid(issues, "Insertion"));
                     }
                     Err(error) => return Err(error.into()),
                 }
             }
+            state.hooks.on_insert_tx(info.name, &documents, tx)?;
             Ok((written, documents))
         })
         .await?;
     let (written, documents) = inserted;
     state.hooks.on_inserted(info.name, &documents);
 
-    let location = format!("{}/{}/{}", state.settings.prefix, info.url, written[0].0);
+    let location = format!("{}/{}/{}", state.settings.prefix, scope.url, written[0].0);
     let mut out = Vec::with_capacity(256 * written.len());
     if bulk {
         out.extend_from_slice(b"{\"_status\":\"OK\",\"_items\":[");
@@ -405,12 +454,12 @@ async fn post(
             if i > 0 {
                 out.push(b',');
             }
-            write_write_result(info, &mut out, id, now, now, tag);
+            write_write_result(info, &scope.url, &mut out, id, now, now, tag);
         }
         out.extend_from_slice(b"]}");
     } else {
         let (id, tag) = &written[0];
-        write_write_result(info, &mut out, id, now, now, tag);
+        write_write_result(info, &scope.url, &mut out, id, now, now, tag);
     }
     let mut response = http::json_response(
         StatusCode::CREATED,
@@ -427,21 +476,39 @@ async fn post(
 /// PATCH on an item: update the named fields (dotted keys reach into dicts).
 pub async fn patch_item<R: Resource>(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(params): Path<Params>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    write_item(R::INFO, load::<R>, Write::Patch, state, id, headers, body).await
+    write_item(
+        R::INFO,
+        load::<R>,
+        Write::Patch,
+        state,
+        params,
+        headers,
+        body,
+    )
+    .await
 }
 
 /// PUT on an item: replace the whole document (defaults filled as on insert).
 pub async fn put_item<R: Resource>(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(params): Path<Params>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    write_item(R::INFO, load::<R>, Write::Replace, state, id, headers, body).await
+    write_item(
+        R::INFO,
+        load::<R>,
+        Write::Replace,
+        state,
+        params,
+        headers,
+        body,
+    )
+    .await
 }
 
 /// A stored document as the write paths need it.
@@ -451,15 +518,16 @@ struct Stored {
     fields: Map<String, Value>,
 }
 
-/// Read a stored document for PUT/PATCH: the one generic step of a write.
+/// Read a stored document for PUT/PATCH: the one generic step of a write. `sql` is
+/// the resource's `select_by_id`, narrowed to the request's scope.
 fn load<R: Resource>(
     tx: &rusqlite::Transaction<'_>,
-    info: &ResourceInfo,
-    id: &str,
+    sql: &str,
+    values: &[rusqlite::types::Value],
 ) -> Result<Option<Stored>> {
     let document = tx
-        .prepare_cached(info.select_by_id)?
-        .query_row([id], R::from_row)
+        .prepare_cached(sql)?
+        .query_row(rusqlite::params_from_iter(values), R::from_row)
         .optional()?;
     Ok(document.map(|document| Stored {
         created: document.created(),
@@ -468,7 +536,8 @@ fn load<R: Resource>(
     }))
 }
 
-type Loader = fn(&rusqlite::Transaction<'_>, &ResourceInfo, &str) -> Result<Option<Stored>>;
+type Loader =
+    fn(&rusqlite::Transaction<'_>, &str, &[rusqlite::types::Value]) -> Result<Option<Stored>>;
 
 /// What an item write does with the body.
 #[derive(Clone, Copy, PartialEq)]
@@ -484,12 +553,19 @@ async fn write_item(
     load: Loader,
     write: Write,
     state: AppState,
-    id: String,
+    params: Params,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
+    let scope = Scope::new(info, &params)?;
+    let id = routes::item_key(&params).to_string();
+    let valid = info.id_type.is_valid(&id);
+    if !valid && info.lookup.as_ref().is_some_and(|l| l.matches(&id)) {
+        // The additional lookup route is read-only.
+        return Err(ApiError::method_not_allowed());
+    }
     http::if_match(&headers)?.ok_or_else(ApiError::precondition_required)?;
-    if !objectid::is_valid(&id) {
+    if !valid {
         return Err(ApiError::not_found());
     }
     let mut changes = match http::read_json(&headers, body, state.settings.max_body_bytes).await? {
@@ -498,12 +574,15 @@ async fn write_item(
     };
     changes.remove("_id");
     strip_read_only(&mut changes);
+    // A sub-resource's documents stay in it: its path fields hold the URL's values.
+    scope.fill(&mut changes, write == Write::Replace);
+    let (select, select_values) = scope.narrow(info.select_by_id, info.id_type.sql(&id));
 
     let now = date::now();
     let (created, tag, fields, original_fields) = state
         .db
         .write(|tx| {
-            let original = load(tx, info, &id)?.ok_or_else(ApiError::not_found)?;
+            let original = load(tx, &select, &select_values)?.ok_or_else(ApiError::not_found)?;
             http::check_if_match(&headers, &original.etag)?;
             let created = original.created;
             let original_fields = original.fields;
@@ -554,7 +633,7 @@ async fn write_item(
             .on_replaced(info.name, &fields, &original_fields);
     }
     let mut out = Vec::with_capacity(256);
-    write_write_result(info, &mut out, &id, created, now, &tag);
+    write_write_result(info, &scope.url, &mut out, &id, created, now, &tag);
     Ok(http::json_response(
         StatusCode::OK,
         out,
@@ -566,33 +645,42 @@ async fn write_item(
 /// DELETE on an item.
 pub async fn delete_item<R: Resource>(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(params): Path<Params>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    delete_one(R::INFO, state, id, headers).await
+    delete_one(R::INFO, state, params, headers).await
 }
 
 async fn delete_one(
     info: &'static ResourceInfo,
     state: AppState,
-    id: String,
+    params: Params,
     headers: HeaderMap,
 ) -> Result<Response> {
+    let scope = Scope::new(info, &params)?;
+    let id = routes::item_key(&params).to_string();
+    let valid = info.id_type.is_valid(&id);
+    if !valid && info.lookup.as_ref().is_some_and(|l| l.matches(&id)) {
+        // The additional lookup route is read-only.
+        return Err(ApiError::method_not_allowed());
+    }
     http::if_match(&headers)?.ok_or_else(ApiError::precondition_required)?;
-    if !objectid::is_valid(&id) {
+    if !valid {
         return Err(ApiError::not_found());
     }
+    let (select, values) = scope.narrow(info.select_etag, info.id_type.sql(&id));
     state
         .db
         .write(|tx| {
             let current: String = tx
-                .prepare_cached(info.select_etag)?
-                .query_row([&id], |row| row.get(0))
+                .prepare_cached(&select)?
+                .query_row(rusqlite::params_from_iter(values.iter()), |row| row.get(0))
                 .optional()?
                 .ok_or_else(ApiError::not_found)?;
             http::check_if_match(&headers, &current)?;
             state.hooks.on_delete_item(info.name, &id)?;
-            tx.prepare_cached(info.delete_by_id)?.execute([&id])?;
+            tx.prepare_cached(info.delete_by_id)?
+                .execute([info.id_type.sql(&id)])?;
             Ok(())
         })
         .await?;
@@ -600,17 +688,30 @@ async fn delete_one(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// DELETE on a collection: every document goes.
-pub async fn delete_collection<R: Resource>(State(state): State<AppState>) -> Result<Response> {
-    delete_all(R::INFO, state).await
+/// DELETE on a collection: every document goes (of a sub-resource: every document
+/// its path names).
+pub async fn delete_collection<R: Resource>(
+    State(state): State<AppState>,
+    params: Option<Path<Params>>,
+) -> Result<Response> {
+    let scope = Scope::new(R::INFO, collection_params(&params))?;
+    delete_all(R::INFO, state, scope).await
 }
 
-async fn delete_all(info: &'static ResourceInfo, state: AppState) -> Result<Response> {
+async fn delete_all(
+    info: &'static ResourceInfo,
+    state: AppState,
+    scope: Scope,
+) -> Result<Response> {
+    let mut sql = info.delete_all.to_string();
+    let mut values = Vec::new();
+    scope.condition(" WHERE ", &mut sql, &mut values);
     state
         .db
         .write(|tx| {
             state.hooks.on_delete_resource(info.name)?;
-            tx.prepare_cached(info.delete_all)?.execute([])?;
+            tx.prepare_cached(&sql)?
+                .execute(rusqlite::params_from_iter(values.iter()))?;
             Ok(())
         })
         .await?;
@@ -619,15 +720,21 @@ async fn delete_all(info: &'static ResourceInfo, state: AppState) -> Result<Resp
 }
 
 /// A client may choose a new document's `_id` (Eve allows it); it must be well formed.
-fn take_client_id(document: &mut Map<String, Value>) -> Result<String, Issues> {
+/// `None`: the database numbers the document (integer ids).
+fn take_client_id(
+    info: &ResourceInfo,
+    document: &mut Map<String, Value>,
+) -> Result<Option<String>, Issues> {
     match document.remove("_id") {
-        None => Ok(objectid::new_id()),
-        Some(Value::String(id)) if objectid::is_valid(&id) => Ok(id.to_ascii_lowercase()),
-        Some(_) => {
-            let mut issues = Issues::new();
-            issues.add("_id", "must be of objectid type");
-            Err(issues)
-        }
+        None => Ok(info.new_id.map(|new_id| new_id())),
+        Some(value) => match info.id_type.client_id(&value) {
+            Some(id) => Ok(Some(id)),
+            None => {
+                let mut issues = Issues::new();
+                issues.add("_id", format!("must be of {} type", info.id_type.name()));
+                Err(issues)
+            }
+        },
     }
 }
 
@@ -639,7 +746,7 @@ fn strip_read_only(document: &mut Map<String, Value>) {
 
 /// The 422 for a rejected insert: `_issues` for one document, `_items` for a bulk list.
 fn rejection(
-    outcomes: &[Result<(String, Map<String, Value>), Issues>],
+    outcomes: &[Result<(Option<String>, Map<String, Value>), Issues>],
     bulk: bool,
     failed: usize,
 ) -> ApiError {
@@ -682,6 +789,7 @@ fn embedded<R: Resource>(
 fn write_document<R: Resource>(
     out: &mut Vec<u8>,
     document: &R,
+    url: &str,
     served: Option<&[u8]>,
     links: DocumentLinks,
     projection: &Projections,
@@ -706,7 +814,7 @@ fn write_document<R: Resource>(
     out.pop();
     let empty = out.last() == Some(&b'{');
     let mark = out.len();
-    links::document(out, R::INFO, document.id(), links);
+    links::document(out, R::INFO, url, document.id(), links);
     if empty && out.len() > mark {
         // No fields before `_links`: drop the comma `links` starts with.
         out.remove(mark);
@@ -717,6 +825,7 @@ fn write_document<R: Resource>(
 /// The answer to a write: the document's meta fields and its `self` link.
 fn write_write_result(
     info: &ResourceInfo,
+    url: &str,
     out: &mut Vec<u8>,
     id: &str,
     created: i64,
@@ -724,7 +833,7 @@ fn write_write_result(
     tag: &str,
 ) {
     out.extend_from_slice(b"{\"_status\":\"OK\",\"_id\":");
-    http::write_json_str(out, id);
+    info.id_type.write_json(out, id);
     out.extend_from_slice(b",\"_created\":\"");
     out.extend_from_slice(&date::rfc1123(created));
     out.extend_from_slice(b"\",\"_updated\":\"");
@@ -732,7 +841,7 @@ fn write_write_result(
     out.extend_from_slice(b"\",\"_etag\":\"");
     out.extend_from_slice(tag.as_bytes());
     out.push(b'"');
-    links::document(out, info, id, DocumentLinks::SelfOnly);
+    links::document(out, info, url, id, DocumentLinks::SelfOnly);
     out.push(b'}');
 }
 

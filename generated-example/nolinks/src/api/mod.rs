@@ -20,6 +20,7 @@
 //! - `resource`: the trait each resource's document type implements
 //! - `resources`: one module per resource: document struct, field catalog, SQL
 //! - `router`: the routes and methods the spec enables
+//! - `routes`: id types, sub-resource paths and the additional lookup route
 //! - `server`: accepting connections with limits and timeouts
 //! - `state`: what every handler is given
 //! - `store`: documents as SQL values; unique and data_relation checks
@@ -42,6 +43,7 @@ pub mod render;
 pub mod resource;
 pub mod resources;
 pub mod router;
+pub mod routes;
 pub mod server;
 pub mod state;
 pub mod store;

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use super::catalog::Field;
 use super::error::ApiError;
+use super::routes::{IdType, Lookup};
 
 /// A resource as data.
 #[derive(Debug)]
@@ -68,6 +69,17 @@ pub struct ResourceInfo {
     pub cache_control: &'static str,
     /// Eve's `cache_expires`: `Expires` of GET answers, seconds from now; 0: none.
     pub cache_expires: u64,
+    /// A sub-resource's path fields, the `{field}` segments of `url`, in order.
+    pub path_fields: &'static [&'static str],
+    /// The type of `_id` (`id_type`).
+    pub id_type: IdType,
+    /// Makes a new `_id`; `None` when the database numbers documents (integer ids).
+    pub new_id: Option<fn() -> String>,
+    /// Eve's `additional_lookup`: a read-only item route by another unique field.
+    pub lookup: Option<Lookup>,
+    /// The catalog `where` and `sort` check names against, when `_id` is not an
+    /// objectid (`_id` as it is typed, then `fields`); `None`: `fields`.
+    pub query_fields: Option<&'static [Field]>,
 }
 
 /// Replaces the references a request asks to embed (`?embedded=`, the resource's
@@ -110,6 +122,11 @@ impl ResourceInfo {
         embed: None,
         cache_control: "",
         cache_expires: 0,
+        path_fields: &[],
+        id_type: IdType::ObjectId,
+        new_id: Some(super::objectid::new_id),
+        lookup: None,
+        query_fields: None,
     };
 }
 

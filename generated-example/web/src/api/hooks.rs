@@ -22,6 +22,15 @@ pub trait Hooks: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Inside the insert's transaction, once the documents are written: write other
+    /// resources in the same transaction, say an internal one with
+    /// `crate::api::data::insert` (generated when the spec has an internal resource).
+    /// `Err` rolls the whole request back.
+    fn on_insert_tx(&self, resource: &str, documents: &[Document], tx: &rusqlite::Transaction<'_>) -> Result<(), ApiError> {
+        let _ = (resource, documents, tx);
+        Ok(())
+    }
+
     /// After documents were inserted.
     fn on_inserted(&self, resource: &str, documents: &[Document]) {
         let _ = (resource, documents);

@@ -9,6 +9,9 @@ pub mod catalog;
 {%- if api.web.cors.is_some() %}
 pub mod cors;
 {%- endif %}
+{%- if has_internal %}
+pub mod data;
+{%- endif %}
 pub mod date;
 pub mod db;
 {%- if embedding %}
@@ -28,9 +31,13 @@ pub mod render;
 pub mod resource;
 pub mod resources;
 pub mod router;
+pub mod routes;
 pub mod server;
 pub mod state;
 pub mod store;
+{%- if uses_uuid %}
+pub mod uuid;
+{%- endif %}
 pub mod validate;
 {%- if api.web.xml %}
 pub mod xml;

@@ -16,6 +16,12 @@ static {{ name }}: ::std::sync::LazyLock<::regex_lite::Regex> = ::std::sync::Laz
 {% endif -%}
 {% endif -%}
 {% endfor %}
+{%- if let Some(lookup) = r.resource.lookup %}
+/// `additional_lookup` of `{{ lookup.field }}`: what a lookup value looks like, anchored.
+static LOOKUP: ::std::sync::LazyLock<::regex_lite::Regex> = ::std::sync::LazyLock::new(|| {
+    ::regex_lite::Regex::new({{ format!("^(?:{})$", lookup.regex)|json }}).expect("apigen checked this pattern")
+});
+{% endif %}
 
 /// The fields of a `{{ r.name }}` document and their rules.
 pub static FIELDS: &[Field] = &[
@@ -23,6 +29,16 @@ pub static FIELDS: &[Field] = &[
     {{ field.catalog_expr() }},
 {%- endfor %}
 ];
+
+{%- if r.resource.id_type == crate::model::IdType::Integer %}
+/// What `where` and `sort` may name: `_id` as the integer it is, then `FIELDS`.
+static QUERY_FIELDS: &[Field] = &[
+    Field::new("_id", Kind::Integer),
+{%- for field in r.resource.fields %}
+    {{ field.catalog_expr() }},
+{%- endfor %}
+];
+{%- endif %}
 
 /// A `{{ r.name }}` document as stored and served.
 #[derive(Debug, Clone)]
@@ -42,7 +58,11 @@ impl ::serde::Serialize for {{ r.resource.doc_type }} {
     fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
         use ::serde::ser::SerializeStruct;
         let mut state = serializer.serialize_struct({{ r.resource.doc_type|json }}, {{ r.resource.fields.len() + 4 }})?;
+{%- if r.resource.id_type == crate::model::IdType::Integer %}
+        state.serialize_field("_id", &crate::api::routes::NumericId(&self._id))?;
+{%- else %}
         state.serialize_field("_id", &self._id)?;
+{%- endif %}
 {%- for field in r.resource.fields %}
         {{ field.serialize_stmt() }}
 {%- endfor %}
@@ -129,6 +149,23 @@ pub static INFO: ResourceInfo = ResourceInfo {
 {%- if r.resource.cache.expires > 0 %}
     cache_expires: {{ r.resource.cache.expires }},
 {%- endif %}
+{%- if !r.resource.path_fields.is_empty() %}
+    path_fields: &[{% for f in r.resource.path_fields %}{{ f|json }}, {% endfor %}],
+{%- endif %}
+{%- if let Some(variant) = r.resource.custom_id_type() %}
+    id_type: crate::api::routes::IdType::{{ variant }},
+    new_id: {{ r.resource.new_id_expr() }},
+{%- endif %}
+{%- if r.resource.id_type == crate::model::IdType::Integer %}
+    query_fields: Some(QUERY_FIELDS),
+{%- endif %}
+{%- if let Some(lookup) = r.resource.lookup %}
+    lookup: Some(crate::api::routes::Lookup {
+        field: {{ lookup.field|json }},
+        pattern: &LOOKUP,
+        select: {{ r.resource.sql_select_by_lookup()|json }},
+    }),
+{%- endif %}
     ..ResourceInfo::DEFAULTS
 };
 
@@ -137,7 +174,11 @@ impl Resource for {{ r.resource.doc_type }} {
 
     fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
         ::std::result::Result::Ok(Self {
+{%- if r.resource.id_type == crate::model::IdType::Integer %}
+            _id: row.get::<_, i64>(0)?.to_string(),
+{%- else %}
             _id: row.get(0)?,
+{%- endif %}
 {%- for field in r.resource.fields %}
             {{ field.ident }}: {{ field.read_expr(loop.index) }},
 {%- endfor %}
