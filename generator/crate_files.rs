@@ -32,11 +32,6 @@ const STATIC_MODULES: &[(&str, &str, &str)] = &[
         "the field catalog type every resource declares its fields with",
     ),
     (
-        "date",
-        include_str!("../templates/crate/src/api/date.rs"),
-        "RFC 1123 dates on the wire, epoch seconds in the database",
-    ),
-    (
         "db",
         include_str!("../templates/crate/src/api/db.rs"),
         "the embedded SQLite database and its connection pool",
@@ -106,11 +101,22 @@ const STATIC_MODULES: &[(&str, &str, &str)] = &[
 /// Modules generated from the spec, for the `api` module's doc comment.
 const SPEC_MODULES: &[(&str, &str)] = &[
     (
+        "date",
+        "RFC 1123 dates on the wire, epoch seconds in the database",
+    ),
+    (
         "resources",
         "one module per resource: document struct, field catalog, SQL",
     ),
     ("router", "the routes and methods the spec enables"),
 ];
+
+/// GeoJSON validation and distances, only in crates with a geometry field.
+const GEO_MODULE: (&str, &str, &str) = (
+    "geo",
+    include_str!("../templates/crate/src/api/geo.rs"),
+    "GeoJSON geometries and `$near` distances",
+);
 
 /// The user's hooks file, created once.
 const USER_HOOKS: &str = include_str!("../templates/crate/src/hooks.rs");
@@ -180,7 +186,12 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
     add("src/hooks.rs", USER_HOOKS.to_string(), Owner::User);
 
     // The generated server.
-    let mut modules: Vec<(&str, &str)> = STATIC_MODULES.iter().map(|(m, _, d)| (*m, *d)).collect();
+    let geo = model.uses_geo();
+    let mut static_modules: Vec<(&str, &str, &str)> = STATIC_MODULES.to_vec();
+    if geo {
+        static_modules.push(GEO_MODULE);
+    }
+    let mut modules: Vec<(&str, &str)> = static_modules.iter().map(|(m, _, d)| (*m, *d)).collect();
     modules.extend(SPEC_MODULES.iter().copied());
     modules.sort();
     let schema = model
@@ -197,12 +208,26 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
                 default_db,
                 schema,
                 modules,
+                geo,
             },
             "crate/src/api/mod.rs",
         )?,
         Owner::Apigen,
     );
-    for (module, source, _) in STATIC_MODULES {
+    // Dates: verbatim like the static modules (it keeps its comments), but its wire
+    // format comes from the spec.
+    let date = render::text(
+        &render::DateRs {
+            date_format: &api.date_format,
+        },
+        "crate/src/api/date.rs",
+    )?;
+    add(
+        "src/api/date.rs",
+        render::verbatim(&date, "crate/src/api/date.rs")?,
+        Owner::Apigen,
+    );
+    for (module, source, _) in &static_modules {
         let name = format!("crate/src/api/{module}.rs");
         add(
             &format!("src/api/{module}.rs"),

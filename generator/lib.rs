@@ -15,6 +15,7 @@
 
 pub mod catalog;
 pub mod crate_files;
+pub mod date_format;
 pub mod diagnostic;
 pub mod document;
 pub mod model;

@@ -8,6 +8,7 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 use indexmap::IndexMap;
 use toml::Spanned;
 
+use crate::date_format::DateFormat;
 use crate::diagnostic::{Diagnostic, closest};
 use crate::spec::{ApiSpec, FieldSpec, ResourceSpec, Spec};
 
@@ -39,6 +40,8 @@ pub struct Api {
     /// Path prefix of every route, `/api/v1`, or empty to serve at the root.
     pub prefix: String,
     pub max_body_bytes: u64,
+    /// Eve's `DATE_FORMAT` when the spec changes it; `None`: RFC 1123 (the fast path).
+    pub date_format: Option<DateFormat>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +64,10 @@ pub struct Resource {
     pub item_methods: Methods,
     pub pagination_default: u32,
     pub pagination_limit: u32,
+    /// PATCH fills the defaults of fields it leaves missing (Eve's default: true).
+    pub normalize_on_patch: bool,
+    /// PATCH merges nested dicts into the stored ones (Eve's default: true).
+    pub merge_nested_documents: bool,
     pub fields: Vec<Field>,
 }
 
@@ -84,10 +91,18 @@ pub enum Kind {
     ObjectId,
     Dict,
     List,
+    // GeoJSON geometries (Eve's Mongo types), stored as JSON text.
+    Point,
+    LineString,
+    Polygon,
+    MultiPoint,
+    MultiLineString,
+    MultiPolygon,
+    GeometryCollection,
 }
 
 impl Kind {
-    pub const ALL: [(&'static str, Kind); 9] = [
+    pub const ALL: [(&'static str, Kind); 16] = [
         ("string", Kind::String),
         ("integer", Kind::Integer),
         ("float", Kind::Float),
@@ -97,7 +112,38 @@ impl Kind {
         ("objectid", Kind::ObjectId),
         ("dict", Kind::Dict),
         ("list", Kind::List),
+        ("point", Kind::Point),
+        ("linestring", Kind::LineString),
+        ("polygon", Kind::Polygon),
+        ("multipoint", Kind::MultiPoint),
+        ("multilinestring", Kind::MultiLineString),
+        ("multipolygon", Kind::MultiPolygon),
+        ("geometrycollection", Kind::GeometryCollection),
     ];
+
+    /// Whether this is a GeoJSON geometry type.
+    pub fn is_geo(self) -> bool {
+        self.geojson_type().is_some()
+    }
+
+    /// The GeoJSON `type` member of a value of this kind (`Point`, ...).
+    pub fn geojson_type(self) -> Option<&'static str> {
+        Some(match self {
+            Kind::Point => "Point",
+            Kind::LineString => "LineString",
+            Kind::Polygon => "Polygon",
+            Kind::MultiPoint => "MultiPoint",
+            Kind::MultiLineString => "MultiLineString",
+            Kind::MultiPolygon => "MultiPolygon",
+            Kind::GeometryCollection => "GeometryCollection",
+            _ => return None,
+        })
+    }
+
+    /// Whether values of this kind are stored as JSON text (dicts, lists, geometries).
+    pub fn is_json(self) -> bool {
+        matches!(self, Kind::Dict | Kind::List) || self.is_geo()
+    }
 
     pub fn name(self) -> &'static str {
         Kind::ALL
@@ -118,15 +164,23 @@ impl Kind {
             Kind::ObjectId => "ObjectId",
             Kind::Dict => "Dict",
             Kind::List => "List",
+            Kind::Point => "Point",
+            Kind::LineString => "LineString",
+            Kind::Polygon => "Polygon",
+            Kind::MultiPoint => "MultiPoint",
+            Kind::MultiLineString => "MultiLineString",
+            Kind::MultiPolygon => "MultiPolygon",
+            Kind::GeometryCollection => "GeometryCollection",
         }
     }
 
     /// The column's SQLite type.
     pub fn sql_type(self) -> &'static str {
         match self {
-            Kind::String | Kind::ObjectId | Kind::Dict | Kind::List => "TEXT",
+            Kind::String | Kind::ObjectId => "TEXT",
             Kind::Integer | Kind::Boolean | Kind::Datetime => "INTEGER",
             Kind::Float | Kind::Number => "REAL",
+            _ => "TEXT",
         }
     }
 
@@ -138,7 +192,7 @@ impl Kind {
             Kind::Float | Kind::Number => "f64",
             Kind::Boolean => "bool",
             // Served as stored: the JSON text is copied out, never parsed into a tree.
-            Kind::Dict | Kind::List => "::std::boxed::Box<::serde_json::value::RawValue>",
+            _ => "::std::boxed::Box<::serde_json::value::RawValue>",
         }
     }
 
@@ -154,6 +208,20 @@ impl Kind {
             Kind::ObjectId => json!({"type": "string", "pattern": "^[0-9a-f]{24}$"}),
             Kind::Dict => json!({"type": "object"}),
             Kind::List => json!({"type": "array"}),
+            geo => {
+                let name = geo.geojson_type().unwrap_or("Point");
+                let member = if geo == Kind::GeometryCollection {
+                    "geometries"
+                } else {
+                    "coordinates"
+                };
+                json!({
+                    "type": "object",
+                    "description": format!("GeoJSON {name}"),
+                    "required": ["type", member],
+                    "properties": {"type": {"const": name}, member: {"type": "array"}},
+                })
+            }
         }
     }
 }
@@ -242,6 +310,8 @@ fn example_value(kind: Kind) -> &'static str {
         Kind::ObjectId => "\"5f8d0d55b54764421b7156c9\"",
         Kind::Dict => "{ key = \"value\" }",
         Kind::List => "[\"a\", \"b\"]",
+        Kind::Point => "{ type = \"Point\", coordinates = [12.5, 41.9] }",
+        _ => "{ type = \"...\", coordinates = [...] }",
     }
 }
 
@@ -372,7 +442,17 @@ impl Resolver<'_> {
                 Some(v) => self.positive(v, "max_body_bytes")? as u64,
                 None => MAX_BODY_BYTES,
             },
+            date_format: self.date_format()?,
         })
+    }
+
+    /// The spec's `date_format`, checked; `None` for Eve's default (RFC 1123).
+    fn date_format(&self) -> Result<Option<DateFormat>, Diagnostic> {
+        match &self.spec.api.get_ref().date_format {
+            None => Ok(None),
+            Some(pattern) => DateFormat::parse(pattern.get_ref())
+                .map_err(|(message, help)| self.error(pattern, message).with_help(help)),
+        }
     }
 
     /// A path prefix: empty, or `/segment/segment` with URL-safe segments.
@@ -513,6 +593,14 @@ impl Resolver<'_> {
             item_methods,
             pagination_default,
             pagination_limit,
+            normalize_on_patch: spec
+                .normalize_on_patch
+                .or(self.spec.api.get_ref().normalize_on_patch)
+                .unwrap_or(true),
+            merge_nested_documents: spec
+                .merge_nested_documents
+                .or(self.spec.api.get_ref().merge_nested_documents)
+                .unwrap_or(true),
             fields,
         })
     }
@@ -722,7 +810,7 @@ impl Resolver<'_> {
                 .error(spanned, "`unique` applies to top-level fields only")
                 .with_help("remove `unique` from this nested field"));
         }
-        if spec.unique && matches!(kind, Kind::Dict | Kind::List) {
+        if spec.unique && kind.is_json() {
             return Err(self
                 .error(
                     spanned,
@@ -940,12 +1028,18 @@ impl Resolver<'_> {
             (Kind::ObjectId, serde_json::Value::String(s)) => {
                 s.len() == 24 && s.chars().all(|c| c.is_ascii_hexdigit())
             }
-            (Kind::Datetime, serde_json::Value::String(s)) => httpdate_like(s),
+            (Kind::Datetime, serde_json::Value::String(s)) => match self.date_format()? {
+                None => httpdate_like(s),
+                Some(format) => format.read(s).is_some(),
+            },
             (Kind::Integer, serde_json::Value::Number(n)) => n.is_i64(),
             (Kind::Float | Kind::Number, serde_json::Value::Number(_)) => true,
             (Kind::Boolean, serde_json::Value::Bool(_)) => true,
             (Kind::Dict, serde_json::Value::Object(_)) => true,
             (Kind::List, serde_json::Value::Array(_)) => true,
+            (kind, serde_json::Value::Object(o)) if kind.is_geo() => {
+                o.get("type").and_then(|t| t.as_str()) == kind.geojson_type()
+            }
             _ => false,
         };
         if !fits {
@@ -955,10 +1049,14 @@ impl Resolver<'_> {
                     format!("this default is not a valid `{}` value", field.kind.name()),
                 )
                 .with_help(match field.kind {
-                    Kind::Datetime => {
-                        "write dates as RFC 1123, like \"Tue, 19 Apr 2016 08:19:00 GMT\""
-                            .to_string()
-                    }
+                    Kind::Datetime => match self.date_format()? {
+                        None => "write dates as RFC 1123, like \"Tue, 19 Apr 2016 08:19:00 GMT\""
+                            .to_string(),
+                        Some(format) => format!(
+                            "write dates in the API's `date_format` \"{}\"",
+                            format.pattern
+                        ),
+                    },
                     Kind::ObjectId => "an objectid is 24 hexadecimal digits".to_string(),
                     kind => format!(
                         "write {} {} value, like `default = {}`",
@@ -1087,6 +1185,18 @@ fn name_regexes(field: &mut Field, counter: &mut usize) {
     }
     if let Some(items) = &mut field.items {
         name_regexes(items, counter);
+    }
+}
+
+impl Model {
+    /// Whether any field, at any depth, is a GeoJSON geometry.
+    pub fn uses_geo(&self) -> bool {
+        fn geo(field: &Field) -> bool {
+            field.kind.is_geo()
+                || field.schema.iter().any(geo)
+                || field.items.as_deref().is_some_and(geo)
+        }
+        self.resources.iter().any(|r| r.fields.iter().any(geo))
     }
 }
 

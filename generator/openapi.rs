@@ -17,7 +17,11 @@ pub fn document(model: &Model) -> Value {
     let mut schemas = Map::new();
     for resource in &model.resources {
         let schema_name = resource.doc_type.trim_end_matches("Document").to_string();
-        schemas.insert(schema_name.clone(), object_schema(&resource.fields, true));
+        let mut schema = object_schema(&resource.fields, true);
+        if let Some(format) = &api.date_format {
+            describe_dates(&mut schema, &format.pattern);
+        }
+        schemas.insert(schema_name.clone(), schema);
         paths.insert(
             format!("/{}", resource.url),
             collection_path(resource, &schema_name),
@@ -73,6 +77,23 @@ pub fn document(model: &Model) -> Value {
     })
 }
 
+/// Datetime fields of an API with a custom `date_format` are written in it.
+fn describe_dates(schema: &mut Value, pattern: &str) {
+    match schema {
+        Value::Object(map) => {
+            if map.get("description").and_then(Value::as_str) == Some("RFC 1123 date") {
+                map.insert(
+                    "description".into(),
+                    Value::String(format!("date in the API's date_format \"{pattern}\"")),
+                );
+            }
+            map.values_mut().for_each(|v| describe_dates(v, pattern));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| describe_dates(v, pattern)),
+        _ => {}
+    }
+}
+
 fn schema_ref(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
@@ -114,12 +135,16 @@ fn collection_path(resource: &Resource, schema: &str) -> Value {
     }));
     get_responses.insert("304".into(), json!({"description": "Not modified"}));
     let mut path = Map::new();
+    let mut where_doc = "Filter as JSON: {\"field\": value} or operators $gt $gte $lt $lte $ne $in $nin $regex $exists $and $or".to_string();
+    if resource.fields.iter().any(|f| f.kind == Kind::Point) {
+        where_doc.push_str("; on point fields $near: {\"$geometry\": {\"type\": \"Point\", \"coordinates\": [lon, lat]}, \"$maxDistance\": metres, \"$minDistance\": metres}, nearest first");
+    }
     path.insert("get".into(), json!({
         "operationId": format!("list_{}", resource.name),
         "summary": format!("List {}", resource.name),
         "parameters": [
             {"name": "where", "in": "query", "schema": {"type": "string"},
-             "description": "Filter as JSON: {\"field\": value} or operators $gt $gte $lt $lte $ne $in $nin $regex $exists $and $or"},
+             "description": where_doc},
             {"name": "sort", "in": "query", "schema": {"type": "string"},
              "description": "`city,-lastname` or `[(\"lastname\", -1)]`"},
             {"name": "max_results", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": resource.pagination_limit, "default": resource.pagination_default}},

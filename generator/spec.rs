@@ -39,6 +39,13 @@ pub struct ApiSpec {
     pub pagination_limit: Option<Spanned<i64>>,
     /// Largest request body the server accepts, in bytes (default 1 MiB).
     pub max_body_bytes: Option<Spanned<i64>>,
+    /// Eve's `DATE_FORMAT`: how dates are written and read on the wire (strftime
+    /// directives); default RFC 1123, `"%a, %d %b %Y %H:%M:%S GMT"`.
+    pub date_format: Option<Spanned<String>>,
+    /// Eve's `NORMALIZE_ON_PATCH` for every resource (default true).
+    pub normalize_on_patch: Option<bool>,
+    /// Eve's `MERGE_NESTED_DOCUMENTS` for every resource (default true).
+    pub merge_nested_documents: Option<bool>,
 }
 
 /// `[resources.<name>]`: one Eve resource (a collection and its items).
@@ -55,6 +62,11 @@ pub struct ResourceSpec {
     pub item_methods: Option<Vec<Spanned<String>>>,
     pub pagination_default: Option<Spanned<i64>>,
     pub pagination_limit: Option<Spanned<i64>>,
+    /// PATCH fills the defaults of fields it leaves missing (Eve's `normalize_on_patch`).
+    pub normalize_on_patch: Option<bool>,
+    /// PATCH merges a nested dict into the stored one rather than replacing it (Eve's
+    /// `merge_nested_documents`).
+    pub merge_nested_documents: Option<bool>,
     #[serde(default)]
     pub schema: IndexMap<Spanned<String>, Spanned<FieldSpec>>,
 }

@@ -62,7 +62,9 @@ struct ListQuery {
     /// ` ORDER BY ... LIMIT n OFFSET ?`
     order: String,
     values: Vec<rusqlite::types::Value>,
-    /// The OFFSET parameter, bound after `values`.
+    /// Parameters of the ORDER BY (a `$near` distance), bound after `values`.
+    order_values: Vec<rusqlite::types::Value>,
+    /// The OFFSET parameter, bound after `values` and `order_values`.
     offset: rusqlite::types::Value,
 }
 
@@ -71,20 +73,31 @@ impl ListQuery {
         let params = ListParams::parse(raw, info.pagination_default, info.pagination_limit)?;
         let mut condition = String::new();
         let mut values = Vec::new();
+        let mut near = None;
         if let Some(text) = params.filter.as_deref() {
             let filter = query::parse_where(text, info.fields)
                 .map_err(|e| ApiError::bad_request(e.to_string()))?;
             condition.push_str(" WHERE ");
             query::compile_where(&filter, &mut condition, &mut values);
+            near = query::near_order(&filter);
         }
         let mut order = String::from(" ORDER BY ");
+        let mut sorted = false;
         if let Some(text) = params.sort.as_deref() {
             let keys = query::parse_sort(text, info.fields)
                 .map_err(|e| ApiError::bad_request(e.to_string()))?;
             if !keys.is_empty() {
                 query::compile_sort(&keys, &mut order);
                 order.push_str(", ");
+                sorted = true;
             }
+        }
+        // `$near` answers nearest first, unless the client sorts (as in MongoDB).
+        let mut order_values = Vec::new();
+        if let (Some((distance, near_values)), false) = (near, sorted) {
+            order.push_str(&distance);
+            order.push_str(", ");
+            order_values = near_values;
         }
         // Ties (and unsorted lists) keep insertion order, so pages never overlap. The
         // page size is a literal, not a parameter: SQLite (with STAT4) re-plans a
@@ -98,6 +111,7 @@ impl ListQuery {
             condition,
             order,
             values,
+            order_values,
             offset,
         })
     }
@@ -115,7 +129,10 @@ impl ListQuery {
     }
 
     fn page_values(&self) -> impl Iterator<Item = &rusqlite::types::Value> {
-        self.values.iter().chain(std::iter::once(&self.offset))
+        self.values
+            .iter()
+            .chain(&self.order_values)
+            .chain(std::iter::once(&self.offset))
     }
 }
 
@@ -453,7 +470,11 @@ async fn write_item(
             let created = original.created;
             let original_fields = original.fields;
             let mut fields = if write == Write::Patch {
-                validate::apply_patch(info.fields, &original_fields, changes.clone())
+                let options = validate::PatchOptions {
+                    normalize: info.normalize_on_patch,
+                    merge_nested: info.merge_nested_documents,
+                };
+                validate::apply_patch_with(info.fields, &original_fields, changes.clone(), options)
             } else {
                 validate::validate_document(info.fields, changes.clone(), Mode::Replace)
             }
@@ -645,9 +666,9 @@ fn write_write_result(
     out.extend_from_slice(b"{\"_status\":\"OK\",\"_id\":");
     http::write_json_str(out, id);
     out.extend_from_slice(b",\"_created\":\"");
-    out.extend_from_slice(&date::rfc1123(created));
+    date::write_wire(out, created);
     out.extend_from_slice(b"\",\"_updated\":\"");
-    out.extend_from_slice(&date::rfc1123(updated));
+    date::write_wire(out, updated);
     out.extend_from_slice(b"\",\"_etag\":\"");
     out.extend_from_slice(tag.as_bytes());
     out.extend_from_slice(b"\",\"_links\":{");

@@ -39,6 +39,11 @@ pub struct ResourceInfo {
     pub delete_all: &'static str,
     // Options beyond the spine go below, each with Eve's default in `DEFAULTS`;
     // a resource's `INFO` names only the ones its spec changes.
+    /// PATCH fills the defaults of fields it leaves missing (Eve's `normalize_on_patch`).
+    pub normalize_on_patch: bool,
+    /// PATCH merges a nested dict into the stored one instead of replacing it (Eve's
+    /// `merge_nested_documents`).
+    pub merge_nested_documents: bool,
 }
 
 impl ResourceInfo {
@@ -59,6 +64,8 @@ impl ResourceInfo {
         insert: "",
         delete_by_id: "",
         delete_all: "",
+        normalize_on_patch: true,
+        merge_nested_documents: true,
     };
 }
 

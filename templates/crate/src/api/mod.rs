@@ -10,6 +10,9 @@ pub mod date;
 pub mod db;
 pub mod error;
 pub mod etag;
+{%- if geo %}
+pub mod geo;
+{%- endif %}
 pub mod handlers;
 pub mod hooks;
 pub mod http;
@@ -33,3 +36,12 @@ pub const MAX_BODY_BYTES: usize = {{ api.max_body_bytes }};
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 /// The tables and indexes of every resource, created when missing.
 pub const SCHEMA: &str = {{ schema|json }};
+
+/// Register the SQL functions compiled filters call, on every new connection.
+pub fn register_sql_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    query::register_functions(conn)?;
+{%- if geo %}
+    geo::register_functions(conn)?;
+{%- endif %}
+    Ok(())
+}

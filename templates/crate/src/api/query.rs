@@ -22,7 +22,7 @@ use rusqlite::types::{Value, ValueRef};
 use serde_json::{Map, Value as Json};
 
 use super::catalog::{find, Field, Kind};
-use super::date::{format_rfc1123, parse_rfc1123};
+use super::date::{format_wire, parse_wire, WIRE_FORMAT_NAME};
 
 /// How deeply `$and`/`$or`/`$nor` and operator objects may nest.
 pub const MAX_DEPTH: usize = 16;
@@ -104,6 +104,18 @@ pub enum Op {
     /// The pattern with any `$options` folded in as inline flags (`(?i)...`).
     Regex(String),
     Exists(bool),
+    /// `$near` on a top-level point field.
+    Near(Near),
+}
+
+/// A `$near` query: documents whose point lies between `min` and `max` metres of
+/// (`lon`, `lat`), on a sphere (haversine), nearest first unless `sort` says otherwise.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Near {
+    pub lon: f64,
+    pub lat: f64,
+    pub min: f64,
+    pub max: f64,
 }
 
 /// An equality operand.
@@ -253,11 +265,11 @@ fn wrong_type<T>(field: &str, op: &str, expected: &str, value: &Json) -> Result<
 }
 
 fn parse_date(field: &str, text: &str) -> Result<i64, QueryError> {
-    match parse_rfc1123(text) {
+    match parse_wire(text) {
         Some(seconds) => Ok(seconds),
         None => error(format!(
-            "field '{field}' in where: not an RFC 1123 date \
-             (like 'Tue, 19 Apr 2016 08:19:00 GMT')"
+            "field '{field}' in where: not {WIRE_FORMAT_NAME} (like '{}')",
+            format_wire(1_461_053_940)
         )),
     }
 }
@@ -304,8 +316,9 @@ fn typed_scalar(
             "field '{field}' in where: {op} is not supported on a nested datetime \
              (only equality, $ne, $in and $nin are)"
         )),
-        (Kind::Datetime, _) => wrong_type(field, op, "an RFC 1123 date string", value),
-        (Kind::Dict | Kind::List, _) => error(format!(
+        (Kind::Datetime, _) => wrong_type(field, op, &format!("{WIRE_FORMAT_NAME} string"), value),
+        // Dicts, lists and GeoJSON geometries.
+        (kind, _) => error(format!(
             "field '{field}' in where: {op} cannot compare a {} field",
             kind.name()
         )),
@@ -317,6 +330,8 @@ struct Parser {
     fields: &'static [Field],
     conditions: usize,
     values: usize,
+    /// Whether a `$near` was seen (MongoDB allows one per query).
+    near: bool,
 }
 
 impl Parser {
@@ -526,6 +541,20 @@ impl Parser {
                 };
                 (base.clone(), Op::Exists(*exists))
             }
+            "$near" => {
+                if self.near {
+                    return error("where may hold only one $near");
+                }
+                self.near = true;
+                if base.kind != Some(Kind::Point) || base.in_json() {
+                    return error(format!(
+                        "field '{path}' in where: $near needs a top-level point field"
+                    ));
+                }
+                let near = parse_near(path, value)?;
+                self.count_values(6)?;
+                (base.clone(), Op::Near(near))
+            }
             _ => {
                 return error(format!(
                     "unknown operator '{op}' on field '{path}' in where"
@@ -554,11 +583,17 @@ impl Parser {
             | (Some(Kind::List) | None, Json::Array(_)) => {
                 vec![Operand::Json(value.to_string())]
             }
+            (Some(kind), Json::Object(_)) if kind.is_geo() => {
+                vec![Operand::Json(value.to_string())]
+            }
             (Some(Kind::Dict), _) => return wrong_type(path, op, "an object", value),
+            (Some(kind), _) if kind.is_geo() => {
+                return wrong_type(path, op, "a GeoJSON object", value)
+            }
             (Some(Kind::List), _) => return wrong_type(path, op, "an array", value),
             (None, _) => vec![Operand::Scalar(any_scalar(path, op, value)?)],
             (Some(Kind::Datetime), Json::String(text)) if target.in_json() => {
-                let canonical = format_rfc1123(parse_date(path, text)?);
+                let canonical = format_wire(parse_date(path, text)?);
                 if &canonical == text {
                     vec![Operand::Scalar(Value::Text(canonical))]
                 } else {
@@ -578,6 +613,91 @@ impl Parser {
         };
         self.count_values(operands.len())?;
         Ok(operands)
+    }
+}
+
+/// A finite, non-negative number of metres.
+fn distance(path: &str, key: &str, value: &Json) -> Result<f64, QueryError> {
+    match value.as_f64() {
+        Some(metres) if metres.is_finite() && metres >= 0.0 => Ok(metres),
+        _ => error(format!(
+            "field '{path}' in where: {key} must be a non-negative number of metres"
+        )),
+    }
+}
+
+/// `{"$geometry": {"type": "Point", "coordinates": [lon, lat]}, "$maxDistance": m,
+/// "$minDistance": m}`, as MongoDB takes it for a GeoJSON point.
+fn parse_near(path: &str, value: &Json) -> Result<Near, QueryError> {
+    let Json::Object(spec) = value else {
+        return error(format!(
+            "field '{path}' in where: $near needs an object with a $geometry point"
+        ));
+    };
+    let mut near = Near {
+        lon: 0.0,
+        lat: 0.0,
+        min: 0.0,
+        max: f64::MAX,
+    };
+    let mut geometry = false;
+    for (key, item) in spec {
+        match key.as_str() {
+            "$geometry" => {
+                let point = item.as_object().filter(|point| {
+                    point.len() == 2 && point.get("type").and_then(Json::as_str) == Some("Point")
+                });
+                let coordinates = point
+                    .and_then(|point| point.get("coordinates"))
+                    .and_then(Json::as_array)
+                    .filter(|c| c.len() == 2)
+                    .and_then(|c| Some((c[0].as_f64()?, c[1].as_f64()?)));
+                match coordinates {
+                    Some((lon, lat))
+                        if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) =>
+                    {
+                        (near.lon, near.lat) = (lon, lat);
+                        geometry = true;
+                    }
+                    _ => {
+                        return error(format!(
+                            "field '{path}' in where: $near $geometry must be a GeoJSON Point \
+                             with coordinates [longitude, latitude] in range"
+                        ))
+                    }
+                }
+            }
+            "$maxDistance" => near.max = distance(path, key, item)?,
+            "$minDistance" => near.min = distance(path, key, item)?,
+            other => {
+                return error(format!(
+                    "field '{path}' in where: unknown $near key '{other}'"
+                ))
+            }
+        }
+    }
+    if !geometry {
+        return error(format!(
+            "field '{path}' in where: $near needs a $geometry point"
+        ));
+    }
+    Ok(near)
+}
+
+/// The distance expression and its parameters of the first `$near` among the top-level
+/// conditions of `filter`: the order MongoDB gives `$near` results (nearest first).
+pub fn near_order(filter: &Filter) -> Option<(String, Vec<Value>)> {
+    match filter {
+        Filter::And(parts) => parts.iter().find_map(near_order),
+        Filter::Cond(Condition {
+            op: Op::Near(near),
+            target,
+            ..
+        }) => Some((
+            format!("geo_distance({}, ?, ?)", quote_ident(target.column)),
+            vec![Value::Real(near.lon), Value::Real(near.lat)],
+        )),
+        _ => None,
     }
 }
 
@@ -609,6 +729,7 @@ pub fn parse_where(text: &str, fields: &'static [Field]) -> Result<Filter, Query
         fields,
         conditions: 0,
         values: 0,
+        near: false,
     };
     parser.object(&map, 1)
 }
@@ -896,6 +1017,20 @@ fn compile_condition(condition: &Condition, sql: &mut String, params: &mut Vec<V
         Op::Nin(operands) => (Pred::In(operands), true),
         Op::Regex(pattern) => (Pred::Regex(pattern), false),
         Op::Exists(exists) => (Pred::Exists, !exists),
+        Op::Near(near) => {
+            // `geo_distance` (registered by `geo`) is NULL for anything but a point.
+            sql.push_str(&format!(
+                "(geo_distance({}, ?, ?) BETWEEN ? AND ?)",
+                quote_ident(target.column)
+            ));
+            params.extend([
+                Value::Real(near.lon),
+                Value::Real(near.lat),
+                Value::Real(near.min),
+                Value::Real(near.max),
+            ]);
+            return;
+        }
     };
     emit_target(target, &pred, negate, sql, params);
 }
@@ -1198,7 +1333,7 @@ mod tests {
                 \"weird name\" TEXT)",
         )
         .unwrap();
-        let d = |text: &str| parse_rfc1123(text).unwrap();
+        let d = |text: &str| parse_wire(text).unwrap();
         let rows: [Row; 5] = [
             (
                 "john",

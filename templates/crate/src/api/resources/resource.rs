@@ -44,10 +44,15 @@ impl ::serde::Serialize for {{ r.resource.doc_type }} {
         let mut state = serializer.serialize_struct({{ r.resource.doc_type|json }}, {{ r.resource.fields.len() + 4 }})?;
         state.serialize_field("_id", &self._id)?;
 {%- for field in r.resource.fields %}
-        {{ field.serialize_stmt() }}
+        {{ field.serialize_stmt(r.custom_dates) }}
 {%- endfor %}
+{%- if r.custom_dates %}
+        state.serialize_field("_created", &crate::api::date::WireDate(self._created))?;
+        state.serialize_field("_updated", &crate::api::date::WireDate(self._updated))?;
+{%- else %}
         state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
         state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+{%- endif %}
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -69,6 +74,12 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: {{ r.resource.sql_insert()|json }},
     delete_by_id: {{ r.resource.sql_delete_by_id()|json }},
     delete_all: {{ r.resource.sql_delete_all()|json }},
+{%- if !r.resource.normalize_on_patch %}
+    normalize_on_patch: false,
+{%- endif %}
+{%- if !r.resource.merge_nested_documents %}
+    merge_nested_documents: false,
+{%- endif %}
     ..ResourceInfo::DEFAULTS
 };
 
@@ -110,13 +121,13 @@ impl Resource for {{ r.resource.doc_type }} {
         fields.insert(
             {{ field.name|json }}.into(),
             match self.{{ field.ident }} {
-                ::std::option::Option::Some(value) => {{ field.json_expr() }},
+                ::std::option::Option::Some(value) => {{ field.json_expr(r.custom_dates) }},
                 ::std::option::Option::None => ::serde_json::Value::Null,
             },
         );
 {%- else %}
         if let ::std::option::Option::Some(value) = self.{{ field.ident }} {
-            fields.insert({{ field.name|json }}.into(), {{ field.json_expr() }});
+            fields.insert({{ field.name|json }}.into(), {{ field.json_expr(r.custom_dates) }});
         }
 {%- endif %}
 {%- endfor %}
