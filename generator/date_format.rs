@@ -187,7 +187,8 @@ impl DateFormat {
             .collect();
         // Laid out as rustfmt would, so a consumer's `cargo fmt --check` passes.
         let line = format!("&[{}]", items.join(", "));
-        if "const FORMAT: &[Item] = ".len() + line.len() + 1 <= 100 {
+        // `const FORMAT: &[Item] = <line>;` within rustfmt's 100 columns.
+        if "const FORMAT: &[Item] = ;".len() + line.len() <= 100 {
             line
         } else {
             format!("&[\n    {},\n]", items.join(",\n    "))
