@@ -1037,8 +1037,8 @@ impl Resolver<'_> {
             (Kind::Boolean, serde_json::Value::Bool(_)) => true,
             (Kind::Dict, serde_json::Value::Object(_)) => true,
             (Kind::List, serde_json::Value::Array(_)) => true,
-            (kind, serde_json::Value::Object(o)) if kind.is_geo() => {
-                o.get("type").and_then(|t| t.as_str()) == kind.geojson_type()
+            (kind, value @ serde_json::Value::Object(_)) if kind.is_geo() => {
+                geojson_fits(kind, value)
             }
             _ => false,
         };
@@ -1222,6 +1222,43 @@ impl Resource {
     }
 }
 
+/// Whether a JSON value is a GeoJSON geometry of `kind`, checked as the generated
+/// server checks it (`geo.rs`): exactly `type` and `coordinates` (or `geometries`),
+/// positions of 2 or 3 numbers nested to the type's depth.
+fn geojson_fits(kind: Kind, value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    fn position(v: &Value) -> bool {
+        matches!(v, Value::Array(items) if (2..=3).contains(&items.len()) && items.iter().all(Value::is_number))
+    }
+    fn nested(v: &Value, depth: usize) -> bool {
+        match depth {
+            0 => position(v),
+            _ => matches!(v, Value::Array(items) if items.iter().all(|i| nested(i, depth - 1))),
+        }
+    }
+    let Value::Object(map) = value else {
+        return false;
+    };
+    let type_ok = map.get("type").and_then(Value::as_str) == kind.geojson_type();
+    if kind == Kind::GeometryCollection {
+        return type_ok
+            && map.len() == 2
+            && matches!(map.get("geometries"), Some(Value::Array(members)) if members.iter().all(|m| {
+                let member = m.get("type").and_then(Value::as_str);
+                Kind::ALL
+                    .iter()
+                    .any(|(_, k)| k.geojson_type().is_some() && k.geojson_type() == member && geojson_fits(*k, m))
+            }));
+    }
+    let depth = match kind {
+        Kind::Point => 0,
+        Kind::LineString | Kind::MultiPoint => 1,
+        Kind::Polygon | Kind::MultiLineString => 2,
+        _ => 3,
+    };
+    type_ok && map.len() == 2 && map.get("coordinates").is_some_and(|c| nested(c, depth))
+}
+
 /// Whether a string looks like an RFC 1123 date (`Tue, 19 Apr 2016 08:19:00 GMT`).
 fn httpdate_like(text: &str) -> bool {
     static RFC1123: std::sync::LazyLock<regex_lite::Regex> = std::sync::LazyLock::new(|| {
@@ -1297,6 +1334,25 @@ mod tests {
             "no methods listed: read-only"
         );
         assert_eq!(orders.doc_type, "OrdersDocument");
+    }
+
+    #[test]
+    fn geojson_defaults_are_checked_like_the_server_checks_them() {
+        let spec = |default: &str| {
+            format!(
+                "[api]\nname = \"shop\"\nversion = \"1.0.0\"\n[resources.stores.schema]\nat = {{ type = \"point\", default = {default} }}\n"
+            )
+        };
+        let ok = model(&spec("{ type = \"Point\", coordinates = [12.5, 41.9] }")).expect("valid");
+        assert!(ok.uses_geo());
+        for bad in [
+            "{ type = \"Point\", coordinates = [12.5] }",
+            "{ type = \"Point\", coordinates = [\"a\", 1] }",
+            "{ type = \"Point\", coordinates = [1, 2], crs = 1 }",
+            "{ type = \"LineString\", coordinates = [[1, 2]] }",
+        ] {
+            assert!(model(&spec(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]

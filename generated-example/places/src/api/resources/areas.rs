@@ -52,7 +52,7 @@ pub struct AreasDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for AreasDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,

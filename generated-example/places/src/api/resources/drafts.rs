@@ -43,7 +43,7 @@ pub struct DraftsDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for DraftsDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,

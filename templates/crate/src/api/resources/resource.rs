@@ -37,7 +37,7 @@ pub struct {{ r.resource.doc_type }} {
 }
 
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` ({% if r.custom_dates %}dates in the API's `date_format`{% else %}dates as RFC 1123{% endif %}).
 impl ::serde::Serialize for {{ r.resource.doc_type }} {
     fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
         use ::serde::ser::SerializeStruct;
