@@ -695,3 +695,53 @@ fn openapi_documents_geometries_and_dates() {
         "date format documented"
     );
 }
+
+#[test]
+fn nested_datetimes_compare_and_sort_by_instant() {
+    let server = start();
+    for (name, since) in [
+        ("a", "2012-03-04T05:06:07Z"),
+        ("b", "1999-12-31T23:59:59Z"),
+        ("c", "2020-01-01T00:00:00Z"),
+    ] {
+        create(
+            &server,
+            "places",
+            json!({"name": name, "address": {"since": since}}),
+        );
+    }
+    create(&server, "places", json!({"name": "none"}));
+    let q = |filter: &str, extra: &str| names(&server, "places", filter, extra);
+    assert_eq!(
+        q(
+            r#"{"address.since": {"$gte": "2012-03-04T05:06:07Z"}}"#,
+            "&sort=name"
+        ),
+        ["a", "c"]
+    );
+    assert_eq!(
+        q(
+            r#"{"address.since": {"$lt": "2012-03-04T05:06:07Z"}}"#,
+            "&sort=name"
+        ),
+        ["b"]
+    );
+    assert_eq!(q(r#"{"address.since": "2020-01-01T00:00:00Z"}"#, ""), ["c"]);
+    assert_eq!(
+        q(
+            r#"{"address.since": {"$exists": true}}"#,
+            "&sort=-address.since"
+        ),
+        ["c", "a", "b"]
+    );
+    let message = server
+        .get(&format!(
+            "{API}/places?where={}",
+            enc(r#"{"address.since": {"$gt": "yesterday"}}"#)
+        ))
+        .error(400);
+    assert!(
+        message.contains("not a date in the API's date_format"),
+        "{message}"
+    );
+}

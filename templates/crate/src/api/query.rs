@@ -311,11 +311,9 @@ fn typed_scalar(
         (Kind::Float | Kind::Number, _) => wrong_type(field, op, "a number", value),
         (Kind::Boolean, Json::Bool(b)) => Ok(Value::Integer(i64::from(*b))),
         (Kind::Boolean, _) => wrong_type(field, op, "a boolean", value),
-        (Kind::Datetime, Json::String(s)) if !in_json => parse_date(field, s).map(Value::Integer),
-        (Kind::Datetime, Json::String(_)) => error(format!(
-            "field '{field}' in where: {op} is not supported on a nested datetime \
-             (only equality, $ne, $in and $nin are)"
-        )),
+        // Epoch seconds; a nested datetime (stored as text) is compared through
+        // `wire_date` (see `compile_condition`).
+        (Kind::Datetime, Json::String(s)) => parse_date(field, s).map(Value::Integer),
         (Kind::Datetime, _) => wrong_type(field, op, &format!("{WIRE_FORMAT_NAME} string"), value),
         // Dicts, lists and GeoJSON geometries.
         (kind, _) => error(format!(
@@ -792,6 +790,8 @@ impl Site<'_> {
 enum Pred<'a> {
     Eq(&'a Operand),
     Cmp(&'static str, &'a Value),
+    /// A comparison of a datetime stored as text (inside JSON) with epoch seconds.
+    DateCmp(&'static str, &'a Value),
     In(&'a [Operand]),
     Regex(&'a str),
     Exists,
@@ -918,6 +918,13 @@ fn emit_pred(
             sql.push_str(&format!(" {op} ?)"));
             params.push((*value).clone());
         }
+        Pred::DateCmp(op, value) => {
+            sql.push_str(not);
+            sql.push_str("(wire_date(");
+            site.emit(Mode::Scalar, sql, params);
+            sql.push_str(&format!(") {op} ?)"));
+            params.push((*value).clone());
+        }
         Pred::Regex(pattern) => {
             sql.push_str(not);
             site.emit(Mode::Scalar, sql, params);
@@ -1009,6 +1016,17 @@ fn compile_condition(condition: &Condition, sql: &mut String, params: &mut Vec<V
     let (pred, negate) = match &condition.op {
         Op::Eq(operand) => (Pred::Eq(operand), false),
         Op::Ne(operand) => (Pred::Eq(operand), true),
+        Op::Gt(value) | Op::Gte(value) | Op::Lt(value) | Op::Lte(value)
+            if target.kind == Some(Kind::Datetime) && target.in_json() =>
+        {
+            let op = match &condition.op {
+                Op::Gt(_) => ">",
+                Op::Gte(_) => ">=",
+                Op::Lt(_) => "<",
+                _ => "<=",
+            };
+            (Pred::DateCmp(op, value), false)
+        }
         Op::Gt(value) => (Pred::Cmp(">", value), false),
         Op::Gte(value) => (Pred::Cmp(">=", value), false),
         Op::Lt(value) => (Pred::Cmp("<", value), false),
@@ -1081,6 +1099,8 @@ pub struct SortKey {
     column: &'static str,
     /// A JSON path made of declared names only, for a nested field.
     json_path: Option<String>,
+    /// A nested datetime: ordered by `wire_date` of its text.
+    date: bool,
 }
 
 fn sort_key(fields: &'static [Field], name: &str, descending: bool) -> Result<SortKey, QueryError> {
@@ -1093,13 +1113,12 @@ fn sort_key(fields: &'static [Field], name: &str, descending: bool) -> Result<So
     if target.kind.is_none() {
         return error(format!("unknown field '{name}' in sort"));
     }
-    if target.kind == Some(Kind::Datetime) && target.key.is_some() {
-        return error(format!("cannot sort by nested datetime '{name}'"));
-    }
     Ok(SortKey {
         field: name.to_string(),
         descending,
         column: target.column,
+        // Stored as text inside JSON: sorted by its instant, through `wire_date`.
+        date: target.kind == Some(Kind::Datetime) && target.key.is_some(),
         json_path: target.key,
     })
 }
@@ -1206,10 +1225,14 @@ pub fn compile_sort(keys: &[SortKey], sql: &mut String) {
         let column = quote_ident(key.column);
         match &key.json_path {
             // The path is built from declared names only; quote it as an SQL literal.
-            Some(path) => sql.push_str(&format!(
-                "json_extract({column}, '{}')",
-                path.replace('\'', "''")
-            )),
+            Some(path) => {
+                let extract = format!("json_extract({column}, '{}')", path.replace('\'', "''"));
+                if key.date {
+                    sql.push_str(&format!("wire_date({extract})"));
+                } else {
+                    sql.push_str(&extract);
+                }
+            }
             None => sql.push_str(&column),
         }
         sql.push_str(if key.descending { " DESC" } else { " ASC" });
@@ -1241,9 +1264,21 @@ fn compile_regex(pattern: &str) -> Result<regex_lite::Regex, QueryError> {
 }
 
 /// Register the SQL functions compiled filters use: `REGEXP` (`x REGEXP p` calls
-/// `regexp(p, x)`). The compiled pattern is cached per statement with SQLite's auxdata;
-/// a NULL or non-text value never matches.
+/// `regexp(p, x)`), and `wire_date(text)`, the epoch seconds of a datetime stored as
+/// text inside a dict or list (NULL if it is not one). The compiled pattern is cached
+/// per statement with SQLite's auxdata; a NULL or non-text value never matches.
 pub fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        "wire_date",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Text(bytes) => std::str::from_utf8(bytes).ok().and_then(parse_wire),
+                _ => None,
+            })
+        },
+    )?;
     conn.create_scalar_function(
         "regexp",
         2,
@@ -1809,9 +1844,26 @@ mod tests {
         );
         assert!(where_error(r#"{"born": {"$gt": "2016-04-19"}}"#).contains("RFC 1123"));
         assert!(where_error(r#"{"born": 541270800}"#).contains("date"));
-        assert!(
-            where_error(&format!(r#"{{"location.since": {{"$gt": "{D2016}"}}}}"#))
-                .contains("nested datetime")
+        // Nested datetimes (text inside JSON) compare by instant too.
+        check(
+            &conn,
+            &format!(r#"{{"location.since": {{"$gte": "{D2016}"}}}}"#),
+            &["john"],
+        );
+        check(
+            &conn,
+            &format!(r#"{{"location.since": {{"$gt": "{D2016}"}}}}"#),
+            &[],
+        );
+        check(
+            &conn,
+            r#"{"location.since": {"$gt": "Thu, 01 Jan 2015 00:00:00 GMT", "$lt": "Fri, 01 Jan 2016 00:00:00 GMT"}}"#,
+            &[],
+        );
+        check(
+            &conn,
+            r#"{"location.since": {"$gt": "Thu, 01 Jan 2015 00:00:00 GMT", "$lt": "Sun, 01 Jan 2017 00:00:00 GMT"}}"#,
+            &["john"],
         );
     }
 
@@ -1870,7 +1922,6 @@ mod tests {
         assert!(sort_error(r#"{"age": 1}"#).contains("unknown field"));
         assert!(sort_error("contacts.kind").contains("through a list"));
         assert!(sort_error("meta.x").contains("unknown field"));
-        assert!(sort_error("location.since").contains("nested datetime"));
         assert!(sort_error(r#"age" DESC; DROP TABLE people; --"#).contains("unknown field"));
         assert!(sort_error(&vec!["age"; MAX_SORT_KEYS + 1].join(",")).contains("more than"));
         assert!(sort_error(&"a".repeat(MAX_SORT_LEN + 1)).contains("longer"));

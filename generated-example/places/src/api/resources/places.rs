@@ -32,6 +32,7 @@ pub static FIELDS: &[Field] = &[
                 default: Some("\"IT\""),
                 ..Field::new("country", Kind::String)
             },
+            Field::new("since", Kind::Datetime),
         ],
         ..Field::new("address", Kind::Dict)
     },
