@@ -291,13 +291,7 @@ fn any_scalar(field: &str, op: &str, value: &Json) -> Result<Value, QueryError> 
 }
 
 /// A scalar operand for a declared scalar kind, in its storage type.
-fn typed_scalar(
-    kind: Kind,
-    in_json: bool,
-    field: &str,
-    op: &str,
-    value: &Json,
-) -> Result<Value, QueryError> {
+fn typed_scalar(kind: Kind, field: &str, op: &str, value: &Json) -> Result<Value, QueryError> {
     match (kind, value) {
         (Kind::String | Kind::ObjectId, Json::String(s)) => Ok(Value::Text(s.clone())),
         (Kind::String | Kind::ObjectId, _) => wrong_type(field, op, "a string", value),
@@ -455,7 +449,7 @@ impl Parser {
                         ))
                     }
                     (None, _) => any_scalar(path, op, value)?,
-                    (Some(kind), _) => typed_scalar(kind, target.in_json(), path, op, value)?,
+                    (Some(kind), _) => typed_scalar(kind, path, op, value)?,
                 };
                 self.count_values(1)?;
                 let op = match op {
@@ -603,13 +597,7 @@ impl Parser {
                     ]
                 }
             }
-            (Some(kind), _) => vec![Operand::Scalar(typed_scalar(
-                kind,
-                target.in_json(),
-                path,
-                op,
-                value,
-            )?)],
+            (Some(kind), _) => vec![Operand::Scalar(typed_scalar(kind, path, op, value)?)],
         };
         self.count_values(operands.len())?;
         Ok(operands)
