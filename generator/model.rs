@@ -1356,6 +1356,27 @@ mod tests {
     }
 
     #[test]
+    fn patch_settings_follow_eve_and_inherit_from_the_api() {
+        let m = model(
+            "[api]\nname = \"shop\"\nversion = \"1.0.0\"\nnormalize_on_patch = false\n[resources.a.schema]\nx = { type = \"integer\" }\n[resources.b]\nnormalize_on_patch = true\nmerge_nested_documents = false\n[resources.b.schema]\nx = { type = \"integer\" }\n",
+        )
+        .expect("valid spec");
+        let (a, b) = (&m.resources[0], &m.resources[1]);
+        assert_eq!(
+            (a.normalize_on_patch, a.merge_nested_documents),
+            (false, true)
+        );
+        assert_eq!(
+            (b.normalize_on_patch, b.merge_nested_documents),
+            (true, false)
+        );
+        assert_eq!(
+            m.api.date_format, None,
+            "RFC 1123 unless the spec says otherwise"
+        );
+    }
+
+    #[test]
     fn empty_prefix_serves_at_the_root() {
         let m = model(
             "[api]\nname = \"shop\"\nversion = \"1.0.0\"\nprefix = \"\"\n[resources.orders.schema]\nqty = { type = \"integer\" }\n",
