@@ -1376,6 +1376,37 @@ mod tests {
     }
 
     #[test]
+    fn patch_options_normalize_and_merge() {
+        let original = json!({"lastname": "Doe", "prefs": {"language": "it"}});
+        let with = |normalize, merge_nested, body: Value| {
+            let options = PatchOptions {
+                normalize,
+                merge_nested,
+            };
+            apply_patch_with(&PEOPLE, &map(original.clone()), map(body), options)
+                .expect("valid patch")
+        };
+        // Eve's defaults: merged, and the missing defaults filled (never resetting a
+        // stored value), at the top level too.
+        let out = with(true, true, json!({"prefs": {"newsletter": false}}));
+        assert_eq!(out["prefs"], json!({"language": "it", "newsletter": false}));
+        assert_eq!(out["status"], json!("active"));
+        // Merged, nothing added.
+        let out = with(false, true, json!({"prefs.newsletter": false}));
+        assert_eq!(out["prefs"], json!({"language": "it", "newsletter": false}));
+        assert!(!out.contains_key("status"));
+        // Replaced, its defaults filled.
+        let out = with(true, false, json!({"prefs": {"newsletter": false}}));
+        assert_eq!(out["prefs"], json!({"language": "en", "newsletter": false}));
+        // Replaced as sent, in both forms.
+        let out = with(false, false, json!({"prefs": {"newsletter": false}}));
+        assert_eq!(out["prefs"], json!({"newsletter": false}));
+        let out = with(false, false, json!({"prefs.newsletter": false}));
+        assert_eq!(out["prefs"], json!({"newsletter": false}));
+        assert_eq!(out["lastname"], json!("Doe"));
+    }
+
+    #[test]
     fn patch_free_dicts_merge_deeply_and_stay_bounded() {
         let out = patch(
             json!({"lastname": "Doe", "meta": {"a": {"b": 1, "c": 2}, "d": 3}}),
