@@ -285,4 +285,17 @@ mod tests {
         assert_eq!(parse_rfc1123("2016-04-19T08:19:00Z"), None);
         assert_eq!(parse_rfc1123(""), None);
     }
+
+    #[test]
+    fn date_format_reads_back_what_it_writes() {
+        let mut seconds = 0;
+        while seconds < 253_402_300_799 {
+            let text = format_custom(seconds);
+            let back = parse_custom(&text).expect("reads its own output");
+            assert_eq!(format_custom(back), text);
+            seconds += 86_400 * 13 + 3_607;
+        }
+        assert_eq!(parse_custom(""), None);
+        assert_eq!(parse_custom(&format!("{}x", format_custom(0))), None);
+    }
 }
