@@ -52,6 +52,12 @@ impl Field {
                 relation.resource, relation.table, relation.field, relation.embeddable
             ));
         }
+        if self.kind.is_geo() {
+            parts.push(format!(
+                "shape: Some(crate::api::geo::is_{})",
+                self.kind.name()
+            ));
+        }
         let base = format!("Field::new({:?}, Kind::{})", self.name, self.kind.variant());
         if parts.is_empty() {
             base

@@ -32,11 +32,6 @@ const STATIC_MODULES: &[(&str, &str, &str)] = &[
         "the field catalog type every resource declares its fields with",
     ),
     (
-        "date",
-        include_str!("../templates/crate/src/api/date.rs"),
-        "RFC 1123 dates on the wire, epoch seconds in the database",
-    ),
-    (
         "db",
         include_str!("../templates/crate/src/api/db.rs"),
         "the embedded SQLite database and its connection pool",
@@ -146,6 +141,12 @@ const OPTIONAL_MODULES: &[(&str, &str, &str, Needed)] = &[
         |m| m.uses_embedding(),
     ),
     (
+        "geo",
+        include_str!("../templates/crate/src/api/geo.rs"),
+        "GeoJSON geometries and `$near` distances",
+        |m| m.uses_geo(),
+    ),
+    (
         "uuid",
         include_str!("../templates/crate/src/api/uuid.rs"),
         "random (version 4) UUIDs for `id_type = \"uuid\"`",
@@ -162,6 +163,10 @@ const OPTIONAL_MODULES: &[(&str, &str, &str, Needed)] = &[
 /// Modules generated from the spec, for the `api` module's doc comment.
 const SPEC_MODULES: &[(&str, &str)] = &[
     (
+        "date",
+        "RFC 1123 dates on the wire, epoch seconds in the database",
+    ),
+    (
         "resources",
         "one module per resource: document struct, field catalog, SQL",
     ),
@@ -172,6 +177,7 @@ const SPEC_MODULES: &[(&str, &str)] = &[
     ),
 ];
 
+/// GeoJSON validation and distances, only in crates with a geometry field.
 /// The user's hooks file, created once.
 const USER_HOOKS: &str = include_str!("../templates/crate/src/hooks.rs");
 
@@ -244,6 +250,7 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
     let mut modules: Vec<(&str, &str)> = STATIC_MODULES.iter().map(|(m, _, d)| (*m, *d)).collect();
     let uses_uuid = model.uses_uuid_ids();
     let has_internal = model.resources.iter().any(|r| r.internal);
+    let geo = model.uses_geo();
     modules.extend(SPEC_MODULES.iter().copied());
     let optional: Vec<_> = OPTIONAL_MODULES
         .iter()
@@ -269,9 +276,23 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
                 embedding,
                 uses_uuid,
                 has_internal,
+                geo,
             },
             "crate/src/api/mod.rs",
         )?,
+        Owner::Apigen,
+    );
+    // Dates: verbatim like the static modules (it keeps its comments), but its wire
+    // format comes from the spec.
+    let date = render::text(
+        &render::DateRs {
+            date_format: &api.date_format,
+        },
+        "crate/src/api/date.rs",
+    )?;
+    add(
+        "src/api/date.rs",
+        render::verbatim(&date, "crate/src/api/date.rs")?,
         Owner::Apigen,
     );
     let statics = STATIC_MODULES

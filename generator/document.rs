@@ -11,8 +11,11 @@ impl Field {
 
     /// The statement that serializes this field in the document's `Serialize` impl:
     /// absent fields are left out, except nullable ones, which are `null`.
-    pub fn serialize_stmt(&self) -> String {
-        let value = if self.kind == Kind::Datetime {
+    /// `custom_dates`: the API has a custom `date_format` (dates serialize as `WireDate`).
+    pub fn serialize_stmt(&self, custom_dates: &bool) -> String {
+        let value = if self.kind == Kind::Datetime && *custom_dates {
+            "&crate::api::date::WireDate(*value)"
+        } else if self.kind == Kind::Datetime {
             "&crate::api::date::Rfc1123(*value)"
         } else {
             "value"
@@ -35,19 +38,23 @@ impl Field {
     /// (askama passes template values by reference, hence `Borrow`.)
     pub fn read_expr(&self, index: impl std::borrow::Borrow<usize>) -> String {
         let index = *index.borrow();
-        match self.kind {
-            Kind::Dict | Kind::List => format!("crate::api::store::raw_json_column(row, {index})?"),
-            _ => format!("row.get({index})?"),
+        if self.kind.is_json() {
+            format!("crate::api::store::raw_json_column(row, {index})?")
+        } else {
+            format!("row.get({index})?")
         }
     }
 
     /// Expression turning `value` (the unwrapped struct field) into a `serde_json::Value`.
-    pub fn json_expr(&self) -> &'static str {
+    pub fn json_expr(&self, custom_dates: &bool) -> &'static str {
         match self.kind {
+            Kind::Datetime if *custom_dates => {
+                "::serde_json::Value::String(crate::api::date::format_wire(value))"
+            }
             Kind::Datetime => {
                 "::serde_json::Value::String(crate::api::date::format_rfc1123(value))"
             }
-            Kind::Dict | Kind::List => "crate::api::store::parse_raw(&value)",
+            kind if kind.is_json() => "crate::api::store::parse_raw(&value)",
             _ => "::serde_json::Value::from(value)",
         }
     }

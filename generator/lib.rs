@@ -16,6 +16,7 @@
 pub mod catalog;
 pub mod crate_files;
 pub mod datasource;
+pub mod date_format;
 pub mod diagnostic;
 pub mod document;
 pub mod model;

@@ -8,6 +8,7 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 use indexmap::IndexMap;
 use toml::Spanned;
 
+use crate::date_format::DateFormat;
 use crate::diagnostic::{Diagnostic, closest};
 use crate::spec::{ApiSpec, FieldSpec, ResourceSpec, Spec};
 
@@ -55,6 +56,8 @@ pub struct Api {
     pub hateoas: bool,
     /// Renderers, JSONP, method override, CORS.
     pub web: crate::web::Web,
+    /// Eve's `DATE_FORMAT` when the spec changes it; `None`: RFC 1123 (the fast path).
+    pub date_format: Option<DateFormat>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +80,10 @@ pub struct Resource {
     pub item_methods: Methods,
     pub pagination_default: u32,
     pub pagination_limit: u32,
+    /// PATCH fills the defaults of fields it leaves missing (Eve's default: true).
+    pub normalize_on_patch: bool,
+    /// PATCH merges nested dicts into the stored ones (Eve's default: true).
+    pub merge_nested_documents: bool,
     pub fields: Vec<Field>,
     /// Field paths clients may filter on; `None` is Eve's `["*"]` (all), empty: none.
     pub allowed_filters: Option<Vec<String>>,
@@ -208,10 +215,18 @@ pub enum Kind {
     ObjectId,
     Dict,
     List,
+    // GeoJSON geometries (Eve's Mongo types), stored as JSON text.
+    Point,
+    LineString,
+    Polygon,
+    MultiPoint,
+    MultiLineString,
+    MultiPolygon,
+    GeometryCollection,
 }
 
 impl Kind {
-    pub const ALL: [(&'static str, Kind); 9] = [
+    pub const ALL: [(&'static str, Kind); 16] = [
         ("string", Kind::String),
         ("integer", Kind::Integer),
         ("float", Kind::Float),
@@ -221,7 +236,38 @@ impl Kind {
         ("objectid", Kind::ObjectId),
         ("dict", Kind::Dict),
         ("list", Kind::List),
+        ("point", Kind::Point),
+        ("linestring", Kind::LineString),
+        ("polygon", Kind::Polygon),
+        ("multipoint", Kind::MultiPoint),
+        ("multilinestring", Kind::MultiLineString),
+        ("multipolygon", Kind::MultiPolygon),
+        ("geometrycollection", Kind::GeometryCollection),
     ];
+
+    /// Whether this is a GeoJSON geometry type.
+    pub fn is_geo(self) -> bool {
+        self.geojson_type().is_some()
+    }
+
+    /// The GeoJSON `type` member of a value of this kind (`Point`, ...).
+    pub fn geojson_type(self) -> Option<&'static str> {
+        Some(match self {
+            Kind::Point => "Point",
+            Kind::LineString => "LineString",
+            Kind::Polygon => "Polygon",
+            Kind::MultiPoint => "MultiPoint",
+            Kind::MultiLineString => "MultiLineString",
+            Kind::MultiPolygon => "MultiPolygon",
+            Kind::GeometryCollection => "GeometryCollection",
+            _ => return None,
+        })
+    }
+
+    /// Whether values of this kind are stored as JSON text (dicts, lists, geometries).
+    pub fn is_json(self) -> bool {
+        matches!(self, Kind::Dict | Kind::List) || self.is_geo()
+    }
 
     pub fn name(self) -> &'static str {
         Kind::ALL
@@ -242,15 +288,23 @@ impl Kind {
             Kind::ObjectId => "ObjectId",
             Kind::Dict => "Dict",
             Kind::List => "List",
+            Kind::Point => "Point",
+            Kind::LineString => "LineString",
+            Kind::Polygon => "Polygon",
+            Kind::MultiPoint => "MultiPoint",
+            Kind::MultiLineString => "MultiLineString",
+            Kind::MultiPolygon => "MultiPolygon",
+            Kind::GeometryCollection => "GeometryCollection",
         }
     }
 
     /// The column's SQLite type.
     pub fn sql_type(self) -> &'static str {
         match self {
-            Kind::String | Kind::ObjectId | Kind::Dict | Kind::List => "TEXT",
+            Kind::String | Kind::ObjectId => "TEXT",
             Kind::Integer | Kind::Boolean | Kind::Datetime => "INTEGER",
             Kind::Float | Kind::Number => "REAL",
+            _ => "TEXT",
         }
     }
 
@@ -262,7 +316,7 @@ impl Kind {
             Kind::Float | Kind::Number => "f64",
             Kind::Boolean => "bool",
             // Served as stored: the JSON text is copied out, never parsed into a tree.
-            Kind::Dict | Kind::List => "::std::boxed::Box<::serde_json::value::RawValue>",
+            _ => "::std::boxed::Box<::serde_json::value::RawValue>",
         }
     }
 
@@ -278,6 +332,20 @@ impl Kind {
             Kind::ObjectId => json!({"type": "string", "pattern": "^[0-9a-f]{24}$"}),
             Kind::Dict => json!({"type": "object"}),
             Kind::List => json!({"type": "array"}),
+            geo => {
+                let name = geo.geojson_type().unwrap_or("Point");
+                let member = if geo == Kind::GeometryCollection {
+                    "geometries"
+                } else {
+                    "coordinates"
+                };
+                json!({
+                    "type": "object",
+                    "description": format!("GeoJSON {name}"),
+                    "required": ["type", member],
+                    "properties": {"type": {"const": name}, member: {"type": "array"}},
+                })
+            }
         }
     }
 }
@@ -366,6 +434,8 @@ fn example_value(kind: Kind) -> &'static str {
         Kind::ObjectId => "\"5f8d0d55b54764421b7156c9\"",
         Kind::Dict => "{ key = \"value\" }",
         Kind::List => "[\"a\", \"b\"]",
+        Kind::Point => "{ type = \"Point\", coordinates = [12.5, 41.9] }",
+        _ => "{ type = \"...\", coordinates = [...] }",
     }
 }
 
@@ -498,7 +568,17 @@ impl Resolver<'_> {
             },
             hateoas: api.hateoas.unwrap_or(true),
             web: self.web(api)?,
+            date_format: self.date_format()?,
         })
+    }
+
+    /// The spec's `date_format`, checked; `None` for Eve's default (RFC 1123).
+    fn date_format(&self) -> Result<Option<DateFormat>, Diagnostic> {
+        match &self.spec.api.get_ref().date_format {
+            None => Ok(None),
+            Some(pattern) => DateFormat::parse(pattern.get_ref())
+                .map_err(|(message, help)| self.error(pattern, message).with_help(help)),
+        }
     }
 
     /// A path prefix: empty, or `/segment/segment` with URL-safe segments.
@@ -678,6 +758,14 @@ impl Resolver<'_> {
                 .or(api.validate_filtering)
                 .unwrap_or(false),
             datasource: self.datasource(spec, source.map(|(n, _)| n.clone()), &fields)?,
+            normalize_on_patch: spec
+                .normalize_on_patch
+                .or(self.spec.api.get_ref().normalize_on_patch)
+                .unwrap_or(true),
+            merge_nested_documents: spec
+                .merge_nested_documents
+                .or(self.spec.api.get_ref().merge_nested_documents)
+                .unwrap_or(true),
             fields,
             hateoas: spec
                 .hateoas
@@ -1083,7 +1171,7 @@ impl Resolver<'_> {
                 .error(spanned, "`unique` applies to top-level fields only")
                 .with_help("remove `unique` from this nested field"));
         }
-        if spec.unique && matches!(kind, Kind::Dict | Kind::List) {
+        if spec.unique && kind.is_json() {
             return Err(self
                 .error(
                     spanned,
@@ -1301,12 +1389,18 @@ impl Resolver<'_> {
             (Kind::ObjectId, serde_json::Value::String(s)) => {
                 s.len() == 24 && s.chars().all(|c| c.is_ascii_hexdigit())
             }
-            (Kind::Datetime, serde_json::Value::String(s)) => httpdate_like(s),
+            (Kind::Datetime, serde_json::Value::String(s)) => match self.date_format()? {
+                None => httpdate_like(s),
+                Some(format) => format.read(s).is_some(),
+            },
             (Kind::Integer, serde_json::Value::Number(n)) => n.is_i64(),
             (Kind::Float | Kind::Number, serde_json::Value::Number(_)) => true,
             (Kind::Boolean, serde_json::Value::Bool(_)) => true,
             (Kind::Dict, serde_json::Value::Object(_)) => true,
             (Kind::List, serde_json::Value::Array(_)) => true,
+            (kind, value @ serde_json::Value::Object(_)) if kind.is_geo() => {
+                geojson_fits(kind, value)
+            }
             _ => false,
         };
         if !fits {
@@ -1316,10 +1410,14 @@ impl Resolver<'_> {
                     format!("this default is not a valid `{}` value", field.kind.name()),
                 )
                 .with_help(match field.kind {
-                    Kind::Datetime => {
-                        "write dates as RFC 1123, like \"Tue, 19 Apr 2016 08:19:00 GMT\""
-                            .to_string()
-                    }
+                    Kind::Datetime => match self.date_format()? {
+                        None => "write dates as RFC 1123, like \"Tue, 19 Apr 2016 08:19:00 GMT\""
+                            .to_string(),
+                        Some(format) => format!(
+                            "write dates in the API's `date_format` \"{}\"",
+                            format.pattern
+                        ),
+                    },
                     Kind::ObjectId => "an objectid is 24 hexadecimal digits".to_string(),
                     kind => format!(
                         "write {} {} value, like `default = {}`",
@@ -1797,6 +1895,18 @@ fn name_regexes(field: &mut Field, counter: &mut usize) {
     }
 }
 
+impl Model {
+    /// Whether any field, at any depth, is a GeoJSON geometry.
+    pub fn uses_geo(&self) -> bool {
+        fn geo(field: &Field) -> bool {
+            field.kind.is_geo()
+                || field.schema.iter().any(geo)
+                || field.items.as_deref().is_some_and(geo)
+        }
+        self.resources.iter().any(|r| r.fields.iter().any(geo))
+    }
+}
+
 impl Resource {
     /// The url with every `{field}` written `{}`: two resources with the same shape
     /// would answer the same requests.
@@ -1876,6 +1986,43 @@ fn route_param(n: usize) -> String {
     } else {
         format!("{{id{n}}}")
     }
+}
+
+/// Whether a JSON value is a GeoJSON geometry of `kind`, checked as the generated
+/// server checks it (`geo.rs`): exactly `type` and `coordinates` (or `geometries`),
+/// positions of 2 or 3 numbers nested to the type's depth.
+fn geojson_fits(kind: Kind, value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    fn position(v: &Value) -> bool {
+        matches!(v, Value::Array(items) if (2..=3).contains(&items.len()) && items.iter().all(Value::is_number))
+    }
+    fn nested(v: &Value, depth: usize) -> bool {
+        match depth {
+            0 => position(v),
+            _ => matches!(v, Value::Array(items) if items.iter().all(|i| nested(i, depth - 1))),
+        }
+    }
+    let Value::Object(map) = value else {
+        return false;
+    };
+    let type_ok = map.get("type").and_then(Value::as_str) == kind.geojson_type();
+    if kind == Kind::GeometryCollection {
+        return type_ok
+            && map.len() == 2
+            && matches!(map.get("geometries"), Some(Value::Array(members)) if members.iter().all(|m| {
+                let member = m.get("type").and_then(Value::as_str);
+                Kind::ALL
+                    .iter()
+                    .any(|(_, k)| k.geojson_type().is_some() && k.geojson_type() == member && geojson_fits(*k, m))
+            }));
+    }
+    let depth = match kind {
+        Kind::Point => 0,
+        Kind::LineString | Kind::MultiPoint => 1,
+        Kind::Polygon | Kind::MultiLineString => 2,
+        _ => 3,
+    };
+    type_ok && map.len() == 2 && map.get("coordinates").is_some_and(|c| nested(c, depth))
 }
 
 /// Whether a string looks like an RFC 1123 date (`Tue, 19 Apr 2016 08:19:00 GMT`).
@@ -2015,6 +2162,46 @@ mod tests {
         assert!(!m.api.hateoas);
         assert!(!m.resources[0].hateoas, "inherited from the API");
         assert!(posts.hateoas, "the resource's own setting wins");
+    }
+
+    #[test]
+    fn geojson_defaults_are_checked_like_the_server_checks_them() {
+        let spec = |default: &str| {
+            format!(
+                "[api]\nname = \"shop\"\nversion = \"1.0.0\"\n[resources.stores.schema]\nat = {{ type = \"point\", default = {default} }}\n"
+            )
+        };
+        let ok = model(&spec("{ type = \"Point\", coordinates = [12.5, 41.9] }")).expect("valid");
+        assert!(ok.uses_geo());
+        for bad in [
+            "{ type = \"Point\", coordinates = [12.5] }",
+            "{ type = \"Point\", coordinates = [\"a\", 1] }",
+            "{ type = \"Point\", coordinates = [1, 2], crs = 1 }",
+            "{ type = \"LineString\", coordinates = [[1, 2]] }",
+        ] {
+            assert!(model(&spec(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn patch_settings_follow_eve_and_inherit_from_the_api() {
+        let m = model(
+            "[api]\nname = \"shop\"\nversion = \"1.0.0\"\nnormalize_on_patch = false\n[resources.a.schema]\nx = { type = \"integer\" }\n[resources.b]\nnormalize_on_patch = true\nmerge_nested_documents = false\n[resources.b.schema]\nx = { type = \"integer\" }\n",
+        )
+        .expect("valid spec");
+        let (a, b) = (&m.resources[0], &m.resources[1]);
+        assert_eq!(
+            (a.normalize_on_patch, a.merge_nested_documents),
+            (false, true)
+        );
+        assert_eq!(
+            (b.normalize_on_patch, b.merge_nested_documents),
+            (true, false)
+        );
+        assert_eq!(
+            m.api.date_format, None,
+            "RFC 1123 unless the spec says otherwise"
+        );
     }
 
     #[test]

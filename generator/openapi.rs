@@ -17,7 +17,11 @@ pub fn document(model: &Model) -> Value {
     let mut schemas = Map::new();
     for resource in model.served() {
         let schema_name = resource.doc_type.trim_end_matches("Document").to_string();
-        schemas.insert(schema_name.clone(), object_schema(&resource.fields, true));
+        let mut schema = object_schema(&resource.fields, true);
+        if let Some(format) = &api.date_format {
+            describe_dates(&mut schema, &format.pattern);
+        }
+        schemas.insert(schema_name.clone(), schema);
         paths.insert(
             format!("/{}", resource.url),
             collection_path(resource, &schema_name),
@@ -73,6 +77,23 @@ pub fn document(model: &Model) -> Value {
     });
     crate::web::openapi(model, &mut document);
     document
+}
+
+/// Datetime fields of an API with a custom `date_format` are written in it.
+fn describe_dates(schema: &mut Value, pattern: &str) {
+    match schema {
+        Value::Object(map) => {
+            if map.get("description").and_then(Value::as_str) == Some("RFC 1123 date") {
+                map.insert(
+                    "description".into(),
+                    Value::String(format!("date in the API's date_format \"{pattern}\"")),
+                );
+            }
+            map.values_mut().for_each(|v| describe_dates(v, pattern));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| describe_dates(v, pattern)),
+        _ => {}
+    }
 }
 
 fn schema_ref(name: &str) -> Value {
@@ -191,6 +212,9 @@ fn list_parameters(resource: &Resource) -> Vec<Value> {
         .is_none_or(|allowed| !allowed.is_empty());
     if filtering {
         let mut description = "Filter as JSON: {\"field\": value} or operators $gt $gte $lt $lte $ne $in $nin $regex $exists $and $or".to_string();
+        if resource.fields.iter().any(|f| f.kind == Kind::Point) {
+            description.push_str("; on point fields $near: {\"$geometry\": {\"type\": \"Point\", \"coordinates\": [lon, lat]}, \"$maxDistance\": metres, \"$minDistance\": metres}, nearest first");
+        }
         if let Some(allowed) = &resource.allowed_filters {
             description.push_str(&format!("; allowed fields: {}", allowed.join(", ")));
         }

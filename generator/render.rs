@@ -40,6 +40,8 @@ pub struct ResourceView<'a> {
     pub collection_path: String,
     /// `/api/v1/people/{id}`
     pub item_path: String,
+    /// Whether dates use a custom `date_format` (`WireDate`) rather than RFC 1123.
+    pub custom_dates: bool,
 }
 
 impl<'a> ResourceView<'a> {
@@ -49,6 +51,7 @@ impl<'a> ResourceView<'a> {
             name: &resource.name,
             collection_path: format!("{}/{}", api.prefix, resource.route_collection()),
             item_path: format!("{}/{}", api.prefix, resource.route_item()),
+            custom_dates: api.date_format.is_some(),
         }
     }
 }
@@ -94,6 +97,16 @@ pub struct ApiModRs<'a> {
     pub uses_uuid: bool,
     /// Whether the crate has the `data` module (a resource with `internal_resource`).
     pub has_internal: bool,
+    /// Whether a resource has a GeoJSON field (the `geo` module and its SQL function).
+    pub geo: bool,
+}
+
+/// The `date` module: RFC 1123 always (HTTP headers), and the wire format, which is
+/// RFC 1123 too unless the spec sets a `date_format`.
+#[derive(Template)]
+#[template(path = "crate/src/api/date.rs", escape = "none")]
+pub struct DateRs<'a> {
+    pub date_format: &'a Option<crate::date_format::DateFormat>,
 }
 
 #[derive(Template)]

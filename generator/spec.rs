@@ -76,6 +76,13 @@ pub struct ApiSpec {
     pub x_allow_credentials: Option<Spanned<bool>>,
     /// Eve's `X_MAX_AGE`: `Access-Control-Max-Age` in seconds (21600).
     pub x_max_age: Option<Spanned<i64>>,
+    /// Eve's `DATE_FORMAT`: how dates are written and read on the wire (strftime
+    /// directives); default RFC 1123, `"%a, %d %b %Y %H:%M:%S GMT"`.
+    pub date_format: Option<Spanned<String>>,
+    /// Eve's `NORMALIZE_ON_PATCH` for every resource (default true).
+    pub normalize_on_patch: Option<bool>,
+    /// Eve's `MERGE_NESTED_DOCUMENTS` for every resource (default true).
+    pub merge_nested_documents: Option<bool>,
 }
 
 /// `[resources.<name>]`: one Eve resource (a collection and its items).
@@ -113,6 +120,11 @@ pub struct ResourceSpec {
     /// Eve's `internal_resource`: a table with no HTTP endpoints (written from Rust).
     #[serde(default)]
     pub internal_resource: bool,
+    /// PATCH fills the defaults of fields it leaves missing (Eve's `normalize_on_patch`).
+    pub normalize_on_patch: Option<bool>,
+    /// PATCH merges a nested dict into the stored one rather than replacing it (Eve's
+    /// `merge_nested_documents`).
+    pub merge_nested_documents: Option<bool>,
     #[serde(default)]
     pub schema: IndexMap<Spanned<String>, Spanned<FieldSpec>>,
 }

@@ -61,3 +61,8 @@ pub const MAX_BODY_BYTES: usize = 1048576;
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 /// The tables and indexes of every resource, created when missing.
 pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS \"authors\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"name\" TEXT, \"email\" TEXT, \"born\" INTEGER, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE UNIQUE INDEX IF NOT EXISTS \"authors_email_unique\" ON \"authors\" (\"email\");\nCREATE TABLE IF NOT EXISTS \"tags\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"label\" TEXT, \"slug\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE UNIQUE INDEX IF NOT EXISTS \"tags_slug_unique\" ON \"tags\" (\"slug\");\nCREATE TABLE IF NOT EXISTS \"posts\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"title\" TEXT, \"author\" TEXT, \"tags\" TEXT, \"category\" TEXT, \"reviews\" TEXT, \"meta\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"comments\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"post\" TEXT, \"body\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);";
+/// Register the SQL functions compiled filters call, on every new connection.
+pub fn register_sql_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    query::register_functions(conn)?;
+    Ok(())
+}

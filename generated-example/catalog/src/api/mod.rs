@@ -59,3 +59,8 @@ pub const MAX_BODY_BYTES: usize = 1048576;
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 /// The tables and indexes of every resource, created when missing.
 pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS \"products\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"name\" TEXT, \"price\" REAL, \"cost\" REAL, \"category\" TEXT, \"discontinued\" INTEGER, \"stock\" INTEGER, \"added\" INTEGER, \"dimensions\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE UNIQUE INDEX IF NOT EXISTS \"products_name_unique\" ON \"products\" (\"name\");\nCREATE TABLE IF NOT EXISTS \"suppliers\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"name\" TEXT, \"country\" TEXT, \"rating\" INTEGER, \"contact\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);";
+/// Register the SQL functions compiled filters call, on every new connection.
+pub fn register_sql_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    query::register_functions(conn)?;
+    Ok(())
+}

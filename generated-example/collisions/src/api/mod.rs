@@ -59,3 +59,8 @@ pub const MAX_BODY_BYTES: usize = 1048576;
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 /// The tables and indexes of every resource, created when missing.
 pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS \"type\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"self\" TEXT, \"match\" INTEGER, \"type\" TEXT, \"error\" INTEGER, \"client\" TEXT, \"value\" TEXT, \"key\" TEXT, \"Field\" REAL, \"select\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE UNIQUE INDEX IF NOT EXISTS \"type_key_unique\" ON \"type\" (\"key\");\nCREATE TABLE IF NOT EXISTS \"result\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"state\" TEXT, \"kind\" TEXT, \"Option\" INTEGER, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"mod\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"crate\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);";
+/// Register the SQL functions compiled filters call, on every new connection.
+pub fn register_sql_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    query::register_functions(conn)?;
+    Ok(())
+}

@@ -76,6 +76,25 @@ impl serde::Serialize for Rfc1123 {
     }
 }
 
+/// What dates on the wire are, for messages.
+pub const WIRE_FORMAT_NAME: &str = "an RFC 1123 date";
+
+/// Parse a date as clients send it, in the API's `date_format` (here Eve's default,
+/// RFC 1123): document fields and `where` filters.
+pub fn parse_wire(text: &str) -> Option<i64> {
+    parse_rfc1123(text)
+}
+
+/// Format a date as the API serves it, in its `date_format` (here RFC 1123).
+pub fn format_wire(seconds: i64) -> String {
+    format_rfc1123(seconds)
+}
+
+/// Append a date as the API serves it (JSON-safe, no quotes) to `out`.
+pub fn write_wire(out: &mut Vec<u8>, seconds: i64) {
+    out.extend_from_slice(&rfc1123(seconds));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -99,6 +99,6 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
         true,
     )?;
     conn.set_prepared_statement_cache_capacity(64);
-    super::query::register_functions(&conn)?;
+    super::register_sql_functions(&conn)?;
     Ok(conn)
 }

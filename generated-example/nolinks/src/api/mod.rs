@@ -59,3 +59,8 @@ pub const MAX_BODY_BYTES: usize = 1048576;
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 /// The tables and indexes of every resource, created when missing.
 pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS \"notes\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"text\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);";
+/// Register the SQL functions compiled filters call, on every new connection.
+pub fn register_sql_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    query::register_functions(conn)?;
+    Ok(())
+}

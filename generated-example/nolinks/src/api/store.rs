@@ -66,9 +66,7 @@ pub fn to_sql(kind: Kind, value: &Value) -> Sql {
     match (kind, value) {
         (_, Value::Null) => Sql::Null,
         (Kind::Dict | Kind::List, v) => Sql::Text(v.to_string()),
-        (Kind::Datetime, Value::String(s)) => {
-            date::parse_rfc1123(s).map_or(Sql::Null, Sql::Integer)
-        }
+        (Kind::Datetime, Value::String(s)) => date::parse_wire(s).map_or(Sql::Null, Sql::Integer),
         (_, Value::String(s)) => Sql::Text(s.clone()),
         (Kind::Boolean, Value::Bool(b)) => Sql::Integer(i64::from(*b)),
         (Kind::Integer, Value::Number(n)) => n.as_i64().map_or(Sql::Null, Sql::Integer),

@@ -61,3 +61,8 @@ pub const MAX_BODY_BYTES: usize = 1048576;
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 /// The tables and indexes of every resource, created when missing.
 pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS \"people\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"firstname\" TEXT, \"lastname\" TEXT, \"role\" TEXT, \"born\" INTEGER, \"age\" INTEGER, \"email\" TEXT, \"status\" TEXT, \"location\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE UNIQUE INDEX IF NOT EXISTS \"people_lastname_unique\" ON \"people\" (\"lastname\");\nCREATE TABLE IF NOT EXISTS \"invoices\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"number\" INTEGER, \"contact_id\" TEXT, \"total\" REAL, \"paid\" INTEGER, \"lines\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"works\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"title\" TEXT, \"description\" TEXT, \"owner\" TEXT, \"tags\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);";
+/// Register the SQL functions compiled filters call, on every new connection.
+pub fn register_sql_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    query::register_functions(conn)?;
+    Ok(())
+}

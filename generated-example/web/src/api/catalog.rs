@@ -28,6 +28,14 @@ pub enum Kind {
     Dict,
     /// JSON array, each item checked against `items`; SQLite `TEXT` holding JSON.
     List,
+    /// GeoJSON geometries, checked by the field's `shape`; SQLite `TEXT` holding JSON.
+    Point,
+    LineString,
+    Polygon,
+    MultiPoint,
+    MultiLineString,
+    MultiPolygon,
+    GeometryCollection,
 }
 
 impl Kind {
@@ -43,7 +51,28 @@ impl Kind {
             Kind::ObjectId => "objectid",
             Kind::Dict => "dict",
             Kind::List => "list",
+            Kind::Point => "point",
+            Kind::LineString => "linestring",
+            Kind::Polygon => "polygon",
+            Kind::MultiPoint => "multipoint",
+            Kind::MultiLineString => "multilinestring",
+            Kind::MultiPolygon => "multipolygon",
+            Kind::GeometryCollection => "geometrycollection",
         }
+    }
+
+    /// Whether this is a GeoJSON geometry type.
+    pub fn is_geo(self) -> bool {
+        matches!(
+            self,
+            Kind::Point
+                | Kind::LineString
+                | Kind::Polygon
+                | Kind::MultiPoint
+                | Kind::MultiLineString
+                | Kind::MultiPolygon
+                | Kind::GeometryCollection
+        )
     }
 }
 
@@ -110,6 +139,8 @@ pub struct Field {
     /// A list's item rule.
     pub items: Option<&'static Field>,
     pub relation: Option<Relation>,
+    /// For a GeoJSON geometry: the check of its shape (in the `geo` module).
+    pub shape: Option<fn(&serde_json::Value) -> bool>,
 }
 
 impl Field {
@@ -131,6 +162,7 @@ impl Field {
             schema: &[],
             items: None,
             relation: None,
+            shape: None,
         }
     }
 }

@@ -86,7 +86,10 @@ struct ListQuery {
     /// ` ORDER BY ... LIMIT n OFFSET ?`
     order: String,
     values: Vec<rusqlite::types::Value>,
-    /// The OFFSET parameter, bound after `values` (none when pagination is off).
+    /// Parameters of the ORDER BY (a `$near` distance), bound after `values`.
+    order_values: Vec<rusqlite::types::Value>,
+    /// The OFFSET parameter, bound after `values` and `order_values` (none when
+    /// pagination is off).
     offset: Option<rusqlite::types::Value>,
     projection: Projections,
 }
@@ -119,6 +122,7 @@ impl ListQuery {
         };
         scope.condition(join, &mut condition, &mut values);
         let fields = info.query_fields.unwrap_or(info.fields);
+        let mut near = None;
         if let Some(text) = params.filter.as_deref() {
             let filter = query::parse_where(text, fields)
                 .map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -133,15 +137,25 @@ impl ListQuery {
                 query::compile_where(&filter, &mut condition, &mut values);
                 condition.push(')');
             }
+            near = query::near_order(&filter);
         }
         let mut order = String::from(" ORDER BY ");
+        let mut sorted = false;
         if let Some(text) = params.sort.as_deref().or(info.default_sort) {
             let keys = query::parse_sort(text, fields)
                 .map_err(|e| ApiError::bad_request(e.to_string()))?;
             if !keys.is_empty() {
                 query::compile_sort(&keys, &mut order);
                 order.push_str(", ");
+                sorted = true;
             }
+        }
+        // `$near` answers nearest first, unless the client sorts (as in MongoDB).
+        let mut order_values = Vec::new();
+        if let (Some((distance, near_values)), false) = (near, sorted) {
+            order.push_str(&distance);
+            order.push_str(", ");
+            order_values = near_values;
         }
         // Ties (and unsorted lists) keep insertion order, so pages never overlap. The
         // page size is a literal, not a parameter: SQLite (with STAT4) re-plans a
@@ -154,6 +168,7 @@ impl ListQuery {
                 condition,
                 order,
                 values,
+                order_values,
                 offset: None,
                 projection,
             });
@@ -166,6 +181,7 @@ impl ListQuery {
             condition,
             order,
             values,
+            order_values,
             offset,
             projection,
         })
@@ -184,7 +200,10 @@ impl ListQuery {
     }
 
     fn page_values(&self) -> impl Iterator<Item = &rusqlite::types::Value> {
-        self.values.iter().chain(self.offset.as_ref())
+        self.values
+            .iter()
+            .chain(&self.order_values)
+            .chain(self.offset.as_ref())
     }
 }
 
@@ -587,7 +606,11 @@ async fn write_item(
             let created = original.created;
             let original_fields = original.fields;
             let mut fields = if write == Write::Patch {
-                validate::apply_patch(info.fields, &original_fields, changes.clone())
+                let options = validate::PatchOptions {
+                    normalize: info.normalize_on_patch,
+                    merge_nested: info.merge_nested_documents,
+                };
+                validate::apply_patch_with(info.fields, &original_fields, changes.clone(), options)
             } else {
                 validate::validate_document(info.fields, changes.clone(), Mode::Replace)
             }
@@ -835,9 +858,9 @@ fn write_write_result(
     out.extend_from_slice(b"{\"_status\":\"OK\",\"_id\":");
     info.id_type.write_json(out, id);
     out.extend_from_slice(b",\"_created\":\"");
-    out.extend_from_slice(&date::rfc1123(created));
+    date::write_wire(out, created);
     out.extend_from_slice(b"\",\"_updated\":\"");
-    out.extend_from_slice(&date::rfc1123(updated));
+    date::write_wire(out, updated);
     out.extend_from_slice(b"\",\"_etag\":\"");
     out.extend_from_slice(tag.as_bytes());
     out.push(b'"');

@@ -74,6 +74,29 @@ impl serde::Serialize for Rfc1123 {
     }
 }
 
+{% if let Some(format) = date_format -%}
+{% include "crate/src/api/date_custom.rs" %}
+{% else -%}
+/// What dates on the wire are, for messages.
+pub const WIRE_FORMAT_NAME: &str = "an RFC 1123 date";
+
+/// Parse a date as clients send it, in the API's `date_format` (here Eve's default,
+/// RFC 1123): document fields and `where` filters.
+pub fn parse_wire(text: &str) -> Option<i64> {
+    parse_rfc1123(text)
+}
+
+/// Format a date as the API serves it, in its `date_format` (here RFC 1123).
+pub fn format_wire(seconds: i64) -> String {
+    format_rfc1123(seconds)
+}
+
+/// Append a date as the API serves it (JSON-safe, no quotes) to `out`.
+pub fn write_wire(out: &mut Vec<u8>, seconds: i64) {
+    out.extend_from_slice(&rfc1123(seconds));
+}
+
+{% endif -%}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,4 +129,19 @@ mod tests {
         assert_eq!(parse_rfc1123("2016-04-19T08:19:00Z"), None);
         assert_eq!(parse_rfc1123(""), None);
     }
+{%- if date_format.is_some() %}
+
+    #[test]
+    fn date_format_reads_back_what_it_writes() {
+        let mut seconds = 0;
+        while seconds < 253_402_300_799 {
+            let text = format_custom(seconds);
+            let back = parse_custom(&text).expect("reads its own output");
+            assert_eq!(format_custom(back), text);
+            seconds += 86_400 * 13 + 3_607;
+        }
+        assert_eq!(parse_custom(""), None);
+        assert_eq!(parse_custom(&format!("{}x", format_custom(0))), None);
+    }
+{%- endif %}
 }

@@ -19,6 +19,9 @@ pub mod embed;
 {%- endif %}
 pub mod error;
 pub mod etag;
+{%- if geo %}
+pub mod geo;
+{%- endif %}
 pub mod handlers;
 pub mod hooks;
 pub mod http;
@@ -53,3 +56,12 @@ pub const MAX_BODY_BYTES: usize = {{ api.max_body_bytes }};
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 /// The tables and indexes of every resource, created when missing.
 pub const SCHEMA: &str = {{ schema|json }};
+
+/// Register the SQL functions compiled filters call, on every new connection.
+pub fn register_sql_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    query::register_functions(conn)?;
+{%- if geo %}
+    geo::register_functions(conn)?;
+{%- endif %}
+    Ok(())
+}

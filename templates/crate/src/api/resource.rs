@@ -78,6 +78,11 @@ pub struct ResourceInfo {
     /// The catalog `where` and `sort` check names against, when `_id` is not an
     /// objectid (`_id` as it is typed, then `fields`); `None`: `fields`.
     pub query_fields: Option<&'static [Field]>,
+    /// PATCH fills the defaults of fields it leaves missing (Eve's `normalize_on_patch`).
+    pub normalize_on_patch: bool,
+    /// PATCH merges a nested dict into the stored one instead of replacing it (Eve's
+    /// `merge_nested_documents`).
+    pub merge_nested_documents: bool,
 }
 
 /// Replaces the references a request asks to embed (`?embedded=`, the resource's
@@ -125,6 +130,8 @@ impl ResourceInfo {
         new_id: Some(super::objectid::new_id),
         lookup: None,
         query_fields: None,
+        normalize_on_patch: true,
+        merge_nested_documents: true,
     };
 }
 

@@ -53,7 +53,7 @@ pub struct {{ r.resource.doc_type }} {
 }
 
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` ({% if r.custom_dates %}dates in the API's `date_format`{% else %}dates as RFC 1123{% endif %}).
 impl ::serde::Serialize for {{ r.resource.doc_type }} {
     fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
         use ::serde::ser::SerializeStruct;
@@ -64,10 +64,15 @@ impl ::serde::Serialize for {{ r.resource.doc_type }} {
         state.serialize_field("_id", &self._id)?;
 {%- endif %}
 {%- for field in r.resource.fields %}
-        {{ field.serialize_stmt() }}
+        {{ field.serialize_stmt(r.custom_dates) }}
 {%- endfor %}
+{%- if r.custom_dates %}
+        state.serialize_field("_created", &crate::api::date::WireDate(self._created))?;
+        state.serialize_field("_updated", &crate::api::date::WireDate(self._updated))?;
+{%- else %}
         state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
         state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+{%- endif %}
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -166,6 +171,12 @@ pub static INFO: ResourceInfo = ResourceInfo {
         select: {{ r.resource.sql_select_by_lookup()|json }},
     }),
 {%- endif %}
+{%- if !r.resource.normalize_on_patch %}
+    normalize_on_patch: false,
+{%- endif %}
+{%- if !r.resource.merge_nested_documents %}
+    merge_nested_documents: false,
+{%- endif %}
     ..ResourceInfo::DEFAULTS
 };
 
@@ -211,13 +222,13 @@ impl Resource for {{ r.resource.doc_type }} {
         fields.insert(
             {{ field.name|json }}.into(),
             match self.{{ field.ident }} {
-                ::std::option::Option::Some(value) => {{ field.json_expr() }},
+                ::std::option::Option::Some(value) => {{ field.json_expr(r.custom_dates) }},
                 ::std::option::Option::None => ::serde_json::Value::Null,
             },
         );
 {%- else %}
         if let ::std::option::Option::Some(value) = self.{{ field.ident }} {
-            fields.insert({{ field.name|json }}.into(), {{ field.json_expr() }});
+            fields.insert({{ field.name|json }}.into(), {{ field.json_expr(r.custom_dates) }});
         }
 {%- endif %}
 {%- endfor %}
