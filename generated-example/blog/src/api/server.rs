@@ -14,12 +14,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use super::db::Db;
 use super::hooks::Hooks;
+use super::layers::App;
 use super::state::{AppState, Settings};
 
 /// How the server runs; `main` fills it from the command line.
@@ -46,7 +46,7 @@ impl Default for Config {
 }
 
 /// Open the database and build the application (router and state).
-pub fn app(config: &Config, hooks: Arc<dyn Hooks>) -> rusqlite::Result<axum::Router> {
+pub fn app(config: &Config, hooks: Arc<dyn Hooks>) -> rusqlite::Result<App> {
     let db = Db::open(&config.db, super::SCHEMA)?;
     let state = AppState {
         db: Arc::new(db),
@@ -62,7 +62,7 @@ pub fn app(config: &Config, hooks: Arc<dyn Hooks>) -> rusqlite::Result<axum::Rou
 /// Serve `app` on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
-    app: axum::Router,
+    app: App,
     config: &Config,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -90,7 +90,7 @@ pub async fn serve(
             () = &mut shutdown => return Ok(()),
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        let service = app.clone();
         tokio::spawn(async move {
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())

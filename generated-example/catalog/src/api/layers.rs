@@ -10,21 +10,67 @@
 //! - `Accept` preferring XML renders Eve's XML (`renderers`).
 //!
 //! A request that asks for none of these is passed to the routes untouched.
-use axum::extract::Request;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use axum::http::Method;
-use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
+use hyper::body::Incoming;
+use hyper::service::Service;
+use hyper_util::service::TowerToHyperService;
 use super::render::{self, Output};
-/// `routes` behind the HTTP layer.
-pub fn wrap(routes: Router) -> Router {
-    Router::new().fallback_service(routes).layer(middleware::from_fn(layer))
+type Request = axum::http::Request<Incoming>;
+type Routes = TowerToHyperService<Router>;
+/// The routes behind the HTTP layer: the service each connection is served by.
+///
+/// A request that asks nothing of the layer (the common case) goes to the routes
+/// directly, at the cost of a few header lookups; only the others take `layer`.
+#[derive(Clone)]
+pub struct App {
+    routes: Routes,
 }
-async fn layer(mut request: Request, next: Next) -> Response {
+/// `routes` behind the HTTP layer.
+pub fn wrap(routes: Router) -> App {
+    App {
+        routes: TowerToHyperService::new(routes),
+    }
+}
+impl Service<Request> for App {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    fn call(&self, request: Request) -> Self::Future {
+        if asks_nothing(&request) {
+            Box::pin(self.routes.call(request))
+        } else {
+            Box::pin(layer(self.routes.clone(), request))
+        }
+    }
+}
+/// Whether the layer has nothing to do for `request`; a cheap, conservative test
+/// (a false "no" only costs the slow path, which decides exactly).
+fn asks_nothing(request: &Request) -> bool {
+    let headers = request.headers();
+    let query = request.uri().query().unwrap_or("");
+    let mut nothing = !query.contains("pretty");
+    const OVERRIDE: axum::http::HeaderName = axum::http::HeaderName::from_static(
+        "x-http-method-override",
+    );
+    nothing &= !headers.contains_key(OVERRIDE);
+    nothing
+        &= !headers
+            .get(axum::http::header::ACCEPT)
+            .is_some_and(|accept| accept.as_bytes().windows(3).any(|w| w == b"xml"));
+    let _ = headers;
+    nothing
+}
+/// The slow path: what the request asks of the HTTP layer, around the routes.
+async fn layer(routes: Routes, mut request: Request) -> Result<Response, Infallible> {
     if let Some(value) = request.headers().get("x-http-method-override") {
         match render::override_method(value) {
             Ok(method) => *request.method_mut() = method,
-            Err(error) => return axum::response::IntoResponse::into_response(error),
+            Err(error) => return Ok(axum::response::IntoResponse::into_response(error)),
         }
     }
     let method = request.method().clone();
@@ -42,9 +88,10 @@ async fn layer(mut request: Request, next: Next) -> Response {
     if head && output.is_some() {
         *request.method_mut() = Method::GET;
     }
+    let response = routes.call(request).await?;
     let response = match output {
-        None => next.run(request).await,
-        Some(output) => render::rewrite(next.run(request).await, output, head).await,
+        None => response,
+        Some(output) => render::rewrite(response, output, head).await,
     };
-    response
+    Ok(response)
 }

@@ -12,12 +12,18 @@
 //! - CORS headers and preflight `OPTIONS` (`x_domains`...).
 //!
 //! A request that asks for none of these is passed to the routes untouched.
-use axum::extract::Request;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use axum::http::Method;
-use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
+use hyper::body::Incoming;
+use hyper::service::Service;
+use hyper_util::service::TowerToHyperService;
 use super::render::{self, Output};
+type Request = axum::http::Request<Incoming>;
+type Routes = TowerToHyperService<Router>;
 /// The spec's CORS settings.
 const CORS: super::cors::Cors = super::cors::Cors {
     domains: &["https://app.example.com"],
@@ -28,15 +34,44 @@ const CORS: super::cors::Cors = super::cors::Cors {
     allow_credentials: true,
     max_age: 600,
 };
-/// `routes` behind the HTTP layer.
-pub fn wrap(routes: Router) -> Router {
-    Router::new().fallback_service(routes).layer(middleware::from_fn(layer))
+/// The routes behind the HTTP layer: the service each connection is served by.
+///
+/// A request that asks nothing of the layer (the common case) goes to the routes
+/// directly, at the cost of a few header lookups; only the others take `layer`.
+#[derive(Clone)]
+pub struct App {
+    routes: Routes,
 }
-async fn layer(mut request: Request, next: Next) -> Response {
+/// `routes` behind the HTTP layer.
+pub fn wrap(routes: Router) -> App {
+    App {
+        routes: TowerToHyperService::new(routes),
+    }
+}
+impl Service<Request> for App {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    fn call(&self, request: Request) -> Self::Future {
+        if asks_nothing(&request) {
+            Box::pin(self.routes.call(request))
+        } else {
+            Box::pin(layer(self.routes.clone(), request))
+        }
+    }
+}
+/// Whether the layer has nothing to do for `request`; a cheap, conservative test
+/// (a false "no" only costs the slow path, which decides exactly).
+fn asks_nothing(request: &Request) -> bool {
+    let _ = request;
+    false
+}
+/// The slow path: what the request asks of the HTTP layer, around the routes.
+async fn layer(routes: Routes, mut request: Request) -> Result<Response, Infallible> {
     if let Some(value) = request.headers().get("x-http-method-override") {
         match render::override_method(value) {
             Ok(method) => *request.method_mut() = method,
-            Err(error) => return axum::response::IntoResponse::into_response(error),
+            Err(error) => return Ok(axum::response::IntoResponse::into_response(error)),
         }
     }
     let method = request.method().clone();
@@ -50,7 +85,7 @@ async fn layer(mut request: Request, next: Next) -> Response {
     if output.is_none() {
         if let Some(callback) = render::arg(query, "callback") {
             if let Err(error) = render::check_callback(&callback) {
-                return axum::response::IntoResponse::into_response(error);
+                return Ok(axum::response::IntoResponse::into_response(error));
             }
             output = Some(Output::Jsonp { callback, pretty });
         }
@@ -63,11 +98,12 @@ async fn layer(mut request: Request, next: Next) -> Response {
     if head && output.is_some() {
         *request.method_mut() = Method::GET;
     }
+    let response = routes.call(request).await?;
     let response = match output {
-        None => next.run(request).await,
-        Some(output) => render::rewrite(next.run(request).await, output, head).await,
+        None => response,
+        Some(output) => render::rewrite(response, output, head).await,
     };
     let mut response = response;
     CORS.apply(&method, origin.as_ref(), &mut response);
-    response
+    Ok(response)
 }

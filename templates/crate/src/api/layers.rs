@@ -19,13 +19,21 @@
 //!
 //! A request that asks for none of these is passed to the routes untouched.
 
-use axum::extract::Request;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+
 use axum::http::Method;
-use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
+use hyper::body::Incoming;
+use hyper::service::Service;
+use hyper_util::service::TowerToHyperService;
 
 use super::render::{self, Output};
+
+type Request = axum::http::Request<Incoming>;
+type Routes = TowerToHyperService<Router>;
 {%- if let Some(cors) = web.cors %}
 
 /// The spec's CORS settings.
@@ -40,19 +48,75 @@ const CORS: super::cors::Cors = super::cors::Cors {
 };
 {%- endif %}
 
-/// `routes` behind the HTTP layer.
-pub fn wrap(routes: Router) -> Router {
-    Router::new()
-        .fallback_service(routes)
-        .layer(middleware::from_fn(layer))
+/// The routes behind the HTTP layer: the service each connection is served by.
+///
+/// A request that asks nothing of the layer (the common case) goes to the routes
+/// directly, at the cost of a few header lookups; only the others take `layer`.
+#[derive(Clone)]
+pub struct App {
+    routes: Routes,
 }
 
-async fn layer(mut request: Request, next: Next) -> Response {
+/// `routes` behind the HTTP layer.
+pub fn wrap(routes: Router) -> App {
+    App {
+        routes: TowerToHyperService::new(routes),
+    }
+}
+
+impl Service<Request> for App {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn call(&self, request: Request) -> Self::Future {
+        if asks_nothing(&request) {
+            Box::pin(self.routes.call(request))
+        } else {
+            Box::pin(layer(self.routes.clone(), request))
+        }
+    }
+}
+
+/// Whether the layer has nothing to do for `request`; a cheap, conservative test
+/// (a false "no" only costs the slow path, which decides exactly).
+fn asks_nothing(request: &Request) -> bool {
+{%- if web.cors.is_some() %}
+    // CORS answers every request (`Vary: Origin`, preflights).
+    let _ = request;
+    false
+{%- else if !web.json %}
+    // Every answer is XML.
+    let _ = request;
+    false
+{%- else %}
+    let headers = request.headers();
+    let query = request.uri().query().unwrap_or("");
+    let mut nothing = !query.contains("pretty");
+{%- if web.method_override %}
+    const OVERRIDE: axum::http::HeaderName = axum::http::HeaderName::from_static("x-http-method-override");
+    nothing &= !headers.contains_key(OVERRIDE);
+{%- endif %}
+{%- if let Some(arg) = web.jsonp_argument %}
+    nothing &= !query.contains({{ arg|json }});
+{%- endif %}
+{%- if web.xml %}
+    nothing &= !headers
+        .get(axum::http::header::ACCEPT)
+        .is_some_and(|accept| accept.as_bytes().windows(3).any(|w| w == b"xml"));
+{%- endif %}
+    let _ = headers;
+    nothing
+{%- endif %}
+}
+
+/// The slow path: what the request asks of the HTTP layer, around the routes.
+async fn layer(routes: Routes, mut request: Request) -> Result<Response, Infallible> {
 {%- if web.method_override %}
     if let Some(value) = request.headers().get("x-http-method-override") {
         match render::override_method(value) {
             Ok(method) => *request.method_mut() = method,
-            Err(error) => return axum::response::IntoResponse::into_response(error),
+            Err(error) => return Ok(axum::response::IntoResponse::into_response(error)),
         }
     }
 {%- endif %}
@@ -70,7 +134,7 @@ async fn layer(mut request: Request, next: Next) -> Response {
     if output.is_none() {
         if let Some(callback) = render::arg(query, {{ arg|json }}) {
             if let Err(error) = render::check_callback(&callback) {
-                return axum::response::IntoResponse::into_response(error);
+                return Ok(axum::response::IntoResponse::into_response(error));
             }
             output = Some(Output::Jsonp { callback, pretty });
         }
@@ -88,13 +152,14 @@ async fn layer(mut request: Request, next: Next) -> Response {
         // the rewritten one.
         *request.method_mut() = Method::GET;
     }
+    let response = routes.call(request).await?;
     let response = match output {
-        None => next.run(request).await,
-        Some(output) => render::rewrite(next.run(request).await, output, head).await,
+        None => response,
+        Some(output) => render::rewrite(response, output, head).await,
     };
 {%- if web.cors.is_some() %}
     let mut response = response;
     CORS.apply(&method, origin.as_ref(), &mut response);
 {%- endif %}
-    response
+    Ok(response)
 }
