@@ -4,47 +4,17 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
-use support::{TestServer, block_on, enc, is_rfc1123};
+use support::{TestServer, enc, is_rfc1123};
 
 const API: &str = "/api/v1";
 
 fn start() -> TestServer {
-    TestServer::start_custom(API, |listener, dir, signal| {
-        let config = blog_api::Config {
-            addr: listener.local_addr().expect("listener address"),
-            db: dir.join("blog.db"),
-            ..blog_api::Config::default()
-        };
-        let app = blog_api::app(&config, Arc::new(blog_api::hooks::AppHooks))
-            .expect("open the database and build the app");
-        block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-            blog_api::serve(listener, app, &config, signal)
-                .await
-                .expect("serve");
-        });
-    })
+    support::start_generated!(blog_api, API)
 }
 
 fn start_nolinks() -> TestServer {
-    TestServer::start_custom("", |listener, dir, signal| {
-        let config = nolinks_api::Config {
-            addr: listener.local_addr().expect("listener address"),
-            db: dir.join("nolinks.db"),
-            ..nolinks_api::Config::default()
-        };
-        let app = nolinks_api::app(&config, Arc::new(nolinks_api::hooks::AppHooks))
-            .expect("open the database and build the app");
-        block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-            nolinks_api::serve(listener, app, &config, signal)
-                .await
-                .expect("serve");
-        });
-    })
+    support::start_generated!(nolinks_api, "")
 }
 
 fn id(write_result: &Value) -> String {

@@ -6,29 +6,13 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
-use support::{TestServer, block_on, enc};
+use support::{TestServer, enc};
 
 const API: &str = "/api/v1";
 
 fn start() -> TestServer {
-    TestServer::start_custom(API, |listener, dir, signal| {
-        let config = catalog_api::Config {
-            addr: listener.local_addr().expect("listener address"),
-            db: dir.join("catalog.db"),
-            ..catalog_api::Config::default()
-        };
-        let app = catalog_api::app(&config, Arc::new(catalog_api::hooks::AppHooks))
-            .expect("open the database and build the app");
-        block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-            catalog_api::serve(listener, app, &config, signal)
-                .await
-                .expect("serve");
-        });
-    })
+    support::start_generated!(catalog_api, API)
 }
 
 /// Six products: three on sale (two of them cheap), three discontinued.

@@ -5,27 +5,11 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use serde_json::json;
-use support::{TestServer, block_on, enc};
+use support::{TestServer, enc};
 
 fn start() -> TestServer {
-    TestServer::start_custom("", |listener, dir, signal| {
-        let config = collisions_api::Config {
-            addr: listener.local_addr().expect("listener address"),
-            db: dir.join("collisions.db"),
-            ..collisions_api::Config::default()
-        };
-        let app = collisions_api::app(&config, Arc::new(collisions_api::hooks::AppHooks))
-            .expect("open the database and build the app");
-        block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-            collisions_api::serve(listener, app, &config, signal)
-                .await
-                .expect("serve");
-        });
-    })
+    support::start_generated!(collisions_api, "")
 }
 
 #[test]

@@ -5,27 +5,11 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
-use support::{API, TestServer, block_on, enc, is_rfc1123};
+use support::{API, TestServer, enc, is_rfc1123};
 
 fn start() -> TestServer {
-    TestServer::start_custom(API, |listener, dir, signal| {
-        let config = places_api::Config {
-            addr: listener.local_addr().expect("listener address"),
-            db: dir.join("places.db"),
-            ..places_api::Config::default()
-        };
-        let app = places_api::app(&config, Arc::new(places_api::hooks::AppHooks))
-            .expect("open the database and build the app");
-        block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-            places_api::serve(listener, app, &config, signal)
-                .await
-                .expect("serve");
-        });
-    })
+    support::start_generated!(places_api, API)
 }
 
 /// Create a document and return its id.

@@ -3,27 +3,11 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use serde_json::json;
-use support::{TestServer, block_on, is_rfc1123};
+use support::{TestServer, is_rfc1123};
 
 fn start() -> TestServer {
-    TestServer::start_custom("", |listener, dir, signal| {
-        let config = web_api::Config {
-            addr: listener.local_addr().expect("listener address"),
-            db: dir.join("web.db"),
-            ..web_api::Config::default()
-        };
-        let app = web_api::app(&config, Arc::new(web_api::hooks::AppHooks))
-            .expect("open the database and build the app");
-        block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-            web_api::serve(listener, app, &config, signal)
-                .await
-                .expect("serve");
-        });
-    })
+    support::start_generated!(web_api, "")
 }
 
 fn note(server: &TestServer) -> String {

@@ -534,3 +534,29 @@ pub fn is_object_id(text: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
+
+/// Start the server of the generated crate `$krate` (its own hooks, a fresh
+/// database) under `$prefix`: `start_generated!(blog_api, "/api/v1")`.
+#[allow(unused_macros)]
+macro_rules! start_generated {
+    ($krate:ident, $prefix:expr) => {
+        $crate::support::TestServer::start_custom($prefix, |listener, dir, signal| {
+            let config = $krate::Config {
+                addr: listener.local_addr().expect("listener address"),
+                db: dir.join("api.db"),
+                ..$krate::Config::default()
+            };
+            let app = $krate::app(&config, ::std::sync::Arc::new($krate::hooks::AppHooks))
+                .expect("open the database and build the app");
+            $crate::support::block_on(async move {
+                let listener =
+                    ::tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+                $krate::serve(listener, app, &config, signal)
+                    .await
+                    .expect("serve");
+            });
+        })
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use start_generated;
