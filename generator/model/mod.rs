@@ -1,0 +1,353 @@
+//! The Model: a spec resolved and validated into exactly what the templates print.
+//!
+//! Names are cased here (heck), Rust keywords escaped here, defaults applied here,
+//! routes computed here. A template never decides anything a test of the Model could
+//! check; it only prints fields of these structs.
+//!
+//! The module follows the design's seams:
+//!
+//! - this file: the types the templates read, and [`resolve()`];
+//! - `resolve`: the `Resolver` core: the API, each resource, names and methods;
+//! - `fields`: field names, types and rules, `data_relation`, regex statics;
+//! - `defaults`: `allowed` literals and `default` values (GeoJSON and dates too);
+//! - `routing`: urls and sub-resources, `id_type`, `additional_lookup`, item routes;
+//! - `query_options`: `allowed_filters` and `datasource`, checked against the schema;
+//! - `embedding`: embeddable references and `embedded_fields`.
+
+mod defaults;
+mod embedding;
+mod fields;
+mod query_options;
+mod resolve;
+mod routing;
+
+use crate::date_format::DateFormat;
+use crate::diagnostic::Diagnostic;
+use crate::spec::Spec;
+
+pub use defaults::toml_to_json;
+pub use embedding::Embed;
+pub use query_options::Datasource;
+pub(crate) use resolve::Resolver;
+pub use resolve::rust_ident;
+pub use routing::{IdType, Lookup};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub api: Api,
+    pub resources: Vec<Resource>,
+}
+
+impl Model {
+    /// Whether some resource's ids are UUIDs (the crate then gets the `uuid` module).
+    pub fn uses_uuid_ids(&self) -> bool {
+        self.resources.iter().any(|r| r.id_type == IdType::Uuid)
+    }
+
+    /// The resources that have HTTP routes (all but `internal_resource` ones).
+    pub fn served(&self) -> impl Iterator<Item = &Resource> {
+        self.resources.iter().filter(|r| !r.internal)
+    }
+
+    /// Whether any resource can embed: the crate then gets the `embed` module.
+    pub fn uses_embedding(&self) -> bool {
+        self.resources.iter().any(|r| !r.embeds.is_empty())
+    }
+
+    /// Whether any field, at any depth, is a GeoJSON geometry.
+    pub fn uses_geo(&self) -> bool {
+        fn geo(field: &Field) -> bool {
+            field.kind.is_geo()
+                || field.schema.iter().any(geo)
+                || field.items.as_deref().is_some_and(geo)
+        }
+        self.resources.iter().any(|r| r.fields.iter().any(geo))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Api {
+    /// The spec's `name`, e.g. `people`.
+    pub name: String,
+    /// The generated package, `<name>-api`.
+    pub package: String,
+    /// The generated library crate, `<name>_api`.
+    pub lib: String,
+    pub version: String,
+    pub title: String,
+    pub description: String,
+    /// Path prefix of every route, `/api/v1`, or empty to serve at the root.
+    pub prefix: String,
+    pub max_body_bytes: u64,
+    /// `_links` and the home page (Eve's `HATEOAS`); resources inherit it.
+    pub hateoas: bool,
+    /// Renderers, JSONP, method override, CORS.
+    pub web: crate::web::Web,
+    /// Eve's `DATE_FORMAT` when the spec changes it; `None`: RFC 1123 (the fast path).
+    pub date_format: Option<DateFormat>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// The spec's name, e.g. `people`: the resource name on the wire and in hooks.
+    pub name: String,
+    /// Module file stem, e.g. `people` (file `people.rs`).
+    pub module_file: String,
+    /// Module identifier as written in Rust (`r#type` for a resource called `type`).
+    pub module_ident: String,
+    /// The document struct, e.g. `PeopleDocument`.
+    pub doc_type: String,
+    /// Table name (always quoted in SQL).
+    pub table: String,
+    /// Collection path below the prefix, e.g. `people`.
+    pub url: String,
+    /// Title of one document in `_links`.
+    pub item_title: String,
+    pub resource_methods: Methods,
+    pub item_methods: Methods,
+    pub pagination_default: u32,
+    pub pagination_limit: u32,
+    /// PATCH fills the defaults of fields it leaves missing (Eve's default: true).
+    pub normalize_on_patch: bool,
+    /// PATCH merges nested dicts into the stored ones (Eve's default: true).
+    pub merge_nested_documents: bool,
+    pub fields: Vec<Field>,
+    /// Field paths clients may filter on; `None` is Eve's `["*"]` (all), empty: none.
+    pub allowed_filters: Option<Vec<String>>,
+    /// Whether `sort` is honoured (Eve ignores it when off).
+    pub sorting: bool,
+    /// Whether the collection is paged.
+    pub pagination: bool,
+    /// Whether the `projection` parameter is honoured.
+    pub projection: bool,
+    /// Whether filter values must satisfy the fields' rules (Eve's `VALIDATE_FILTERING`).
+    pub validate_filtering: bool,
+    pub datasource: Datasource,
+    /// `_links` in this resource's responses (Eve's `hateoas`).
+    pub hateoas: bool,
+    /// The references `?embedded=` may replace by the documents they name.
+    pub embeds: Vec<Embed>,
+    /// `Cache-Control`/`Expires` of its GET responses.
+    pub cache: crate::web::Cache,
+    /// The fields named by the `{field}` segments of `url` (a sub-resource), in order.
+    pub path_fields: Vec<String>,
+    /// The type of `_id` (`id_type`).
+    pub id_type: IdType,
+    /// Eve's `additional_lookup`: a read-only item route by another unique field.
+    pub lookup: Option<Lookup>,
+    /// Eve's `internal_resource`: the table exists, but no route serves it.
+    pub internal: bool,
+}
+
+/// Which HTTP methods a route answers (GET is always on: Eve has no write-only routes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Methods {
+    pub post: bool,
+    pub put: bool,
+    pub patch: bool,
+    pub delete: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    String,
+    Integer,
+    Float,
+    Number,
+    Boolean,
+    Datetime,
+    ObjectId,
+    Dict,
+    List,
+    // GeoJSON geometries (Eve's Mongo types), stored as JSON text.
+    Point,
+    LineString,
+    Polygon,
+    MultiPoint,
+    MultiLineString,
+    MultiPolygon,
+    GeometryCollection,
+}
+
+impl Kind {
+    pub const ALL: [(&'static str, Kind); 16] = [
+        ("string", Kind::String),
+        ("integer", Kind::Integer),
+        ("float", Kind::Float),
+        ("number", Kind::Number),
+        ("boolean", Kind::Boolean),
+        ("datetime", Kind::Datetime),
+        ("objectid", Kind::ObjectId),
+        ("dict", Kind::Dict),
+        ("list", Kind::List),
+        ("point", Kind::Point),
+        ("linestring", Kind::LineString),
+        ("polygon", Kind::Polygon),
+        ("multipoint", Kind::MultiPoint),
+        ("multilinestring", Kind::MultiLineString),
+        ("multipolygon", Kind::MultiPolygon),
+        ("geometrycollection", Kind::GeometryCollection),
+    ];
+
+    /// Whether this is a GeoJSON geometry type.
+    pub fn is_geo(self) -> bool {
+        self.geojson_type().is_some()
+    }
+
+    /// The GeoJSON `type` member of a value of this kind (`Point`, ...).
+    pub fn geojson_type(self) -> Option<&'static str> {
+        Some(match self {
+            Kind::Point => "Point",
+            Kind::LineString => "LineString",
+            Kind::Polygon => "Polygon",
+            Kind::MultiPoint => "MultiPoint",
+            Kind::MultiLineString => "MultiLineString",
+            Kind::MultiPolygon => "MultiPolygon",
+            Kind::GeometryCollection => "GeometryCollection",
+            _ => return None,
+        })
+    }
+
+    /// Whether values of this kind are stored as JSON text (dicts, lists, geometries).
+    pub fn is_json(self) -> bool {
+        matches!(self, Kind::Dict | Kind::List) || self.is_geo()
+    }
+
+    pub fn name(self) -> &'static str {
+        Kind::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("string", |(n, _)| n)
+    }
+
+    /// The variant of the generated crate's `catalog::Kind`.
+    pub fn variant(self) -> &'static str {
+        match self {
+            Kind::String => "String",
+            Kind::Integer => "Integer",
+            Kind::Float => "Float",
+            Kind::Number => "Number",
+            Kind::Boolean => "Boolean",
+            Kind::Datetime => "Datetime",
+            Kind::ObjectId => "ObjectId",
+            Kind::Dict => "Dict",
+            Kind::List => "List",
+            Kind::Point => "Point",
+            Kind::LineString => "LineString",
+            Kind::Polygon => "Polygon",
+            Kind::MultiPoint => "MultiPoint",
+            Kind::MultiLineString => "MultiLineString",
+            Kind::MultiPolygon => "MultiPolygon",
+            Kind::GeometryCollection => "GeometryCollection",
+        }
+    }
+
+    /// The column's SQLite type.
+    pub fn sql_type(self) -> &'static str {
+        match self {
+            Kind::String | Kind::ObjectId => "TEXT",
+            Kind::Integer | Kind::Boolean | Kind::Datetime => "INTEGER",
+            Kind::Float | Kind::Number => "REAL",
+            _ => "TEXT",
+        }
+    }
+
+    /// The Rust type of a present value in the document struct.
+    pub fn rust_type(self) -> &'static str {
+        match self {
+            Kind::String | Kind::ObjectId => "::std::string::String",
+            Kind::Integer | Kind::Datetime => "i64",
+            Kind::Float | Kind::Number => "f64",
+            Kind::Boolean => "bool",
+            // Served as stored: the JSON text is copied out, never parsed into a tree.
+            _ => "::std::boxed::Box<::serde_json::value::RawValue>",
+        }
+    }
+
+    /// The OpenAPI schema of a value of this kind.
+    pub fn openapi(self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Kind::String => json!({"type": "string"}),
+            Kind::Integer => json!({"type": "integer", "format": "int64"}),
+            Kind::Float | Kind::Number => json!({"type": "number"}),
+            Kind::Boolean => json!({"type": "boolean"}),
+            Kind::Datetime => json!({"type": "string", "description": "RFC 1123 date"}),
+            Kind::ObjectId => json!({"type": "string", "pattern": "^[0-9a-f]{24}$"}),
+            Kind::Dict => json!({"type": "object"}),
+            Kind::List => json!({"type": "array"}),
+            geo => {
+                let name = geo.geojson_type().unwrap_or("Point");
+                let member = if geo == Kind::GeometryCollection {
+                    "geometries"
+                } else {
+                    "coordinates"
+                };
+                json!({
+                    "type": "object",
+                    "description": format!("GeoJSON {name}"),
+                    "required": ["type", member],
+                    "properties": {"type": {"const": name}, member: {"type": "array"}},
+                })
+            }
+        }
+    }
+}
+
+/// A literal from the spec (`allowed`, `default`, `min`, `max`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// Name on the wire and column name.
+    pub name: String,
+    /// Rust identifier of the struct field (`r#type`, `self_`).
+    pub ident: String,
+    pub kind: Kind,
+    pub required: bool,
+    pub unique: bool,
+    pub nullable: bool,
+    pub minlength: Option<u64>,
+    pub maxlength: Option<u64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub regex: Option<String>,
+    /// Name of the generated `static` holding the compiled regex (`REGEX_0`, ...).
+    pub regex_static: Option<String>,
+    pub allowed: Vec<Literal>,
+    pub default: Option<serde_json::Value>,
+    pub schema: Vec<Field>,
+    pub items: Option<Box<Field>>,
+    pub relation: Option<Relation>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relation {
+    pub resource: String,
+    pub table: String,
+    pub field: String,
+    pub embeddable: bool,
+}
+
+/// Resolve a parsed spec into the Model, or the first error found.
+pub fn resolve(path: &str, source: &str, spec: &Spec) -> Result<Model, Diagnostic> {
+    let resolver = Resolver { path, source, spec };
+    resolver.model()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parse and resolve a spec's text: the unit tests' way in.
+    pub(super) fn model(source: &str) -> Result<Model, Diagnostic> {
+        let spec = crate::spec::parse("test.toml", source)?;
+        resolve("test.toml", source, &spec)
+    }
+}
