@@ -11,6 +11,7 @@
 
 use serde_json::Value as Json;
 
+use crate::date_format::DateFormat;
 use crate::model::{Field, Kind};
 use crate::sql::quote;
 
@@ -34,8 +35,13 @@ const META: [(&str, Kind); 3] = [
     ("_updated", Kind::Datetime),
 ];
 
-/// Compile a filter (a JSON object) to one SQL boolean expression.
-pub fn compile(filter: &Json, fields: &[Field]) -> Result<String, FilterError> {
+/// Compile a filter (a JSON object) to one SQL boolean expression. Dates are read in
+/// the API's `date_format` (`None`: RFC 1123), as a client's `where` would be.
+pub fn compile(
+    filter: &Json,
+    fields: &[Field],
+    dates: Option<&DateFormat>,
+) -> Result<String, FilterError> {
     let Json::Object(map) = filter else {
         return fail(
             "a datasource filter must be a table",
@@ -48,12 +54,13 @@ pub fn compile(filter: &Json, fields: &[Field]) -> Result<String, FilterError> {
             "remove `filter`, or name at least one field",
         );
     }
-    object(map, fields, 0)
+    object(map, fields, dates, 0)
 }
 
 fn object(
     map: &serde_json::Map<String, Json>,
     fields: &[Field],
+    dates: Option<&DateFormat>,
     depth: usize,
 ) -> Result<String, FilterError> {
     if depth > 8 {
@@ -78,7 +85,7 @@ fn object(
                 let mut subs = Vec::new();
                 for item in items {
                     match item {
-                        Json::Object(sub) => subs.push(object(sub, fields, depth + 1)?),
+                        Json::Object(sub) => subs.push(object(sub, fields, dates, depth + 1)?),
                         _ => {
                             return fail(
                                 format!("`{key}` needs a list of tables"),
@@ -96,7 +103,7 @@ fn object(
                     "at the top of a filter only `$and` and `$or` combine conditions",
                 );
             }
-            name => parts.push(field(name, value, fields)?),
+            name => parts.push(field(name, value, fields, dates)?),
         }
     }
     Ok(if parts.len() == 1 {
@@ -106,7 +113,12 @@ fn object(
     })
 }
 
-fn field(name: &str, value: &Json, fields: &[Field]) -> Result<String, FilterError> {
+fn field(
+    name: &str,
+    value: &Json,
+    fields: &[Field],
+    dates: Option<&DateFormat>,
+) -> Result<String, FilterError> {
     let kind = match fields.iter().find(|f| f.name == name) {
         Some(f) => f.kind,
         None => match META.iter().find(|(n, _)| *n == name) {
@@ -148,13 +160,13 @@ fn field(name: &str, value: &Json, fields: &[Field]) -> Result<String, FilterErr
                 "write a value (`name = \"x\"`) or operators (`price = { \"$gt\" = 10 }`)",
             );
         }
-        _ => return equal(&column, name, kind, value, false),
+        _ => return equal(&column, name, kind, value, dates, false),
     };
     let mut parts = Vec::new();
     for (op, operand) in ops {
         let part = match op.as_str() {
-            "$eq" => equal(&column, name, kind, operand, false)?,
-            "$ne" => equal(&column, name, kind, operand, true)?,
+            "$eq" => equal(&column, name, kind, operand, dates, false)?,
+            "$ne" => equal(&column, name, kind, operand, dates, true)?,
             "$gt" | "$gte" | "$lt" | "$lte" => {
                 let sql_op = match op.as_str() {
                     "$gt" => ">",
@@ -168,7 +180,10 @@ fn field(name: &str, value: &Json, fields: &[Field]) -> Result<String, FilterErr
                         "compare with a value of the field's type",
                     );
                 }
-                format!("({column} {sql_op} {})", literal(name, kind, operand)?)
+                format!(
+                    "({column} {sql_op} {})",
+                    literal(name, kind, operand, dates)?
+                )
             }
             "$in" | "$nin" => {
                 let Json::Array(items) = operand else {
@@ -180,7 +195,7 @@ fn field(name: &str, value: &Json, fields: &[Field]) -> Result<String, FilterErr
                 let has_null = items.iter().any(Json::is_null);
                 let mut values = Vec::new();
                 for item in items.iter().filter(|i| !i.is_null()) {
-                    values.push(literal(name, kind, item)?);
+                    values.push(literal(name, kind, item, dates)?);
                 }
                 let list = format!("({})", values.join(", "));
                 match (op == "$in", values.is_empty(), has_null) {
@@ -231,18 +246,24 @@ fn equal(
     name: &str,
     kind: Kind,
     value: &Json,
+    dates: Option<&DateFormat>,
     negate: bool,
 ) -> Result<String, FilterError> {
     Ok(match (value, negate) {
         (Json::Null, false) => format!("{column} IS NULL"),
         (Json::Null, true) => format!("{column} IS NOT NULL"),
-        (_, false) => format!("{column} = {}", literal(name, kind, value)?),
-        (_, true) => format!("{column} IS NOT {}", literal(name, kind, value)?),
+        (_, false) => format!("{column} = {}", literal(name, kind, value, dates)?),
+        (_, true) => format!("{column} IS NOT {}", literal(name, kind, value, dates)?),
     })
 }
 
 /// A value as an SQL literal in the field's storage type.
-fn literal(name: &str, kind: Kind, value: &Json) -> Result<String, FilterError> {
+fn literal(
+    name: &str,
+    kind: Kind,
+    value: &Json,
+    dates: Option<&DateFormat>,
+) -> Result<String, FilterError> {
     let text = match (kind, value) {
         (Kind::String | Kind::ObjectId, Json::String(s)) => {
             Some(format!("'{}'", s.replace('\'', "''")))
@@ -256,7 +277,11 @@ fn literal(name: &str, kind: Kind, value: &Json) -> Result<String, FilterError> 
             })
         }
         (Kind::Boolean, Json::Bool(b)) => Some(if *b { "1" } else { "0" }.to_string()),
-        (Kind::Datetime, Json::String(s)) => parse_rfc1123(s).map(|t| t.to_string()),
+        (Kind::Datetime, Json::String(s)) => match dates {
+            None => parse_rfc1123(s),
+            Some(format) => format.read(s),
+        }
+        .map(|t| t.to_string()),
         _ => None,
     };
     text.map_or_else(
@@ -272,10 +297,16 @@ fn literal(name: &str, kind: Kind, value: &Json) -> Result<String, FilterError> 
                     kind.name()
                 ),
                 match kind {
-                    Kind::Datetime => {
-                        "write dates as RFC 1123, like \"Tue, 19 Apr 2016 08:19:00 GMT\""
-                            .to_string()
-                    }
+                    Kind::Datetime => match dates {
+                        None => "write dates as RFC 1123, like \"Tue, 19 Apr 2016 08:19:00 GMT\""
+                            .to_string(),
+                        Some(format) => {
+                            format!(
+                                "write dates in the API's `date_format` \"{}\"",
+                                format.pattern
+                            )
+                        }
+                    },
                     _ => format!(
                         "compare `{name}` with {} {} value",
                         if kind.name().starts_with(['a', 'e', 'i', 'o', 'u']) {
@@ -354,9 +385,25 @@ mod tests {
     }
 
     #[test]
+    fn dates_are_read_in_the_apis_date_format() {
+        let fields = fields();
+        let format = DateFormat::parse("%Y-%m-%dT%H:%M:%SZ")
+            .expect("a supported pattern")
+            .expect("not the default");
+        let sql = |filter: serde_json::Value| compile(&filter, &fields, Some(&format));
+        assert_eq!(
+            sql(serde_json::json!({"born": {"$lt": "1970-01-01T00:01:00Z"}})),
+            Ok("(\"born\" < 60)".to_string())
+        );
+        let error = sql(serde_json::json!({"born": "Thu, 01 Jan 1970 00:01:00 GMT"}))
+            .expect_err("RFC 1123 is not this API's format");
+        assert!(error.help.contains("%Y-%m-%dT%H:%M:%SZ"), "{}", error.help);
+    }
+
+    #[test]
     fn values_become_quoted_literals() {
         let fields = fields();
-        let sql = |filter: serde_json::Value| compile(&filter, &fields);
+        let sql = |filter: serde_json::Value| compile(&filter, &fields, None);
         assert_eq!(
             sql(serde_json::json!({"name": "O'Hara; DROP TABLE r"})),
             Ok("\"name\" = 'O''Hara; DROP TABLE r'".to_string())

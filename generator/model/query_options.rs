@@ -168,7 +168,7 @@ impl<'a> Resolver<'a> {
                     })?,
                     other => toml_to_json(other),
                 };
-                let sql = crate::datasource::compile(&json, fields)
+                let sql = crate::datasource::compile(&json, fields, self.date_format()?.as_ref())
                     .map_err(|e| self.error(filter, e.message).with_help(e.help))?;
                 Some(sql)
             }
