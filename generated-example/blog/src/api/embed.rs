@@ -131,15 +131,13 @@ pub fn fetch<R: Resource>(
         for row in rows {
             let document = row?;
             let text = serde_json::to_string(&document).map_err(ApiError::internal)?;
-            let key_value = if key == "_id" {
-                Value::String(document.id().to_string())
-            } else {
-                serde_json::from_str::<Value>(&text)
-                    .map_err(ApiError::internal)?
-                    .get(key)
-                    .cloned()
-                    .unwrap_or(Value::Null)
-            };
+            // The key as served, so it compares with the reference as stored: an
+            // integer `_id` is a JSON number, an objectid or uuid one a string.
+            let key_value = serde_json::from_str::<Value>(&text)
+                .map_err(ApiError::internal)?
+                .get(key)
+                .cloned()
+                .unwrap_or(Value::Null);
             let raw = RawValue::from_string(text).map_err(ApiError::internal)?;
             found.insert(key_value.to_string(), raw);
         }

@@ -7,6 +7,7 @@
 //! - `data`: writing documents from Rust (hooks), for internal resources
 //! - `date`: RFC 1123 dates on the wire, epoch seconds in the database
 //! - `db`: the embedded SQLite database and its connection pool
+//! - `embed`: `?embedded=`: references replaced by the documents they name
 //! - `error`: the error type and Eve's error envelope
 //! - `etag`: entity tags (SHA-1 of a document) and header matching
 //! - `handlers`: Eve's REST protocol, generic over resources
@@ -32,6 +33,7 @@ pub mod catalog;
 pub mod data;
 pub mod date;
 pub mod db;
+pub mod embed;
 pub mod error;
 pub mod etag;
 pub mod handlers;
