@@ -758,3 +758,215 @@ fn cache_directives_on_304_and_head_answers() {
     let head = server.head(&path);
     assert_eq!(head.header("Cache-Control"), Some("no-cache"));
 }
+
+// ---- second round: more pairs ------------------------------------------------------
+
+#[test]
+fn a_sub_resource_under_an_integer_id_resource() {
+    let server = start!(crm_api, API, "crm.db");
+    let north = id(&server.create("regions", json!({"name": "North"})));
+    let south = id(&server.create("regions", json!({"name": "South"})));
+    let offices = |region: &str| format!("{API}/regions/{region}/offices");
+    let mut ids = Vec::new();
+    for city in ["Oslo", "Bergen", "Tromso"] {
+        let response = server.post(&offices(&north), &json!({"city": city}));
+        assert_eq!(response.status, 201, "{}", response.text());
+        let body = response.json();
+        assert_eq!(
+            body["_links"]["self"]["href"],
+            format!("regions/{north}/offices/{}", id(&body))
+        );
+        ids.push(id(&body));
+    }
+    server.post(&offices(&south), &json!({"city": "Rome"}));
+    let page = get_json(&server, &format!("{}?max_results=2", offices(&north)));
+    assert_eq!(page["_meta"]["total"], 3, "{page}");
+    assert_eq!(page["_items"][0]["region"], 1, "the path value is a number: {page}");
+    let next = page["_links"]["next"]["href"].as_str().expect("next");
+    assert!(next.starts_with(&format!("regions/{north}/offices?")), "{next}");
+    let embedded = get_json(
+        &server,
+        &format!(
+            "{}/{}?{}",
+            offices(&north),
+            ids[0],
+            arg("embedded", r#"{"region": 1}"#)
+        ),
+    );
+    assert_eq!(embedded["region"]["name"], "North", "{embedded}");
+    assert_eq!(embedded["region"]["_id"], 1);
+    // A path value an integer field cannot hold is 404; another region's office too.
+    assert_eq!(server.get(&offices("abc")).status, 404);
+    assert_eq!(
+        server.get(&format!("{}/{}", offices(&south), ids[0])).status,
+        404
+    );
+    // XML of a sub-resource page links with the concrete path.
+    let xml = get_xml(&server, &offices(&north));
+    assert!(
+        xml.starts_with(&format!(
+            "<resource href=\"regions/{north}/offices\" title=\"regions/{{region}}/offices\">"
+        )),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!("<resource href=\"regions/{north}/offices/{}\"", ids[0])),
+        "{xml}"
+    );
+}
+
+#[test]
+fn bulk_posts_into_a_sub_resource_and_delete_by_override() {
+    let server = start!(crm_api, API, "crm.db");
+    let ann = contact(&server, "Ann");
+    let bob = contact(&server, "Bob");
+    invoice(&server, &bob, json!({"number": 7}));
+    let response = server.post(
+        &invoices(&ann),
+        &json!([{"number": 1}, {"number": 2, "contact_id": bob}]),
+    );
+    assert_eq!(response.status, 201, "{}", response.text());
+    let body = response.json();
+    assert_eq!(body["_status"], "OK", "{body}");
+    let items = body["_items"].as_array().expect("items");
+    assert_eq!(items.len(), 2);
+    for item in items {
+        assert_eq!(
+            item["_links"]["self"]["href"],
+            format!("contacts/{ann}/invoices/{}", id(item)),
+            "{body}"
+        );
+    }
+    let numbers: Vec<Value> = server.column(&invoices(&ann), "contact_id");
+    assert_eq!(numbers, [json!(ann), json!(ann)], "the path fills contact_id");
+    // DELETE of the collection, by override, empties only Ann's invoices.
+    let deleted = server.request(
+        "POST",
+        &invoices(&ann),
+        &[("X-HTTP-Method-Override", "DELETE")],
+        None,
+    );
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    assert_eq!(server.items(&invoices(&ann)).len(), 0);
+    assert_eq!(server.items(&invoices(&bob)).len(), 1);
+}
+
+#[test]
+fn jsonp_with_pretty_conditional_head_and_xml() {
+    let server = start!(web_api, "", "web.db");
+    let note = id(&server.create("notes", json!({"title": "a", "meta": {"views": 2}})));
+    let path = format!("/notes/{note}");
+    let plain = server.get(&format!("{path}?callback=cb"));
+    assert_eq!(plain.status, 200);
+    let pretty = server.get(&format!("{path}?callback=cb&pretty"));
+    assert_eq!(pretty.status, 200);
+    let text = pretty.text();
+    assert!(text.starts_with("cb({\n    \""), "{text}");
+    let inner: Value = serde_json::from_str(&text[3..text.len() - 1]).expect("JSON");
+    let plain_text = plain.text();
+    let plain_inner: Value =
+        serde_json::from_str(&plain_text[3..plain_text.len() - 1]).expect("JSON");
+    assert_eq!(inner, plain_inner);
+    // HEAD announces the wrapped length; a 304 has no body to wrap.
+    let head = server.head(&format!("{path}?callback=cb"));
+    assert_eq!(head.status, 200);
+    assert_eq!(
+        head.header("Content-Length"),
+        Some(plain.body.len().to_string().as_str())
+    );
+    assert_eq!(head.header("Content-Type"), Some("application/javascript"));
+    let tag = plain.header("ETag").expect("ETag").to_string();
+    let cached = server.get_with(&format!("{path}?callback=cb"), &[("If-None-Match", &tag)]);
+    assert_eq!(cached.status, 304);
+    assert!(cached.body.is_empty());
+    // JSONP wraps JSON only: an XML answer stays XML.
+    let xml = server.get_with(
+        &format!("{path}?callback=cb"),
+        &[("Accept", "application/xml")],
+    );
+    assert_eq!(xml.status, 200);
+    assert_eq!(
+        xml.header("Content-Type"),
+        Some("application/xml; charset=utf-8")
+    );
+    assert!(xml.text().starts_with("<resource"), "{}", xml.text());
+    // Errors are wrapped too, keeping their status.
+    let missing = server.get("/notes/000000000000000000000000?callback=cb");
+    assert_eq!(missing.status, 404);
+    assert!(missing.text().starts_with("cb("), "{}", missing.text());
+}
+
+#[test]
+fn geometries_and_custom_dates_render_in_xml() {
+    let server = start!(places_api, API, "places.db");
+    let place = id(&server.create(
+        "places",
+        json!({
+            "name": "Forum",
+            "location": {"type": "Point", "coordinates": [12.49, 41.89]},
+            "opened": "2001-02-03T04:05:06Z",
+            "address": {"since": "1999-12-31T23:59:59Z"}
+        }),
+    ));
+    let xml = get_xml(&server, &format!("{API}/places/{place}"));
+    assert!(xml.contains("<opened>2001-02-03T04:05:06Z</opened>"), "{xml}");
+    assert!(xml.contains("<since>1999-12-31T23:59:59Z</since>"), "{xml}");
+    assert!(xml.contains("<_updated>20"), "{xml}");
+    assert!(
+        xml.contains("<coordinates>12.49</coordinates><coordinates>41.89</coordinates>"),
+        "{xml}"
+    );
+    let near = r#"{"location": {"$near": {"$geometry": {"type": "Point", "coordinates": [12.49, 41.89]}, "$maxDistance": 10}}}"#;
+    let page = get_xml(&server, &format!("{API}/places?{}", arg("where", near)));
+    assert!(page.contains("<name>Forum</name>"), "{page}");
+    assert!(page.contains("<total>1</total>"), "{page}");
+}
+
+#[test]
+fn uuid_and_integer_items_answer_head_and_304() {
+    let server = start!(crm_api, API, "crm.db");
+    let region = id(&server.create("regions", json!({"name": "North"})));
+    let ticket = id(&server.create("tickets", json!({"subject": "s"})));
+    for path in [
+        format!("{API}/regions/{region}"),
+        format!("{API}/tickets/{ticket}"),
+    ] {
+        let full = server.get(&path);
+        assert_eq!(full.status, 200, "{path}");
+        let tag = full.header("ETag").expect("ETag").to_string();
+        let head = server.head(&path);
+        assert_eq!(head.status, 200, "{path}");
+        assert_eq!(head.header("ETag"), Some(tag.as_str()));
+        let cached = server.get_with(&path, &[("If-None-Match", &tag)]);
+        assert_eq!(cached.status, 304, "{path}");
+        let modified = full.header("Last-Modified").expect("Last-Modified");
+        let since = server.get_with(&path, &[("If-Modified-Since", modified)]);
+        assert_eq!(since.status, 304, "{path}");
+    }
+}
+
+#[test]
+fn hateoas_off_bulk_post_in_xml_and_json() {
+    let server = start!(nolinks_api, "", "nolinks.db");
+    let posted = server.request(
+        "POST",
+        "/notes",
+        &[
+            ("Content-Type", "application/json"),
+            ("Accept", "application/xml"),
+        ],
+        Some(br#"[{"text": "a"}, {"text": "b"}]"#),
+    );
+    assert_eq!(posted.status, 201, "{}", posted.text());
+    assert!(!posted.text().contains("<link"), "{}", posted.text());
+    let json = server.post("/notes", &json!([{"text": "c"}, {"text": "d"}]));
+    assert_eq!(json.status, 201);
+    let body = json.json();
+    for item in body["_items"].as_array().expect("items") {
+        assert!(item.get("_links").is_none(), "{body}");
+    }
+    // A failed item keeps Eve's bulk error shape, without links.
+    let bad = server.post("/notes", &json!([{"text": "e"}, {"nope": 1}]));
+    assert_eq!(bad.status, 422, "{}", bad.text());
+    assert!(!bad.text().contains("_links"), "{}", bad.text());
+}

@@ -5,6 +5,7 @@ pub mod contacts;
 pub mod invoices;
 pub mod tickets;
 pub mod regions;
+pub mod offices;
 pub mod followups;
 pub mod countries;
 pub mod audit;
