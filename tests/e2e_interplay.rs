@@ -970,3 +970,50 @@ fn hateoas_off_bulk_post_in_xml_and_json() {
     assert_eq!(bad.status, 422, "{}", bad.text());
     assert!(!bad.text().contains("_links"), "{}", bad.text());
 }
+
+// ---- catalog: embedding a resource served through a datasource ---------------------
+
+#[test]
+fn embedding_reads_the_target_through_its_datasource() {
+    let server = start!(catalog_api, API, "catalog.db");
+    let kite = server.create(
+        "products",
+        json!({"name": "Kite", "price": 5.0, "cost": 2.0}),
+    );
+    let kite_id = id(&kite);
+    let order = id(&server.create(
+        "orders",
+        json!({"product": kite_id, "bargain": kite_id}),
+    ));
+    let path = format!(
+        "{API}/orders/{order}?{}",
+        arg("embedded", r#"{"product": 1, "bargain": 1}"#)
+    );
+    let embedded = get_json(&server, &path);
+    // `products` serves no `cost` (its datasource projection); `bargains` serves the
+    // whole document (no projection of its own).
+    assert_eq!(embedded["product"]["name"], "Kite", "{embedded}");
+    assert!(embedded["product"].get("cost").is_none(), "{embedded}");
+    assert_eq!(embedded["bargain"]["cost"], 2.0, "{embedded}");
+    assert_eq!(embedded["qty"], 1);
+
+    // Once the kite is no longer a bargain, `bargains` does not serve it: `null`.
+    let etag = kite["_etag"].as_str().unwrap().to_string();
+    let patched = server.patch(
+        &format!("{API}/products/{kite_id}"),
+        Some(&etag),
+        &json!({"price": 50.0}),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    assert_eq!(server.get(&format!("{API}/bargains/{kite_id}")).status, 404);
+    let embedded = get_json(&server, &path);
+    assert!(embedded["bargain"].is_null(), "{embedded}");
+    assert_eq!(embedded["product"]["price"], 50.0, "{embedded}");
+    // The same on a page, in XML.
+    let xml = get_xml(
+        &server,
+        &format!("{API}/orders?{}", arg("embedded", r#"{"product": 1}"#)),
+    );
+    assert!(xml.contains("<name>Kite</name>"), "{xml}");
+    assert!(!xml.contains("<cost>"), "{xml}");
+}

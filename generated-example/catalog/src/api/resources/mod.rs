@@ -5,3 +5,4 @@ pub mod products;
 pub mod discontinued;
 pub mod bargains;
 pub mod suppliers;
+pub mod orders;
