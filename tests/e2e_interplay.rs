@@ -1009,6 +1009,18 @@ fn embedding_reads_the_target_through_its_datasource() {
     let embedded = get_json(&server, &path);
     assert!(embedded["bargain"].is_null(), "{embedded}");
     assert_eq!(embedded["product"]["price"], 50.0, "{embedded}");
+    // A reference names a document its resource serves: the kite is no bargain now.
+    let refused = server.post(
+        &format!("{API}/orders"),
+        &json!({"product": kite_id, "bargain": kite_id}),
+    );
+    let issues = refused.issues();
+    assert!(
+        issues["bargain"]
+            .as_str()
+            .is_some_and(|m| m.contains("must exist in resource 'bargains'")),
+        "{issues}"
+    );
     // The same on a page, in XML.
     let xml = get_xml(
         &server,
