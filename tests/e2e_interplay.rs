@@ -25,8 +25,7 @@ macro_rules! start {
             let app = $krate::app(&config, Arc::new($krate::hooks::AppHooks))
                 .expect("open the database and build the app");
             block_on(async move {
-                let listener =
-                    tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
                 $krate::serve(listener, app, &config, signal)
                     .await
                     .expect("serve");
@@ -170,7 +169,7 @@ fn an_embedded_document_renders_in_xml_and_pretty_json() {
     let path = format!("{API}/posts/{}", blog.post);
     let xml = get_xml(&server, &path);
     assert!(
-        xml.contains(&format!("<author><_created>")),
+        xml.contains("<author><_created>"),
         "the author is a nested element: {xml}"
     );
     assert!(xml.contains(&format!("<_id>{}</_id>", blog.ann)), "{xml}");
@@ -210,7 +209,10 @@ fn an_embedded_document_renders_in_xml_and_pretty_json() {
 #[test]
 fn jsonp_wraps_a_projected_page() {
     let server = start!(web_api, "", "web.db");
-    server.create("notes", json!({"title": "a", "body": "text", "tags": ["x"]}));
+    server.create(
+        "notes",
+        json!({"title": "a", "body": "text", "tags": ["x"]}),
+    );
     let response = server.get(&format!(
         "/notes?{}&callback=show",
         arg("projection", r#"{"title": 1}"#)
@@ -221,10 +223,7 @@ fn jsonp_wraps_a_projected_page() {
         Some("application/javascript")
     );
     let text = response.text();
-    assert!(
-        text.starts_with("show(") && text.ends_with(')'),
-        "{text}"
-    );
+    assert!(text.starts_with("show(") && text.ends_with(')'), "{text}");
     let page: Value = serde_json::from_str(&text[5..text.len() - 1]).expect("JSON inside");
     assert_eq!(
         keys(&page["_items"][0]),
@@ -236,7 +235,10 @@ fn jsonp_wraps_a_projected_page() {
 // ---- crm: sub-resources ----------------------------------------------------------
 
 fn contact(server: &TestServer, name: &str) -> String {
-    id(&server.create("contacts", json!({"name": name, "email": format!("{name}@example.com")})))
+    id(&server.create(
+        "contacts",
+        json!({"name": name, "email": format!("{name}@example.com")}),
+    ))
 }
 
 fn invoices(contact: &str) -> String {
@@ -328,15 +330,27 @@ fn sub_resource_paging_links_keep_the_concrete_path() {
     let last = links["last"]["href"].as_str().expect("a last link");
     let base = format!("contacts/{ann}/invoices?");
     assert!(next.starts_with(&base), "{links}");
-    assert!(next.contains("page=2") && next.contains("max_results=1"), "{links}");
-    assert!(last.starts_with(&base) && last.contains("page=3"), "{links}");
+    assert!(
+        next.contains("page=2") && next.contains("max_results=1"),
+        "{links}"
+    );
+    assert!(
+        last.starts_with(&base) && last.contains("page=3"),
+        "{links}"
+    );
     // Following the link serves the next page of the same contact's invoices.
     let second = get_json(&server, &format!("{API}/{next}"));
     assert_eq!(second["_meta"]["page"], 2);
     assert_eq!(second["_items"][0]["contact_id"], ann.as_str());
     let prev = second["_links"]["prev"]["href"].as_str().expect("prev");
-    assert!(prev.starts_with(&base) && prev.contains("page=1"), "{second}");
-    assert_eq!(second["_links"]["self"]["href"], format!("contacts/{ann}/invoices"));
+    assert!(
+        prev.starts_with(&base) && prev.contains("page=1"),
+        "{second}"
+    );
+    assert_eq!(
+        second["_links"]["self"]["href"],
+        format!("contacts/{ann}/invoices")
+    );
 }
 
 #[test]
@@ -346,7 +360,10 @@ fn method_override_on_a_sub_resource() {
     let bob = contact(&server, "Bob");
     let number = invoice(&server, &ann, json!({"number": 1, "total": 5.0}));
     let path = format!("{}/{number}", invoices(&ann));
-    let etag = get_json(&server, &path)["_etag"].as_str().unwrap().to_string();
+    let etag = get_json(&server, &path)["_etag"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let body = json!({"total": 7.5}).to_string();
     // Through another contact's path the invoice does not exist.
     let elsewhere = server.request(
@@ -407,11 +424,11 @@ fn integer_and_uuid_ids_embed_filter_and_project() {
     let north = server.create("regions", json!({"name": "North"}));
     let south = server.create("regions", json!({"name": "South"}));
     assert!(north["_id"].is_u64() && south["_id"].is_u64(), "{north}");
-    let (north_id, south_id) = (north["_id"].as_u64().unwrap(), south["_id"].as_u64().unwrap());
-    let ticket = id(&server.create(
-        "tickets",
-        json!({"subject": "Broken", "region": north_id}),
-    ));
+    let (north_id, south_id) = (
+        north["_id"].as_u64().unwrap(),
+        south["_id"].as_u64().unwrap(),
+    );
+    let ticket = id(&server.create("tickets", json!({"subject": "Broken", "region": north_id})));
     server.create("followups", json!({"ticket": ticket, "region": south_id}));
 
     // A reference to an integer id, embedded.
@@ -441,7 +458,10 @@ fn integer_and_uuid_ids_embed_filter_and_project() {
     // `where` on `_id`.
     let by_number = get_json(
         &server,
-        &format!("{API}/regions?{}", arg("where", &format!(r#"{{"_id": {south_id}}}"#))),
+        &format!(
+            "{API}/regions?{}",
+            arg("where", &format!(r#"{{"_id": {south_id}}}"#))
+        ),
     );
     assert_eq!(by_number["_meta"]["total"], 1, "{by_number}");
     assert_eq!(by_number["_items"][0]["name"], "South");
@@ -449,13 +469,19 @@ fn integer_and_uuid_ids_embed_filter_and_project() {
         &server,
         &format!(
             "{API}/regions?{}",
-            arg("where", &format!(r#"{{"_id": {{"$in": [{north_id}, {south_id}]}}}}"#))
+            arg(
+                "where",
+                &format!(r#"{{"_id": {{"$in": [{north_id}, {south_id}]}}}}"#)
+            )
         ),
     );
     assert_eq!(by_list["_meta"]["total"], 2, "{by_list}");
     let by_uuid = get_json(
         &server,
-        &format!("{API}/tickets?{}", arg("where", &format!(r#"{{"_id": "{ticket}"}}"#))),
+        &format!(
+            "{API}/tickets?{}",
+            arg("where", &format!(r#"{{"_id": "{ticket}"}}"#))
+        ),
     );
     assert_eq!(by_uuid["_meta"]["total"], 1, "{by_uuid}");
 
@@ -487,12 +513,18 @@ fn an_additional_lookup_projects_embeds_caches_and_answers_head() {
     let server = start!(crm_api, API, "crm.db");
     let ann = contact(&server, "Ann");
     let path = format!("{API}/contacts/Ann");
-    let projected = get_json(&server, &format!("{path}?{}", arg("projection", r#"{"email": 0}"#)));
+    let projected = get_json(
+        &server,
+        &format!("{path}?{}", arg("projection", r#"{"email": 0}"#)),
+    );
     assert_eq!(projected["_id"], ann.as_str());
     assert_eq!(projected["name"], "Ann");
     assert!(projected.get("email").is_none(), "{projected}");
     // Contacts have nothing embeddable: the clause is ignored.
-    let embedded = get_json(&server, &format!("{path}?{}", arg("embedded", r#"{"name": 1}"#)));
+    let embedded = get_json(
+        &server,
+        &format!("{path}?{}", arg("embedded", r#"{"name": 1}"#)),
+    );
     assert_eq!(embedded["name"], "Ann");
 
     let full = server.get(&path);
@@ -596,20 +628,29 @@ fn a_custom_date_format_keeps_http_dates_rfc1123() {
 
     // `where` on `_updated`, in the custom format.
     let filter = |clause: &str| {
-        get_json(
-            &server,
-            &format!("{API}/places?{}", arg("where", clause)),
-        )["_meta"]["total"]
+        get_json(&server, &format!("{API}/places?{}", arg("where", clause)))["_meta"]["total"]
             .clone()
     };
     assert_eq!(filter(&format!(r#"{{"_updated": "{updated}"}}"#)), 1);
-    assert_eq!(filter(r#"{"_updated": {"$gte": "2000-01-01T00:00:00Z"}}"#), 1);
-    assert_eq!(filter(r#"{"_updated": {"$gt": "2999-01-01T00:00:00Z"}}"#), 0);
-    assert_eq!(filter(r#"{"_created": {"$lt": "2999-01-01T00:00:00Z"}}"#), 1);
+    assert_eq!(
+        filter(r#"{"_updated": {"$gte": "2000-01-01T00:00:00Z"}}"#),
+        1
+    );
+    assert_eq!(
+        filter(r#"{"_updated": {"$gt": "2999-01-01T00:00:00Z"}}"#),
+        0
+    );
+    assert_eq!(
+        filter(r#"{"_created": {"$lt": "2999-01-01T00:00:00Z"}}"#),
+        1
+    );
     // An RFC 1123 date is not this API's format.
     let rfc = server.get(&format!(
         "{API}/places?{}",
-        arg("where", r#"{"_updated": {"$gte": "Sat, 01 Jan 2000 00:00:00 GMT"}}"#)
+        arg(
+            "where",
+            r#"{"_updated": {"$gte": "Sat, 01 Jan 2000 00:00:00 GMT"}}"#
+        )
     ));
     assert_eq!(rfc.status, 400, "{}", rfc.text());
 }
@@ -744,7 +785,10 @@ fn cache_directives_on_304_and_head_answers() {
         .to_string();
     let since = server.get_with(&item, &[("If-Modified-Since", &modified)]);
     assert_eq!(since.status, 304);
-    assert_eq!(since.header("Cache-Control"), Some("max-age=20,must-revalidate"));
+    assert_eq!(
+        since.header("Cache-Control"),
+        Some("max-age=20,must-revalidate")
+    );
     let _ = tag;
 
     // A resource's own directives: `no-cache` and no `Expires`.
@@ -781,9 +825,15 @@ fn a_sub_resource_under_an_integer_id_resource() {
     server.post(&offices(&south), &json!({"city": "Rome"}));
     let page = get_json(&server, &format!("{}?max_results=2", offices(&north)));
     assert_eq!(page["_meta"]["total"], 3, "{page}");
-    assert_eq!(page["_items"][0]["region"], 1, "the path value is a number: {page}");
+    assert_eq!(
+        page["_items"][0]["region"], 1,
+        "the path value is a number: {page}"
+    );
     let next = page["_links"]["next"]["href"].as_str().expect("next");
-    assert!(next.starts_with(&format!("regions/{north}/offices?")), "{next}");
+    assert!(
+        next.starts_with(&format!("regions/{north}/offices?")),
+        "{next}"
+    );
     let embedded = get_json(
         &server,
         &format!(
@@ -798,7 +848,9 @@ fn a_sub_resource_under_an_integer_id_resource() {
     // A path value an integer field cannot hold is 404; another region's office too.
     assert_eq!(server.get(&offices("abc")).status, 404);
     assert_eq!(
-        server.get(&format!("{}/{}", offices(&south), ids[0])).status,
+        server
+            .get(&format!("{}/{}", offices(&south), ids[0]))
+            .status,
         404
     );
     // XML of a sub-resource page links with the concrete path.
@@ -810,7 +862,10 @@ fn a_sub_resource_under_an_integer_id_resource() {
         "{xml}"
     );
     assert!(
-        xml.contains(&format!("<resource href=\"regions/{north}/offices/{}\"", ids[0])),
+        xml.contains(&format!(
+            "<resource href=\"regions/{north}/offices/{}\"",
+            ids[0]
+        )),
         "{xml}"
     );
 }
@@ -838,7 +893,11 @@ fn bulk_posts_into_a_sub_resource_and_delete_by_override() {
         );
     }
     let numbers: Vec<Value> = server.column(&invoices(&ann), "contact_id");
-    assert_eq!(numbers, [json!(ann), json!(ann)], "the path fills contact_id");
+    assert_eq!(
+        numbers,
+        [json!(ann), json!(ann)],
+        "the path fills contact_id"
+    );
     // DELETE of the collection, by override, empties only Ann's invoices.
     let deleted = server.request(
         "POST",
@@ -909,7 +968,10 @@ fn geometries_and_custom_dates_render_in_xml() {
         }),
     ));
     let xml = get_xml(&server, &format!("{API}/places/{place}"));
-    assert!(xml.contains("<opened>2001-02-03T04:05:06Z</opened>"), "{xml}");
+    assert!(
+        xml.contains("<opened>2001-02-03T04:05:06Z</opened>"),
+        "{xml}"
+    );
     assert!(xml.contains("<since>1999-12-31T23:59:59Z</since>"), "{xml}");
     assert!(xml.contains("<_updated>20"), "{xml}");
     assert!(
@@ -981,10 +1043,7 @@ fn embedding_reads_the_target_through_its_datasource() {
         json!({"name": "Kite", "price": 5.0, "cost": 2.0}),
     );
     let kite_id = id(&kite);
-    let order = id(&server.create(
-        "orders",
-        json!({"product": kite_id, "bargain": kite_id}),
-    ));
+    let order = id(&server.create("orders", json!({"product": kite_id, "bargain": kite_id})));
     let path = format!(
         "{API}/orders/{order}?{}",
         arg("embedded", r#"{"product": 1, "bargain": 1}"#)
@@ -1028,4 +1087,73 @@ fn embedding_reads_the_target_through_its_datasource() {
     );
     assert!(xml.contains("<name>Kite</name>"), "{xml}");
     assert!(!xml.contains("<cost>"), "{xml}");
+}
+
+// ---- third round -------------------------------------------------------------------
+
+#[test]
+fn cors_headers_on_304_head_and_jsonp_answers() {
+    let server = start!(web_api, "", "web.db");
+    let note = id(&server.create("notes", json!({"title": "a"})));
+    let path = format!("/notes/{note}");
+    let origin = ("Origin", "https://app.example.com");
+    let tag = server.get(&path).header("ETag").unwrap().to_string();
+    let cached = server.get_with(&path, &[origin, ("If-None-Match", &tag)]);
+    assert_eq!(cached.status, 304);
+    assert_eq!(
+        cached.header("Access-Control-Allow-Origin"),
+        Some("https://app.example.com"),
+        "{:?}",
+        cached.headers
+    );
+    assert_eq!(cached.header("Vary"), Some("Origin"));
+    let head = server.request("HEAD", &path, &[origin], None);
+    assert_eq!(head.status, 200);
+    assert_eq!(
+        head.header("Access-Control-Allow-Origin"),
+        Some("https://app.example.com")
+    );
+    let jsonp = server.get_with(&format!("{path}?callback=cb"), &[origin]);
+    assert_eq!(jsonp.status, 200);
+    assert_eq!(
+        jsonp.header("Access-Control-Allow-Origin"),
+        Some("https://app.example.com")
+    );
+    assert_eq!(jsonp.header("Access-Control-Expose-Headers"), Some("ETag"));
+}
+
+#[test]
+fn dotted_embedding_under_a_projection() {
+    let server = start!(blog_api, API, "blog.db");
+    let ann = id(&server.create("authors", json!({"name": "Ann"})));
+    let bob = id(&server.create("authors", json!({"name": "Bob"})));
+    let post = id(&server.create(
+        "posts",
+        json!({"title": "t", "author": ann, "meta": {"words": 3, "editor": bob},
+               "reviews": [{"score": 4, "reviewer": ann}]}),
+    ));
+    let get = |projection: &str, embedded: &str| {
+        get_json(
+            &server,
+            &format!(
+                "{API}/posts/{post}?{}&{}",
+                arg("projection", projection),
+                arg("embedded", embedded)
+            ),
+        )
+    };
+    let kept = get(r#"{"meta": 1}"#, r#"{"meta.editor": 1}"#);
+    assert_eq!(kept["meta"]["editor"]["name"], "Bob", "{kept}");
+    assert_eq!(kept["meta"]["words"], 3);
+    assert!(kept.get("author").is_none(), "{kept}");
+    let dropped = get(
+        r#"{"meta": 0}"#,
+        r#"{"meta.editor": 1, "reviews.reviewer": 1}"#,
+    );
+    assert!(dropped.get("meta").is_none(), "{dropped}");
+    assert_eq!(
+        dropped["reviews"][0]["reviewer"]["name"], "Ann",
+        "{dropped}"
+    );
+    assert_eq!(dropped["author"]["name"], "Ann", "{dropped}");
 }
