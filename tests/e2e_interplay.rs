@@ -1157,3 +1157,88 @@ fn dotted_embedding_under_a_projection() {
     );
     assert_eq!(dropped["author"]["name"], "Ann", "{dropped}");
 }
+
+#[test]
+fn integer_ids_in_xml_bulk_posts_and_projected_heads() {
+    let server = start!(crm_api, API, "crm.db");
+    let response = server.post(
+        &format!("{API}/regions"),
+        &json!([{"name": "North"}, {"name": "South"}]),
+    );
+    assert_eq!(response.status, 201, "{}", response.text());
+    let body = response.json();
+    let ids: Vec<u64> = body["_items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| item["_id"].as_u64().expect("a numeric _id"))
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(
+        body["_items"][1]["_links"]["self"]["href"],
+        format!("regions/{}", ids[1])
+    );
+    let xml = get_xml(&server, &format!("{API}/regions/{}", ids[0]));
+    assert!(
+        xml.starts_with(&format!(
+            "<resource href=\"regions/{}\" title=\"region\">",
+            ids[0]
+        )),
+        "{xml}"
+    );
+    assert!(xml.contains(&format!("<_id>{}</_id>", ids[0])), "{xml}");
+    // HEAD of a projected page announces the projected page's length.
+    let path = format!("{API}/regions?{}", arg("projection", r#"{"name": 0}"#));
+    let get = server.get(&path);
+    let head = server.head(&path);
+    assert_eq!(head.status, 200);
+    assert_eq!(
+        head.header("Content-Length"),
+        Some(get.body.len().to_string().as_str())
+    );
+    assert_eq!(head.header("ETag"), get.header("ETag"));
+    // An XML 422 keeps its issues.
+    let bad = server.request(
+        "POST",
+        &format!("{API}/regions"),
+        &[
+            ("Content-Type", "application/json"),
+            ("Accept", "application/xml"),
+        ],
+        Some(br#"{"name": 5}"#),
+    );
+    assert_eq!(bad.status, 422, "{}", bad.text());
+    assert!(bad.text().contains("<_issues><name>"), "{}", bad.text());
+}
+
+#[test]
+fn custom_dates_sort_and_collections_answer_if_modified_since() {
+    let server = start!(places_api, API, "places.db");
+    for (name, opened) in [
+        ("b", "2010-01-01T00:00:00Z"),
+        ("a", "2020-01-01T00:00:00Z"),
+        ("c", "2000-01-01T00:00:00Z"),
+    ] {
+        server.create("places", json!({"name": name, "opened": opened}));
+    }
+    let sorted = server.column(&format!("{API}/places?sort=-opened"), "name");
+    assert_eq!(sorted, [json!("a"), json!("b"), json!("c")]);
+    let listed = server.column(
+        &format!(
+            "{API}/places?{}",
+            arg(
+                "where",
+                r#"{"opened": {"$in": ["2010-01-01T00:00:00Z", "2000-01-01T00:00:00Z"]}}"#
+            )
+        ),
+        "name",
+    );
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let page = server.get(&format!("{API}/places"));
+    let tag = page.header("ETag").expect("ETag").to_string();
+    let cached = server.get_with(&format!("{API}/places"), &[("If-None-Match", &tag)]);
+    assert_eq!(cached.status, 304);
+    if let Some(modified) = page.header("Last-Modified") {
+        assert!(is_rfc1123(modified), "{modified}");
+    }
+}
