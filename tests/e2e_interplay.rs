@@ -520,12 +520,37 @@ fn an_additional_lookup_projects_embeds_caches_and_answers_head() {
     assert_eq!(projected["_id"], ann.as_str());
     assert_eq!(projected["name"], "Ann");
     assert!(projected.get("email").is_none(), "{projected}");
-    // Contacts have nothing embeddable: the clause is ignored.
-    let embedded = get_json(
+    // A name that is not embeddable is ignored; the region is embedded, also with
+    // a projection and through the lookup.
+    let ignored = get_json(
         &server,
         &format!("{path}?{}", arg("embedded", r#"{"name": 1}"#)),
     );
-    assert_eq!(embedded["name"], "Ann");
+    assert_eq!(ignored["name"], "Ann");
+    let region = id(&server.create("regions", json!({"name": "North"})));
+    let bob = id(&server.create("contacts", json!({"name": "Bob", "region": 1})));
+    let embedded = get_json(
+        &server,
+        &format!(
+            "{API}/contacts/Bob?{}&{}",
+            arg("embedded", r#"{"region": 1}"#),
+            arg("projection", r#"{"region": 1}"#)
+        ),
+    );
+    assert_eq!(embedded["_id"], bob.as_str());
+    assert_eq!(embedded["region"]["name"], "North", "{embedded}");
+    assert_eq!(embedded["region"]["_id"].to_string(), region);
+    assert!(embedded.get("name").is_none(), "{embedded}");
+    let bob_tag = server
+        .get(&format!("{API}/contacts/{bob}"))
+        .header("ETag")
+        .unwrap()
+        .to_string();
+    let cached = server.get_with(
+        &format!("{API}/contacts/Bob?{}", arg("embedded", r#"{"region": 1}"#)),
+        &[("If-None-Match", &bob_tag)],
+    );
+    assert_eq!(cached.status, 304);
 
     let full = server.get(&path);
     let tag = full.header("ETag").expect("an ETag").to_string();
