@@ -1267,3 +1267,43 @@ fn custom_dates_sort_and_collections_answer_if_modified_since() {
         assert!(is_rfc1123(modified), "{modified}");
     }
 }
+
+#[test]
+fn pretty_heads_and_lookup_overrides() {
+    let server = start!(crm_api, API, "crm.db");
+    let ann = contact(&server, "Ann");
+    let path = format!("{API}/contacts/Ann?pretty");
+    let get = server.get(&path);
+    assert!(get.text().contains('\n'));
+    let head = server.head(&path);
+    assert_eq!(
+        head.header("Content-Length"),
+        Some(get.body.len().to_string().as_str())
+    );
+    let tag = get.header("ETag").unwrap().to_string();
+    assert_eq!(
+        server.get_with(&path, &[("If-None-Match", &tag)]).status,
+        304
+    );
+    // Writes through the lookup are 405, by override too; GET by override reads.
+    let etag = get.json()["_etag"].as_str().unwrap().to_string();
+    let patched = server.request(
+        "POST",
+        &format!("{API}/contacts/Ann"),
+        &[
+            ("Content-Type", "application/json"),
+            ("X-HTTP-Method-Override", "PATCH"),
+            ("If-Match", &etag),
+        ],
+        Some(br#"{"email": "x@example.com"}"#),
+    );
+    assert_eq!(patched.status, 405, "{}", patched.text());
+    let read = server.request(
+        "POST",
+        &format!("{API}/contacts/Ann"),
+        &[("X-HTTP-Method-Override", "GET")],
+        None,
+    );
+    assert_eq!(read.status, 200, "{}", read.text());
+    assert_eq!(read.json()["_id"], ann.as_str());
+}
