@@ -132,6 +132,16 @@ pub struct ResourcesModRs<'a> {
     pub resources: &'a [Resource],
 }
 
+impl ResourcesModRs<'_> {
+    /// The resources with a `datasource.filter`, which `datasource_filter` names.
+    pub fn filtered(&self) -> Vec<&Resource> {
+        self.resources
+            .iter()
+            .filter(|r| r.datasource.filter_sql.is_some())
+            .collect()
+    }
+}
+
 #[derive(Template)]
 #[template(path = "crate/src/api/resources/resource.rs", escape = "none")]
 pub struct ResourceRs<'a> {

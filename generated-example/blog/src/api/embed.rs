@@ -21,6 +21,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::error::ApiError;
+use super::options::Projections;
 use super::resource::Resource;
 
 /// References bound in one `IN (...)` query, well below SQLite's parameter limit.
@@ -114,7 +115,8 @@ fn wanted(embeds: &'static [Embed], query: Option<&str>) -> Result<Vec<&'static 
         .collect())
 }
 
-/// Read the documents of `R` whose `key` is one of `values`, serialized as served.
+/// Read the documents of `R` whose `key` is one of `values`, serialized as `R` serves
+/// them: inside its datasource filter, with its default projection.
 pub fn fetch<R: Resource>(
     conn: &rusqlite::Connection,
     key: &str,
@@ -122,23 +124,40 @@ pub fn fetch<R: Resource>(
 ) -> Result<Found, ApiError> {
     let column = format!("\"{}\"", key.replace('"', "\"\""));
     let mut found = Found::new();
+    let projections = Projections::new(&R::INFO, None)?;
     let bindable: Vec<rusqlite::types::Value> = values.iter().filter_map(sql_value).collect();
     for chunk in bindable.chunks(CHUNK) {
         let marks = vec!["?"; chunk.len()].join(",");
-        let sql = format!("{} WHERE {column} IN ({marks})", R::INFO.select);
+        // Through the target's datasource, as Eve reads it: its fixed filter hides
+        // documents (their references embed as `null`), its projection hides fields.
+        let sql = match R::INFO.filter {
+            Some(filter) => format!(
+                "{} WHERE {column} IN ({marks}) AND ({filter})",
+                R::INFO.select
+            ),
+            None => format!("{} WHERE {column} IN ({marks})", R::INFO.select),
+        };
         let mut statement = conn.prepare(&sql)?;
         let rows = statement.query_map(rusqlite::params_from_iter(chunk), R::from_row)?;
         for row in rows {
             let document = row?;
             let text = serde_json::to_string(&document).map_err(ApiError::internal)?;
-            let key_value = if key == "_id" {
-                Value::String(document.id().to_string())
+            // The key as served, so it compares with the reference as stored: an
+            // integer `_id` is a JSON number, an objectid or uuid one a string.
+            let key_value = serde_json::from_str::<Value>(&text)
+                .map_err(ApiError::internal)?
+                .get(key)
+                .cloned()
+                .unwrap_or(Value::Null);
+            let text = if projections.is_empty() {
+                text
             } else {
-                serde_json::from_str::<Value>(&text)
-                    .map_err(ApiError::internal)?
-                    .get(key)
-                    .cloned()
-                    .unwrap_or(Value::Null)
+                let mut projected = Vec::with_capacity(text.len());
+                if projections.write(&mut projected, text.as_bytes()) {
+                    String::from_utf8(projected).map_err(ApiError::internal)?
+                } else {
+                    text
+                }
             };
             let raw = RawValue::from_string(text).map_err(ApiError::internal)?;
             found.insert(key_value.to_string(), raw);

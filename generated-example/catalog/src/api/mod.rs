@@ -6,6 +6,7 @@
 //! - `catalog`: the field catalog type every resource declares its fields with
 //! - `date`: RFC 1123 dates on the wire, epoch seconds in the database
 //! - `db`: the embedded SQLite database and its connection pool
+//! - `embed`: `?embedded=`: references replaced by the documents they name
 //! - `error`: the error type and Eve's error envelope
 //! - `etag`: entity tags (SHA-1 of a document) and header matching
 //! - `handlers`: Eve's REST protocol, generic over resources
@@ -29,6 +30,7 @@
 pub mod catalog;
 pub mod date;
 pub mod db;
+pub mod embed;
 pub mod error;
 pub mod etag;
 pub mod handlers;
@@ -58,7 +60,7 @@ pub const MAX_BODY_BYTES: usize = 1048576;
 /// The OpenAPI 3.1 document, also served at `/openapi.json`.
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 /// The tables and indexes of every resource, created when missing.
-pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS \"products\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"name\" TEXT, \"price\" REAL, \"cost\" REAL, \"category\" TEXT, \"discontinued\" INTEGER, \"stock\" INTEGER, \"added\" INTEGER, \"dimensions\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE UNIQUE INDEX IF NOT EXISTS \"products_name_unique\" ON \"products\" (\"name\");\nCREATE TABLE IF NOT EXISTS \"suppliers\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"name\" TEXT, \"country\" TEXT, \"rating\" INTEGER, \"contact\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);";
+pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS \"products\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"name\" TEXT, \"price\" REAL, \"cost\" REAL, \"category\" TEXT, \"discontinued\" INTEGER, \"stock\" INTEGER, \"added\" INTEGER, \"dimensions\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE UNIQUE INDEX IF NOT EXISTS \"products_name_unique\" ON \"products\" (\"name\");\nCREATE TABLE IF NOT EXISTS \"suppliers\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"name\" TEXT, \"country\" TEXT, \"rating\" INTEGER, \"contact\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"orders\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"product\" TEXT, \"bargain\" TEXT, \"qty\" INTEGER, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);";
 /// Register the SQL functions compiled filters call, on every new connection.
 pub fn register_sql_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     query::register_functions(conn)?;

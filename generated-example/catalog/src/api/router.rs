@@ -14,6 +14,7 @@ use super::resources::products::ProductsDocument;
 use super::resources::discontinued::DiscontinuedDocument;
 use super::resources::bargains::BargainsDocument;
 use super::resources::suppliers::SuppliersDocument;
+use super::resources::orders::OrdersDocument;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1", get(home))
@@ -52,6 +53,12 @@ pub fn router(state: AppState) -> Router {
                 .post(handlers::post_collection::<SuppliersDocument>),
         )
         .route("/api/v1/suppliers/{id}", get(handlers::get_item::<SuppliersDocument>))
+        .route(
+            "/api/v1/orders",
+            get(handlers::get_collection::<OrdersDocument>)
+                .post(handlers::post_collection::<OrdersDocument>),
+        )
+        .route("/api/v1/orders/{id}", get(handlers::get_item::<OrdersDocument>))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -60,7 +67,7 @@ pub fn router(state: AppState) -> Router {
 async fn home() -> Response {
     json(HOME)
 }
-const HOME: &str = "{\"_links\":{\"child\":[{\"href\":\"products\",\"title\":\"products\"},{\"href\":\"discontinued\",\"title\":\"discontinued\"},{\"href\":\"bargains\",\"title\":\"bargains\"},{\"href\":\"suppliers\",\"title\":\"suppliers\"}]}}";
+const HOME: &str = "{\"_links\":{\"child\":[{\"href\":\"products\",\"title\":\"products\"},{\"href\":\"discontinued\",\"title\":\"discontinued\"},{\"href\":\"bargains\",\"title\":\"bargains\"},{\"href\":\"suppliers\",\"title\":\"suppliers\"},{\"href\":\"orders\",\"title\":\"orders\"}]}}";
 async fn openapi() -> Response {
     json(super::OPENAPI_JSON)
 }

@@ -7,6 +7,7 @@
 //! - `data`: writing documents from Rust (hooks), for internal resources
 //! - `date`: RFC 1123 dates on the wire, epoch seconds in the database
 //! - `db`: the embedded SQLite database and its connection pool
+//! - `embed`: `?embedded=`: references replaced by the documents they name
 //! - `error`: the error type and Eve's error envelope
 //! - `etag`: entity tags (SHA-1 of a document) and header matching
 //! - `handlers`: Eve's REST protocol, generic over resources
@@ -32,6 +33,7 @@ pub mod catalog;
 pub mod data;
 pub mod date;
 pub mod db;
+pub mod embed;
 pub mod error;
 pub mod etag;
 pub mod handlers;
@@ -62,7 +64,7 @@ pub const MAX_BODY_BYTES: usize = 1048576;
 /// The OpenAPI 3.1 document, also served at `/openapi.json`.
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 /// The tables and indexes of every resource, created when missing.
-pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS \"contacts\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"name\" TEXT, \"email\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE UNIQUE INDEX IF NOT EXISTS \"contacts_name_unique\" ON \"contacts\" (\"name\");\nCREATE TABLE IF NOT EXISTS \"invoices\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"contact_id\" TEXT, \"number\" INTEGER, \"total\" REAL, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"tickets\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"subject\" TEXT, \"region\" INTEGER, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"regions\" (\"_id\" INTEGER PRIMARY KEY AUTOINCREMENT, \"name\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"followups\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"ticket\" TEXT, \"region\" INTEGER, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"countries\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"code\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE UNIQUE INDEX IF NOT EXISTS \"countries_code_unique\" ON \"countries\" (\"code\");\nCREATE TABLE IF NOT EXISTS \"audit\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"action\" TEXT, \"resource\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);";
+pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS \"contacts\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"name\" TEXT, \"email\" TEXT, \"region\" INTEGER, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE UNIQUE INDEX IF NOT EXISTS \"contacts_name_unique\" ON \"contacts\" (\"name\");\nCREATE TABLE IF NOT EXISTS \"invoices\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"contact_id\" TEXT, \"number\" INTEGER, \"total\" REAL, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"tickets\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"subject\" TEXT, \"region\" INTEGER, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"regions\" (\"_id\" INTEGER PRIMARY KEY AUTOINCREMENT, \"name\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"offices\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"region\" INTEGER, \"city\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"followups\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"ticket\" TEXT, \"region\" INTEGER, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"countries\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"code\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE UNIQUE INDEX IF NOT EXISTS \"countries_code_unique\" ON \"countries\" (\"code\");\nCREATE TABLE IF NOT EXISTS \"audit\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"action\" TEXT, \"resource\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);";
 /// Register the SQL functions compiled filters call, on every new connection.
 pub fn register_sql_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     query::register_functions(conn)?;

@@ -14,6 +14,7 @@ use super::resources::contacts::ContactsDocument;
 use super::resources::invoices::InvoicesDocument;
 use super::resources::tickets::TicketsDocument;
 use super::resources::regions::RegionsDocument;
+use super::resources::offices::OfficesDocument;
 use super::resources::followups::FollowupsDocument;
 use super::resources::countries::CountriesDocument;
 pub fn router(state: AppState) -> Router {
@@ -71,6 +72,18 @@ pub fn router(state: AppState) -> Router {
                 .delete(handlers::delete_item::<RegionsDocument>),
         )
         .route(
+            "/api/v1/regions/{id}/offices",
+            get(handlers::get_collection::<OfficesDocument>)
+                .post(handlers::post_collection::<OfficesDocument>)
+                .delete(handlers::delete_collection::<OfficesDocument>),
+        )
+        .route(
+            "/api/v1/regions/{id}/offices/{id1}",
+            get(handlers::get_item::<OfficesDocument>)
+                .patch(handlers::patch_item::<OfficesDocument>)
+                .delete(handlers::delete_item::<OfficesDocument>),
+        )
+        .route(
             "/api/v1/followups",
             get(handlers::get_collection::<FollowupsDocument>)
                 .post(handlers::post_collection::<FollowupsDocument>),
@@ -86,7 +99,7 @@ pub fn router(state: AppState) -> Router {
 async fn home() -> Response {
     json(HOME)
 }
-const HOME: &str = "{\"_links\":{\"child\":[{\"href\":\"contacts\",\"title\":\"contacts\"},{\"href\":\"contacts/{contact_id}/invoices\",\"title\":\"contacts/{contact_id}/invoices\"},{\"href\":\"tickets\",\"title\":\"tickets\"},{\"href\":\"regions\",\"title\":\"regions\"},{\"href\":\"followups\",\"title\":\"followups\"},{\"href\":\"countries\",\"title\":\"countries\"}]}}";
+const HOME: &str = "{\"_links\":{\"child\":[{\"href\":\"contacts\",\"title\":\"contacts\"},{\"href\":\"contacts/{contact_id}/invoices\",\"title\":\"contacts/{contact_id}/invoices\"},{\"href\":\"tickets\",\"title\":\"tickets\"},{\"href\":\"regions\",\"title\":\"regions\"},{\"href\":\"regions/{region}/offices\",\"title\":\"regions/{region}/offices\"},{\"href\":\"followups\",\"title\":\"followups\"},{\"href\":\"countries\",\"title\":\"countries\"}]}}";
 async fn openapi() -> Response {
     json(super::OPENAPI_JSON)
 }

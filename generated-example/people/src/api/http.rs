@@ -171,7 +171,7 @@ pub struct ListParams {
     pub page: u32,
     /// Whether the client set `max_results` (it then appears in paging links).
     pub max_results_given: bool,
-    /// `projection`, checked by `options::Projection`.
+    /// `projection`, checked by `options::Projection`; kept in paging links, as Eve keeps it.
     pub projection: Option<String>,
     /// `embedded`, kept so paging links embed what this page does.
     pub embedded: Option<String>,
@@ -238,6 +238,9 @@ impl ListParams {
         }
         if let Some(sort) = &self.sort {
             query.append_pair("sort", sort);
+        }
+        if let Some(projection) = &self.projection {
+            query.append_pair("projection", projection);
         }
         if let Some(embedded) = &self.embedded {
             query.append_pair("embedded", embedded);

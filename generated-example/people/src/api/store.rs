@@ -7,7 +7,7 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{OptionalExtension, Transaction};
 use serde_json::{Map, Value};
 
-use super::catalog::{Field, Kind};
+use super::catalog::{Field, Kind, Relation};
 use super::date;
 use super::error::ApiError;
 use super::validate::{self, Issues};
@@ -151,7 +151,7 @@ pub fn check_constraints(
             }
         }
         if let Some(relation) = field.relation {
-            if !related_exists(tx, relation.table, relation.field, value)? {
+            if !related_exists(tx, &relation, value)? {
                 issues.add(
                     field.name,
                     validate::relation_message(value, relation.resource, relation.field),
@@ -160,7 +160,7 @@ pub fn check_constraints(
         } else if let (Kind::List, Some(items)) = (field.kind, field.items) {
             if let (Some(relation), Value::Array(values)) = (items.relation, value) {
                 for value in values {
-                    if !related_exists(tx, relation.table, relation.field, value)? {
+                    if !related_exists(tx, &relation, value)? {
                         issues.add(
                             field.name,
                             validate::relation_message(value, relation.resource, relation.field),
@@ -174,16 +174,21 @@ pub fn check_constraints(
     Ok(issues)
 }
 
+/// Whether `value` names a document the related resource serves: in its table and,
+/// for a resource with a `datasource.filter`, inside that filter (as Eve checks a
+/// `data_relation` with `find_one` on the resource).
 fn related_exists(
     tx: &Transaction<'_>,
-    table: &str,
-    column: &str,
+    relation: &Relation,
     value: &Value,
 ) -> Result<bool, ApiError> {
+    let filter = super::resources::datasource_filter(relation.resource)
+        .map(|sql| format!(" AND ({sql})"))
+        .unwrap_or_default();
     let sql = format!(
-        "SELECT 1 FROM {} WHERE {} = ? LIMIT 1",
-        quote(table),
-        quote(column)
+        "SELECT 1 FROM {} WHERE {} = ?{filter} LIMIT 1",
+        quote(relation.table),
+        quote(relation.field)
     );
     let key = match value {
         Value::String(s) => Sql::Text(s.clone()),

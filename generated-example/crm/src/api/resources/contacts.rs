@@ -18,6 +18,15 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("name", Kind::String)
     },
     Field::new("email", Kind::String),
+    Field {
+        relation: Some(crate::api::catalog::Relation {
+            resource: "regions",
+            table: "regions",
+            field: "_id",
+            embeddable: true,
+        }),
+        ..Field::new("region", Kind::Integer)
+    },
 ];
 /// A `contacts` document as stored and served.
 #[derive(Debug, Clone)]
@@ -25,6 +34,7 @@ pub struct ContactsDocument {
     pub _id: ::std::string::String,
     pub name: ::std::option::Option<::std::string::String>,
     pub email: ::std::option::Option<::std::string::String>,
+    pub region: ::std::option::Option<i64>,
     pub _created: i64,
     pub _updated: i64,
     pub _etag: ::std::string::String,
@@ -37,7 +47,7 @@ impl ::serde::Serialize for ContactsDocument {
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         use ::serde::ser::SerializeStruct;
-        let mut state = serializer.serialize_struct("ContactsDocument", 6)?;
+        let mut state = serializer.serialize_struct("ContactsDocument", 7)?;
         state.serialize_field("_id", &self._id)?;
         if let ::std::option::Option::Some(value) = &self.name {
             state.serialize_field("name", value)?;
@@ -45,11 +55,36 @@ impl ::serde::Serialize for ContactsDocument {
         if let ::std::option::Option::Some(value) = &self.email {
             state.serialize_field("email", value)?;
         }
+        if let ::std::option::Option::Some(value) = &self.region {
+            state.serialize_field("region", value)?;
+        }
         state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
         state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
+}
+/// The references `?embedded=` may replace by the documents they name.
+static EMBEDS: &[crate::api::embed::Embed] = &[
+    crate::api::embed::Embed {
+        path: "region",
+        default: false,
+        key: "_id",
+        fetch: crate::api::embed::fetch::<
+            crate::api::resources::regions::RegionsDocument,
+        >,
+    },
+];
+/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
+fn embed(
+    conn: &::rusqlite::Connection,
+    query: ::std::option::Option<&str>,
+    documents: &mut dyn FnMut() -> ::std::vec::Vec<::std::vec::Vec<u8>>,
+) -> ::std::result::Result<
+    ::std::option::Option<::std::vec::Vec<::std::vec::Vec<u8>>>,
+    crate::api::error::ApiError,
+> {
+    crate::api::embed::embed(EMBEDS, conn, query, documents)
 }
 /// The `contacts` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
@@ -60,17 +95,18 @@ pub static INFO: ResourceInfo = ResourceInfo {
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"name\", \"email\", \"_created\", \"_updated\", \"_etag\" FROM \"contacts\"",
+    select: "SELECT \"_id\", \"name\", \"email\", \"region\", \"_created\", \"_updated\", \"_etag\" FROM \"contacts\"",
     count: "SELECT count(*) FROM \"contacts\"",
-    select_by_id: "SELECT \"_id\", \"name\", \"email\", \"_created\", \"_updated\", \"_etag\" FROM \"contacts\" WHERE \"_id\" = ?",
+    select_by_id: "SELECT \"_id\", \"name\", \"email\", \"region\", \"_created\", \"_updated\", \"_etag\" FROM \"contacts\" WHERE \"_id\" = ?",
     select_etag: "SELECT \"_etag\" FROM \"contacts\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"contacts\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"name\", \"email\") VALUES (?, ?, ?, ?, ?, ?)",
+    insert: "INSERT INTO \"contacts\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"name\", \"email\", \"region\") VALUES (?, ?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"contacts\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"contacts\"",
+    embed: ::std::option::Option::Some(embed),
     lookup: Some(crate::api::routes::Lookup {
         field: "name",
         pattern: &LOOKUP,
-        select: "SELECT \"_id\", \"name\", \"email\", \"_created\", \"_updated\", \"_etag\" FROM \"contacts\" WHERE \"name\" = ?",
+        select: "SELECT \"_id\", \"name\", \"email\", \"region\", \"_created\", \"_updated\", \"_etag\" FROM \"contacts\" WHERE \"name\" = ?",
     }),
     ..ResourceInfo::DEFAULTS
 };
@@ -81,9 +117,10 @@ impl Resource for ContactsDocument {
             _id: row.get(0)?,
             name: row.get(1)?,
             email: row.get(2)?,
-            _created: row.get(3)?,
-            _updated: row.get(4)?,
-            _etag: row.get(5)?,
+            region: row.get(3)?,
+            _created: row.get(4)?,
+            _updated: row.get(5)?,
+            _etag: row.get(6)?,
         })
     }
     fn id(&self) -> &str {
@@ -107,6 +144,9 @@ impl Resource for ContactsDocument {
         }
         if let ::std::option::Option::Some(value) = self.email {
             fields.insert("email".into(), ::serde_json::Value::from(value));
+        }
+        if let ::std::option::Option::Some(value) = self.region {
+            fields.insert("region".into(), ::serde_json::Value::from(value));
         }
         fields
     }

@@ -14,7 +14,7 @@ pub static FIELDS: &[Field] = &[
             resource: "tickets",
             table: "tickets",
             field: "_id",
-            embeddable: false,
+            embeddable: true,
         }),
         ..Field::new("ticket", Kind::String)
     },
@@ -23,7 +23,7 @@ pub static FIELDS: &[Field] = &[
             resource: "regions",
             table: "regions",
             field: "_id",
-            embeddable: false,
+            embeddable: true,
         }),
         ..Field::new("region", Kind::Integer)
     },
@@ -60,6 +60,36 @@ impl ::serde::Serialize for FollowupsDocument {
         state.end()
     }
 }
+/// The references `?embedded=` may replace by the documents they name.
+static EMBEDS: &[crate::api::embed::Embed] = &[
+    crate::api::embed::Embed {
+        path: "ticket",
+        default: false,
+        key: "_id",
+        fetch: crate::api::embed::fetch::<
+            crate::api::resources::tickets::TicketsDocument,
+        >,
+    },
+    crate::api::embed::Embed {
+        path: "region",
+        default: false,
+        key: "_id",
+        fetch: crate::api::embed::fetch::<
+            crate::api::resources::regions::RegionsDocument,
+        >,
+    },
+];
+/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
+fn embed(
+    conn: &::rusqlite::Connection,
+    query: ::std::option::Option<&str>,
+    documents: &mut dyn FnMut() -> ::std::vec::Vec<::std::vec::Vec<u8>>,
+) -> ::std::result::Result<
+    ::std::option::Option<::std::vec::Vec<::std::vec::Vec<u8>>>,
+    crate::api::error::ApiError,
+> {
+    crate::api::embed::embed(EMBEDS, conn, query, documents)
+}
 /// The `followups` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
     name: "followups",
@@ -76,6 +106,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"followups\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"ticket\", \"region\") VALUES (?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"followups\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"followups\"",
+    embed: ::std::option::Option::Some(embed),
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for FollowupsDocument {

@@ -14,7 +14,7 @@ pub static FIELDS: &[Field] = &[
             resource: "contacts",
             table: "contacts",
             field: "_id",
-            embeddable: false,
+            embeddable: true,
         }),
         ..Field::new("contact_id", Kind::ObjectId)
     },
@@ -64,6 +64,28 @@ impl ::serde::Serialize for InvoicesDocument {
         state.end()
     }
 }
+/// The references `?embedded=` may replace by the documents they name.
+static EMBEDS: &[crate::api::embed::Embed] = &[
+    crate::api::embed::Embed {
+        path: "contact_id",
+        default: false,
+        key: "_id",
+        fetch: crate::api::embed::fetch::<
+            crate::api::resources::contacts::ContactsDocument,
+        >,
+    },
+];
+/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
+fn embed(
+    conn: &::rusqlite::Connection,
+    query: ::std::option::Option<&str>,
+    documents: &mut dyn FnMut() -> ::std::vec::Vec<::std::vec::Vec<u8>>,
+) -> ::std::result::Result<
+    ::std::option::Option<::std::vec::Vec<::std::vec::Vec<u8>>>,
+    crate::api::error::ApiError,
+> {
+    crate::api::embed::embed(EMBEDS, conn, query, documents)
+}
 /// The `invoices` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
     name: "invoices",
@@ -80,6 +102,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"invoices\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"contact_id\", \"number\", \"total\") VALUES (?, ?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"invoices\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"invoices\"",
+    embed: ::std::option::Option::Some(embed),
     path_fields: &["contact_id"],
     ..ResourceInfo::DEFAULTS
 };

@@ -17,7 +17,7 @@ pub static FIELDS: &[Field] = &[
             resource: "regions",
             table: "regions",
             field: "_id",
-            embeddable: false,
+            embeddable: true,
         }),
         ..Field::new("region", Kind::Integer)
     },
@@ -54,6 +54,28 @@ impl ::serde::Serialize for TicketsDocument {
         state.end()
     }
 }
+/// The references `?embedded=` may replace by the documents they name.
+static EMBEDS: &[crate::api::embed::Embed] = &[
+    crate::api::embed::Embed {
+        path: "region",
+        default: false,
+        key: "_id",
+        fetch: crate::api::embed::fetch::<
+            crate::api::resources::regions::RegionsDocument,
+        >,
+    },
+];
+/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
+fn embed(
+    conn: &::rusqlite::Connection,
+    query: ::std::option::Option<&str>,
+    documents: &mut dyn FnMut() -> ::std::vec::Vec<::std::vec::Vec<u8>>,
+) -> ::std::result::Result<
+    ::std::option::Option<::std::vec::Vec<::std::vec::Vec<u8>>>,
+    crate::api::error::ApiError,
+> {
+    crate::api::embed::embed(EMBEDS, conn, query, documents)
+}
 /// The `tickets` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
     name: "tickets",
@@ -70,6 +92,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"tickets\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"subject\", \"region\") VALUES (?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"tickets\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"tickets\"",
+    embed: ::std::option::Option::Some(embed),
     id_type: crate::api::routes::IdType::Uuid,
     new_id: Some(crate::api::uuid::new_v4),
     ..ResourceInfo::DEFAULTS
