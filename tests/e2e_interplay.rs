@@ -6,33 +6,10 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
-use support::{TestServer, block_on, enc, is_rfc1123};
+use support::{TestServer, enc, is_rfc1123};
 
 const API: &str = "/api/v1";
-
-/// Start one of the generated example crates in-process.
-macro_rules! start {
-    ($krate:ident, $prefix:expr, $db:literal) => {
-        TestServer::start_custom($prefix, |listener, dir, signal| {
-            let config = $krate::Config {
-                addr: listener.local_addr().expect("listener address"),
-                db: dir.join($db),
-                ..$krate::Config::default()
-            };
-            let app = $krate::app(&config, Arc::new($krate::hooks::AppHooks))
-                .expect("open the database and build the app");
-            block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-                $krate::serve(listener, app, &config, signal)
-                    .await
-                    .expect("serve");
-            });
-        })
-    };
-}
 
 fn id(write_result: &Value) -> String {
     match &write_result["_id"] {
@@ -96,7 +73,7 @@ fn blog_seed(server: &TestServer) -> Blog {
 
 #[test]
 fn projection_excluding_an_embedded_field_wins_over_embedding() {
-    let server = start!(blog_api, API, "blog.db");
+    let server = support::start_generated!(blog_api, API);
     let blog = blog_seed(&server);
     let query = format!(
         "{}&{}",
@@ -115,7 +92,7 @@ fn projection_excluding_an_embedded_field_wins_over_embedding() {
 
 #[test]
 fn an_inclusive_projection_drops_a_default_embedded_field_it_does_not_name() {
-    let server = start!(blog_api, API, "blog.db");
+    let server = support::start_generated!(blog_api, API);
     let blog = blog_seed(&server);
     let path = format!(
         "{API}/posts/{}?{}",
@@ -164,7 +141,7 @@ fn an_inclusive_projection_drops_a_default_embedded_field_it_does_not_name() {
 
 #[test]
 fn an_embedded_document_renders_in_xml_and_pretty_json() {
-    let server = start!(blog_api, API, "blog.db");
+    let server = support::start_generated!(blog_api, API);
     let blog = blog_seed(&server);
     let path = format!("{API}/posts/{}", blog.post);
     let xml = get_xml(&server, &path);
@@ -208,7 +185,7 @@ fn an_embedded_document_renders_in_xml_and_pretty_json() {
 
 #[test]
 fn jsonp_wraps_a_projected_page() {
-    let server = start!(web_api, "", "web.db");
+    let server = support::start_generated!(web_api, "");
     server.create(
         "notes",
         json!({"title": "a", "body": "text", "tags": ["x"]}),
@@ -253,7 +230,7 @@ fn invoice(server: &TestServer, contact: &str, body: Value) -> String {
 
 #[test]
 fn a_sub_resource_embeds_its_parent() {
-    let server = start!(crm_api, API, "crm.db");
+    let server = support::start_generated!(crm_api, API);
     let ann = contact(&server, "Ann");
     let number = invoice(&server, &ann, json!({"number": 1, "total": 5.0}));
     let embed = arg("embedded", r#"{"contact_id": 1}"#);
@@ -274,7 +251,7 @@ fn a_sub_resource_embeds_its_parent() {
 
 #[test]
 fn a_sub_resource_projects_its_documents() {
-    let server = start!(crm_api, API, "crm.db");
+    let server = support::start_generated!(crm_api, API);
     let ann = contact(&server, "Ann");
     let number = invoice(&server, &ann, json!({"number": 1, "total": 5.0}));
     let only = arg("projection", r#"{"number": 1}"#);
@@ -316,7 +293,7 @@ fn a_sub_resource_projects_its_documents() {
 
 #[test]
 fn sub_resource_paging_links_keep_the_concrete_path() {
-    let server = start!(crm_api, API, "crm.db");
+    let server = support::start_generated!(crm_api, API);
     let ann = contact(&server, "Ann");
     let bob = contact(&server, "Bob");
     for number in 1..=3 {
@@ -355,7 +332,7 @@ fn sub_resource_paging_links_keep_the_concrete_path() {
 
 #[test]
 fn method_override_on_a_sub_resource() {
-    let server = start!(crm_api, API, "crm.db");
+    let server = support::start_generated!(crm_api, API);
     let ann = contact(&server, "Ann");
     let bob = contact(&server, "Bob");
     let number = invoice(&server, &ann, json!({"number": 1, "total": 5.0}));
@@ -420,7 +397,7 @@ fn method_override_on_a_sub_resource() {
 
 #[test]
 fn integer_and_uuid_ids_embed_filter_and_project() {
-    let server = start!(crm_api, API, "crm.db");
+    let server = support::start_generated!(crm_api, API);
     let north = server.create("regions", json!({"name": "North"}));
     let south = server.create("regions", json!({"name": "South"}));
     assert!(north["_id"].is_u64() && south["_id"].is_u64(), "{north}");
@@ -510,7 +487,7 @@ fn integer_and_uuid_ids_embed_filter_and_project() {
 
 #[test]
 fn an_additional_lookup_projects_embeds_caches_and_answers_head() {
-    let server = start!(crm_api, API, "crm.db");
+    let server = support::start_generated!(crm_api, API);
     let ann = contact(&server, "Ann");
     let path = format!("{API}/contacts/Ann");
     let projected = get_json(
@@ -583,7 +560,7 @@ fn an_additional_lookup_projects_embeds_caches_and_answers_head() {
 
 #[test]
 fn an_unpaged_datasource_projects_in_xml() {
-    let server = start!(catalog_api, API, "catalog.db");
+    let server = support::start_generated!(catalog_api, API);
     for (name, price, cost, discontinued) in [
         ("Hammer", 12.0, 4.0, true),
         ("Kite", 8.0, 2.0, true),
@@ -627,7 +604,7 @@ fn is_iso(text: &str) -> bool {
 
 #[test]
 fn a_custom_date_format_keeps_http_dates_rfc1123() {
-    let server = start!(places_api, API, "places.db");
+    let server = support::start_generated!(places_api, API);
     let place = id(&server.create("places", json!({"name": "Forum"})));
     let path = format!("{API}/places/{place}");
     let response = server.get(&path);
@@ -682,7 +659,7 @@ fn a_custom_date_format_keeps_http_dates_rfc1123() {
 
 #[test]
 fn near_with_projection_and_paging_links() {
-    let server = start!(places_api, API, "places.db");
+    let server = support::start_generated!(places_api, API);
     for (name, lon) in [("far", 12.60), ("near", 12.4925), ("middle", 12.51)] {
         server.create(
             "places",
@@ -729,7 +706,7 @@ fn near_with_projection_and_paging_links() {
 
 #[test]
 fn hateoas_off_renders_xml_without_links() {
-    let server = start!(nolinks_api, "", "nolinks.db");
+    let server = support::start_generated!(nolinks_api, "");
     let first = id(&server.create("notes", json!({"text": "one"})));
     server.create("notes", json!({"text": "two"}));
     let page = get_xml(&server, "/notes?max_results=1");
@@ -770,7 +747,7 @@ fn hateoas_off_renders_xml_without_links() {
 
 #[test]
 fn cache_directives_on_304_and_head_answers() {
-    let server = start!(web_api, "", "web.db");
+    let server = support::start_generated!(web_api, "");
     let created = server.create("notes", json!({"title": "a"}));
     let item = format!("/notes/{}", id(&created));
     let tag = server.get(&item).header("ETag").unwrap().to_string();
@@ -832,7 +809,7 @@ fn cache_directives_on_304_and_head_answers() {
 
 #[test]
 fn a_sub_resource_under_an_integer_id_resource() {
-    let server = start!(crm_api, API, "crm.db");
+    let server = support::start_generated!(crm_api, API);
     let north = id(&server.create("regions", json!({"name": "North"})));
     let south = id(&server.create("regions", json!({"name": "South"})));
     let offices = |region: &str| format!("{API}/regions/{region}/offices");
@@ -897,7 +874,7 @@ fn a_sub_resource_under_an_integer_id_resource() {
 
 #[test]
 fn bulk_posts_into_a_sub_resource_and_delete_by_override() {
-    let server = start!(crm_api, API, "crm.db");
+    let server = support::start_generated!(crm_api, API);
     let ann = contact(&server, "Ann");
     let bob = contact(&server, "Bob");
     invoice(&server, &bob, json!({"number": 7}));
@@ -937,7 +914,7 @@ fn bulk_posts_into_a_sub_resource_and_delete_by_override() {
 
 #[test]
 fn jsonp_with_pretty_conditional_head_and_xml() {
-    let server = start!(web_api, "", "web.db");
+    let server = support::start_generated!(web_api, "");
     let note = id(&server.create("notes", json!({"title": "a", "meta": {"views": 2}})));
     let path = format!("/notes/{note}");
     let plain = server.get(&format!("{path}?callback=cb"));
@@ -982,7 +959,7 @@ fn jsonp_with_pretty_conditional_head_and_xml() {
 
 #[test]
 fn geometries_and_custom_dates_render_in_xml() {
-    let server = start!(places_api, API, "places.db");
+    let server = support::start_generated!(places_api, API);
     let place = id(&server.create(
         "places",
         json!({
@@ -1011,7 +988,7 @@ fn geometries_and_custom_dates_render_in_xml() {
 
 #[test]
 fn uuid_and_integer_items_answer_head_and_304() {
-    let server = start!(crm_api, API, "crm.db");
+    let server = support::start_generated!(crm_api, API);
     let region = id(&server.create("regions", json!({"name": "North"})));
     let ticket = id(&server.create("tickets", json!({"subject": "s"})));
     for path in [
@@ -1034,7 +1011,7 @@ fn uuid_and_integer_items_answer_head_and_304() {
 
 #[test]
 fn hateoas_off_bulk_post_in_xml_and_json() {
-    let server = start!(nolinks_api, "", "nolinks.db");
+    let server = support::start_generated!(nolinks_api, "");
     let posted = server.request(
         "POST",
         "/notes",
@@ -1062,7 +1039,7 @@ fn hateoas_off_bulk_post_in_xml_and_json() {
 
 #[test]
 fn embedding_reads_the_target_through_its_datasource() {
-    let server = start!(catalog_api, API, "catalog.db");
+    let server = support::start_generated!(catalog_api, API);
     let kite = server.create(
         "products",
         json!({"name": "Kite", "price": 5.0, "cost": 2.0}),
@@ -1118,7 +1095,7 @@ fn embedding_reads_the_target_through_its_datasource() {
 
 #[test]
 fn cors_headers_on_304_head_and_jsonp_answers() {
-    let server = start!(web_api, "", "web.db");
+    let server = support::start_generated!(web_api, "");
     let note = id(&server.create("notes", json!({"title": "a"})));
     let path = format!("/notes/{note}");
     let origin = ("Origin", "https://app.example.com");
@@ -1149,7 +1126,7 @@ fn cors_headers_on_304_head_and_jsonp_answers() {
 
 #[test]
 fn dotted_embedding_under_a_projection() {
-    let server = start!(blog_api, API, "blog.db");
+    let server = support::start_generated!(blog_api, API);
     let ann = id(&server.create("authors", json!({"name": "Ann"})));
     let bob = id(&server.create("authors", json!({"name": "Bob"})));
     let post = id(&server.create(
@@ -1185,7 +1162,7 @@ fn dotted_embedding_under_a_projection() {
 
 #[test]
 fn integer_ids_in_xml_bulk_posts_and_projected_heads() {
-    let server = start!(crm_api, API, "crm.db");
+    let server = support::start_generated!(crm_api, API);
     let response = server.post(
         &format!("{API}/regions"),
         &json!([{"name": "North"}, {"name": "South"}]),
@@ -1238,7 +1215,7 @@ fn integer_ids_in_xml_bulk_posts_and_projected_heads() {
 
 #[test]
 fn custom_dates_sort_and_collections_answer_if_modified_since() {
-    let server = start!(places_api, API, "places.db");
+    let server = support::start_generated!(places_api, API);
     for (name, opened) in [
         ("b", "2010-01-01T00:00:00Z"),
         ("a", "2020-01-01T00:00:00Z"),
@@ -1270,7 +1247,7 @@ fn custom_dates_sort_and_collections_answer_if_modified_since() {
 
 #[test]
 fn pretty_heads_and_lookup_overrides() {
-    let server = start!(crm_api, API, "crm.db");
+    let server = support::start_generated!(crm_api, API);
     let ann = contact(&server, "Ann");
     let path = format!("{API}/contacts/Ann?pretty");
     let get = server.get(&path);
