@@ -25,7 +25,6 @@ pub mod output;
 pub mod render;
 pub mod spec;
 pub mod sql;
-pub mod web;
 
 use std::path::Path;
 

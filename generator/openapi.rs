@@ -75,7 +75,7 @@ pub fn document(model: &Model) -> Value {
             }
         }
     });
-    crate::web::openapi(model, &mut document);
+    http_layer(model, &mut document);
     document
 }
 
@@ -473,4 +473,133 @@ fn field_schema(field: &Field) -> Value {
         object.insert("type".into(), json!([kind, "null"]));
     }
     schema
+}
+
+/// Document the HTTP layer in an OpenAPI document built from `model`: `pretty` on
+/// GETs, the JSONP argument, `X-HTTP-Method-Override` on POSTs, XML answers,
+/// cache headers and CORS preflights.
+fn http_layer(model: &Model, document: &mut Value) {
+    let web = &model.api.web;
+    let mut parameters = serde_json::Map::new();
+    parameters.insert(
+        "pretty".into(),
+        json!({
+            "name": "pretty", "in": "query", "allowEmptyValue": true, "schema": {"type": "string"},
+            "description": "Present: the JSON answer is indented"
+        }),
+    );
+    if web.method_override {
+        parameters.insert("methodOverride".into(), json!({
+            "name": "X-HTTP-Method-Override", "in": "header",
+            "schema": {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
+            "description": "Handle this request as the named method (for clients that can only send GET and POST)"
+        }));
+    }
+    if let Some(arg) = &web.jsonp_argument {
+        parameters.insert("jsonp".into(), json!({
+            "name": arg, "in": "query",
+            "schema": {"type": "string", "pattern": "^[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*$"},
+            "description": "JSONP: the JSON answer wrapped as `<callback>(<json>)`, as application/javascript"
+        }));
+    }
+    let reference = |name: &str| json!({"$ref": format!("#/components/parameters/{name}")});
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let resource = model.resources.iter().find(|r| {
+            path.strip_prefix('/').is_some_and(|p| {
+                p == r.url
+                    || p.strip_prefix(&r.url)
+                        .is_some_and(|rest| rest.starts_with("/{"))
+            })
+        });
+        for (method, operation) in item.iter_mut() {
+            let Some(operation) = operation.as_object_mut() else {
+                continue;
+            };
+            let mut added = Vec::new();
+            match method.as_str() {
+                "get" => added.push(reference("pretty")),
+                "post" if web.method_override => added.push(reference("methodOverride")),
+                _ => {}
+            }
+            if web.jsonp_argument.is_some() {
+                added.push(reference("jsonp"));
+            }
+            if !added.is_empty() {
+                let list = operation
+                    .entry("parameters")
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                if let Some(list) = list.as_array_mut() {
+                    list.extend(added);
+                }
+            }
+            let Some(responses) = operation
+                .get_mut("responses")
+                .and_then(Value::as_object_mut)
+            else {
+                continue;
+            };
+            for (code, response) in responses.iter_mut() {
+                if web.xml
+                    && let Some(content) =
+                        response.get_mut("content").and_then(Value::as_object_mut)
+                {
+                    content.insert("application/xml".into(), json!({
+                        "schema": {"type": "string", "description": "Eve's XML rendering of the JSON answer"}
+                    }));
+                }
+                let cache = resource
+                    .map(|r| &r.cache)
+                    .filter(|c| !c.control.is_empty() || c.expires > 0);
+                if let (Some(cache), "get", "200" | "304") = (cache, method.as_str(), code.as_str())
+                {
+                    let mut headers = serde_json::Map::new();
+                    if !cache.control.is_empty() {
+                        headers.insert(
+                            "Cache-Control".into(),
+                            json!({"schema": {"const": cache.control}}),
+                        );
+                    }
+                    if cache.expires > 0 {
+                        headers.insert("Expires".into(), json!({
+                            "schema": {"type": "string"},
+                            "description": format!("{} seconds after the answer (RFC 1123 date)", cache.expires)
+                        }));
+                    }
+                    if let Some(object) = response.as_object_mut() {
+                        object.insert("headers".into(), Value::Object(headers));
+                    }
+                }
+            }
+        }
+        if web.cors.is_some() {
+            item.insert("options".into(), json!({
+                "summary": "CORS preflight: the methods of this path, and the Access-Control-* grant for an allowed Origin",
+                "responses": {"200": {"description": "The path's methods in Allow and Access-Control-Allow-Methods"}}
+            }));
+        }
+    }
+    if let Some(components) = document
+        .get_mut("components")
+        .and_then(Value::as_object_mut)
+    {
+        components.insert("parameters".into(), Value::Object(parameters));
+        if web.xml
+            && let Some(content) = components
+                .get_mut("responses")
+                .and_then(|r| r.get_mut("Error"))
+                .and_then(|e| e.get_mut("content"))
+                .and_then(Value::as_object_mut)
+        {
+            content.insert(
+                "application/xml".into(),
+                json!({"schema": {"type": "string"}}),
+            );
+        }
+    }
 }

@@ -123,7 +123,7 @@ pub struct RouterRs<'a> {
 #[derive(Template)]
 #[template(path = "crate/src/api/layers.rs", escape = "none")]
 pub struct LayersRs<'a> {
-    pub web: &'a crate::web::Web,
+    pub web: &'a crate::model::Web,
 }
 
 #[derive(Template)]

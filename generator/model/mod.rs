@@ -20,6 +20,7 @@ mod fields;
 mod query_options;
 mod resolve;
 mod routing;
+mod web;
 
 use crate::date_format::DateFormat;
 use crate::diagnostic::Diagnostic;
@@ -31,6 +32,7 @@ pub use query_options::Datasource;
 pub(crate) use resolve::Resolver;
 pub use resolve::rust_ident;
 pub use routing::{IdType, Lookup};
+pub use web::{Cache, Cors, Web};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
@@ -82,7 +84,7 @@ pub struct Api {
     /// `_links` and the home page (Eve's `HATEOAS`); resources inherit it.
     pub hateoas: bool,
     /// Renderers, JSONP, method override, CORS.
-    pub web: crate::web::Web,
+    pub web: Web,
     /// Eve's `DATE_FORMAT` when the spec changes it; `None`: RFC 1123 (the fast path).
     pub date_format: Option<DateFormat>,
 }
@@ -128,7 +130,7 @@ pub struct Resource {
     /// The references `?embedded=` may replace by the documents they name.
     pub embeds: Vec<Embed>,
     /// `Cache-Control`/`Expires` of its GET responses.
-    pub cache: crate::web::Cache,
+    pub cache: Cache,
     /// The fields named by the `{field}` segments of `url` (a sub-resource), in order.
     pub path_fields: Vec<String>,
     /// The type of `_id` (`id_type`).

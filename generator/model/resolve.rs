@@ -2,7 +2,7 @@
 //! the settings it inherits from the API), and the names cased for Rust.
 //!
 //! The features resolve in their own modules, as more `impl Resolver` blocks:
-//! `fields`, `defaults`, `routing`, `query_options`, `embedding`, and `crate::web`.
+//! `fields`, `defaults`, `routing`, `query_options`, `embedding` and `web`.
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use toml::Spanned;
