@@ -42,13 +42,23 @@ pub fn document(model: &Model) -> Value {
         },
         "required": ["_status", "_error"]
     }));
+    // `id_type = "integer"` resources answer their `_id` as a number.
+    let write_id = if model
+        .resources
+        .iter()
+        .any(|r| r.id_type == crate::model::IdType::Integer)
+    {
+        json!({"type": ["string", "integer"]})
+    } else {
+        json!({"type": "string"})
+    };
     schemas.insert(
         "WriteResult".into(),
         json!({
             "type": "object",
             "properties": {
                 "_status": {"const": "OK"},
-                "_id": {"type": "string"},
+                "_id": write_id,
                 "_created": {"type": "string"},
                 "_updated": {"type": "string"},
                 "_etag": {"type": "string"},

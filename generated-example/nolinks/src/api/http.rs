@@ -265,7 +265,8 @@ pub fn write_link(out: &mut Vec<u8>, key: &str, title: &str, href: &str) {
 }
 
 /// Append `"key":{"title":<title>,"href":"<url>/<id>"}`: a document's own link.
-/// `url` comes from the spec and `id` is checked hex, so neither needs escaping.
+/// `url` is the spec's (with percent-encoded path values) and `id` is checked, so
+/// they are JSON-escaped only in the rare case they hold anything unusual.
 pub fn write_item_link(out: &mut Vec<u8>, key: &str, title: &str, url: &str, id: &str) {
     out.push(b'"');
     out.extend_from_slice(key.as_bytes());

@@ -179,7 +179,7 @@ impl Scope {
             }
             if segment.starts_with('{') {
                 match next.next() {
-                    Some((_, Value::String(text))) => url.push_str(text),
+                    Some((_, Value::String(text))) => push_segment(&mut url, text),
                     Some((_, value)) => url.push_str(&value.to_string()),
                     None => {}
                 }
@@ -240,6 +240,18 @@ impl Scope {
 }
 
 /// The item key of an item route: its last parameter.
+/// Append a path value to a URL, percent-encoding all but RFC 3986's unreserved
+/// characters: a string path field may hold `/`, spaces or quotes.
+fn push_segment(url: &mut String, text: &str) {
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            url.push(char::from(byte));
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+}
+
 pub fn item_key(params: &[(String, String)]) -> &str {
     params.last().map_or("", |(_, v)| v.as_str())
 }
@@ -247,6 +259,13 @@ pub fn item_key(params: &[(String, String)]) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_values_are_percent_encoded_in_urls() {
+        let mut url = String::from("cities/");
+        push_segment(&mut url, "Sao Paulo/SP \"x\"~é");
+        assert_eq!(url, "cities/Sao%20Paulo%2FSP%20%22x%22~%C3%A9");
+    }
 
     #[test]
     fn id_shapes() {
