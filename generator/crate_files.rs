@@ -132,7 +132,7 @@ const OPTIONAL_MODULES: &[(&str, &str, &str, Needed)] = &[
         "data",
         include_str!("../templates/crate/src/api/data.rs"),
         "writing documents from Rust (hooks), for internal resources",
-        |m| m.resources.iter().any(|r| r.internal),
+        |m| m.has_internal(),
     ),
     (
         "embed",
@@ -249,7 +249,7 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
     let embedding = model.uses_embedding();
     let mut modules: Vec<(&str, &str)> = STATIC_MODULES.iter().map(|(m, _, d)| (*m, *d)).collect();
     let uses_uuid = model.uses_uuid_ids();
-    let has_internal = model.resources.iter().any(|r| r.internal);
+    let has_internal = model.has_internal();
     let geo = model.uses_geo();
     modules.extend(SPEC_MODULES.iter().copied());
     let optional: Vec<_> = OPTIONAL_MODULES

@@ -51,6 +51,11 @@ impl Model {
         self.resources.iter().filter(|r| !r.internal)
     }
 
+    /// Whether any resource is internal: the crate then gets the `data` module.
+    pub fn has_internal(&self) -> bool {
+        self.resources.iter().any(|r| r.internal)
+    }
+
     /// Whether any resource can embed: the crate then gets the `embed` module.
     pub fn uses_embedding(&self) -> bool {
         self.resources.iter().any(|r| !r.embeds.is_empty())

@@ -351,26 +351,19 @@ impl Resolver<'_> {
             pagination_default,
             pagination_limit,
             allowed_filters: self.allowed_filters(spec, &fields)?,
-            sorting: spec.sorting.or(api.sorting).unwrap_or(true),
-            pagination: spec.pagination.or(api.pagination).unwrap_or(true),
-            projection: spec.projection.or(api.projection).unwrap_or(true),
-            validate_filtering: spec
-                .validate_filtering
-                .or(api.validate_filtering)
-                .unwrap_or(false),
+            sorting: inherit(spec.sorting, api.sorting, true),
+            pagination: inherit(spec.pagination, api.pagination, true),
+            projection: inherit(spec.projection, api.projection, true),
+            validate_filtering: inherit(spec.validate_filtering, api.validate_filtering, false),
             datasource: self.datasource(spec, source.map(|(n, _)| n.clone()), &fields)?,
-            normalize_on_patch: spec
-                .normalize_on_patch
-                .or(self.spec.api.get_ref().normalize_on_patch)
-                .unwrap_or(true),
-            merge_nested_documents: spec
-                .merge_nested_documents
-                .or(self.spec.api.get_ref().merge_nested_documents)
-                .unwrap_or(true),
+            normalize_on_patch: inherit(spec.normalize_on_patch, api.normalize_on_patch, true),
+            merge_nested_documents: inherit(
+                spec.merge_nested_documents,
+                api.merge_nested_documents,
+                true,
+            ),
             fields,
-            hateoas: spec
-                .hateoas
-                .unwrap_or(self.spec.api.get_ref().hateoas.unwrap_or(true)),
+            hateoas: inherit(spec.hateoas, api.hateoas, true),
             embeds,
             cache: self.cache(spec.cache_control.as_ref(), spec.cache_expires.as_ref())?,
             path_fields,
@@ -447,6 +440,11 @@ pub(super) fn module_ident(name: &str) -> String {
 /// A resource's document type: `PeopleDocument`.
 pub(super) fn doc_type(name: &str) -> String {
     format!("{}Document", name.to_upper_camel_case())
+}
+
+/// A resource's switch: its own setting, else the API's, else Eve's default.
+fn inherit(own: Option<bool>, api: Option<bool>, default: bool) -> bool {
+    own.or(api).unwrap_or(default)
 }
 
 #[cfg(test)]

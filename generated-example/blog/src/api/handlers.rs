@@ -161,21 +161,15 @@ impl ListQuery {
         // page size is a literal, not a parameter: SQLite (with STAT4) re-plans a
         // cached statement every time a LIMIT parameter is bound, which costs more
         // than the query. It is a validated integer no larger than the resource's cap.
-        if !info.pagination {
-            order.push_str("\"rowid\"");
-            return Ok(ListQuery {
-                params,
-                condition,
-                order,
-                values,
-                order_values,
-                offset: None,
-                projection,
-            });
-        }
-        order.push_str(&format!("\"rowid\" LIMIT {} OFFSET ?", params.max_results));
-        let offset = i64::from(params.page - 1) * i64::from(params.max_results);
-        let offset = Some(rusqlite::types::Value::Integer(offset));
+        order.push_str("\"rowid\"");
+        // Without pagination every document is served: no LIMIT, no OFFSET.
+        let offset = info.pagination.then(|| {
+            order.push_str(" LIMIT ");
+            order.push_str(&params.max_results.to_string());
+            order.push_str(" OFFSET ?");
+            let offset = i64::from(params.page - 1) * i64::from(params.max_results);
+            rusqlite::types::Value::Integer(offset)
+        });
         Ok(ListQuery {
             params,
             condition,
@@ -295,21 +289,22 @@ pub async fn get_item<R: Resource>(
         return Err(ApiError::not_found());
     };
     let projection = Projections::for_item(info, raw.as_deref())?;
-    let (document, embedded) = state.db.read(|conn| {
+    let (document, fresh, embedded) = state.db.read(|conn| {
         let document = conn
             .prepare_cached(&sql)?
             .query_row(rusqlite::params_from_iter(values.iter()), R::from_row)
             .optional()?
             .ok_or_else(ApiError::not_found)?;
         // A client that has the document gets a 304: nothing to embed.
-        let embedded = if http::not_modified(&headers, document.etag(), document.updated()) {
+        let fresh = http::not_modified(&headers, document.etag(), document.updated());
+        let embedded = if fresh {
             None
         } else {
             embedded(info, conn, raw.as_deref(), std::slice::from_ref(&document))?
         };
-        Ok((document, embedded))
+        Ok((document, fresh, embedded))
     })?;
-    if http::not_modified(&headers, document.etag(), document.updated()) {
+    if fresh {
         return Ok(http::cached(
             info,
             http::not_modified_response(document.etag(), Some(document.updated())),

@@ -21,6 +21,10 @@ use hyper::service::Service;
 use hyper_util::service::TowerToHyperService;
 use super::render::{self, Output};
 type Request = axum::http::Request<Incoming>;
+/// Eve's method override header.
+const OVERRIDE: axum::http::HeaderName = axum::http::HeaderName::from_static(
+    "x-http-method-override",
+);
 type Routes = TowerToHyperService<Router>;
 /// The routes behind the HTTP layer: the service each connection is served by.
 ///
@@ -54,9 +58,6 @@ fn asks_nothing(request: &Request) -> bool {
     let headers = request.headers();
     let query = request.uri().query().unwrap_or("");
     let mut nothing = !query.contains("pretty");
-    const OVERRIDE: axum::http::HeaderName = axum::http::HeaderName::from_static(
-        "x-http-method-override",
-    );
     nothing &= !headers.contains_key(OVERRIDE);
     nothing
         &= !headers
@@ -67,7 +68,7 @@ fn asks_nothing(request: &Request) -> bool {
 }
 /// The slow path: what the request asks of the HTTP layer, around the routes.
 async fn layer(routes: Routes, mut request: Request) -> Result<Response, Infallible> {
-    if let Some(value) = request.headers().get("x-http-method-override") {
+    if let Some(value) = request.headers().get(OVERRIDE) {
         match render::override_method(value) {
             Ok(method) => *request.method_mut() = method,
             Err(error) => return Ok(axum::response::IntoResponse::into_response(error)),

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::catalog::{find, Field, Kind};
+use super::catalog::{Field, Kind, find};
 use super::date::{format_wire, parse_wire};
 
 /// The deepest JSON nesting accepted in a document (the document object is level 1).
@@ -340,7 +340,7 @@ fn validate_mapping(
     for field in fields {
         let value = match map.remove(field.name) {
             Some(value) => value,
-            None => match default_value(field).filter(|_| defaults) {
+            None => match defaults.then(|| default_value(field)).flatten() {
                 Some(value) => value,
                 None => {
                     if field.required {

@@ -49,7 +49,6 @@ pub fn rfc1123(seconds: i64) -> [u8; 29] {
     out
 }
 
-/// Parse an RFC 1123 date (also the other two HTTP date forms) into epoch seconds.
 /// The civil date `(year, month 1..=12, day 1..=31)` of a day count since 1970-01-01
 /// (Howard Hinnant's algorithm).
 fn civil(days: i64) -> (i64, i64, i64) {
@@ -66,6 +65,7 @@ fn civil(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
+/// Parse an RFC 1123 date (also the other two HTTP date forms) into epoch seconds.
 pub fn parse_rfc1123(text: &str) -> Option<i64> {
     let time = httpdate::parse_http_date(text.trim()).ok()?;
     let seconds = time.duration_since(UNIX_EPOCH).ok()?.as_secs();

@@ -195,11 +195,6 @@ impl Scope {
         })
     }
 
-    /// The concrete path of the collection this request is in, below the prefix.
-    pub fn collection_path(&self) -> &str {
-        &self.url
-    }
-
     /// Append `"<field>" = ?` for each path field, each after `join` the first time
     /// and ` AND ` after that, and bind the values.
     pub fn condition(&self, join: &str, sql: &mut String, values: &mut Vec<Sql>) {
@@ -241,7 +236,6 @@ impl Scope {
     }
 }
 
-/// The item key of an item route: its last parameter.
 /// Append a path value to a URL, percent-encoding all but RFC 3986's unreserved
 /// characters: a string path field may hold `/`, spaces or quotes.
 fn push_segment(url: &mut String, text: &str) {
@@ -254,6 +248,7 @@ fn push_segment(url: &mut String, text: &str) {
     }
 }
 
+/// The item key of an item route: its last parameter.
 pub fn item_key(params: &[(String, String)]) -> &str {
     params.last().map_or("", |(_, v)| v.as_str())
 }

@@ -23,6 +23,10 @@ use hyper::service::Service;
 use hyper_util::service::TowerToHyperService;
 use super::render::{self, Output};
 type Request = axum::http::Request<Incoming>;
+/// Eve's method override header.
+const OVERRIDE: axum::http::HeaderName = axum::http::HeaderName::from_static(
+    "x-http-method-override",
+);
 type Routes = TowerToHyperService<Router>;
 /// The spec's CORS settings.
 const CORS: super::cors::Cors = super::cors::Cors {
@@ -68,7 +72,7 @@ fn asks_nothing(request: &Request) -> bool {
 }
 /// The slow path: what the request asks of the HTTP layer, around the routes.
 async fn layer(routes: Routes, mut request: Request) -> Result<Response, Infallible> {
-    if let Some(value) = request.headers().get("x-http-method-override") {
+    if let Some(value) = request.headers().get(OVERRIDE) {
         match render::override_method(value) {
             Ok(method) => *request.method_mut() = method,
             Err(error) => return Ok(axum::response::IntoResponse::into_response(error)),

@@ -33,6 +33,12 @@ use hyper_util::service::TowerToHyperService;
 use super::render::{self, Output};
 
 type Request = axum::http::Request<Incoming>;
+{%- if web.method_override %}
+
+/// Eve's method override header.
+const OVERRIDE: axum::http::HeaderName =
+    axum::http::HeaderName::from_static("x-http-method-override");
+{%- endif %}
 type Routes = TowerToHyperService<Router>;
 {%- if let Some(cors) = web.cors %}
 
@@ -94,7 +100,6 @@ fn asks_nothing(request: &Request) -> bool {
     let query = request.uri().query().unwrap_or("");
     let mut nothing = !query.contains("pretty");
 {%- if web.method_override %}
-    const OVERRIDE: axum::http::HeaderName = axum::http::HeaderName::from_static("x-http-method-override");
     nothing &= !headers.contains_key(OVERRIDE);
 {%- endif %}
 {%- if let Some(arg) = web.jsonp_argument %}
@@ -113,7 +118,7 @@ fn asks_nothing(request: &Request) -> bool {
 /// The slow path: what the request asks of the HTTP layer, around the routes.
 async fn layer(routes: Routes, mut request: Request) -> Result<Response, Infallible> {
 {%- if web.method_override %}
-    if let Some(value) = request.headers().get("x-http-method-override") {
+    if let Some(value) = request.headers().get(OVERRIDE) {
         match render::override_method(value) {
             Ok(method) => *request.method_mut() = method,
             Err(error) => return Ok(axum::response::IntoResponse::into_response(error)),
