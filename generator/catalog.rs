@@ -48,9 +48,17 @@ impl Field {
         }
         if let Some(relation) = &self.relation {
             parts.push(format!(
-                "relation: Some(crate::api::catalog::Relation {{ resource: {:?}, table: {:?}, field: {:?}, embeddable: {} }})",
-                relation.resource, relation.table, relation.field, relation.embeddable
+                "relation: Some(crate::api::catalog::Relation {{ resource: {:?}, table: {:?}, field: {:?}, embeddable: {}, filter: {:?} }})",
+                relation.resource,
+                relation.table,
+                relation.field,
+                relation.embeddable,
+                relation.target_filter_sql
             ));
+        }
+        if self.kind == crate::model::Kind::Datetime {
+            // Read and written in the API's `date_format`.
+            parts.push("dates: &crate::api::DATE_FORMAT".into());
         }
         if self.kind.is_geo() {
             parts.push(format!(

@@ -23,167 +23,76 @@ pub struct OutputFile {
     pub owner: Owner,
 }
 
-/// Support modules that do not depend on the spec, emitted as written. Each is
-/// `(file, what it is for)`; the list also documents the `api` module.
-const STATIC_MODULES: &[(&str, &str, &str)] = &[
-    (
-        "catalog",
-        include_str!("../templates/crate/src/api/catalog.rs"),
-        "the field catalog type every resource declares its fields with",
-    ),
-    (
-        "db",
-        include_str!("../templates/crate/src/api/db.rs"),
-        "the embedded SQLite database and its connection pool",
-    ),
-    (
-        "error",
-        include_str!("../templates/crate/src/api/error.rs"),
-        "the error type and Eve's error envelope",
-    ),
-    (
-        "etag",
-        include_str!("../templates/crate/src/api/etag.rs"),
-        "entity tags (SHA-1 of a document) and header matching",
-    ),
-    (
-        "handlers",
-        include_str!("../templates/crate/src/api/handlers.rs"),
-        "Eve's REST protocol, generic over resources",
-    ),
-    (
-        "hooks",
-        include_str!("../templates/crate/src/api/hooks.rs"),
-        "the event hook trait that `src/hooks.rs` implements",
-    ),
-    (
-        "http",
-        include_str!("../templates/crate/src/api/http.rs"),
-        "reading bodies, conditional requests, query strings",
-    ),
-    (
-        "links",
-        include_str!("../templates/crate/src/api/links.rs"),
-        "HATEOAS: the `_links` of every response",
-    ),
-    (
-        "objectid",
-        include_str!("../templates/crate/src/api/objectid.rs"),
-        "ObjectId-style document ids",
-    ),
-    (
-        "options",
-        include_str!("../templates/crate/src/api/options.rs"),
-        "what a GET returns: allowed filters, sorting, pagination, projection, datasources",
-    ),
-    (
-        "query",
-        include_str!("../templates/crate/src/api/query.rs"),
-        "`where` and `sort` parsed, checked and compiled to SQL",
-    ),
-    (
-        "render",
-        include_str!("../templates/crate/src/api/render.rs"),
-        "`?pretty`, JSONP and XML: a JSON answer rewritten as the client asked",
-    ),
-    (
-        "resource",
-        include_str!("../templates/crate/src/api/resource.rs"),
-        "the trait each resource's document type implements",
-    ),
-    (
-        "routes",
-        include_str!("../templates/crate/src/api/routes.rs"),
-        "id types, sub-resource paths and the additional lookup route",
-    ),
-    (
-        "server",
-        include_str!("../templates/crate/src/api/server.rs"),
-        "accepting connections with limits and timeouts",
-    ),
-    (
-        "state",
-        include_str!("../templates/crate/src/api/state.rs"),
-        "what every handler is given",
-    ),
-    (
-        "store",
-        include_str!("../templates/crate/src/api/store.rs"),
-        "documents as SQL values; unique and data_relation checks",
-    ),
-    (
-        "validate",
-        include_str!("../templates/crate/src/api/validate.rs"),
-        "document validation with Eve's `_issues` messages",
-    ),
-];
+/// The runtime crate's files (`templates/runtime/`: `Cargo.toml` and `src/`), as
+/// `(path, contents)`, embedded by `build.rs` for vendoring.
+const RUNTIME_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/runtime_files.rs"));
 
-/// Support modules emitted as written, but only into crates whose spec uses them:
-/// `(file, source, what it is for, whether the model needs it)`.
-type Needed = fn(&Model) -> bool;
-const OPTIONAL_MODULES: &[(&str, &str, &str, Needed)] = &[
-    (
-        "cors",
-        include_str!("../templates/crate/src/api/cors.rs"),
-        "Cross-Origin Resource Sharing (`x_domains`...)",
-        |m| m.api.web.cors.is_some(),
-    ),
-    (
-        "data",
-        include_str!("../templates/crate/src/api/data.rs"),
-        "writing documents from Rust (hooks), for internal resources",
-        |m| m.has_internal(),
-    ),
-    (
-        "embed",
-        include_str!("../templates/crate/src/api/embed.rs"),
-        "`?embedded=`: references replaced by the documents they name",
-        |m| m.uses_embedding(),
-    ),
-    (
-        "geo",
-        include_str!("../templates/crate/src/api/geo.rs"),
-        "GeoJSON geometries and `$near` distances",
-        |m| m.uses_geo(),
-    ),
-    (
-        "uuid",
-        include_str!("../templates/crate/src/api/uuid.rs"),
-        "random (version 4) UUIDs for `id_type = \"uuid\"`",
-        |m| m.uses_uuid_ids(),
-    ),
-    (
-        "xml",
-        include_str!("../templates/crate/src/api/xml.rs"),
-        "Eve's XML rendering (`renderers`)",
-        |m| m.api.web.xml,
-    ),
-];
+/// Where a vendored runtime goes, inside the crate.
+pub const VENDORED_RUNTIME_DIR: &str = "apigen-runtime";
 
-/// Modules generated from the spec, for the `api` module's doc comment.
-const SPEC_MODULES: &[(&str, &str)] = &[
-    (
-        "date",
-        "RFC 1123 dates on the wire, epoch seconds in the database",
-    ),
-    (
-        "resources",
-        "one module per resource: document struct, field catalog, SQL",
-    ),
-    ("router", "the routes and methods the spec enables"),
-    (
-        "layers",
-        "the HTTP layer before the routes: method override, rendering, CORS",
-    ),
-];
+/// Where a generated crate gets the runtime from: `apigen.json`'s `runtime`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimeSource {
+    /// apigen writes the runtime into `apigen-runtime/` inside the crate, as a path
+    /// dependency: the crate builds alone and offline.
+    #[default]
+    Vendored,
+    /// A copy shared by several crates (a monorepo), at this path relative to the
+    /// crate. apigen does not write it: `apigen runtime --out DIR` does.
+    Path(String),
+    /// The published `apigen-runtime` crate, at this version requirement.
+    Version(String),
+}
 
-/// GeoJSON validation and distances, only in crates with a geometry field.
+impl RuntimeSource {
+    /// The dependency's value in the crate's `Cargo.toml`.
+    pub fn dependency(&self) -> String {
+        match self {
+            RuntimeSource::Vendored => {
+                format!("{{ path = {} }}", toml_string(VENDORED_RUNTIME_DIR))
+            }
+            RuntimeSource::Path(path) => format!("{{ path = {} }}", toml_string(path)),
+            RuntimeSource::Version(version) => toml_string(version),
+        }
+    }
+}
+
+/// The runtime crate as apigen writes it into `dir` (a crate's `apigen-runtime/`, or a
+/// shared copy): every file headed `@generated`, so `--check` notices an edit.
+pub fn runtime_files(dir: &str) -> Vec<OutputFile> {
+    let version = env!("CARGO_PKG_VERSION");
+    RUNTIME_FILES
+        .iter()
+        .map(|(path, contents)| {
+            let comment = if path.ends_with(".rs") { "//" } else { "#" };
+            OutputFile {
+                path: if dir.is_empty() {
+                    (*path).to_string()
+                } else {
+                    format!("{dir}/{path}")
+                },
+                contents: format!(
+                    "{comment} @generated by apigen {version}: a vendored copy of the apigen-runtime crate.\n\
+                     {comment} Do not edit: `apigen generate` rewrites it (see apigen.json's `runtime`).\n\n{contents}"
+                ),
+                owner: Owner::Apigen,
+            }
+        })
+        .collect()
+}
+
 /// The user's hooks file, created once.
 const USER_HOOKS: &str = include_str!("../templates/crate/src/hooks.rs");
 
 /// Every file of the crate for `model`. `spec_path` is the spec's path relative to
-/// the crate, recorded so `apigen generate` can find it again.
-pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, RenderError> {
+/// the crate, recorded so `apigen generate` can find it again; `runtime` says where the
+/// crate gets the runtime (vendored files are part of the crate).
+pub fn crate_files(
+    model: &Model,
+    spec_path: &str,
+    runtime: &RuntimeSource,
+) -> Result<Vec<OutputFile>, RenderError> {
     let api = &model.api;
     let default_db = render::default_db(model);
     let mut files = Vec::new();
@@ -208,6 +117,7 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
                 api,
                 spec_path,
                 description_toml: toml_string(description),
+                runtime_dependency: runtime.dependency(),
             },
             "crate/Cargo.toml",
         )?,
@@ -242,22 +152,10 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
         )?,
         Owner::Apigen,
     );
-    // The user's own file: hooks, implemented against the trait in api/hooks.rs.
+    // The user's own file: hooks, implemented against the runtime's `Hooks` trait.
     add("src/hooks.rs", USER_HOOKS.to_string(), Owner::User);
 
-    // The generated server.
-    let embedding = model.uses_embedding();
-    let mut modules: Vec<(&str, &str)> = STATIC_MODULES.iter().map(|(m, _, d)| (*m, *d)).collect();
-    let uses_uuid = model.uses_uuid_ids();
-    let has_internal = model.has_internal();
-    let geo = model.uses_geo();
-    modules.extend(SPEC_MODULES.iter().copied());
-    let optional: Vec<_> = OPTIONAL_MODULES
-        .iter()
-        .filter(|(_, _, _, needed)| needed(model))
-        .collect();
-    modules.extend(optional.iter().map(|(m, _, d, _)| (*m, *d)));
-    modules.sort();
+    // The API-wide settings the runtime reads, and the modules below.
     let schema = model
         .resources
         .iter()
@@ -272,41 +170,14 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
                 api,
                 default_db,
                 schema,
-                modules,
-                embedding,
-                uses_uuid,
-                has_internal,
-                geo,
+                date_doc: render::date_doc(api),
+                date_format_expr: render::date_format_expr(api),
+                web_expr: render::web_expr(&api.web),
             },
             "crate/src/api/mod.rs",
         )?,
         Owner::Apigen,
     );
-    // Dates: verbatim like the static modules (it keeps its comments), but its wire
-    // format comes from the spec.
-    let date = render::text(
-        &render::DateRs {
-            date_format: &api.date_format,
-        },
-        "crate/src/api/date.rs",
-    )?;
-    add(
-        "src/api/date.rs",
-        render::verbatim(&date, "crate/src/api/date.rs")?,
-        Owner::Apigen,
-    );
-    let statics = STATIC_MODULES
-        .iter()
-        .copied()
-        .chain(optional.iter().map(|(m, s, d, _)| (*m, *s, *d)));
-    for (module, source, _) in statics {
-        let name = format!("crate/src/api/{module}.rs");
-        add(
-            &format!("src/api/{module}.rs"),
-            render::verbatim(source, &name)?,
-            Owner::Apigen,
-        );
-    }
     let views: Vec<ResourceView> = model.served().map(|r| ResourceView::new(api, r)).collect();
     add(
         "src/api/router.rs",
@@ -322,14 +193,6 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
                 resources: views,
             },
             "crate/src/api/router.rs",
-        )?,
-        Owner::Apigen,
-    );
-    add(
-        "src/api/layers.rs",
-        render::rust(
-            &render::LayersRs { web: &api.web },
-            "crate/src/api/layers.rs",
         )?,
         Owner::Apigen,
     );
@@ -354,6 +217,9 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
             )?,
             Owner::Apigen,
         );
+    }
+    if *runtime == RuntimeSource::Vendored {
+        files.extend(runtime_files(VENDORED_RUNTIME_DIR));
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)

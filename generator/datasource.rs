@@ -11,9 +11,9 @@
 
 use serde_json::Value as Json;
 
-use crate::date_format::DateFormat;
 use crate::model::{Field, Kind};
 use crate::sql::quote;
+use apigen_runtime::date::{DateFormat, RFC1123};
 
 /// What is wrong with a filter: a message and a hint.
 #[derive(Debug, Clone, PartialEq)]
@@ -277,11 +277,9 @@ fn literal(
             })
         }
         (Kind::Boolean, Json::Bool(b)) => Some(if *b { "1" } else { "0" }.to_string()),
-        (Kind::Datetime, Json::String(s)) => match dates {
-            None => parse_rfc1123(s),
-            Some(format) => format.read(s),
+        (Kind::Datetime, Json::String(s)) => {
+            dates.unwrap_or(&RFC1123).parse(s).map(|t| t.to_string())
         }
-        .map(|t| t.to_string()),
         _ => None,
     };
     text.map_or_else(
@@ -303,7 +301,7 @@ fn literal(
                         Some(format) => {
                             format!(
                                 "write dates in the API's `date_format` \"{}\"",
-                                format.pattern
+                                format.pattern()
                             )
                         }
                     },
@@ -331,40 +329,6 @@ fn list(names: &[&str]) -> String {
         .join(", ")
 }
 
-/// `Tue, 19 Apr 2016 08:19:00 GMT` as seconds since the epoch.
-fn parse_rfc1123(text: &str) -> Option<i64> {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let rest = text.get(5..)?;
-    let parts: Vec<&str> = rest.split(' ').collect();
-    let [day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    let day: i64 = day.parse().ok()?;
-    let month = MONTHS.iter().position(|m| m == month)? as i64 + 1;
-    let year: i64 = year.parse().ok()?;
-    let hms: Vec<i64> = time
-        .split(':')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    let [h, m, s] = hms.as_slice() else {
-        return None;
-    };
-    if !(1..=31).contains(&day) || *h > 23 || *m > 59 || *s > 60 {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + h * 3600 + m * 60 + s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,9 +351,7 @@ mod tests {
     #[test]
     fn dates_are_read_in_the_apis_date_format() {
         let fields = fields();
-        let format = DateFormat::parse("%Y-%m-%dT%H:%M:%SZ")
-            .expect("a supported pattern")
-            .expect("not the default");
+        let format = DateFormat::compile("%Y-%m-%dT%H:%M:%SZ").expect("a supported pattern");
         let sql = |filter: serde_json::Value| compile(&filter, &fields, Some(&format));
         assert_eq!(
             sql(serde_json::json!({"born": {"$lt": "1970-01-01T00:01:00Z"}})),
@@ -425,11 +387,11 @@ mod tests {
 
     #[test]
     fn dates_are_epoch_seconds() {
-        assert_eq!(parse_rfc1123("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(RFC1123.parse("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
         assert_eq!(
-            parse_rfc1123("Tue, 19 Apr 2016 08:19:00 GMT"),
+            RFC1123.parse("Tue, 19 Apr 2016 08:19:00 GMT"),
             Some(1_461_053_940)
         );
-        assert_eq!(parse_rfc1123("19 Apr 2016"), None);
+        assert_eq!(RFC1123.parse("19 Apr 2016"), None);
     }
 }

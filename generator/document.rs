@@ -11,12 +11,10 @@ impl Field {
 
     /// The statement that serializes this field in the document's `Serialize` impl:
     /// absent fields are left out, except nullable ones, which are `null`.
-    /// `custom_dates`: the API has a custom `date_format` (dates serialize as `WireDate`).
-    pub fn serialize_stmt(&self, custom_dates: &bool) -> String {
-        let value = if self.kind == Kind::Datetime && *custom_dates {
-            "&crate::api::date::WireDate(*value)"
-        } else if self.kind == Kind::Datetime {
-            "&crate::api::date::Rfc1123(*value)"
+    /// Dates serialize in the API's `date_format`.
+    pub fn serialize_stmt(&self) -> String {
+        let value = if self.kind == Kind::Datetime {
+            "&crate::api::date::Wire(*value, &crate::api::DATE_FORMAT)"
         } else {
             "value"
         };
@@ -46,14 +44,9 @@ impl Field {
     }
 
     /// Expression turning `value` (the unwrapped struct field) into a `serde_json::Value`.
-    pub fn json_expr(&self, custom_dates: &bool) -> &'static str {
+    pub fn json_expr(&self) -> &'static str {
         match self.kind {
-            Kind::Datetime if *custom_dates => {
-                "::serde_json::Value::String(crate::api::date::format_wire(value))"
-            }
-            Kind::Datetime => {
-                "::serde_json::Value::String(crate::api::date::format_rfc1123(value))"
-            }
+            Kind::Datetime => "::serde_json::Value::String(crate::api::DATE_FORMAT.format(value))",
             kind if kind.is_json() => "crate::api::store::parse_raw(&value)",
             _ => "::serde_json::Value::from(value)",
         }

@@ -16,7 +16,6 @@
 pub mod catalog;
 pub mod crate_files;
 pub mod datasource;
-pub mod date_format;
 pub mod diagnostic;
 pub mod document;
 pub mod model;
@@ -28,7 +27,7 @@ pub mod sql;
 
 use std::path::Path;
 
-pub use crate_files::{OutputFile, Owner};
+pub use crate_files::{OutputFile, Owner, RuntimeSource};
 pub use diagnostic::Diagnostic;
 pub use model::Model;
 
@@ -92,10 +91,14 @@ pub fn load(path: &Path) -> Result<Model, Error> {
 }
 
 /// Every file of the crate for `model`, including the manifest. `spec_path` is the
-/// spec's path relative to the crate's root.
-pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Error> {
-    let mut files = crate_files::crate_files(model, spec_path)?;
-    let manifest = output::Manifest::for_files(spec_path, &files, model);
+/// spec's path relative to the crate's root; `runtime` where it gets the runtime.
+pub fn crate_files(
+    model: &Model,
+    spec_path: &str,
+    runtime: &RuntimeSource,
+) -> Result<Vec<OutputFile>, Error> {
+    let mut files = crate_files::crate_files(model, spec_path, runtime)?;
+    let manifest = output::Manifest::for_files(spec_path, runtime, &files, model);
     files.push(OutputFile {
         path: output::MANIFEST.to_string(),
         contents: manifest.to_text(),

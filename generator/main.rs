@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use apigen::output::{self, Change, Manifest};
-use apigen::{Error, Model};
-use clap::{Parser, Subcommand};
+use apigen::{Error, Model, RuntimeSource};
+use clap::{Args, Parser, Subcommand};
 
 /// Exit code when `generate --check` finds stale files.
 const EXIT_STALE: u8 = 1;
@@ -36,6 +36,8 @@ enum Commands {
         /// Where to create the crate [default: ./<name>-api].
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        runtime: RuntimeArgs,
     },
     /// Regenerate an existing crate in place: rewrites apigen's files, never yours.
     #[command(
@@ -46,6 +48,20 @@ enum Commands {
         spec: Option<PathBuf>,
         /// The crate's directory.
         #[arg(long, default_value = ".")]
+        out: PathBuf,
+        /// Write nothing; list the files that would change and exit 1 if any would.
+        #[arg(long)]
+        check: bool,
+        #[command(flatten)]
+        runtime: RuntimeArgs,
+    },
+    /// Write (or check) a copy of the runtime crate that several services share.
+    #[command(
+        after_help = "Example:\n  apigen runtime --out services/apigen-runtime\n  apigen new specs/people.toml --out services/people --runtime-path ../apigen-runtime\n  apigen runtime --check --out services/apigen-runtime   # CI: exit 1 if stale"
+    )]
+    Runtime {
+        /// Where the runtime crate goes.
+        #[arg(long)]
         out: PathBuf,
         /// Write nothing; list the files that would change and exit 1 if any would.
         #[arg(long)]
@@ -75,6 +91,35 @@ enum Commands {
     },
 }
 
+/// Where a crate gets the runtime; without either flag, `new` vendors it and
+/// `generate` keeps what `apigen.json` records.
+#[derive(Args)]
+struct RuntimeArgs {
+    /// Depend on a shared copy of the runtime at this path, relative to the crate
+    /// (write it with `apigen runtime --out DIR`) instead of vendoring one.
+    #[arg(long, value_name = "DIR", conflicts_with = "runtime_version")]
+    runtime_path: Option<String>,
+    /// Depend on the published `apigen-runtime` crate at this version requirement.
+    #[arg(long, value_name = "VERSION")]
+    runtime_version: Option<String>,
+    /// Vendor the runtime into the crate's `apigen-runtime/` (the default for `new`).
+    #[arg(long, conflicts_with_all = ["runtime_path", "runtime_version"])]
+    vendor_runtime: bool,
+}
+
+impl RuntimeArgs {
+    /// The runtime source the flags name, if any.
+    fn source(&self) -> Option<RuntimeSource> {
+        if self.vendor_runtime {
+            Some(RuntimeSource::Vendored)
+        } else if let Some(path) = &self.runtime_path {
+            Some(RuntimeSource::Path(path.trim_end_matches('/').to_string()))
+        } else {
+            self.runtime_version.clone().map(RuntimeSource::Version)
+        }
+    }
+}
+
 /// `println!` that ignores a closed stdout (`apigen openapi spec.toml | head`)
 /// instead of panicking.
 macro_rules! say {
@@ -87,8 +132,14 @@ macro_rules! say {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Commands::New { spec, out } => new(&spec, out),
-        Commands::Generate { spec, out, check } => generate(spec, &out, check),
+        Commands::New { spec, out, runtime } => new(&spec, out, runtime.source()),
+        Commands::Generate {
+            spec,
+            out,
+            check,
+            runtime,
+        } => generate(spec, &out, check, runtime.source()),
+        Commands::Runtime { out, check } => runtime(&out, check),
         Commands::Check { spec } => apigen::load(&spec).map(|model| {
             say!(
                 "{}: ok ({} resource{})",
@@ -126,10 +177,25 @@ fn io_error(path: &Path, error: std::io::Error) -> Error {
     })
 }
 
-/// Write the crate for the spec at `spec` into `dir` (which must exist).
-fn write_crate(spec: &Path, model: &Model, dir: &Path) -> Result<Vec<(String, Change)>, Error> {
+/// Every file of the crate for the spec at `spec` in `dir` (which must exist).
+fn files_for(
+    spec: &Path,
+    model: &Model,
+    dir: &Path,
+    runtime: &RuntimeSource,
+) -> Result<Vec<apigen::OutputFile>, Error> {
     let spec_path = output::relative_path(dir, spec).map_err(|e| io_error(spec, e))?;
-    let files = apigen::crate_files(model, &spec_path)?;
+    apigen::crate_files(model, &spec_path, runtime)
+}
+
+/// Write the crate for the spec at `spec` into `dir` (which must exist).
+fn write_crate(
+    spec: &Path,
+    model: &Model,
+    dir: &Path,
+    runtime: &RuntimeSource,
+) -> Result<Vec<(String, Change)>, Error> {
+    let files = files_for(spec, model, dir, runtime)?;
     Ok(output::write(dir, &files)?)
 }
 
@@ -139,7 +205,11 @@ fn report(dir: &Path, changes: &[(String, Change)]) {
     }
 }
 
-fn new(spec: &Path, out: Option<PathBuf>) -> Result<ExitCode, Error> {
+fn new(
+    spec: &Path,
+    out: Option<PathBuf>,
+    runtime: Option<RuntimeSource>,
+) -> Result<ExitCode, Error> {
     let model = apigen::load(spec)?;
     let dir = out.unwrap_or_else(|| PathBuf::from(&model.api.package));
     if output::is_occupied(&dir) && Manifest::read(&dir).is_none() {
@@ -150,7 +220,10 @@ fn new(spec: &Path, out: Option<PathBuf>) -> Result<ExitCode, Error> {
         )));
     }
     std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
-    let changes = write_crate(spec, &model, &dir)?;
+    let runtime = runtime
+        .or_else(|| Manifest::read(&dir).map(|m| m.runtime))
+        .unwrap_or_default();
+    let changes = write_crate(spec, &model, &dir, &runtime)?;
     report(&dir, &changes);
     say!(
         "\nCreated {} in {}. Next:\n  cd {} && cargo run -- serve\n\
@@ -163,8 +236,16 @@ fn new(spec: &Path, out: Option<PathBuf>) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn generate(spec: Option<PathBuf>, dir: &Path, check: bool) -> Result<ExitCode, Error> {
+fn generate(
+    spec: Option<PathBuf>,
+    dir: &Path,
+    check: bool,
+    runtime: Option<RuntimeSource>,
+) -> Result<ExitCode, Error> {
     let manifest = Manifest::read(dir);
+    let runtime = runtime
+        .or_else(|| manifest.as_ref().map(|m| m.runtime.clone()))
+        .unwrap_or_default();
     let spec = match (spec, &manifest) {
         (Some(spec), _) => spec,
         (None, Some(manifest)) => dir.join(&manifest.spec),
@@ -195,8 +276,7 @@ fn generate(spec: Option<PathBuf>, dir: &Path, check: bool) -> Result<ExitCode, 
     }
     let model = apigen::load(&spec)?;
     if check {
-        let spec_path = output::relative_path(dir, &spec).map_err(|e| io_error(&spec, e))?;
-        let files = apigen::crate_files(&model, &spec_path)?;
+        let files = files_for(&spec, &model, dir, &runtime)?;
         let stale = output::stale(dir, &files);
         if stale.is_empty() {
             say!("{} is up to date with {}", dir.display(), spec.display());
@@ -206,7 +286,35 @@ fn generate(spec: Option<PathBuf>, dir: &Path, check: bool) -> Result<ExitCode, 
         report(dir, &stale);
         return Ok(ExitCode::from(EXIT_STALE));
     }
-    let changes = write_crate(&spec, &model, dir)?;
+    let changes = write_crate(&spec, &model, dir, &runtime)?;
+    if changes.is_empty() {
+        say!("{} is up to date", dir.display());
+    }
+    report(dir, &changes);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `apigen runtime`: a shared copy of the runtime crate, written or checked.
+fn runtime(dir: &Path, check: bool) -> Result<ExitCode, Error> {
+    let files = apigen::crate_files::runtime_files("");
+    if check {
+        let stale = output::stale(dir, &files);
+        if stale.is_empty() {
+            say!("{} is up to date", dir.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        say!("{} is stale; `apigen runtime` would:", dir.display());
+        report(dir, &stale);
+        return Ok(ExitCode::from(EXIT_STALE));
+    }
+    if output::is_occupied(dir) && !dir.join("src/lib.rs").exists() {
+        return Err(Error::Refused(format!(
+            "{} is not empty and holds no runtime crate; choose another --out",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    let changes = output::write(dir, &files)?;
     if changes.is_empty() {
         say!("{} is up to date", dir.display());
     }
@@ -225,7 +333,7 @@ fn dev(spec: &Path, addr: &str, dir: Option<PathBuf>, release: bool) -> Result<E
             dir.display()
         )));
     }
-    write_crate(spec, &model, &dir)?;
+    write_crate(spec, &model, &dir, &RuntimeSource::Vendored)?;
     let db = dir.join(format!("{}.db", model.api.name));
     eprintln!(
         "Generated {} in {}; building and serving it (the first build takes a minute)...",

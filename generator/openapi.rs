@@ -19,7 +19,7 @@ pub fn document(model: &Model) -> Value {
         let schema_name = resource.doc_type.trim_end_matches("Document").to_string();
         let mut schema = object_schema(&resource.fields, true);
         if let Some(format) = &api.date_format {
-            describe_dates(&mut schema, &format.pattern);
+            describe_dates(&mut schema, format.pattern());
         }
         schemas.insert(schema_name.clone(), schema);
         paths.insert(

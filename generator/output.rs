@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::crate_files::{OutputFile, Owner};
+use crate::crate_files::{OutputFile, Owner, RuntimeSource};
 
 /// The manifest's file name, at the crate's root.
 pub const MANIFEST: &str = "apigen.json";
@@ -22,6 +22,10 @@ pub struct Manifest {
     pub generator: String,
     /// The spec, relative to the crate's root.
     pub spec: String,
+    /// Where the crate gets the runtime: `"vendored"` (the default), `{"path": ...}`
+    /// or `{"version": ...}`.
+    #[serde(default)]
+    pub runtime: RuntimeSource,
     /// Files apigen owns and rewrites.
     pub files: Vec<String>,
     /// Files apigen created once and leaves to the user.
@@ -33,7 +37,12 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    pub fn for_files(spec: &str, files: &[OutputFile], model: &crate::Model) -> Manifest {
+    pub fn for_files(
+        spec: &str,
+        runtime: &RuntimeSource,
+        files: &[OutputFile],
+        model: &crate::Model,
+    ) -> Manifest {
         let list = |owner| {
             let mut paths: Vec<String> = files
                 .iter()
@@ -49,6 +58,7 @@ impl Manifest {
         Manifest {
             generator: format!("apigen {}", env!("CARGO_PKG_VERSION")),
             spec: spec.to_string(),
+            runtime: runtime.clone(),
             files: list(Owner::Apigen),
             user_files: list(Owner::User),
             tables: model
@@ -82,6 +92,7 @@ impl Manifest {
         Some(Manifest {
             generator: serde_json::from_value(field("generator")).unwrap_or_default(),
             spec: serde_json::from_value(field("spec")).ok()?,
+            runtime: serde_json::from_value(field("runtime")).unwrap_or_default(),
             files: serde_json::from_value(field("files")).unwrap_or_default(),
             user_files: serde_json::from_value(field("user_files")).unwrap_or_default(),
             tables: serde_json::from_value(field("tables")).unwrap_or_default(),

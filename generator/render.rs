@@ -40,8 +40,6 @@ pub struct ResourceView<'a> {
     pub collection_path: String,
     /// `/api/v1/people/{id}`
     pub item_path: String,
-    /// Whether dates use a custom `date_format` (`WireDate`) rather than RFC 1123.
-    pub custom_dates: bool,
 }
 
 impl<'a> ResourceView<'a> {
@@ -51,7 +49,6 @@ impl<'a> ResourceView<'a> {
             name: &resource.name,
             collection_path: format!("{}/{}", api.prefix, resource.route_collection()),
             item_path: format!("{}/{}", api.prefix, resource.route_item()),
-            custom_dates: api.date_format.is_some(),
         }
     }
 }
@@ -62,6 +59,8 @@ pub struct CargoToml<'a> {
     pub api: &'a Api,
     pub spec_path: &'a str,
     pub description_toml: String,
+    /// The `apigen-runtime` dependency: a path (vendored or shared) or a version.
+    pub runtime_dependency: String,
 }
 
 #[derive(Template)]
@@ -90,23 +89,12 @@ pub struct ApiModRs<'a> {
     pub api: &'a Api,
     pub default_db: String,
     pub schema: String,
-    pub modules: Vec<(&'static str, &'static str)>,
-    /// Whether the `embed` module is there (some field is embeddable).
-    pub embedding: bool,
-    /// Whether the crate has the `uuid` module (a resource with `id_type = "uuid"`).
-    pub uses_uuid: bool,
-    /// Whether the crate has the `data` module (a resource with `internal_resource`).
-    pub has_internal: bool,
-    /// Whether a resource has a GeoJSON field (the `geo` module and its SQL function).
-    pub geo: bool,
-}
-
-/// The `date` module: RFC 1123 always (HTTP headers), and the wire format, which is
-/// RFC 1123 too unless the spec sets a `date_format`.
-#[derive(Template)]
-#[template(path = "crate/src/api/date.rs", escape = "none")]
-pub struct DateRs<'a> {
-    pub date_format: &'a Option<crate::date_format::DateFormat>,
+    /// What dates look like on the wire, for the `DATE_FORMAT` doc comment.
+    pub date_doc: String,
+    /// The `date::DateFormat` expression of the API's `date_format`.
+    pub date_format_expr: String,
+    /// The `layers::Web` expression of the HTTP-layer settings.
+    pub web_expr: String,
 }
 
 #[derive(Template)]
@@ -121,25 +109,9 @@ pub struct RouterRs<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "crate/src/api/layers.rs", escape = "none")]
-pub struct LayersRs<'a> {
-    pub web: &'a crate::model::Web,
-}
-
-#[derive(Template)]
 #[template(path = "crate/src/api/resources/mod.rs", escape = "none")]
 pub struct ResourcesModRs<'a> {
     pub resources: &'a [Resource],
-}
-
-impl ResourcesModRs<'_> {
-    /// The resources with a `datasource.filter`, which `datasource_filter` names.
-    pub fn filtered(&self) -> Vec<&Resource> {
-        self.resources
-            .iter()
-            .filter(|r| r.datasource.filter_sql.is_some())
-            .collect()
-    }
 }
 
 #[derive(Template)]
@@ -197,4 +169,64 @@ pub fn home_json(model: &Model) -> String {
         .map(|r| serde_json::json!({"href": r.url, "title": r.url}))
         .collect();
     serde_json::json!({"_links": {"child": children}}).to_string()
+}
+
+/// What dates look like on the wire, for a doc comment.
+pub fn date_doc(api: &Api) -> String {
+    match &api.date_format {
+        None => "RFC 1123 (`Tue, 19 Apr 2016 08:19:00 GMT`), Eve's default".to_string(),
+        Some(format) => format!(
+            "the spec's `date_format` `{}`, like `{}`",
+            format.pattern(),
+            format.format(1_461_053_940)
+        ),
+    }
+}
+
+/// The API's date format as a `date::DateFormat` expression.
+pub fn date_format_expr(api: &Api) -> String {
+    let Some(format) = &api.date_format else {
+        return "date::DateFormat::RFC1123".to_string();
+    };
+    let items: Vec<String> = format
+        .items()
+        .iter()
+        .map(|item| format!("date::Item::{item:?}"))
+        .collect();
+    format!(
+        "date::DateFormat::custom({:?}, &[{}])",
+        format.pattern(),
+        items.join(", ")
+    )
+}
+
+/// The HTTP-layer settings as a `layers::Web` expression.
+pub fn web_expr(web: &crate::model::Web) -> String {
+    let strings = |list: &[String]| {
+        let items: Vec<String> = list.iter().map(|s| format!("{s:?}")).collect();
+        format!("&[{}]", items.join(", "))
+    };
+    let cors = match &web.cors {
+        None => "None".to_string(),
+        Some(cors) => format!(
+            "Some(apigen_runtime::cors::Cors {{ domains: {}, any_domain: {}, domains_re: {}, headers: {:?}, expose_headers: {:?}, allow_credentials: {}, max_age: {}, compiled: ::std::sync::OnceLock::new() }})",
+            strings(&cors.domains),
+            cors.any_domain,
+            strings(&cors.domains_re),
+            cors.headers,
+            cors.expose_headers,
+            cors.allow_credentials,
+            cors.max_age
+        ),
+    };
+    format!(
+        "layers::Web {{ method_override: {}, json: {}, xml: {}, jsonp_argument: {}, cors: {cors} }}",
+        web.method_override,
+        web.json,
+        web.xml,
+        match &web.jsonp_argument {
+            None => "None".to_string(),
+            Some(arg) => format!("Some({arg:?})"),
+        },
+    )
 }

@@ -30,7 +30,7 @@ fn start_with_db() -> (TestServer, PathBuf) {
         let _ = send.send(config.db.clone());
         // The read-only `countries` has no POST: its rows come from Rust, as they
         // would from a migration or an import.
-        let db = crm_api::api::db::Db::open(&config.db, crm_api::api::SCHEMA)
+        let db = crm_api::api::db::Db::open_for::<crm_api::api::Api>(&config.db)
             .expect("open the database");
         block_on(async move {
             db.write(|tx| {
@@ -59,7 +59,7 @@ fn start_with_db() -> (TestServer, PathBuf) {
 
 /// The rows of the internal `audit` table, read from Rust: `(action, resource)`.
 fn audit_rows(db: &Path) -> Vec<(String, String)> {
-    let db = crm_api::api::db::Db::open(db, crm_api::api::SCHEMA).expect("open the database");
+    let db = crm_api::api::db::Db::open_for::<crm_api::api::Api>(db).expect("open the database");
     db.read(|conn| {
         let mut statement =
             conn.prepare("SELECT \"action\", \"resource\" FROM \"audit\" ORDER BY rowid")?;

@@ -8,8 +8,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use apigen::OutputFile;
 use apigen::output::{self, Change, Manifest};
+use apigen::{OutputFile, RuntimeSource};
 
 /// The example specs: every `specs/*.toml` (not `specs/invalid/`).
 fn example_specs() -> Vec<PathBuf> {
@@ -23,9 +23,16 @@ fn example_specs() -> Vec<PathBuf> {
     specs
 }
 
-fn files_for(spec: &Path, spec_path_in_crate: &str) -> Vec<OutputFile> {
+/// How the committed examples get the runtime: the workspace's own crate, so the
+/// runtime exists once in this repository.
+fn shared_runtime() -> RuntimeSource {
+    RuntimeSource::Path("../../templates/runtime".to_string())
+}
+
+fn files_for(spec: &Path, spec_path_in_crate: &str, runtime: &RuntimeSource) -> Vec<OutputFile> {
     let model = apigen::load(spec).unwrap_or_else(|error| panic!("{error}"));
-    apigen::crate_files(&model, spec_path_in_crate).unwrap_or_else(|error| panic!("{error}"))
+    apigen::crate_files(&model, spec_path_in_crate, runtime)
+        .unwrap_or_else(|error| panic!("{error}"))
 }
 
 #[test]
@@ -36,7 +43,7 @@ fn every_generated_file_is_pinned() {
             .and_then(|s| s.to_str())
             .expect("utf-8 name");
         let spec_path = format!("../../specs/{stem}.toml");
-        for file in files_for(&spec, &spec_path) {
+        for file in files_for(&spec, &spec_path, &shared_runtime()) {
             let name = format!("{stem}__{}", file.path.replace('/', "__"));
             insta::assert_snapshot!(name, file.contents);
         }
@@ -46,8 +53,8 @@ fn every_generated_file_is_pinned() {
 #[test]
 fn generation_is_deterministic() {
     for spec in example_specs() {
-        let first = files_for(&spec, "spec.toml");
-        let second = files_for(&spec, "spec.toml");
+        let first = files_for(&spec, "spec.toml", &RuntimeSource::Vendored);
+        let second = files_for(&spec, "spec.toml", &RuntimeSource::Vendored);
         assert_eq!(
             first,
             second,
@@ -62,7 +69,7 @@ fn generation_is_deterministic() {
 fn staleness(dir: &Path) -> Vec<(String, Change)> {
     let manifest = Manifest::read(dir)
         .unwrap_or_else(|| panic!("{} has no readable apigen.json", dir.display()));
-    let files = files_for(&dir.join(&manifest.spec), &manifest.spec);
+    let files = files_for(&dir.join(&manifest.spec), &manifest.spec, &manifest.runtime);
     output::stale(dir, &files)
 }
 
@@ -113,7 +120,11 @@ fn the_freshness_check_notices_one_edited_byte() {
     copy_tree(Path::new("generated-example/people"), &copy);
     // The copy lives elsewhere, so load the real spec; the recorded path stays as is.
     let manifest = Manifest::read(&copy).expect("manifest");
-    let files = files_for(Path::new("specs/people.toml"), &manifest.spec);
+    let files = files_for(
+        Path::new("specs/people.toml"),
+        &manifest.spec,
+        &manifest.runtime,
+    );
     assert!(
         output::plan(&copy, &files).is_empty(),
         "a faithful copy is fresh"

@@ -18,7 +18,8 @@ fn generated_output_snapshots() -> BTreeSet<String> {
         }
         let stem = path.file_stem().and_then(|s| s.to_str()).expect("utf-8");
         let model = apigen::load(&path).unwrap_or_else(|e| panic!("{e}"));
-        for file in apigen::crate_files(&model, "spec.toml").expect("renders") {
+        let runtime = apigen::RuntimeSource::Path("../../templates/runtime".to_string());
+        for file in apigen::crate_files(&model, "spec.toml", &runtime).expect("renders") {
             names.insert(format!(
                 "generated_output__{stem}__{}.snap",
                 file.path.replace('/', "__")

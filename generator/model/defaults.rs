@@ -78,10 +78,12 @@ impl Resolver<'_> {
             (Kind::ObjectId, serde_json::Value::String(s)) => {
                 s.len() == 24 && s.chars().all(|c| c.is_ascii_hexdigit())
             }
-            (Kind::Datetime, serde_json::Value::String(s)) => match self.date_format()? {
-                None => httpdate_like(s),
-                Some(format) => format.read(s).is_some(),
-            },
+            (Kind::Datetime, serde_json::Value::String(s)) => self
+                .date_format()?
+                .as_ref()
+                .unwrap_or(&apigen_runtime::date::RFC1123)
+                .parse(s)
+                .is_some(),
             (Kind::Integer, serde_json::Value::Number(n)) => n.is_i64(),
             (Kind::Float | Kind::Number, serde_json::Value::Number(_)) => true,
             (Kind::Boolean, serde_json::Value::Bool(_)) => true,
@@ -104,7 +106,7 @@ impl Resolver<'_> {
                             .to_string(),
                         Some(format) => format!(
                             "write dates in the API's `date_format` \"{}\"",
-                            format.pattern
+                            format.pattern()
                         ),
                     },
                     Kind::ObjectId => "an objectid is 24 hexadecimal digits".to_string(),
@@ -176,17 +178,6 @@ fn geojson_fits(kind: Kind, value: &serde_json::Value) -> bool {
         _ => 3,
     };
     type_ok && map.len() == 2 && map.get("coordinates").is_some_and(|c| nested(c, depth))
-}
-
-/// Whether a string looks like an RFC 1123 date (`Tue, 19 Apr 2016 08:19:00 GMT`).
-fn httpdate_like(text: &str) -> bool {
-    static RFC1123: std::sync::LazyLock<regex_lite::Regex> = std::sync::LazyLock::new(|| {
-        regex_lite::Regex::new(
-            r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$",
-        )
-        .expect("a valid pattern")
-    });
-    RFC1123.is_match(text)
 }
 
 fn literal_matches(literal: &Literal, value: &serde_json::Value) -> bool {

@@ -425,6 +425,7 @@ impl Resolver<'_> {
             table,
             field,
             embeddable: spec.embeddable,
+            target_filter_sql: None,
         })
     }
 

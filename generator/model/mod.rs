@@ -22,9 +22,9 @@ mod resolve;
 mod routing;
 mod web;
 
-use crate::date_format::DateFormat;
 use crate::diagnostic::Diagnostic;
 use crate::spec::Spec;
+use apigen_runtime::date::DateFormat;
 
 pub use defaults::toml_to_json;
 pub use embedding::Embed;
@@ -340,6 +340,9 @@ pub struct Relation {
     pub table: String,
     pub field: String,
     pub embeddable: bool,
+    /// The related resource's `datasource.filter` as SQL: a reference must name a
+    /// document that resource serves.
+    pub target_filter_sql: Option<String>,
 }
 
 /// Resolve a parsed spec into the Model, or the first error found.

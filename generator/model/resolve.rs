@@ -8,10 +8,10 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 use toml::Spanned;
 
 use super::fields::name_regexes;
-use super::{Api, IdType, Methods, Model, Resource};
-use crate::date_format::DateFormat;
+use super::{Api, Field, IdType, Methods, Model, Resource};
 use crate::diagnostic::Diagnostic;
 use crate::spec::{ApiSpec, ResourceSpec, Spec};
+use apigen_runtime::date::DateFormat;
 
 /// Default page size and page cap (Eve's `PAGINATION_DEFAULT` and `PAGINATION_LIMIT`).
 const PAGINATION_DEFAULT: u32 = 25;
@@ -89,6 +89,7 @@ impl Resolver<'_> {
         self.check_unique(&resources, |r| r.module_file.clone(), "module")?;
         self.check_unique(&resources, |r| r.doc_type.clone(), "type")?;
         self.check_unique(&resources, |r| r.route_shape(), "url")?;
+        link_relation_filters(&mut resources);
         Ok(Model { api, resources })
     }
 
@@ -177,8 +178,11 @@ impl Resolver<'_> {
     pub(super) fn date_format(&self) -> Result<Option<DateFormat>, Diagnostic> {
         match &self.spec.api.get_ref().date_format {
             None => Ok(None),
-            Some(pattern) => DateFormat::parse(pattern.get_ref())
-                .map_err(|(message, help)| self.error(pattern, message).with_help(help)),
+            Some(pattern) => match DateFormat::compile(pattern.get_ref()) {
+                Ok(format) if format.is_rfc1123() => Ok(None),
+                Ok(format) => Ok(Some(format)),
+                Err(error) => Err(self.error(pattern, error.message).with_help(error.help)),
+            },
         }
     }
 
@@ -429,6 +433,29 @@ impl Resolver<'_> {
 
 /// A resource's module identifier; `mod` would be `resources/mod.rs`, the module
 /// list itself.
+/// Give every `data_relation` its target's fixed filter, once all resources are known.
+fn link_relation_filters(resources: &mut [Resource]) {
+    fn walk(field: &mut Field, filters: &[(String, Option<String>)]) {
+        if let Some(relation) = &mut field.relation {
+            relation.target_filter_sql = filters
+                .iter()
+                .find(|(name, _)| *name == relation.resource)
+                .and_then(|(_, filter)| filter.clone());
+        }
+        field.schema.iter_mut().for_each(|f| walk(f, filters));
+        if let Some(items) = &mut field.items {
+            walk(items, filters);
+        }
+    }
+    let filters: Vec<(String, Option<String>)> = resources
+        .iter()
+        .map(|r| (r.name.clone(), r.datasource.filter_sql.clone()))
+        .collect();
+    for resource in resources {
+        resource.fields.iter_mut().for_each(|f| walk(f, &filters));
+    }
+}
+
 pub(super) fn module_ident(name: &str) -> String {
     if name == "mod" {
         "mod_".to_string()

@@ -10,4 +10,4 @@
 pub mod api;
 pub mod hooks;
 
-pub use api::server::{app, serve, Config};
+pub use api::{app, serve, Config};

@@ -1,67 +1,56 @@
-//! The generated server for the {{ api.title }}.
+//! The generated server for the {{ api.title }}: what its spec decides.
 //!
-//! Made by apigen from the spec; regenerated, never edited. Each module has one job:
-{%- for (module, doc) in modules %}
-//! - `{{ module }}`: {{ doc }}
-{%- endfor %}
+//! Made by apigen from the spec; regenerated, never edited. Eve's protocol itself is
+//! the `apigen_runtime` crate, re-exported here under the names the rest of the crate
+//! (and your `src/hooks.rs`) uses. This module holds:
+//! - `Api`: the API-wide settings the runtime reads (prefix, dates, HTTP layer);
+//! - `resources`: one module per resource: document struct, field catalog, SQL;
+//! - `router`: the routes and methods the spec enables.
 
-pub mod catalog;
-{%- if api.web.cors.is_some() %}
-pub mod cors;
-{%- endif %}
-{%- if has_internal %}
-pub mod data;
-{%- endif %}
-pub mod date;
-pub mod db;
-{%- if embedding %}
-pub mod embed;
-{%- endif %}
-pub mod error;
-pub mod etag;
-{%- if geo %}
-pub mod geo;
-{%- endif %}
-pub mod handlers;
-pub mod hooks;
-pub mod http;
-pub mod layers;
-pub mod links;
-pub mod objectid;
-pub mod options;
-pub mod query;
-pub mod render;
-pub mod resource;
+pub use apigen_runtime::{
+    catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers, links,
+    objectid, options, query, render, resource, routes, server, state, store, uuid, validate,
+    xml,
+};
+
 pub mod resources;
 pub mod router;
-pub mod routes;
-pub mod server;
-pub mod state;
-pub mod store;
-{%- if uses_uuid %}
-pub mod uuid;
-{%- endif %}
-pub mod validate;
-{%- if api.web.xml %}
-pub mod xml;
-{%- endif %}
 
-/// Every route starts with this (`[api] base_path` and `version`, or `prefix`).
-pub const PREFIX: &str = {{ api.prefix|json }};
-/// The database file `serve` uses when given no `--db`.
-pub const DEFAULT_DB_FILE: &str = {{ default_db|json }};
-/// Largest request body accepted unless `--max-body-bytes` says otherwise.
-pub const MAX_BODY_BYTES: usize = {{ api.max_body_bytes }};
+/// This API, as the runtime sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Api;
+
+impl apigen_runtime::Api for Api {
+    const PREFIX: &'static str = {{ api.prefix|json }};
+    const DEFAULT_DB_FILE: &'static str = {{ default_db|json }};
+    const MAX_BODY_BYTES: usize = {{ api.max_body_bytes }};
+    const SCHEMA: &'static str = {{ schema|json }};
+    const DATES: &'static date::DateFormat = &DATE_FORMAT;
+    const WEB: &'static layers::Web = &WEB;
+
+    fn router(state: state::AppState) -> apigen_runtime::axum::Router {
+        router::router(state)
+    }
+}
+
+/// How the server runs: address, database file and limits.
+pub type Config = server::Config<Api>;
+
+/// Open the database and build the application (router and state).
+pub fn app(
+    config: &Config,
+    hooks: ::std::sync::Arc<dyn hooks::Hooks>,
+) -> apigen_runtime::rusqlite::Result<layers::App> {
+    server::app(config, hooks)
+}
+
+pub use server::serve;
+
+/// Dates on the wire: {{ date_doc }}.
+pub static DATE_FORMAT: date::DateFormat = {{ date_format_expr }};
+
+/// The HTTP layer: renderers, JSONP, method override and CORS as the spec sets them.
+static WEB: layers::Web = {{ web_expr }};
+
 /// The OpenAPI 3.1 document, also served at `/openapi.json`.
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
-/// The tables and indexes of every resource, created when missing.
-pub const SCHEMA: &str = {{ schema|json }};
-
-/// Register the SQL functions compiled filters call, on every new connection.
-pub fn register_sql_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-    query::register_functions(conn)?;
-{%- if geo %}
-    geo::register_functions(conn)?;
-{%- endif %}
-    Ok(())
-}

@@ -16,7 +16,10 @@ pub static FIELDS: &[Field] = &[
         unique: true,
         ..Field::new("email", Kind::String)
     },
-    Field::new("born", Kind::Datetime),
+    Field {
+        dates: &crate::api::DATE_FORMAT,
+        ..Field::new("born", Kind::Datetime)
+    },
 ];
 /// A `authors` document as stored and served.
 #[derive(Debug, Clone)]
@@ -30,7 +33,7 @@ pub struct AuthorsDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for AuthorsDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -46,10 +49,22 @@ impl ::serde::Serialize for AuthorsDocument {
             state.serialize_field("email", value)?;
         }
         if let ::std::option::Option::Some(value) = &self.born {
-            state.serialize_field("born", &crate::api::date::Rfc1123(*value))?;
+            state
+                .serialize_field(
+                    "born",
+                    &crate::api::date::Wire(*value, &crate::api::DATE_FORMAT),
+                )?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -70,6 +85,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"authors\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"name\", \"email\", \"born\") VALUES (?, ?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"authors\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"authors\"",
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for AuthorsDocument {
@@ -111,7 +127,7 @@ impl Resource for AuthorsDocument {
             fields
                 .insert(
                     "born".into(),
-                    ::serde_json::Value::String(crate::api::date::format_rfc1123(value)),
+                    ::serde_json::Value::String(crate::api::DATE_FORMAT.format(value)),
                 );
         }
         fields

@@ -15,6 +15,7 @@ pub static FIELDS: &[Field] = &[
             table: "posts",
             field: "_id",
             embeddable: false,
+            filter: None,
         }),
         ..Field::new("post", Kind::ObjectId)
     },
@@ -34,7 +35,7 @@ pub struct CommentsDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for CommentsDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -49,8 +50,16 @@ impl ::serde::Serialize for CommentsDocument {
         if let ::std::option::Option::Some(value) = &self.body {
             state.serialize_field("body", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -72,6 +81,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     delete_by_id: "DELETE FROM \"comments\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"comments\"",
     hateoas: false,
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for CommentsDocument {

@@ -5,8 +5,3 @@ pub mod authors;
 pub mod tags;
 pub mod posts;
 pub mod comments;
-/// The fixed filter (`datasource.filter`) of the resource with this name, as SQL: a
-/// `data_relation` to a filtered resource names only the documents it serves.
-pub fn datasource_filter(_resource: &str) -> Option<&'static str> {
-    None
-}

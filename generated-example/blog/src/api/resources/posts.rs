@@ -19,6 +19,7 @@ pub static FIELDS: &[Field] = &[
             table: "authors",
             field: "_id",
             embeddable: true,
+            filter: None,
         }),
         ..Field::new("author", Kind::ObjectId)
     },
@@ -30,6 +31,7 @@ pub static FIELDS: &[Field] = &[
                     table: "tags",
                     field: "_id",
                     embeddable: true,
+                    filter: None,
                 }),
                 ..Field::new("", Kind::ObjectId)
             },
@@ -42,6 +44,7 @@ pub static FIELDS: &[Field] = &[
             table: "tags",
             field: "slug",
             embeddable: true,
+            filter: None,
         }),
         ..Field::new("category", Kind::String)
     },
@@ -60,6 +63,7 @@ pub static FIELDS: &[Field] = &[
                             table: "authors",
                             field: "_id",
                             embeddable: true,
+                            filter: None,
                         }),
                         ..Field::new("reviewer", Kind::ObjectId)
                     },
@@ -81,6 +85,7 @@ pub static FIELDS: &[Field] = &[
                     table: "authors",
                     field: "_id",
                     embeddable: true,
+                    filter: None,
                 }),
                 ..Field::new("editor", Kind::ObjectId)
             },
@@ -103,7 +108,7 @@ pub struct PostsDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for PostsDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -130,8 +135,16 @@ impl ::serde::Serialize for PostsDocument {
         if let ::std::option::Option::Some(value) = &self.meta {
             state.serialize_field("meta", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -203,6 +216,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     delete_by_id: "DELETE FROM \"posts\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"posts\"",
     embed: ::std::option::Option::Some(embed),
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for PostsDocument {

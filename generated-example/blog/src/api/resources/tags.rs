@@ -29,7 +29,7 @@ pub struct TagsDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for TagsDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -44,8 +44,16 @@ impl ::serde::Serialize for TagsDocument {
         if let ::std::option::Option::Some(value) = &self.slug {
             state.serialize_field("slug", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -66,6 +74,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"tags\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"label\", \"slug\") VALUES (?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"tags\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"tags\"",
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for TagsDocument {

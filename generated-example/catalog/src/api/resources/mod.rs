@@ -6,12 +6,3 @@ pub mod discontinued;
 pub mod bargains;
 pub mod suppliers;
 pub mod orders;
-/// The fixed filter (`datasource.filter`) of the resource with this name, as SQL: a
-/// `data_relation` to a filtered resource names only the documents it serves.
-pub fn datasource_filter(resource: &str) -> Option<&'static str> {
-    match resource {
-        "discontinued" => discontinued::INFO.filter,
-        "bargains" => bargains::INFO.filter,
-        _ => None,
-    }
-}

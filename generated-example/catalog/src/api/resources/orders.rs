@@ -15,6 +15,7 @@ pub static FIELDS: &[Field] = &[
             table: "products",
             field: "_id",
             embeddable: true,
+            filter: None,
         }),
         ..Field::new("product", Kind::ObjectId)
     },
@@ -24,6 +25,7 @@ pub static FIELDS: &[Field] = &[
             table: "products",
             field: "_id",
             embeddable: true,
+            filter: Some("(\"discontinued\" IS NOT 1 AND (\"price\" < 10))"),
         }),
         ..Field::new("bargain", Kind::ObjectId)
     },
@@ -45,7 +47,7 @@ pub struct OrdersDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for OrdersDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -63,8 +65,16 @@ impl ::serde::Serialize for OrdersDocument {
         if let ::std::option::Option::Some(value) = &self.qty {
             state.serialize_field("qty", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -117,6 +127,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     delete_all: "DELETE FROM \"orders\"",
     validate_filtering: true,
     embed: ::std::option::Option::Some(embed),
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for OrdersDocument {

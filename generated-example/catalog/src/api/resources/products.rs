@@ -38,7 +38,10 @@ pub static FIELDS: &[Field] = &[
         min: Some(0.0),
         ..Field::new("stock", Kind::Integer)
     },
-    Field::new("added", Kind::Datetime),
+    Field {
+        dates: &crate::api::DATE_FORMAT,
+        ..Field::new("added", Kind::Datetime)
+    },
     Field {
         schema: &[Field::new("width", Kind::Integer), Field::new("unit", Kind::String)],
         ..Field::new("dimensions", Kind::Dict)
@@ -63,7 +66,7 @@ pub struct ProductsDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for ProductsDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -91,13 +94,25 @@ impl ::serde::Serialize for ProductsDocument {
             state.serialize_field("stock", value)?;
         }
         if let ::std::option::Option::Some(value) = &self.added {
-            state.serialize_field("added", &crate::api::date::Rfc1123(*value))?;
+            state
+                .serialize_field(
+                    "added",
+                    &crate::api::date::Wire(*value, &crate::api::DATE_FORMAT),
+                )?;
         }
         if let ::std::option::Option::Some(value) = &self.dimensions {
             state.serialize_field("dimensions", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -120,6 +135,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     delete_all: "DELETE FROM \"products\"",
     default_sort: Some("name"),
     default_projection: Some("{\"cost\":0}"),
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for ProductsDocument {
@@ -178,7 +194,7 @@ impl Resource for ProductsDocument {
             fields
                 .insert(
                     "added".into(),
-                    ::serde_json::Value::String(crate::api::date::format_rfc1123(value)),
+                    ::serde_json::Value::String(crate::api::DATE_FORMAT.format(value)),
                 );
         }
         if let ::std::option::Option::Some(value) = self.dimensions {

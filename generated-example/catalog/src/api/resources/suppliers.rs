@@ -53,7 +53,7 @@ pub struct SuppliersDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for SuppliersDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -74,8 +74,16 @@ impl ::serde::Serialize for SuppliersDocument {
         if let ::std::option::Option::Some(value) = &self.contact {
             state.serialize_field("contact", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -98,6 +106,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     delete_all: "DELETE FROM \"suppliers\"",
     allowed_filters: Some(&["name", "country", "rating", "contact.email"]),
     validate_filtering: true,
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for SuppliersDocument {

@@ -4,8 +4,3 @@
 pub mod r#type;
 pub mod result;
 pub mod mod_;
-/// The fixed filter (`datasource.filter`) of the resource with this name, as SQL: a
-/// `data_relation` to a filtered resource names only the documents it serves.
-pub fn datasource_filter(_resource: &str) -> Option<&'static str> {
-    None
-}

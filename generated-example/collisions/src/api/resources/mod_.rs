@@ -18,7 +18,7 @@ pub struct ModDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for ModDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -30,8 +30,16 @@ impl ::serde::Serialize for ModDocument {
         if let ::std::option::Option::Some(value) = &self.crate_ {
             state.serialize_field("crate", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -52,6 +60,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"mod\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"crate\") VALUES (?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"mod\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"mod\"",
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for ModDocument {

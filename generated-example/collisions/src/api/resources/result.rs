@@ -15,6 +15,7 @@ pub static FIELDS: &[Field] = &[
             table: "type",
             field: "_id",
             embeddable: false,
+            filter: None,
         }),
         ..Field::new("kind", Kind::ObjectId)
     },
@@ -36,7 +37,7 @@ pub struct ResultDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for ResultDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -54,8 +55,16 @@ impl ::serde::Serialize for ResultDocument {
         if let ::std::option::Option::Some(value) = &self.option {
             state.serialize_field("Option", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -76,6 +85,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"result\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"state\", \"kind\", \"Option\") VALUES (?, ?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"result\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"result\"",
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for ResultDocument {

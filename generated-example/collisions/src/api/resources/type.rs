@@ -60,7 +60,7 @@ pub struct TypeDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for TypeDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -97,8 +97,16 @@ impl ::serde::Serialize for TypeDocument {
             ::std::option::Option::Some(value) => state.serialize_field("select", value)?,
             ::std::option::Option::None => state.serialize_field("select", &())?,
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -119,6 +127,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"type\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"self\", \"match\", \"type\", \"error\", \"client\", \"value\", \"key\", \"Field\", \"select\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"type\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"type\"",
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for TypeDocument {

@@ -28,7 +28,7 @@ pub struct AuditDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for AuditDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -43,8 +43,16 @@ impl ::serde::Serialize for AuditDocument {
         if let ::std::option::Option::Some(value) = &self.resource {
             state.serialize_field("resource", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -65,6 +73,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"audit\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"action\", \"resource\") VALUES (?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"audit\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"audit\"",
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for AuditDocument {

@@ -24,6 +24,7 @@ pub static FIELDS: &[Field] = &[
             table: "regions",
             field: "_id",
             embeddable: true,
+            filter: None,
         }),
         ..Field::new("region", Kind::Integer)
     },
@@ -40,7 +41,7 @@ pub struct ContactsDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for ContactsDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -58,8 +59,16 @@ impl ::serde::Serialize for ContactsDocument {
         if let ::std::option::Option::Some(value) = &self.region {
             state.serialize_field("region", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -108,6 +117,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
         pattern: &LOOKUP,
         select: "SELECT \"_id\", \"name\", \"email\", \"region\", \"_created\", \"_updated\", \"_etag\" FROM \"contacts\" WHERE \"name\" = ?",
     }),
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for ContactsDocument {

@@ -24,7 +24,7 @@ pub struct CountriesDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for CountriesDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -36,8 +36,16 @@ impl ::serde::Serialize for CountriesDocument {
         if let ::std::option::Option::Some(value) = &self.code {
             state.serialize_field("code", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -58,6 +66,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"countries\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"code\") VALUES (?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"countries\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"countries\"",
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for CountriesDocument {

@@ -15,6 +15,7 @@ pub static FIELDS: &[Field] = &[
             table: "tickets",
             field: "_id",
             embeddable: true,
+            filter: None,
         }),
         ..Field::new("ticket", Kind::String)
     },
@@ -24,6 +25,7 @@ pub static FIELDS: &[Field] = &[
             table: "regions",
             field: "_id",
             embeddable: true,
+            filter: None,
         }),
         ..Field::new("region", Kind::Integer)
     },
@@ -39,7 +41,7 @@ pub struct FollowupsDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for FollowupsDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -54,8 +56,16 @@ impl ::serde::Serialize for FollowupsDocument {
         if let ::std::option::Option::Some(value) = &self.region {
             state.serialize_field("region", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -107,6 +117,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     delete_by_id: "DELETE FROM \"followups\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"followups\"",
     embed: ::std::option::Option::Some(embed),
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for FollowupsDocument {

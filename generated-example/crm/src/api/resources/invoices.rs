@@ -15,6 +15,7 @@ pub static FIELDS: &[Field] = &[
             table: "contacts",
             field: "_id",
             embeddable: true,
+            filter: None,
         }),
         ..Field::new("contact_id", Kind::ObjectId)
     },
@@ -40,7 +41,7 @@ pub struct InvoicesDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for InvoicesDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -58,8 +59,16 @@ impl ::serde::Serialize for InvoicesDocument {
         if let ::std::option::Option::Some(value) = &self.total {
             state.serialize_field("total", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -104,6 +113,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     delete_all: "DELETE FROM \"invoices\"",
     embed: ::std::option::Option::Some(embed),
     path_fields: &["contact_id"],
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for InvoicesDocument {

@@ -9,8 +9,3 @@ pub mod offices;
 pub mod followups;
 pub mod countries;
 pub mod audit;
-/// The fixed filter (`datasource.filter`) of the resource with this name, as SQL: a
-/// `data_relation` to a filtered resource names only the documents it serves.
-pub fn datasource_filter(_resource: &str) -> Option<&'static str> {
-    None
-}

@@ -15,6 +15,7 @@ pub static FIELDS: &[Field] = &[
             table: "regions",
             field: "_id",
             embeddable: true,
+            filter: None,
         }),
         ..Field::new("region", Kind::Integer)
     },
@@ -34,7 +35,7 @@ pub struct OfficesDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for OfficesDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -49,8 +50,16 @@ impl ::serde::Serialize for OfficesDocument {
         if let ::std::option::Option::Some(value) = &self.city {
             state.serialize_field("city", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -95,6 +104,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     delete_all: "DELETE FROM \"offices\"",
     embed: ::std::option::Option::Some(embed),
     path_fields: &["region"],
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for OfficesDocument {

@@ -31,7 +31,7 @@ pub struct RegionsDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for RegionsDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -43,8 +43,16 @@ impl ::serde::Serialize for RegionsDocument {
         if let ::std::option::Option::Some(value) = &self.name {
             state.serialize_field("name", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -68,6 +76,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     id_type: crate::api::routes::IdType::Integer,
     new_id: None,
     query_fields: Some(QUERY_FIELDS),
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for RegionsDocument {

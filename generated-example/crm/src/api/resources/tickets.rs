@@ -18,6 +18,7 @@ pub static FIELDS: &[Field] = &[
             table: "regions",
             field: "_id",
             embeddable: true,
+            filter: None,
         }),
         ..Field::new("region", Kind::Integer)
     },
@@ -33,7 +34,7 @@ pub struct TicketsDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for TicketsDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -48,8 +49,16 @@ impl ::serde::Serialize for TicketsDocument {
         if let ::std::option::Option::Some(value) = &self.region {
             state.serialize_field("region", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -95,6 +104,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     embed: ::std::option::Option::Some(embed),
     id_type: crate::api::routes::IdType::Uuid,
     new_id: Some(crate::api::uuid::new_v4),
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for TicketsDocument {

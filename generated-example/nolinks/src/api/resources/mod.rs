@@ -2,8 +2,3 @@
 
 //! One module per resource of the spec: its document struct, field catalog and SQL.
 pub mod notes;
-/// The fixed filter (`datasource.filter`) of the resource with this name, as SQL: a
-/// `data_relation` to a filtered resource names only the documents it serves.
-pub fn datasource_filter(_resource: &str) -> Option<&'static str> {
-    None
-}

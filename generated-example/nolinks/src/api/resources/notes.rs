@@ -23,7 +23,7 @@ pub struct NotesDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for NotesDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -35,8 +35,16 @@ impl ::serde::Serialize for NotesDocument {
         if let ::std::option::Option::Some(value) = &self.text {
             state.serialize_field("text", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -58,6 +66,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     delete_by_id: "DELETE FROM \"notes\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"notes\"",
     hateoas: false,
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for NotesDocument {

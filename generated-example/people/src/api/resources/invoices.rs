@@ -20,6 +20,7 @@ pub static FIELDS: &[Field] = &[
             table: "people",
             field: "_id",
             embeddable: true,
+            filter: None,
         }),
         ..Field::new("contact_id", Kind::ObjectId)
     },
@@ -64,7 +65,7 @@ pub struct InvoicesDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for InvoicesDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -88,8 +89,16 @@ impl ::serde::Serialize for InvoicesDocument {
         if let ::std::option::Option::Some(value) = &self.lines {
             state.serialize_field("lines", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -131,6 +140,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     delete_by_id: "DELETE FROM \"invoices\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"invoices\"",
     embed: ::std::option::Option::Some(embed),
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for InvoicesDocument {

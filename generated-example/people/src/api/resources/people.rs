@@ -33,7 +33,10 @@ pub static FIELDS: &[Field] = &[
         ],
         ..Field::new("role", Kind::List)
     },
-    Field::new("born", Kind::Datetime),
+    Field {
+        dates: &crate::api::DATE_FORMAT,
+        ..Field::new("born", Kind::Datetime)
+    },
     Field {
         min: Some(0.0),
         max: Some(150.0),
@@ -76,7 +79,7 @@ pub struct PeopleDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for PeopleDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -95,7 +98,11 @@ impl ::serde::Serialize for PeopleDocument {
             state.serialize_field("role", value)?;
         }
         if let ::std::option::Option::Some(value) = &self.born {
-            state.serialize_field("born", &crate::api::date::Rfc1123(*value))?;
+            state
+                .serialize_field(
+                    "born",
+                    &crate::api::date::Wire(*value, &crate::api::DATE_FORMAT),
+                )?;
         }
         if let ::std::option::Option::Some(value) = &self.age {
             state.serialize_field("age", value)?;
@@ -110,8 +117,16 @@ impl ::serde::Serialize for PeopleDocument {
         if let ::std::option::Option::Some(value) = &self.location {
             state.serialize_field("location", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -132,6 +147,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"people\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"firstname\", \"lastname\", \"role\", \"born\", \"age\", \"email\", \"status\", \"location\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"people\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"people\"",
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for PeopleDocument {
@@ -181,7 +197,7 @@ impl Resource for PeopleDocument {
             fields
                 .insert(
                     "born".into(),
-                    ::serde_json::Value::String(crate::api::date::format_rfc1123(value)),
+                    ::serde_json::Value::String(crate::api::DATE_FORMAT.format(value)),
                 );
         }
         if let ::std::option::Option::Some(value) = self.age {

@@ -19,6 +19,7 @@ pub static FIELDS: &[Field] = &[
             table: "people",
             field: "_id",
             embeddable: true,
+            filter: None,
         }),
         ..Field::new("owner", Kind::ObjectId)
     },
@@ -45,7 +46,7 @@ pub struct WorksDocument {
     pub _etag: ::std::string::String,
 }
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` (dates as RFC 1123).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for WorksDocument {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -66,8 +67,16 @@ impl ::serde::Serialize for WorksDocument {
         if let ::std::option::Option::Some(value) = &self.tags {
             state.serialize_field("tags", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -109,6 +118,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     delete_by_id: "DELETE FROM \"works\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"works\"",
     embed: ::std::option::Option::Some(embed),
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for WorksDocument {

@@ -82,8 +82,16 @@ impl ::serde::Serialize for AreasDocument {
         if let ::std::option::Option::Some(value) = &self.features {
             state.serialize_field("features", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::WireDate(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::WireDate(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -104,6 +112,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"areas\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"name\", \"route\", \"zone\", \"stops\", \"routes\", \"zones\", \"features\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"areas\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"areas\"",
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for AreasDocument {

@@ -61,8 +61,16 @@ impl ::serde::Serialize for DraftsDocument {
         if let ::std::option::Option::Some(value) = &self.address {
             state.serialize_field("address", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::WireDate(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::WireDate(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -85,6 +93,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     delete_all: "DELETE FROM \"drafts\"",
     normalize_on_patch: false,
     merge_nested_documents: false,
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for DraftsDocument {

@@ -4,8 +4,3 @@
 pub mod places;
 pub mod drafts;
 pub mod areas;
-/// The fixed filter (`datasource.filter`) of the resource with this name, as SQL: a
-/// `data_relation` to a filtered resource names only the documents it serves.
-pub fn datasource_filter(_resource: &str) -> Option<&'static str> {
-    None
-}

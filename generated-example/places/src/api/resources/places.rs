@@ -16,7 +16,10 @@ pub static FIELDS: &[Field] = &[
         shape: Some(crate::api::geo::is_point),
         ..Field::new("location", Kind::Point)
     },
-    Field::new("opened", Kind::Datetime),
+    Field {
+        dates: &crate::api::DATE_FORMAT,
+        ..Field::new("opened", Kind::Datetime)
+    },
     Field {
         default: Some("3"),
         ..Field::new("rating", Kind::Integer)
@@ -32,7 +35,10 @@ pub static FIELDS: &[Field] = &[
                 default: Some("\"IT\""),
                 ..Field::new("country", Kind::String)
             },
-            Field::new("since", Kind::Datetime),
+            Field {
+                dates: &crate::api::DATE_FORMAT,
+                ..Field::new("since", Kind::Datetime)
+            },
         ],
         ..Field::new("address", Kind::Dict)
     },
@@ -69,7 +75,11 @@ impl ::serde::Serialize for PlacesDocument {
             state.serialize_field("location", value)?;
         }
         if let ::std::option::Option::Some(value) = &self.opened {
-            state.serialize_field("opened", &crate::api::date::WireDate(*value))?;
+            state
+                .serialize_field(
+                    "opened",
+                    &crate::api::date::Wire(*value, &crate::api::DATE_FORMAT),
+                )?;
         }
         if let ::std::option::Option::Some(value) = &self.rating {
             state.serialize_field("rating", value)?;
@@ -77,8 +87,16 @@ impl ::serde::Serialize for PlacesDocument {
         if let ::std::option::Option::Some(value) = &self.address {
             state.serialize_field("address", value)?;
         }
-        state.serialize_field("_created", &crate::api::date::WireDate(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::WireDate(self._updated))?;
+        state
+            .serialize_field(
+                "_created",
+                &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT),
+            )?;
+        state
+            .serialize_field(
+                "_updated",
+                &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT),
+            )?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -99,6 +117,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     insert: "INSERT INTO \"places\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"name\", \"location\", \"opened\", \"rating\", \"address\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     delete_by_id: "DELETE FROM \"places\" WHERE \"_id\" = ?",
     delete_all: "DELETE FROM \"places\"",
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for PlacesDocument {
@@ -142,7 +161,7 @@ impl Resource for PlacesDocument {
             fields
                 .insert(
                     "opened".into(),
-                    ::serde_json::Value::String(crate::api::date::format_wire(value)),
+                    ::serde_json::Value::String(crate::api::DATE_FORMAT.format(value)),
                 );
         }
         if let ::std::option::Option::Some(value) = self.rating {

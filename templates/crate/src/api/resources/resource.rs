@@ -53,7 +53,7 @@ pub struct {{ r.resource.doc_type }} {
 }
 
 /// The document as Eve serves it: `_id`, the fields present, then `_created`,
-/// `_updated` and `_etag` ({% if r.custom_dates %}dates in the API's `date_format`{% else %}dates as RFC 1123{% endif %}).
+/// `_updated` and `_etag` (dates in the API's `date_format`).
 impl ::serde::Serialize for {{ r.resource.doc_type }} {
     fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
         use ::serde::ser::SerializeStruct;
@@ -64,15 +64,10 @@ impl ::serde::Serialize for {{ r.resource.doc_type }} {
         state.serialize_field("_id", &self._id)?;
 {%- endif %}
 {%- for field in r.resource.fields %}
-        {{ field.serialize_stmt(r.custom_dates) }}
+        {{ field.serialize_stmt() }}
 {%- endfor %}
-{%- if r.custom_dates %}
-        state.serialize_field("_created", &crate::api::date::WireDate(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::WireDate(self._updated))?;
-{%- else %}
-        state.serialize_field("_created", &crate::api::date::Rfc1123(self._created))?;
-        state.serialize_field("_updated", &crate::api::date::Rfc1123(self._updated))?;
-{%- endif %}
+        state.serialize_field("_created", &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT))?;
+        state.serialize_field("_updated", &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT))?;
         state.serialize_field("_etag", &self._etag)?;
         state.end()
     }
@@ -177,6 +172,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
 {%- if !r.resource.merge_nested_documents %}
     merge_nested_documents: false,
 {%- endif %}
+    dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
 
@@ -222,13 +218,13 @@ impl Resource for {{ r.resource.doc_type }} {
         fields.insert(
             {{ field.name|json }}.into(),
             match self.{{ field.ident }} {
-                ::std::option::Option::Some(value) => {{ field.json_expr(r.custom_dates) }},
+                ::std::option::Option::Some(value) => {{ field.json_expr() }},
                 ::std::option::Option::None => ::serde_json::Value::Null,
             },
         );
 {%- else %}
         if let ::std::option::Option::Some(value) = self.{{ field.ident }} {
-            fields.insert({{ field.name|json }}.into(), {{ field.json_expr(r.custom_dates) }});
+            fields.insert({{ field.name|json }}.into(), {{ field.json_expr() }});
         }
 {%- endif %}
 {%- endfor %}

@@ -1,0 +1,177 @@
+//! The field catalog: what each resource's fields are, as data.
+//!
+//! Every resource module declares a `static FIELDS: &[Field]` built from the spec's
+//! `[resources.<name>.schema]`. The catalog is the one description that validation
+//! (`validate`), query checking (`query`: `where`, `sort`) and storage agree on, so a
+//! client can only ever name fields the spec declared.
+
+/// The wire and storage type of a field (Eve/Cerberus `type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// JSON string; SQLite `TEXT`.
+    String,
+    /// JSON integer; SQLite `INTEGER`.
+    Integer,
+    /// JSON number with or without a fraction; SQLite `REAL`.
+    Float,
+    /// Any JSON number; SQLite `REAL`.
+    Number,
+    /// JSON boolean; SQLite `INTEGER` 0/1.
+    Boolean,
+    /// RFC 1123 string on the wire; SQLite `INTEGER` (seconds since the epoch).
+    Datetime,
+    /// 24 hex digits on the wire; SQLite `TEXT`.
+    ObjectId,
+    /// JSON object, checked against `schema`; SQLite `TEXT` holding JSON.
+    Dict,
+    /// JSON array, each item checked against `items`; SQLite `TEXT` holding JSON.
+    List,
+    /// GeoJSON geometries, checked by the field's `shape`; SQLite `TEXT` holding JSON.
+    Point,
+    LineString,
+    Polygon,
+    MultiPoint,
+    MultiLineString,
+    MultiPolygon,
+    GeometryCollection,
+}
+
+impl Kind {
+    /// The name Cerberus uses in "must be of ... type".
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::String => "string",
+            Kind::Integer => "integer",
+            Kind::Float => "float",
+            Kind::Number => "number",
+            Kind::Boolean => "boolean",
+            Kind::Datetime => "datetime",
+            Kind::ObjectId => "objectid",
+            Kind::Dict => "dict",
+            Kind::List => "list",
+            Kind::Point => "point",
+            Kind::LineString => "linestring",
+            Kind::Polygon => "polygon",
+            Kind::MultiPoint => "multipoint",
+            Kind::MultiLineString => "multilinestring",
+            Kind::MultiPolygon => "multipolygon",
+            Kind::GeometryCollection => "geometrycollection",
+        }
+    }
+
+    /// Whether this is a GeoJSON geometry type.
+    pub fn is_geo(self) -> bool {
+        matches!(
+            self,
+            Kind::Point
+                | Kind::LineString
+                | Kind::Polygon
+                | Kind::MultiPoint
+                | Kind::MultiLineString
+                | Kind::MultiPolygon
+                | Kind::GeometryCollection
+        )
+    }
+}
+
+/// A literal from the spec (`allowed` values).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Literal {
+    Str(&'static str),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl Literal {
+    /// Whether a JSON value equals this literal.
+    pub fn matches(&self, value: &serde_json::Value) -> bool {
+        match (self, value) {
+            (Literal::Str(s), serde_json::Value::String(v)) => s == v,
+            (Literal::Int(i), serde_json::Value::Number(n)) => {
+                n.as_i64() == Some(*i) || n.as_f64() == Some(*i as f64)
+            }
+            (Literal::Float(f), serde_json::Value::Number(n)) => n.as_f64() == Some(*f),
+            (Literal::Bool(b), serde_json::Value::Bool(v)) => b == v,
+            _ => false,
+        }
+    }
+}
+
+/// A `data_relation`: the value must name an existing document of another resource.
+#[derive(Clone, Copy, Debug)]
+pub struct Relation {
+    /// The related resource's name, as in the spec.
+    pub resource: &'static str,
+    /// The related resource's table.
+    pub table: &'static str,
+    /// The related field (`_id` unless the spec names another unique field).
+    pub field: &'static str,
+    /// Whether clients may ask for the related document to be embedded.
+    pub embeddable: bool,
+    /// The related resource's fixed filter (`datasource.filter`) as SQL: a reference
+    /// must name a document the resource serves.
+    pub filter: Option<&'static str>,
+}
+
+/// One field of a resource, or of a nested dict, or a list's item rule.
+#[derive(Debug)]
+pub struct Field {
+    /// The field's name on the wire and its column name (items of a list: `""`).
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+    pub nullable: bool,
+    pub unique: bool,
+    pub minlength: Option<usize>,
+    pub maxlength: Option<usize>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// The spec's pattern as written (for messages) and its compiled, anchored form.
+    pub regex: Option<(
+        &'static str,
+        &'static std::sync::LazyLock<regex_lite::Regex>,
+    )>,
+    pub allowed: &'static [Literal],
+    /// The default as JSON text, filled in on insert and replace.
+    pub default: Option<&'static str>,
+    /// A dict's fields (empty: any keys allowed).
+    pub schema: &'static [Field],
+    /// A list's item rule.
+    pub items: Option<&'static Field>,
+    pub relation: Option<Relation>,
+    /// For a GeoJSON geometry: the check of its shape (in the `geo` module).
+    pub shape: Option<fn(&serde_json::Value) -> bool>,
+    /// For a datetime: how it is written on the wire (the API's `date_format`).
+    pub dates: &'static crate::date::DateFormat,
+}
+
+impl Field {
+    /// A field with no rules beyond its kind, to be completed with struct update syntax.
+    pub const fn new(name: &'static str, kind: Kind) -> Field {
+        Field {
+            name,
+            kind,
+            required: false,
+            nullable: false,
+            unique: false,
+            minlength: None,
+            maxlength: None,
+            min: None,
+            max: None,
+            regex: None,
+            allowed: &[],
+            default: None,
+            schema: &[],
+            items: None,
+            relation: None,
+            shape: None,
+            dates: &crate::date::RFC1123,
+        }
+    }
+}
+
+/// Find a field by name in a list of fields.
+pub fn find(fields: &'static [Field], name: &str) -> Option<&'static Field> {
+    fields.iter().find(|f| f.name == name)
+}

@@ -1,0 +1,872 @@
+//! Eve's REST protocol, once, for every resource.
+//!
+//! Collection: GET (filter, sort, paginate), POST (one document or a bulk list),
+//! DELETE. Item: GET, PUT (replace), PATCH (partial update), DELETE. Which of these a
+//! resource answers is decided by its spec (`resource_methods`, `item_methods`) in
+//! `router`. Each handler is a thin generic wrapper: the protocol itself reads only the
+//! resource's `ResourceInfo` and is compiled once, while reading rows into the
+//! resource's struct and serializing it stay specific to it.
+
+use std::hash::{Hash, Hasher};
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rusqlite::OptionalExtension;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+use crate::http::{self, ListParams};
+use crate::links::{self, DocumentLinks};
+use crate::options::{self, Projections};
+use crate::resource::{Resource, ResourceInfo};
+use crate::routes::{self, Params, Scope};
+use crate::state::AppState;
+use crate::validate::{self, Issues, Mode};
+use crate::{date, etag, query, store};
+
+/// One submitted document of a POST: its id (if the client gave one) and its
+/// validated fields, or its issues.
+type Outcome = Result<(Option<String>, Map<String, Value>), Issues>;
+
+/// Meta fields a client may send back (say, a document it read) but never sets.
+const READ_ONLY_META: [&str; 4] = ["_created", "_updated", "_etag", "_links"];
+
+type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// The path parameters of a collection route: none, or a sub-resource's fields.
+fn collection_params(params: &Option<Path<Params>>) -> &[(String, String)] {
+    params
+        .as_ref()
+        .map_or(&[], |Path(params)| params.as_slice())
+}
+
+/// GET on a collection: `_items`, `_meta`, `_links`.
+pub async fn get_collection<R: Resource>(
+    State(state): State<AppState>,
+    params: Option<Path<Params>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let info = R::INFO;
+    let scope = Scope::new(info, collection_params(&params))?;
+    let list = ListQuery::parse(info, raw.as_deref(), &scope)?;
+    let (total, documents, embedded) = state.db.read(|conn| {
+        let total = list.count(conn, info)?;
+        let documents = conn
+            .prepare_cached(&list.page_sql(info))?
+            .query_map(rusqlite::params_from_iter(list.page_values()), R::from_row)?
+            .collect::<rusqlite::Result<Vec<R>>>()?;
+        let embedded = embedded(info, conn, raw.as_deref(), &documents)?;
+        Ok((total, documents, embedded))
+    })?;
+    let mut page = Page::new(&list, total, documents.len());
+    for (i, document) in documents.iter().enumerate() {
+        page.add(document.etag(), document.updated());
+        let served = embedded.as_ref().map(|e| e[i].as_slice());
+        write_document(
+            &mut page.items,
+            document,
+            &scope.url,
+            served,
+            DocumentLinks::SelfOnly,
+            &list.projection,
+        );
+    }
+    Ok(http::cached(
+        info,
+        page.finish(info, &scope.url, &list, &headers),
+    ))
+}
+
+/// A collection GET's query string, checked and compiled to SQL.
+struct ListQuery {
+    params: ListParams,
+    /// ` WHERE ...` or nothing.
+    condition: String,
+    /// ` ORDER BY ... LIMIT n OFFSET ?`
+    order: String,
+    values: Vec<rusqlite::types::Value>,
+    /// Parameters of the ORDER BY (a `$near` distance), bound after `values`.
+    order_values: Vec<rusqlite::types::Value>,
+    /// The OFFSET parameter, bound after `values` and `order_values` (none when
+    /// pagination is off).
+    offset: Option<rusqlite::types::Value>,
+    projection: Projections,
+}
+
+impl ListQuery {
+    fn parse(info: &ResourceInfo, raw: Option<&str>, scope: &Scope) -> Result<ListQuery> {
+        let unpaged;
+        let raw = if info.pagination {
+            raw
+        } else {
+            unpaged = options::without_paging(raw);
+            Some(unpaged.as_str())
+        };
+        let mut params = ListParams::parse(raw, info.pagination_default, info.pagination_limit)?;
+        options::adjust_params(info, &mut params);
+        let projection = Projections::new(info, params.projection.as_deref())?;
+        let mut condition = String::new();
+        let mut values = Vec::new();
+        if let Some(sql) = info.filter {
+            // The datasource's fixed filter, compiled by apigen (values are literals).
+            condition.push_str(" WHERE (");
+            condition.push_str(sql);
+            condition.push(')');
+        }
+        // A sub-resource lists only the documents its path names.
+        let join = if condition.is_empty() {
+            " WHERE "
+        } else {
+            " AND "
+        };
+        scope.condition(join, &mut condition, &mut values);
+        let fields = info.query_fields.unwrap_or(info.fields);
+        let mut near = None;
+        if let Some(text) = params.filter.as_deref() {
+            let filter = query::parse_where(text, fields, info.dates)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            options::check_filter(info, text, &filter)?;
+            // A client's filter only narrows the fixed ones (datasource, path): its
+            // `$or` must not reach past them.
+            if condition.is_empty() {
+                condition.push_str(" WHERE ");
+                query::compile_where(&filter, &mut condition, &mut values);
+            } else {
+                condition.push_str(" AND (");
+                query::compile_where(&filter, &mut condition, &mut values);
+                condition.push(')');
+            }
+            near = query::near_order(&filter);
+        }
+        let mut order = String::from(" ORDER BY ");
+        let mut sorted = false;
+        if let Some(text) = params.sort.as_deref().or(info.default_sort) {
+            let keys = query::parse_sort(text, fields)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            if !keys.is_empty() {
+                query::compile_sort(&keys, &mut order);
+                order.push_str(", ");
+                sorted = true;
+            }
+        }
+        // `$near` answers nearest first, unless the client sorts (as in MongoDB).
+        let mut order_values = Vec::new();
+        if let (Some((distance, near_values)), false) = (near, sorted) {
+            order.push_str(&distance);
+            order.push_str(", ");
+            order_values = near_values;
+        }
+        // Ties (and unsorted lists) keep insertion order, so pages never overlap. The
+        // page size is a literal, not a parameter: SQLite (with STAT4) re-plans a
+        // cached statement every time a LIMIT parameter is bound, which costs more
+        // than the query. It is a validated integer no larger than the resource's cap.
+        order.push_str("\"rowid\"");
+        // Without pagination every document is served: no LIMIT, no OFFSET.
+        let offset = info.pagination.then(|| {
+            order.push_str(" LIMIT ");
+            order.push_str(&params.max_results.to_string());
+            order.push_str(" OFFSET ?");
+            let offset = i64::from(params.page - 1) * i64::from(params.max_results);
+            rusqlite::types::Value::Integer(offset)
+        });
+        Ok(ListQuery {
+            params,
+            condition,
+            order,
+            values,
+            order_values,
+            offset,
+            projection,
+        })
+    }
+
+    fn count(&self, conn: &rusqlite::Connection, info: &ResourceInfo) -> Result<i64> {
+        Ok(conn
+            .prepare_cached(&format!("{}{}", info.count, self.condition))?
+            .query_row(rusqlite::params_from_iter(self.values.iter()), |row| {
+                row.get(0)
+            })?)
+    }
+
+    fn page_sql(&self, info: &ResourceInfo) -> String {
+        format!("{}{}{}", info.select, self.condition, self.order)
+    }
+
+    fn page_values(&self) -> impl Iterator<Item = &rusqlite::types::Value> {
+        self.values
+            .iter()
+            .chain(&self.order_values)
+            .chain(self.offset.as_ref())
+    }
+}
+
+/// A collection page being written: its items, its tag and its last change.
+struct Page {
+    items: Vec<u8>,
+    total: i64,
+    hasher: std::hash::DefaultHasher,
+    last_modified: Option<i64>,
+}
+
+impl Page {
+    fn new(list: &ListQuery, total: i64, documents: usize) -> Page {
+        // The page's tag covers every document's tag and the paging, so it changes
+        // with them. Each document's tag is already a SHA-1 of its content, so a 64-bit
+        // hash of those is enough to tell pages apart.
+        let mut hasher = std::hash::DefaultHasher::new();
+        (total, list.params.page, list.params.max_results).hash(&mut hasher);
+        // A projected page is another representation: it gets another tag.
+        if let Some(projection) = &list.params.projection {
+            projection.hash(&mut hasher);
+        }
+        let mut items = Vec::with_capacity(256 + documents * 512);
+        items.extend_from_slice(b"{\"_items\":[");
+        Page {
+            items,
+            total,
+            hasher,
+            last_modified: None,
+        }
+    }
+
+    fn add(&mut self, etag: &str, updated: i64) {
+        if self.last_modified.is_some() {
+            self.items.push(b',');
+        }
+        etag.hash(&mut self.hasher);
+        self.last_modified = Some(self.last_modified.map_or(updated, |t| t.max(updated)));
+    }
+
+    /// `_meta`, `_links`, the validators, or 304 when the client has this page.
+    fn finish(
+        self,
+        info: &ResourceInfo,
+        url: &str,
+        list: &ListQuery,
+        headers: &HeaderMap,
+    ) -> Response {
+        let tag = format!("{:016x}", self.hasher.finish());
+        if http::not_modified(headers, &tag, self.last_modified.unwrap_or(i64::MAX)) {
+            return http::not_modified_response(&tag, self.last_modified);
+        }
+        let params = &list.params;
+        let total = self.total;
+        let mut out = self.items;
+        out.push(b']');
+        // Without pagination Eve sends no `_meta` and no paging links.
+        if info.pagination {
+            out.extend_from_slice(b",\"_meta\":{\"page\":");
+            out.extend_from_slice(params.page.to_string().as_bytes());
+            out.extend_from_slice(b",\"max_results\":");
+            out.extend_from_slice(params.max_results.to_string().as_bytes());
+            out.extend_from_slice(b",\"total\":");
+            out.extend_from_slice(total.to_string().as_bytes());
+            out.push(b'}');
+        }
+        links::page(&mut out, info, url, params, total);
+        out.push(b'}');
+        http::json_response(StatusCode::OK, out, Some(&tag), self.last_modified)
+    }
+}
+
+/// GET on an item: by `_id`, or by the additional lookup field when the key is not
+/// an id and matches the lookup's regex.
+pub async fn get_item<R: Resource>(
+    State(state): State<AppState>,
+    Path(params): Path<Params>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let info = R::INFO;
+    let scope = Scope::new(info, &params)?;
+    let key = routes::item_key(&params);
+    let (sql, values) = if info.id_type.is_valid(key) {
+        scope.narrow(info.select_by_id, info.id_type.sql(key))
+    } else if let Some(lookup) = info.lookup.as_ref().filter(|l| l.matches(key)) {
+        scope.narrow(lookup.select, rusqlite::types::Value::Text(key.to_string()))
+    } else {
+        return Err(ApiError::not_found());
+    };
+    let projection = Projections::for_item(info, raw.as_deref())?;
+    let (document, fresh, embedded) = state.db.read(|conn| {
+        let document = conn
+            .prepare_cached(&sql)?
+            .query_row(rusqlite::params_from_iter(values.iter()), R::from_row)
+            .optional()?
+            .ok_or_else(ApiError::not_found)?;
+        // A client that has the document gets a 304: nothing to embed.
+        let fresh = http::not_modified(&headers, document.etag(), document.updated());
+        let embedded = if fresh {
+            None
+        } else {
+            embedded(info, conn, raw.as_deref(), std::slice::from_ref(&document))?
+        };
+        Ok((document, fresh, embedded))
+    })?;
+    if fresh {
+        return Ok(http::cached(
+            info,
+            http::not_modified_response(document.etag(), Some(document.updated())),
+        ));
+    }
+    let mut out = Vec::with_capacity(512);
+    let served = embedded.as_ref().map(|e| e[0].as_slice());
+    write_document(
+        &mut out,
+        &document,
+        &scope.url,
+        served,
+        DocumentLinks::Full,
+        &projection,
+    );
+    Ok(http::cached(
+        info,
+        http::json_response(
+            StatusCode::OK,
+            out,
+            Some(document.etag()),
+            Some(document.updated()),
+        ),
+    ))
+}
+
+/// POST on a collection: one document, or a JSON list inserted all-or-nothing.
+pub async fn post_collection<R: Resource>(
+    State(state): State<AppState>,
+    params: Option<Path<Params>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    let scope = Scope::new(R::INFO, collection_params(&params))?;
+    post(R::INFO, state, scope, headers, body).await
+}
+
+async fn post(
+    info: &'static ResourceInfo,
+    state: AppState,
+    scope: Scope,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    let payload = http::read_json(&headers, body, state.settings.max_body_bytes).await?;
+    let (submitted, bulk) = match payload {
+        Value::Object(document) => (vec![document], false),
+        Value::Array(items) if !items.is_empty() => {
+            let mut documents = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Value::Object(document) => documents.push(document),
+                    _ => {
+                        return Err(ApiError::bad_request(
+                            "Every item of a bulk insert must be a JSON object",
+                        ));
+                    }
+                }
+            }
+            (documents, true)
+        }
+        Value::Array(_) => {
+            return Err(ApiError::bad_request(
+                "A bulk insert needs at least one document",
+            ));
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "Send a JSON object, or a list of objects for a bulk insert",
+            ));
+        }
+    };
+
+    // Validate every document before touching the database; collect all outcomes.
+    let mut outcomes: Vec<Outcome> = submitted
+        .into_iter()
+        .map(|mut document| {
+            let id = take_client_id(info, &mut document)?;
+            strip_read_only(&mut document);
+            scope.fill(&mut document, true);
+            let mut fields = validate::validate_document(info.fields, document, Mode::Insert)?;
+            store::fill_nulls(info.fields, &mut fields);
+            Ok((id, fields))
+        })
+        .collect();
+
+    let now = date::now();
+    let inserted = state
+        .db
+        .write(|tx| {
+            let mut accepted: Vec<Map<String, Value>> = Vec::new();
+            for outcome in outcomes.iter_mut() {
+                if let Ok((id, fields)) = outcome {
+                    let issues = store::check_constraints(
+                        tx,
+                        info.table,
+                        info.fields,
+                        fields,
+                        id.as_deref().unwrap_or(""),
+                        &accepted,
+                        |_| true,
+                    )?;
+                    if issues.is_empty() {
+                        // Later documents of the same request must not repeat its unique values.
+                        if bulk {
+                            accepted.push(fields.clone());
+                        }
+                    } else {
+                        *outcome = Err(issues);
+                    }
+                }
+            }
+            let failed = outcomes.iter().filter(|o| o.is_err()).count();
+            if failed > 0 {
+                return Err(rejection(&outcomes, bulk, failed));
+            }
+            // Every outcome is Ok here: split them into ids and documents.
+            let (ids, mut documents): (Vec<Option<String>>, Vec<Map<String, Value>>) =
+                std::mem::take(&mut outcomes).into_iter().flatten().unzip();
+            state.hooks.on_insert(info.name, &mut documents)?;
+            let mut written = Vec::with_capacity(documents.len());
+            let mut statement = tx.prepare_cached(info.insert)?;
+            for (position, (id, fields)) in ids.into_iter().zip(documents.iter()).enumerate() {
+                let tag = etag::of_fields(fields);
+                let mut values = vec![
+                    id.as_deref()
+                        .map_or(rusqlite::types::Value::Null, |id| info.id_type.sql(id)),
+                    rusqlite::types::Value::Integer(now),
+                    rusqlite::types::Value::Integer(now),
+                    rusqlite::types::Value::Text(tag.clone()),
+                ];
+                values.extend(store::column_values(info.fields, fields));
+                match statement.execute(rusqlite::params_from_iter(values)) {
+                    Ok(_) => {
+                        // Integer ids left out are numbered by the database.
+                        let id = id.unwrap_or_else(|| tx.last_insert_rowid().to_string());
+                        options::check_in_filter(tx, info, &id, bulk.then_some(position))?;
+                        written.push((id, tag));
+                    }
+                    Err(error) if store::is_unique_violation(&error) => {
+                        let mut issues = Issues::new();
+                        let id = id.unwrap_or_default();
+                        issues.add("_id", format!("value '{id}' is not unique"));
+                        return Err(ApiError::invalid(issues, "Insertion"));
+                    }
+                    Err(error) => return Err(error.into()),
+                }
+            }
+            state.hooks.on_insert_tx(info.name, &documents, tx)?;
+            Ok((written, documents))
+        })
+        .await?;
+    let (written, documents) = inserted;
+    state.hooks.on_inserted(info.name, &documents);
+
+    let location = format!("{}/{}/{}", state.settings.prefix, scope.url, written[0].0);
+    let mut out = Vec::with_capacity(256 * written.len());
+    if bulk {
+        out.extend_from_slice(b"{\"_status\":\"OK\",\"_items\":[");
+        for (i, (id, tag)) in written.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_write_result(info, &scope.url, &mut out, id, now, now, tag);
+        }
+        out.extend_from_slice(b"]}");
+    } else {
+        let (id, tag) = &written[0];
+        write_write_result(info, &scope.url, &mut out, id, now, now, tag);
+    }
+    let mut response = http::json_response(
+        StatusCode::CREATED,
+        out,
+        (!bulk).then(|| written[0].1.as_str()),
+        (!bulk).then_some(now),
+    );
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// PATCH on an item: update the named fields (dotted keys reach into dicts).
+pub async fn patch_item<R: Resource>(
+    State(state): State<AppState>,
+    Path(params): Path<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    write_item(
+        R::INFO,
+        load::<R>,
+        Write::Patch,
+        state,
+        params,
+        headers,
+        body,
+    )
+    .await
+}
+
+/// PUT on an item: replace the whole document (defaults filled as on insert).
+pub async fn put_item<R: Resource>(
+    State(state): State<AppState>,
+    Path(params): Path<Params>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    write_item(
+        R::INFO,
+        load::<R>,
+        Write::Replace,
+        state,
+        params,
+        headers,
+        body,
+    )
+    .await
+}
+
+/// A stored document as the write paths need it.
+struct Stored {
+    created: i64,
+    etag: String,
+    fields: Map<String, Value>,
+}
+
+/// Read a stored document for PUT/PATCH: the one generic step of a write. `sql` is
+/// the resource's `select_by_id`, narrowed to the request's scope.
+fn load<R: Resource>(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    values: &[rusqlite::types::Value],
+) -> Result<Option<Stored>> {
+    let document = tx
+        .prepare_cached(sql)?
+        .query_row(rusqlite::params_from_iter(values), R::from_row)
+        .optional()?;
+    Ok(document.map(|document| Stored {
+        created: document.created(),
+        etag: document.etag().to_string(),
+        fields: document.into_fields(),
+    }))
+}
+
+type Loader =
+    fn(&rusqlite::Transaction<'_>, &str, &[rusqlite::types::Value]) -> Result<Option<Stored>>;
+
+/// What an item write does with the body.
+#[derive(Clone, Copy, PartialEq)]
+enum Write {
+    /// PATCH: update the fields sent (dotted keys reach into dicts).
+    Patch,
+    /// PUT: replace the whole document, defaults filled as on insert.
+    Replace,
+}
+
+async fn write_item(
+    info: &'static ResourceInfo,
+    load: Loader,
+    write: Write,
+    state: AppState,
+    params: Params,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    let scope = Scope::new(info, &params)?;
+    let id = routes::item_key(&params).to_string();
+    let valid = info.id_type.is_valid(&id);
+    if !valid && info.lookup.as_ref().is_some_and(|l| l.matches(&id)) {
+        // The additional lookup route is read-only.
+        return Err(ApiError::method_not_allowed());
+    }
+    http::if_match(&headers)?.ok_or_else(ApiError::precondition_required)?;
+    if !valid {
+        return Err(ApiError::not_found());
+    }
+    let mut changes = match http::read_json(&headers, body, state.settings.max_body_bytes).await? {
+        Value::Object(document) => document,
+        _ => return Err(ApiError::bad_request("Send the document as a JSON object")),
+    };
+    changes.remove("_id");
+    strip_read_only(&mut changes);
+    // A sub-resource's documents stay in it: its path fields hold the URL's values.
+    scope.fill(&mut changes, write == Write::Replace);
+    let (select, select_values) = scope.narrow(info.select_by_id, info.id_type.sql(&id));
+
+    let now = date::now();
+    let (created, tag, fields, original_fields) = state
+        .db
+        .write(|tx| {
+            let original = load(tx, &select, &select_values)?.ok_or_else(ApiError::not_found)?;
+            http::check_if_match(&headers, &original.etag)?;
+            let created = original.created;
+            let original_fields = original.fields;
+            let mut fields = if write == Write::Patch {
+                let options = validate::PatchOptions {
+                    normalize: info.normalize_on_patch,
+                    merge_nested: info.merge_nested_documents,
+                };
+                validate::apply_patch_with(info.fields, &original_fields, changes.clone(), options)
+            } else {
+                validate::validate_document(info.fields, changes.clone(), Mode::Replace)
+            }
+            .map_err(|issues| ApiError::invalid(issues, "Insertion"))?;
+            store::fill_nulls(info.fields, &mut fields);
+            let issues =
+                store::check_constraints(tx, info.table, info.fields, &fields, &id, &[], |name| {
+                    fields.get(name) != original_fields.get(name)
+                })?;
+            if !issues.is_empty() {
+                return Err(ApiError::invalid(issues, "Insertion"));
+            }
+            if write == Write::Patch {
+                state
+                    .hooks
+                    .on_update(info.name, &changes, &original_fields)?;
+            } else {
+                state
+                    .hooks
+                    .on_replace(info.name, &fields, &original_fields)?;
+            }
+            let tag = etag::of_fields(&fields);
+            store::update_changed(
+                tx,
+                info.table,
+                info.fields,
+                &fields,
+                &original_fields,
+                (now, &tag, &id),
+            )?;
+            options::check_in_filter(tx, info, &id, None)?;
+            Ok((created, tag, fields, original_fields))
+        })
+        .await?;
+    // "After" hooks run once the write is committed.
+    if write == Write::Patch {
+        state
+            .hooks
+            .on_updated(info.name, &changes, &original_fields);
+    } else {
+        state
+            .hooks
+            .on_replaced(info.name, &fields, &original_fields);
+    }
+    let mut out = Vec::with_capacity(256);
+    write_write_result(info, &scope.url, &mut out, &id, created, now, &tag);
+    Ok(http::json_response(
+        StatusCode::OK,
+        out,
+        Some(&tag),
+        Some(now),
+    ))
+}
+
+/// DELETE on an item.
+pub async fn delete_item<R: Resource>(
+    State(state): State<AppState>,
+    Path(params): Path<Params>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    delete_one(R::INFO, state, params, headers).await
+}
+
+async fn delete_one(
+    info: &'static ResourceInfo,
+    state: AppState,
+    params: Params,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let scope = Scope::new(info, &params)?;
+    let id = routes::item_key(&params).to_string();
+    let valid = info.id_type.is_valid(&id);
+    if !valid && info.lookup.as_ref().is_some_and(|l| l.matches(&id)) {
+        // The additional lookup route is read-only.
+        return Err(ApiError::method_not_allowed());
+    }
+    http::if_match(&headers)?.ok_or_else(ApiError::precondition_required)?;
+    if !valid {
+        return Err(ApiError::not_found());
+    }
+    let (select, values) = scope.narrow(info.select_etag, info.id_type.sql(&id));
+    state
+        .db
+        .write(|tx| {
+            let current: String = tx
+                .prepare_cached(&select)?
+                .query_row(rusqlite::params_from_iter(values.iter()), |row| row.get(0))
+                .optional()?
+                .ok_or_else(ApiError::not_found)?;
+            http::check_if_match(&headers, &current)?;
+            state.hooks.on_delete_item(info.name, &id)?;
+            tx.prepare_cached(info.delete_by_id)?
+                .execute([info.id_type.sql(&id)])?;
+            Ok(())
+        })
+        .await?;
+    state.hooks.on_deleted_item(info.name, &id);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// DELETE on a collection: every document goes (of a sub-resource: every document
+/// its path names).
+pub async fn delete_collection<R: Resource>(
+    State(state): State<AppState>,
+    params: Option<Path<Params>>,
+) -> Result<Response> {
+    let scope = Scope::new(R::INFO, collection_params(&params))?;
+    delete_all(R::INFO, state, scope).await
+}
+
+async fn delete_all(
+    info: &'static ResourceInfo,
+    state: AppState,
+    scope: Scope,
+) -> Result<Response> {
+    let mut sql = info.delete_all.to_string();
+    let mut values = Vec::new();
+    scope.condition(" WHERE ", &mut sql, &mut values);
+    state
+        .db
+        .write(|tx| {
+            state.hooks.on_delete_resource(info.name)?;
+            tx.prepare_cached(&sql)?
+                .execute(rusqlite::params_from_iter(values.iter()))?;
+            Ok(())
+        })
+        .await?;
+    state.hooks.on_deleted_resource(info.name);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A client may choose a new document's `_id` (Eve allows it); it must be well formed.
+/// `None`: the database numbers the document (integer ids).
+fn take_client_id(
+    info: &ResourceInfo,
+    document: &mut Map<String, Value>,
+) -> Result<Option<String>, Issues> {
+    match document.remove("_id") {
+        None => Ok(info.new_id.map(|new_id| new_id())),
+        Some(value) => match info.id_type.client_id(&value) {
+            Some(id) => Ok(Some(id)),
+            None => {
+                let mut issues = Issues::new();
+                issues.add("_id", format!("must be of {} type", info.id_type.name()));
+                Err(issues)
+            }
+        },
+    }
+}
+
+fn strip_read_only(document: &mut Map<String, Value>) {
+    for key in READ_ONLY_META {
+        document.remove(key);
+    }
+}
+
+/// The 422 for a rejected insert: `_issues` for one document, `_items` for a bulk list.
+fn rejection(outcomes: &[Outcome], bulk: bool, failed: usize) -> ApiError {
+    if !bulk {
+        if let Some(Err(issues)) = outcomes.first() {
+            return ApiError::invalid(issues.clone(), "Insertion");
+        }
+    }
+    let items = outcomes
+        .iter()
+        .map(|outcome| match outcome {
+            Ok(_) => serde_json::json!({"_status": "OK"}),
+            Err(issues) => serde_json::json!({"_status": "ERR", "_issues": issues.to_json()}),
+        })
+        .collect();
+    ApiError::invalid_bulk(items, failed)
+}
+
+/// The documents with the references the request embeds replaced (`?embedded=`),
+/// or `None` when the resource embeds nothing or the request asks for nothing.
+fn embedded<R: Resource>(
+    info: &ResourceInfo,
+    conn: &rusqlite::Connection,
+    query: Option<&str>,
+    documents: &[R],
+) -> Result<Option<Vec<Vec<u8>>>> {
+    let Some(embed) = info.embed else {
+        return Ok(None);
+    };
+    embed(conn, query, &mut || {
+        documents
+            .iter()
+            .map(|d| serde_json::to_vec(d).unwrap_or_default())
+            .collect()
+    })
+}
+
+/// Serialize a document (or take it as `served`, already serialized), keep only the
+/// projected fields when a projection applies, and append its `_links`.
+fn write_document<R: Resource>(
+    out: &mut Vec<u8>,
+    document: &R,
+    url: &str,
+    served: Option<&[u8]>,
+    links: DocumentLinks,
+    projection: &Projections,
+) {
+    let start = out.len();
+    let written = match (served, projection.is_empty()) {
+        (Some(bytes), true) => {
+            out.extend_from_slice(bytes);
+            true
+        }
+        (Some(bytes), false) => projection.write(out, bytes),
+        (None, true) => serde_json::to_writer(&mut *out, document).is_ok(),
+        (None, false) => {
+            serde_json::to_vec(document).is_ok_and(|json| projection.write(out, &json))
+        }
+    };
+    if !written || out.last() != Some(&b'}') {
+        out.truncate(start);
+        out.extend_from_slice(b"{}");
+    }
+    // Reopen the object to add `_links` after the fields.
+    out.pop();
+    let empty = out.last() == Some(&b'{');
+    let mark = out.len();
+    links::document(out, R::INFO, url, document.id(), links);
+    if empty && out.len() > mark {
+        // No fields before `_links`: drop the comma `links` starts with.
+        out.remove(mark);
+    }
+    out.push(b'}');
+}
+
+/// The answer to a write: the document's meta fields and its `self` link.
+fn write_write_result(
+    info: &ResourceInfo,
+    url: &str,
+    out: &mut Vec<u8>,
+    id: &str,
+    created: i64,
+    updated: i64,
+    tag: &str,
+) {
+    out.extend_from_slice(b"{\"_status\":\"OK\",\"_id\":");
+    info.id_type.write_json(out, id);
+    out.extend_from_slice(b",\"_created\":\"");
+    info.dates.write(out, created);
+    out.extend_from_slice(b"\",\"_updated\":\"");
+    info.dates.write(out, updated);
+    out.extend_from_slice(b"\",\"_etag\":\"");
+    out.extend_from_slice(tag.as_bytes());
+    out.push(b'"');
+    links::document(out, info, url, id, DocumentLinks::SelfOnly);
+    out.push(b'}');
+}
+
+/// Answer for routes that do not exist, in Eve's envelope.
+pub async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+/// Answer for methods a route does not allow, in Eve's envelope.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
+}

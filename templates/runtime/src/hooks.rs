@@ -1,0 +1,95 @@
+//! The event hooks the server calls around each write, as in Eve (`on_insert`,
+//! `on_inserted`, `on_update`, ...). Implement them in `src/hooks.rs`, your own file:
+//! every method has a default that does nothing, so a new hook never breaks your code.
+//!
+//! `resource` is the resource's name in the spec. "Before" hooks run inside the write
+//! transaction and may return `Err` to abort the request with that error; "after"
+//! hooks run once the write is committed.
+
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+/// A document as JSON fields (no `_id`/`_etag` meta fields).
+pub type Document = Map<String, Value>;
+
+pub trait Hooks: Send + Sync + 'static {
+    /// Before documents are inserted (POST), after validation; they may be changed.
+    fn on_insert(&self, resource: &str, documents: &mut [Document]) -> Result<(), ApiError> {
+        let _ = (resource, documents);
+        Ok(())
+    }
+
+    /// Inside the insert's transaction, once the documents are written: write other
+    /// resources in the same transaction, say an internal one with
+    /// `crate::data::insert` (generated when the spec has an internal resource).
+    /// `Err` rolls the whole request back.
+    fn on_insert_tx(
+        &self,
+        resource: &str,
+        documents: &[Document],
+        tx: &rusqlite::Transaction<'_>,
+    ) -> Result<(), ApiError> {
+        let _ = (resource, documents, tx);
+        Ok(())
+    }
+
+    /// After documents were inserted.
+    fn on_inserted(&self, resource: &str, documents: &[Document]) {
+        let _ = (resource, documents);
+    }
+
+    /// Before a PATCH is applied: the changes as sent and the stored document.
+    fn on_update(
+        &self,
+        resource: &str,
+        updates: &Document,
+        original: &Document,
+    ) -> Result<(), ApiError> {
+        let _ = (resource, updates, original);
+        Ok(())
+    }
+
+    /// After a PATCH was applied.
+    fn on_updated(&self, resource: &str, updates: &Document, original: &Document) {
+        let _ = (resource, updates, original);
+    }
+
+    /// Before a PUT replaces a document: the new document and the stored one.
+    fn on_replace(
+        &self,
+        resource: &str,
+        document: &Document,
+        original: &Document,
+    ) -> Result<(), ApiError> {
+        let _ = (resource, document, original);
+        Ok(())
+    }
+
+    /// After a PUT replaced a document.
+    fn on_replaced(&self, resource: &str, document: &Document, original: &Document) {
+        let _ = (resource, document, original);
+    }
+
+    /// Before one document is deleted.
+    fn on_delete_item(&self, resource: &str, id: &str) -> Result<(), ApiError> {
+        let _ = (resource, id);
+        Ok(())
+    }
+
+    /// After one document was deleted.
+    fn on_deleted_item(&self, resource: &str, id: &str) {
+        let _ = (resource, id);
+    }
+
+    /// Before every document of a resource is deleted (DELETE on the collection).
+    fn on_delete_resource(&self, resource: &str) -> Result<(), ApiError> {
+        let _ = resource;
+        Ok(())
+    }
+
+    /// After every document of a resource was deleted.
+    fn on_deleted_resource(&self, resource: &str) {
+        let _ = resource;
+    }
+}

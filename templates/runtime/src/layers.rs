@@ -1,0 +1,148 @@
+//! The HTTP layer in front of the routes: what Eve does to every request and answer
+//! whatever its resource, as the spec's [`Web`] settings ask:
+//!
+//! - `X-HTTP-Method-Override: PATCH` on any request runs it as PATCH
+//!   (`allow_override_http_method`);
+//! - `?pretty` indents JSON answers to GET;
+//! - `Accept` preferring XML renders Eve's XML (`renderers`);
+//! - `?callback=name` wraps JSON answers as JSONP (`jsonp_argument`);
+//! - CORS headers and preflight `OPTIONS` (`x_domains`...).
+//!
+//! It runs before routing, so a method override picks the route. A request that asks
+//! for none of these is passed to the routes untouched.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::http::{header, HeaderName, Method};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use hyper::body::Incoming;
+use hyper::service::Service;
+use hyper_util::service::TowerToHyperService;
+
+use crate::cors::Cors;
+use crate::render::{self, Output};
+
+type Request = axum::http::Request<Incoming>;
+type Routes = TowerToHyperService<Router>;
+
+/// Eve's method override header.
+const OVERRIDE: HeaderName = HeaderName::from_static("x-http-method-override");
+
+/// The spec's HTTP-layer settings (`[api]`).
+pub struct Web {
+    /// `allow_override_http_method`.
+    pub method_override: bool,
+    /// `renderers` holds `json`: without it every answer is XML.
+    pub json: bool,
+    /// `renderers` holds `xml`.
+    pub xml: bool,
+    /// `jsonp_argument`: the query argument naming a JSONP callback.
+    pub jsonp_argument: Option<&'static str>,
+    /// `x_domains`/`x_domains_re`: CORS, when some origin is allowed.
+    pub cors: Option<Cors>,
+}
+
+/// The routes behind the HTTP layer: the service each connection is served by.
+///
+/// A request that asks nothing of the layer (the common case) goes to the routes
+/// directly, at the cost of a few header lookups; only the others take `layer`.
+#[derive(Clone)]
+pub struct App {
+    routes: Routes,
+    web: &'static Web,
+}
+
+/// `routes` behind the HTTP layer `web` describes.
+pub fn wrap(routes: Router, web: &'static Web) -> App {
+    App {
+        routes: TowerToHyperService::new(routes),
+        web,
+    }
+}
+
+impl Service<Request> for App {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn call(&self, request: Request) -> Self::Future {
+        if asks_nothing(self.web, &request) {
+            Box::pin(self.routes.call(request))
+        } else {
+            Box::pin(layer(self.routes.clone(), self.web, request))
+        }
+    }
+}
+
+/// Whether the layer has nothing to do for `request`; a cheap, conservative test
+/// (a false "no" only costs the slow path, which decides exactly).
+fn asks_nothing(web: &Web, request: &Request) -> bool {
+    if web.cors.is_some() || !web.json {
+        // CORS answers every request (`Vary: Origin`, preflights); without JSON every
+        // answer is XML.
+        return false;
+    }
+    let headers = request.headers();
+    let query = request.uri().query().unwrap_or("");
+    let asks = query.contains("pretty")
+        || (web.method_override && headers.contains_key(OVERRIDE))
+        || web.jsonp_argument.is_some_and(|arg| query.contains(arg))
+        || (web.xml
+            && headers
+                .get(header::ACCEPT)
+                .is_some_and(|accept| accept.as_bytes().windows(3).any(|w| w == b"xml")));
+    !asks
+}
+
+/// The slow path: what the request asks of the HTTP layer, around the routes.
+async fn layer(routes: Routes, web: &Web, mut request: Request) -> Result<Response, Infallible> {
+    if web.method_override {
+        if let Some(value) = request.headers().get(OVERRIDE) {
+            match render::override_method(value) {
+                Ok(method) => *request.method_mut() = method,
+                Err(error) => return Ok(error.into_response()),
+            }
+        }
+    }
+    let method = request.method().clone();
+    let query = request.uri().query();
+    let read = method == Method::GET || method == Method::HEAD;
+    let pretty = read && render::has_arg(query, "pretty");
+    let mut output = None;
+    if web.xml && render::prefers_xml(request.headers(), web.json) {
+        output = Some(Output::Xml(crate::xml::render));
+    }
+    if let (None, Some(arg)) = (&output, web.jsonp_argument) {
+        if let Some(callback) = render::arg(query, arg) {
+            if let Err(error) = render::check_callback(&callback) {
+                return Ok(error.into_response());
+            }
+            output = Some(Output::Jsonp { callback, pretty });
+        }
+    }
+    if output.is_none() && pretty {
+        output = Some(Output::Pretty);
+    }
+    let origin = web
+        .cors
+        .as_ref()
+        .and_then(|_| request.headers().get(header::ORIGIN).cloned());
+    let head = method == Method::HEAD;
+    if head && output.is_some() {
+        // The routes would drop the body before it is rewritten: ask for it, and drop
+        // the rewritten one.
+        *request.method_mut() = Method::GET;
+    }
+    let response = routes.call(request).await?;
+    let mut response = match output {
+        None => response,
+        Some(output) => render::rewrite(response, output, head).await,
+    };
+    if let Some(cors) = &web.cors {
+        cors.apply(&method, origin.as_ref(), &mut response);
+    }
+    Ok(response)
+}

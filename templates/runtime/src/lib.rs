@@ -1,0 +1,98 @@
+//! The runtime of the API servers apigen generates: everything that does not depend on
+//! the spec.
+//!
+//! A generated crate holds what its spec decides — document structs, field catalogs,
+//! the routes, the user's hooks — and implements [`Api`] and
+//! [`resource::Resource`] with it; this crate implements Eve's REST protocol once,
+//! over those traits. It is compiled, linted and tested here, once, and `apigen new`
+//! vendors it into each service (or points a service at a shared copy), so a
+//! generated service builds alone, offline.
+//!
+//! The modules, one job each:
+//! - [`catalog`]: the field catalog type every resource declares its fields with;
+//! - [`cors`]: Cross-Origin Resource Sharing (`x_domains`...);
+//! - [`data`]: writing documents from Rust (hooks), for internal resources;
+//! - [`date`]: dates on the wire in the API's `date_format`, epoch seconds in the database;
+//! - [`db`]: the embedded SQLite database and its connection pool;
+//! - [`embed`]: `?embedded=`, references replaced by the documents they name;
+//! - [`error`]: the error type and Eve's error envelope;
+//! - [`etag`]: entity tags (SHA-1 of a document) and header matching;
+//! - [`geo`]: GeoJSON geometries and `$near` distances;
+//! - [`handlers`]: Eve's REST protocol, generic over resources;
+//! - [`hooks`]: the event hook trait that a service's `src/hooks.rs` implements;
+//! - [`http`]: reading bodies, conditional requests, query strings;
+//! - [`layers`]: the HTTP layer before the routes: method override, rendering, CORS;
+//! - [`links`]: HATEOAS, the `_links` of every response;
+//! - [`objectid`]: ObjectId-style document ids;
+//! - [`options`]: what a GET returns: allowed filters, sorting, pagination, projection,
+//!   datasources;
+//! - [`query`]: `where` and `sort` parsed, checked and compiled to SQL;
+//! - [`render`]: `?pretty`, JSONP and XML, a JSON answer rewritten as the client asked;
+//! - [`resource`]: the trait each resource's document type implements;
+//! - [`routes`]: id types, sub-resource paths and the additional lookup route;
+//! - [`server`]: accepting connections with limits and timeouts;
+//! - [`state`]: what every handler is given;
+//! - [`store`]: documents as SQL values, unique and data_relation checks;
+//! - [`uuid`]: random (version 4) UUIDs for `id_type = "uuid"`;
+//! - [`validate`]: document validation with Eve's `_issues` messages;
+//! - [`xml`]: Eve's XML rendering (`renderers`).
+
+pub mod catalog;
+pub mod cors;
+pub mod data;
+pub mod date;
+pub mod db;
+pub mod embed;
+pub mod error;
+pub mod etag;
+pub mod geo;
+pub mod handlers;
+pub mod hooks;
+pub mod http;
+pub mod layers;
+pub mod links;
+pub mod objectid;
+pub mod options;
+pub mod query;
+pub mod render;
+pub mod resource;
+pub mod routes;
+pub mod server;
+pub mod state;
+pub mod store;
+pub mod uuid;
+pub mod validate;
+pub mod xml;
+
+// What generated crates name, re-exported so they need no dependency of their own.
+pub use axum;
+pub use rusqlite;
+pub use serde;
+pub use serde_json;
+pub use tokio;
+
+/// What a generated crate tells the runtime about its API: the spec's API-wide
+/// settings and its routes. Generated as `api::Api` in each service.
+pub trait Api: 'static {
+    /// Every route starts with this (`[api] base_path` and `version`, or `prefix`).
+    const PREFIX: &'static str;
+    /// The database file `serve` uses when given no `--db`.
+    const DEFAULT_DB_FILE: &'static str;
+    /// Largest request body accepted unless `--max-body-bytes` says otherwise.
+    const MAX_BODY_BYTES: usize;
+    /// The tables and indexes of every resource, created when missing.
+    const SCHEMA: &'static str;
+    /// How dates are written on the wire (`date_format`).
+    const DATES: &'static date::DateFormat;
+    /// The HTTP layer's settings (renderers, JSONP, method override, CORS).
+    const WEB: &'static layers::Web;
+
+    /// The routes the spec enables.
+    fn router(state: state::AppState) -> axum::Router;
+
+    /// Register the SQL functions compiled filters call, on every new connection.
+    fn register_sql_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+        query::register_functions(conn, Self::DATES)?;
+        geo::register_functions(conn)
+    }
+}

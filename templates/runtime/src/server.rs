@@ -1,0 +1,108 @@
+//! Accepting connections with limits that are on by default.
+//!
+//! `axum::serve` has no header-read timeout and no connection cap, so connections are
+//! served here with hyper directly: a client that opens a connection and trickles its
+//! headers is cut off after `header_read_timeout`, and at most `max_connections` are
+//! served at once (the rest wait in the kernel's accept queue).
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::db::Db;
+use crate::hooks::Hooks;
+use crate::layers::App;
+use crate::state::{AppState, Settings};
+use crate::Api;
+
+/// How the server runs; `main` fills it from the command line. `A` is the API it
+/// serves, which gives the defaults.
+#[derive(Debug, Clone)]
+pub struct Config<A: Api> {
+    pub addr: SocketAddr,
+    /// The SQLite database file (created when missing).
+    pub db: PathBuf,
+    pub max_body_bytes: usize,
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    /// The API: `Config::default()` fills this.
+    pub api: PhantomData<fn() -> A>,
+}
+
+impl<A: Api> Default for Config<A> {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            db: PathBuf::from(A::DEFAULT_DB_FILE),
+            max_body_bytes: A::MAX_BODY_BYTES,
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            api: PhantomData,
+        }
+    }
+}
+
+/// Open the database and build the application (router and state).
+pub fn app<A: Api>(config: &Config<A>, hooks: Arc<dyn Hooks>) -> rusqlite::Result<App> {
+    let db = Db::open_for::<A>(&config.db)?;
+    let state = AppState {
+        db: Arc::new(db),
+        hooks,
+        settings: Arc::new(Settings {
+            prefix: A::PREFIX,
+            max_body_bytes: config.max_body_bytes,
+        }),
+    };
+    Ok(crate::layers::wrap(A::router(state), A::WEB))
+}
+
+/// Serve `app` on `listener` until `shutdown` completes.
+pub async fn serve<A: Api>(
+    listener: TcpListener,
+    app: App,
+    config: &Config<A>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let permits = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let timeout = config.header_read_timeout;
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return Ok(()),
+            },
+            () = &mut shutdown => return Ok(()),
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait, do not spin or exit.
+                    eprintln!("warning: accept failed: {error}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => return Ok(()),
+        };
+        let _ = stream.set_nodelay(true);
+        let service = app.clone();
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(timeout)
+                .serve_connection(TokioIo::new(stream), service);
+            // A client that goes away mid-request is not the server's error.
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+}

@@ -1,0 +1,22 @@
+//! What every handler is given: the database, the user's hooks and the settings.
+
+use std::sync::Arc;
+
+use crate::db::Db;
+use crate::hooks::Hooks;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Arc<Db>,
+    pub hooks: Arc<dyn Hooks>,
+    pub settings: Arc<Settings>,
+}
+
+/// Settings the handlers read on every request.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The API's path prefix (`/api/v1`), for `Location` headers.
+    pub prefix: &'static str,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
