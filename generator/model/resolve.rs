@@ -89,7 +89,12 @@ impl Resolver<'_> {
         self.check_unique(&resources, |r| r.module_file.clone(), "module")?;
         self.check_unique(&resources, |r| r.doc_type.clone(), "type")?;
         self.check_unique(&resources, |r| r.route_shape(), "url")?;
-        Ok(Model { api, resources })
+        let operations = super::operations::operations(&api, &resources);
+        Ok(Model {
+            api,
+            resources,
+            operations,
+        })
     }
 
     fn check_unique(
