@@ -10,7 +10,7 @@
 //! - `resolve`: the `Resolver` core: the API, each resource, names and methods;
 //! - `fields`: field names, types and rules, `data_relation`, regex statics;
 //! - `defaults`: `allowed` literals and `default` values (GeoJSON and dates too);
-//! - `routing`: urls and sub-resources, `id_type`, `additional_lookup`, item routes;
+//! - `routing`: urls and sub-resources, `id_type`, `additional_lookup`;
 //! - `query_options`: `allowed_filters` and `datasource`, checked against the schema;
 //! - `embedding`: embeddable references and `embedded_fields`;
 //! - `operations`: the operation list the router, home page and OpenAPI read.
