@@ -178,22 +178,9 @@ pub fn crate_files(
         )?,
         Owner::Apigen,
     );
-    let views: Vec<ResourceView> = model.served().map(|r| ResourceView::new(api, r)).collect();
     add(
         "src/api/router.rs",
-        render::rust(
-            &render::RouterRs {
-                home_paths: if api.prefix.is_empty() {
-                    vec!["/".to_string()]
-                } else {
-                    vec![api.prefix.clone(), format!("{}/", api.prefix)]
-                },
-                home_json: render::home_json(model),
-                hateoas: api.hateoas,
-                resources: views,
-            },
-            "crate/src/api/router.rs",
-        )?,
+        render::rust(&render::RouterRs::new(model)?, "crate/src/api/router.rs")?,
         Owner::Apigen,
     );
     add(
@@ -211,7 +198,7 @@ pub fn crate_files(
             &format!("src/api/resources/{}.rs", resource.module_file),
             render::rust(
                 &render::ResourceRs {
-                    r: ResourceView::new(api, resource),
+                    r: ResourceView::new(model, resource),
                 },
                 "crate/src/api/resources/resource.rs",
             )?,

@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::model::{Field, Kind, Literal, Model, Resource};
+use crate::model::{
+    Action, Field, Kind, Literal, Model, Operation, ParamType, QueryParam, Resource, Shape,
+};
 
 /// The document as pretty-printed JSON with a final newline.
 pub fn document_text(model: &Model) -> String {
@@ -13,24 +15,15 @@ pub fn document_text(model: &Model) -> String {
 
 pub fn document(model: &Model) -> Value {
     let api = &model.api;
-    let mut paths = Map::new();
     let mut schemas = Map::new();
     for resource in model.served() {
-        let schema_name = resource.doc_type.trim_end_matches("Document").to_string();
         let mut schema = object_schema(&resource.fields, true);
         if let Some(format) = &api.date_format {
             describe_dates(&mut schema, format.pattern());
         }
-        schemas.insert(schema_name.clone(), schema);
-        paths.insert(
-            format!("/{}", resource.url),
-            collection_path(resource, &schema_name),
-        );
-        paths.insert(
-            format!("/{}/{{id}}", resource.url),
-            item_path(resource, &schema_name),
-        );
+        schemas.insert(schema_name(resource), schema);
     }
+    let paths = paths(model);
     schemas.insert("Error".into(), json!({
         "type": "object",
         "description": "Eve's error envelope",
@@ -126,131 +119,278 @@ fn error_responses(codes: &[&str]) -> Map<String, Value> {
         .collect()
 }
 
-fn collection_path(resource: &Resource, schema: &str) -> Value {
-    let mut item =
-        json!({"allOf": [schema_ref(schema), {"$ref": "#/components/schemas/WriteResult"}]});
-    item["allOf"][1] = json!({"type": "object", "properties": {
-        "_id": {"type": "string"}, "_created": {"type": "string"}, "_updated": {"type": "string"},
-        "_etag": {"type": "string"}, "_links": {"type": "object"}}});
-    let mut get_responses = error_responses(&["400"]);
-    get_responses.insert("200".into(), json!({
-        "description": "A page of documents",
-        "content": json_content(json!({
-            "type": "object",
-            "properties": {
-                "_items": {"type": "array", "items": item},
-                "_meta": {"type": "object", "properties": {
-                    "page": {"type": "integer"}, "max_results": {"type": "integer"}, "total": {"type": "integer"}}},
-                "_links": {"type": "object"}
-            }
-        }))
-    }));
-    if !resource.pagination {
-        // Unpaged: every document, and no `_meta`.
-        if let Some(properties) =
-            get_responses["200"]["content"]["application/json"]["schema"]["properties"]
-                .as_object_mut()
-        {
-            properties.remove("_meta");
-        }
-        get_responses["200"]["description"] = json!("Every document");
-    }
-    get_responses.insert("304".into(), json!({"description": "Not modified"}));
-    let mut path = Map::new();
-    if !resource.path_fields.is_empty() {
-        path.insert(
-            "parameters".into(),
-            Value::Array(path_field_parameters(resource)),
-        );
-    }
-    path.insert(
-        "get".into(),
-        json!({
-            "operationId": format!("list_{}", resource.name),
-            "summary": format!("List {}", resource.name),
-            "parameters": list_parameters(resource),
-            "responses": get_responses
-        }),
-    );
-    if let Some(embedded) = embedded_parameter(resource) {
-        path["get"]["parameters"]
-            .as_array_mut()
-            .expect("the list's parameters")
-            .push(embedded);
-    }
-    if resource.resource_methods.post {
-        let mut responses = error_responses(&["400", "413", "415", "422"]);
-        responses.insert(
-            "201".into(),
-            json!({
-                "description": "Created",
-                "content": json_content(schema_ref("WriteResult"))
-            }),
-        );
-        let body = object_schema(&resource.fields, true);
-        path.insert("post".into(), json!({
-            "operationId": format!("create_{}", resource.name),
-            "summary": format!("Create one {} document, or several (a JSON list, all or nothing)", resource.item_title),
-            "requestBody": {"required": true, "content": json_content(json!({"oneOf": [body.clone(), {"type": "array", "items": body}]}))},
-            "responses": responses
-        }));
-    }
-    if resource.resource_methods.delete {
-        let mut responses = Map::new();
-        responses.insert(
-            "204".into(),
-            json!({"description": "Every document deleted"}),
-        );
-        path.insert(
-            "delete".into(),
-            json!({
-                "operationId": format!("delete_all_{}", resource.name),
-                "summary": format!("Delete every {} document", resource.item_title),
-                "responses": responses
-            }),
-        );
-    }
-    Value::Object(path)
+/// A resource's schema in `components`: `People` for `PeopleDocument`.
+fn schema_name(resource: &Resource) -> String {
+    resource.doc_type.trim_end_matches("Document").to_string()
 }
 
-/// The query parameters of a collection GET that the resource's options leave on.
-fn list_parameters(resource: &Resource) -> Vec<Value> {
-    let mut parameters = Vec::new();
-    let filtering = resource
-        .allowed_filters
-        .as_ref()
-        .is_none_or(|allowed| !allowed.is_empty());
-    if filtering {
-        let mut description = "Filter as JSON: {\"field\": value} or operators $gt $gte $lt $lte $ne $in $nin $regex $exists $and $or".to_string();
-        if resource.fields.iter().any(|f| f.kind == Kind::Point) {
-            description.push_str("; on point fields $near: {\"$geometry\": {\"type\": \"Point\", \"coordinates\": [lon, lat]}, \"$maxDistance\": metres, \"$minDistance\": metres}, nearest first");
+/// The resources' operations by path. The API's own pages (the home page and this
+/// document) are not part of the API it describes.
+fn paths(model: &Model) -> Map<String, Value> {
+    let mut by_path: Vec<(String, &Resource, Vec<&Operation>)> = Vec::new();
+    for op in &model.operations {
+        let Some(resource) = op
+            .resource
+            .as_ref()
+            .and_then(|name| model.resources.iter().find(|r| &r.name == name))
+        else {
+            continue;
+        };
+        let path = format!("/{}", op.template());
+        match by_path.iter_mut().find(|(p, _, _)| *p == path) {
+            Some((_, _, ops)) => ops.push(op),
+            None => by_path.push((path, resource, vec![op])),
         }
-        if let Some(allowed) = &resource.allowed_filters {
-            description.push_str(&format!("; allowed fields: {}", allowed.join(", ")));
+    }
+    let mut paths = Map::new();
+    for (path, resource, ops) in by_path {
+        let mut item = Map::new();
+        let parameters = path_parameters(&ops);
+        if !parameters.is_empty() {
+            item.insert("parameters".into(), Value::Array(parameters));
         }
-        parameters.push(
+        for op in ops {
+            if let Some(operation) = operation(resource, op) {
+                item.insert(op.method.lowercase().into(), operation);
+            }
+        }
+        paths.insert(path, Value::Object(item));
+    }
+    paths
+}
+
+/// The parameters of a path's template, shared by its operations. An item's `id`
+/// also takes the additional lookup's values when a lookup shares the path.
+fn path_parameters(ops: &[&Operation]) -> Vec<Value> {
+    let lookup = ops
+        .iter()
+        .flat_map(|op| op.params())
+        .find_map(|p| match &p.ty {
+            ParamType::Lookup { field, regex, .. } => Some((field, regex)),
+            _ => None,
+        });
+    let Some(first) = ops.first() else {
+        return Vec::new();
+    };
+    first
+        .params()
+        .map(|param| {
+            let schema = match &param.ty {
+                ParamType::Field(kind) => kind.openapi(),
+                ParamType::Id(id_type) => id_type.openapi(),
+                ParamType::Lookup { .. } => json!({"type": "string"}),
+            };
+            let mut parameter =
+                json!({"name": param.name, "in": "path", "required": true, "schema": schema});
+            if let (ParamType::Id(id_type), Some((field, regex))) = (&param.ty, lookup) {
+                // `additional_lookup`: the same route also takes the lookup field's
+                // value (GET only).
+                parameter["schema"] = json!({"oneOf": [id_type.openapi(),
+                    {"type": "string", "pattern": format!("^(?:{regex})$")}]});
+                parameter["description"] = json!(format!(
+                    "The document's `_id`, or (GET and HEAD only) its `{field}`"
+                ));
+            }
+            parameter
+        })
+        .collect()
+}
+
+/// One operation of a path; `None` for the lookup, which the item GET documents.
+fn operation(resource: &Resource, op: &Operation) -> Option<Value> {
+    let name = &resource.name;
+    let title = &resource.item_title;
+    let if_match = || {
+        json!({"name": "If-Match", "in": "header", "required": true, "schema": {"type": "string"},
+        "description": "The document's current ETag"})
+    };
+    let query: Vec<Value> = op
+        .query
+        .iter()
+        .map(|param| query_parameter(resource, *param))
+        .collect();
+    let request_body = |shape: &Shape| json!({"required": true, "content": json_content(request_schema(resource, shape))});
+    let operation = match op.action {
+        Action::GetCollection => {
+            let mut responses = error_responses(&["400"]);
+            let description = if resource.pagination {
+                "A page of documents"
+            } else {
+                "Every document"
+            };
+            responses.insert(
+                "200".into(),
+                json!({
+                    "description": description,
+                    "content": json_content(shape_schema(resource, &op.response))
+                }),
+            );
+            responses.insert("304".into(), json!({"description": "Not modified"}));
+            json!({
+                "operationId": format!("list_{name}"),
+                "summary": format!("List {name}"),
+                "parameters": query,
+                "responses": responses
+            })
+        }
+        Action::PostCollection => {
+            let mut responses = error_responses(&["400", "413", "415", "422"]);
+            responses.insert(
+                "201".into(),
+                json!({
+                    "description": "Created",
+                    "content": json_content(shape_schema(resource, &op.response))
+                }),
+            );
+            json!({
+                "operationId": format!("create_{name}"),
+                "summary": format!("Create one {title} document, or several (a JSON list, all or nothing)"),
+                "requestBody": request_body(&op.request),
+                "responses": responses
+            })
+        }
+        Action::DeleteCollection => json!({
+            "operationId": format!("delete_all_{name}"),
+            "summary": format!("Delete every {title} document"),
+            "responses": {"204": {"description": "Every document deleted"}}
+        }),
+        Action::GetItem => {
+            // A bad `embedded` clause is a 400.
+            let mut responses = error_responses(if resource.embeds.is_empty() {
+                &["404"]
+            } else {
+                &["400", "404"]
+            });
+            responses.insert(
+                "200".into(),
+                json!({
+                    "description": "The document",
+                    "content": json_content(shape_schema(resource, &op.response))
+                }),
+            );
+            responses.insert("304".into(), json!({"description": "Not modified"}));
+            json!({
+                "operationId": format!("get_{name}"),
+                "summary": format!("Get one {title}"),
+                "parameters": query,
+                "responses": responses
+            })
+        }
+        Action::PatchItem | Action::PutItem => {
+            let mut responses = error_responses(&["400", "404", "412", "413", "415", "422", "428"]);
+            responses.insert(
+                "200".into(),
+                json!({
+                    "description": "Updated",
+                    "content": json_content(shape_schema(resource, &op.response))
+                }),
+            );
+            let (id, summary) = if op.action == Action::PatchItem {
+                (
+                    format!("update_{name}"),
+                    format!("Update fields of one {title} (dotted keys reach into dicts)"),
+                )
+            } else {
+                (format!("replace_{name}"), format!("Replace one {title}"))
+            };
+            json!({
+                "operationId": id,
+                "summary": summary,
+                "parameters": [if_match()],
+                "requestBody": request_body(&op.request),
+                "responses": responses
+            })
+        }
+        Action::DeleteItem => {
+            let mut responses = error_responses(&["404", "412", "428"]);
+            responses.insert("204".into(), json!({"description": "Deleted"}));
+            json!({
+                "operationId": format!("delete_{name}"),
+                "summary": format!("Delete one {title}"),
+                "parameters": [if_match()],
+                "responses": responses
+            })
+        }
+        Action::GetByLookup | Action::Home | Action::OpenApi => return None,
+    };
+    Some(operation)
+}
+
+/// The JSON Schema of a request body: written out, as the client sends it.
+fn request_schema(resource: &Resource, shape: &Shape) -> Value {
+    match shape {
+        Shape::Document(_) => object_schema(&resource.fields, true),
+        Shape::PartialDocument(_) => object_schema(&resource.fields, false),
+        Shape::DocumentOrList(_) => {
+            let body = object_schema(&resource.fields, true);
+            json!({"oneOf": [body.clone(), {"type": "array", "items": body}]})
+        }
+        other => shape_schema(resource, other),
+    }
+}
+
+/// The JSON Schema of a response body.
+fn shape_schema(resource: &Resource, shape: &Shape) -> Value {
+    match shape {
+        Shape::Document(_) => schema_ref(&schema_name(resource)),
+        Shape::PartialDocument(_) | Shape::DocumentOrList(_) => request_schema(resource, shape),
+        Shape::Collection(_) => {
+            let item = json!({"allOf": [schema_ref(&schema_name(resource)), {"type": "object", "properties": {
+                "_id": {"type": "string"}, "_created": {"type": "string"}, "_updated": {"type": "string"},
+                "_etag": {"type": "string"}, "_links": {"type": "object"}}}]});
+            let mut schema = json!({
+                "type": "object",
+                "properties": {
+                    "_items": {"type": "array", "items": item},
+                    "_meta": {"type": "object", "properties": {
+                        "page": {"type": "integer"}, "max_results": {"type": "integer"}, "total": {"type": "integer"}}},
+                    "_links": {"type": "object"}
+                }
+            });
+            if !resource.pagination {
+                // Unpaged: every document, and no `_meta`.
+                if let Some(properties) = schema["properties"].as_object_mut() {
+                    properties.remove("_meta");
+                }
+            }
+            schema
+        }
+        Shape::WriteResult(_) => schema_ref("WriteResult"),
+        Shape::None | Shape::Home | Shape::OpenApi => json!({}),
+    }
+}
+
+/// A query parameter of a GET, described as the resource's options set it.
+fn query_parameter(resource: &Resource, param: QueryParam) -> Value {
+    match param {
+        QueryParam::Where => {
+            let mut description = "Filter as JSON: {\"field\": value} or operators $gt $gte $lt $lte $ne $in $nin $regex $exists $and $or".to_string();
+            if resource.fields.iter().any(|f| f.kind == Kind::Point) {
+                description.push_str("; on point fields $near: {\"$geometry\": {\"type\": \"Point\", \"coordinates\": [lon, lat]}, \"$maxDistance\": metres, \"$minDistance\": metres}, nearest first");
+            }
+            if let Some(allowed) = &resource.allowed_filters {
+                description.push_str(&format!("; allowed fields: {}", allowed.join(", ")));
+            }
             json!({"name": "where", "in": "query", "schema": {"type": "string"},
-            "description": description}),
-        );
-    }
-    if resource.sorting {
-        let mut description = "`city,-lastname` or `[(\"lastname\", -1)]`".to_string();
-        if let Some(sort) = &resource.datasource.default_sort {
-            description.push_str(&format!("; default `{sort}`"));
+                "description": description})
         }
-        parameters.push(
+        QueryParam::Sort => {
+            let mut description = "`city,-lastname` or `[(\"lastname\", -1)]`".to_string();
+            if let Some(sort) = &resource.datasource.default_sort {
+                description.push_str(&format!("; default `{sort}`"));
+            }
             json!({"name": "sort", "in": "query", "schema": {"type": "string"},
-            "description": description}),
-        );
+                "description": description})
+        }
+        QueryParam::MaxResults => {
+            json!({"name": "max_results", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": resource.pagination_limit, "default": resource.pagination_default}})
+        }
+        QueryParam::Page => {
+            json!({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}})
+        }
+        QueryParam::Projection => projection_parameter(),
+        QueryParam::Embedded => embedded_parameter(resource),
     }
-    if resource.pagination {
-        parameters.push(json!({"name": "max_results", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": resource.pagination_limit, "default": resource.pagination_default}}));
-        parameters.push(json!({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}}));
-    }
-    if resource.projection {
-        parameters.push(projection_parameter());
-    }
-    parameters
 }
 
 fn projection_parameter() -> Value {
@@ -259,10 +399,7 @@ fn projection_parameter() -> Value {
 }
 
 /// `embedded`, for a resource with embeddable references.
-fn embedded_parameter(resource: &Resource) -> Option<Value> {
-    if resource.embeds.is_empty() {
-        return None;
-    }
+fn embedded_parameter(resource: &Resource) -> Value {
     let names = resource
         .embeds
         .iter()
@@ -275,108 +412,12 @@ fn embedded_parameter(resource: &Resource) -> Option<Value> {
         })
         .collect::<Vec<_>>()
         .join(", ");
-    Some(json!({
+    json!({
         "name": "embedded", "in": "query", "schema": {"type": "string"},
         "description": format!(
             "References to replace by the documents they name, as JSON: {{\"field\": 1}} to embed, {{\"field\": 0}} to opt out of a default. Embeddable: {names}"
         )
-    }))
-}
-
-fn item_path(resource: &Resource, schema: &str) -> Value {
-    let if_match = json!({"name": "If-Match", "in": "header", "required": true, "schema": {"type": "string"},
-        "description": "The document's current ETag"});
-    let mut path = Map::new();
-    let mut parameters = path_field_parameters(resource);
-    let mut id = json!({"name": "id", "in": "path", "required": true,
-        "schema": resource.id_type.openapi()});
-    if let Some(lookup) = &resource.lookup {
-        // `additional_lookup`: the same route also takes the lookup field's value (GET only).
-        id["schema"] = json!({"oneOf": [resource.id_type.openapi(),
-            {"type": "string", "pattern": format!("^(?:{})$", lookup.regex)}]});
-        id["description"] = json!(format!(
-            "The document's `_id`, or (GET and HEAD only) its `{}`",
-            lookup.field
-        ));
-    }
-    parameters.push(id);
-    path.insert("parameters".into(), Value::Array(parameters));
-    // A bad `embedded` clause is a 400.
-    let mut get_responses = error_responses(if resource.embeds.is_empty() {
-        &["404"]
-    } else {
-        &["400", "404"]
-    });
-    get_responses.insert(
-        "200".into(),
-        json!({"description": "The document", "content": json_content(schema_ref(schema))}),
-    );
-    get_responses.insert("304".into(), json!({"description": "Not modified"}));
-    let mut parameters = if resource.projection {
-        vec![projection_parameter()]
-    } else {
-        Vec::new()
-    };
-    parameters.extend(embedded_parameter(resource));
-    path.insert(
-        "get".into(),
-        json!({
-            "operationId": format!("get_{}", resource.name),
-            "summary": format!("Get one {}", resource.item_title),
-            "parameters": parameters,
-            "responses": get_responses
-        }),
-    );
-    let write_responses = || {
-        let mut responses = error_responses(&["400", "404", "412", "413", "415", "422", "428"]);
-        responses.insert(
-            "200".into(),
-            json!({"description": "Updated", "content": json_content(schema_ref("WriteResult"))}),
-        );
-        responses
-    };
-    if resource.item_methods.patch {
-        path.insert("patch".into(), json!({
-            "operationId": format!("update_{}", resource.name),
-            "summary": format!("Update fields of one {} (dotted keys reach into dicts)", resource.item_title),
-            "parameters": [if_match.clone()],
-            "requestBody": {"required": true, "content": json_content(object_schema(&resource.fields, false))},
-            "responses": write_responses()
-        }));
-    }
-    if resource.item_methods.put {
-        path.insert("put".into(), json!({
-            "operationId": format!("replace_{}", resource.name),
-            "summary": format!("Replace one {}", resource.item_title),
-            "parameters": [if_match.clone()],
-            "requestBody": {"required": true, "content": json_content(object_schema(&resource.fields, true))},
-            "responses": write_responses()
-        }));
-    }
-    if resource.item_methods.delete {
-        let mut responses = error_responses(&["404", "412", "428"]);
-        responses.insert("204".into(), json!({"description": "Deleted"}));
-        path.insert(
-            "delete".into(),
-            json!({
-                "operationId": format!("delete_{}", resource.name),
-                "summary": format!("Delete one {}", resource.item_title),
-                "parameters": [if_match],
-                "responses": responses
-            }),
-        );
-    }
-    Value::Object(path)
-}
-
-/// The `{field}` segments of a sub-resource's url, as path parameters.
-fn path_field_parameters(resource: &Resource) -> Vec<Value> {
-    resource
-        .path_fields
-        .iter()
-        .filter_map(|name| resource.fields.iter().find(|f| &f.name == name))
-        .map(|field| json!({"name": field.name, "in": "path", "required": true, "schema": field.kind.openapi()}))
-        .collect()
+    })
 }
 
 /// JSON Schema of an object with these fields; `with_required` lists required ones.
@@ -520,13 +561,12 @@ fn http_layer(model: &Model, document: &mut Value) {
         let Some(item) = item.as_object_mut() else {
             continue;
         };
-        let resource = model.resources.iter().find(|r| {
-            path.strip_prefix('/').is_some_and(|p| {
-                p == r.url
-                    || p.strip_prefix(&r.url)
-                        .is_some_and(|rest| rest.starts_with("/{"))
-            })
-        });
+        let resource = model
+            .operations
+            .iter()
+            .find(|op| path.strip_prefix('/') == Some(op.template().as_str()))
+            .and_then(|op| op.resource.as_ref())
+            .and_then(|name| model.resources.iter().find(|r| &r.name == name));
         for (method, operation) in item.iter_mut() {
             let Some(operation) = operation.as_object_mut() else {
                 continue;

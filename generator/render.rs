@@ -7,7 +7,7 @@
 
 use askama::Template;
 
-use crate::model::{Api, Model, Resource};
+use crate::model::{Action, Api, Model, Resource};
 
 /// The first line of every Rust file apigen owns.
 pub const RUST_HEADER: &str =
@@ -32,23 +32,31 @@ impl std::fmt::Display for RenderError {
 
 impl std::error::Error for RenderError {}
 
-/// What the router and resource templates need of each resource.
+/// What the resource template needs of each resource.
 pub struct ResourceView<'a> {
     pub resource: &'a Resource,
     pub name: &'a str,
-    /// `/api/v1/people`
-    pub collection_path: String,
-    /// `/api/v1/people/{id}`
-    pub item_path: String,
+    /// The routes its operations are served at (`/api/v1/people`, `/api/v1/people/{id}`);
+    /// none for an internal resource.
+    pub routes: Vec<String>,
 }
 
 impl<'a> ResourceView<'a> {
-    pub fn new(api: &Api, resource: &'a Resource) -> Self {
+    pub fn new(model: &Model, resource: &'a Resource) -> Self {
+        let mut routes: Vec<String> = Vec::new();
+        let own = model
+            .operations
+            .iter()
+            .filter(|op| op.resource.as_deref() == Some(resource.name.as_str()));
+        for route in own.flat_map(|op| op.routes(&model.api.prefix)) {
+            if !routes.contains(&route) {
+                routes.push(route);
+            }
+        }
         ResourceView {
             resource,
             name: &resource.name,
-            collection_path: format!("{}/{}", api.prefix, resource.route_collection()),
-            item_path: format!("{}/{}", api.prefix, resource.route_item()),
+            routes,
         }
     }
 }
@@ -100,12 +108,119 @@ pub struct ApiModRs<'a> {
 #[derive(Template)]
 #[template(path = "crate/src/api/router.rs", escape = "none")]
 pub struct RouterRs<'a> {
-    /// `/api/v1` and `/api/v1/`, or just `/` when served at the root.
+    /// `/api/v1` and `/api/v1/`, or just `/` when served at the root; none without
+    /// a home page.
     pub home_paths: Vec<String>,
     pub home_json: String,
     /// Eve's `HATEOAS`: without it the API has no home page (404, as in Eve).
     pub hateoas: bool,
-    pub resources: Vec<ResourceView<'a>>,
+    /// The served resources, whose document types the handlers are instantiated with.
+    pub resources: Vec<&'a Resource>,
+    /// What `axum::routing` functions start a route's method router (`get`).
+    pub routing_imports: String,
+    /// One per path, in the order of the operation list.
+    pub routes: Vec<Route>,
+}
+
+/// One path of the router and the handler of each of its methods.
+pub struct Route {
+    /// The axum path: `/api/v1/contacts/{id}/invoices/{id1}`.
+    pub path: String,
+    /// `(method, handler)`: `("get", "handlers::get_item::<PeopleDocument>")`.
+    pub handlers: Vec<(&'static str, String)>,
+}
+
+impl<'a> RouterRs<'a> {
+    /// The router of `model`'s operations: one route per path, one handler per method.
+    pub fn new(model: &'a Model) -> Result<Self, RenderError> {
+        let prefix = &model.api.prefix;
+        let mut routes: Vec<Route> = Vec::new();
+        let mut home_paths = Vec::new();
+        for op in &model.operations {
+            let handler = match (op.action, &op.resource) {
+                (Action::Home, _) => "home".to_string(),
+                (Action::OpenApi, _) => "openapi".to_string(),
+                (action, Some(name)) => {
+                    let resource = model
+                        .resources
+                        .iter()
+                        .find(|r| &r.name == name)
+                        .ok_or_else(|| {
+                            router_error(format!(
+                                "operation `{}` names no resource `{name}`",
+                                op.id
+                            ))
+                        })?;
+                    // The lookup shares the item's route and handler, which tells a
+                    // lookup value from an `_id`.
+                    let function = match action {
+                        Action::GetByLookup => Action::GetItem.name(),
+                        other => other.name(),
+                    };
+                    format!("handlers::{function}::<{}>", resource.doc_type)
+                }
+                (_, None) => {
+                    return Err(router_error(format!(
+                        "operation `{}` names no resource",
+                        op.id
+                    )));
+                }
+            };
+            let method = op.method.lowercase();
+            for path in op.routes(prefix) {
+                if op.action == Action::Home {
+                    home_paths.push(path.clone());
+                }
+                let index = match routes.iter().position(|r| r.path == path) {
+                    Some(index) => index,
+                    None => {
+                        routes.push(Route {
+                            path,
+                            handlers: Vec::new(),
+                        });
+                        routes.len() - 1
+                    }
+                };
+                let route = &mut routes[index];
+                match route.handlers.iter().find(|(m, _)| *m == method) {
+                    None => route.handlers.push((method, handler.clone())),
+                    Some((_, existing)) if *existing == handler => {}
+                    Some((_, existing)) => {
+                        return Err(router_error(format!(
+                            "two operations disagree on {} {}: `{existing}` and `{handler}`",
+                            op.method.as_str(),
+                            route.path
+                        )));
+                    }
+                }
+            }
+        }
+        let mut first: Vec<&str> = routes
+            .iter()
+            .filter_map(|r| r.handlers.first().map(|(m, _)| *m))
+            .collect();
+        first.sort();
+        first.dedup();
+        let routing_imports = match first.as_slice() {
+            [one] => one.to_string(),
+            many => format!("{{{}}}", many.join(", ")),
+        };
+        Ok(RouterRs {
+            hateoas: !home_paths.is_empty(),
+            home_paths,
+            home_json: home_json(model),
+            resources: model.served().collect(),
+            routing_imports,
+            routes,
+        })
+    }
+}
+
+fn router_error(message: String) -> RenderError {
+    RenderError {
+        template: "crate/src/api/router.rs".to_string(),
+        message,
+    }
 }
 
 #[derive(Template)]
@@ -162,11 +277,17 @@ pub fn default_db(model: &Model) -> String {
     format!("{}.db", model.api.name)
 }
 
-/// The API home document: Eve's `{"_links": {"child": [...]}}`.
+/// The API home document: Eve's `{"_links": {"child": [...]}}`, a link to each
+/// collection the operation list serves.
 pub fn home_json(model: &Model) -> String {
     let children: Vec<serde_json::Value> = model
-        .served()
-        .map(|r| serde_json::json!({"href": r.url, "title": r.url}))
+        .operations
+        .iter()
+        .filter(|op| op.action == Action::GetCollection)
+        .map(|op| {
+            let href = op.template();
+            serde_json::json!({"href": href, "title": href})
+        })
         .collect();
     serde_json::json!({"_links": {"child": children}}).to_string()
 }

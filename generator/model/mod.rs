@@ -1,7 +1,7 @@
 //! The Model: a spec resolved and validated into exactly what the templates print.
 //!
 //! Names are cased here (heck), Rust keywords escaped here, defaults applied here,
-//! routes computed here. A template never decides anything a test of the Model could
+//! operations computed here. A template never decides anything a test of the Model could
 //! check; it only prints fields of these structs.
 //!
 //! The module follows the design's seams:
@@ -10,13 +10,15 @@
 //! - `resolve`: the `Resolver` core: the API, each resource, names and methods;
 //! - `fields`: field names, types and rules, `data_relation`, regex statics;
 //! - `defaults`: `allowed` literals and `default` values (GeoJSON and dates too);
-//! - `routing`: urls and sub-resources, `id_type`, `additional_lookup`, item routes;
+//! - `routing`: urls and sub-resources, `id_type`, `additional_lookup`;
 //! - `query_options`: `allowed_filters` and `datasource`, checked against the schema;
-//! - `embedding`: embeddable references and `embedded_fields`.
+//! - `embedding`: embeddable references and `embedded_fields`;
+//! - `operations`: the operation list the router, home page and OpenAPI read.
 
 mod defaults;
 mod embedding;
 mod fields;
+mod operations;
 mod query_options;
 mod resolve;
 mod routing;
@@ -28,6 +30,10 @@ use apigen_runtime::date::DateFormat;
 
 pub use defaults::toml_to_json;
 pub use embedding::Embed;
+pub use operations::{
+    Action, Method, Mount, Operation, OperationSettings, ParamType, PathParam, QueryParam, Segment,
+    Shape,
+};
 pub use query_options::Datasource;
 pub(crate) use resolve::Resolver;
 pub use resolve::rust_ident;
@@ -38,6 +44,8 @@ pub use web::{Cache, Cors, Web};
 pub struct Model {
     pub api: Api,
     pub resources: Vec<Resource>,
+    /// Every operation the API serves, in a fixed order; the only source of routes.
+    pub operations: Vec<Operation>,
 }
 
 impl Model {
@@ -110,7 +118,9 @@ pub struct Resource {
     pub url: String,
     /// Title of one document in `_links`.
     pub item_title: String,
+    /// The collection's methods (`resource_methods`); read only to build the operations.
     pub resource_methods: Methods,
+    /// The item's methods (`item_methods`); read only to build the operations.
     pub item_methods: Methods,
     pub pagination_default: u32,
     pub pagination_limit: u32,

@@ -90,7 +90,12 @@ impl Resolver<'_> {
         self.check_unique(&resources, |r| r.doc_type.clone(), "type")?;
         self.check_unique(&resources, |r| r.route_shape(), "url")?;
         link_relation_filters(&mut resources);
-        Ok(Model { api, resources })
+        let operations = super::operations::operations(&api, &resources);
+        Ok(Model {
+            api,
+            resources,
+            operations,
+        })
     }
 
     fn check_unique(

@@ -1,5 +1,6 @@
 //! Routing: the `{field}` segments of a sub-resource's url, the type of `_id`
-//! ([`IdType`]), `additional_lookup`, and the axum routes a resource is served at.
+//! ([`IdType`]) and `additional_lookup`. The routes themselves are the operation
+//! list's (`operations`).
 //! (The url's syntax and the `id_type` word are checked with the resource, in
 //! `resolve`.)
 
@@ -180,33 +181,6 @@ impl Resource {
             .join("/")
     }
 
-    /// The url as an axum route below the prefix: path parameters are named by their
-    /// position (`id`, `id1`, ...), so routes that share a prefix agree on the names.
-    pub fn route_collection(&self) -> String {
-        let mut n = 0;
-        self.url
-            .split('/')
-            .map(|s| {
-                if s.starts_with('{') {
-                    n += 1;
-                    route_param(n - 1)
-                } else {
-                    s.to_string()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("/")
-    }
-
-    /// The item route below the prefix: the collection's, then the key.
-    pub fn route_item(&self) -> String {
-        format!(
-            "{}/{}",
-            self.route_collection(),
-            route_param(self.path_fields.len())
-        )
-    }
-
     /// `id_type` when not the default objectid: the `routes::IdType` variant.
     pub fn custom_id_type(&self) -> Option<&'static str> {
         (self.id_type != IdType::ObjectId).then(|| self.id_type.variant())
@@ -219,14 +193,5 @@ impl Resource {
             IdType::Integer => "None",
             IdType::ObjectId => "Some(crate::api::objectid::new_id)",
         }
-    }
-}
-
-/// The `n`th path parameter of a route: `{id}`, `{id1}`, `{id2}`...
-fn route_param(n: usize) -> String {
-    if n == 0 {
-        "{id}".to_string()
-    } else {
-        format!("{{id{n}}}")
     }
 }

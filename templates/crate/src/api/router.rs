@@ -14,35 +14,22 @@
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{{ routing_imports }};
 
 use super::handlers::{self, method_not_allowed, not_found};
 use super::state::AppState;
 {%- for r in resources %}
-use super::resources::{{ r.resource.module_ident }}::{{ r.resource.doc_type }};
+use super::resources::{{ r.module_ident }}::{{ r.doc_type }};
 {%- endfor %}
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-{%- if hateoas %}
-{%- for path in home_paths %}
-        .route({{ path|json }}, get(home))
-{%- endfor %}
-{%- endif %}
-        .route("/openapi.json", get(openapi))
-{%- for r in resources %}
+{%- for route in routes %}
         .route(
-            {{ r.collection_path|json }},
-            get(handlers::get_collection::<{{ r.resource.doc_type }}>)
-            {%- if r.resource.resource_methods.post %}.post(handlers::post_collection::<{{ r.resource.doc_type }}>){% endif %}
-            {%- if r.resource.resource_methods.delete %}.delete(handlers::delete_collection::<{{ r.resource.doc_type }}>){% endif %},
-        )
-        .route(
-            {{ r.item_path|json }},
-            get(handlers::get_item::<{{ r.resource.doc_type }}>)
-            {%- if r.resource.item_methods.patch %}.patch(handlers::patch_item::<{{ r.resource.doc_type }}>){% endif %}
-            {%- if r.resource.item_methods.put %}.put(handlers::put_item::<{{ r.resource.doc_type }}>){% endif %}
-            {%- if r.resource.item_methods.delete %}.delete(handlers::delete_item::<{{ r.resource.doc_type }}>){% endif %},
+            {{ route.path|json }},
+            {% for (method, handler) in route.handlers -%}
+            {% if !loop.first %}.{% endif %}{{ method }}({{ handler }})
+            {%- endfor %},
         )
 {%- endfor %}
         .fallback(not_found)

@@ -1,4 +1,8 @@
-//! The `{{ r.name }}` resource: `{{ r.collection_path }}` and `{{ r.item_path }}`.
+{% if r.routes.is_empty() -%}
+//! The `{{ r.name }}` resource, internal (`internal_resource`): no route serves it.
+{%- else -%}
+//! The `{{ r.name }}` resource: `{{ r.routes|join("` and `") }}`.
+{%- endif %}
 //!
 //! Its document struct, field catalog and SQL, generated from
 //! `[resources.{{ r.name }}]`; the protocol itself is in `handlers`.
