@@ -216,7 +216,7 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
     // The API's OpenAPI 3.1 document, served at /openapi.json and printed by `openapi`.
     add("openapi.json", openapi::document_text(model), Owner::Apigen);
     // The crate roots: formatted by hand, so a consumer's `cargo fmt --check` passes.
-    let lib = render::text(&render::LibRs { api }, "crate/src/lib.rs")?;
+    let lib = render::text(&render::LibRs::new(api), "crate/src/lib.rs")?;
     add(
         "src/lib.rs",
         render::verbatim(&lib, "crate/src/lib.rs")?,
@@ -229,17 +229,9 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
         Owner::Apigen,
     );
     // The binary's command line (`serve`, `openapi`).
-    let first_url = model.served().next().map_or("", |r| r.url.as_str());
     add(
         "src/cli.rs",
-        render::rust(
-            &render::CliRs {
-                api,
-                default_db: default_db.clone(),
-                first_url,
-            },
-            "crate/src/cli.rs",
-        )?,
+        render::rust(&render::CliRs::new(model)?, "crate/src/cli.rs")?,
         Owner::Apigen,
     );
     // The user's own file: hooks, implemented against the trait in api/hooks.rs.
@@ -270,6 +262,7 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
         render::rust(
             &render::ApiModRs {
                 api,
+                doc: render::api_mod_doc(api),
                 default_db,
                 schema,
                 modules,
@@ -284,12 +277,7 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
     );
     // Dates: verbatim like the static modules (it keeps its comments), but its wire
     // format comes from the spec.
-    let date = render::text(
-        &render::DateRs {
-            date_format: &api.date_format,
-        },
-        "crate/src/api/date.rs",
-    )?;
+    let date = render::text(&render::DateRs::new(api), "crate/src/api/date.rs")?;
     add(
         "src/api/date.rs",
         render::verbatim(&date, "crate/src/api/date.rs")?,
@@ -327,10 +315,7 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
     );
     add(
         "src/api/layers.rs",
-        render::rust(
-            &render::LayersRs { web: &api.web },
-            "crate/src/api/layers.rs",
-        )?,
+        render::rust(&render::LayersRs::new(&api.web), "crate/src/api/layers.rs")?,
         Owner::Apigen,
     );
     add(
@@ -347,9 +332,7 @@ pub fn crate_files(model: &Model, spec_path: &str) -> Result<Vec<OutputFile>, Re
         add(
             &format!("src/api/resources/{}.rs", resource.module_file),
             render::rust(
-                &render::ResourceRs {
-                    r: ResourceView::new(api, resource),
-                },
+                &render::ResourceRs::new(api, resource),
                 "crate/src/api/resources/resource.rs",
             )?,
             Owner::Apigen,

@@ -174,26 +174,6 @@ impl DateFormat {
         }
         Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
     }
-
-    /// The items as the Rust expression of the generated crate's `date::FORMAT`.
-    pub fn items_expr(&self) -> String {
-        let items: Vec<String> = self
-            .items
-            .iter()
-            .map(|item| match item {
-                Item::Lit(text) => format!("Item::Lit({text:?})"),
-                other => format!("Item::{other:?}"),
-            })
-            .collect();
-        // Laid out as rustfmt would, so a consumer's `cargo fmt --check` passes.
-        let line = format!("&[{}]", items.join(", "));
-        // `const FORMAT: &[Item] = <line>;` within rustfmt's 100 columns.
-        if "const FORMAT: &[Item] = ;".len() + line.len() <= 100 {
-            line
-        } else {
-            format!("&[\n    {},\n]", items.join(",\n    "))
-        }
-    }
 }
 
 fn is_leap(year: i64) -> bool {

@@ -7,7 +7,10 @@
 
 use askama::Template;
 
-use crate::model::{Api, Model, Resource};
+use crate::model::{Api, Cors, IdType, Model, Resource, Web};
+use crate::rust::{
+    CustomId, DateFormatRs, anchored_regex_lit, doc_lines, multiline_str_lit, regex_static, str_lit,
+};
 
 /// The first line of every Rust file apigen owns.
 pub const RUST_HEADER: &str =
@@ -68,6 +71,22 @@ pub struct CargoToml<'a> {
 #[template(path = "crate/src/lib.rs", escape = "none")]
 pub struct LibRs<'a> {
     pub api: &'a Api,
+    /// The crate's doc comment: the title, and the description when there is one.
+    pub doc: String,
+}
+
+impl<'a> LibRs<'a> {
+    pub fn new(api: &'a Api) -> Self {
+        let about = if api.description.is_empty() {
+            api.title.clone()
+        } else {
+            format!("{}: {}", api.title, api.description)
+        };
+        LibRs {
+            api,
+            doc: doc_lines("//!", &about),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -80,14 +99,46 @@ pub struct MainRs<'a> {
 #[template(path = "crate/src/cli.rs", escape = "none")]
 pub struct CliRs<'a> {
     pub api: &'a Api,
+    /// `USAGE`, the text of `--help`, as a string literal.
+    pub usage: String,
+    /// `TITLE`, the API's title the start-up line names, as a string literal.
+    pub title: String,
+}
+
+/// The text of the command line's `--help`, made into `CliRs::usage`.
+#[derive(Template)]
+#[template(path = "crate/src/cli_usage.txt", escape = "none")]
+pub struct CliUsage<'a> {
+    pub api: &'a Api,
     pub default_db: String,
     pub first_url: &'a str,
+}
+
+impl<'a> CliRs<'a> {
+    pub fn new(model: &'a Model) -> Result<Self, RenderError> {
+        let api = &model.api;
+        let usage = text(
+            &CliUsage {
+                api,
+                default_db: default_db(model),
+                first_url: model.served().next().map_or("", |r| r.url.as_str()),
+            },
+            "crate/src/cli_usage.txt",
+        )?;
+        Ok(CliRs {
+            api,
+            usage: multiline_str_lit(&usage),
+            title: str_lit(&api.title),
+        })
+    }
 }
 
 #[derive(Template)]
 #[template(path = "crate/src/api/mod.rs", escape = "none")]
 pub struct ApiModRs<'a> {
     pub api: &'a Api,
+    /// The module's doc comment, which names the API by its title.
+    pub doc: String,
     pub default_db: String,
     pub schema: String,
     pub modules: Vec<(&'static str, &'static str)>,
@@ -101,12 +152,29 @@ pub struct ApiModRs<'a> {
     pub geo: bool,
 }
 
+/// The doc comment of the `api` module, which names the API by its title.
+pub fn api_mod_doc(api: &Api) -> String {
+    doc_lines(
+        "//!",
+        &format!("The generated server for the {}.", api.title),
+    )
+}
+
 /// The `date` module: RFC 1123 always (HTTP headers), and the wire format, which is
 /// RFC 1123 too unless the spec sets a `date_format`.
 #[derive(Template)]
 #[template(path = "crate/src/api/date.rs", escape = "none")]
-pub struct DateRs<'a> {
-    pub date_format: &'a Option<crate::date_format::DateFormat>,
+pub struct DateRs {
+    /// The spec's custom `date_format`; `None`: RFC 1123.
+    pub format: Option<DateFormatRs>,
+}
+
+impl DateRs {
+    pub fn new(api: &Api) -> Self {
+        DateRs {
+            format: api.date_format.as_ref().map(DateFormatRs::new),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -123,7 +191,40 @@ pub struct RouterRs<'a> {
 #[derive(Template)]
 #[template(path = "crate/src/api/layers.rs", escape = "none")]
 pub struct LayersRs<'a> {
-    pub web: &'a crate::model::Web,
+    pub web: &'a Web,
+    /// The CORS settings, their strings as literals.
+    pub cors: Option<CorsRs<'a>>,
+}
+
+impl<'a> LayersRs<'a> {
+    pub fn new(web: &'a Web) -> Self {
+        LayersRs {
+            web,
+            cors: web.cors.as_ref().map(CorsRs::new),
+        }
+    }
+}
+
+/// The spec's CORS settings as the `layers` module's `CORS` declares them.
+pub struct CorsRs<'a> {
+    pub cors: &'a Cors,
+    pub domains: Vec<String>,
+    pub domains_re: Vec<String>,
+    pub headers: String,
+    pub expose_headers: String,
+}
+
+impl<'a> CorsRs<'a> {
+    pub fn new(cors: &'a Cors) -> Self {
+        let lits = |texts: &[String]| texts.iter().map(|t| str_lit(t)).collect();
+        CorsRs {
+            cors,
+            domains: lits(&cors.domains),
+            domains_re: lits(&cors.domains_re),
+            headers: str_lit(&cors.headers),
+            expose_headers: str_lit(&cors.expose_headers),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -146,6 +247,69 @@ impl ResourcesModRs<'_> {
 #[template(path = "crate/src/api/resources/resource.rs", escape = "none")]
 pub struct ResourceRs<'a> {
     pub r: ResourceView<'a>,
+    /// The compiled `regex` rules: `static` names, the fields they check, and the
+    /// anchored patterns as literals.
+    pub regexes: Vec<RegexStatic<'a>>,
+    /// The `additional_lookup` pattern's `static` (`LOOKUP`, which `INFO` names).
+    pub lookup: Option<RegexStatic<'a>>,
+    /// Each top-level field's entry in `FIELDS` (and `QUERY_FIELDS`).
+    pub catalog: Vec<String>,
+    /// `_id` is an integer: serialized as a number, and `where` may compare it so.
+    pub integer_ids: bool,
+    /// How `_id` is typed and made, when not an objectid.
+    pub custom_id: Option<CustomId>,
+    /// `item_title`, as a literal.
+    pub item_title: String,
+    /// `cache_control`, as a literal, when set.
+    pub cache_control: Option<String>,
+}
+
+/// A `static` compiling a field's `regex` rule or lookup pattern.
+pub struct RegexStatic<'a> {
+    pub name: String,
+    /// The field the pattern checks.
+    pub field: &'a str,
+    /// The pattern anchored at both ends, as a string literal.
+    pub pattern: String,
+}
+
+impl<'a> ResourceRs<'a> {
+    pub fn new(api: &Api, resource: &'a Resource) -> Self {
+        let regexes = resource
+            .regex_fields()
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, field)| {
+                let pattern = field.regex.as_deref()?;
+                Some(RegexStatic {
+                    name: regex_static(i),
+                    field: &field.name,
+                    pattern: anchored_regex_lit(pattern),
+                })
+            })
+            .collect();
+        let mut counter = 0;
+        let catalog = resource
+            .fields
+            .iter()
+            .map(|field| field.catalog_expr(&mut counter))
+            .collect();
+        let cache = &resource.cache.control;
+        ResourceRs {
+            r: ResourceView::new(api, resource),
+            regexes,
+            lookup: resource.lookup.as_ref().map(|l| RegexStatic {
+                name: "LOOKUP".to_string(),
+                field: &l.field,
+                pattern: anchored_regex_lit(&l.regex),
+            }),
+            catalog,
+            integer_ids: resource.id_type == IdType::Integer,
+            custom_id: CustomId::of(resource.id_type),
+            item_title: str_lit(&resource.item_title),
+            cache_control: (!cache.is_empty()).then(|| str_lit(cache)),
+        }
+    }
 }
 
 /// Render an askama template to text.

@@ -80,7 +80,7 @@ impl serde::Serialize for Rfc1123 {
     }
 }
 
-{% if let Some(format) = date_format -%}
+{% if let Some(format) = format -%}
 {% include "crate/src/api/date_custom.rs" %}
 {% else -%}
 /// What dates on the wire are, for messages.
@@ -135,7 +135,7 @@ mod tests {
         assert_eq!(parse_rfc1123("2016-04-19T08:19:00Z"), None);
         assert_eq!(parse_rfc1123(""), None);
     }
-{%- if date_format.is_some() %}
+{%- if format.is_some() %}
 
     #[test]
     fn date_format_reads_back_what_it_writes() {

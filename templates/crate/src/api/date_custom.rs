@@ -2,7 +2,7 @@
 /// `_updated`, datetime fields) are written in it, and datetime input and `where`
 /// values are read in it. HTTP headers (`Last-Modified`, `If-Modified-Since`) stay
 /// RFC 1123, as HTTP requires.
-pub const DATE_FORMAT: &str = {{ format.pattern|json }};
+pub const DATE_FORMAT: &str = {{ format.pattern }};
 
 /// What dates on the wire are, for messages.
 pub const WIRE_FORMAT_NAME: &str = "a date in the API's date_format";
@@ -25,7 +25,7 @@ enum Item {
     Zone,
 }
 
-const FORMAT: &[Item] = {{ format.items_expr() }};
+const FORMAT: &[Item] = {{ format.items }};
 const DAY_NAMES: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
 const MONTH_NAMES: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",

@@ -40,17 +40,17 @@ const OVERRIDE: axum::http::HeaderName =
     axum::http::HeaderName::from_static("x-http-method-override");
 {%- endif %}
 type Routes = TowerToHyperService<Router>;
-{%- if let Some(cors) = web.cors %}
+{%- if let Some(cors) = cors %}
 
 /// The spec's CORS settings.
 const CORS: super::cors::Cors = super::cors::Cors {
-    domains: &[{% for d in cors.domains %}{{ d|json }}, {% endfor %}],
-    any_domain: {{ cors.any_domain }},
-    domains_re: &[{% for d in cors.domains_re %}{{ d|json }}, {% endfor %}],
-    headers: {{ cors.headers|json }},
-    expose_headers: {{ cors.expose_headers|json }},
-    allow_credentials: {{ cors.allow_credentials }},
-    max_age: {{ cors.max_age }},
+    domains: &[{% for d in cors.domains %}{{ d }}, {% endfor %}],
+    any_domain: {{ cors.cors.any_domain }},
+    domains_re: &[{% for d in cors.domains_re %}{{ d }}, {% endfor %}],
+    headers: {{ cors.headers }},
+    expose_headers: {{ cors.expose_headers }},
+    allow_credentials: {{ cors.cors.allow_credentials }},
+    max_age: {{ cors.cors.max_age }},
 };
 {%- endif %}
 

@@ -1,4 +1,4 @@
-//! The generated server for the {{ api.title }}.
+{{ doc }}
 //!
 //! Made by apigen from the spec; regenerated, never edited. Each module has one job:
 {%- for (module, doc) in modules %}
