@@ -2,11 +2,14 @@
 //! `static FIELDS: &[Field]` (see `templates/crate/src/api/catalog.rs` for its type).
 
 use crate::model::{Field, Literal};
+use crate::rust::{regex_static, str_lit};
 
 impl Field {
     /// This field's entry in the catalog: a `Field { .. }` expression, nested for dicts
     /// and lists. Only rules that differ from `Field::new` are written out.
-    pub fn catalog_expr(&self) -> String {
+    /// `regexes` counts the regex rules written so far in the resource, depth first:
+    /// their statics are numbered in that order (see `rust::regex_static`).
+    pub fn catalog_expr(&self, regexes: &mut usize) -> String {
         let mut parts: Vec<String> = Vec::new();
         if self.required {
             parts.push("required: true".into());
@@ -29,31 +32,40 @@ impl Field {
         if let Some(n) = self.max {
             parts.push(format!("max: Some({n:?})"));
         }
-        if let (Some(pattern), Some(name)) = (&self.regex, &self.regex_static) {
-            parts.push(format!("regex: Some(({pattern:?}, &{name}))"));
+        if let Some(pattern) = &self.regex {
+            let name = regex_static(*regexes);
+            *regexes += 1;
+            parts.push(format!("regex: Some(({}, &{name}))", str_lit(pattern)));
         }
         if !self.allowed.is_empty() {
             let values: Vec<String> = self.allowed.iter().map(literal_expr).collect();
             parts.push(format!("allowed: &[{}]", values.join(", ")));
         }
         if let Some(default) = &self.default {
-            parts.push(format!("default: Some({:?})", default.to_string()));
+            parts.push(format!("default: Some({})", str_lit(&default.to_string())));
         }
         if !self.schema.is_empty() {
-            let nested: Vec<String> = self.schema.iter().map(Field::catalog_expr).collect();
+            let nested: Vec<String> = self
+                .schema
+                .iter()
+                .map(|field| field.catalog_expr(regexes))
+                .collect();
             parts.push(format!("schema: &[{}]", nested.join(", ")));
         }
         if let Some(items) = &self.items {
-            parts.push(format!("items: Some(&{})", items.catalog_expr()));
+            parts.push(format!("items: Some(&{})", items.catalog_expr(regexes)));
         }
         if let Some(relation) = &self.relation {
             parts.push(format!(
-                "relation: Some(crate::api::catalog::Relation {{ resource: {:?}, table: {:?}, field: {:?}, embeddable: {}, filter: {:?} }})",
-                relation.resource,
-                relation.table,
-                relation.field,
+                "relation: Some(crate::api::catalog::Relation {{ resource: {}, table: {}, field: {}, embeddable: {}, filter: {} }})",
+                str_lit(&relation.resource),
+                str_lit(&relation.table),
+                str_lit(&relation.field),
                 relation.embeddable,
-                relation.target_filter_sql
+                match &relation.target_filter_sql {
+                    Some(sql) => format!("Some({})", str_lit(sql)),
+                    None => "None".to_string(),
+                }
             ));
         }
         if self.kind == crate::model::Kind::Datetime {
@@ -66,7 +78,11 @@ impl Field {
                 self.kind.name()
             ));
         }
-        let base = format!("Field::new({:?}, Kind::{})", self.name, self.kind.variant());
+        let base = format!(
+            "Field::new({}, Kind::{})",
+            str_lit(&self.name),
+            self.kind.variant()
+        );
         if parts.is_empty() {
             base
         } else {
@@ -77,7 +93,7 @@ impl Field {
 
 fn literal_expr(literal: &Literal) -> String {
     match literal {
-        Literal::Str(s) => format!("crate::api::catalog::Literal::Str({s:?})"),
+        Literal::Str(s) => format!("crate::api::catalog::Literal::Str({})", str_lit(s)),
         Literal::Int(i) => format!("crate::api::catalog::Literal::Int({i})"),
         Literal::Float(f) => format!("crate::api::catalog::Literal::Float({f:?})"),
         Literal::Bool(b) => format!("crate::api::catalog::Literal::Bool({b})"),

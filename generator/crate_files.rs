@@ -5,7 +5,7 @@
 
 use crate::model::Model;
 use crate::openapi;
-use crate::render::{self, RenderError, ResourceView};
+use crate::render::{self, RenderError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Owner {
@@ -126,7 +126,7 @@ pub fn crate_files(
     // The API's OpenAPI 3.1 document, served at /openapi.json and printed by `openapi`.
     add("openapi.json", openapi::document_text(model), Owner::Apigen);
     // The crate roots: formatted by hand, so a consumer's `cargo fmt --check` passes.
-    let lib = render::text(&render::LibRs { api }, "crate/src/lib.rs")?;
+    let lib = render::text(&render::LibRs::new(api), "crate/src/lib.rs")?;
     add(
         "src/lib.rs",
         render::verbatim(&lib, "crate/src/lib.rs")?,
@@ -139,17 +139,9 @@ pub fn crate_files(
         Owner::Apigen,
     );
     // The binary's command line (`serve`, `openapi`).
-    let first_url = model.served().next().map_or("", |r| r.url.as_str());
     add(
         "src/cli.rs",
-        render::rust(
-            &render::CliRs {
-                api,
-                default_db: default_db.clone(),
-                first_url,
-            },
-            "crate/src/cli.rs",
-        )?,
+        render::rust(&render::CliRs::new(model)?, "crate/src/cli.rs")?,
         Owner::Apigen,
     );
     // The user's own file: hooks, implemented against the runtime's `Hooks` trait.
@@ -168,11 +160,13 @@ pub fn crate_files(
         render::rust(
             &render::ApiModRs {
                 api,
-                default_db,
-                schema,
+                doc: render::api_mod_doc(api),
+                prefix: crate::rust::str_lit(&api.prefix),
+                default_db: crate::rust::str_lit(&default_db),
+                schema: crate::rust::str_lit(&schema),
                 date_doc: render::date_doc(api),
-                date_format_expr: render::date_format_expr(api),
-                web_expr: render::web_expr(&api.web),
+                date_format_expr: crate::rust::date_format_expr(api.date_format.as_ref()),
+                web_expr: crate::rust::web_expr(&api.web),
             },
             "crate/src/api/mod.rs",
         )?,
@@ -197,9 +191,7 @@ pub fn crate_files(
         add(
             &format!("src/api/resources/{}.rs", resource.module_file),
             render::rust(
-                &render::ResourceRs {
-                    r: ResourceView::new(model, resource),
-                },
+                &render::ResourceRs::new(model, resource),
                 "crate/src/api/resources/resource.rs",
             )?,
             Owner::Apigen,

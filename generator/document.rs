@@ -2,6 +2,7 @@
 //! serde attributes, how it is read from its column and turned back into JSON.
 
 use crate::model::{Field, Kind};
+use crate::rust::str_lit;
 
 impl Field {
     /// The struct field's type: every field may be absent from a document.
@@ -18,7 +19,7 @@ impl Field {
         } else {
             "value"
         };
-        let name = format!("{:?}", self.name);
+        let name = str_lit(&self.name);
         if self.nullable {
             format!(
                 "match &self.{ident} {{ ::std::option::Option::Some(value) => state.serialize_field({name}, {value})?, ::std::option::Option::None => state.serialize_field({name}, &())? }}",

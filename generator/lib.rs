@@ -10,7 +10,8 @@
 //! - [`spec`] mirrors the TOML with source spans;
 //! - [`model`] validates and resolves it (names, types, routes, defaults);
 //! - [`crate_files`] lists every file of the generated crate, rendered by [`render`]
-//!   from `templates/` (plus [`openapi`]);
+//!   from `templates/`, printing the Rust that [`rust`] (with [`catalog`] and
+//!   [`document`]) writes for the Model, plus [`openapi`];
 //! - [`output`] writes them, or reports what would change (`--check`).
 
 pub mod catalog;
@@ -22,6 +23,7 @@ pub mod model;
 pub mod openapi;
 pub mod output;
 pub mod render;
+pub mod rust;
 pub mod spec;
 pub mod sql;
 

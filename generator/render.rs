@@ -7,7 +7,10 @@
 
 use askama::Template;
 
-use crate::model::{Action, Api, Model, Resource};
+use crate::model::{Action, Api, IdType, Model, Resource};
+use crate::rust::{
+    CustomId, anchored_regex_lit, doc_lines, multiline_str_lit, regex_static, str_lit,
+};
 
 /// The first line of every Rust file apigen owns.
 pub const RUST_HEADER: &str =
@@ -75,6 +78,22 @@ pub struct CargoToml<'a> {
 #[template(path = "crate/src/lib.rs", escape = "none")]
 pub struct LibRs<'a> {
     pub api: &'a Api,
+    /// The crate's doc comment: the title, and the description when there is one.
+    pub doc: String,
+}
+
+impl<'a> LibRs<'a> {
+    pub fn new(api: &'a Api) -> Self {
+        let about = if api.description.is_empty() {
+            api.title.clone()
+        } else {
+            format!("{}: {}", api.title, api.description)
+        };
+        LibRs {
+            api,
+            doc: doc_lines("//!", &about),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -87,14 +106,48 @@ pub struct MainRs<'a> {
 #[template(path = "crate/src/cli.rs", escape = "none")]
 pub struct CliRs<'a> {
     pub api: &'a Api,
+    /// `USAGE`, the text of `--help`, as a string literal.
+    pub usage: String,
+    /// `TITLE`, the API's title the start-up line names, as a string literal.
+    pub title: String,
+}
+
+/// The text of the command line's `--help`, made into `CliRs::usage`.
+#[derive(Template)]
+#[template(path = "crate/src/cli_usage.txt", escape = "none")]
+pub struct CliUsage<'a> {
+    pub api: &'a Api,
     pub default_db: String,
     pub first_url: &'a str,
+}
+
+impl<'a> CliRs<'a> {
+    pub fn new(model: &'a Model) -> Result<Self, RenderError> {
+        let api = &model.api;
+        let usage = text(
+            &CliUsage {
+                api,
+                default_db: default_db(model),
+                first_url: model.served().next().map_or("", |r| r.url.as_str()),
+            },
+            "crate/src/cli_usage.txt",
+        )?;
+        Ok(CliRs {
+            api,
+            usage: multiline_str_lit(&usage),
+            title: str_lit(&api.title),
+        })
+    }
 }
 
 #[derive(Template)]
 #[template(path = "crate/src/api/mod.rs", escape = "none")]
 pub struct ApiModRs<'a> {
     pub api: &'a Api,
+    /// The module's doc comment, which names the API by its title.
+    pub doc: String,
+    /// `PREFIX`, `DEFAULT_DB_FILE` and `SCHEMA`, as literals.
+    pub prefix: String,
     pub default_db: String,
     pub schema: String,
     /// What dates look like on the wire, for the `DATE_FORMAT` doc comment.
@@ -103,6 +156,17 @@ pub struct ApiModRs<'a> {
     pub date_format_expr: String,
     /// The `layers::Web` expression of the HTTP-layer settings.
     pub web_expr: String,
+}
+
+/// The doc comment of the `api` module, which names the API by its title.
+pub fn api_mod_doc(api: &Api) -> String {
+    doc_lines(
+        "//!",
+        &format!(
+            "The generated server for the {}: what its spec decides.",
+            api.title
+        ),
+    )
 }
 
 #[derive(Template)]
@@ -233,6 +297,69 @@ pub struct ResourcesModRs<'a> {
 #[template(path = "crate/src/api/resources/resource.rs", escape = "none")]
 pub struct ResourceRs<'a> {
     pub r: ResourceView<'a>,
+    /// The compiled `regex` rules: `static` names, the fields they check, and the
+    /// anchored patterns as literals.
+    pub regexes: Vec<RegexStatic<'a>>,
+    /// The `additional_lookup` pattern's `static` (`LOOKUP`, which `INFO` names).
+    pub lookup: Option<RegexStatic<'a>>,
+    /// Each top-level field's entry in `FIELDS` (and `QUERY_FIELDS`).
+    pub catalog: Vec<String>,
+    /// `_id` is an integer: serialized as a number, and `where` may compare it so.
+    pub integer_ids: bool,
+    /// How `_id` is typed and made, when not an objectid.
+    pub custom_id: Option<CustomId>,
+    /// `item_title`, as a literal.
+    pub item_title: String,
+    /// `cache_control`, as a literal, when set.
+    pub cache_control: Option<String>,
+}
+
+/// A `static` compiling a field's `regex` rule or lookup pattern.
+pub struct RegexStatic<'a> {
+    pub name: String,
+    /// The field the pattern checks.
+    pub field: &'a str,
+    /// The pattern anchored at both ends, as a string literal.
+    pub pattern: String,
+}
+
+impl<'a> ResourceRs<'a> {
+    pub fn new(model: &'a Model, resource: &'a Resource) -> Self {
+        let regexes = resource
+            .regex_fields()
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, field)| {
+                let pattern = field.regex.as_deref()?;
+                Some(RegexStatic {
+                    name: regex_static(i),
+                    field: &field.name,
+                    pattern: anchored_regex_lit(pattern),
+                })
+            })
+            .collect();
+        let mut counter = 0;
+        let catalog = resource
+            .fields
+            .iter()
+            .map(|field| field.catalog_expr(&mut counter))
+            .collect();
+        let cache = &resource.cache.control;
+        ResourceRs {
+            r: ResourceView::new(model, resource),
+            regexes,
+            lookup: resource.lookup.as_ref().map(|l| RegexStatic {
+                name: "LOOKUP".to_string(),
+                field: &l.field,
+                pattern: anchored_regex_lit(&l.regex),
+            }),
+            catalog,
+            integer_ids: resource.id_type == IdType::Integer,
+            custom_id: CustomId::of(resource.id_type),
+            item_title: str_lit(&resource.item_title),
+            cache_control: (!cache.is_empty()).then(|| str_lit(cache)),
+        }
+    }
 }
 
 /// Render an askama template to text.
@@ -302,52 +429,4 @@ pub fn date_doc(api: &Api) -> String {
             format.format(1_461_053_940)
         ),
     }
-}
-
-/// The API's date format as a `date::DateFormat` expression.
-pub fn date_format_expr(api: &Api) -> String {
-    let Some(format) = &api.date_format else {
-        return "date::DateFormat::RFC1123".to_string();
-    };
-    let items: Vec<String> = format
-        .items()
-        .iter()
-        .map(|item| format!("date::Item::{item:?}"))
-        .collect();
-    format!(
-        "date::DateFormat::custom({:?}, &[{}])",
-        format.pattern(),
-        items.join(", ")
-    )
-}
-
-/// The HTTP-layer settings as a `layers::Web` expression.
-pub fn web_expr(web: &crate::model::Web) -> String {
-    let strings = |list: &[String]| {
-        let items: Vec<String> = list.iter().map(|s| format!("{s:?}")).collect();
-        format!("&[{}]", items.join(", "))
-    };
-    let cors = match &web.cors {
-        None => "None".to_string(),
-        Some(cors) => format!(
-            "Some(apigen_runtime::cors::Cors {{ domains: {}, any_domain: {}, domains_re: {}, headers: {:?}, expose_headers: {:?}, allow_credentials: {}, max_age: {}, compiled: ::std::sync::OnceLock::new() }})",
-            strings(&cors.domains),
-            cors.any_domain,
-            strings(&cors.domains_re),
-            cors.headers,
-            cors.expose_headers,
-            cors.allow_credentials,
-            cors.max_age
-        ),
-    };
-    format!(
-        "layers::Web {{ method_override: {}, json: {}, xml: {}, jsonp_argument: {}, cors: {cors} }}",
-        web.method_override,
-        web.json,
-        web.xml,
-        match &web.jsonp_argument {
-            None => "None".to_string(),
-            Some(arg) => format!("Some({arg:?})"),
-        },
-    )
 }

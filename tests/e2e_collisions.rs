@@ -1,7 +1,8 @@
 //! The crate generated from `specs/collisions.toml` works like any other: resources
 //! and fields named after Rust keywords (`type`, `self`, `match`), prelude types
 //! (`Result`, `Option`), SQL words (`select`, `key`) and the generated crate's own
-//! names (`Field`, `client`, `error`, `value`), served at the root (empty prefix).
+//! names (`Field`, `client`, `error`, `value`), served at the root (empty prefix),
+//! with a title and description holding quotes, a backslash, braces and line breaks.
 
 mod support;
 
@@ -127,4 +128,18 @@ fn a_resource_named_mod_is_read_only_and_the_root_is_home() {
     assert_eq!(server.get("/mod").status, 200);
     server.post("/mod", &json!({"crate": "x"})).error(405);
     assert_eq!(server.get("/openapi.json").json()["openapi"], "3.1.0");
+}
+
+#[test]
+fn the_title_and_description_are_served_as_written() {
+    let server = start();
+    let info = &server.get("/openapi.json").json()["info"];
+    assert_eq!(
+        info["title"],
+        "Colliding \"names\" {and} \\ text\nover two lines"
+    );
+    assert_eq!(
+        info["description"],
+        "Names that collide with Rust's keywords, its prelude\nand the crate's <own> & \"generated\" names."
+    );
 }

@@ -322,7 +322,6 @@ impl Resolver<'_> {
             min,
             max,
             regex,
-            regex_static: None,
             allowed,
             default: None,
             schema,
@@ -464,20 +463,6 @@ impl Resolver<'_> {
                     "declare this field `type = \"{wanted}\"` to reference `{target_name}`"
                 )))
         }
-    }
-}
-
-/// Give every regex rule, depth first, the name of its `static` in the resource module.
-pub(super) fn name_regexes(field: &mut Field, counter: &mut usize) {
-    if field.regex.is_some() {
-        field.regex_static = Some(format!("REGEX_{counter}"));
-        *counter += 1;
-    }
-    for nested in &mut field.schema {
-        name_regexes(nested, counter);
-    }
-    if let Some(items) = &mut field.items {
-        name_regexes(items, counter);
     }
 }
 

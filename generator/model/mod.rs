@@ -1,8 +1,10 @@
-//! The Model: a spec resolved and validated into exactly what the templates print.
+//! The Model: a spec resolved and validated, for every emitter to write from.
 //!
 //! Names are cased here (heck), Rust keywords escaped here, defaults applied here,
-//! operations computed here. A template never decides anything a test of the Model could
-//! check; it only prints fields of these structs.
+//! operations computed here. The Model holds user text as the spec wrote it and decides
+//! with enums and flags; the emitters (`rust`, `catalog`, `document` for the Rust
+//! server) turn it into source text, escaped for where it goes. A template never
+//! decides anything a test of the Model could check.
 //!
 //! The module follows the design's seams:
 //!
@@ -237,28 +239,6 @@ impl Kind {
             .map_or("string", |(n, _)| n)
     }
 
-    /// The variant of the generated crate's `catalog::Kind`.
-    pub fn variant(self) -> &'static str {
-        match self {
-            Kind::String => "String",
-            Kind::Integer => "Integer",
-            Kind::Float => "Float",
-            Kind::Number => "Number",
-            Kind::Boolean => "Boolean",
-            Kind::Datetime => "Datetime",
-            Kind::ObjectId => "ObjectId",
-            Kind::Dict => "Dict",
-            Kind::List => "List",
-            Kind::Point => "Point",
-            Kind::LineString => "LineString",
-            Kind::Polygon => "Polygon",
-            Kind::MultiPoint => "MultiPoint",
-            Kind::MultiLineString => "MultiLineString",
-            Kind::MultiPolygon => "MultiPolygon",
-            Kind::GeometryCollection => "GeometryCollection",
-        }
-    }
-
     /// The column's SQLite type.
     pub fn sql_type(self) -> &'static str {
         match self {
@@ -266,18 +246,6 @@ impl Kind {
             Kind::Integer | Kind::Boolean | Kind::Datetime => "INTEGER",
             Kind::Float | Kind::Number => "REAL",
             _ => "TEXT",
-        }
-    }
-
-    /// The Rust type of a present value in the document struct.
-    pub fn rust_type(self) -> &'static str {
-        match self {
-            Kind::String | Kind::ObjectId => "::std::string::String",
-            Kind::Integer | Kind::Datetime => "i64",
-            Kind::Float | Kind::Number => "f64",
-            Kind::Boolean => "bool",
-            // Served as stored: the JSON text is copied out, never parsed into a tree.
-            _ => "::std::boxed::Box<::serde_json::value::RawValue>",
         }
     }
 
@@ -335,8 +303,6 @@ pub struct Field {
     pub min: Option<f64>,
     pub max: Option<f64>,
     pub regex: Option<String>,
-    /// Name of the generated `static` holding the compiled regex (`REGEX_0`, ...).
-    pub regex_static: Option<String>,
     pub allowed: Vec<Literal>,
     pub default: Option<serde_json::Value>,
     pub schema: Vec<Field>,

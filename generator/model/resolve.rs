@@ -7,7 +7,6 @@
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use toml::Spanned;
 
-use super::fields::name_regexes;
 use super::{Api, Field, IdType, Methods, Model, Resource};
 use crate::diagnostic::Diagnostic;
 use crate::spec::{ApiSpec, ResourceSpec, Spec};
@@ -320,10 +319,6 @@ impl Resolver<'_> {
             fields.push(self.field(field_name, field, 0)?);
         }
         self.check_idents(schema, &fields)?;
-        let mut counter = 0;
-        for field in &mut fields {
-            name_regexes(field, &mut counter);
-        }
         let embeds = self.embeds(text, spec, &fields)?;
         let path_fields = self.path_fields(spec, &fields)?;
         let id_type = match &spec.id_type {

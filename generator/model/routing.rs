@@ -30,15 +30,6 @@ impl IdType {
         ("integer", IdType::Integer),
     ];
 
-    /// The variant of the generated crate's `routes::IdType`.
-    pub fn variant(self) -> &'static str {
-        match self {
-            IdType::ObjectId => "ObjectId",
-            IdType::Uuid => "Uuid",
-            IdType::Integer => "Integer",
-        }
-    }
-
     /// The OpenAPI schema of an `_id`.
     pub fn openapi(self) -> serde_json::Value {
         use serde_json::json;
@@ -179,19 +170,5 @@ impl Resource {
             .map(|s| if s.starts_with('{') { "{}" } else { s })
             .collect::<Vec<_>>()
             .join("/")
-    }
-
-    /// `id_type` when not the default objectid: the `routes::IdType` variant.
-    pub fn custom_id_type(&self) -> Option<&'static str> {
-        (self.id_type != IdType::ObjectId).then(|| self.id_type.variant())
-    }
-
-    /// How a new `_id` is made, when not an objectid: `None` lets SQLite number it.
-    pub fn new_id_expr(&self) -> &'static str {
-        match self.id_type {
-            IdType::Uuid => "Some(crate::api::uuid::new_v4)",
-            IdType::Integer => "None",
-            IdType::ObjectId => "Some(crate::api::objectid::new_id)",
-        }
     }
 }

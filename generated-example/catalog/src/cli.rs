@@ -24,6 +24,8 @@ Example:
   catalog-api serve --addr 127.0.0.1:8080 --db catalog.db
   curl http://127.0.0.1:8080/api/v1/products
 ";
+/// The API's title (`[api] title`), as the start-up line names it.
+const TITLE: &str = "Catalog API";
 pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -116,8 +118,8 @@ fn run(config: Config) -> ExitCode {
             };
             let addr = listener.local_addr().unwrap_or(config.addr);
             eprintln!(
-                "Catalog API listening on http://{addr}/api/v1/ (database: {})", config
-                .db.display()
+                "{TITLE} listening on http://{addr}/api/v1/ (database: {})", config.db
+                .display()
             );
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;

@@ -24,6 +24,8 @@ Example:
   places-api serve --addr 127.0.0.1:8080 --db places.db
   curl http://127.0.0.1:8080/api/v1/places
 ";
+/// The API's title (`[api] title`), as the start-up line names it.
+const TITLE: &str = "Places API";
 pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -116,7 +118,7 @@ fn run(config: Config) -> ExitCode {
             };
             let addr = listener.local_addr().unwrap_or(config.addr);
             eprintln!(
-                "Places API listening on http://{addr}/api/v1/ (database: {})", config.db
+                "{TITLE} listening on http://{addr}/api/v1/ (database: {})", config.db
                 .display()
             );
             let shutdown = async {

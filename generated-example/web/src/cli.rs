@@ -24,6 +24,8 @@ Example:
   web-api serve --addr 127.0.0.1:8080 --db web.db
   curl http://127.0.0.1:8080/notes
 ";
+/// The API's title (`[api] title`), as the start-up line names it.
+const TITLE: &str = "Web API";
 pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -116,7 +118,7 @@ fn run(config: Config) -> ExitCode {
             };
             let addr = listener.local_addr().unwrap_or(config.addr);
             eprintln!(
-                "Web API listening on http://{addr}/ (database: {})", config.db.display()
+                "{TITLE} listening on http://{addr}/ (database: {})", config.db.display()
             );
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;

@@ -1,4 +1,4 @@
-//! The generated server for the {{ api.title }}: what its spec decides.
+{{ doc }}
 //!
 //! Made by apigen from the spec; regenerated, never edited. Eve's protocol itself is
 //! the `apigen_runtime` crate, re-exported here under the names the rest of the crate
@@ -21,10 +21,10 @@ pub mod router;
 pub struct Api;
 
 impl apigen_runtime::Api for Api {
-    const PREFIX: &'static str = {{ api.prefix|json }};
-    const DEFAULT_DB_FILE: &'static str = {{ default_db|json }};
+    const PREFIX: &'static str = {{ prefix }};
+    const DEFAULT_DB_FILE: &'static str = {{ default_db }};
     const MAX_BODY_BYTES: usize = {{ api.max_body_bytes }};
-    const SCHEMA: &'static str = {{ schema|json }};
+    const SCHEMA: &'static str = {{ schema }};
     const DATES: &'static date::DateFormat = &DATE_FORMAT;
     const WEB: &'static layers::Web = &WEB;
 

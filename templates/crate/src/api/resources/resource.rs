@@ -10,36 +10,32 @@
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
 
-{% for field in r.resource.regex_fields() -%}
-{% if let Some(name) = field.regex_static -%}
-{% if let Some(pattern) = field.regex -%}
-/// `regex` of `{{ field.name }}`, anchored: Cerberus matches the whole value.
-static {{ name }}: ::std::sync::LazyLock<::regex_lite::Regex> = ::std::sync::LazyLock::new(|| {
-    ::regex_lite::Regex::new({{ format!("^(?:{})$", pattern)|json }}).expect("apigen checked this pattern")
+{% for regex in regexes -%}
+/// `regex` of `{{ regex.field }}`, anchored: Cerberus matches the whole value.
+static {{ regex.name }}: ::std::sync::LazyLock<::regex_lite::Regex> = ::std::sync::LazyLock::new(|| {
+    ::regex_lite::Regex::new({{ regex.pattern }}).expect("apigen checked this pattern")
 });
-{% endif -%}
-{% endif -%}
 {% endfor %}
-{%- if let Some(lookup) = r.resource.lookup %}
+{%- if let Some(lookup) = lookup %}
 /// `additional_lookup` of `{{ lookup.field }}`: what a lookup value looks like, anchored.
 static LOOKUP: ::std::sync::LazyLock<::regex_lite::Regex> = ::std::sync::LazyLock::new(|| {
-    ::regex_lite::Regex::new({{ format!("^(?:{})$", lookup.regex)|json }}).expect("apigen checked this pattern")
+    ::regex_lite::Regex::new({{ lookup.pattern }}).expect("apigen checked this pattern")
 });
 {% endif %}
 
 /// The fields of a `{{ r.name }}` document and their rules.
 pub static FIELDS: &[Field] = &[
-{%- for field in r.resource.fields %}
-    {{ field.catalog_expr() }},
+{%- for entry in catalog %}
+    {{ entry }},
 {%- endfor %}
 ];
 
-{%- if r.resource.id_type == crate::model::IdType::Integer %}
+{%- if integer_ids %}
 /// What `where` and `sort` may name: `_id` as the integer it is, then `FIELDS`.
 static QUERY_FIELDS: &[Field] = &[
     Field::new("_id", Kind::Integer),
-{%- for field in r.resource.fields %}
-    {{ field.catalog_expr() }},
+{%- for entry in catalog %}
+    {{ entry }},
 {%- endfor %}
 ];
 {%- endif %}
@@ -62,7 +58,7 @@ impl ::serde::Serialize for {{ r.resource.doc_type }} {
     fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
         use ::serde::ser::SerializeStruct;
         let mut state = serializer.serialize_struct({{ r.resource.doc_type|json }}, {{ r.resource.fields.len() + 4 }})?;
-{%- if r.resource.id_type == crate::model::IdType::Integer %}
+{%- if integer_ids %}
         state.serialize_field("_id", &crate::api::routes::NumericId(&self._id))?;
 {%- else %}
         state.serialize_field("_id", &self._id)?;
@@ -104,7 +100,7 @@ fn embed(
 pub static INFO: ResourceInfo = ResourceInfo {
     name: {{ r.resource.name|json }},
     url: {{ r.resource.url|json }},
-    item_title: {{ r.resource.item_title|json }},
+    item_title: {{ item_title }},
     table: {{ r.resource.table|json }},
     fields: FIELDS,
     pagination_default: {{ r.resource.pagination_default }},
@@ -147,8 +143,8 @@ pub static INFO: ResourceInfo = ResourceInfo {
 {%- if !r.resource.embeds.is_empty() %}
     embed: ::std::option::Option::Some(embed),
 {%- endif %}
-{%- if !r.resource.cache.control.is_empty() %}
-    cache_control: {{ r.resource.cache.control|json }},
+{%- if let Some(control) = cache_control %}
+    cache_control: {{ control }},
 {%- endif %}
 {%- if r.resource.cache.expires > 0 %}
     cache_expires: {{ r.resource.cache.expires }},
@@ -156,11 +152,11 @@ pub static INFO: ResourceInfo = ResourceInfo {
 {%- if !r.resource.path_fields.is_empty() %}
     path_fields: &[{% for f in r.resource.path_fields %}{{ f|json }}, {% endfor %}],
 {%- endif %}
-{%- if let Some(variant) = r.resource.custom_id_type() %}
-    id_type: crate::api::routes::IdType::{{ variant }},
-    new_id: {{ r.resource.new_id_expr() }},
+{%- if let Some(id) = custom_id %}
+    id_type: crate::api::routes::IdType::{{ id.variant }},
+    new_id: {{ id.new_id }},
 {%- endif %}
-{%- if r.resource.id_type == crate::model::IdType::Integer %}
+{%- if integer_ids %}
     query_fields: Some(QUERY_FIELDS),
 {%- endif %}
 {%- if let Some(lookup) = r.resource.lookup %}
@@ -185,7 +181,7 @@ impl Resource for {{ r.resource.doc_type }} {
 
     fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
         ::std::result::Result::Ok(Self {
-{%- if r.resource.id_type == crate::model::IdType::Integer %}
+{%- if integer_ids %}
             _id: row.get::<_, i64>(0)?.to_string(),
 {%- else %}
             _id: row.get(0)?,

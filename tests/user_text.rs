@@ -1,0 +1,193 @@
+//! User text reaches the generated crate as the spec wrote it, whatever it holds.
+//!
+//! A title, description, item title, header value, regex or date format may hold
+//! quotes, backslashes, braces, `<`, `&`, `'` and line breaks: apigen writes each as a
+//! Rust string literal or as doc comment lines, so every such spec generates a crate
+//! (no internal template error), and every literal reads back as the spec's text.
+//! (`specs/collisions.toml` proves the same of its title by compiling and serving it.)
+
+use apigen::OutputFile;
+
+const TITLE: &str = "Say \"hi\" \\ there {x}\nsecond line";
+const DESCRIPTION: &str = "A description\nover \"two\" lines, it's <b> & \\ done";
+const ITEM_TITLE: &str = "it's a <thing> & \"more\"\non two lines";
+const CACHE_CONTROL: &str = "max-age=20, it's \"private\" <&>";
+const REGEX: &str = "(?P<word>[a-z]+)'s & \"co\"";
+const LOOKUP: &str = "(?P<n>[a-z]+)'s";
+const DATE_FORMAT: &str = "%d 'de' %b %Y <%H:%M:%S> & co";
+const ORIGIN: &str = "https://it's.example.com";
+const ORIGIN_RE: &str = "https://(?P<sub>[a-z]+)\\.example\\.com";
+const HEADER: &str = "X-It's&Co";
+
+/// A TOML basic string holding `text`.
+fn toml(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn spec() -> String {
+    format!(
+        r#"[api]
+name = "texts"
+version = "1.0.0"
+title = {title}
+description = {description}
+date_format = {date_format}
+x_domains = [{origin}]
+x_domains_re = [{origin_re}]
+x_headers = [{header}]
+
+[resources.things]
+item_title = {item_title}
+cache_control = {cache_control}
+additional_lookup = {{ field = "name", url = {lookup} }}
+
+[resources.things.schema]
+name = {{ type = "string", unique = true }}
+word = {{ type = "string", regex = {regex} }}
+"#,
+        title = toml(TITLE),
+        description = toml(DESCRIPTION),
+        date_format = toml(DATE_FORMAT),
+        origin = toml(ORIGIN),
+        origin_re = toml(ORIGIN_RE),
+        header = toml(HEADER),
+        item_title = toml(ITEM_TITLE),
+        cache_control = toml(CACHE_CONTROL),
+        lookup = toml(&format!("regex(\"{LOOKUP}\")")),
+        regex = toml(REGEX),
+    )
+}
+
+fn generated() -> Vec<OutputFile> {
+    let dir = std::env::temp_dir().join(format!("apigen-user-text-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("texts.toml");
+    std::fs::write(&path, spec()).expect("write the spec");
+    let model = apigen::load(&path).unwrap_or_else(|error| panic!("{error}"));
+    let files = apigen::crate_files(&model, "texts.toml", &apigen::RuntimeSource::Vendored)
+        .unwrap_or_else(|error| panic!("{error}"));
+    std::fs::remove_dir_all(&dir).expect("remove the temp dir");
+    files
+}
+
+fn rust(files: &[OutputFile], path: &str) -> String {
+    let file = files
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("{path} generated"));
+    file.contents.clone()
+}
+
+/// Every string literal in `source` (doc comments included), as the values they hold.
+fn strings(source: &str) -> Vec<String> {
+    fn walk(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
+        for token in tokens {
+            match token {
+                proc_macro2::TokenTree::Group(group) => walk(group.stream(), out),
+                proc_macro2::TokenTree::Literal(literal) => {
+                    if let Ok(lit) = syn::parse_str::<syn::LitStr>(&literal.to_string()) {
+                        out.push(lit.value());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(source.parse().expect("Rust tokens"), &mut out);
+    out
+}
+
+/// The crate-level doc comment of `source`, its lines joined.
+fn inner_doc(source: &str) -> String {
+    let file = syn::parse_file(source).expect("a Rust file");
+    file.attrs
+        .iter()
+        .filter_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(
+                    s.value()
+                        .strip_prefix(' ')
+                        .unwrap_or(&s.value())
+                        .to_string(),
+                ),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_user_string_reads_back_from_the_generated_rust() {
+    let files = generated();
+
+    let cli = strings(&rust(&files, "src/cli.rs"));
+    assert!(cli.iter().any(|s| s == TITLE), "TITLE: {cli:?}");
+    assert!(
+        cli.iter()
+            .any(|s| s.starts_with(&format!("{TITLE} — generated by apigen\n"))),
+        "USAGE: {cli:?}"
+    );
+
+    let lib = inner_doc(&rust(&files, "src/lib.rs"));
+    assert!(
+        lib.starts_with(&format!("{TITLE}: {DESCRIPTION}\n")),
+        "{lib}"
+    );
+    let api = inner_doc(&rust(&files, "src/api/mod.rs"));
+    assert!(
+        api.starts_with(&format!(
+            "The generated server for the {TITLE}: what its spec decides.\n"
+        )),
+        "{api}"
+    );
+
+    let things = strings(&rust(&files, "src/api/resources/things.rs"));
+    for wanted in [
+        ITEM_TITLE.to_string(),
+        CACHE_CONTROL.to_string(),
+        REGEX.to_string(),
+        format!("^(?:{REGEX})$"),
+        format!("^(?:{LOOKUP})$"),
+    ] {
+        assert!(things.contains(&wanted), "{wanted:?} in {things:?}");
+    }
+
+    // The HTTP layer's settings and the date format are `api/mod.rs`'s `WEB` and
+    // `DATE_FORMAT`.
+    let layers = strings(&rust(&files, "src/api/mod.rs"));
+    for wanted in [
+        ORIGIN.to_string(),
+        format!("^(?:{ORIGIN_RE})"),
+        HEADER.to_string(),
+    ] {
+        assert!(layers.contains(&wanted), "{wanted:?} in {layers:?}");
+    }
+
+    assert!(layers.iter().any(|s| s == DATE_FORMAT), "{layers:?}");
+
+    let manifest = files
+        .iter()
+        .find(|f| f.path == "Cargo.toml")
+        .expect("Cargo.toml");
+    let manifest: toml::Table = manifest.contents.parse().expect("Cargo.toml parses");
+    assert_eq!(
+        manifest["package"]["description"].as_str(),
+        Some(DESCRIPTION)
+    );
+}
