@@ -156,6 +156,25 @@ pub struct Resource {
     pub lookup: Option<Lookup>,
     /// Eve's `internal_resource`: the table exists, but no route serves it.
     pub internal: bool,
+    /// Secondary indexes (the spec's `indexes`, Eve's `mongo_indexes`), by name.
+    pub indexes: Vec<Index>,
+}
+
+/// A secondary index: `indexes = { by_name_age = ["lastname", "-age"] }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index {
+    /// The index's name in the spec (`by_name_age`).
+    pub name: String,
+    /// The fields it orders by, in order.
+    pub keys: Vec<IndexKey>,
+}
+
+/// One field of an index and its direction (`-age`: descending).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexKey {
+    /// A top-level field of the resource.
+    pub field: String,
+    pub descending: bool,
 }
 
 /// Which HTTP methods a route answers (GET is always on: Eve has no write-only routes).

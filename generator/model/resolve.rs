@@ -374,6 +374,7 @@ impl Resolver<'_> {
             id_type,
             lookup,
             internal: spec.internal_resource,
+            indexes: Vec::new(),
         })
     }
 
