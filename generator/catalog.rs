@@ -56,16 +56,13 @@ impl Field {
             parts.push(format!("items: Some(&{})", items.catalog_expr(regexes)));
         }
         if let Some(relation) = &self.relation {
+            // The target's `INFO`: its table and datasource filter (statics may name
+            // each other, even in a cycle).
             parts.push(format!(
-                "relation: Some(crate::api::catalog::Relation {{ resource: {}, table: {}, field: {}, embeddable: {}, filter: {} }})",
-                str_lit(&relation.resource),
-                str_lit(&relation.table),
+                "relation: Some(crate::api::catalog::Relation {{ target: &crate::api::resources::{}::INFO, field: {}, embeddable: {} }})",
+                crate::model::module_ident(&relation.resource),
                 str_lit(&relation.field),
                 relation.embeddable,
-                match &relation.target_filter_sql {
-                    Some(sql) => format!("Some({})", str_lit(sql)),
-                    None => "None".to_string(),
-                }
             ));
         }
         if self.kind == crate::model::Kind::Datetime {

@@ -148,13 +148,6 @@ pub fn crate_files(
     add("src/hooks.rs", USER_HOOKS.to_string(), Owner::User);
 
     // The API-wide settings the runtime reads, and the modules below.
-    let schema = model
-        .resources
-        .iter()
-        .map(|r| r.sql_schema())
-        .filter(|sql| !sql.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n");
     add(
         "src/api/mod.rs",
         render::rust(
@@ -163,7 +156,17 @@ pub fn crate_files(
                 doc: render::api_mod_doc(api),
                 prefix: crate::rust::str_lit(&api.prefix),
                 default_db: crate::rust::str_lit(&default_db),
-                schema: crate::rust::str_lit(&schema),
+                table_modules: model
+                    .resources
+                    .iter()
+                    .filter(|r| r.datasource.source.is_none())
+                    .map(|r| r.module_ident.as_str())
+                    .collect(),
+                resource_modules: model
+                    .resources
+                    .iter()
+                    .map(|r| r.module_ident.as_str())
+                    .collect(),
                 date_doc: render::date_doc(api),
                 date_format_expr: crate::rust::date_format_expr(api.date_format.as_ref()),
                 web_expr: crate::rust::web_expr(&api.web),

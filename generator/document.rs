@@ -38,7 +38,7 @@ impl Field {
     pub fn read_expr(&self, index: impl std::borrow::Borrow<usize>) -> String {
         let index = *index.borrow();
         if self.kind.is_json() {
-            format!("crate::api::store::raw_json_column(row, {index})?")
+            format!("crate::api::sqlite::raw_json_column(row, {index})?")
         } else {
             format!("row.get({index})?")
         }

@@ -16,7 +16,6 @@
 
 pub mod catalog;
 pub mod crate_files;
-pub mod datasource;
 pub mod diagnostic;
 pub mod document;
 pub mod model;
@@ -25,7 +24,6 @@ pub mod output;
 pub mod render;
 pub mod rust;
 pub mod spec;
-pub mod sql;
 
 use std::path::Path;
 

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::crate_files::{OutputFile, Owner, RuntimeSource};
+use crate::model::storage::Table;
 
 /// The manifest's file name, at the crate's root.
 pub const MANIFEST: &str = "apigen.json";
@@ -30,10 +31,11 @@ pub struct Manifest {
     pub files: Vec<String>,
     /// Files apigen created once and leaves to the user.
     pub user_files: Vec<String>,
-    /// The data model the crate was generated from: each table's columns as
-    /// `"name TYPE"` in order, so a later regeneration can tell what changed.
+    /// The storage schema the crate was generated from, by table name: the key's
+    /// type, the typed columns in order and the indexes (`model::storage`), so a later
+    /// regeneration can tell what changed.
     #[serde(default)]
-    pub tables: std::collections::BTreeMap<String, Vec<String>>,
+    pub tables: std::collections::BTreeMap<String, Table>,
 }
 
 impl Manifest {
@@ -62,16 +64,9 @@ impl Manifest {
             files: list(Owner::Apigen),
             user_files: list(Owner::User),
             tables: model
-                .resources
+                .tables
                 .iter()
-                .map(|r| {
-                    let columns = r
-                        .fields
-                        .iter()
-                        .map(|f| format!("{} {}", f.name, f.kind.sql_type()))
-                        .collect();
-                    (r.table.clone(), columns)
-                })
+                .map(|table| (table.name.clone(), table.clone()))
                 .collect(),
         }
     }
@@ -95,7 +90,21 @@ impl Manifest {
             runtime: serde_json::from_value(field("runtime")).unwrap_or_default(),
             files: serde_json::from_value(field("files")).unwrap_or_default(),
             user_files: serde_json::from_value(field("user_files")).unwrap_or_default(),
-            tables: serde_json::from_value(field("tables")).unwrap_or_default(),
+            // A manifest of an older apigen (columns as `"name TYPE"` strings) has no
+            // typed schema to read: it reads as none.
+            tables: serde_json::from_value::<std::collections::BTreeMap<String, Table>>(field(
+                "tables",
+            ))
+            .map(|tables| {
+                tables
+                    .into_iter()
+                    .map(|(name, mut table)| {
+                        table.name.clone_from(&name);
+                        (name, table)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         })
     }
 }

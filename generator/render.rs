@@ -9,7 +9,7 @@ use askama::Template;
 
 use crate::model::{Action, Api, IdType, Model, Resource};
 use crate::rust::{
-    CustomId, anchored_regex_lit, doc_lines, multiline_str_lit, regex_static, str_lit,
+    CustomId, anchored_regex_lit, doc_lines, multiline_str_lit, regex_static, str_lit, table_expr,
 };
 
 /// The first line of every Rust file apigen owns.
@@ -146,10 +146,13 @@ pub struct ApiModRs<'a> {
     pub api: &'a Api,
     /// The module's doc comment, which names the API by its title.
     pub doc: String,
-    /// `PREFIX`, `DEFAULT_DB_FILE` and `SCHEMA`, as literals.
+    /// `PREFIX` and `DEFAULT_DB_FILE`, as literals.
     pub prefix: String,
     pub default_db: String,
-    pub schema: String,
+    /// The modules of the resources that own a table (`TABLES` lists their `TABLE`).
+    pub table_modules: Vec<&'a str>,
+    /// The modules of every resource (`RESOURCES` lists their `INFO`).
+    pub resource_modules: Vec<&'a str>,
     /// What dates look like on the wire, for the `DATE_FORMAT` doc comment.
     pub date_doc: String,
     /// The `date::DateFormat` expression of the API's `date_format`.
@@ -312,6 +315,12 @@ pub struct ResourceRs<'a> {
     pub item_title: String,
     /// `cache_control`, as a literal, when set.
     pub cache_control: Option<String>,
+    /// The `schema::Table` expression of the table, when the resource owns it.
+    pub table_static: Option<String>,
+    /// `INFO.table`: `&TABLE`, or the `TABLE` of the resource whose table it serves.
+    pub table_ref: String,
+    /// `datasource.filter` as `where` JSON, as a literal, when set.
+    pub filter: Option<String>,
 }
 
 /// A `static` compiling a field's `regex` rule or lookup pattern.
@@ -345,6 +354,18 @@ impl<'a> ResourceRs<'a> {
             .map(|field| field.catalog_expr(&mut counter))
             .collect();
         let cache = &resource.cache.control;
+        let table_static = model
+            .tables
+            .iter()
+            .find(|t| resource.datasource.source.is_none() && t.name == resource.table)
+            .map(table_expr);
+        let table_ref = match &resource.datasource.source {
+            None => "&TABLE".to_string(),
+            Some(source) => format!(
+                "&crate::api::resources::{}::TABLE",
+                crate::model::module_ident(source)
+            ),
+        };
         ResourceRs {
             r: ResourceView::new(model, resource),
             regexes,
@@ -358,6 +379,9 @@ impl<'a> ResourceRs<'a> {
             custom_id: CustomId::of(resource.id_type),
             item_title: str_lit(&resource.item_title),
             cache_control: (!cache.is_empty()).then(|| str_lit(cache)),
+            table_static,
+            table_ref,
+            filter: resource.datasource.filter.as_deref().map(str_lit),
         }
     }
 }

@@ -143,6 +143,65 @@ impl CustomId {
     }
 }
 
+/// A table of the storage schema as a `schema::Table` expression of the runtime (the
+/// module imports `crate::api::schema`).
+pub fn table_expr(table: &crate::model::storage::Table) -> String {
+    use crate::model::storage::{ColumnType, Key};
+    const SCHEMA: &str = "schema";
+    let columns: Vec<String> = table
+        .columns
+        .iter()
+        .map(|column| {
+            let ty = match column.ty {
+                ColumnType::Text => "Text",
+                ColumnType::Integer => "Integer",
+                ColumnType::Real => "Real",
+                ColumnType::Boolean => "Boolean",
+                ColumnType::Datetime => "Datetime",
+                ColumnType::Json => "Json",
+            };
+            format!(
+                "{SCHEMA}::Column::new({}, {SCHEMA}::ColumnType::{ty})",
+                str_lit(&column.name)
+            )
+        })
+        .collect();
+    let indexes: Vec<String> = table
+        .indexes
+        .iter()
+        .map(|index| {
+            let columns: Vec<String> = index
+                .columns
+                .iter()
+                .map(|c| {
+                    let order = if c.descending {
+                        "Descending"
+                    } else {
+                        "Ascending"
+                    };
+                    format!("({}, {SCHEMA}::Order::{order})", str_lit(&c.column))
+                })
+                .collect();
+            format!(
+                "{SCHEMA}::Index {{ name: {}, columns: &[{}], unique: {} }}",
+                str_lit(&index.name),
+                columns.join(", "),
+                index.unique
+            )
+        })
+        .collect();
+    let key = match table.key {
+        Key::Text => "Text",
+        Key::Integer => "Integer",
+    };
+    format!(
+        "{SCHEMA}::Table {{ name: {}, key: {SCHEMA}::Key::{key}, columns: &[{}], indexes: &[{}] }}",
+        str_lit(&table.name),
+        columns.join(", "),
+        indexes.join(", ")
+    )
+}
+
 /// The API's date format as a `date::DateFormat` expression.
 pub fn date_format_expr(format: Option<&DateFormat>) -> String {
     let Some(format) = format else {

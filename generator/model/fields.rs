@@ -412,19 +412,10 @@ impl Resolver<'_> {
                 }
             }
         };
-        // A resource serving another's table (`datasource.source`) relates to that table.
-        let table = target
-            .get_ref()
-            .datasource
-            .as_ref()
-            .and_then(|d| d.get_ref().source.as_ref())
-            .map_or_else(|| target_name.clone(), |s| s.get_ref().clone());
         Ok(Relation {
             resource: target_name.clone(),
-            table,
             field,
             embeddable: spec.embeddable,
-            target_filter_sql: None,
         })
     }
 

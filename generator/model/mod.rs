@@ -24,6 +24,7 @@ mod operations;
 mod query_options;
 mod resolve;
 mod routing;
+pub mod storage;
 mod web;
 
 use crate::diagnostic::Diagnostic;
@@ -38,7 +39,7 @@ pub use operations::{
 };
 pub use query_options::Datasource;
 pub(crate) use resolve::Resolver;
-pub use resolve::rust_ident;
+pub use resolve::{module_ident, rust_ident};
 pub use routing::{IdType, Lookup};
 pub use web::{Cache, Cors, Web};
 
@@ -48,6 +49,8 @@ pub struct Model {
     pub resources: Vec<Resource>,
     /// Every operation the API serves, in a fixed order; the only source of routes.
     pub operations: Vec<Operation>,
+    /// The tables the resources keep, typed: one per resource that owns its table.
+    pub tables: Vec<storage::Table>,
 }
 
 impl Model {
@@ -114,7 +117,8 @@ pub struct Resource {
     pub module_ident: String,
     /// The document struct, e.g. `PeopleDocument`.
     pub doc_type: String,
-    /// Table name (always quoted in SQL).
+    /// The table it stores documents in: its own (named after it), or that of the
+    /// resource it serves (`datasource.source`).
     pub table: String,
     /// Collection path below the prefix, e.g. `people`.
     pub url: String,
@@ -258,16 +262,6 @@ impl Kind {
             .map_or("string", |(n, _)| n)
     }
 
-    /// The column's SQLite type.
-    pub fn sql_type(self) -> &'static str {
-        match self {
-            Kind::String | Kind::ObjectId => "TEXT",
-            Kind::Integer | Kind::Boolean | Kind::Datetime => "INTEGER",
-            Kind::Float | Kind::Number => "REAL",
-            _ => "TEXT",
-        }
-    }
-
     /// The OpenAPI schema of a value of this kind.
     pub fn openapi(self) -> serde_json::Value {
         use serde_json::json;
@@ -331,13 +325,11 @@ pub struct Field {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Relation {
+    /// The related resource (whose table, and datasource filter, the reference is
+    /// checked against).
     pub resource: String,
-    pub table: String,
     pub field: String,
     pub embeddable: bool,
-    /// The related resource's `datasource.filter` as SQL: a reference must name a
-    /// document that resource serves.
-    pub target_filter_sql: Option<String>,
 }
 
 /// Resolve a parsed spec into the Model, or the first error found.

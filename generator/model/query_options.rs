@@ -5,9 +5,11 @@
 
 use toml::Spanned;
 
-use super::{Field, Kind, Resolver, toml_to_json};
+use super::{Field, IdType, Kind, Resolver, toml_to_json};
 use crate::diagnostic::{Diagnostic, closest};
 use crate::spec::ResourceSpec;
+use apigen_runtime::catalog::{Field as CatalogField, Kind as CatalogKind};
+use apigen_runtime::query::{FIXED_FILTER_OPERATORS, Problem, parse_fixed_filter};
 
 /// `datasource`: the table a resource reads, its fixed filter, default projection and
 /// default sort. `Datasource::default()` is a resource over its own table, unfiltered.
@@ -15,8 +17,9 @@ use crate::spec::ResourceSpec;
 pub struct Datasource {
     /// The resource whose table (and schema) this one serves, when not its own.
     pub source: Option<String>,
-    /// The fixed filter compiled to an SQL boolean expression.
-    pub filter_sql: Option<String>,
+    /// The fixed filter as `where` JSON, checked by the runtime's own parser; the
+    /// server compiles it when it starts.
+    pub filter: Option<String>,
     /// The default projection as JSON text (`{"name":1}`).
     pub projection: Option<String>,
     /// The default sort in `sort` syntax (`name,-price`).
@@ -148,15 +151,16 @@ impl<'a> Resolver<'a> {
         spec: &ResourceSpec,
         source: Option<String>,
         fields: &[Field],
+        id_type: IdType,
     ) -> Result<Datasource, Diagnostic> {
         let Some(datasource) = &spec.datasource else {
             return Ok(Datasource::default());
         };
         let datasource = datasource.get_ref();
-        let filter_sql = match &datasource.filter {
+        let filter = match &datasource.filter {
             None => None,
             Some(filter) => {
-                let json = match filter.get_ref() {
+                let json: serde_json::Value = match filter.get_ref() {
                     toml::Value::String(text) => serde_json::from_str(text).map_err(|e| {
                         self.error(
                             filter,
@@ -168,9 +172,18 @@ impl<'a> Resolver<'a> {
                     })?,
                     other => toml_to_json(other),
                 };
-                let sql = crate::datasource::compile(&json, fields, self.date_format()?.as_ref())
-                    .map_err(|e| self.error(filter, e.message).with_help(e.help))?;
-                Some(sql)
+                let text = json.to_string();
+                // The server reads it with the same function when it starts; reading it
+                // is the whole check (the dialect compiles any filter it accepts).
+                let dates = self.date_format()?;
+                let dates = dates.as_ref().unwrap_or(&apigen_runtime::date::RFC1123);
+                if let Err(error) =
+                    parse_fixed_filter(&text, filter_catalog(fields, id_type), dates)
+                {
+                    let help = filter_help(&error.problem, fields, dates);
+                    return Err(self.error(filter, error.message).with_help(help));
+                }
+                Some(text)
             }
         };
         let projection = match &datasource.projection {
@@ -249,10 +262,103 @@ impl<'a> Resolver<'a> {
         };
         Ok(Datasource {
             source,
-            filter_sql,
+            filter,
             projection,
             default_sort,
         })
+    }
+}
+
+/// The runtime's catalog of a resource's top-level fields, which is all a fixed filter
+/// may name: what the server reads the filter against (`_id` first when it is an
+/// integer, as the server's `QUERY_FIELDS`). The runtime's catalog is made of
+/// `'static` data, as generated crates declare it; the generator builds it for the
+/// few resources with a filter and leaks it (a few bytes per field, once per check).
+fn filter_catalog(fields: &[Field], id_type: IdType) -> &'static [CatalogField] {
+    let mut catalog = Vec::with_capacity(fields.len() + 1);
+    if id_type == IdType::Integer {
+        catalog.push(CatalogField::new("_id", CatalogKind::Integer));
+    }
+    for field in fields {
+        let name: &'static str = Box::leak(field.name.clone().into_boxed_str());
+        catalog.push(CatalogField::new(name, catalog_kind(field.kind)));
+    }
+    Box::leak(catalog.into_boxed_slice())
+}
+
+/// The runtime's kind of a field.
+fn catalog_kind(kind: Kind) -> CatalogKind {
+    match kind {
+        Kind::String => CatalogKind::String,
+        Kind::Integer => CatalogKind::Integer,
+        Kind::Float => CatalogKind::Float,
+        Kind::Number => CatalogKind::Number,
+        Kind::Boolean => CatalogKind::Boolean,
+        Kind::Datetime => CatalogKind::Datetime,
+        Kind::ObjectId => CatalogKind::ObjectId,
+        Kind::Dict => CatalogKind::Dict,
+        Kind::List => CatalogKind::List,
+        Kind::Point => CatalogKind::Point,
+        Kind::LineString => CatalogKind::LineString,
+        Kind::Polygon => CatalogKind::Polygon,
+        Kind::MultiPoint => CatalogKind::MultiPoint,
+        Kind::MultiLineString => CatalogKind::MultiLineString,
+        Kind::MultiPolygon => CatalogKind::MultiPolygon,
+        Kind::GeometryCollection => CatalogKind::GeometryCollection,
+    }
+}
+
+/// What to do about a datasource filter the runtime refuses, in the spec's terms.
+fn filter_help(
+    problem: &Problem,
+    fields: &[Field],
+    dates: &apigen_runtime::date::DateFormat,
+) -> String {
+    match problem {
+        Problem::Json => {
+            "write the filter as a TOML table, or as a JSON `where` in a string".to_string()
+        }
+        Problem::Shape => {
+            "write it like a `where`, naming at least one field: `filter = { discontinued = true }`"
+                .to_string()
+        }
+        Problem::Combinator(key) => format!("write `\"{key}\" = [{{ a = 1 }}, {{ b = 2 }}]`"),
+        Problem::UnknownField(name) => {
+            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            match closest(name, names.iter().copied()) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!(
+                    "the fields are {}",
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        }
+        Problem::NestedField(_) => "a datasource filter names top-level fields only".to_string(),
+        Problem::NotScalar(..) => "a datasource filter compares scalar fields only".to_string(),
+        Problem::NotComparison(_) => {
+            "write a value (`name = \"x\"`) or operators (`price = { \"$gt\" = 10 }`)".to_string()
+        }
+        Problem::Operator(None, _) => {
+            "at the top of a filter only `$and` and `$or` combine conditions".to_string()
+        }
+        Problem::Operator(Some(_), _) => {
+            let ops: Vec<String> = FIXED_FILTER_OPERATORS
+                .iter()
+                .map(|op| format!("`{op}`"))
+                .collect();
+            match ops.split_last() {
+                Some((last, rest)) => format!("use {} or {last}", rest.join(", ")),
+                None => "remove the operator".to_string(),
+            }
+        }
+        Problem::Where => format!(
+            "compare each field with a value of its type; dates are written in the API's `date_format` (like `{}`)",
+            dates.format(1_461_053_940)
+        ),
     }
 }
 
@@ -328,9 +434,69 @@ mod tests {
         assert!(!open.pagination);
         assert_eq!(open.table, "orders");
         assert_eq!(open.fields, orders.fields, "the source's schema");
-        assert_eq!(open.datasource.filter_sql.as_deref(), Some("(\"qty\" > 0)"));
+        assert_eq!(
+            open.datasource.filter.as_deref(),
+            Some(r#"{"qty":{"$gt":0}}"#),
+            "the filter as `where` JSON"
+        );
         assert_eq!(open.datasource.default_sort.as_deref(), Some("-qty"));
-        assert_eq!(open.sql_schema(), "", "the source's table is created once");
-        assert!(open.sql_select_by_id().ends_with("AND ((\"qty\" > 0))"));
+        assert_eq!(m.tables.len(), 1, "the source's table is kept once");
+    }
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use crate::model::tests::model;
+
+    fn spec(filter: &str) -> String {
+        format!(
+            "[api]\nname = \"t\"\nversion = \"1.0.0\"\ndate_format = \"%Y-%m-%dT%H:%M:%SZ\"\n\
+             [resources.r.schema]\nname = {{ type = \"string\" }}\nqty = {{ type = \"integer\" }}\n\
+             born = {{ type = \"datetime\" }}\ntags = {{ type = \"list\" }}\n\
+             [resources.v]\ndatasource = {{ source = \"r\", filter = {filter} }}\n"
+        )
+    }
+
+    fn error(filter: &str) -> (String, String) {
+        let diagnostic = model(&spec(filter)).expect_err("the filter is refused");
+        (diagnostic.message, diagnostic.help.unwrap_or_default())
+    }
+
+    #[test]
+    fn the_filter_is_kept_as_where_json() {
+        let m = model(&spec(
+            "'{\"$or\": [{\"qty\": null}, {\"born\": {\"$gte\": \"1970-01-01T00:01:00Z\"}}]}'",
+        ))
+        .expect("valid");
+        assert_eq!(
+            m.resources[1].datasource.filter.as_deref(),
+            Some(r#"{"$or":[{"qty":null},{"born":{"$gte":"1970-01-01T00:01:00Z"}}]}"#)
+        );
+    }
+
+    #[test]
+    fn the_runtime_says_what_is_wrong_and_the_generator_how_to_mend_it() {
+        let (message, help) = error("{ nmae = \"x\" }");
+        assert_eq!(message, "the datasource filter names unknown field `nmae`");
+        assert_eq!(help, "did you mean `name`?");
+        let (message, help) = error("{ tags = \"a\" }");
+        assert_eq!(
+            message,
+            "the datasource filter compares the list field `tags`"
+        );
+        assert!(help.contains("scalar"), "{help}");
+        let (message, _) = error("{ name = { \"$regex\" = \"^a\" } }");
+        assert!(message.contains("`$regex`"), "{message}");
+        let (message, help) = error("{ born = \"Thu, 01 Jan 1970 00:01:00 GMT\" }");
+        assert!(message.contains("born"), "{message}");
+        assert!(help.contains("1970") || help.contains("2016"), "{help}");
+        let (message, _) = error("{ qty = 1.5 }");
+        assert!(message.contains("expects an integer"), "{message}");
+        let (message, _) = error("{ \"$nor\" = [{ qty = 1 }] }");
+        assert!(message.contains("`$nor`"), "{message}");
+        let (message, _) = error("{ \"name.first\" = \"x\" }");
+        assert!(message.contains("nested"), "{message}");
+        let (message, _) = error("{}");
+        assert!(message.contains("empty"), "{message}");
     }
 }

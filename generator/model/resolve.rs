@@ -7,7 +7,7 @@
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use toml::Spanned;
 
-use super::{Api, Field, IdType, Methods, Model, Resource};
+use super::{Api, IdType, Methods, Model, Resource};
 use crate::diagnostic::Diagnostic;
 use crate::spec::{ApiSpec, ResourceSpec, Spec};
 use apigen_runtime::date::DateFormat;
@@ -88,10 +88,10 @@ impl Resolver<'_> {
         self.check_unique(&resources, |r| r.module_file.clone(), "module")?;
         self.check_unique(&resources, |r| r.doc_type.clone(), "type")?;
         self.check_unique(&resources, |r| r.route_shape(), "url")?;
-        link_relation_filters(&mut resources);
         let operations = super::operations::operations(&api, &resources);
         Ok(Model {
             api,
+            tables: super::storage::tables(&resources),
             resources,
             operations,
         })
@@ -359,7 +359,7 @@ impl Resolver<'_> {
             pagination: inherit(spec.pagination, api.pagination, true),
             projection: inherit(spec.projection, api.projection, true),
             validate_filtering: inherit(spec.validate_filtering, api.validate_filtering, false),
-            datasource: self.datasource(spec, source.map(|(n, _)| n.clone()), &fields)?,
+            datasource: self.datasource(spec, source.map(|(n, _)| n.clone()), &fields, id_type)?,
             normalize_on_patch: inherit(spec.normalize_on_patch, api.normalize_on_patch, true),
             merge_nested_documents: inherit(
                 spec.merge_nested_documents,
@@ -434,30 +434,7 @@ impl Resolver<'_> {
 
 /// A resource's module identifier; `mod` would be `resources/mod.rs`, the module
 /// list itself.
-/// Give every `data_relation` its target's fixed filter, once all resources are known.
-fn link_relation_filters(resources: &mut [Resource]) {
-    fn walk(field: &mut Field, filters: &[(String, Option<String>)]) {
-        if let Some(relation) = &mut field.relation {
-            relation.target_filter_sql = filters
-                .iter()
-                .find(|(name, _)| *name == relation.resource)
-                .and_then(|(_, filter)| filter.clone());
-        }
-        field.schema.iter_mut().for_each(|f| walk(f, filters));
-        if let Some(items) = &mut field.items {
-            walk(items, filters);
-        }
-    }
-    let filters: Vec<(String, Option<String>)> = resources
-        .iter()
-        .map(|r| (r.name.clone(), r.datasource.filter_sql.clone()))
-        .collect();
-    for resource in resources {
-        resource.fields.iter_mut().for_each(|f| walk(f, &filters));
-    }
-}
-
-pub(super) fn module_ident(name: &str) -> String {
+pub fn module_ident(name: &str) -> String {
     if name == "mod" {
         "mod_".to_string()
     } else {

@@ -5,28 +5,30 @@
 //! (`validate`), query checking (`query`: `where`, `sort`) and storage agree on, so a
 //! client can only ever name fields the spec declared.
 
-/// The wire and storage type of a field (Eve/Cerberus `type`).
+/// The wire type of a field (Eve/Cerberus `type`); `schema::ColumnType` says how
+/// each is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// JSON string; SQLite `TEXT`.
+    /// JSON string; a text column.
     String,
-    /// JSON integer; SQLite `INTEGER`.
+    /// JSON integer; an integer column.
     Integer,
-    /// JSON number with or without a fraction; SQLite `REAL`.
+    /// JSON number with or without a fraction; a real column.
     Float,
-    /// Any JSON number; SQLite `REAL`.
+    /// Any JSON number; a real column.
     Number,
-    /// JSON boolean; SQLite `INTEGER` 0/1.
+    /// JSON boolean; a boolean column.
     Boolean,
-    /// RFC 1123 string on the wire; SQLite `INTEGER` (seconds since the epoch).
+    /// A string in the API's `date_format` on the wire; a datetime column (seconds
+    /// since the epoch).
     Datetime,
-    /// 24 hex digits on the wire; SQLite `TEXT`.
+    /// 24 hex digits on the wire; a text column.
     ObjectId,
-    /// JSON object, checked against `schema`; SQLite `TEXT` holding JSON.
+    /// JSON object, checked against `schema`; a JSON column.
     Dict,
-    /// JSON array, each item checked against `items`; SQLite `TEXT` holding JSON.
+    /// JSON array, each item checked against `items`; a JSON column.
     List,
-    /// GeoJSON geometries, checked by the field's `shape`; SQLite `TEXT` holding JSON.
+    /// GeoJSON geometries, checked by the field's `shape`; a JSON column.
     Point,
     LineString,
     Polygon,
@@ -99,19 +101,26 @@ impl Literal {
 }
 
 /// A `data_relation`: the value must name an existing document of another resource.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Relation {
-    /// The related resource's name, as in the spec.
-    pub resource: &'static str,
-    /// The related resource's table.
-    pub table: &'static str,
+    /// The related resource (its `INFO`): its name, table and datasource filter (a
+    /// reference must name a document the resource serves).
+    pub target: &'static crate::resource::ResourceInfo,
     /// The related field (`_id` unless the spec names another unique field).
     pub field: &'static str,
     /// Whether clients may ask for the related document to be embedded.
     pub embeddable: bool,
-    /// The related resource's fixed filter (`datasource.filter`) as SQL: a reference
-    /// must name a document the resource serves.
-    pub filter: Option<&'static str>,
+}
+
+/// Names the target only: resources may relate to each other in a cycle.
+impl std::fmt::Debug for Relation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Relation")
+            .field("target", &self.target.name)
+            .field("field", &self.field)
+            .field("embeddable", &self.embeddable)
+            .finish()
+    }
 }
 
 /// One field of a resource, or of a nested dict, or a list's item rule.

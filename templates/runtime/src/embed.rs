@@ -7,8 +7,8 @@
 //! are not embeddable are ignored, a reference whose document is gone becomes `null`,
 //! references inside dicts (and lists of dicts) are reached with dotted names
 //! (`meta.editor`), a list of references becomes a list of documents, and embedding
-//! goes one level deep. The documents of one relation are read for a whole page in
-//! one query (`WHERE key IN (...)`), and the served JSON is rewritten in place, so a
+//! goes one level deep. The documents of one relation are read for a whole page at
+//! once (`store::Read::find_in`), and the served JSON is rewritten in place, so a
 //! document keeps the field order clients see without embedding.
 
 use std::collections::{HashMap, HashSet};
@@ -18,14 +18,14 @@ use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::db::Reader;
 use crate::error::ApiError;
 use crate::options::Projections;
 use crate::resource::Resource;
-
-/// References bound in one `IN (...)` query, well below SQLite's parameter limit.
-const CHUNK: usize = 500;
+use crate::store::Read;
 
 /// One embeddable reference of a resource.
+#[derive(Debug)]
 pub struct Embed {
     /// Dotted path from the document: `author`, `meta.editor`.
     pub path: &'static str,
@@ -40,13 +40,14 @@ pub struct Embed {
 /// Target documents as served, by the JSON text of their key.
 pub type Found = HashMap<String, Box<RawValue>>;
 
-pub type Fetch = fn(&rusqlite::Connection, &str, &[Value]) -> Result<Found, ApiError>;
+/// Reads through the store's read connection (see `fetch`).
+pub type Fetch = fn(&Reader, &str, &[Value]) -> Result<Found, ApiError>;
 
 /// Embed what the request asks for into a page's documents: `None` when nothing is
 /// asked (the caller serves the documents as usual).
 pub fn embed(
     embeds: &'static [Embed],
-    conn: &rusqlite::Connection,
+    conn: &Reader,
     query: Option<&str>,
     documents: &mut dyn FnMut() -> Vec<Vec<u8>>,
 ) -> Result<Option<Vec<Vec<u8>>>, ApiError> {
@@ -115,67 +116,34 @@ fn wanted(embeds: &'static [Embed], query: Option<&str>) -> Result<Vec<&'static 
 
 /// Read the documents of `R` whose `key` is one of `values`, serialized as `R` serves
 /// them: inside its datasource filter, with its default projection.
-pub fn fetch<R: Resource>(
-    conn: &rusqlite::Connection,
-    key: &str,
-    values: &[Value],
-) -> Result<Found, ApiError> {
-    let column = format!("\"{}\"", key.replace('"', "\"\""));
+pub fn fetch<R: Resource>(conn: &Reader, key: &str, values: &[Value]) -> Result<Found, ApiError> {
     let mut found = Found::new();
     let projections = Projections::new(R::INFO, None)?;
-    let bindable: Vec<rusqlite::types::Value> = values.iter().filter_map(sql_value).collect();
-    for chunk in bindable.chunks(CHUNK) {
-        let marks = vec!["?"; chunk.len()].join(",");
-        // Through the target's datasource, as Eve reads it: its fixed filter hides
-        // documents (their references embed as `null`), its projection hides fields.
-        let sql = match R::INFO.filter {
-            Some(filter) => format!(
-                "{} WHERE {column} IN ({marks}) AND ({filter})",
-                R::INFO.select
-            ),
-            None => format!("{} WHERE {column} IN ({marks})", R::INFO.select),
-        };
-        let mut statement = conn.prepare(&sql)?;
-        let rows = statement.query_map(rusqlite::params_from_iter(chunk), R::from_row)?;
-        for row in rows {
-            let document = row?;
-            let text = serde_json::to_string(&document).map_err(ApiError::internal)?;
-            // The key as served, so it compares with the reference as stored: an
-            // integer `_id` is a JSON number, an objectid or uuid one a string.
-            let key_value = serde_json::from_str::<Value>(&text)
-                .map_err(ApiError::internal)?
-                .get(key)
-                .cloned()
-                .unwrap_or(Value::Null);
-            let text = if projections.is_empty() {
-                text
+    // Through the target's datasource, as Eve reads it: its fixed filter hides
+    // documents (their references embed as `null`), its projection hides fields.
+    for document in conn.find_in::<R>(key, values)? {
+        let text = serde_json::to_string(&document).map_err(ApiError::internal)?;
+        // The key as served, so it compares with the reference as stored: an
+        // integer `_id` is a JSON number, an objectid or uuid one a string.
+        let key_value = serde_json::from_str::<Value>(&text)
+            .map_err(ApiError::internal)?
+            .get(key)
+            .cloned()
+            .unwrap_or(Value::Null);
+        let text = if projections.is_empty() {
+            text
+        } else {
+            let mut projected = Vec::with_capacity(text.len());
+            if projections.write(&mut projected, text.as_bytes()) {
+                String::from_utf8(projected).map_err(ApiError::internal)?
             } else {
-                let mut projected = Vec::with_capacity(text.len());
-                if projections.write(&mut projected, text.as_bytes()) {
-                    String::from_utf8(projected).map_err(ApiError::internal)?
-                } else {
-                    text
-                }
-            };
-            let raw = RawValue::from_string(text).map_err(ApiError::internal)?;
-            found.insert(key_value.to_string(), raw);
-        }
+                text
+            }
+        };
+        let raw = RawValue::from_string(text).map_err(ApiError::internal)?;
+        found.insert(key_value.to_string(), raw);
     }
     Ok(found)
-}
-
-/// A reference as an SQL value; a reference that cannot name a row has none.
-fn sql_value(value: &Value) -> Option<rusqlite::types::Value> {
-    use rusqlite::types::Value as Sql;
-    match value {
-        Value::String(s) => Some(Sql::Text(s.clone())),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => Some(Sql::Integer(i)),
-            None => n.as_f64().map(Sql::Real),
-        },
-        Value::Bool(b) => Some(Sql::Integer(i64::from(*b))),
-        _ => None,
-    }
 }
 
 /// Call `visit` with every reference at `path` (through dicts and lists of dicts).

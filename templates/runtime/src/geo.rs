@@ -7,8 +7,6 @@
 //! nested to the type's depth. A position is a list of numbers: longitude, latitude
 //! and an optional altitude. The value is stored and served exactly as sent.
 
-use rusqlite::functions::FunctionFlags;
-use rusqlite::types::ValueRef;
 use serde_json::Value;
 
 /// Mean Earth radius used for distances, in metres (MongoDB's spherical model).
@@ -107,33 +105,13 @@ pub fn haversine(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
 }
 
 /// The (longitude, latitude) of a stored point, if the text is one.
-fn stored_point(text: &str) -> Option<(f64, f64)> {
+pub(crate) fn stored_point(text: &str) -> Option<(f64, f64)> {
     let value: Value = serde_json::from_str(text).ok()?;
     let coordinates = value.get("coordinates")?.as_array()?;
     Some((
         coordinates.first()?.as_f64()?,
         coordinates.get(1)?.as_f64()?,
     ))
-}
-
-/// Register `geo_distance(point_json, lon, lat)`: metres from a stored GeoJSON point to
-/// (`lon`, `lat`), or NULL when the stored value is not a point. `$near` filters and
-/// sorts with it.
-pub fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-    conn.create_scalar_function(
-        "geo_distance",
-        3,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| {
-            let point = match ctx.get_raw(0) {
-                ValueRef::Text(bytes) => std::str::from_utf8(bytes).ok().and_then(stored_point),
-                _ => None,
-            };
-            let lon: f64 = ctx.get(1)?;
-            let lat: f64 = ctx.get(2)?;
-            Ok(point.map(|(plon, plat)| haversine(plon, plat, lon, lat)))
-        },
-    )
 }
 
 #[cfg(test)]

@@ -13,18 +13,20 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rusqlite::OptionalExtension;
 use serde_json::{Map, Value};
 
+use crate::db::{Reader, Writer};
 use crate::error::ApiError;
 use crate::http::{self, ListParams};
 use crate::links::{self, DocumentLinks};
 use crate::options::{self, Projections};
+use crate::query::{Filter, SortKey};
 use crate::resource::{Resource, ResourceInfo};
 use crate::routes::{self, Params, Scope};
 use crate::state::AppState;
+use crate::store::{self, Inserted, ItemKey, NewDocument, Read as _, Selection, Write as _};
 use crate::validate::{self, Issues, Mode};
-use crate::{date, etag, query, store};
+use crate::{date, embed, etag, query};
 
 /// One submitted document of a POST: its id (if the client gave one) and its
 /// validated fields, or its issues.
@@ -51,13 +53,9 @@ pub async fn get_collection<R: Resource>(
 ) -> Result<Response> {
     let info = R::INFO;
     let scope = Scope::new(info, collection_params(&params))?;
-    let list = ListQuery::parse(info, raw.as_deref(), &scope)?;
+    let list = ListQuery::parse(info, raw.as_deref())?;
     let (total, documents, embedded) = state.db.read(|conn| {
-        let total = list.count(conn, info)?;
-        let documents = conn
-            .prepare_cached(&list.page_sql(info))?
-            .query_map(rusqlite::params_from_iter(list.page_values()), R::from_row)?
-            .collect::<rusqlite::Result<Vec<R>>>()?;
+        let (total, documents) = conn.list::<R>(info, &list.selection(info, &scope))?;
         let embedded = embedded(info, conn, raw.as_deref(), &documents)?;
         Ok((total, documents, embedded))
     })?;
@@ -80,24 +78,18 @@ pub async fn get_collection<R: Resource>(
     ))
 }
 
-/// A collection GET's query string, checked and compiled to SQL.
+/// A collection GET's query string, parsed and checked.
 struct ListQuery {
     params: ListParams,
-    /// ` WHERE ...` or nothing.
-    condition: String,
-    /// ` ORDER BY ... LIMIT n OFFSET ?`
-    order: String,
-    values: Vec<rusqlite::types::Value>,
-    /// Parameters of the ORDER BY (a `$near` distance), bound after `values`.
-    order_values: Vec<rusqlite::types::Value>,
-    /// The OFFSET parameter, bound after `values` and `order_values` (none when
-    /// pagination is off).
-    offset: Option<rusqlite::types::Value>,
+    /// The client's `where`.
+    filter: Option<Filter>,
+    /// The client's `sort`, or the resource's default; empty: none.
+    sort: Vec<SortKey>,
     projection: Projections,
 }
 
 impl ListQuery {
-    fn parse(info: &ResourceInfo, raw: Option<&str>, scope: &Scope) -> Result<ListQuery> {
+    fn parse(info: &ResourceInfo, raw: Option<&str>) -> Result<ListQuery> {
         let unpaged;
         let raw = if info.pagination {
             raw
@@ -108,98 +100,40 @@ impl ListQuery {
         let mut params = ListParams::parse(raw, info.pagination_default, info.pagination_limit)?;
         options::adjust_params(info, &mut params);
         let projection = Projections::new(info, params.projection.as_deref())?;
-        let mut condition = String::new();
-        let mut values = Vec::new();
-        if let Some(sql) = info.filter {
-            // The datasource's fixed filter, compiled by apigen (values are literals).
-            condition.push_str(" WHERE (");
-            condition.push_str(sql);
-            condition.push(')');
-        }
-        // A sub-resource lists only the documents its path names.
-        let join = if condition.is_empty() {
-            " WHERE "
-        } else {
-            " AND "
-        };
-        scope.condition(join, &mut condition, &mut values);
         let fields = info.query_fields.unwrap_or(info.fields);
-        let mut near = None;
-        if let Some(text) = params.filter.as_deref() {
-            let filter = query::parse_where(text, fields, info.dates)
-                .map_err(|e| ApiError::bad_request(e.to_string()))?;
-            options::check_filter(info, text, &filter)?;
-            // A client's filter only narrows the fixed ones (datasource, path): its
-            // `$or` must not reach past them.
-            if condition.is_empty() {
-                condition.push_str(" WHERE ");
-                query::compile_where(&filter, &mut condition, &mut values);
-            } else {
-                condition.push_str(" AND (");
-                query::compile_where(&filter, &mut condition, &mut values);
-                condition.push(')');
+        let filter = match params.filter.as_deref() {
+            None => None,
+            Some(text) => {
+                let filter = query::parse_where(text, fields, info.dates)
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                options::check_filter(info, text, &filter)?;
+                Some(filter)
             }
-            near = query::near_order(&filter);
-        }
-        let mut order = String::from(" ORDER BY ");
-        let mut sorted = false;
-        if let Some(text) = params.sort.as_deref().or(info.default_sort) {
-            let keys = query::parse_sort(text, fields)
-                .map_err(|e| ApiError::bad_request(e.to_string()))?;
-            if !keys.is_empty() {
-                query::compile_sort(&keys, &mut order);
-                order.push_str(", ");
-                sorted = true;
+        };
+        let sort = match params.sort.as_deref().or(info.default_sort) {
+            None => Vec::new(),
+            Some(text) => {
+                query::parse_sort(text, fields).map_err(|e| ApiError::bad_request(e.to_string()))?
             }
-        }
-        // `$near` answers nearest first, unless the client sorts (as in MongoDB).
-        let mut order_values = Vec::new();
-        if let (Some((distance, near_values)), false) = (near, sorted) {
-            order.push_str(&distance);
-            order.push_str(", ");
-            order_values = near_values;
-        }
-        // Ties (and unsorted lists) keep insertion order, so pages never overlap. The
-        // page size is a literal, not a parameter: SQLite (with STAT4) re-plans a
-        // cached statement every time a LIMIT parameter is bound, which costs more
-        // than the query. It is a validated integer no larger than the resource's cap.
-        order.push_str("\"rowid\"");
-        // Without pagination every document is served: no LIMIT, no OFFSET.
-        let offset = info.pagination.then(|| {
-            order.push_str(" LIMIT ");
-            order.push_str(&params.max_results.to_string());
-            order.push_str(" OFFSET ?");
-            let offset = i64::from(params.page - 1) * i64::from(params.max_results);
-            rusqlite::types::Value::Integer(offset)
-        });
+        };
         Ok(ListQuery {
             params,
-            condition,
-            order,
-            values,
-            order_values,
-            offset,
+            filter,
+            sort,
             projection,
         })
     }
 
-    fn count(&self, conn: &rusqlite::Connection, info: &ResourceInfo) -> Result<i64> {
-        Ok(conn
-            .prepare_cached(&format!("{}{}", info.count, self.condition))?
-            .query_row(rusqlite::params_from_iter(self.values.iter()), |row| {
-                row.get(0)
-            })?)
-    }
-
-    fn page_sql(&self, info: &ResourceInfo) -> String {
-        format!("{}{}{}", info.select, self.condition, self.order)
-    }
-
-    fn page_values(&self) -> impl Iterator<Item = &rusqlite::types::Value> {
-        self.values
-            .iter()
-            .chain(&self.order_values)
-            .chain(self.offset.as_ref())
+    /// What the store reads: this query inside `scope`, paged unless the resource is not.
+    fn selection<'a>(&'a self, info: &ResourceInfo, scope: &'a Scope) -> Selection<'a> {
+        Selection {
+            scope,
+            filter: self.filter.as_ref(),
+            sort: &self.sort,
+            page: info
+                .pagination
+                .then_some((self.params.max_results, self.params.page)),
+        }
     }
 }
 
@@ -283,19 +217,17 @@ pub async fn get_item<R: Resource>(
     let info = R::INFO;
     let scope = Scope::new(info, &params)?;
     let key = routes::item_key(&params);
-    let (sql, values) = if info.id_type.is_valid(key) {
-        scope.narrow(info.select_by_id, info.id_type.sql(key))
-    } else if let Some(lookup) = info.lookup.as_ref().filter(|l| l.matches(key)) {
-        scope.narrow(lookup.select, rusqlite::types::Value::Text(key.to_string()))
+    let key = if info.id_type.is_valid(key) {
+        ItemKey::Id(key)
+    } else if info.lookup.as_ref().is_some_and(|l| l.matches(key)) {
+        ItemKey::Lookup(key)
     } else {
         return Err(ApiError::not_found());
     };
     let projection = Projections::for_item(info, raw.as_deref())?;
     let (document, fresh, embedded) = state.db.read(|conn| {
         let document = conn
-            .prepare_cached(&sql)?
-            .query_row(rusqlite::params_from_iter(values.iter()), R::from_row)
-            .optional()?
+            .get::<R>(info, key, &scope)?
             .ok_or_else(ApiError::not_found)?;
         // A client that has the document gets a 304: nothing to embed.
         let fresh = http::not_modified(&headers, document.etag(), document.updated());
@@ -402,8 +334,7 @@ async fn post(
                 if let Ok((id, fields)) = outcome {
                     let issues = store::check_constraints(
                         tx,
-                        info.table,
-                        info.fields,
+                        info,
                         fields,
                         id.as_deref().unwrap_or(""),
                         &accepted,
@@ -428,31 +359,27 @@ async fn post(
                 std::mem::take(&mut outcomes).into_iter().flatten().unzip();
             state.hooks.on_insert(info.name, &mut documents)?;
             let mut written = Vec::with_capacity(documents.len());
-            let mut statement = tx.prepare_cached(info.insert)?;
             for (position, (id, fields)) in ids.into_iter().zip(documents.iter()).enumerate() {
                 let tag = etag::of_fields(fields);
-                let mut values = vec![
-                    id.as_deref()
-                        .map_or(rusqlite::types::Value::Null, |id| info.id_type.sql(id)),
-                    rusqlite::types::Value::Integer(now),
-                    rusqlite::types::Value::Integer(now),
-                    rusqlite::types::Value::Text(tag.clone()),
-                ];
-                values.extend(store::column_values(info.fields, fields));
-                match statement.execute(rusqlite::params_from_iter(values)) {
-                    Ok(_) => {
-                        // Integer ids left out are numbered by the database.
-                        let id = id.unwrap_or_else(|| tx.last_insert_rowid().to_string());
+                let document = NewDocument {
+                    id: id.as_deref(),
+                    created: now,
+                    updated: now,
+                    etag: &tag,
+                    fields,
+                };
+                match tx.insert(info, document)? {
+                    // Integer ids left out are numbered by the database.
+                    Inserted::Id(id) => {
                         options::check_in_filter(tx, info, &id, bulk.then_some(position))?;
                         written.push((id, tag));
                     }
-                    Err(error) if store::is_unique_violation(&error) => {
+                    Inserted::Duplicate => {
                         let mut issues = Issues::new();
                         let id = id.unwrap_or_default();
                         issues.add("_id", format!("value '{id}' is not unique"));
                         return Err(ApiError::invalid(issues, "Insertion"));
                     }
-                    Err(error) => return Err(error.into()),
                 }
             }
             state.hooks.on_insert_tx(info.name, &documents, tx)?;
@@ -534,17 +461,10 @@ struct Stored {
     fields: Map<String, Value>,
 }
 
-/// Read a stored document for PUT/PATCH: the one generic step of a write. `sql` is
-/// the resource's `select_by_id`, narrowed to the request's scope.
-fn load<R: Resource>(
-    tx: &rusqlite::Transaction<'_>,
-    sql: &str,
-    values: &[rusqlite::types::Value],
-) -> Result<Option<Stored>> {
-    let document = tx
-        .prepare_cached(sql)?
-        .query_row(rusqlite::params_from_iter(values), R::from_row)
-        .optional()?;
+/// Read a stored document for PUT/PATCH, by `_id` inside the request's scope: the one
+/// generic step of a write.
+fn load<R: Resource>(tx: &Writer<'_>, id: &str, scope: &Scope) -> Result<Option<Stored>> {
+    let document = tx.get::<R>(R::INFO, ItemKey::Id(id), scope)?;
     Ok(document.map(|document| Stored {
         created: document.created(),
         etag: document.etag().to_string(),
@@ -552,8 +472,7 @@ fn load<R: Resource>(
     }))
 }
 
-type Loader =
-    fn(&rusqlite::Transaction<'_>, &str, &[rusqlite::types::Value]) -> Result<Option<Stored>>;
+type Loader = fn(&Writer<'_>, &str, &Scope) -> Result<Option<Stored>>;
 
 /// What an item write does with the body.
 #[derive(Clone, Copy, PartialEq)]
@@ -592,13 +511,11 @@ async fn write_item(
     strip_read_only(&mut changes);
     // A sub-resource's documents stay in it: its path fields hold the URL's values.
     scope.fill(&mut changes, write == Write::Replace);
-    let (select, select_values) = scope.narrow(info.select_by_id, info.id_type.sql(&id));
-
     let now = date::now();
     let (created, tag, fields, original_fields) = state
         .db
         .write(|tx| {
-            let original = load(tx, &select, &select_values)?.ok_or_else(ApiError::not_found)?;
+            let original = load(tx, &id, &scope)?.ok_or_else(ApiError::not_found)?;
             http::check_if_match(&headers, &original.etag)?;
             let created = original.created;
             let original_fields = original.fields;
@@ -613,10 +530,9 @@ async fn write_item(
             }
             .map_err(|issues| ApiError::invalid(issues, "Insertion"))?;
             store::fill_nulls(info.fields, &mut fields);
-            let issues =
-                store::check_constraints(tx, info.table, info.fields, &fields, &id, &[], |name| {
-                    fields.get(name) != original_fields.get(name)
-                })?;
+            let issues = store::check_constraints(tx, info, &fields, &id, &[], |name| {
+                fields.get(name) != original_fields.get(name)
+            })?;
             if !issues.is_empty() {
                 return Err(ApiError::invalid(issues, "Insertion"));
             }
@@ -630,14 +546,7 @@ async fn write_item(
                     .on_replace(info.name, &fields, &original_fields)?;
             }
             let tag = etag::of_fields(&fields);
-            store::update_changed(
-                tx,
-                info.table,
-                info.fields,
-                &fields,
-                &original_fields,
-                (now, &tag, &id),
-            )?;
+            tx.update(info, &fields, &original_fields, (now, &tag, &id))?;
             options::check_in_filter(tx, info, &id, None)?;
             Ok((created, tag, fields, original_fields))
         })
@@ -688,19 +597,15 @@ async fn delete_one(
     if !valid {
         return Err(ApiError::not_found());
     }
-    let (select, values) = scope.narrow(info.select_etag, info.id_type.sql(&id));
     state
         .db
         .write(|tx| {
-            let current: String = tx
-                .prepare_cached(&select)?
-                .query_row(rusqlite::params_from_iter(values.iter()), |row| row.get(0))
-                .optional()?
+            let current = tx
+                .etag(info, &id, &scope)?
                 .ok_or_else(ApiError::not_found)?;
             http::check_if_match(&headers, &current)?;
             state.hooks.on_delete_item(info.name, &id)?;
-            tx.prepare_cached(info.delete_by_id)?
-                .execute([info.id_type.sql(&id)])?;
+            tx.delete(info, &id)?;
             Ok(())
         })
         .await?;
@@ -723,15 +628,11 @@ async fn delete_all(
     state: AppState,
     scope: Scope,
 ) -> Result<Response> {
-    let mut sql = info.delete_all.to_string();
-    let mut values = Vec::new();
-    scope.condition(" WHERE ", &mut sql, &mut values);
     state
         .db
         .write(|tx| {
             state.hooks.on_delete_resource(info.name)?;
-            tx.prepare_cached(&sql)?
-                .execute(rusqlite::params_from_iter(values.iter()))?;
+            tx.delete_all(info, &scope)?;
             Ok(())
         })
         .await?;
@@ -785,14 +686,14 @@ fn rejection(outcomes: &[Outcome], bulk: bool, failed: usize) -> ApiError {
 /// or `None` when the resource embeds nothing or the request asks for nothing.
 fn embedded<R: Resource>(
     info: &ResourceInfo,
-    conn: &rusqlite::Connection,
+    conn: &Reader,
     query: Option<&str>,
     documents: &[R],
 ) -> Result<Option<Vec<Vec<u8>>>> {
-    let Some(embed) = info.embed else {
+    if info.embeds.is_empty() {
         return Ok(None);
-    };
-    embed(conn, query, &mut || {
+    }
+    embed::embed(info.embeds, conn, query, &mut || {
         documents
             .iter()
             .map(|d| serde_json::to_vec(d).unwrap_or_default())

@@ -20,15 +20,15 @@ pub trait Hooks: Send + Sync + 'static {
         Ok(())
     }
 
-    /// Inside the insert's transaction, once the documents are written: write other
-    /// resources in the same transaction, say an internal one with
-    /// `crate::data::insert` (generated when the spec has an internal resource).
+    /// Inside the insert's transaction (rusqlite's `Transaction`), once the documents
+    /// are written: write other resources in the same transaction, say an internal one
+    /// with `crate::data::insert` (generated when the spec has an internal resource).
     /// `Err` rolls the whole request back.
     fn on_insert_tx(
         &self,
         resource: &str,
         documents: &[Document],
-        tx: &rusqlite::Transaction<'_>,
+        tx: &crate::db::Writer<'_>,
     ) -> Result<(), ApiError> {
         let _ = (resource, documents, tx);
         Ok(())

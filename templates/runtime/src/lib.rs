@@ -13,7 +13,7 @@
 //! - [`cors`]: Cross-Origin Resource Sharing (`x_domains`...);
 //! - [`data`]: writing documents from Rust (hooks), for internal resources;
 //! - [`date`]: dates on the wire in the API's `date_format`, epoch seconds in the database;
-//! - [`db`]: the embedded SQLite database and its connection pool;
+//! - [`db`]: the embedded SQLite database and its connection pool (`sqlite::db`);
 //! - [`embed`]: `?embedded=`, references replaced by the documents they name;
 //! - [`error`]: the error type and Eve's error envelope;
 //! - [`etag`]: entity tags (SHA-1 of a document) and header matching;
@@ -26,13 +26,16 @@
 //! - [`objectid`]: ObjectId-style document ids;
 //! - [`options`]: what a GET returns: allowed filters, sorting, pagination, projection,
 //!   datasources;
-//! - [`query`]: `where` and `sort` parsed, checked and compiled to SQL;
+//! - [`query`]: `where` and `sort` parsed and checked into an AST;
 //! - [`render`]: `?pretty`, JSONP and XML, a JSON answer rewritten as the client asked;
 //! - [`resource`]: the trait each resource's document type implements;
 //! - [`routes`]: id types, sub-resource paths and the additional lookup route;
+//! - [`schema`]: the storage schema: tables, typed columns, indexes, in no dialect;
 //! - [`server`]: accepting connections with limits and timeouts;
+//! - [`sqlite`]: the embedded store, and the only place SQL text is made;
 //! - [`state`]: what every handler is given;
-//! - [`store`]: documents as SQL values, unique and data_relation checks;
+//! - [`store`]: the storage seam the handlers use (`Read`, `Write`), and the `unique`
+//!   and `data_relation` checks;
 //! - [`uuid`]: random (version 4) UUIDs for `id_type = "uuid"`;
 //! - [`validate`]: document validation with Eve's `_issues` messages;
 //! - [`xml`]: Eve's XML rendering (`renderers`).
@@ -41,7 +44,6 @@ pub mod catalog;
 pub mod cors;
 pub mod data;
 pub mod date;
-pub mod db;
 pub mod embed;
 pub mod error;
 pub mod etag;
@@ -57,12 +59,16 @@ pub mod query;
 pub mod render;
 pub mod resource;
 pub mod routes;
+pub mod schema;
 pub mod server;
+pub mod sqlite;
 pub mod state;
 pub mod store;
 pub mod uuid;
 pub mod validate;
 pub mod xml;
+
+pub use sqlite::db;
 
 // What generated crates name, re-exported so they need no dependency of their own.
 pub use axum;
@@ -80,8 +86,10 @@ pub trait Api: 'static {
     const DEFAULT_DB_FILE: &'static str;
     /// Largest request body accepted unless `--max-body-bytes` says otherwise.
     const MAX_BODY_BYTES: usize;
-    /// The tables and indexes of every resource, created when missing.
-    const SCHEMA: &'static str;
+    /// Every table, with its indexes: created when missing.
+    const TABLES: &'static [&'static schema::Table];
+    /// Every resource, internal ones included: their statements are made at start-up.
+    const RESOURCES: &'static [&'static resource::ResourceInfo];
     /// How dates are written on the wire (`date_format`).
     const DATES: &'static date::DateFormat;
     /// The HTTP layer's settings (renderers, JSONP, method override, CORS).
@@ -89,10 +97,4 @@ pub trait Api: 'static {
 
     /// The routes the spec enables.
     fn router(state: state::AppState) -> axum::Router;
-
-    /// Register the SQL functions compiled filters call, on every new connection.
-    fn register_sql_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-        query::register_functions(conn, Self::DATES)?;
-        geo::register_functions(conn)
-    }
 }

@@ -307,22 +307,12 @@ impl<'de> serde::Deserialize<'de> for Entries<'de> {
 /// A document written through a filtered resource must stay inside its filter: the
 /// check runs in the write's transaction, so a failing write is rolled back.
 pub fn check_in_filter(
-    tx: &rusqlite::Transaction<'_>,
-    info: &ResourceInfo,
+    tx: &impl crate::store::Write,
+    info: &'static ResourceInfo,
     id: &str,
     position: Option<usize>,
 ) -> Result<(), ApiError> {
-    if info.filter.is_none() {
-        return Ok(());
-    }
-    use rusqlite::OptionalExtension;
-    // `select_etag` includes the filter.
-    let visible = tx
-        .prepare_cached(info.select_etag)?
-        .query_row([id], |_| Ok(()))
-        .optional()?
-        .is_some();
-    if visible {
+    if info.filter.is_none() || tx.is_visible(info, id)? {
         return Ok(());
     }
     let which = match position {

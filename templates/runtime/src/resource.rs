@@ -1,8 +1,8 @@
 //! What the protocol handlers need to know of a resource.
 //!
-//! Each module in `resources/` declares a `ResourceInfo` (the spec's names, its SQL
-//! with real columns, its field catalog) and implements `Resource` for its document
-//! struct (typed row decoding and serialization). `handlers` implement Eve's protocol
+//! Each module in `resources/` declares a `ResourceInfo` (the spec's names, its table,
+//! its field catalog, its options) and implements `Resource` for its document struct
+//! (typed row decoding and serialization). `handlers` implement Eve's protocol
 //! once: most of it reads only the `ResourceInfo`, so it is compiled once, not once
 //! per resource; only reading rows and writing documents is generic.
 
@@ -10,8 +10,10 @@ use serde_json::{Map, Value};
 
 use crate::catalog::Field;
 use crate::date::DateFormat;
-use crate::error::ApiError;
+use crate::embed::Embed;
 use crate::routes::{IdType, Lookup};
+use crate::schema::Table;
+use crate::sqlite::statements::Cache;
 
 /// A resource as data.
 #[derive(Debug)]
@@ -22,22 +24,12 @@ pub struct ResourceInfo {
     pub url: &'static str,
     /// Title of one document in `_links`.
     pub item_title: &'static str,
-    pub table: &'static str,
+    /// The table it stores documents in: its own, or the one of the resource it serves
+    /// (`datasource.source`). `Resource::from_row` reads its columns in order.
+    pub table: &'static Table,
     pub fields: &'static [Field],
     pub pagination_default: u32,
     pub pagination_limit: u32,
-    /// `SELECT <every column> FROM <table>`: `Resource::from_row` reads them in order.
-    pub select: &'static str,
-    /// `SELECT count(*) FROM <table>`
-    pub count: &'static str,
-    /// `SELECT <every column> FROM <table> WHERE "_id" = ?`
-    pub select_by_id: &'static str,
-    /// `SELECT "_etag" FROM <table> WHERE "_id" = ?`
-    pub select_etag: &'static str,
-    /// `INSERT INTO <table> (_id, _created, _updated, _etag, <fields>) VALUES (...)`
-    pub insert: &'static str,
-    pub delete_by_id: &'static str,
-    pub delete_all: &'static str,
     // Options beyond the spine go below, each with Eve's default in `DEFAULTS`;
     // a resource's `INFO` names only the ones its spec changes.
     /// Field paths a `where` may name (`allowed_filters`); `None` allows every field
@@ -56,14 +48,14 @@ pub struct ResourceInfo {
     pub default_projection: Option<&'static str>,
     /// Whether `where` values must satisfy the fields' rules (Eve's `VALIDATE_FILTERING`).
     pub validate_filtering: bool,
-    /// The datasource's fixed filter as SQL, compiled by apigen from the spec; the
-    /// item statements above already include it.
+    /// The datasource's fixed filter, as `where` JSON: checked by apigen, compiled by
+    /// the store when the API starts (`query::parse_fixed_filter`). Every statement of
+    /// the resource sees only the documents inside it.
     pub filter: Option<&'static str>,
     /// `_links` in responses (Eve's `hateoas`).
     pub hateoas: bool,
-    /// `?embedded=`: set only for a resource with embeddable references (module
-    /// `embed`, generated only then).
-    pub embed: Option<Embedder>,
+    /// `?embedded=`: the resource's embeddable references (none: nothing to embed).
+    pub embeds: &'static [Embed],
     /// Eve's `cache_control`: `Cache-Control` of GET answers; empty: none.
     pub cache_control: &'static str,
     /// Eve's `cache_expires`: `Expires` of GET answers, seconds from now; 0: none.
@@ -86,36 +78,25 @@ pub struct ResourceInfo {
     pub merge_nested_documents: bool,
     /// How dates are written on the wire (the API's `date_format`).
     pub dates: &'static DateFormat,
+    /// The embedded store's statements for this resource, made once from the fields
+    /// above on first use (`sqlite::statements`). Always `Cache::new()`.
+    pub statements: Cache,
 }
-
-/// Replaces the references a request asks to embed (`?embedded=`, the resource's
-/// `embedded_fields`) by the documents they name. Given the query string and a way
-/// to serialize the page's documents (called only when something is embedded), it
-/// answers the documents with references replaced, or `None` when nothing is asked.
-pub type Embedder = fn(
-    &rusqlite::Connection,
-    Option<&str>,
-    &mut dyn FnMut() -> Vec<Vec<u8>>,
-) -> Result<Option<Vec<Vec<u8>>>, ApiError>;
 
 impl ResourceInfo {
     /// Eve's defaults for every option; the spine's fields are placeholders that
     /// every resource's `INFO` sets.
+    // Interior mutability on purpose: each `..DEFAULTS` gets a fresh, empty statement
+    // cache (a `const` is copied at every use; nothing ever borrows `DEFAULTS` itself).
+    #[allow(clippy::declare_interior_mutable_const)]
     pub const DEFAULTS: ResourceInfo = ResourceInfo {
         name: "",
         url: "",
         item_title: "",
-        table: "",
+        table: &crate::schema::NO_TABLE,
         fields: &[],
         pagination_default: 25,
         pagination_limit: 50,
-        select: "",
-        count: "",
-        select_by_id: "",
-        select_etag: "",
-        insert: "",
-        delete_by_id: "",
-        delete_all: "",
         allowed_filters: None,
         sorting: true,
         default_sort: None,
@@ -125,7 +106,7 @@ impl ResourceInfo {
         validate_filtering: false,
         filter: None,
         hateoas: true,
-        embed: None,
+        embeds: &[],
         cache_control: "",
         cache_expires: 0,
         path_fields: &[],
@@ -136,6 +117,7 @@ impl ResourceInfo {
         normalize_on_patch: true,
         merge_nested_documents: true,
         dates: &crate::date::RFC1123,
+        statements: Cache::new(),
     };
 }
 
@@ -143,6 +125,11 @@ impl ResourceInfo {
 pub trait Resource: serde::Serialize + Sized + Send + 'static {
     const INFO: &'static ResourceInfo;
 
+    /// Read a document from a row of the embedded store (SQLite), whose columns are
+    /// the table's in order (`schema`). This stays rusqlite's row type rather than a
+    /// neutral one: decoding straight from the row, with no intermediate values, is
+    /// what keeps reads as fast as hand-written rusqlite code. Another store would add
+    /// its own decoding method here, generated beside this one.
     fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
     fn id(&self) -> &str;
     fn created(&self) -> i64;

@@ -9,7 +9,6 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use rusqlite::types::Value as Sql;
 use serde_json::{Map, Value};
 
 use crate::catalog::Kind;
@@ -27,7 +26,7 @@ pub enum IdType {
     ObjectId,
     /// A UUID, `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
     Uuid,
-    /// SQLite's auto-incremented `INTEGER PRIMARY KEY`; a JSON number on the wire.
+    /// A number the database gives (`schema::Key::Integer`); a JSON number on the wire.
     Integer,
 }
 
@@ -44,14 +43,6 @@ impl IdType {
                     && key.bytes().all(|b| b.is_ascii_digit())
                     && key.parse::<i64>().is_ok()
             }
-        }
-    }
-
-    /// A well-formed key (see `is_valid`) as the value bound to `"_id" = ?`.
-    pub fn sql(self, key: &str) -> Sql {
-        match self {
-            IdType::Integer => key.parse::<i64>().map_or(Sql::Null, Sql::Integer),
-            _ => Sql::Text(key.to_ascii_lowercase()),
         }
     }
 
@@ -113,8 +104,6 @@ pub struct Lookup {
     pub field: &'static str,
     /// The spec's `regex("...")`, anchored.
     pub pattern: &'static LazyLock<regex_lite::Regex>,
-    /// `SELECT <every column> FROM <table> WHERE "<field>" = ?`
-    pub select: &'static str,
 }
 
 impl Lookup {
@@ -191,35 +180,6 @@ impl Scope {
             url: Cow::Owned(url),
             values,
         })
-    }
-
-    /// Append `"<field>" = ?` for each path field, each after `join` the first time
-    /// and ` AND ` after that, and bind the values.
-    pub fn condition(&self, join: &str, sql: &mut String, values: &mut Vec<Sql>) {
-        for (i, (name, value)) in self.values.iter().enumerate() {
-            sql.push_str(if i == 0 { join } else { " AND " });
-            // Names come from the spec: letters, digits and `_`.
-            sql.push('"');
-            sql.push_str(name);
-            sql.push_str("\" = ?");
-            values.push(match value {
-                Value::Number(n) => n.as_i64().map_or(Sql::Null, Sql::Integer),
-                Value::String(s) => Sql::Text(s.clone()),
-                _ => Sql::Null,
-            });
-        }
-    }
-
-    /// `base` (a statement ending in a `WHERE`) narrowed to this scope, and its values
-    /// after `first`.
-    pub fn narrow(&self, base: &'static str, first: Sql) -> (Cow<'static, str>, Vec<Sql>) {
-        let mut values = vec![first];
-        if self.values.is_empty() {
-            return (Cow::Borrowed(base), values);
-        }
-        let mut sql = base.to_string();
-        self.condition(" AND ", &mut sql, &mut values);
-        (Cow::Owned(sql), values)
     }
 
     /// Put the path values into a document written through this scope: Eve fills

@@ -16,7 +16,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::db::Db;
+use crate::db::{Db, OpenError};
 use crate::hooks::Hooks;
 use crate::layers::App;
 use crate::state::{AppState, Settings};
@@ -50,7 +50,7 @@ impl<A: Api> Default for Config<A> {
 }
 
 /// Open the database and build the application (router and state).
-pub fn app<A: Api>(config: &Config<A>, hooks: Arc<dyn Hooks>) -> rusqlite::Result<App> {
+pub fn app<A: Api>(config: &Config<A>, hooks: Arc<dyn Hooks>) -> Result<App, OpenError> {
     let db = Db::open_for::<A>(&config.db)?;
     let state = AppState {
         db: Arc::new(db),

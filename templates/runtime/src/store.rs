@@ -1,100 +1,136 @@
-//! Turning validated documents into SQL values, and the checks validation cannot make
-//! without the database: `unique` and `data_relation`.
+//! The storage seam: what the protocol handlers ask of a database, in the words of
+//! documents, ids, scopes and the `where`/`sort` AST — never SQL.
+//!
+//! [`Read`] is what a request may do with a connection, [`Write`] what it may do inside
+//! the write transaction. The embedded store implements them for rusqlite's
+//! `Connection` and `Transaction` (`sqlite::store`); another store implements them for
+//! its own connection types, and the handlers do not change. Also here, because they
+//! hold no storage detail: the `unique` and `data_relation` checks validation cannot
+//! make without the database, and what a stored document looks like as JSON.
 
-use rusqlite::types::Value as Sql;
-use rusqlite::{OptionalExtension, Transaction};
 use serde_json::{Map, Value};
 
 use crate::catalog::{Field, Kind, Relation};
 use crate::error::ApiError;
+use crate::query::{Filter, SortKey};
+use crate::resource::{Resource, ResourceInfo};
+use crate::routes::Scope;
 use crate::validate::{self, Issues};
 
-/// The column values of a validated document, in catalog order.
-pub fn column_values(fields: &'static [Field], document: &Map<String, Value>) -> Vec<Sql> {
-    fields
-        .iter()
-        .map(|field| column_value(field, document))
-        .collect()
+/// The documents a collection GET reads.
+#[derive(Debug)]
+pub struct Selection<'a> {
+    /// A sub-resource's path values (none for a plain collection).
+    pub scope: &'a Scope,
+    /// The client's `where`; it narrows the datasource filter and the path.
+    pub filter: Option<&'a Filter>,
+    /// The order (the client's `sort` or the default one); empty: `$near` distance if
+    /// the filter has one, else insertion order. Ties keep insertion order.
+    pub sort: &'a [SortKey],
+    /// `(max_results, page)`, `page` counted from 1; `None`: every document.
+    pub page: Option<(u32, u32)>,
 }
 
-/// The SQL value of one field of a document (absent and `null` are both NULL).
-fn column_value(field: &Field, document: &Map<String, Value>) -> Sql {
-    match document.get(field.name) {
-        None | Some(Value::Null) => Sql::Null,
-        Some(value) => to_sql(field, value),
-    }
+/// How an item route names its document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemKey<'a> {
+    /// A well-formed `_id` of the resource's id type.
+    Id(&'a str),
+    /// A value of the additional lookup field.
+    Lookup(&'a str),
 }
 
-/// `UPDATE` a stored document: its meta columns and only the columns whose value
-/// changed, so indexes on untouched columns (a `unique` field, say) are not
-/// rewritten. One statement per set of changed columns, cached by SQLite's
-/// statement cache.
-pub fn update_changed(
-    tx: &Transaction<'_>,
-    table: &str,
-    fields: &'static [Field],
-    document: &Map<String, Value>,
-    original: &Map<String, Value>,
-    (updated, etag, id): (i64, &str, &str),
-) -> rusqlite::Result<()> {
-    let mut sql = format!(
-        "UPDATE {} SET \"_updated\" = ?, \"_etag\" = ?",
-        quote(table)
-    );
-    let mut values = vec![Sql::Integer(updated), Sql::Text(etag.to_string())];
-    for field in fields {
-        if document.get(field.name) == original.get(field.name) {
-            continue;
-        }
-        sql.push_str(", ");
-        sql.push_str(&quote(field.name));
-        sql.push_str(" = ?");
-        values.push(column_value(field, document));
-    }
-    sql.push_str(" WHERE \"_id\" = ?");
-    values.push(Sql::Text(id.to_string()));
-    tx.prepare_cached(&sql)?
-        .execute(rusqlite::params_from_iter(values))?;
-    Ok(())
+/// A document to insert, validated and with its meta fields.
+#[derive(Debug)]
+pub struct NewDocument<'a> {
+    /// `None`: the database numbers it (integer ids).
+    pub id: Option<&'a str>,
+    pub created: i64,
+    pub updated: i64,
+    pub etag: &'a str,
+    pub fields: &'a Map<String, Value>,
 }
 
-/// One JSON value as the SQL value of `field`'s column.
-pub fn to_sql(field: &Field, value: &Value) -> Sql {
-    match (field.kind, value) {
-        (_, Value::Null) => Sql::Null,
-        (Kind::Dict | Kind::List, v) => Sql::Text(v.to_string()),
-        (Kind::Datetime, Value::String(s)) => field.dates.parse(s).map_or(Sql::Null, Sql::Integer),
-        (_, Value::String(s)) => Sql::Text(s.clone()),
-        (Kind::Boolean, Value::Bool(b)) => Sql::Integer(i64::from(*b)),
-        (Kind::Integer, Value::Number(n)) => n.as_i64().map_or(Sql::Null, Sql::Integer),
-        (_, Value::Number(n)) => n.as_f64().map_or(Sql::Null, Sql::Real),
-        (_, v) => Sql::Text(v.to_string()),
-    }
+/// What an insert did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Inserted {
+    /// Written, with this `_id`.
+    Id(String),
+    /// Refused: the `_id` (or a unique value) is taken.
+    Duplicate,
 }
 
-/// Read a dict or list column (JSON text) as it is stored, to be copied into
-/// responses without building a JSON tree.
-pub fn raw_json_column(
-    row: &rusqlite::Row<'_>,
-    index: usize,
-) -> rusqlite::Result<Option<Box<serde_json::value::RawValue>>> {
-    match row.get::<_, Option<String>>(index)? {
-        None => Ok(None),
-        Some(text) => serde_json::value::RawValue::from_string(text)
-            .map(Some)
-            .map_err(|error| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    index,
-                    rusqlite::types::Type::Text,
-                    Box::new(error),
-                )
-            }),
-    }
+/// What a request may read.
+pub trait Read {
+    /// The number of documents `selection` matches (all pages) and the page it asks for.
+    fn list<R: Resource>(
+        &self,
+        info: &'static ResourceInfo,
+        selection: &Selection<'_>,
+    ) -> Result<(i64, Vec<R>), ApiError>;
+
+    /// The document `key` names inside `scope` (and the datasource filter).
+    fn get<R: Resource>(
+        &self,
+        info: &'static ResourceInfo,
+        key: ItemKey<'_>,
+        scope: &Scope,
+    ) -> Result<Option<R>, ApiError>;
+
+    /// The documents of `R` (inside its datasource filter) whose `field` holds one of
+    /// `values`, in no particular order: embedding reads the references of a page so.
+    fn find_in<R: Resource>(&self, field: &str, values: &[Value]) -> Result<Vec<R>, ApiError>;
 }
 
-/// A stored dict or list as a JSON value (for PATCH merging and hooks).
-pub fn parse_raw(raw: &serde_json::value::RawValue) -> Value {
-    serde_json::from_str(raw.get()).unwrap_or(Value::Null)
+/// What a request may do inside the write transaction.
+pub trait Write: Read {
+    /// The `_etag` of the document `id` names inside `scope`.
+    fn etag(
+        &self,
+        info: &'static ResourceInfo,
+        id: &str,
+        scope: &Scope,
+    ) -> Result<Option<String>, ApiError>;
+
+    fn insert(
+        &self,
+        info: &'static ResourceInfo,
+        document: NewDocument<'_>,
+    ) -> Result<Inserted, ApiError>;
+
+    /// Store `document` over `original`: the meta fields, and only the fields whose
+    /// value changed, so indexes of untouched fields are not rewritten.
+    fn update(
+        &self,
+        info: &'static ResourceInfo,
+        document: &Map<String, Value>,
+        original: &Map<String, Value>,
+        meta: (i64, &str, &str),
+    ) -> Result<(), ApiError>;
+
+    /// Delete the document `id` names (inside the datasource filter).
+    fn delete(&self, info: &'static ResourceInfo, id: &str) -> Result<(), ApiError>;
+
+    /// Delete every document inside `scope` and the datasource filter.
+    fn delete_all(&self, info: &'static ResourceInfo, scope: &Scope) -> Result<(), ApiError>;
+
+    /// Whether a document other than `own_id` holds `value` in the unique `field`.
+    fn is_taken(
+        &self,
+        info: &'static ResourceInfo,
+        field: &Field,
+        value: &Value,
+        own_id: &str,
+    ) -> Result<bool, ApiError>;
+
+    /// Whether `value` names a document the related resource serves: in its table and
+    /// inside its datasource filter (as Eve checks a `data_relation` with `find_one` on
+    /// the resource).
+    fn related_exists(&self, relation: &Relation, value: &Value) -> Result<bool, ApiError>;
+
+    /// Whether the document `id` names is inside the resource's datasource filter
+    /// (always, without one).
+    fn is_visible(&self, info: &'static ResourceInfo, id: &str) -> Result<bool, ApiError>;
 }
 
 /// Give every nullable field that the document leaves out an explicit `null`, so a
@@ -105,21 +141,25 @@ pub fn fill_nulls(fields: &'static [Field], document: &mut Map<String, Value>) {
     }
 }
 
+/// A stored dict or list as a JSON value (for PATCH merging and hooks).
+pub fn parse_raw(raw: &serde_json::value::RawValue) -> Value {
+    serde_json::from_str(raw.get()).unwrap_or(Value::Null)
+}
+
 /// Check `unique` fields against stored documents (other than `own_id`) and against the
 /// documents inserted earlier in the same request, and `data_relation` fields against
 /// the related resource. Runs inside the write transaction, so no other writer can
 /// slip a duplicate in between the check and the insert.
 pub fn check_constraints(
-    tx: &Transaction<'_>,
-    table: &str,
-    fields: &'static [Field],
+    tx: &impl Write,
+    info: &'static ResourceInfo,
     document: &Map<String, Value>,
     own_id: &str,
     batch: &[Map<String, Value>],
     changed: impl Fn(&str) -> bool,
 ) -> Result<Issues, ApiError> {
     let mut issues = Issues::new();
-    for field in fields {
+    for field in info.fields {
         let Some(value) = document.get(field.name).filter(|v| !v.is_null()) else {
             continue;
         };
@@ -127,16 +167,7 @@ pub fn check_constraints(
             continue;
         }
         if field.unique {
-            // Names come from the spec, which allows only letters, digits and `_`.
-            let sql = format!(
-                "SELECT 1 FROM \"{table}\" WHERE \"{}\" = ? AND \"_id\" <> ? LIMIT 1",
-                field.name
-            );
-            let taken = tx
-                .prepare_cached(&sql)?
-                .query_row(rusqlite::params![to_sql(field, value), own_id], |_| Ok(()))
-                .optional()?
-                .is_some()
+            let taken = tx.is_taken(info, field, value, own_id)?
                 || batch
                     .iter()
                     .any(|other| other.get(field.name) == Some(value));
@@ -146,19 +177,19 @@ pub fn check_constraints(
             }
         }
         if let Some(relation) = field.relation {
-            if !related_exists(tx, &relation, value)? {
+            if !tx.related_exists(&relation, value)? {
                 issues.add(
                     field.name,
-                    validate::relation_message(value, relation.resource, relation.field),
+                    validate::relation_message(value, relation.target.name, relation.field),
                 );
             }
         } else if let (Kind::List, Some(items)) = (field.kind, field.items) {
             if let (Some(relation), Value::Array(values)) = (items.relation, value) {
                 for value in values {
-                    if !related_exists(tx, &relation, value)? {
+                    if !tx.related_exists(&relation, value)? {
                         issues.add(
                             field.name,
-                            validate::relation_message(value, relation.resource, relation.field),
+                            validate::relation_message(value, relation.target.name, relation.field),
                         );
                         break;
                     }
@@ -167,48 +198,4 @@ pub fn check_constraints(
         }
     }
     Ok(issues)
-}
-
-/// Whether `value` names a document the related resource serves: in its table and,
-/// for a resource with a `datasource.filter`, inside that filter (as Eve checks a
-/// `data_relation` with `find_one` on the resource).
-fn related_exists(
-    tx: &Transaction<'_>,
-    relation: &Relation,
-    value: &Value,
-) -> Result<bool, ApiError> {
-    let filter = relation
-        .filter
-        .map(|sql| format!(" AND ({sql})"))
-        .unwrap_or_default();
-    let sql = format!(
-        "SELECT 1 FROM {} WHERE {} = ?{filter} LIMIT 1",
-        quote(relation.table),
-        quote(relation.field)
-    );
-    let key = match value {
-        Value::String(s) => Sql::Text(s.clone()),
-        Value::Number(n) => n.as_i64().map_or(Sql::Null, Sql::Integer),
-        _ => return Ok(false),
-    };
-    Ok(tx
-        .prepare_cached(&sql)?
-        .query_row([key], |_| Ok(()))
-        .optional()?
-        .is_some())
-}
-
-/// Whether a write failed on a UNIQUE index: a client error (422), not a server one.
-pub fn is_unique_violation(error: &rusqlite::Error) -> bool {
-    matches!(
-        error,
-        rusqlite::Error::SqliteFailure(failure, _)
-            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-    )
-}
-
-/// An SQL identifier, quoted. Names come from the spec, never from a client.
-pub fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }

@@ -6,12 +6,12 @@
 //! the `apigen_runtime` crate, re-exported here under the names the rest of the crate
 //! (and your `src/hooks.rs`) uses. This module holds:
 //! - `Api`: the API-wide settings the runtime reads (prefix, dates, HTTP layer);
-//! - `resources`: one module per resource: document struct, field catalog, SQL;
+//! - `resources`: one module per resource: document struct, field catalog, table;
 //! - `router`: the routes and methods the spec enables.
 pub use apigen_runtime::{
     catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers,
-    links, objectid, options, query, render, resource, routes, server, state, store,
-    uuid, validate, xml,
+    links, objectid, options, query, render, resource, routes, schema, server, sqlite,
+    state, store, uuid, validate, xml,
 };
 pub mod resources;
 pub mod router;
@@ -22,7 +22,18 @@ impl apigen_runtime::Api for Api {
     const PREFIX: &'static str = "/api/v1";
     const DEFAULT_DB_FILE: &'static str = "catalog.db";
     const MAX_BODY_BYTES: usize = 1048576;
-    const SCHEMA: &'static str = "CREATE TABLE IF NOT EXISTS \"products\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"name\" TEXT, \"price\" REAL, \"cost\" REAL, \"category\" TEXT, \"discontinued\" INTEGER, \"stock\" INTEGER, \"added\" INTEGER, \"dimensions\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE UNIQUE INDEX IF NOT EXISTS \"products_name_unique\" ON \"products\" (\"name\");\nCREATE TABLE IF NOT EXISTS \"suppliers\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"name\" TEXT, \"country\" TEXT, \"rating\" INTEGER, \"contact\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"orders\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"product\" TEXT, \"bargain\" TEXT, \"qty\" INTEGER, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);";
+    const TABLES: &'static [&'static schema::Table] = &[
+        &resources::products::TABLE,
+        &resources::suppliers::TABLE,
+        &resources::orders::TABLE,
+    ];
+    const RESOURCES: &'static [&'static resource::ResourceInfo] = &[
+        &resources::products::INFO,
+        &resources::discontinued::INFO,
+        &resources::bargains::INFO,
+        &resources::suppliers::INFO,
+        &resources::orders::INFO,
+    ];
     const DATES: &'static date::DateFormat = &DATE_FORMAT;
     const WEB: &'static layers::Web = &WEB;
     fn router(state: state::AppState) -> apigen_runtime::axum::Router {
@@ -35,7 +46,7 @@ pub type Config = server::Config<Api>;
 pub fn app(
     config: &Config,
     hooks: ::std::sync::Arc<dyn hooks::Hooks>,
-) -> apigen_runtime::rusqlite::Result<layers::App> {
+) -> ::std::result::Result<layers::App, db::OpenError> {
     server::app(config, hooks)
 }
 pub use server::serve;

@@ -7,12 +7,12 @@
 //! the `apigen_runtime` crate, re-exported here under the names the rest of the crate
 //! (and your `src/hooks.rs`) uses. This module holds:
 //! - `Api`: the API-wide settings the runtime reads (prefix, dates, HTTP layer);
-//! - `resources`: one module per resource: document struct, field catalog, SQL;
+//! - `resources`: one module per resource: document struct, field catalog, table;
 //! - `router`: the routes and methods the spec enables.
 pub use apigen_runtime::{
     catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers,
-    links, objectid, options, query, render, resource, routes, server, state, store,
-    uuid, validate, xml,
+    links, objectid, options, query, render, resource, routes, schema, server, sqlite,
+    state, store, uuid, validate, xml,
 };
 pub mod resources;
 pub mod router;
@@ -23,7 +23,16 @@ impl apigen_runtime::Api for Api {
     const PREFIX: &'static str = "";
     const DEFAULT_DB_FILE: &'static str = "collisions.db";
     const MAX_BODY_BYTES: usize = 1048576;
-    const SCHEMA: &'static str = "CREATE TABLE IF NOT EXISTS \"type\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"self\" TEXT, \"match\" INTEGER, \"type\" TEXT, \"error\" INTEGER, \"client\" TEXT, \"value\" TEXT, \"key\" TEXT, \"Field\" REAL, \"select\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE UNIQUE INDEX IF NOT EXISTS \"type_key_unique\" ON \"type\" (\"key\");\nCREATE TABLE IF NOT EXISTS \"result\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"state\" TEXT, \"kind\" TEXT, \"Option\" INTEGER, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"mod\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"crate\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);";
+    const TABLES: &'static [&'static schema::Table] = &[
+        &resources::r#type::TABLE,
+        &resources::result::TABLE,
+        &resources::mod_::TABLE,
+    ];
+    const RESOURCES: &'static [&'static resource::ResourceInfo] = &[
+        &resources::r#type::INFO,
+        &resources::result::INFO,
+        &resources::mod_::INFO,
+    ];
     const DATES: &'static date::DateFormat = &DATE_FORMAT;
     const WEB: &'static layers::Web = &WEB;
     fn router(state: state::AppState) -> apigen_runtime::axum::Router {
@@ -36,7 +45,7 @@ pub type Config = server::Config<Api>;
 pub fn app(
     config: &Config,
     hooks: ::std::sync::Arc<dyn hooks::Hooks>,
-) -> apigen_runtime::rusqlite::Result<layers::App> {
+) -> ::std::result::Result<layers::App, db::OpenError> {
     server::app(config, hooks)
 }
 pub use server::serve;

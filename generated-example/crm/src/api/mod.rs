@@ -6,12 +6,12 @@
 //! the `apigen_runtime` crate, re-exported here under the names the rest of the crate
 //! (and your `src/hooks.rs`) uses. This module holds:
 //! - `Api`: the API-wide settings the runtime reads (prefix, dates, HTTP layer);
-//! - `resources`: one module per resource: document struct, field catalog, SQL;
+//! - `resources`: one module per resource: document struct, field catalog, table;
 //! - `router`: the routes and methods the spec enables.
 pub use apigen_runtime::{
     catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers,
-    links, objectid, options, query, render, resource, routes, server, state, store,
-    uuid, validate, xml,
+    links, objectid, options, query, render, resource, routes, schema, server, sqlite,
+    state, store, uuid, validate, xml,
 };
 pub mod resources;
 pub mod router;
@@ -22,7 +22,26 @@ impl apigen_runtime::Api for Api {
     const PREFIX: &'static str = "/api/v1";
     const DEFAULT_DB_FILE: &'static str = "crm.db";
     const MAX_BODY_BYTES: usize = 1048576;
-    const SCHEMA: &'static str = "CREATE TABLE IF NOT EXISTS \"contacts\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"name\" TEXT, \"email\" TEXT, \"region\" INTEGER, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE UNIQUE INDEX IF NOT EXISTS \"contacts_name_unique\" ON \"contacts\" (\"name\");\nCREATE TABLE IF NOT EXISTS \"invoices\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"contact_id\" TEXT, \"number\" INTEGER, \"total\" REAL, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"tickets\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"subject\" TEXT, \"region\" INTEGER, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"regions\" (\"_id\" INTEGER PRIMARY KEY AUTOINCREMENT, \"name\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"offices\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"region\" INTEGER, \"city\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"followups\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"ticket\" TEXT, \"region\" INTEGER, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"countries\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"code\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE UNIQUE INDEX IF NOT EXISTS \"countries_code_unique\" ON \"countries\" (\"code\");\nCREATE TABLE IF NOT EXISTS \"audit\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"action\" TEXT, \"resource\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);";
+    const TABLES: &'static [&'static schema::Table] = &[
+        &resources::contacts::TABLE,
+        &resources::invoices::TABLE,
+        &resources::tickets::TABLE,
+        &resources::regions::TABLE,
+        &resources::offices::TABLE,
+        &resources::followups::TABLE,
+        &resources::countries::TABLE,
+        &resources::audit::TABLE,
+    ];
+    const RESOURCES: &'static [&'static resource::ResourceInfo] = &[
+        &resources::contacts::INFO,
+        &resources::invoices::INFO,
+        &resources::tickets::INFO,
+        &resources::regions::INFO,
+        &resources::offices::INFO,
+        &resources::followups::INFO,
+        &resources::countries::INFO,
+        &resources::audit::INFO,
+    ];
     const DATES: &'static date::DateFormat = &DATE_FORMAT;
     const WEB: &'static layers::Web = &WEB;
     fn router(state: state::AppState) -> apigen_runtime::axum::Router {
@@ -35,7 +54,7 @@ pub type Config = server::Config<Api>;
 pub fn app(
     config: &Config,
     hooks: ::std::sync::Arc<dyn hooks::Hooks>,
-) -> apigen_runtime::rusqlite::Result<layers::App> {
+) -> ::std::result::Result<layers::App, db::OpenError> {
     server::app(config, hooks)
 }
 pub use server::serve;

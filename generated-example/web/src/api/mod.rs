@@ -6,12 +6,12 @@
 //! the `apigen_runtime` crate, re-exported here under the names the rest of the crate
 //! (and your `src/hooks.rs`) uses. This module holds:
 //! - `Api`: the API-wide settings the runtime reads (prefix, dates, HTTP layer);
-//! - `resources`: one module per resource: document struct, field catalog, SQL;
+//! - `resources`: one module per resource: document struct, field catalog, table;
 //! - `router`: the routes and methods the spec enables.
 pub use apigen_runtime::{
     catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers,
-    links, objectid, options, query, render, resource, routes, server, state, store,
-    uuid, validate, xml,
+    links, objectid, options, query, render, resource, routes, schema, server, sqlite,
+    state, store, uuid, validate, xml,
 };
 pub mod resources;
 pub mod router;
@@ -22,7 +22,14 @@ impl apigen_runtime::Api for Api {
     const PREFIX: &'static str = "";
     const DEFAULT_DB_FILE: &'static str = "web.db";
     const MAX_BODY_BYTES: usize = 1048576;
-    const SCHEMA: &'static str = "CREATE TABLE IF NOT EXISTS \"notes\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"title\" TEXT, \"body\" TEXT, \"tags\" TEXT, \"meta\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);\nCREATE TABLE IF NOT EXISTS \"feeds\" (\"_id\" TEXT PRIMARY KEY NOT NULL, \"url\" TEXT, \"_created\" INTEGER NOT NULL, \"_updated\" INTEGER NOT NULL, \"_etag\" TEXT NOT NULL);";
+    const TABLES: &'static [&'static schema::Table] = &[
+        &resources::notes::TABLE,
+        &resources::feeds::TABLE,
+    ];
+    const RESOURCES: &'static [&'static resource::ResourceInfo] = &[
+        &resources::notes::INFO,
+        &resources::feeds::INFO,
+    ];
     const DATES: &'static date::DateFormat = &DATE_FORMAT;
     const WEB: &'static layers::Web = &WEB;
     fn router(state: state::AppState) -> apigen_runtime::axum::Router {
@@ -35,7 +42,7 @@ pub type Config = server::Config<Api>;
 pub fn app(
     config: &Config,
     hooks: ::std::sync::Arc<dyn hooks::Hooks>,
-) -> apigen_runtime::rusqlite::Result<layers::App> {
+) -> ::std::result::Result<layers::App, db::OpenError> {
     server::app(config, hooks)
 }
 pub use server::serve;

@@ -4,13 +4,13 @@
 //! the `apigen_runtime` crate, re-exported here under the names the rest of the crate
 //! (and your `src/hooks.rs`) uses. This module holds:
 //! - `Api`: the API-wide settings the runtime reads (prefix, dates, HTTP layer);
-//! - `resources`: one module per resource: document struct, field catalog, SQL;
+//! - `resources`: one module per resource: document struct, field catalog, table;
 //! - `router`: the routes and methods the spec enables.
 
 pub use apigen_runtime::{
     catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers, links,
-    objectid, options, query, render, resource, routes, server, state, store, uuid, validate,
-    xml,
+    objectid, options, query, render, resource, routes, schema, server, sqlite, state, store,
+    uuid, validate, xml,
 };
 
 pub mod resources;
@@ -24,7 +24,16 @@ impl apigen_runtime::Api for Api {
     const PREFIX: &'static str = {{ prefix }};
     const DEFAULT_DB_FILE: &'static str = {{ default_db }};
     const MAX_BODY_BYTES: usize = {{ api.max_body_bytes }};
-    const SCHEMA: &'static str = {{ schema }};
+    const TABLES: &'static [&'static schema::Table] = &[
+{%- for module in table_modules %}
+        &resources::{{ module }}::TABLE,
+{%- endfor %}
+    ];
+    const RESOURCES: &'static [&'static resource::ResourceInfo] = &[
+{%- for module in resource_modules %}
+        &resources::{{ module }}::INFO,
+{%- endfor %}
+    ];
     const DATES: &'static date::DateFormat = &DATE_FORMAT;
     const WEB: &'static layers::Web = &WEB;
 
@@ -40,7 +49,7 @@ pub type Config = server::Config<Api>;
 pub fn app(
     config: &Config,
     hooks: ::std::sync::Arc<dyn hooks::Hooks>,
-) -> apigen_runtime::rusqlite::Result<layers::App> {
+) -> ::std::result::Result<layers::App, db::OpenError> {
     server::app(config, hooks)
 }
 

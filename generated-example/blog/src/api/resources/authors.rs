@@ -2,10 +2,11 @@
 
 //! The `authors` resource: `/api/v1/authors` and `/api/v1/authors/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.authors]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `authors` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -21,6 +22,23 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("born", Kind::Datetime)
     },
 ];
+/// The `authors` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "authors",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("name", schema::ColumnType::Text),
+        schema::Column::new("email", schema::ColumnType::Text),
+        schema::Column::new("born", schema::ColumnType::Datetime),
+    ],
+    indexes: &[
+        schema::Index {
+            name: "authors_email_unique",
+            columns: &[("email", schema::Order::Ascending)],
+            unique: true,
+        },
+    ],
+};
 /// A `authors` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct AuthorsDocument {
@@ -74,17 +92,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "authors",
     url: "authors",
     item_title: "author",
-    table: "authors",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 2,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"name\", \"email\", \"born\", \"_created\", \"_updated\", \"_etag\" FROM \"authors\"",
-    count: "SELECT count(*) FROM \"authors\"",
-    select_by_id: "SELECT \"_id\", \"name\", \"email\", \"born\", \"_created\", \"_updated\", \"_etag\" FROM \"authors\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"authors\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"authors\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"name\", \"email\", \"born\") VALUES (?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"authors\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"authors\"",
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };

@@ -2,20 +2,19 @@
 
 //! The `comments` resource: `/api/v1/comments` and `/api/v1/comments/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.comments]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `comments` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
         required: true,
         relation: Some(crate::api::catalog::Relation {
-            resource: "posts",
-            table: "posts",
+            target: &crate::api::resources::posts::INFO,
             field: "_id",
             embeddable: false,
-            filter: None,
         }),
         ..Field::new("post", Kind::ObjectId)
     },
@@ -24,6 +23,16 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("body", Kind::String)
     },
 ];
+/// The `comments` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "comments",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("post", schema::ColumnType::Text),
+        schema::Column::new("body", schema::ColumnType::Text),
+    ],
+    indexes: &[],
+};
 /// A `comments` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct CommentsDocument {
@@ -69,17 +78,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "comments",
     url: "comments",
     item_title: "comment",
-    table: "comments",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 2,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"post\", \"body\", \"_created\", \"_updated\", \"_etag\" FROM \"comments\"",
-    count: "SELECT count(*) FROM \"comments\"",
-    select_by_id: "SELECT \"_id\", \"post\", \"body\", \"_created\", \"_updated\", \"_etag\" FROM \"comments\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"comments\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"comments\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"post\", \"body\") VALUES (?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"comments\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"comments\"",
     hateoas: false,
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS

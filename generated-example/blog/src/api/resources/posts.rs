@@ -2,10 +2,11 @@
 
 //! The `posts` resource: `/api/v1/posts` and `/api/v1/posts/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.posts]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `posts` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -15,11 +16,9 @@ pub static FIELDS: &[Field] = &[
     Field {
         required: true,
         relation: Some(crate::api::catalog::Relation {
-            resource: "authors",
-            table: "authors",
+            target: &crate::api::resources::authors::INFO,
             field: "_id",
             embeddable: true,
-            filter: None,
         }),
         ..Field::new("author", Kind::ObjectId)
     },
@@ -27,11 +26,9 @@ pub static FIELDS: &[Field] = &[
         items: Some(
             &Field {
                 relation: Some(crate::api::catalog::Relation {
-                    resource: "tags",
-                    table: "tags",
+                    target: &crate::api::resources::tags::INFO,
                     field: "_id",
                     embeddable: true,
-                    filter: None,
                 }),
                 ..Field::new("", Kind::ObjectId)
             },
@@ -40,11 +37,9 @@ pub static FIELDS: &[Field] = &[
     },
     Field {
         relation: Some(crate::api::catalog::Relation {
-            resource: "tags",
-            table: "tags",
+            target: &crate::api::resources::tags::INFO,
             field: "slug",
             embeddable: true,
-            filter: None,
         }),
         ..Field::new("category", Kind::String)
     },
@@ -59,11 +54,9 @@ pub static FIELDS: &[Field] = &[
                     },
                     Field {
                         relation: Some(crate::api::catalog::Relation {
-                            resource: "authors",
-                            table: "authors",
+                            target: &crate::api::resources::authors::INFO,
                             field: "_id",
                             embeddable: true,
-                            filter: None,
                         }),
                         ..Field::new("reviewer", Kind::ObjectId)
                     },
@@ -81,11 +74,9 @@ pub static FIELDS: &[Field] = &[
             },
             Field {
                 relation: Some(crate::api::catalog::Relation {
-                    resource: "authors",
-                    table: "authors",
+                    target: &crate::api::resources::authors::INFO,
                     field: "_id",
                     embeddable: true,
-                    filter: None,
                 }),
                 ..Field::new("editor", Kind::ObjectId)
             },
@@ -93,6 +84,20 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("meta", Kind::Dict)
     },
 ];
+/// The `posts` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "posts",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("title", schema::ColumnType::Text),
+        schema::Column::new("author", schema::ColumnType::Text),
+        schema::Column::new("tags", schema::ColumnType::Json),
+        schema::Column::new("category", schema::ColumnType::Text),
+        schema::Column::new("reviews", schema::ColumnType::Json),
+        schema::Column::new("meta", schema::ColumnType::Json),
+    ],
+    indexes: &[],
+};
 /// A `posts` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct PostsDocument {
@@ -188,34 +193,16 @@ static EMBEDS: &[crate::api::embed::Embed] = &[
         >,
     },
 ];
-/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
-fn embed(
-    conn: &::rusqlite::Connection,
-    query: ::std::option::Option<&str>,
-    documents: &mut dyn FnMut() -> ::std::vec::Vec<::std::vec::Vec<u8>>,
-) -> ::std::result::Result<
-    ::std::option::Option<::std::vec::Vec<::std::vec::Vec<u8>>>,
-    crate::api::error::ApiError,
-> {
-    crate::api::embed::embed(EMBEDS, conn, query, documents)
-}
 /// The `posts` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
     name: "posts",
     url: "posts",
     item_title: "post",
-    table: "posts",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 2,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"title\", \"author\", \"tags\", \"category\", \"reviews\", \"meta\", \"_created\", \"_updated\", \"_etag\" FROM \"posts\"",
-    count: "SELECT count(*) FROM \"posts\"",
-    select_by_id: "SELECT \"_id\", \"title\", \"author\", \"tags\", \"category\", \"reviews\", \"meta\", \"_created\", \"_updated\", \"_etag\" FROM \"posts\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"posts\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"posts\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"title\", \"author\", \"tags\", \"category\", \"reviews\", \"meta\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"posts\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"posts\"",
-    embed: ::std::option::Option::Some(embed),
+    embeds: EMBEDS,
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
@@ -226,10 +213,10 @@ impl Resource for PostsDocument {
             _id: row.get(0)?,
             title: row.get(1)?,
             author: row.get(2)?,
-            tags: crate::api::store::raw_json_column(row, 3)?,
+            tags: crate::api::sqlite::raw_json_column(row, 3)?,
             category: row.get(4)?,
-            reviews: crate::api::store::raw_json_column(row, 5)?,
-            meta: crate::api::store::raw_json_column(row, 6)?,
+            reviews: crate::api::sqlite::raw_json_column(row, 5)?,
+            meta: crate::api::sqlite::raw_json_column(row, 6)?,
             _created: row.get(7)?,
             _updated: row.get(8)?,
             _etag: row.get(9)?,

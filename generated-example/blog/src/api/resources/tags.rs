@@ -2,10 +2,11 @@
 
 //! The `tags` resource: `/api/v1/tags` and `/api/v1/tags/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.tags]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `tags` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -18,6 +19,22 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("slug", Kind::String)
     },
 ];
+/// The `tags` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "tags",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("label", schema::ColumnType::Text),
+        schema::Column::new("slug", schema::ColumnType::Text),
+    ],
+    indexes: &[
+        schema::Index {
+            name: "tags_slug_unique",
+            columns: &[("slug", schema::Order::Ascending)],
+            unique: true,
+        },
+    ],
+};
 /// A `tags` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct TagsDocument {
@@ -63,17 +80,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "tags",
     url: "tags",
     item_title: "tag",
-    table: "tags",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 2,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"label\", \"slug\", \"_created\", \"_updated\", \"_etag\" FROM \"tags\"",
-    count: "SELECT count(*) FROM \"tags\"",
-    select_by_id: "SELECT \"_id\", \"label\", \"slug\", \"_created\", \"_updated\", \"_etag\" FROM \"tags\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"tags\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"tags\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"label\", \"slug\") VALUES (?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"tags\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"tags\"",
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };

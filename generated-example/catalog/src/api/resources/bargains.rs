@@ -2,7 +2,7 @@
 
 //! The `bargains` resource: `/api/v1/bargains` and `/api/v1/bargains/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.bargains]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
@@ -122,22 +122,15 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "bargains",
     url: "bargains",
     item_title: "bargain",
-    table: "products",
+    table: &crate::api::resources::products::TABLE,
     fields: FIELDS,
     pagination_default: 5,
     pagination_limit: 20,
-    select: "SELECT \"_id\", \"name\", \"price\", \"cost\", \"category\", \"discontinued\", \"stock\", \"added\", \"dimensions\", \"_created\", \"_updated\", \"_etag\" FROM \"products\"",
-    count: "SELECT count(*) FROM \"products\"",
-    select_by_id: "SELECT \"_id\", \"name\", \"price\", \"cost\", \"category\", \"discontinued\", \"stock\", \"added\", \"dimensions\", \"_created\", \"_updated\", \"_etag\" FROM \"products\" WHERE \"_id\" = ? AND ((\"discontinued\" IS NOT 1 AND (\"price\" < 10)))",
-    select_etag: "SELECT \"_etag\" FROM \"products\" WHERE \"_id\" = ? AND ((\"discontinued\" IS NOT 1 AND (\"price\" < 10)))",
-    insert: "INSERT INTO \"products\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"name\", \"price\", \"cost\", \"category\", \"discontinued\", \"stock\", \"added\", \"dimensions\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"products\" WHERE \"_id\" = ? AND ((\"discontinued\" IS NOT 1 AND (\"price\" < 10)))",
-    delete_all: "DELETE FROM \"products\" WHERE ((\"discontinued\" IS NOT 1 AND (\"price\" < 10)))",
     allowed_filters: Some(&[]),
     sorting: false,
     projection: false,
     validate_filtering: true,
-    filter: Some("(\"discontinued\" IS NOT 1 AND (\"price\" < 10))"),
+    filter: Some("{\"discontinued\":{\"$ne\":true},\"price\":{\"$lt\":10}}"),
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
@@ -153,7 +146,7 @@ impl Resource for BargainsDocument {
             discontinued: row.get(5)?,
             stock: row.get(6)?,
             added: row.get(7)?,
-            dimensions: crate::api::store::raw_json_column(row, 8)?,
+            dimensions: crate::api::sqlite::raw_json_column(row, 8)?,
             _created: row.get(9)?,
             _updated: row.get(10)?,
             _etag: row.get(11)?,

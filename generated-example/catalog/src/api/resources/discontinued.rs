@@ -2,7 +2,7 @@
 
 //! The `discontinued` resource: `/api/v1/discontinued` and `/api/v1/discontinued/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.discontinued]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
@@ -122,22 +122,15 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "discontinued",
     url: "discontinued",
     item_title: "discontinued",
-    table: "products",
+    table: &crate::api::resources::products::TABLE,
     fields: FIELDS,
     pagination_default: 5,
     pagination_limit: 20,
-    select: "SELECT \"_id\", \"name\", \"price\", \"cost\", \"category\", \"discontinued\", \"stock\", \"added\", \"dimensions\", \"_created\", \"_updated\", \"_etag\" FROM \"products\"",
-    count: "SELECT count(*) FROM \"products\"",
-    select_by_id: "SELECT \"_id\", \"name\", \"price\", \"cost\", \"category\", \"discontinued\", \"stock\", \"added\", \"dimensions\", \"_created\", \"_updated\", \"_etag\" FROM \"products\" WHERE \"_id\" = ? AND (\"discontinued\" = 1)",
-    select_etag: "SELECT \"_etag\" FROM \"products\" WHERE \"_id\" = ? AND (\"discontinued\" = 1)",
-    insert: "INSERT INTO \"products\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"name\", \"price\", \"cost\", \"category\", \"discontinued\", \"stock\", \"added\", \"dimensions\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"products\" WHERE \"_id\" = ? AND (\"discontinued\" = 1)",
-    delete_all: "DELETE FROM \"products\" WHERE (\"discontinued\" = 1)",
     allowed_filters: Some(&["category", "price"]),
     default_sort: Some("-price"),
     pagination: false,
     validate_filtering: true,
-    filter: Some("\"discontinued\" = 1"),
+    filter: Some("{\"discontinued\":true}"),
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
@@ -153,7 +146,7 @@ impl Resource for DiscontinuedDocument {
             discontinued: row.get(5)?,
             stock: row.get(6)?,
             added: row.get(7)?,
-            dimensions: crate::api::store::raw_json_column(row, 8)?,
+            dimensions: crate::api::sqlite::raw_json_column(row, 8)?,
             _created: row.get(9)?,
             _updated: row.get(10)?,
             _etag: row.get(11)?,

@@ -2,30 +2,27 @@
 
 //! The `orders` resource: `/api/v1/orders` and `/api/v1/orders/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.orders]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `orders` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
         required: true,
         relation: Some(crate::api::catalog::Relation {
-            resource: "products",
-            table: "products",
+            target: &crate::api::resources::products::INFO,
             field: "_id",
             embeddable: true,
-            filter: None,
         }),
         ..Field::new("product", Kind::ObjectId)
     },
     Field {
         relation: Some(crate::api::catalog::Relation {
-            resource: "bargains",
-            table: "products",
+            target: &crate::api::resources::bargains::INFO,
             field: "_id",
             embeddable: true,
-            filter: Some("(\"discontinued\" IS NOT 1 AND (\"price\" < 10))"),
         }),
         ..Field::new("bargain", Kind::ObjectId)
     },
@@ -35,6 +32,17 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("qty", Kind::Integer)
     },
 ];
+/// The `orders` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "orders",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("product", schema::ColumnType::Text),
+        schema::Column::new("bargain", schema::ColumnType::Text),
+        schema::Column::new("qty", schema::ColumnType::Integer),
+    ],
+    indexes: &[],
+};
 /// A `orders` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct OrdersDocument {
@@ -98,35 +106,17 @@ static EMBEDS: &[crate::api::embed::Embed] = &[
         >,
     },
 ];
-/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
-fn embed(
-    conn: &::rusqlite::Connection,
-    query: ::std::option::Option<&str>,
-    documents: &mut dyn FnMut() -> ::std::vec::Vec<::std::vec::Vec<u8>>,
-) -> ::std::result::Result<
-    ::std::option::Option<::std::vec::Vec<::std::vec::Vec<u8>>>,
-    crate::api::error::ApiError,
-> {
-    crate::api::embed::embed(EMBEDS, conn, query, documents)
-}
 /// The `orders` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
     name: "orders",
     url: "orders",
     item_title: "order",
-    table: "orders",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 5,
     pagination_limit: 20,
-    select: "SELECT \"_id\", \"product\", \"bargain\", \"qty\", \"_created\", \"_updated\", \"_etag\" FROM \"orders\"",
-    count: "SELECT count(*) FROM \"orders\"",
-    select_by_id: "SELECT \"_id\", \"product\", \"bargain\", \"qty\", \"_created\", \"_updated\", \"_etag\" FROM \"orders\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"orders\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"orders\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"product\", \"bargain\", \"qty\") VALUES (?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"orders\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"orders\"",
     validate_filtering: true,
-    embed: ::std::option::Option::Some(embed),
+    embeds: EMBEDS,
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };

@@ -2,10 +2,11 @@
 
 //! The `products` resource: `/api/v1/products` and `/api/v1/products/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.products]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `products` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -47,6 +48,28 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("dimensions", Kind::Dict)
     },
 ];
+/// The `products` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "products",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("name", schema::ColumnType::Text),
+        schema::Column::new("price", schema::ColumnType::Real),
+        schema::Column::new("cost", schema::ColumnType::Real),
+        schema::Column::new("category", schema::ColumnType::Text),
+        schema::Column::new("discontinued", schema::ColumnType::Boolean),
+        schema::Column::new("stock", schema::ColumnType::Integer),
+        schema::Column::new("added", schema::ColumnType::Datetime),
+        schema::Column::new("dimensions", schema::ColumnType::Json),
+    ],
+    indexes: &[
+        schema::Index {
+            name: "products_name_unique",
+            columns: &[("name", schema::Order::Ascending)],
+            unique: true,
+        },
+    ],
+};
 /// A `products` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct ProductsDocument {
@@ -122,17 +145,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "products",
     url: "products",
     item_title: "product",
-    table: "products",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 5,
     pagination_limit: 20,
-    select: "SELECT \"_id\", \"name\", \"price\", \"cost\", \"category\", \"discontinued\", \"stock\", \"added\", \"dimensions\", \"_created\", \"_updated\", \"_etag\" FROM \"products\"",
-    count: "SELECT count(*) FROM \"products\"",
-    select_by_id: "SELECT \"_id\", \"name\", \"price\", \"cost\", \"category\", \"discontinued\", \"stock\", \"added\", \"dimensions\", \"_created\", \"_updated\", \"_etag\" FROM \"products\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"products\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"products\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"name\", \"price\", \"cost\", \"category\", \"discontinued\", \"stock\", \"added\", \"dimensions\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"products\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"products\"",
     default_sort: Some("name"),
     default_projection: Some("{\"cost\":0}"),
     dates: &crate::api::DATE_FORMAT,
@@ -150,7 +166,7 @@ impl Resource for ProductsDocument {
             discontinued: row.get(5)?,
             stock: row.get(6)?,
             added: row.get(7)?,
-            dimensions: crate::api::store::raw_json_column(row, 8)?,
+            dimensions: crate::api::sqlite::raw_json_column(row, 8)?,
             _created: row.get(9)?,
             _updated: row.get(10)?,
             _etag: row.get(11)?,

@@ -2,10 +2,11 @@
 
 //! The `suppliers` resource: `/api/v1/suppliers` and `/api/v1/suppliers/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.suppliers]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// `regex` of `email`, anchored: Cerberus matches the whole value.
 static REGEX_0: ::std::sync::LazyLock<::regex_lite::Regex> = ::std::sync::LazyLock::new(||
 {
@@ -40,6 +41,18 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("contact", Kind::Dict)
     },
 ];
+/// The `suppliers` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "suppliers",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("name", schema::ColumnType::Text),
+        schema::Column::new("country", schema::ColumnType::Text),
+        schema::Column::new("rating", schema::ColumnType::Integer),
+        schema::Column::new("contact", schema::ColumnType::Json),
+    ],
+    indexes: &[],
+};
 /// A `suppliers` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct SuppliersDocument {
@@ -93,17 +106,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "suppliers",
     url: "suppliers",
     item_title: "supplier",
-    table: "suppliers",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 5,
     pagination_limit: 20,
-    select: "SELECT \"_id\", \"name\", \"country\", \"rating\", \"contact\", \"_created\", \"_updated\", \"_etag\" FROM \"suppliers\"",
-    count: "SELECT count(*) FROM \"suppliers\"",
-    select_by_id: "SELECT \"_id\", \"name\", \"country\", \"rating\", \"contact\", \"_created\", \"_updated\", \"_etag\" FROM \"suppliers\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"suppliers\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"suppliers\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"name\", \"country\", \"rating\", \"contact\") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"suppliers\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"suppliers\"",
     allowed_filters: Some(&["name", "country", "rating", "contact.email"]),
     validate_filtering: true,
     dates: &crate::api::DATE_FORMAT,
@@ -117,7 +123,7 @@ impl Resource for SuppliersDocument {
             name: row.get(1)?,
             country: row.get(2)?,
             rating: row.get(3)?,
-            contact: crate::api::store::raw_json_column(row, 4)?,
+            contact: crate::api::sqlite::raw_json_column(row, 4)?,
             _created: row.get(5)?,
             _updated: row.get(6)?,
             _etag: row.get(7)?,

@@ -2,12 +2,20 @@
 
 //! The `mod` resource: `/mod` and `/mod/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.mod]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `mod` document and their rules.
 pub static FIELDS: &[Field] = &[Field::new("crate", Kind::String)];
+/// The `mod` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "mod",
+    key: schema::Key::Text,
+    columns: &[schema::Column::new("crate", schema::ColumnType::Text)],
+    indexes: &[],
+};
 /// A `mod` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct ModDocument {
@@ -49,17 +57,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "mod",
     url: "mod",
     item_title: "mod",
-    table: "mod",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"crate\", \"_created\", \"_updated\", \"_etag\" FROM \"mod\"",
-    count: "SELECT count(*) FROM \"mod\"",
-    select_by_id: "SELECT \"_id\", \"crate\", \"_created\", \"_updated\", \"_etag\" FROM \"mod\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"mod\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"mod\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"crate\") VALUES (?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"mod\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"mod\"",
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };

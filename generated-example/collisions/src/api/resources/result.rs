@@ -2,20 +2,19 @@
 
 //! The `result` resource: `/results/all` and `/results/all/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.result]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `result` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field::new("state", Kind::String),
     Field {
         relation: Some(crate::api::catalog::Relation {
-            resource: "type",
-            table: "type",
+            target: &crate::api::resources::r#type::INFO,
             field: "_id",
             embeddable: false,
-            filter: None,
         }),
         ..Field::new("kind", Kind::ObjectId)
     },
@@ -25,6 +24,17 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("Option", Kind::Integer)
     },
 ];
+/// The `result` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "result",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("state", schema::ColumnType::Text),
+        schema::Column::new("kind", schema::ColumnType::Text),
+        schema::Column::new("Option", schema::ColumnType::Integer),
+    ],
+    indexes: &[],
+};
 /// A `result` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct ResultDocument {
@@ -74,17 +84,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "result",
     url: "results/all",
     item_title: "result",
-    table: "result",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"state\", \"kind\", \"Option\", \"_created\", \"_updated\", \"_etag\" FROM \"result\"",
-    count: "SELECT count(*) FROM \"result\"",
-    select_by_id: "SELECT \"_id\", \"state\", \"kind\", \"Option\", \"_created\", \"_updated\", \"_etag\" FROM \"result\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"result\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"result\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"state\", \"kind\", \"Option\") VALUES (?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"result\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"result\"",
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };

@@ -2,10 +2,11 @@
 
 //! The `type` resource: `/type` and `/type/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.type]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `type` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -42,6 +43,29 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("select", Kind::String)
     },
 ];
+/// The `type` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "type",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("self", schema::ColumnType::Text),
+        schema::Column::new("match", schema::ColumnType::Integer),
+        schema::Column::new("type", schema::ColumnType::Text),
+        schema::Column::new("error", schema::ColumnType::Boolean),
+        schema::Column::new("client", schema::ColumnType::Json),
+        schema::Column::new("value", schema::ColumnType::Json),
+        schema::Column::new("key", schema::ColumnType::Text),
+        schema::Column::new("Field", schema::ColumnType::Real),
+        schema::Column::new("select", schema::ColumnType::Text),
+    ],
+    indexes: &[
+        schema::Index {
+            name: "type_key_unique",
+            columns: &[("key", schema::Order::Ascending)],
+            unique: true,
+        },
+    ],
+};
 /// A `type` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct TypeDocument {
@@ -116,17 +140,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "type",
     url: "type",
     item_title: "type",
-    table: "type",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"self\", \"match\", \"type\", \"error\", \"client\", \"value\", \"key\", \"Field\", \"select\", \"_created\", \"_updated\", \"_etag\" FROM \"type\"",
-    count: "SELECT count(*) FROM \"type\"",
-    select_by_id: "SELECT \"_id\", \"self\", \"match\", \"type\", \"error\", \"client\", \"value\", \"key\", \"Field\", \"select\", \"_created\", \"_updated\", \"_etag\" FROM \"type\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"type\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"type\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"self\", \"match\", \"type\", \"error\", \"client\", \"value\", \"key\", \"Field\", \"select\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"type\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"type\"",
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
@@ -139,8 +156,8 @@ impl Resource for TypeDocument {
             r#match: row.get(2)?,
             r#type: row.get(3)?,
             error: row.get(4)?,
-            client: crate::api::store::raw_json_column(row, 5)?,
-            value: crate::api::store::raw_json_column(row, 6)?,
+            client: crate::api::sqlite::raw_json_column(row, 5)?,
+            value: crate::api::sqlite::raw_json_column(row, 6)?,
             key: row.get(7)?,
             field: row.get(8)?,
             select: row.get(9)?,

@@ -2,10 +2,11 @@
 
 //! The `audit` resource, internal (`internal_resource`): no route serves it.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.audit]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `audit` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -17,6 +18,16 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("resource", Kind::String)
     },
 ];
+/// The `audit` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "audit",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("action", schema::ColumnType::Text),
+        schema::Column::new("resource", schema::ColumnType::Text),
+    ],
+    indexes: &[],
+};
 /// A `audit` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct AuditDocument {
@@ -62,17 +73,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "audit",
     url: "audit",
     item_title: "audit",
-    table: "audit",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"action\", \"resource\", \"_created\", \"_updated\", \"_etag\" FROM \"audit\"",
-    count: "SELECT count(*) FROM \"audit\"",
-    select_by_id: "SELECT \"_id\", \"action\", \"resource\", \"_created\", \"_updated\", \"_etag\" FROM \"audit\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"audit\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"audit\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"action\", \"resource\") VALUES (?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"audit\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"audit\"",
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };

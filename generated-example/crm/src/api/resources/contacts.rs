@@ -2,10 +2,11 @@
 
 //! The `contacts` resource: `/api/v1/contacts` and `/api/v1/contacts/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.contacts]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// `additional_lookup` of `name`: what a lookup value looks like, anchored.
 static LOOKUP: ::std::sync::LazyLock<::regex_lite::Regex> = ::std::sync::LazyLock::new(||
 { ::regex_lite::Regex::new("^(?:[\\w]+)$").expect("apigen checked this pattern") });
@@ -20,15 +21,30 @@ pub static FIELDS: &[Field] = &[
     Field::new("email", Kind::String),
     Field {
         relation: Some(crate::api::catalog::Relation {
-            resource: "regions",
-            table: "regions",
+            target: &crate::api::resources::regions::INFO,
             field: "_id",
             embeddable: true,
-            filter: None,
         }),
         ..Field::new("region", Kind::Integer)
     },
 ];
+/// The `contacts` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "contacts",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("name", schema::ColumnType::Text),
+        schema::Column::new("email", schema::ColumnType::Text),
+        schema::Column::new("region", schema::ColumnType::Integer),
+    ],
+    indexes: &[
+        schema::Index {
+            name: "contacts_name_unique",
+            columns: &[("name", schema::Order::Ascending)],
+            unique: true,
+        },
+    ],
+};
 /// A `contacts` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct ContactsDocument {
@@ -84,38 +100,19 @@ static EMBEDS: &[crate::api::embed::Embed] = &[
         >,
     },
 ];
-/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
-fn embed(
-    conn: &::rusqlite::Connection,
-    query: ::std::option::Option<&str>,
-    documents: &mut dyn FnMut() -> ::std::vec::Vec<::std::vec::Vec<u8>>,
-) -> ::std::result::Result<
-    ::std::option::Option<::std::vec::Vec<::std::vec::Vec<u8>>>,
-    crate::api::error::ApiError,
-> {
-    crate::api::embed::embed(EMBEDS, conn, query, documents)
-}
 /// The `contacts` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
     name: "contacts",
     url: "contacts",
     item_title: "contact",
-    table: "contacts",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"name\", \"email\", \"region\", \"_created\", \"_updated\", \"_etag\" FROM \"contacts\"",
-    count: "SELECT count(*) FROM \"contacts\"",
-    select_by_id: "SELECT \"_id\", \"name\", \"email\", \"region\", \"_created\", \"_updated\", \"_etag\" FROM \"contacts\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"contacts\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"contacts\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"name\", \"email\", \"region\") VALUES (?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"contacts\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"contacts\"",
-    embed: ::std::option::Option::Some(embed),
+    embeds: EMBEDS,
     lookup: Some(crate::api::routes::Lookup {
         field: "name",
         pattern: &LOOKUP,
-        select: "SELECT \"_id\", \"name\", \"email\", \"region\", \"_created\", \"_updated\", \"_etag\" FROM \"contacts\" WHERE \"name\" = ?",
     }),
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS

@@ -2,10 +2,11 @@
 
 //! The `countries` resource: `/api/v1/countries` and `/api/v1/countries/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.countries]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `countries` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -14,6 +15,19 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("code", Kind::String)
     },
 ];
+/// The `countries` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "countries",
+    key: schema::Key::Text,
+    columns: &[schema::Column::new("code", schema::ColumnType::Text)],
+    indexes: &[
+        schema::Index {
+            name: "countries_code_unique",
+            columns: &[("code", schema::Order::Ascending)],
+            unique: true,
+        },
+    ],
+};
 /// A `countries` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct CountriesDocument {
@@ -55,17 +69,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "countries",
     url: "countries",
     item_title: "country",
-    table: "countries",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"code\", \"_created\", \"_updated\", \"_etag\" FROM \"countries\"",
-    count: "SELECT count(*) FROM \"countries\"",
-    select_by_id: "SELECT \"_id\", \"code\", \"_created\", \"_updated\", \"_etag\" FROM \"countries\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"countries\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"countries\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"code\") VALUES (?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"countries\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"countries\"",
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };

@@ -2,34 +2,41 @@
 
 //! The `followups` resource: `/api/v1/followups` and `/api/v1/followups/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.followups]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `followups` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
         required: true,
         relation: Some(crate::api::catalog::Relation {
-            resource: "tickets",
-            table: "tickets",
+            target: &crate::api::resources::tickets::INFO,
             field: "_id",
             embeddable: true,
-            filter: None,
         }),
         ..Field::new("ticket", Kind::String)
     },
     Field {
         relation: Some(crate::api::catalog::Relation {
-            resource: "regions",
-            table: "regions",
+            target: &crate::api::resources::regions::INFO,
             field: "_id",
             embeddable: true,
-            filter: None,
         }),
         ..Field::new("region", Kind::Integer)
     },
 ];
+/// The `followups` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "followups",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("ticket", schema::ColumnType::Text),
+        schema::Column::new("region", schema::ColumnType::Integer),
+    ],
+    indexes: &[],
+};
 /// A `followups` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct FollowupsDocument {
@@ -89,34 +96,16 @@ static EMBEDS: &[crate::api::embed::Embed] = &[
         >,
     },
 ];
-/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
-fn embed(
-    conn: &::rusqlite::Connection,
-    query: ::std::option::Option<&str>,
-    documents: &mut dyn FnMut() -> ::std::vec::Vec<::std::vec::Vec<u8>>,
-) -> ::std::result::Result<
-    ::std::option::Option<::std::vec::Vec<::std::vec::Vec<u8>>>,
-    crate::api::error::ApiError,
-> {
-    crate::api::embed::embed(EMBEDS, conn, query, documents)
-}
 /// The `followups` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
     name: "followups",
     url: "followups",
     item_title: "followup",
-    table: "followups",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"ticket\", \"region\", \"_created\", \"_updated\", \"_etag\" FROM \"followups\"",
-    count: "SELECT count(*) FROM \"followups\"",
-    select_by_id: "SELECT \"_id\", \"ticket\", \"region\", \"_created\", \"_updated\", \"_etag\" FROM \"followups\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"followups\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"followups\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"ticket\", \"region\") VALUES (?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"followups\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"followups\"",
-    embed: ::std::option::Option::Some(embed),
+    embeds: EMBEDS,
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };

@@ -2,20 +2,19 @@
 
 //! The `invoices` resource: `/api/v1/contacts/{id}/invoices` and `/api/v1/contacts/{id}/invoices/{id1}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.invoices]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `invoices` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
         required: true,
         relation: Some(crate::api::catalog::Relation {
-            resource: "contacts",
-            table: "contacts",
+            target: &crate::api::resources::contacts::INFO,
             field: "_id",
             embeddable: true,
-            filter: None,
         }),
         ..Field::new("contact_id", Kind::ObjectId)
     },
@@ -29,6 +28,17 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("total", Kind::Float)
     },
 ];
+/// The `invoices` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "invoices",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("contact_id", schema::ColumnType::Text),
+        schema::Column::new("number", schema::ColumnType::Integer),
+        schema::Column::new("total", schema::ColumnType::Real),
+    ],
+    indexes: &[],
+};
 /// A `invoices` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct InvoicesDocument {
@@ -84,34 +94,16 @@ static EMBEDS: &[crate::api::embed::Embed] = &[
         >,
     },
 ];
-/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
-fn embed(
-    conn: &::rusqlite::Connection,
-    query: ::std::option::Option<&str>,
-    documents: &mut dyn FnMut() -> ::std::vec::Vec<::std::vec::Vec<u8>>,
-) -> ::std::result::Result<
-    ::std::option::Option<::std::vec::Vec<::std::vec::Vec<u8>>>,
-    crate::api::error::ApiError,
-> {
-    crate::api::embed::embed(EMBEDS, conn, query, documents)
-}
 /// The `invoices` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
     name: "invoices",
     url: "contacts/{contact_id}/invoices",
     item_title: "invoice",
-    table: "invoices",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"contact_id\", \"number\", \"total\", \"_created\", \"_updated\", \"_etag\" FROM \"invoices\"",
-    count: "SELECT count(*) FROM \"invoices\"",
-    select_by_id: "SELECT \"_id\", \"contact_id\", \"number\", \"total\", \"_created\", \"_updated\", \"_etag\" FROM \"invoices\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"invoices\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"invoices\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"contact_id\", \"number\", \"total\") VALUES (?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"invoices\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"invoices\"",
-    embed: ::std::option::Option::Some(embed),
+    embeds: EMBEDS,
     path_fields: &["contact_id"],
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS

@@ -2,20 +2,19 @@
 
 //! The `offices` resource: `/api/v1/regions/{id}/offices` and `/api/v1/regions/{id}/offices/{id1}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.offices]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `offices` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
         required: true,
         relation: Some(crate::api::catalog::Relation {
-            resource: "regions",
-            table: "regions",
+            target: &crate::api::resources::regions::INFO,
             field: "_id",
             embeddable: true,
-            filter: None,
         }),
         ..Field::new("region", Kind::Integer)
     },
@@ -24,6 +23,16 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("city", Kind::String)
     },
 ];
+/// The `offices` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "offices",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("region", schema::ColumnType::Integer),
+        schema::Column::new("city", schema::ColumnType::Text),
+    ],
+    indexes: &[],
+};
 /// A `offices` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct OfficesDocument {
@@ -75,34 +84,16 @@ static EMBEDS: &[crate::api::embed::Embed] = &[
         >,
     },
 ];
-/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
-fn embed(
-    conn: &::rusqlite::Connection,
-    query: ::std::option::Option<&str>,
-    documents: &mut dyn FnMut() -> ::std::vec::Vec<::std::vec::Vec<u8>>,
-) -> ::std::result::Result<
-    ::std::option::Option<::std::vec::Vec<::std::vec::Vec<u8>>>,
-    crate::api::error::ApiError,
-> {
-    crate::api::embed::embed(EMBEDS, conn, query, documents)
-}
 /// The `offices` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
     name: "offices",
     url: "regions/{region}/offices",
     item_title: "office",
-    table: "offices",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"region\", \"city\", \"_created\", \"_updated\", \"_etag\" FROM \"offices\"",
-    count: "SELECT count(*) FROM \"offices\"",
-    select_by_id: "SELECT \"_id\", \"region\", \"city\", \"_created\", \"_updated\", \"_etag\" FROM \"offices\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"offices\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"offices\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"region\", \"city\") VALUES (?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"offices\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"offices\"",
-    embed: ::std::option::Option::Some(embed),
+    embeds: EMBEDS,
     path_fields: &["region"],
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS

@@ -2,10 +2,11 @@
 
 //! The `regions` resource: `/api/v1/regions` and `/api/v1/regions/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.regions]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `regions` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -21,6 +22,13 @@ static QUERY_FIELDS: &[Field] = &[
         ..Field::new("name", Kind::String)
     },
 ];
+/// The `regions` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "regions",
+    key: schema::Key::Integer,
+    columns: &[schema::Column::new("name", schema::ColumnType::Text)],
+    indexes: &[],
+};
 /// A `regions` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct RegionsDocument {
@@ -62,17 +70,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "regions",
     url: "regions",
     item_title: "region",
-    table: "regions",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"name\", \"_created\", \"_updated\", \"_etag\" FROM \"regions\"",
-    count: "SELECT count(*) FROM \"regions\"",
-    select_by_id: "SELECT \"_id\", \"name\", \"_created\", \"_updated\", \"_etag\" FROM \"regions\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"regions\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"regions\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"name\") VALUES (?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"regions\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"regions\"",
     id_type: crate::api::routes::IdType::Integer,
     new_id: None,
     query_fields: Some(QUERY_FIELDS),

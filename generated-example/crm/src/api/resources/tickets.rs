@@ -2,10 +2,11 @@
 
 //! The `tickets` resource: `/api/v1/tickets` and `/api/v1/tickets/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.tickets]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `tickets` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -14,15 +15,23 @@ pub static FIELDS: &[Field] = &[
     },
     Field {
         relation: Some(crate::api::catalog::Relation {
-            resource: "regions",
-            table: "regions",
+            target: &crate::api::resources::regions::INFO,
             field: "_id",
             embeddable: true,
-            filter: None,
         }),
         ..Field::new("region", Kind::Integer)
     },
 ];
+/// The `tickets` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "tickets",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("subject", schema::ColumnType::Text),
+        schema::Column::new("region", schema::ColumnType::Integer),
+    ],
+    indexes: &[],
+};
 /// A `tickets` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct TicketsDocument {
@@ -74,34 +83,16 @@ static EMBEDS: &[crate::api::embed::Embed] = &[
         >,
     },
 ];
-/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
-fn embed(
-    conn: &::rusqlite::Connection,
-    query: ::std::option::Option<&str>,
-    documents: &mut dyn FnMut() -> ::std::vec::Vec<::std::vec::Vec<u8>>,
-) -> ::std::result::Result<
-    ::std::option::Option<::std::vec::Vec<::std::vec::Vec<u8>>>,
-    crate::api::error::ApiError,
-> {
-    crate::api::embed::embed(EMBEDS, conn, query, documents)
-}
 /// The `tickets` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
     name: "tickets",
     url: "tickets",
     item_title: "ticket",
-    table: "tickets",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"subject\", \"region\", \"_created\", \"_updated\", \"_etag\" FROM \"tickets\"",
-    count: "SELECT count(*) FROM \"tickets\"",
-    select_by_id: "SELECT \"_id\", \"subject\", \"region\", \"_created\", \"_updated\", \"_etag\" FROM \"tickets\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"tickets\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"tickets\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"subject\", \"region\") VALUES (?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"tickets\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"tickets\"",
-    embed: ::std::option::Option::Some(embed),
+    embeds: EMBEDS,
     id_type: crate::api::routes::IdType::Uuid,
     new_id: Some(crate::api::uuid::new_v4),
     dates: &crate::api::DATE_FORMAT,

@@ -2,10 +2,11 @@
 
 //! The `notes` resource: `/notes` and `/notes/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.notes]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `notes` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -13,6 +14,13 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("text", Kind::String)
     },
 ];
+/// The `notes` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "notes",
+    key: schema::Key::Text,
+    columns: &[schema::Column::new("text", schema::ColumnType::Text)],
+    indexes: &[],
+};
 /// A `notes` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct NotesDocument {
@@ -54,17 +62,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "notes",
     url: "notes",
     item_title: "note",
-    table: "notes",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"text\", \"_created\", \"_updated\", \"_etag\" FROM \"notes\"",
-    count: "SELECT count(*) FROM \"notes\"",
-    select_by_id: "SELECT \"_id\", \"text\", \"_created\", \"_updated\", \"_etag\" FROM \"notes\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"notes\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"notes\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"text\") VALUES (?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"notes\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"notes\"",
     hateoas: false,
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS

@@ -2,10 +2,11 @@
 
 //! The `invoices` resource: `/api/v1/invoices` and `/api/v1/invoices/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.invoices]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `invoices` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -16,11 +17,9 @@ pub static FIELDS: &[Field] = &[
     Field {
         required: true,
         relation: Some(crate::api::catalog::Relation {
-            resource: "people",
-            table: "people",
+            target: &crate::api::resources::people::INFO,
             field: "_id",
             embeddable: true,
-            filter: None,
         }),
         ..Field::new("contact_id", Kind::ObjectId)
     },
@@ -51,6 +50,19 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("lines", Kind::List)
     },
 ];
+/// The `invoices` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "invoices",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("number", schema::ColumnType::Integer),
+        schema::Column::new("contact_id", schema::ColumnType::Text),
+        schema::Column::new("total", schema::ColumnType::Real),
+        schema::Column::new("paid", schema::ColumnType::Boolean),
+        schema::Column::new("lines", schema::ColumnType::Json),
+    ],
+    indexes: &[],
+};
 /// A `invoices` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct InvoicesDocument {
@@ -112,34 +124,16 @@ static EMBEDS: &[crate::api::embed::Embed] = &[
         fetch: crate::api::embed::fetch::<crate::api::resources::people::PeopleDocument>,
     },
 ];
-/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
-fn embed(
-    conn: &::rusqlite::Connection,
-    query: ::std::option::Option<&str>,
-    documents: &mut dyn FnMut() -> ::std::vec::Vec<::std::vec::Vec<u8>>,
-) -> ::std::result::Result<
-    ::std::option::Option<::std::vec::Vec<::std::vec::Vec<u8>>>,
-    crate::api::error::ApiError,
-> {
-    crate::api::embed::embed(EMBEDS, conn, query, documents)
-}
 /// The `invoices` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
     name: "invoices",
     url: "invoices",
     item_title: "invoice",
-    table: "invoices",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"number\", \"contact_id\", \"total\", \"paid\", \"lines\", \"_created\", \"_updated\", \"_etag\" FROM \"invoices\"",
-    count: "SELECT count(*) FROM \"invoices\"",
-    select_by_id: "SELECT \"_id\", \"number\", \"contact_id\", \"total\", \"paid\", \"lines\", \"_created\", \"_updated\", \"_etag\" FROM \"invoices\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"invoices\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"invoices\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"number\", \"contact_id\", \"total\", \"paid\", \"lines\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"invoices\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"invoices\"",
-    embed: ::std::option::Option::Some(embed),
+    embeds: EMBEDS,
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
@@ -152,7 +146,7 @@ impl Resource for InvoicesDocument {
             contact_id: row.get(2)?,
             total: row.get(3)?,
             paid: row.get(4)?,
-            lines: crate::api::store::raw_json_column(row, 5)?,
+            lines: crate::api::sqlite::raw_json_column(row, 5)?,
             _created: row.get(6)?,
             _updated: row.get(7)?,
             _etag: row.get(8)?,

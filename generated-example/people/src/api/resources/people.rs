@@ -2,10 +2,11 @@
 
 //! The `people` resource: `/api/v1/people` and `/api/v1/people/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.people]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// `regex` of `email`, anchored: Cerberus matches the whole value.
 static REGEX_0: ::std::sync::LazyLock<::regex_lite::Regex> = ::std::sync::LazyLock::new(||
 {
@@ -60,6 +61,28 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("location", Kind::Dict)
     },
 ];
+/// The `people` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "people",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("firstname", schema::ColumnType::Text),
+        schema::Column::new("lastname", schema::ColumnType::Text),
+        schema::Column::new("role", schema::ColumnType::Json),
+        schema::Column::new("born", schema::ColumnType::Datetime),
+        schema::Column::new("age", schema::ColumnType::Integer),
+        schema::Column::new("email", schema::ColumnType::Text),
+        schema::Column::new("status", schema::ColumnType::Text),
+        schema::Column::new("location", schema::ColumnType::Json),
+    ],
+    indexes: &[
+        schema::Index {
+            name: "people_lastname_unique",
+            columns: &[("lastname", schema::Order::Ascending)],
+            unique: true,
+        },
+    ],
+};
 /// A `people` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct PeopleDocument {
@@ -136,17 +159,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "people",
     url: "people",
     item_title: "person",
-    table: "people",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"firstname\", \"lastname\", \"role\", \"born\", \"age\", \"email\", \"status\", \"location\", \"_created\", \"_updated\", \"_etag\" FROM \"people\"",
-    count: "SELECT count(*) FROM \"people\"",
-    select_by_id: "SELECT \"_id\", \"firstname\", \"lastname\", \"role\", \"born\", \"age\", \"email\", \"status\", \"location\", \"_created\", \"_updated\", \"_etag\" FROM \"people\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"people\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"people\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"firstname\", \"lastname\", \"role\", \"born\", \"age\", \"email\", \"status\", \"location\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"people\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"people\"",
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
@@ -157,12 +173,12 @@ impl Resource for PeopleDocument {
             _id: row.get(0)?,
             firstname: row.get(1)?,
             lastname: row.get(2)?,
-            role: crate::api::store::raw_json_column(row, 3)?,
+            role: crate::api::sqlite::raw_json_column(row, 3)?,
             born: row.get(4)?,
             age: row.get(5)?,
             email: row.get(6)?,
             status: row.get(7)?,
-            location: crate::api::store::raw_json_column(row, 8)?,
+            location: crate::api::sqlite::raw_json_column(row, 8)?,
             _created: row.get(9)?,
             _updated: row.get(10)?,
             _etag: row.get(11)?,

@@ -2,10 +2,11 @@
 
 //! The `works` resource: `/api/v1/works` and `/api/v1/works/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.works]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `works` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -15,11 +16,9 @@ pub static FIELDS: &[Field] = &[
     Field::new("description", Kind::String),
     Field {
         relation: Some(crate::api::catalog::Relation {
-            resource: "people",
-            table: "people",
+            target: &crate::api::resources::people::INFO,
             field: "_id",
             embeddable: true,
-            filter: None,
         }),
         ..Field::new("owner", Kind::ObjectId)
     },
@@ -33,6 +32,18 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("tags", Kind::List)
     },
 ];
+/// The `works` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "works",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("title", schema::ColumnType::Text),
+        schema::Column::new("description", schema::ColumnType::Text),
+        schema::Column::new("owner", schema::ColumnType::Text),
+        schema::Column::new("tags", schema::ColumnType::Json),
+    ],
+    indexes: &[],
+};
 /// A `works` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct WorksDocument {
@@ -90,34 +101,16 @@ static EMBEDS: &[crate::api::embed::Embed] = &[
         fetch: crate::api::embed::fetch::<crate::api::resources::people::PeopleDocument>,
     },
 ];
-/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
-fn embed(
-    conn: &::rusqlite::Connection,
-    query: ::std::option::Option<&str>,
-    documents: &mut dyn FnMut() -> ::std::vec::Vec<::std::vec::Vec<u8>>,
-) -> ::std::result::Result<
-    ::std::option::Option<::std::vec::Vec<::std::vec::Vec<u8>>>,
-    crate::api::error::ApiError,
-> {
-    crate::api::embed::embed(EMBEDS, conn, query, documents)
-}
 /// The `works` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
     name: "works",
     url: "works",
     item_title: "work",
-    table: "works",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 10,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"title\", \"description\", \"owner\", \"tags\", \"_created\", \"_updated\", \"_etag\" FROM \"works\"",
-    count: "SELECT count(*) FROM \"works\"",
-    select_by_id: "SELECT \"_id\", \"title\", \"description\", \"owner\", \"tags\", \"_created\", \"_updated\", \"_etag\" FROM \"works\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"works\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"works\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"title\", \"description\", \"owner\", \"tags\") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"works\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"works\"",
-    embed: ::std::option::Option::Some(embed),
+    embeds: EMBEDS,
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
@@ -129,7 +122,7 @@ impl Resource for WorksDocument {
             title: row.get(1)?,
             description: row.get(2)?,
             owner: row.get(3)?,
-            tags: crate::api::store::raw_json_column(row, 4)?,
+            tags: crate::api::sqlite::raw_json_column(row, 4)?,
             _created: row.get(5)?,
             _updated: row.get(6)?,
             _etag: row.get(7)?,

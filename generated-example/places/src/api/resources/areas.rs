@@ -2,10 +2,11 @@
 
 //! The `areas` resource: `/api/v1/areas` and `/api/v1/areas/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.areas]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `areas` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field::new("name", Kind::String),
@@ -34,6 +35,21 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("features", Kind::GeometryCollection)
     },
 ];
+/// The `areas` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "areas",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("name", schema::ColumnType::Text),
+        schema::Column::new("route", schema::ColumnType::Json),
+        schema::Column::new("zone", schema::ColumnType::Json),
+        schema::Column::new("stops", schema::ColumnType::Json),
+        schema::Column::new("routes", schema::ColumnType::Json),
+        schema::Column::new("zones", schema::ColumnType::Json),
+        schema::Column::new("features", schema::ColumnType::Json),
+    ],
+    indexes: &[],
+};
 /// A `areas` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct AreasDocument {
@@ -101,17 +117,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "areas",
     url: "areas",
     item_title: "area",
-    table: "areas",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"name\", \"route\", \"zone\", \"stops\", \"routes\", \"zones\", \"features\", \"_created\", \"_updated\", \"_etag\" FROM \"areas\"",
-    count: "SELECT count(*) FROM \"areas\"",
-    select_by_id: "SELECT \"_id\", \"name\", \"route\", \"zone\", \"stops\", \"routes\", \"zones\", \"features\", \"_created\", \"_updated\", \"_etag\" FROM \"areas\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"areas\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"areas\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"name\", \"route\", \"zone\", \"stops\", \"routes\", \"zones\", \"features\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"areas\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"areas\"",
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
@@ -121,12 +130,12 @@ impl Resource for AreasDocument {
         ::std::result::Result::Ok(Self {
             _id: row.get(0)?,
             name: row.get(1)?,
-            route: crate::api::store::raw_json_column(row, 2)?,
-            zone: crate::api::store::raw_json_column(row, 3)?,
-            stops: crate::api::store::raw_json_column(row, 4)?,
-            routes: crate::api::store::raw_json_column(row, 5)?,
-            zones: crate::api::store::raw_json_column(row, 6)?,
-            features: crate::api::store::raw_json_column(row, 7)?,
+            route: crate::api::sqlite::raw_json_column(row, 2)?,
+            zone: crate::api::sqlite::raw_json_column(row, 3)?,
+            stops: crate::api::sqlite::raw_json_column(row, 4)?,
+            routes: crate::api::sqlite::raw_json_column(row, 5)?,
+            zones: crate::api::sqlite::raw_json_column(row, 6)?,
+            features: crate::api::sqlite::raw_json_column(row, 7)?,
             _created: row.get(8)?,
             _updated: row.get(9)?,
             _etag: row.get(10)?,

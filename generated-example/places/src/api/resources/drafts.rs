@@ -2,10 +2,11 @@
 
 //! The `drafts` resource: `/api/v1/drafts` and `/api/v1/drafts/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.drafts]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `drafts` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -31,6 +32,17 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("address", Kind::Dict)
     },
 ];
+/// The `drafts` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "drafts",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("name", schema::ColumnType::Text),
+        schema::Column::new("rating", schema::ColumnType::Integer),
+        schema::Column::new("address", schema::ColumnType::Json),
+    ],
+    indexes: &[],
+};
 /// A `drafts` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct DraftsDocument {
@@ -80,17 +92,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "drafts",
     url: "drafts",
     item_title: "draft",
-    table: "drafts",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"name\", \"rating\", \"address\", \"_created\", \"_updated\", \"_etag\" FROM \"drafts\"",
-    count: "SELECT count(*) FROM \"drafts\"",
-    select_by_id: "SELECT \"_id\", \"name\", \"rating\", \"address\", \"_created\", \"_updated\", \"_etag\" FROM \"drafts\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"drafts\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"drafts\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"name\", \"rating\", \"address\") VALUES (?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"drafts\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"drafts\"",
     normalize_on_patch: false,
     merge_nested_documents: false,
     dates: &crate::api::DATE_FORMAT,
@@ -103,7 +108,7 @@ impl Resource for DraftsDocument {
             _id: row.get(0)?,
             name: row.get(1)?,
             rating: row.get(2)?,
-            address: crate::api::store::raw_json_column(row, 3)?,
+            address: crate::api::sqlite::raw_json_column(row, 3)?,
             _created: row.get(4)?,
             _updated: row.get(5)?,
             _etag: row.get(6)?,

@@ -2,10 +2,11 @@
 
 //! The `places` resource: `/api/v1/places` and `/api/v1/places/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.places]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `places` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -43,6 +44,19 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("address", Kind::Dict)
     },
 ];
+/// The `places` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "places",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("name", schema::ColumnType::Text),
+        schema::Column::new("location", schema::ColumnType::Json),
+        schema::Column::new("opened", schema::ColumnType::Datetime),
+        schema::Column::new("rating", schema::ColumnType::Integer),
+        schema::Column::new("address", schema::ColumnType::Json),
+    ],
+    indexes: &[],
+};
 /// A `places` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct PlacesDocument {
@@ -106,17 +120,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "places",
     url: "places",
     item_title: "place",
-    table: "places",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"name\", \"location\", \"opened\", \"rating\", \"address\", \"_created\", \"_updated\", \"_etag\" FROM \"places\"",
-    count: "SELECT count(*) FROM \"places\"",
-    select_by_id: "SELECT \"_id\", \"name\", \"location\", \"opened\", \"rating\", \"address\", \"_created\", \"_updated\", \"_etag\" FROM \"places\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"places\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"places\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"name\", \"location\", \"opened\", \"rating\", \"address\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"places\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"places\"",
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
@@ -126,10 +133,10 @@ impl Resource for PlacesDocument {
         ::std::result::Result::Ok(Self {
             _id: row.get(0)?,
             name: row.get(1)?,
-            location: crate::api::store::raw_json_column(row, 2)?,
+            location: crate::api::sqlite::raw_json_column(row, 2)?,
             opened: row.get(3)?,
             rating: row.get(4)?,
-            address: crate::api::store::raw_json_column(row, 5)?,
+            address: crate::api::sqlite::raw_json_column(row, 5)?,
             _created: row.get(6)?,
             _updated: row.get(7)?,
             _etag: row.get(8)?,

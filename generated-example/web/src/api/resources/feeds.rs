@@ -2,10 +2,11 @@
 
 //! The `feeds` resource: `/feeds` and `/feeds/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.feeds]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `feeds` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -13,6 +14,13 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("url", Kind::String)
     },
 ];
+/// The `feeds` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "feeds",
+    key: schema::Key::Text,
+    columns: &[schema::Column::new("url", schema::ColumnType::Text)],
+    indexes: &[],
+};
 /// A `feeds` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct FeedsDocument {
@@ -54,17 +62,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "feeds",
     url: "feeds",
     item_title: "feed",
-    table: "feeds",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"url\", \"_created\", \"_updated\", \"_etag\" FROM \"feeds\"",
-    count: "SELECT count(*) FROM \"feeds\"",
-    select_by_id: "SELECT \"_id\", \"url\", \"_created\", \"_updated\", \"_etag\" FROM \"feeds\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"feeds\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"feeds\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"url\") VALUES (?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"feeds\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"feeds\"",
     cache_control: "no-cache",
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS

@@ -2,10 +2,11 @@
 
 //! The `notes` resource: `/notes` and `/notes/{id}`.
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.notes]`; the protocol itself is in `handlers`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+use crate::api::schema;
 /// The fields of a `notes` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -22,6 +23,18 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("meta", Kind::Dict)
     },
 ];
+/// The `notes` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = schema::Table {
+    name: "notes",
+    key: schema::Key::Text,
+    columns: &[
+        schema::Column::new("title", schema::ColumnType::Text),
+        schema::Column::new("body", schema::ColumnType::Text),
+        schema::Column::new("tags", schema::ColumnType::Json),
+        schema::Column::new("meta", schema::ColumnType::Json),
+    ],
+    indexes: &[],
+};
 /// A `notes` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct NotesDocument {
@@ -75,17 +88,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: "notes",
     url: "notes",
     item_title: "note",
-    table: "notes",
+    table: &TABLE,
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
-    select: "SELECT \"_id\", \"title\", \"body\", \"tags\", \"meta\", \"_created\", \"_updated\", \"_etag\" FROM \"notes\"",
-    count: "SELECT count(*) FROM \"notes\"",
-    select_by_id: "SELECT \"_id\", \"title\", \"body\", \"tags\", \"meta\", \"_created\", \"_updated\", \"_etag\" FROM \"notes\" WHERE \"_id\" = ?",
-    select_etag: "SELECT \"_etag\" FROM \"notes\" WHERE \"_id\" = ?",
-    insert: "INSERT INTO \"notes\" (\"_id\", \"_created\", \"_updated\", \"_etag\", \"title\", \"body\", \"tags\", \"meta\") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    delete_by_id: "DELETE FROM \"notes\" WHERE \"_id\" = ?",
-    delete_all: "DELETE FROM \"notes\"",
     cache_control: "max-age=20,must-revalidate",
     cache_expires: 20,
     dates: &crate::api::DATE_FORMAT,
@@ -98,8 +104,8 @@ impl Resource for NotesDocument {
             _id: row.get(0)?,
             title: row.get(1)?,
             body: row.get(2)?,
-            tags: crate::api::store::raw_json_column(row, 3)?,
-            meta: crate::api::store::raw_json_column(row, 4)?,
+            tags: crate::api::sqlite::raw_json_column(row, 3)?,
+            meta: crate::api::sqlite::raw_json_column(row, 4)?,
             _created: row.get(5)?,
             _updated: row.get(6)?,
             _etag: row.get(7)?,

@@ -4,11 +4,14 @@
 //! The `{{ r.name }}` resource: `{{ r.routes|join("` and `") }}`.
 {%- endif %}
 //!
-//! Its document struct, field catalog and SQL, generated from
+//! Its document struct, field catalog and table, generated from
 //! `[resources.{{ r.name }}]`; the protocol itself is in `handlers`.
 
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
+{%- if table_static.is_some() %}
+use crate::api::schema;
+{%- endif %}
 
 {% for regex in regexes -%}
 /// `regex` of `{{ regex.field }}`, anchored: Cerberus matches the whole value.
@@ -38,6 +41,12 @@ static QUERY_FIELDS: &[Field] = &[
     {{ entry }},
 {%- endfor %}
 ];
+{%- endif %}
+
+{%- if let Some(table) = table_static %}
+
+/// The `{{ r.resource.table }}` table: its key, typed columns and indexes.
+pub static TABLE: schema::Table = {{ table }};
 {%- endif %}
 
 /// A `{{ r.name }}` document as stored and served.
@@ -86,14 +95,6 @@ static EMBEDS: &[crate::api::embed::Embed] = &[
 {%- endfor %}
 ];
 
-/// `?embedded=` for this resource: `EMBEDS`, read by `embed::embed`.
-fn embed(
-    conn: &::rusqlite::Connection,
-    query: ::std::option::Option<&str>,
-    documents: &mut dyn FnMut() -> ::std::vec::Vec<::std::vec::Vec<u8>>,
-) -> ::std::result::Result<::std::option::Option<::std::vec::Vec<::std::vec::Vec<u8>>>, crate::api::error::ApiError> {
-    crate::api::embed::embed(EMBEDS, conn, query, documents)
-}
 {%- endif %}
 
 /// The `{{ r.name }}` resource as the protocol handlers see it.
@@ -101,18 +102,10 @@ pub static INFO: ResourceInfo = ResourceInfo {
     name: {{ r.resource.name|json }},
     url: {{ r.resource.url|json }},
     item_title: {{ item_title }},
-    table: {{ r.resource.table|json }},
+    table: {{ table_ref }},
     fields: FIELDS,
     pagination_default: {{ r.resource.pagination_default }},
     pagination_limit: {{ r.resource.pagination_limit }},
-    select: {{ r.resource.sql_select()|json }},
-    count: {{ r.resource.sql_count()|json }},
-{#- Rust literals (Debug), not JSON: a datasource filter may hold `<` or `'`. #}
-    select_by_id: {{ "{:?}"|format(r.resource.sql_select_by_id()) }},
-    select_etag: {{ "{:?}"|format(r.resource.sql_select_etag()) }},
-    insert: {{ r.resource.sql_insert()|json }},
-    delete_by_id: {{ "{:?}"|format(r.resource.sql_delete_by_id()) }},
-    delete_all: {{ "{:?}"|format(r.resource.sql_delete_all()) }},
 {%- if let Some(filters) = r.resource.allowed_filters %}
     allowed_filters: Some(&[{% for name in filters %}{{ name|json }}, {% endfor %}]),
 {%- endif %}
@@ -134,14 +127,14 @@ pub static INFO: ResourceInfo = ResourceInfo {
 {%- if r.resource.validate_filtering %}
     validate_filtering: true,
 {%- endif %}
-{%- if let Some(sql) = r.resource.datasource.filter_sql %}
-    filter: Some({{ "{:?}"|format(sql) }}),
+{%- if let Some(filter) = filter %}
+    filter: Some({{ filter }}),
 {%- endif %}
 {%- if !r.resource.hateoas %}
     hateoas: false,
 {%- endif %}
 {%- if !r.resource.embeds.is_empty() %}
-    embed: ::std::option::Option::Some(embed),
+    embeds: EMBEDS,
 {%- endif %}
 {%- if let Some(control) = cache_control %}
     cache_control: {{ control }},
@@ -163,7 +156,6 @@ pub static INFO: ResourceInfo = ResourceInfo {
     lookup: Some(crate::api::routes::Lookup {
         field: {{ lookup.field|json }},
         pattern: &LOOKUP,
-        select: {{ r.resource.sql_select_by_lookup()|json }},
     }),
 {%- endif %}
 {%- if !r.resource.normalize_on_patch %}

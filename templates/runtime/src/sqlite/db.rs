@@ -22,8 +22,40 @@ const MAX_IDLE: usize = 16;
 /// How long a writer waits for the write lock before the request answers 503.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
 
-/// Registers the SQL functions compiled filters call, on every new connection.
+/// What a request reads with (`store::Read`).
+pub type Reader = Connection;
+/// What a request writes with, inside the write transaction (`store::Write`).
+pub type Writer<'a> = Transaction<'a>;
+
+/// Registers the SQL functions compiled filters call (`functions::register`), on every
+/// new connection.
 pub type SqlFunctions = fn(&Connection) -> rusqlite::Result<()>;
+
+/// Why the database of an API could not be opened.
+#[derive(Debug)]
+pub enum OpenError {
+    /// SQLite refused: the file, its schema, a pragma.
+    Sqlite(rusqlite::Error),
+    /// A resource's statements could not be made (its datasource filter).
+    Resource(String),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Sqlite(error) => error.fmt(f),
+            OpenError::Resource(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+impl From<rusqlite::Error> for OpenError {
+    fn from(error: rusqlite::Error) -> Self {
+        OpenError::Sqlite(error)
+    }
+}
 
 pub struct Db {
     path: PathBuf,
@@ -33,12 +65,12 @@ pub struct Db {
 }
 
 impl Db {
-    /// Open (creating if needed) the database at `path` and create missing tables;
-    /// every connection gets `functions`.
-    pub fn open(path: &Path, schema: &str, functions: SqlFunctions) -> rusqlite::Result<Db> {
+    /// Open (creating if needed) the database at `path` and run `ddl` (which creates
+    /// what is missing); every connection gets `functions`.
+    pub fn open(path: &Path, ddl: &str, functions: SqlFunctions) -> rusqlite::Result<Db> {
         let writer = connect(path, functions)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
-        writer.execute_batch(schema)?;
+        writer.execute_batch(ddl)?;
         Ok(Db {
             path: path.to_path_buf(),
             functions,
@@ -47,9 +79,21 @@ impl Db {
         })
     }
 
-    /// Open the database of the API `A`: its tables and its SQL functions.
-    pub fn open_for<A: crate::Api>(path: &Path) -> rusqlite::Result<Db> {
-        Db::open(path, A::SCHEMA, A::register_sql_functions)
+    /// Open the database of the API `A`: its tables and indexes, its SQL functions,
+    /// and every resource's statements, made now so that a datasource filter this
+    /// runtime cannot read stops the server here rather than failing requests.
+    pub fn open_for<A: crate::Api>(path: &Path) -> Result<Db, OpenError> {
+        for info in A::RESOURCES {
+            super::statements::made(info).map_err(|e| OpenError::Resource(e.to_string()))?;
+        }
+        fn functions<A: crate::Api>(conn: &Connection) -> rusqlite::Result<()> {
+            super::functions::register(conn, A::DATES)
+        }
+        Ok(Db::open(
+            path,
+            &super::ddl::create_all(A::TABLES),
+            functions::<A>,
+        )?)
     }
 
     fn acquire(&self) -> Result<Connection, ApiError> {
@@ -71,7 +115,7 @@ impl Db {
     /// Run `work` with a connection (reads).
     pub fn read<T>(
         &self,
-        work: impl FnOnce(&Connection) -> Result<T, ApiError>,
+        work: impl FnOnce(&Reader) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         let conn = self.acquire()?;
         let result = work(&conn);
@@ -83,7 +127,7 @@ impl Db {
     /// returns `Ok` and rolled back otherwise.
     pub async fn write<T>(
         &self,
-        work: impl FnOnce(&Transaction<'_>) -> Result<T, ApiError>,
+        work: impl FnOnce(&Writer<'_>) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         let mut conn = self.writer.lock().await;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -1,0 +1,144 @@
+//! The storage schema: what tables a generated API keeps, as data, in no database's
+//! words.
+//!
+//! Each resource that owns a table declares a `static TABLE: Table` (resources that
+//! serve another one's table, `datasource.source`, point at that one); the API lists
+//! them all in `Api::TABLES`. A dialect turns them into its text — `sqlite::ddl` makes
+//! the `CREATE TABLE` and `CREATE INDEX` statements, `sqlite::statements` the queries —
+//! and the generator records the same schema in `apigen.json`, so a later
+//! regeneration can tell what changed.
+//!
+//! Every table has the same meta columns besides its own: the key `_id` (typed by
+//! [`Key`]) first, then the resource's fields in spec order ([`Table::columns`]), then
+//! [`META`] (`_created`, `_updated`, `_etag`). Documents are read in that order.
+
+/// What a column holds: the value's kind, not any database's type name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ColumnType {
+    /// Unicode text (strings, objectids).
+    Text,
+    /// A 64-bit signed integer.
+    Integer,
+    /// A 64-bit float (`float` and `number` fields).
+    Real,
+    /// true or false.
+    Boolean,
+    /// An instant: whole seconds since 1970-01-01T00:00:00Z, before or after it.
+    Datetime,
+    /// A JSON document (dicts, lists, GeoJSON geometries), stored as its text.
+    Json,
+}
+
+impl ColumnType {
+    /// The type's name in the manifest (`apigen.json`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnType::Text => "text",
+            ColumnType::Integer => "integer",
+            ColumnType::Real => "real",
+            ColumnType::Boolean => "boolean",
+            ColumnType::Datetime => "datetime",
+            ColumnType::Json => "json",
+        }
+    }
+}
+
+/// One column of a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Column {
+    /// The column's name: the field's name on the wire.
+    pub name: &'static str,
+    pub ty: ColumnType,
+}
+
+impl Column {
+    pub const fn new(name: &'static str, ty: ColumnType) -> Column {
+        Column { name, ty }
+    }
+}
+
+/// The key column `_id`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    /// Text chosen by the server or the client (objectids, UUIDs).
+    Text,
+    /// An integer the database numbers (1, 2, ...) when an insert leaves it out, never
+    /// reusing the number of a deleted row.
+    Integer,
+}
+
+/// The name of the key column.
+pub const KEY: &str = "_id";
+
+/// The meta columns every table has after its own, in order.
+pub const META: [Column; 3] = [
+    Column::new("_created", ColumnType::Datetime),
+    Column::new("_updated", ColumnType::Datetime),
+    Column::new("_etag", ColumnType::Text),
+];
+
+/// The direction of an index column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    Ascending,
+    Descending,
+}
+
+/// An index: a unique one (a `unique` field) or a secondary one (the spec's `indexes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Index {
+    /// The index's name in the database, unique in it (`people_lastname_unique`).
+    pub name: &'static str,
+    /// The columns, in order, each with its direction.
+    pub columns: &'static [(&'static str, Order)],
+    /// No two rows may hold the same values in these columns (nulls aside).
+    pub unique: bool,
+}
+
+/// A table: its key, its own columns and its indexes.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Table {
+    pub name: &'static str,
+    pub key: Key,
+    /// The resource's fields, in spec order; the meta columns are not listed.
+    pub columns: &'static [Column],
+    pub indexes: &'static [Index],
+}
+
+/// The placeholder table of `ResourceInfo::DEFAULTS`; every resource names its own.
+pub static NO_TABLE: Table = Table {
+    name: "",
+    key: Key::Text,
+    columns: &[],
+    indexes: &[],
+};
+
+impl Table {
+    /// Whether `name` is a column of the table, meta columns included.
+    pub fn has_column(&self, name: &str) -> bool {
+        name == KEY
+            || self.columns.iter().any(|c| c.name == name)
+            || META.iter().any(|c| c.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static PEOPLE: Table = Table {
+        name: "people",
+        key: Key::Text,
+        columns: &[Column::new("lastname", ColumnType::Text)],
+        indexes: &[],
+    };
+
+    #[test]
+    fn every_table_has_the_key_and_meta_columns() {
+        for name in ["_id", "lastname", "_created", "_updated", "_etag"] {
+            assert!(PEOPLE.has_column(name), "{name}");
+        }
+        assert!(!PEOPLE.has_column("rowid"));
+        assert_eq!(ColumnType::Datetime.name(), "datetime");
+    }
+}

@@ -1,0 +1,44 @@
+//! SQLite, the embedded store: the one place SQL text is made.
+//!
+//! Everything above this module speaks in the storage schema (`schema::Table`), the
+//! `where`/`sort` AST (`query`) and documents; the handlers reach the database through
+//! the `store::Read` and `store::Write` traits, which this module implements for
+//! rusqlite's `Connection` and `Transaction`. A second dialect (PostgreSQL) would be a
+//! sibling of this module implementing the same traits.
+//!
+//! - [`ddl`]: `CREATE TABLE` and `CREATE INDEX` from the tables;
+//! - [`statements`]: each resource's statements, made once from its table, datasource
+//!   filter, lookup and sub-resource path;
+//! - [`filter`]: `where`, `sort` and `$near` compiled to SQL with bound values;
+//! - [`functions`]: the SQL functions compiled filters call (`REGEXP`, `wire_date`,
+//!   `geo_distance`);
+//! - [`store`]: the store operations (read a page, insert, update, check `unique`...);
+//! - [`values`]: documents as SQL values, and stored JSON read back;
+//! - [`db`]: the database file, WAL mode and the connection pool.
+
+pub mod db;
+pub mod ddl;
+pub mod filter;
+pub mod functions;
+pub mod statements;
+pub mod store;
+pub mod values;
+
+pub use values::raw_json_column;
+
+/// An SQL identifier, quoted. Names come from the spec (letters, digits and `_`),
+/// never from a client; a `"` would be doubled all the same.
+pub fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Whether a write failed on a UNIQUE index or the key: a client error (422), not a
+/// server one.
+pub fn is_unique_violation(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::SqliteFailure(failure, _)
+            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}

@@ -1,0 +1,313 @@
+//! The store operations (`store::Read`, `store::Write`) on SQLite: rusqlite's
+//! `Connection` reads, its `Transaction` writes. Every statement is one of the
+//! resource's (`statements`), or assembled here from them and a compiled `where` and
+//! `sort` (`filter`); `prepare_cached` keeps each prepared once per connection.
+
+use rusqlite::types::Value as Sql;
+use rusqlite::{params_from_iter, Connection, OptionalExtension, Transaction};
+use serde_json::{Map, Value};
+
+use super::filter::{compile_sort, compile_where, near_order};
+use super::statements::statements;
+use super::values::{column_value, column_values, id_value, path_value, reference_value, to_sql};
+use super::{is_unique_violation, quote};
+use crate::catalog::{Field, Relation};
+use crate::error::ApiError;
+use crate::resource::{Resource, ResourceInfo};
+use crate::routes::Scope;
+use crate::store::{Inserted, ItemKey, NewDocument, Read, Selection, Write};
+
+/// References bound in one `IN (...)` query, well below SQLite's parameter limit.
+const CHUNK: usize = 500;
+
+/// A sub-resource's path values, bound after the datasource filter's.
+fn path_values(scope: &Scope) -> Vec<Sql> {
+    scope.values.iter().map(|(_, v)| path_value(v)).collect()
+}
+
+impl Read for Connection {
+    fn list<R: Resource>(
+        &self,
+        info: &'static ResourceInfo,
+        selection: &Selection<'_>,
+    ) -> Result<(i64, Vec<R>), ApiError> {
+        let s = statements(info)?;
+        let mut condition = String::new();
+        let mut values: Vec<Sql> = s.filter_values.clone();
+        values.extend(path_values(selection.scope));
+        if !s.list_condition.is_empty() {
+            condition.push_str(" WHERE ");
+            condition.push_str(&s.list_condition);
+        }
+        let mut near = None;
+        if let Some(filter) = selection.filter {
+            // A client's filter only narrows the fixed ones (datasource, path): its
+            // `$or` must not reach past them.
+            if condition.is_empty() {
+                condition.push_str(" WHERE ");
+                compile_where(filter, &mut condition, &mut values);
+            } else {
+                condition.push_str(" AND (");
+                compile_where(filter, &mut condition, &mut values);
+                condition.push(')');
+            }
+            near = near_order(filter);
+        }
+        let total = self
+            .prepare_cached(&format!("{}{condition}", s.count))?
+            .query_row(params_from_iter(values.iter()), |row| row.get(0))?;
+
+        let mut order = String::from(" ORDER BY ");
+        if !selection.sort.is_empty() {
+            compile_sort(selection.sort, &mut order);
+            order.push_str(", ");
+        } else if let Some((distance, near_values)) = near {
+            // `$near` answers nearest first, unless the client sorts (as in MongoDB).
+            order.push_str(&distance);
+            order.push_str(", ");
+            values.extend(near_values);
+        }
+        // Ties (and unsorted lists) keep insertion order, so pages never overlap. The
+        // page size is a literal, not a parameter: SQLite (with STAT4) re-plans a
+        // cached statement every time a LIMIT parameter is bound, which costs more
+        // than the query. It is a validated integer no larger than the resource's cap.
+        order.push_str("\"rowid\"");
+        // Without pagination every document is served: no LIMIT, no OFFSET.
+        if let Some((max_results, page)) = selection.page {
+            order.push_str(" LIMIT ");
+            order.push_str(&max_results.to_string());
+            order.push_str(" OFFSET ?");
+            let offset = i64::from(page.saturating_sub(1)) * i64::from(max_results);
+            values.push(Sql::Integer(offset));
+        }
+        let documents = self
+            .prepare_cached(&format!("{}{condition}{order}", s.select))?
+            .query_map(params_from_iter(values.iter()), R::from_row)?
+            .collect::<rusqlite::Result<Vec<R>>>()?;
+        Ok((total, documents))
+    }
+
+    fn get<R: Resource>(
+        &self,
+        info: &'static ResourceInfo,
+        key: ItemKey<'_>,
+        scope: &Scope,
+    ) -> Result<Option<R>, ApiError> {
+        let s = statements(info)?;
+        let (sql, first) = match key {
+            ItemKey::Id(id) => (s.select_by_id.as_str(), id_value(info.id_type, id)),
+            ItemKey::Lookup(value) => match &s.select_by_lookup {
+                Some(sql) => (sql.as_str(), Sql::Text(value.to_string())),
+                None => return Ok(None),
+            },
+        };
+        let path = path_values(scope);
+        let values = std::iter::once(&first).chain(&s.filter_values).chain(&path);
+        Ok(self
+            .prepare_cached(sql)?
+            .query_row(params_from_iter(values), R::from_row)
+            .optional()?)
+    }
+
+    fn find_in<R: Resource>(&self, field: &str, values: &[Value]) -> Result<Vec<R>, ApiError> {
+        let s = statements(R::INFO)?;
+        let bindable: Vec<Sql> = values.iter().filter_map(reference_value).collect();
+        let mut found = Vec::new();
+        for chunk in bindable.chunks(CHUNK) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            // Through the target's datasource, as Eve reads it: its fixed filter hides
+            // documents (their references embed as `null`).
+            let sql = format!(
+                "{} WHERE {} IN ({marks}){}",
+                s.select,
+                quote(field),
+                s.and_filter
+            );
+            let mut statement = self.prepare(&sql)?;
+            let rows = statement.query_map(
+                params_from_iter(chunk.iter().chain(&s.filter_values)),
+                R::from_row,
+            )?;
+            for row in rows {
+                found.push(row?);
+            }
+        }
+        Ok(found)
+    }
+}
+
+impl Read for Transaction<'_> {
+    fn list<R: Resource>(
+        &self,
+        info: &'static ResourceInfo,
+        selection: &Selection<'_>,
+    ) -> Result<(i64, Vec<R>), ApiError> {
+        (**self).list(info, selection)
+    }
+
+    fn get<R: Resource>(
+        &self,
+        info: &'static ResourceInfo,
+        key: ItemKey<'_>,
+        scope: &Scope,
+    ) -> Result<Option<R>, ApiError> {
+        (**self).get(info, key, scope)
+    }
+
+    fn find_in<R: Resource>(&self, field: &str, values: &[Value]) -> Result<Vec<R>, ApiError> {
+        (**self).find_in(field, values)
+    }
+}
+
+impl Write for Transaction<'_> {
+    fn etag(
+        &self,
+        info: &'static ResourceInfo,
+        id: &str,
+        scope: &Scope,
+    ) -> Result<Option<String>, ApiError> {
+        let s = statements(info)?;
+        let first = id_value(info.id_type, id);
+        let path = path_values(scope);
+        let values = std::iter::once(&first).chain(&s.filter_values).chain(&path);
+        Ok(self
+            .prepare_cached(&s.select_etag)?
+            .query_row(params_from_iter(values), |row| row.get(0))
+            .optional()?)
+    }
+
+    fn insert(
+        &self,
+        info: &'static ResourceInfo,
+        document: NewDocument<'_>,
+    ) -> Result<Inserted, ApiError> {
+        let s = statements(info)?;
+        let mut values = Vec::with_capacity(4 + info.fields.len());
+        values.push(
+            document
+                .id
+                .map_or(Sql::Null, |id| id_value(info.id_type, id)),
+        );
+        values.push(Sql::Integer(document.created));
+        values.push(Sql::Integer(document.updated));
+        values.push(Sql::Text(document.etag.to_string()));
+        values.extend(column_values(info.fields, document.fields));
+        match self
+            .prepare_cached(&s.insert)?
+            .execute(params_from_iter(values))
+        {
+            // Integer ids left out are numbered by the database.
+            Ok(_) => Ok(Inserted::Id(document.id.map_or_else(
+                || self.last_insert_rowid().to_string(),
+                str::to_string,
+            ))),
+            Err(error) if is_unique_violation(&error) => Ok(Inserted::Duplicate),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    fn update(
+        &self,
+        info: &'static ResourceInfo,
+        document: &Map<String, Value>,
+        original: &Map<String, Value>,
+        (updated, etag, id): (i64, &str, &str),
+    ) -> Result<(), ApiError> {
+        // One statement per set of changed columns, cached by SQLite's statement cache.
+        let mut sql = format!(
+            "UPDATE {} SET \"_updated\" = ?, \"_etag\" = ?",
+            quote(info.table.name)
+        );
+        let mut values = vec![Sql::Integer(updated), Sql::Text(etag.to_string())];
+        for field in info.fields {
+            if document.get(field.name) == original.get(field.name) {
+                continue;
+            }
+            sql.push_str(", ");
+            sql.push_str(&quote(field.name));
+            sql.push_str(" = ?");
+            values.push(column_value(field, document));
+        }
+        sql.push_str(" WHERE \"_id\" = ?");
+        values.push(Sql::Text(id.to_string()));
+        self.prepare_cached(&sql)?
+            .execute(params_from_iter(values))?;
+        Ok(())
+    }
+
+    fn delete(&self, info: &'static ResourceInfo, id: &str) -> Result<(), ApiError> {
+        let s = statements(info)?;
+        let first = id_value(info.id_type, id);
+        self.prepare_cached(&s.delete_by_id)?
+            .execute(params_from_iter(
+                std::iter::once(&first).chain(&s.filter_values),
+            ))?;
+        Ok(())
+    }
+
+    fn delete_all(&self, info: &'static ResourceInfo, scope: &Scope) -> Result<(), ApiError> {
+        let s = statements(info)?;
+        let path = path_values(scope);
+        self.prepare_cached(&s.delete_all)?
+            .execute(params_from_iter(s.filter_values.iter().chain(&path)))?;
+        Ok(())
+    }
+
+    fn is_taken(
+        &self,
+        info: &'static ResourceInfo,
+        field: &Field,
+        value: &Value,
+        own_id: &str,
+    ) -> Result<bool, ApiError> {
+        let s = statements(info)?;
+        let Some((_, sql)) = s.unique.iter().find(|(name, _)| *name == field.name) else {
+            return Ok(false);
+        };
+        Ok(self
+            .prepare_cached(sql)?
+            .query_row(rusqlite::params![to_sql(field, value), own_id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    fn related_exists(&self, relation: &Relation, value: &Value) -> Result<bool, ApiError> {
+        let s = statements(relation.target)?;
+        let key = match value {
+            Value::String(text) => Sql::Text(text.clone()),
+            Value::Number(n) => n.as_i64().map_or(Sql::Null, Sql::Integer),
+            _ => return Ok(false),
+        };
+        let Some(sql) = s.exists(relation.field) else {
+            return Err(ApiError::internal(format!(
+                "resource '{}' has no unique field '{}' to relate to",
+                relation.target.name, relation.field
+            )));
+        };
+        Ok(self
+            .prepare_cached(sql)?
+            .query_row(
+                params_from_iter(std::iter::once(&key).chain(&s.filter_values)),
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    fn is_visible(&self, info: &'static ResourceInfo, id: &str) -> Result<bool, ApiError> {
+        let s = statements(info)?;
+        let Some(sql) = &s.visible else {
+            return Ok(true);
+        };
+        Ok(self
+            .prepare_cached(sql)?
+            .query_row(
+                params_from_iter(
+                    std::iter::once(&Sql::Text(id.to_string())).chain(&s.filter_values),
+                ),
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+}
