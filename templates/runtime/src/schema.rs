@@ -112,33 +112,3 @@ pub static NO_TABLE: Table = Table {
     columns: &[],
     indexes: &[],
 };
-
-impl Table {
-    /// Whether `name` is a column of the table, meta columns included.
-    pub fn has_column(&self, name: &str) -> bool {
-        name == KEY
-            || self.columns.iter().any(|c| c.name == name)
-            || META.iter().any(|c| c.name == name)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    static PEOPLE: Table = Table {
-        name: "people",
-        key: Key::Text,
-        columns: &[Column::new("lastname", ColumnType::Text)],
-        indexes: &[],
-    };
-
-    #[test]
-    fn every_table_has_the_key_and_meta_columns() {
-        for name in ["_id", "lastname", "_created", "_updated", "_etag"] {
-            assert!(PEOPLE.has_column(name), "{name}");
-        }
-        assert!(!PEOPLE.has_column("rowid"));
-        assert_eq!(ColumnType::Datetime.name(), "datetime");
-    }
-}
