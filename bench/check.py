@@ -63,6 +63,7 @@ def main():
     c = Client(args.base)
     ids = open(f"{args.out}/ids.txt").read().split()
     lastnames = open(f"{args.out}/lastnames.txt").read().split()
+    ages = [int(a) for a in open(f"{args.out}/ages.txt").read().split()]
 
     # (a) GET one item
     id_ = ids[1]
@@ -102,6 +103,18 @@ def main():
         expect(links.get("self") == {"title": "people", "href": "people"}
                and links.get("parent") == {"title": "home", "href": "/"},
                f"GET page: _links {links}")
+    # (b) as the scenario sends it: an equality on the non-unique, indexed `age`,
+    # sorted by lastname; both servers must find the same people in the same order.
+    age = ages[2]
+    expected = sorted(n for n, a in zip(lastnames, ages) if a == age)
+    q = urllib.parse.urlencode({"where": json.dumps({"age": age}), "sort": "lastname",
+                                "max_results": 25})
+    status, _, body = c.request("GET", f"/people?{q}")
+    if expect(status == 200 and isinstance(body, dict), f"GET age page: status {status}, body {str(body)[:200]}"):
+        names = [d.get("lastname") for d in body.get("_items", [])]
+        expect(names == expected[:25], f"GET age page: lastnames {names[:5]}... (want {expected[:5]}...)")
+        expect(body.get("_meta") == {"page": 1, "max_results": 25, "total": len(expected)},
+               f"GET age page: _meta {body.get('_meta')} (want total {len(expected)})")
     q = urllib.parse.urlencode({"sort": "-age", "max_results": 25})
     status, _, body = c.request("GET", f"/people?{q}")
     if expect(status == 200 and isinstance(body, dict), f"GET sorted page: status {status}"):

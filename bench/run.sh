@@ -157,7 +157,7 @@ run_wrk() {
   local args=()
   case $scen in
     get_item) args=("$OUT/$s/ids.txt") ;;
-    get_page) args=("$OUT/$s/lastnames.txt") ;;
+    get_page) args=("$OUT/$s/ages.txt") ;;
     post)     args=("${phase:0:1}$round") ;;   # lastname prefix: w1.. / m1..
     patch)
       local total slice idx

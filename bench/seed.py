@@ -9,6 +9,7 @@ seeded one document per POST instead, over one keep-alive connection.
 Writes into --out:
   ids.txt        one _id per line, in seeding order
   lastnames.txt  the matching lastnames
+  ages.txt       the matching ages (the GET page scenario filters on them)
   patch.txt      "<_id> <_etag>" per line (the PATCH scenario's starting If-Match)
 
 Standard library only.
@@ -137,6 +138,8 @@ def main():
         f.writelines(i + "\n" for i in ids)
     with open(f"{args.out}/lastnames.txt", "w") as f:
         f.writelines(d["lastname"] + "\n" for d in docs)
+    with open(f"{args.out}/ages.txt", "w") as f:
+        f.writelines(f"{d['age']}\n" for d in docs)
     with open(f"{args.out}/patch.txt", "w") as f:
         f.writelines(f"{i} {e}\n" for i, e in pairs)
     print(f"  seeded {len(pairs)} people in {elapsed:.2f}s ({len(pairs) / elapsed:.0f} docs/s)")

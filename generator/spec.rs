@@ -120,6 +120,9 @@ pub struct ResourceSpec {
     /// Eve's `internal_resource`: a table with no HTTP endpoints (written from Rust).
     #[serde(default)]
     pub internal_resource: bool,
+    /// Eve's `mongo_indexes`: secondary indexes by name, each a list of top-level
+    /// fields, `-field` descending: `{ by_name_age = ["lastname", "-age"] }`.
+    pub indexes: Option<Spanned<IndexesSpec>>,
     /// PATCH fills the defaults of fields it leaves missing (Eve's `normalize_on_patch`).
     pub normalize_on_patch: Option<bool>,
     /// PATCH merges a nested dict into the stored one rather than replacing it (Eve's
@@ -128,6 +131,10 @@ pub struct ResourceSpec {
     #[serde(default)]
     pub schema: IndexMap<Spanned<String>, Spanned<FieldSpec>>,
 }
+
+/// `indexes = { by_name_age = ["lastname", "-age"] }`: index name → its fields, in
+/// order, each `-`-prefixed when descending.
+pub type IndexesSpec = IndexMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>;
 
 /// `datasource = { source = "products", filter = {...}, projection = {...},
 /// default_sort = [["name", 1]] }`: where a resource's documents come from.

@@ -197,6 +197,8 @@ fn garbage_never_panics() {
         "#",
         "1979-05-27T07:32:00Z",
         "pagination_limit = ",
+        "indexes = ",
+        "{ i = [\"-a\", \"a\"] }",
         "0",
         "_id",
         "r#type",

@@ -14,12 +14,14 @@
 //! - `defaults`: `allowed` literals and `default` values (GeoJSON and dates too);
 //! - `routing`: urls and sub-resources, `id_type`, `additional_lookup`;
 //! - `query_options`: `allowed_filters` and `datasource`, checked against the schema;
+//! - `indexes`: secondary indexes (`indexes`, Eve's `mongo_indexes`);
 //! - `embedding`: embeddable references and `embedded_fields`;
 //! - `operations`: the operation list the router, home page and OpenAPI read.
 
 mod defaults;
 mod embedding;
 mod fields;
+mod indexes;
 mod operations;
 mod query_options;
 mod resolve;

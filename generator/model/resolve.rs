@@ -2,7 +2,7 @@
 //! the settings it inherits from the API), and the names cased for Rust.
 //!
 //! The features resolve in their own modules, as more `impl Resolver` blocks:
-//! `fields`, `defaults`, `routing`, `query_options`, `embedding` and `web`.
+//! `fields`, `defaults`, `routing`, `query_options`, `indexes`, `embedding` and `web`.
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use toml::Spanned;
@@ -338,6 +338,7 @@ impl Resolver<'_> {
             Some(lookup) => Some(self.lookup(lookup, &fields)?),
             None => None,
         };
+        let indexes = self.indexes(text, spec, source.map(|(n, _)| n.as_str()), &fields)?;
         let ident = module_ident(text);
         Ok(Resource {
             name: text.clone(),
@@ -374,7 +375,7 @@ impl Resolver<'_> {
             id_type,
             lookup,
             internal: spec.internal_resource,
-            indexes: Vec::new(),
+            indexes,
         })
     }
 

@@ -62,7 +62,8 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS people (
     email TEXT,
     status TEXT,
     location TEXT
-)";
+);
+CREATE INDEX IF NOT EXISTS people_by_age ON people (age);";
 
 /// Column list of every SELECT that renders documents; `write_doc` reads by index.
 const COLS: &str =
