@@ -572,7 +572,7 @@ fn a_shared_runtime_is_written_once_and_named_by_path() {
     expect_code(&output, 0, "switch to a vendored runtime");
     assert!(scratch.path("svc/apigen-runtime/src/lib.rs").exists());
 
-    let shared_file = scratch.path("apigen-runtime/src/db.rs");
+    let shared_file = scratch.path("apigen-runtime/src/lib.rs");
     fs::write(&shared_file, "// edited\n").unwrap();
     expect_code(
         &apigen(&["runtime", "--check", "--out", &runtime]),

@@ -81,6 +81,11 @@ pub static TABLE: schema::Table = schema::Table {
             columns: &[("lastname", schema::Order::Ascending)],
             unique: true,
         },
+        schema::Index {
+            name: "people_by_age",
+            columns: &[("age", schema::Order::Ascending)],
+            unique: false,
+        },
     ],
 };
 /// A `people` document as stored and served.
