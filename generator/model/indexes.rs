@@ -122,6 +122,54 @@ impl Resolver<'_> {
         Ok(resolved)
     }
 
+    /// Index names are one namespace in the database: a spec index whose database
+    /// name (`<table>_<name>`) is another index's, of this table or of another (a
+    /// unique field's `<table>_<field>_unique`, say), would silently not be created.
+    pub(super) fn check_index_names(
+        &self,
+        tables: &[super::storage::Table],
+    ) -> Result<(), Diagnostic> {
+        let all = || {
+            tables
+                .iter()
+                .flat_map(|t| t.indexes.iter().map(move |i| (t, i)))
+        };
+        for (n, (table, index)) in all().enumerate() {
+            let Some((first_table, first)) = all().take(n).find(|(_, i)| i.name == index.name)
+            else {
+                continue;
+            };
+            let describe = |table: &str, index: &super::storage::Index| match index.unique {
+                true => format!(
+                    "the unique index of `{table}`.`{}`",
+                    index.columns[0].column
+                ),
+                false => format!("an index of `{table}`"),
+            };
+            // Point at the spec's name for the later of the two (a unique index comes
+            // first in its table, so the later one is always a spec index).
+            let spec_name = self
+                .spec
+                .resources
+                .values()
+                .filter_map(|resource| resource.get_ref().indexes.as_ref())
+                .flat_map(|indexes| indexes.get_ref().keys())
+                .find(|name| index.name == format!("{}_{}", table.name, name.get_ref()));
+            let message = format!(
+                "index `{}` would be named `{}` in the database, as is {}",
+                spec_name.map_or(index.name.as_str(), |n| n.get_ref().as_str()),
+                index.name,
+                describe(&first_table.name, first)
+            );
+            let help = "index names share one namespace in the database: rename this index";
+            return Err(match spec_name {
+                Some(name) => self.error(name, message).with_help(help),
+                None => self.error(&self.spec.api, message).with_help(help),
+            });
+        }
+        Ok(())
+    }
+
     /// One key of index `index`: `field` (the entry without its `-`) must be a
     /// top-level field of an indexable type.
     fn index_field(
@@ -256,6 +304,24 @@ mod tests {
             .map(|i| i.name.as_str())
             .collect();
         assert_eq!(names, ["by_email", "by_age", "by_age_desc"]);
+    }
+
+    #[test]
+    fn database_index_names_may_not_collide_across_tables() {
+        // Table `a` with index `b_c` and table `a_b` with index `c` are both `a_b_c`.
+        let error = model(&format!(
+            "{HEAD}[resources.a]\nindexes = {{ b_c = [\"v\"] }}\n\
+             [resources.a.schema]\nv = {{ type = \"integer\" }}\n\
+             [resources.a_b]\nindexes = {{ c = [\"v\"] }}\n\
+             [resources.a_b.schema]\nv = {{ type = \"integer\" }}\n"
+        ))
+        .expect_err("a collision");
+        assert_eq!(
+            error.message,
+            "index `c` would be named `a_b_c` in the database, as is an index of `a`"
+        );
+        let location = error.location.expect("located");
+        assert_eq!(location.line, 9, "the second index's name");
     }
 
     #[test]

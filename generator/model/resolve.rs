@@ -89,9 +89,11 @@ impl Resolver<'_> {
         self.check_unique(&resources, |r| r.doc_type.clone(), "type")?;
         self.check_unique(&resources, |r| r.route_shape(), "url")?;
         let operations = super::operations::operations(&api, &resources);
+        let tables = super::storage::tables(&resources);
+        self.check_index_names(&tables)?;
         Ok(Model {
             api,
-            tables: super::storage::tables(&resources),
+            tables,
             resources,
             operations,
         })
