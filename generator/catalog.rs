@@ -78,7 +78,7 @@ impl Field {
         let base = format!(
             "Field::new({}, Kind::{})",
             str_lit(&self.name),
-            self.kind.variant()
+            crate::rust::kind_variant(self.kind)
         );
         if parts.is_empty() {
             base

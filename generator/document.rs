@@ -7,7 +7,10 @@ use crate::rust::str_lit;
 impl Field {
     /// The struct field's type: every field may be absent from a document.
     pub fn struct_type(&self) -> String {
-        format!("::std::option::Option<{}>", self.kind.rust_type())
+        format!(
+            "::std::option::Option<{}>",
+            crate::rust::kind_rust_type(self.kind)
+        )
     }
 
     /// The statement that serializes this field in the document's `Serialize` impl:

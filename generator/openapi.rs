@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::model::{
-    Action, Field, Kind, Literal, Model, Operation, ParamType, QueryParam, Resource, Shape,
+    Action, Field, IdType, Kind, Literal, Model, Operation, ParamType, QueryParam, Resource, Shape,
 };
 
 /// The document as pretty-printed JSON with a final newline.
@@ -176,8 +176,8 @@ fn path_parameters(ops: &[&Operation]) -> Vec<Value> {
         .params()
         .map(|param| {
             let schema = match &param.ty {
-                ParamType::Field(kind) => kind.openapi(),
-                ParamType::Id(id_type) => id_type.openapi(),
+                ParamType::Field(kind) => kind_schema(*kind),
+                ParamType::Id(id_type) => id_schema(*id_type),
                 ParamType::Lookup { .. } => json!({"type": "string"}),
             };
             let mut parameter =
@@ -185,7 +185,7 @@ fn path_parameters(ops: &[&Operation]) -> Vec<Value> {
             if let (ParamType::Id(id_type), Some((field, regex))) = (&param.ty, lookup) {
                 // `additional_lookup`: the same route also takes the lookup field's
                 // value (GET only).
-                parameter["schema"] = json!({"oneOf": [id_type.openapi(),
+                parameter["schema"] = json!({"oneOf": [id_schema(*id_type),
                     {"type": "string", "pattern": format!("^(?:{regex})$")}]});
                 parameter["description"] = json!(format!(
                     "The document's `_id`, or (GET and HEAD only) its `{field}`"
@@ -438,8 +438,45 @@ fn object_schema(fields: &[Field], with_required: bool) -> Value {
     schema
 }
 
+/// The OpenAPI schema of a value of `kind`.
+fn kind_schema(kind: Kind) -> Value {
+    match kind {
+        Kind::String => json!({"type": "string"}),
+        Kind::Integer => json!({"type": "integer", "format": "int64"}),
+        Kind::Float | Kind::Number => json!({"type": "number"}),
+        Kind::Boolean => json!({"type": "boolean"}),
+        Kind::Datetime => json!({"type": "string", "description": "RFC 1123 date"}),
+        Kind::ObjectId => json!({"type": "string", "pattern": "^[0-9a-f]{24}$"}),
+        Kind::Dict => json!({"type": "object"}),
+        Kind::List => json!({"type": "array"}),
+        geo => {
+            let name = geo.geojson_type().unwrap_or("Point");
+            let member = if geo == Kind::GeometryCollection {
+                "geometries"
+            } else {
+                "coordinates"
+            };
+            json!({
+                "type": "object",
+                "description": format!("GeoJSON {name}"),
+                "required": ["type", member],
+                "properties": {"type": {"const": name}, member: {"type": "array"}},
+            })
+        }
+    }
+}
+
+/// The OpenAPI schema of an `_id` of `id_type`.
+fn id_schema(id_type: IdType) -> Value {
+    match id_type {
+        IdType::ObjectId => kind_schema(Kind::ObjectId),
+        IdType::Uuid => json!({"type": "string", "format": "uuid"}),
+        IdType::Integer => json!({"type": "integer", "format": "int64"}),
+    }
+}
+
 fn field_schema(field: &Field) -> Value {
-    let mut schema = field.kind.openapi();
+    let mut schema = kind_schema(field.kind);
     let object = schema.as_object_mut().expect("kind schemas are objects");
     let number = |n: f64| {
         if n.fract() == 0.0 && n.abs() < 1e15 {

@@ -80,39 +80,20 @@ pub fn regex_static(index: usize) -> String {
     format!("REGEX_{index}")
 }
 
-impl Kind {
-    /// The variant of the generated crate's `catalog::Kind`.
-    pub fn variant(self) -> &'static str {
-        match self {
-            Kind::String => "String",
-            Kind::Integer => "Integer",
-            Kind::Float => "Float",
-            Kind::Number => "Number",
-            Kind::Boolean => "Boolean",
-            Kind::Datetime => "Datetime",
-            Kind::ObjectId => "ObjectId",
-            Kind::Dict => "Dict",
-            Kind::List => "List",
-            Kind::Point => "Point",
-            Kind::LineString => "LineString",
-            Kind::Polygon => "Polygon",
-            Kind::MultiPoint => "MultiPoint",
-            Kind::MultiLineString => "MultiLineString",
-            Kind::MultiPolygon => "MultiPolygon",
-            Kind::GeometryCollection => "GeometryCollection",
-        }
-    }
+/// The variant of the generated crate's `catalog::Kind` (the runtime's own enum).
+pub fn kind_variant(kind: Kind) -> String {
+    format!("{kind:?}")
+}
 
-    /// The Rust type of a present value in the document struct.
-    pub fn rust_type(self) -> &'static str {
-        match self {
-            Kind::String | Kind::ObjectId => "::std::string::String",
-            Kind::Integer | Kind::Datetime => "i64",
-            Kind::Float | Kind::Number => "f64",
-            Kind::Boolean => "bool",
-            // Served as stored: the JSON text is copied out, never parsed into a tree.
-            _ => "::std::boxed::Box<::serde_json::value::RawValue>",
-        }
+/// The Rust type of a present value of `kind` in the document struct.
+pub fn kind_rust_type(kind: Kind) -> &'static str {
+    match kind {
+        Kind::String | Kind::ObjectId => "::std::string::String",
+        Kind::Integer | Kind::Datetime => "i64",
+        Kind::Float | Kind::Number => "f64",
+        Kind::Boolean => "bool",
+        // Served as stored: the JSON text is copied out, never parsed into a tree.
+        _ => "::std::boxed::Box<::serde_json::value::RawValue>",
     }
 }
 

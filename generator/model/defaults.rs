@@ -90,7 +90,8 @@ impl Resolver<'_> {
             (Kind::Dict, serde_json::Value::Object(_)) => true,
             (Kind::List, serde_json::Value::Array(_)) => true,
             (kind, value @ serde_json::Value::Object(_)) if kind.is_geo() => {
-                geojson_fits(kind, value)
+                // The server's own check of a geometry of this kind.
+                apigen_runtime::geo::shape(kind).is_some_and(|fits| fits(value))
             }
             _ => false,
         };
@@ -146,40 +147,6 @@ impl Resolver<'_> {
 /// Whether a JSON value is a GeoJSON geometry of `kind`, checked as the generated
 /// server checks it (`geo.rs`): exactly `type` and `coordinates` (or `geometries`),
 /// positions of 2 or 3 numbers nested to the type's depth.
-fn geojson_fits(kind: Kind, value: &serde_json::Value) -> bool {
-    use serde_json::Value;
-    fn position(v: &Value) -> bool {
-        matches!(v, Value::Array(items) if (2..=3).contains(&items.len()) && items.iter().all(Value::is_number))
-    }
-    fn nested(v: &Value, depth: usize) -> bool {
-        match depth {
-            0 => position(v),
-            _ => matches!(v, Value::Array(items) if items.iter().all(|i| nested(i, depth - 1))),
-        }
-    }
-    let Value::Object(map) = value else {
-        return false;
-    };
-    let type_ok = map.get("type").and_then(Value::as_str) == kind.geojson_type();
-    if kind == Kind::GeometryCollection {
-        return type_ok
-            && map.len() == 2
-            && matches!(map.get("geometries"), Some(Value::Array(members)) if members.iter().all(|m| {
-                let member = m.get("type").and_then(Value::as_str);
-                Kind::ALL
-                    .iter()
-                    .any(|(_, k)| k.geojson_type().is_some() && k.geojson_type() == member && geojson_fits(*k, m))
-            }));
-    }
-    let depth = match kind {
-        Kind::Point => 0,
-        Kind::LineString | Kind::MultiPoint => 1,
-        Kind::Polygon | Kind::MultiLineString => 2,
-        _ => 3,
-    };
-    type_ok && map.len() == 2 && map.get("coordinates").is_some_and(|c| nested(c, depth))
-}
-
 fn literal_matches(literal: &Literal, value: &serde_json::Value) -> bool {
     match (literal, value) {
         (Literal::Str(s), serde_json::Value::String(v)) => s == v,

@@ -93,19 +93,15 @@ impl Resolver<'_> {
     ) -> Result<Field, Diagnostic> {
         let spec = spanned.get_ref();
         let kind_text = spec.kind.get_ref();
-        let Some(kind) = Kind::ALL
-            .iter()
-            .find(|(n, _)| n == kind_text)
-            .map(|(_, k)| *k)
-        else {
-            let names = Kind::ALL.iter().map(|(n, _)| *n);
+        let Some(kind) = Kind::from_name(kind_text) else {
+            let names = Kind::ALL.iter().map(|k| k.name());
             let help = match closest(kind_text, names) {
                 Some(best) => format!("did you mean `{best}`?"),
                 None => format!(
                     "the types are {}",
                     Kind::ALL
                         .iter()
-                        .map(|(n, _)| format!("`{n}`"))
+                        .map(|k| format!("`{}`", k.name()))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
@@ -253,10 +249,7 @@ impl Resolver<'_> {
             None => None,
         };
         let item_kind = match (&kind, &spec.items) {
-            (Kind::List, Some(items)) => Kind::ALL
-                .iter()
-                .find(|(n, _)| n == items.get_ref().kind.get_ref())
-                .map(|(_, k)| *k),
+            (Kind::List, Some(items)) => Kind::from_name(items.get_ref().kind.get_ref()),
             _ => None,
         };
         let allowed = match &spec.allowed {

@@ -18,20 +18,18 @@ const INDEXABLE: &str =
 /// The fields the server keeps itself: not in the schema, so not indexable here.
 const META_FIELDS: [&str; 4] = ["_id", "_created", "_updated", "_etag"];
 
-impl Kind {
-    /// Whether a top-level field of this type can be a key of a secondary index.
-    fn indexable(self) -> bool {
-        matches!(
-            self,
-            Kind::String
-                | Kind::Integer
-                | Kind::Float
-                | Kind::Number
-                | Kind::Boolean
-                | Kind::Datetime
-                | Kind::ObjectId
-        )
-    }
+/// Whether a top-level field of this type can be a key of a secondary index.
+fn indexable(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::String
+            | Kind::Integer
+            | Kind::Float
+            | Kind::Number
+            | Kind::Boolean
+            | Kind::Datetime
+            | Kind::ObjectId
+    )
 }
 
 impl Resolver<'_> {
@@ -180,7 +178,7 @@ impl Resolver<'_> {
         fields: &[Field],
     ) -> Result<(), Diagnostic> {
         let (message, help) = match fields.iter().find(|f| f.name == field) {
-            Some(f) if f.kind.indexable() => return Ok(()),
+            Some(f) if indexable(f.kind) => return Ok(()),
             Some(f) => {
                 let kind = if f.kind.is_geo() {
                     format!("a GeoJSON `{}`", f.kind.name())
@@ -214,7 +212,7 @@ impl Resolver<'_> {
                 _ => {
                     let candidates = fields
                         .iter()
-                        .filter(|f| f.kind.indexable())
+                        .filter(|f| indexable(f.kind))
                         .map(|f| f.name.as_str());
                     let help = match closest(field, candidates) {
                         Some(best) => format!("did you mean `{best}`?"),

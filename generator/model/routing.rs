@@ -29,17 +29,8 @@ impl IdType {
         ("uuid", IdType::Uuid),
         ("integer", IdType::Integer),
     ];
-
-    /// The OpenAPI schema of an `_id`.
-    pub fn openapi(self) -> serde_json::Value {
-        use serde_json::json;
-        match self {
-            IdType::ObjectId => Kind::ObjectId.openapi(),
-            IdType::Uuid => json!({"type": "string", "format": "uuid"}),
-            IdType::Integer => json!({"type": "integer", "format": "int64"}),
-        }
-    }
 }
+
 /// `additional_lookup`: `GET <url>/<value>` finds the document whose `field` is `value`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lookup {

@@ -39,7 +39,32 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The name Cerberus uses in "must be of ... type".
+    /// Every kind, in the order apigen's messages list them.
+    pub const ALL: [Kind; 16] = [
+        Kind::String,
+        Kind::Integer,
+        Kind::Float,
+        Kind::Number,
+        Kind::Boolean,
+        Kind::Datetime,
+        Kind::ObjectId,
+        Kind::Dict,
+        Kind::List,
+        Kind::Point,
+        Kind::LineString,
+        Kind::Polygon,
+        Kind::MultiPoint,
+        Kind::MultiLineString,
+        Kind::MultiPolygon,
+        Kind::GeometryCollection,
+    ];
+
+    /// The kind a spec's `type` names (`"datetime"`), if any.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// The name Cerberus uses in "must be of ... type", and the spec's `type`.
     pub fn name(self) -> &'static str {
         match self {
             Kind::String => "string",
@@ -63,16 +88,26 @@ impl Kind {
 
     /// Whether this is a GeoJSON geometry type.
     pub fn is_geo(self) -> bool {
-        matches!(
-            self,
-            Kind::Point
-                | Kind::LineString
-                | Kind::Polygon
-                | Kind::MultiPoint
-                | Kind::MultiLineString
-                | Kind::MultiPolygon
-                | Kind::GeometryCollection
-        )
+        self.geojson_type().is_some()
+    }
+
+    /// The GeoJSON `type` member of a value of this kind (`Point`, ...).
+    pub fn geojson_type(self) -> Option<&'static str> {
+        Some(match self {
+            Kind::Point => "Point",
+            Kind::LineString => "LineString",
+            Kind::Polygon => "Polygon",
+            Kind::MultiPoint => "MultiPoint",
+            Kind::MultiLineString => "MultiLineString",
+            Kind::MultiPolygon => "MultiPolygon",
+            Kind::GeometryCollection => "GeometryCollection",
+            _ => return None,
+        })
+    }
+
+    /// Whether values of this kind are JSON documents (dicts, lists, geometries).
+    pub fn is_json(self) -> bool {
+        matches!(self, Kind::Dict | Kind::List) || self.is_geo()
     }
 }
 

@@ -84,6 +84,23 @@ pub fn is_geometrycollection(value: &Value) -> bool {
             .is_some_and(|members| all(members, is_geometry))
 }
 
+/// The check of a geometry of `kind` (`None` for kinds that are not geometries):
+/// what a catalog's `shape` holds, and what apigen checks a spec's GeoJSON defaults
+/// with.
+pub fn shape(kind: crate::catalog::Kind) -> Option<fn(&Value) -> bool> {
+    use crate::catalog::Kind;
+    Some(match kind {
+        Kind::Point => is_point,
+        Kind::LineString => is_linestring,
+        Kind::Polygon => is_polygon,
+        Kind::MultiPoint => is_multipoint,
+        Kind::MultiLineString => is_multilinestring,
+        Kind::MultiPolygon => is_multipolygon,
+        Kind::GeometryCollection => is_geometrycollection,
+        _ => return None,
+    })
+}
+
 /// Any geometry, whatever its type.
 pub fn is_geometry(value: &Value) -> bool {
     is_point(value)
