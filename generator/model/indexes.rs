@@ -60,11 +60,7 @@ impl Resolver<'_> {
         let mut resolved: Vec<Index> = Vec::new();
         for (name, list) in indexes.get_ref() {
             let text = name.get_ref();
-            let valid = text.starts_with(|c: char| c.is_ascii_lowercase())
-                && text
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            if !valid {
+            if !super::resolve::is_lower_name(text) {
                 return Err(self
                     .error(name, format!("invalid index name `{text}`"))
                     .with_help(

@@ -236,11 +236,7 @@ impl Resolver<'_> {
         spec: &ResourceSpec,
     ) -> Result<Resource, Diagnostic> {
         let text = name.get_ref();
-        let valid = text.starts_with(|c: char| c.is_ascii_lowercase())
-            && text
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !valid {
+        if !is_lower_name(text) {
             return Err(self
                 .error(name, format!("invalid resource name `{text}`"))
                 .with_help("resource names are lowercase: a letter, then letters, digits or `_`"));
@@ -433,6 +429,15 @@ impl Resolver<'_> {
         }
         Ok(methods)
     }
+}
+
+/// Whether `text` is a lowercase name: a letter, then letters, digits or `_`
+/// (`[a-z][a-z0-9_]*`), as resources and indexes are named.
+pub(super) fn is_lower_name(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_lowercase())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// A resource's module identifier; `mod` would be `resources/mod.rs`, the module
