@@ -40,11 +40,14 @@ impl Field {
     /// (askama passes template values by reference, hence `Borrow`.)
     pub fn read_expr(&self, index: impl std::borrow::Borrow<usize>) -> String {
         let index = *index.borrow();
-        if self.kind.is_json() {
-            format!("crate::api::sqlite::raw_json_column(row, {index})?")
-        } else {
-            format!("row.get({index})?")
-        }
+        let read = match self.kind {
+            Kind::String | Kind::ObjectId => "text",
+            Kind::Integer | Kind::Datetime => "integer",
+            Kind::Float | Kind::Number => "real",
+            Kind::Boolean => "boolean",
+            _ => "json",
+        };
+        format!("row.{read}({index})?")
     }
 
     /// Expression turning `value` (the unwrapped struct field) into a `serde_json::Value`.

@@ -82,29 +82,21 @@ impl ApiError {
     }
 
     /// A database failure: logged with its detail, answered without it.
+    /// The store is busy (another process holds the write lock past the timeout):
+    /// 503, for the client to retry.
+    pub fn busy() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The database is busy; retry the request.",
+        )
+    }
+
     pub fn internal(error: impl std::fmt::Display) -> Self {
         eprintln!("error: database: {error}");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "The server encountered an internal error and was unable to complete your request.",
         )
-    }
-}
-
-impl From<rusqlite::Error> for ApiError {
-    fn from(error: rusqlite::Error) -> Self {
-        if let rusqlite::Error::SqliteFailure(failure, _) = &error {
-            if matches!(
-                failure.code,
-                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-            ) {
-                return ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The database is busy; retry the request.",
-                );
-            }
-        }
-        ApiError::internal(error)
     }
 }
 

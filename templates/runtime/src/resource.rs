@@ -125,12 +125,9 @@ impl ResourceInfo {
 pub trait Resource: serde::Serialize + Sized + Send + 'static {
     const INFO: &'static ResourceInfo;
 
-    /// Read a document from a row of the embedded store (SQLite), whose columns are
-    /// the table's in order (`schema`). This stays rusqlite's row type rather than a
-    /// neutral one: decoding straight from the row, with no intermediate values, is
-    /// what keeps reads as fast as hand-written rusqlite code. Another store would add
-    /// its own decoding method here, generated beside this one.
-    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
+    /// Read a document from a stored row, whatever the store: generic, so each store's
+    /// row is read directly, as fast as hand-written code for that store.
+    fn from_row<R: crate::store::Row>(row: &R) -> Result<Self, R::Error>;
     fn id(&self) -> &str;
     fn created(&self) -> i64;
     fn updated(&self) -> i64;

@@ -61,6 +61,33 @@ pub enum Inserted {
 }
 
 /// What a request may read.
+/// One stored document as a store reads it: the key, the table's columns in order,
+/// then `_created`, `_updated` and `_etag` (`schema`). Each store implements it over
+/// its own row type, and a resource's generated `from_row` reads typed values from
+/// it, straight from the row, with no value in between: the embedded store's
+/// implementation is rusqlite's `Row` itself.
+pub trait Row {
+    /// The store's error, returned as it is to the store's own code.
+    type Error;
+    /// A text column (strings, objectids); `None` for NULL.
+    fn text(&self, index: usize) -> Result<Option<String>, Self::Error>;
+    /// An integer column (integers, datetimes as epoch seconds).
+    fn integer(&self, index: usize) -> Result<Option<i64>, Self::Error>;
+    /// A real column (floats, numbers).
+    fn real(&self, index: usize) -> Result<Option<f64>, Self::Error>;
+    /// A boolean column.
+    fn boolean(&self, index: usize) -> Result<Option<bool>, Self::Error>;
+    /// A JSON column (dicts, lists, geometries), as the JSON text it holds, to be
+    /// copied into responses without building a tree.
+    fn json(&self, index: usize) -> Result<Option<Box<serde_json::value::RawValue>>, Self::Error>;
+    /// The key, as text whatever its type (integer keys are numbered by the store).
+    fn key(&self, index: usize) -> Result<String, Self::Error>;
+    /// A column the store never leaves NULL (`_created`, `_updated`: epoch seconds).
+    fn required_integer(&self, index: usize) -> Result<i64, Self::Error>;
+    /// A text column the store never leaves NULL (`_etag`).
+    fn required_text(&self, index: usize) -> Result<String, Self::Error>;
+}
+
 pub trait Read {
     /// The number of documents `selection` matches (all pages) and the page it asks for.
     fn list<R: Resource>(

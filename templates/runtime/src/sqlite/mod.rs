@@ -42,3 +42,18 @@ pub fn is_unique_violation(error: &rusqlite::Error) -> bool {
                 || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
     )
 }
+
+/// A failure of the embedded store: busy is 503, anything else a logged 500.
+impl From<rusqlite::Error> for crate::error::ApiError {
+    fn from(error: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(failure, _) = &error {
+            if matches!(
+                failure.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) {
+                return crate::error::ApiError::busy();
+            }
+        }
+        crate::error::ApiError::internal(error)
+    }
+}

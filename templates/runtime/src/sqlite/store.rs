@@ -82,7 +82,7 @@ impl Read for Connection {
         }
         let documents = self
             .prepare_cached(&format!("{}{condition}{order}", s.select))?
-            .query_map(params_from_iter(values.iter()), R::from_row)?
+            .query_map(params_from_iter(values.iter()), |row| R::from_row(row))?
             .collect::<rusqlite::Result<Vec<R>>>()?;
         Ok((total, documents))
     }
@@ -105,7 +105,7 @@ impl Read for Connection {
         let values = std::iter::once(&first).chain(&s.filter_values).chain(&path);
         Ok(self
             .prepare_cached(sql)?
-            .query_row(params_from_iter(values), R::from_row)
+            .query_row(params_from_iter(values), |row| R::from_row(row))
             .optional()?)
     }
 
@@ -126,7 +126,7 @@ impl Read for Connection {
             let mut statement = self.prepare(&sql)?;
             let rows = statement.query_map(
                 params_from_iter(chunk.iter().chain(&s.filter_values)),
-                R::from_row,
+                |row| R::from_row(row),
             )?;
             for row in rows {
                 found.push(row?);

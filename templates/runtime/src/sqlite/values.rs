@@ -67,6 +67,51 @@ pub fn reference_value(value: &Value) -> Option<Sql> {
     }
 }
 
+/// The embedded store's rows are rusqlite's, read as the storage seam's `Row`.
+impl crate::store::Row for rusqlite::Row<'_> {
+    type Error = rusqlite::Error;
+
+    fn text(&self, index: usize) -> rusqlite::Result<Option<String>> {
+        self.get(index)
+    }
+
+    fn integer(&self, index: usize) -> rusqlite::Result<Option<i64>> {
+        self.get(index)
+    }
+
+    fn real(&self, index: usize) -> rusqlite::Result<Option<f64>> {
+        self.get(index)
+    }
+
+    fn boolean(&self, index: usize) -> rusqlite::Result<Option<bool>> {
+        self.get(index)
+    }
+
+    fn json(&self, index: usize) -> rusqlite::Result<Option<Box<serde_json::value::RawValue>>> {
+        raw_json_column(self, index)
+    }
+
+    fn key(&self, index: usize) -> rusqlite::Result<String> {
+        // Integer keys (`INTEGER PRIMARY KEY`) are served as text inside the server.
+        match self.get_ref(index)? {
+            rusqlite::types::ValueRef::Integer(number) => Ok(number.to_string()),
+            rusqlite::types::ValueRef::Text(bytes) => std::str::from_utf8(bytes)
+                .map(str::to_owned)
+                .map_err(|error| rusqlite::Error::Utf8Error(index, error)),
+            // Anything else is rusqlite's type error.
+            _ => self.get(index),
+        }
+    }
+
+    fn required_integer(&self, index: usize) -> rusqlite::Result<i64> {
+        self.get(index)
+    }
+
+    fn required_text(&self, index: usize) -> rusqlite::Result<String> {
+        self.get(index)
+    }
+}
+
 /// Read a dict or list column (JSON text) as it is stored, to be copied into
 /// responses without building a JSON tree.
 pub fn raw_json_column(

@@ -208,18 +208,20 @@ pub static INFO: ResourceInfo = ResourceInfo {
 };
 impl Resource for PostsDocument {
     const INFO: &'static ResourceInfo = &INFO;
-    fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
+    fn from_row<R: crate::api::store::Row>(
+        row: &R,
+    ) -> ::std::result::Result<Self, R::Error> {
         ::std::result::Result::Ok(Self {
-            _id: row.get(0)?,
-            title: row.get(1)?,
-            author: row.get(2)?,
-            tags: crate::api::sqlite::raw_json_column(row, 3)?,
-            category: row.get(4)?,
-            reviews: crate::api::sqlite::raw_json_column(row, 5)?,
-            meta: crate::api::sqlite::raw_json_column(row, 6)?,
-            _created: row.get(7)?,
-            _updated: row.get(8)?,
-            _etag: row.get(9)?,
+            _id: row.key(0)?,
+            title: row.text(1)?,
+            author: row.text(2)?,
+            tags: row.json(3)?,
+            category: row.text(4)?,
+            reviews: row.json(5)?,
+            meta: row.json(6)?,
+            _created: row.required_integer(7)?,
+            _updated: row.required_integer(8)?,
+            _etag: row.required_text(9)?,
         })
     }
     fn id(&self) -> &str {

@@ -89,14 +89,16 @@ pub static INFO: ResourceInfo = ResourceInfo {
 };
 impl Resource for TagsDocument {
     const INFO: &'static ResourceInfo = &INFO;
-    fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
+    fn from_row<R: crate::api::store::Row>(
+        row: &R,
+    ) -> ::std::result::Result<Self, R::Error> {
         ::std::result::Result::Ok(Self {
-            _id: row.get(0)?,
-            label: row.get(1)?,
-            slug: row.get(2)?,
-            _created: row.get(3)?,
-            _updated: row.get(4)?,
-            _etag: row.get(5)?,
+            _id: row.key(0)?,
+            label: row.text(1)?,
+            slug: row.text(2)?,
+            _created: row.required_integer(3)?,
+            _updated: row.required_integer(4)?,
+            _etag: row.required_text(5)?,
         })
     }
     fn id(&self) -> &str {

@@ -136,20 +136,22 @@ pub static INFO: ResourceInfo = ResourceInfo {
 };
 impl Resource for DiscontinuedDocument {
     const INFO: &'static ResourceInfo = &INFO;
-    fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
+    fn from_row<R: crate::api::store::Row>(
+        row: &R,
+    ) -> ::std::result::Result<Self, R::Error> {
         ::std::result::Result::Ok(Self {
-            _id: row.get(0)?,
-            name: row.get(1)?,
-            price: row.get(2)?,
-            cost: row.get(3)?,
-            category: row.get(4)?,
-            discontinued: row.get(5)?,
-            stock: row.get(6)?,
-            added: row.get(7)?,
-            dimensions: crate::api::sqlite::raw_json_column(row, 8)?,
-            _created: row.get(9)?,
-            _updated: row.get(10)?,
-            _etag: row.get(11)?,
+            _id: row.key(0)?,
+            name: row.text(1)?,
+            price: row.real(2)?,
+            cost: row.real(3)?,
+            category: row.text(4)?,
+            discontinued: row.boolean(5)?,
+            stock: row.integer(6)?,
+            added: row.integer(7)?,
+            dimensions: row.json(8)?,
+            _created: row.required_integer(9)?,
+            _updated: row.required_integer(10)?,
+            _etag: row.required_text(11)?,
         })
     }
     fn id(&self) -> &str {

@@ -117,16 +117,18 @@ pub static INFO: ResourceInfo = ResourceInfo {
 };
 impl Resource for SuppliersDocument {
     const INFO: &'static ResourceInfo = &INFO;
-    fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
+    fn from_row<R: crate::api::store::Row>(
+        row: &R,
+    ) -> ::std::result::Result<Self, R::Error> {
         ::std::result::Result::Ok(Self {
-            _id: row.get(0)?,
-            name: row.get(1)?,
-            country: row.get(2)?,
-            rating: row.get(3)?,
-            contact: crate::api::sqlite::raw_json_column(row, 4)?,
-            _created: row.get(5)?,
-            _updated: row.get(6)?,
-            _etag: row.get(7)?,
+            _id: row.key(0)?,
+            name: row.text(1)?,
+            country: row.text(2)?,
+            rating: row.integer(3)?,
+            contact: row.json(4)?,
+            _created: row.required_integer(5)?,
+            _updated: row.required_integer(6)?,
+            _etag: row.required_text(7)?,
         })
     }
     fn id(&self) -> &str {

@@ -149,21 +149,23 @@ pub static INFO: ResourceInfo = ResourceInfo {
 };
 impl Resource for TypeDocument {
     const INFO: &'static ResourceInfo = &INFO;
-    fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
+    fn from_row<R: crate::api::store::Row>(
+        row: &R,
+    ) -> ::std::result::Result<Self, R::Error> {
         ::std::result::Result::Ok(Self {
-            _id: row.get(0)?,
-            self_: row.get(1)?,
-            r#match: row.get(2)?,
-            r#type: row.get(3)?,
-            error: row.get(4)?,
-            client: crate::api::sqlite::raw_json_column(row, 5)?,
-            value: crate::api::sqlite::raw_json_column(row, 6)?,
-            key: row.get(7)?,
-            field: row.get(8)?,
-            select: row.get(9)?,
-            _created: row.get(10)?,
-            _updated: row.get(11)?,
-            _etag: row.get(12)?,
+            _id: row.key(0)?,
+            self_: row.text(1)?,
+            r#match: row.integer(2)?,
+            r#type: row.text(3)?,
+            error: row.boolean(4)?,
+            client: row.json(5)?,
+            value: row.json(6)?,
+            key: row.text(7)?,
+            field: row.real(8)?,
+            select: row.text(9)?,
+            _created: row.required_integer(10)?,
+            _updated: row.required_integer(11)?,
+            _etag: row.required_text(12)?,
         })
     }
     fn id(&self) -> &str {

@@ -110,15 +110,17 @@ pub static INFO: ResourceInfo = ResourceInfo {
 };
 impl Resource for InvoicesDocument {
     const INFO: &'static ResourceInfo = &INFO;
-    fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
+    fn from_row<R: crate::api::store::Row>(
+        row: &R,
+    ) -> ::std::result::Result<Self, R::Error> {
         ::std::result::Result::Ok(Self {
-            _id: row.get(0)?,
-            contact_id: row.get(1)?,
-            number: row.get(2)?,
-            total: row.get(3)?,
-            _created: row.get(4)?,
-            _updated: row.get(5)?,
-            _etag: row.get(6)?,
+            _id: row.key(0)?,
+            contact_id: row.text(1)?,
+            number: row.integer(2)?,
+            total: row.real(3)?,
+            _created: row.required_integer(4)?,
+            _updated: row.required_integer(5)?,
+            _etag: row.required_text(6)?,
         })
     }
     fn id(&self) -> &str {

@@ -139,17 +139,19 @@ pub static INFO: ResourceInfo = ResourceInfo {
 };
 impl Resource for InvoicesDocument {
     const INFO: &'static ResourceInfo = &INFO;
-    fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
+    fn from_row<R: crate::api::store::Row>(
+        row: &R,
+    ) -> ::std::result::Result<Self, R::Error> {
         ::std::result::Result::Ok(Self {
-            _id: row.get(0)?,
-            number: row.get(1)?,
-            contact_id: row.get(2)?,
-            total: row.get(3)?,
-            paid: row.get(4)?,
-            lines: crate::api::sqlite::raw_json_column(row, 5)?,
-            _created: row.get(6)?,
-            _updated: row.get(7)?,
-            _etag: row.get(8)?,
+            _id: row.key(0)?,
+            number: row.integer(1)?,
+            contact_id: row.text(2)?,
+            total: row.real(3)?,
+            paid: row.boolean(4)?,
+            lines: row.json(5)?,
+            _created: row.required_integer(6)?,
+            _updated: row.required_integer(7)?,
+            _etag: row.required_text(8)?,
         })
     }
     fn id(&self) -> &str {

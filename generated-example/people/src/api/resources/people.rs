@@ -173,20 +173,22 @@ pub static INFO: ResourceInfo = ResourceInfo {
 };
 impl Resource for PeopleDocument {
     const INFO: &'static ResourceInfo = &INFO;
-    fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
+    fn from_row<R: crate::api::store::Row>(
+        row: &R,
+    ) -> ::std::result::Result<Self, R::Error> {
         ::std::result::Result::Ok(Self {
-            _id: row.get(0)?,
-            firstname: row.get(1)?,
-            lastname: row.get(2)?,
-            role: crate::api::sqlite::raw_json_column(row, 3)?,
-            born: row.get(4)?,
-            age: row.get(5)?,
-            email: row.get(6)?,
-            status: row.get(7)?,
-            location: crate::api::sqlite::raw_json_column(row, 8)?,
-            _created: row.get(9)?,
-            _updated: row.get(10)?,
-            _etag: row.get(11)?,
+            _id: row.key(0)?,
+            firstname: row.text(1)?,
+            lastname: row.text(2)?,
+            role: row.json(3)?,
+            born: row.integer(4)?,
+            age: row.integer(5)?,
+            email: row.text(6)?,
+            status: row.text(7)?,
+            location: row.json(8)?,
+            _created: row.required_integer(9)?,
+            _updated: row.required_integer(10)?,
+            _etag: row.required_text(11)?,
         })
     }
     fn id(&self) -> &str {

@@ -116,16 +116,18 @@ pub static INFO: ResourceInfo = ResourceInfo {
 };
 impl Resource for WorksDocument {
     const INFO: &'static ResourceInfo = &INFO;
-    fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
+    fn from_row<R: crate::api::store::Row>(
+        row: &R,
+    ) -> ::std::result::Result<Self, R::Error> {
         ::std::result::Result::Ok(Self {
-            _id: row.get(0)?,
-            title: row.get(1)?,
-            description: row.get(2)?,
-            owner: row.get(3)?,
-            tags: crate::api::sqlite::raw_json_column(row, 4)?,
-            _created: row.get(5)?,
-            _updated: row.get(6)?,
-            _etag: row.get(7)?,
+            _id: row.key(0)?,
+            title: row.text(1)?,
+            description: row.text(2)?,
+            owner: row.text(3)?,
+            tags: row.json(4)?,
+            _created: row.required_integer(5)?,
+            _updated: row.required_integer(6)?,
+            _etag: row.required_text(7)?,
         })
     }
     fn id(&self) -> &str {

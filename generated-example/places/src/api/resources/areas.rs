@@ -126,19 +126,21 @@ pub static INFO: ResourceInfo = ResourceInfo {
 };
 impl Resource for AreasDocument {
     const INFO: &'static ResourceInfo = &INFO;
-    fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
+    fn from_row<R: crate::api::store::Row>(
+        row: &R,
+    ) -> ::std::result::Result<Self, R::Error> {
         ::std::result::Result::Ok(Self {
-            _id: row.get(0)?,
-            name: row.get(1)?,
-            route: crate::api::sqlite::raw_json_column(row, 2)?,
-            zone: crate::api::sqlite::raw_json_column(row, 3)?,
-            stops: crate::api::sqlite::raw_json_column(row, 4)?,
-            routes: crate::api::sqlite::raw_json_column(row, 5)?,
-            zones: crate::api::sqlite::raw_json_column(row, 6)?,
-            features: crate::api::sqlite::raw_json_column(row, 7)?,
-            _created: row.get(8)?,
-            _updated: row.get(9)?,
-            _etag: row.get(10)?,
+            _id: row.key(0)?,
+            name: row.text(1)?,
+            route: row.json(2)?,
+            zone: row.json(3)?,
+            stops: row.json(4)?,
+            routes: row.json(5)?,
+            zones: row.json(6)?,
+            features: row.json(7)?,
+            _created: row.required_integer(8)?,
+            _updated: row.required_integer(9)?,
+            _etag: row.required_text(10)?,
         })
     }
     fn id(&self) -> &str {

@@ -129,17 +129,19 @@ pub static INFO: ResourceInfo = ResourceInfo {
 };
 impl Resource for PlacesDocument {
     const INFO: &'static ResourceInfo = &INFO;
-    fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
+    fn from_row<R: crate::api::store::Row>(
+        row: &R,
+    ) -> ::std::result::Result<Self, R::Error> {
         ::std::result::Result::Ok(Self {
-            _id: row.get(0)?,
-            name: row.get(1)?,
-            location: crate::api::sqlite::raw_json_column(row, 2)?,
-            opened: row.get(3)?,
-            rating: row.get(4)?,
-            address: crate::api::sqlite::raw_json_column(row, 5)?,
-            _created: row.get(6)?,
-            _updated: row.get(7)?,
-            _etag: row.get(8)?,
+            _id: row.key(0)?,
+            name: row.text(1)?,
+            location: row.json(2)?,
+            opened: row.integer(3)?,
+            rating: row.integer(4)?,
+            address: row.json(5)?,
+            _created: row.required_integer(6)?,
+            _updated: row.required_integer(7)?,
+            _etag: row.required_text(8)?,
         })
     }
     fn id(&self) -> &str {

@@ -72,13 +72,15 @@ pub static INFO: ResourceInfo = ResourceInfo {
 };
 impl Resource for FeedsDocument {
     const INFO: &'static ResourceInfo = &INFO;
-    fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
+    fn from_row<R: crate::api::store::Row>(
+        row: &R,
+    ) -> ::std::result::Result<Self, R::Error> {
         ::std::result::Result::Ok(Self {
-            _id: row.get(0)?,
-            url: row.get(1)?,
-            _created: row.get(2)?,
-            _updated: row.get(3)?,
-            _etag: row.get(4)?,
+            _id: row.key(0)?,
+            url: row.text(1)?,
+            _created: row.required_integer(2)?,
+            _updated: row.required_integer(3)?,
+            _etag: row.required_text(4)?,
         })
     }
     fn id(&self) -> &str {

@@ -171,19 +171,15 @@ pub static INFO: ResourceInfo = ResourceInfo {
 impl Resource for {{ r.resource.doc_type }} {
     const INFO: &'static ResourceInfo = &INFO;
 
-    fn from_row(row: &::rusqlite::Row<'_>) -> ::rusqlite::Result<Self> {
+    fn from_row<R: crate::api::store::Row>(row: &R) -> ::std::result::Result<Self, R::Error> {
         ::std::result::Result::Ok(Self {
-{%- if integer_ids %}
-            _id: row.get::<_, i64>(0)?.to_string(),
-{%- else %}
-            _id: row.get(0)?,
-{%- endif %}
+            _id: row.key(0)?,
 {%- for field in r.resource.fields %}
             {{ field.ident }}: {{ field.read_expr(loop.index) }},
 {%- endfor %}
-            _created: row.get({{ r.resource.fields.len() + 1 }})?,
-            _updated: row.get({{ r.resource.fields.len() + 2 }})?,
-            _etag: row.get({{ r.resource.fields.len() + 3 }})?,
+            _created: row.required_integer({{ r.resource.fields.len() + 1 }})?,
+            _updated: row.required_integer({{ r.resource.fields.len() + 2 }})?,
+            _etag: row.required_text({{ r.resource.fields.len() + 3 }})?,
         })
     }
 
