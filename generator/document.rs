@@ -36,6 +36,28 @@ impl Field {
         }
     }
 
+    /// The statement of `write_row` that writes this field from column `index` of
+    /// `row` into `doc` (a `resource::JsonObject`), as `serialize_stmt` writes it.
+    pub fn write_row_stmt(&self, index: impl std::borrow::Borrow<usize>) -> String {
+        let index = *index.borrow();
+        let name = crate::rust::str_lit(&self.name);
+        let nullable = self.nullable;
+        match self.kind {
+            Kind::String | Kind::ObjectId => {
+                format!("doc.text({name}, row.text_ref({index})?, {nullable});")
+            }
+            Kind::Integer => format!("doc.integer({name}, row.integer({index})?, {nullable});"),
+            Kind::Float | Kind::Number => {
+                format!("doc.real({name}, row.real({index})?, {nullable});")
+            }
+            Kind::Boolean => format!("doc.boolean({name}, row.boolean({index})?, {nullable});"),
+            Kind::Datetime => format!(
+                "doc.date({name}, row.integer({index})?, {nullable}, &crate::api::DATE_FORMAT);"
+            ),
+            _ => format!("doc.raw({name}, row.json_ref({index})?, {nullable});"),
+        }
+    }
+
     /// Expression reading this field from column `index` of `row`.
     /// (askama passes template values by reference, hence `Borrow`.)
     pub fn read_expr(&self, index: impl std::borrow::Borrow<usize>) -> String {

@@ -54,12 +54,35 @@ pub async fn get_collection<R: Resource>(
     let info = R::INFO;
     let scope = Scope::new(info, collection_params(&params))?;
     let list = ListQuery::parse(info, raw.as_deref())?;
+    if info.embeds.is_empty() && list.projection.is_empty() {
+        // Nothing to embed or project: each row is written as JSON as it is read, with
+        // no document built in between.
+        let selection = list.selection(info, &scope);
+        let mut page = Page::new(list.params.max_results as usize);
+        let (items, tags, last_modified) =
+            (&mut page.items, &mut page.tags, &mut page.last_modified);
+        let total = state.db.read(|conn| {
+            conn.list_written::<R>(info, &selection, items, &mut |out, written| {
+                written.etag.hash(tags);
+                *last_modified =
+                    Some(last_modified.map_or(written.updated, |t| t.max(written.updated)));
+                // Reopen the object to add `_links` after the fields.
+                out.pop();
+                links::document(out, info, &scope.url, written.id, DocumentLinks::SelfOnly);
+                out.push(b'}');
+            })
+        })?;
+        return Ok(http::cached(
+            info,
+            page.finish(info, &scope.url, &list, total, &headers),
+        ));
+    }
     let (total, documents, embedded) = state.db.read(|conn| {
         let (total, documents) = conn.list::<R>(info, &list.selection(info, &scope))?;
         let embedded = embedded(info, conn, raw.as_deref(), &documents)?;
         Ok((total, documents, embedded))
     })?;
-    let mut page = Page::new(&list, total, documents.len());
+    let mut page = Page::new(documents.len());
     for (i, document) in documents.iter().enumerate() {
         page.add(document.etag(), document.updated());
         let served = embedded.as_ref().map(|e| e[i].as_slice());
@@ -74,7 +97,7 @@ pub async fn get_collection<R: Resource>(
     }
     Ok(http::cached(
         info,
-        page.finish(info, &scope.url, &list, &headers),
+        page.finish(info, &scope.url, &list, total, &headers),
     ))
 }
 
@@ -140,28 +163,18 @@ impl ListQuery {
 /// A collection page being written: its items, its tag and its last change.
 struct Page {
     items: Vec<u8>,
-    total: i64,
-    hasher: std::hash::DefaultHasher,
+    /// The documents' tags, hashed in order.
+    tags: std::hash::DefaultHasher,
     last_modified: Option<i64>,
 }
 
 impl Page {
-    fn new(list: &ListQuery, total: i64, documents: usize) -> Page {
-        // The page's tag covers every document's tag and the paging, so it changes
-        // with them. Each document's tag is already a SHA-1 of its content, so a 64-bit
-        // hash of those is enough to tell pages apart.
-        let mut hasher = std::hash::DefaultHasher::new();
-        (total, list.params.page, list.params.max_results).hash(&mut hasher);
-        // A projected page is another representation: it gets another tag.
-        if let Some(projection) = &list.params.projection {
-            projection.hash(&mut hasher);
-        }
+    fn new(documents: usize) -> Page {
         let mut items = Vec::with_capacity(256 + documents * 512);
         items.extend_from_slice(b"{\"_items\":[");
         Page {
             items,
-            total,
-            hasher,
+            tags: std::hash::DefaultHasher::new(),
             last_modified: None,
         }
     }
@@ -170,7 +183,7 @@ impl Page {
         if self.last_modified.is_some() {
             self.items.push(b',');
         }
-        etag.hash(&mut self.hasher);
+        etag.hash(&mut self.tags);
         self.last_modified = Some(self.last_modified.map_or(updated, |t| t.max(updated)));
     }
 
@@ -180,14 +193,23 @@ impl Page {
         info: &ResourceInfo,
         url: &str,
         list: &ListQuery,
+        total: i64,
         headers: &HeaderMap,
     ) -> Response {
-        let tag = format!("{:016x}", self.hasher.finish());
+        // The page's tag covers every document's tag and the paging, so it changes
+        // with them. Each document's tag is already a SHA-1 of its content, so a 64-bit
+        // hash of those is enough to tell pages apart.
+        let mut hasher = self.tags;
+        (total, list.params.page, list.params.max_results).hash(&mut hasher);
+        // A projected page is another representation: it gets another tag.
+        if let Some(projection) = &list.params.projection {
+            projection.hash(&mut hasher);
+        }
+        let tag = format!("{:016x}", hasher.finish());
         if http::not_modified(headers, &tag, self.last_modified.unwrap_or(i64::MAX)) {
             return http::not_modified_response(&tag, self.last_modified);
         }
         let params = &list.params;
-        let total = self.total;
         let mut out = self.items;
         out.push(b']');
         // Without pagination Eve sends no `_meta` and no paging links.

@@ -128,10 +128,98 @@ pub trait Resource: serde::Serialize + Sized + Send + 'static {
     /// Read a document from a stored row, whatever the store: generic, so each store's
     /// row is read directly, as fast as hand-written code for that store.
     fn from_row<R: crate::store::Row>(row: &R) -> Result<Self, R::Error>;
+    /// Write a stored row as the JSON object `serialize` would write for the document
+    /// `from_row` reads, borrowing its values: how pages are written when nothing is
+    /// projected or embedded.
+    fn write_row<R: crate::store::Row>(row: &R, out: &mut Vec<u8>) -> Result<(), R::Error>;
     fn id(&self) -> &str;
     fn created(&self) -> i64;
     fn updated(&self) -> i64;
     fn etag(&self) -> &str;
     /// The user fields as JSON, as a client would send them (for PATCH and hooks).
     fn into_fields(self) -> Map<String, Value>;
+}
+
+/// Writes a document's JSON object field by field, as a resource's generated `Serialize`
+/// writes it (absent fields left out, absent nullable ones `null`): the generated
+/// `write_row` drives it with values borrowed from a stored row.
+pub struct JsonObject<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> JsonObject<'a> {
+    /// Open an object at the end of `out`.
+    pub fn new(out: &'a mut Vec<u8>) -> Self {
+        out.push(b'{');
+        JsonObject { out, first: true }
+    }
+
+    /// The `"name":` of the next member; `None` when the value is absent and the
+    /// member left out. `name` is a spec name (letters, digits, `_`): nothing to escape.
+    fn member<T>(&mut self, name: &str, value: &Option<T>, nullable: bool) -> bool {
+        if value.is_none() && !nullable {
+            return false;
+        }
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        if value.is_none() {
+            self.out.extend_from_slice(b"null");
+            return false;
+        }
+        true
+    }
+
+    /// A string member, escaped as serde_json escapes it.
+    pub fn text(&mut self, name: &str, value: Option<&str>, nullable: bool) {
+        if self.member(name, &value, nullable) {
+            let _ = serde_json::to_writer(&mut *self.out, value.unwrap_or_default());
+        }
+    }
+
+    pub fn integer(&mut self, name: &str, value: Option<i64>, nullable: bool) {
+        if let (true, Some(value)) = (self.member(name, &value, nullable), value) {
+            let _ = serde_json::to_writer(&mut *self.out, &value);
+        }
+    }
+
+    pub fn real(&mut self, name: &str, value: Option<f64>, nullable: bool) {
+        if let (true, Some(value)) = (self.member(name, &value, nullable), value) {
+            let _ = serde_json::to_writer(&mut *self.out, &value);
+        }
+    }
+
+    pub fn boolean(&mut self, name: &str, value: Option<bool>, nullable: bool) {
+        if let (true, Some(value)) = (self.member(name, &value, nullable), value) {
+            self.out
+                .extend_from_slice(if value { b"true" } else { b"false" });
+        }
+    }
+
+    /// A date member, written in `dates` (no escaping: formats hold none).
+    pub fn date(&mut self, name: &str, value: Option<i64>, nullable: bool, dates: &DateFormat) {
+        if let (true, Some(value)) = (self.member(name, &value, nullable), value) {
+            self.out.push(b'"');
+            dates.write(self.out, value);
+            self.out.push(b'"');
+        }
+    }
+
+    /// A member whose value is stored JSON text, copied as it is.
+    pub fn raw(&mut self, name: &str, value: Option<&str>, nullable: bool) {
+        if self.member(name, &value, nullable) {
+            self.out
+                .extend_from_slice(value.unwrap_or_default().as_bytes());
+        }
+    }
+
+    /// Close the object.
+    pub fn finish(self) {
+        self.out.push(b'}');
+    }
 }

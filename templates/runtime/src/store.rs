@@ -80,12 +80,24 @@ pub trait Row {
     /// A JSON column (dicts, lists, geometries), as the JSON text it holds, to be
     /// copied into responses without building a tree.
     fn json(&self, index: usize) -> Result<Option<Box<serde_json::value::RawValue>>, Self::Error>;
+    /// A text column, borrowed from the row.
+    fn text_ref(&self, index: usize) -> Result<Option<&str>, Self::Error>;
+    /// A JSON column's text, borrowed from the row as it is stored (the server stores
+    /// only JSON it has checked).
+    fn json_ref(&self, index: usize) -> Result<Option<&str>, Self::Error>;
     /// The key, as text whatever its type (integer keys are numbered by the store).
     fn key(&self, index: usize) -> Result<String, Self::Error>;
     /// A column the store never leaves NULL (`_created`, `_updated`: epoch seconds).
     fn required_integer(&self, index: usize) -> Result<i64, Self::Error>;
     /// A text column the store never leaves NULL (`_etag`).
     fn required_text(&self, index: usize) -> Result<String, Self::Error>;
+}
+
+/// What a page writer learns of each document it wrote (`Read::list_written`).
+pub struct Written<'a> {
+    pub id: &'a str,
+    pub etag: &'a str,
+    pub updated: i64,
 }
 
 pub trait Read {
@@ -95,6 +107,18 @@ pub trait Read {
         info: &'static ResourceInfo,
         selection: &Selection<'_>,
     ) -> Result<(i64, Vec<R>), ApiError>;
+
+    /// What `list` reads, written straight into `out` as a JSON array's items (each
+    /// document's fields, by `Resource::write_row`, with no document built in
+    /// between), calling `each` after each document's closing brace. Answers the
+    /// number of documents `selection` matches (all pages).
+    fn list_written<R: Resource>(
+        &self,
+        info: &'static ResourceInfo,
+        selection: &Selection<'_>,
+        out: &mut Vec<u8>,
+        each: &mut dyn FnMut(&mut Vec<u8>, Written<'_>),
+    ) -> Result<i64, ApiError>;
 
     /// The document `key` names inside `scope` (and the datasource filter).
     fn get<R: Resource>(

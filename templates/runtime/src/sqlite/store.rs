@@ -15,7 +15,7 @@ use crate::catalog::{Field, Relation};
 use crate::error::ApiError;
 use crate::resource::{Resource, ResourceInfo};
 use crate::routes::Scope;
-use crate::store::{Inserted, ItemKey, NewDocument, Read, Selection, Write};
+use crate::store::{Inserted, ItemKey, NewDocument, Read, Selection, Write, Written};
 
 /// References bound in one `IN (...)` query, well below SQLite's parameter limit.
 const CHUNK: usize = 500;
@@ -25,66 +25,132 @@ fn path_values(scope: &Scope) -> Vec<Sql> {
     scope.values.iter().map(|(_, v)| path_value(v)).collect()
 }
 
+/// A page's statements: the count of every match, and the page query, with the values
+/// both bind (the count binds only the first `count_values` of them).
+struct PageQuery {
+    count: String,
+    count_values: usize,
+    select: String,
+    values: Vec<Sql>,
+}
+
+/// The count and page statements of `selection` on `info`'s table.
+fn page_query(
+    info: &'static ResourceInfo,
+    selection: &Selection<'_>,
+) -> Result<PageQuery, ApiError> {
+    let s = statements(info)?;
+    let mut condition = String::new();
+    let mut values: Vec<Sql> = s.filter_values.clone();
+    values.extend(path_values(selection.scope));
+    if !s.list_condition.is_empty() {
+        condition.push_str(" WHERE ");
+        condition.push_str(&s.list_condition);
+    }
+    let mut near = None;
+    if let Some(filter) = selection.filter {
+        // A client's filter only narrows the fixed ones (datasource, path): its
+        // `$or` must not reach past them.
+        if condition.is_empty() {
+            condition.push_str(" WHERE ");
+            compile_where(filter, &mut condition, &mut values);
+        } else {
+            condition.push_str(" AND (");
+            compile_where(filter, &mut condition, &mut values);
+            condition.push(')');
+        }
+        near = near_order(filter);
+    }
+    let count = format!("{}{condition}", s.count);
+    let count_values = values.len();
+
+    let mut order = String::from(" ORDER BY ");
+    if !selection.sort.is_empty() {
+        compile_sort(selection.sort, &mut order);
+        order.push_str(", ");
+    } else if let Some((distance, near_values)) = near {
+        // `$near` answers nearest first, unless the client sorts (as in MongoDB).
+        order.push_str(&distance);
+        order.push_str(", ");
+        values.extend(near_values);
+    }
+    // Ties (and unsorted lists) keep insertion order, so pages never overlap. The
+    // page size is a literal, not a parameter: SQLite (with STAT4) re-plans a
+    // cached statement every time a LIMIT parameter is bound, which costs more
+    // than the query. It is a validated integer no larger than the resource's cap.
+    order.push_str("\"rowid\"");
+    // Without pagination every document is served: no LIMIT, no OFFSET.
+    if let Some((max_results, page)) = selection.page {
+        order.push_str(" LIMIT ");
+        order.push_str(&max_results.to_string());
+        order.push_str(" OFFSET ?");
+        let offset = i64::from(page.saturating_sub(1)) * i64::from(max_results);
+        values.push(Sql::Integer(offset));
+    }
+    Ok(PageQuery {
+        count,
+        count_values,
+        select: format!("{}{condition}{order}", s.select),
+        values,
+    })
+}
+
 impl Read for Connection {
     fn list<R: Resource>(
         &self,
         info: &'static ResourceInfo,
         selection: &Selection<'_>,
     ) -> Result<(i64, Vec<R>), ApiError> {
-        let s = statements(info)?;
-        let mut condition = String::new();
-        let mut values: Vec<Sql> = s.filter_values.clone();
-        values.extend(path_values(selection.scope));
-        if !s.list_condition.is_empty() {
-            condition.push_str(" WHERE ");
-            condition.push_str(&s.list_condition);
-        }
-        let mut near = None;
-        if let Some(filter) = selection.filter {
-            // A client's filter only narrows the fixed ones (datasource, path): its
-            // `$or` must not reach past them.
-            if condition.is_empty() {
-                condition.push_str(" WHERE ");
-                compile_where(filter, &mut condition, &mut values);
-            } else {
-                condition.push_str(" AND (");
-                compile_where(filter, &mut condition, &mut values);
-                condition.push(')');
-            }
-            near = near_order(filter);
-        }
-        let total = self
-            .prepare_cached(&format!("{}{condition}", s.count))?
-            .query_row(params_from_iter(values.iter()), |row| row.get(0))?;
-
-        let mut order = String::from(" ORDER BY ");
-        if !selection.sort.is_empty() {
-            compile_sort(selection.sort, &mut order);
-            order.push_str(", ");
-        } else if let Some((distance, near_values)) = near {
-            // `$near` answers nearest first, unless the client sorts (as in MongoDB).
-            order.push_str(&distance);
-            order.push_str(", ");
-            values.extend(near_values);
-        }
-        // Ties (and unsorted lists) keep insertion order, so pages never overlap. The
-        // page size is a literal, not a parameter: SQLite (with STAT4) re-plans a
-        // cached statement every time a LIMIT parameter is bound, which costs more
-        // than the query. It is a validated integer no larger than the resource's cap.
-        order.push_str("\"rowid\"");
-        // Without pagination every document is served: no LIMIT, no OFFSET.
-        if let Some((max_results, page)) = selection.page {
-            order.push_str(" LIMIT ");
-            order.push_str(&max_results.to_string());
-            order.push_str(" OFFSET ?");
-            let offset = i64::from(page.saturating_sub(1)) * i64::from(max_results);
-            values.push(Sql::Integer(offset));
-        }
+        let query = page_query(info, selection)?;
+        let total = self.prepare_cached(&query.count)?.query_row(
+            params_from_iter(&query.values[..query.count_values]),
+            |row| row.get(0),
+        )?;
         let documents = self
-            .prepare_cached(&format!("{}{condition}{order}", s.select))?
-            .query_map(params_from_iter(values.iter()), |row| R::from_row(row))?
+            .prepare_cached(&query.select)?
+            .query_map(params_from_iter(query.values.iter()), |row| {
+                R::from_row(row)
+            })?
             .collect::<rusqlite::Result<Vec<R>>>()?;
         Ok((total, documents))
+    }
+
+    fn list_written<R: Resource>(
+        &self,
+        info: &'static ResourceInfo,
+        selection: &Selection<'_>,
+        out: &mut Vec<u8>,
+        each: &mut dyn FnMut(&mut Vec<u8>, Written<'_>),
+    ) -> Result<i64, ApiError> {
+        let query = page_query(info, selection)?;
+        let total = self.prepare_cached(&query.count)?.query_row(
+            params_from_iter(&query.values[..query.count_values]),
+            |row| row.get(0),
+        )?;
+        let mut statement = self.prepare_cached(&query.select)?;
+        let mut rows = statement.query(params_from_iter(query.values.iter()))?;
+        // The meta columns after the table's own: `_created`, `_updated`, `_etag`.
+        let columns = info.fields.len();
+        let mut first = true;
+        while let Some(row) = rows.next()? {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            R::write_row(row, out)?;
+            let id = crate::store::Row::key(row, 0)?;
+            let updated = crate::store::Row::required_integer(row, columns + 2)?;
+            let etag = crate::store::Row::text_ref(row, columns + 3)?.unwrap_or_default();
+            each(
+                out,
+                Written {
+                    id: &id,
+                    etag,
+                    updated,
+                },
+            );
+        }
+        Ok(total)
     }
 
     fn get<R: Resource>(
@@ -143,6 +209,16 @@ impl Read for Transaction<'_> {
         selection: &Selection<'_>,
     ) -> Result<(i64, Vec<R>), ApiError> {
         (**self).list(info, selection)
+    }
+
+    fn list_written<R: Resource>(
+        &self,
+        info: &'static ResourceInfo,
+        selection: &Selection<'_>,
+        out: &mut Vec<u8>,
+        each: &mut dyn FnMut(&mut Vec<u8>, Written<'_>),
+    ) -> Result<i64, ApiError> {
+        (**self).list_written::<R>(info, selection, out, each)
     }
 
     fn get<R: Resource>(

@@ -91,6 +91,21 @@ impl crate::store::Row for rusqlite::Row<'_> {
         raw_json_column(self, index)
     }
 
+    fn text_ref(&self, index: usize) -> rusqlite::Result<Option<&str>> {
+        match self.get_ref(index)? {
+            rusqlite::types::ValueRef::Null => Ok(None),
+            rusqlite::types::ValueRef::Text(bytes) => std::str::from_utf8(bytes)
+                .map(Some)
+                .map_err(|error| rusqlite::Error::Utf8Error(index, error)),
+            // Anything else is rusqlite's type error.
+            _ => self.get::<_, String>(index).map(|_| None),
+        }
+    }
+
+    fn json_ref(&self, index: usize) -> rusqlite::Result<Option<&str>> {
+        self.text_ref(index)
+    }
+
     fn key(&self, index: usize) -> rusqlite::Result<String> {
         // Integer keys (`INTEGER PRIMARY KEY`) are served as text inside the server.
         match self.get_ref(index)? {

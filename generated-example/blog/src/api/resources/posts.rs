@@ -224,6 +224,34 @@ impl Resource for PostsDocument {
             _etag: row.required_text(9)?,
         })
     }
+    fn write_row<R: crate::api::store::Row>(
+        row: &R,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), R::Error> {
+        let mut doc = crate::api::resource::JsonObject::new(out);
+        doc.text("_id", row.text_ref(0)?, false);
+        doc.text("title", row.text_ref(1)?, false);
+        doc.text("author", row.text_ref(2)?, false);
+        doc.raw("tags", row.json_ref(3)?, false);
+        doc.text("category", row.text_ref(4)?, false);
+        doc.raw("reviews", row.json_ref(5)?, false);
+        doc.raw("meta", row.json_ref(6)?, false);
+        doc.date(
+            "_created",
+            ::std::option::Option::Some(row.required_integer(7)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.date(
+            "_updated",
+            ::std::option::Option::Some(row.required_integer(8)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.text("_etag", row.text_ref(9)?, false);
+        doc.finish();
+        ::std::result::Result::Ok(())
+    }
     fn id(&self) -> &str {
         &self._id
     }

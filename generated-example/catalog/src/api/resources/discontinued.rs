@@ -154,6 +154,36 @@ impl Resource for DiscontinuedDocument {
             _etag: row.required_text(11)?,
         })
     }
+    fn write_row<R: crate::api::store::Row>(
+        row: &R,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), R::Error> {
+        let mut doc = crate::api::resource::JsonObject::new(out);
+        doc.text("_id", row.text_ref(0)?, false);
+        doc.text("name", row.text_ref(1)?, false);
+        doc.real("price", row.real(2)?, false);
+        doc.real("cost", row.real(3)?, false);
+        doc.text("category", row.text_ref(4)?, false);
+        doc.boolean("discontinued", row.boolean(5)?, false);
+        doc.integer("stock", row.integer(6)?, false);
+        doc.date("added", row.integer(7)?, false, &crate::api::DATE_FORMAT);
+        doc.raw("dimensions", row.json_ref(8)?, false);
+        doc.date(
+            "_created",
+            ::std::option::Option::Some(row.required_integer(9)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.date(
+            "_updated",
+            ::std::option::Option::Some(row.required_integer(10)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.text("_etag", row.text_ref(11)?, false);
+        doc.finish();
+        ::std::result::Result::Ok(())
+    }
     fn id(&self) -> &str {
         &self._id
     }

@@ -106,6 +106,31 @@ impl Resource for ResultDocument {
             _etag: row.required_text(6)?,
         })
     }
+    fn write_row<R: crate::api::store::Row>(
+        row: &R,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), R::Error> {
+        let mut doc = crate::api::resource::JsonObject::new(out);
+        doc.text("_id", row.text_ref(0)?, false);
+        doc.text("state", row.text_ref(1)?, false);
+        doc.text("kind", row.text_ref(2)?, false);
+        doc.integer("Option", row.integer(3)?, false);
+        doc.date(
+            "_created",
+            ::std::option::Option::Some(row.required_integer(4)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.date(
+            "_updated",
+            ::std::option::Option::Some(row.required_integer(5)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.text("_etag", row.text_ref(6)?, false);
+        doc.finish();
+        ::std::result::Result::Ok(())
+    }
     fn id(&self) -> &str {
         &self._id
     }

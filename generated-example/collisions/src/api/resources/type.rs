@@ -168,6 +168,37 @@ impl Resource for TypeDocument {
             _etag: row.required_text(12)?,
         })
     }
+    fn write_row<R: crate::api::store::Row>(
+        row: &R,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), R::Error> {
+        let mut doc = crate::api::resource::JsonObject::new(out);
+        doc.text("_id", row.text_ref(0)?, false);
+        doc.text("self", row.text_ref(1)?, false);
+        doc.integer("match", row.integer(2)?, false);
+        doc.text("type", row.text_ref(3)?, false);
+        doc.boolean("error", row.boolean(4)?, false);
+        doc.raw("client", row.json_ref(5)?, false);
+        doc.raw("value", row.json_ref(6)?, false);
+        doc.text("key", row.text_ref(7)?, false);
+        doc.real("Field", row.real(8)?, false);
+        doc.text("select", row.text_ref(9)?, true);
+        doc.date(
+            "_created",
+            ::std::option::Option::Some(row.required_integer(10)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.date(
+            "_updated",
+            ::std::option::Option::Some(row.required_integer(11)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.text("_etag", row.text_ref(12)?, false);
+        doc.finish();
+        ::std::result::Result::Ok(())
+    }
     fn id(&self) -> &str {
         &self._id
     }

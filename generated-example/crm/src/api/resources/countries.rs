@@ -89,6 +89,29 @@ impl Resource for CountriesDocument {
             _etag: row.required_text(4)?,
         })
     }
+    fn write_row<R: crate::api::store::Row>(
+        row: &R,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), R::Error> {
+        let mut doc = crate::api::resource::JsonObject::new(out);
+        doc.text("_id", row.text_ref(0)?, false);
+        doc.text("code", row.text_ref(1)?, false);
+        doc.date(
+            "_created",
+            ::std::option::Option::Some(row.required_integer(2)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.date(
+            "_updated",
+            ::std::option::Option::Some(row.required_integer(3)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.text("_etag", row.text_ref(4)?, false);
+        doc.finish();
+        ::std::result::Result::Ok(())
+    }
     fn id(&self) -> &str {
         &self._id
     }

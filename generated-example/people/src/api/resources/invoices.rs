@@ -154,6 +154,33 @@ impl Resource for InvoicesDocument {
             _etag: row.required_text(8)?,
         })
     }
+    fn write_row<R: crate::api::store::Row>(
+        row: &R,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), R::Error> {
+        let mut doc = crate::api::resource::JsonObject::new(out);
+        doc.text("_id", row.text_ref(0)?, false);
+        doc.integer("number", row.integer(1)?, false);
+        doc.text("contact_id", row.text_ref(2)?, false);
+        doc.real("total", row.real(3)?, false);
+        doc.boolean("paid", row.boolean(4)?, false);
+        doc.raw("lines", row.json_ref(5)?, false);
+        doc.date(
+            "_created",
+            ::std::option::Option::Some(row.required_integer(6)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.date(
+            "_updated",
+            ::std::option::Option::Some(row.required_integer(7)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.text("_etag", row.text_ref(8)?, false);
+        doc.finish();
+        ::std::result::Result::Ok(())
+    }
     fn id(&self) -> &str {
         &self._id
     }

@@ -191,6 +191,36 @@ impl Resource for PeopleDocument {
             _etag: row.required_text(11)?,
         })
     }
+    fn write_row<R: crate::api::store::Row>(
+        row: &R,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), R::Error> {
+        let mut doc = crate::api::resource::JsonObject::new(out);
+        doc.text("_id", row.text_ref(0)?, false);
+        doc.text("firstname", row.text_ref(1)?, false);
+        doc.text("lastname", row.text_ref(2)?, false);
+        doc.raw("role", row.json_ref(3)?, false);
+        doc.date("born", row.integer(4)?, false, &crate::api::DATE_FORMAT);
+        doc.integer("age", row.integer(5)?, false);
+        doc.text("email", row.text_ref(6)?, true);
+        doc.text("status", row.text_ref(7)?, false);
+        doc.raw("location", row.json_ref(8)?, false);
+        doc.date(
+            "_created",
+            ::std::option::Option::Some(row.required_integer(9)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.date(
+            "_updated",
+            ::std::option::Option::Some(row.required_integer(10)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.text("_etag", row.text_ref(11)?, false);
+        doc.finish();
+        ::std::result::Result::Ok(())
+    }
     fn id(&self) -> &str {
         &self._id
     }

@@ -130,6 +130,32 @@ impl Resource for WorksDocument {
             _etag: row.required_text(7)?,
         })
     }
+    fn write_row<R: crate::api::store::Row>(
+        row: &R,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), R::Error> {
+        let mut doc = crate::api::resource::JsonObject::new(out);
+        doc.text("_id", row.text_ref(0)?, false);
+        doc.text("title", row.text_ref(1)?, false);
+        doc.text("description", row.text_ref(2)?, false);
+        doc.text("owner", row.text_ref(3)?, false);
+        doc.raw("tags", row.json_ref(4)?, false);
+        doc.date(
+            "_created",
+            ::std::option::Option::Some(row.required_integer(5)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.date(
+            "_updated",
+            ::std::option::Option::Some(row.required_integer(6)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.text("_etag", row.text_ref(7)?, false);
+        doc.finish();
+        ::std::result::Result::Ok(())
+    }
     fn id(&self) -> &str {
         &self._id
     }

@@ -143,6 +143,35 @@ impl Resource for AreasDocument {
             _etag: row.required_text(10)?,
         })
     }
+    fn write_row<R: crate::api::store::Row>(
+        row: &R,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), R::Error> {
+        let mut doc = crate::api::resource::JsonObject::new(out);
+        doc.text("_id", row.text_ref(0)?, false);
+        doc.text("name", row.text_ref(1)?, false);
+        doc.raw("route", row.json_ref(2)?, false);
+        doc.raw("zone", row.json_ref(3)?, false);
+        doc.raw("stops", row.json_ref(4)?, false);
+        doc.raw("routes", row.json_ref(5)?, false);
+        doc.raw("zones", row.json_ref(6)?, false);
+        doc.raw("features", row.json_ref(7)?, false);
+        doc.date(
+            "_created",
+            ::std::option::Option::Some(row.required_integer(8)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.date(
+            "_updated",
+            ::std::option::Option::Some(row.required_integer(9)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.text("_etag", row.text_ref(10)?, false);
+        doc.finish();
+        ::std::result::Result::Ok(())
+    }
     fn id(&self) -> &str {
         &self._id
     }

@@ -144,6 +144,33 @@ impl Resource for PlacesDocument {
             _etag: row.required_text(8)?,
         })
     }
+    fn write_row<R: crate::api::store::Row>(
+        row: &R,
+        out: &mut ::std::vec::Vec<u8>,
+    ) -> ::std::result::Result<(), R::Error> {
+        let mut doc = crate::api::resource::JsonObject::new(out);
+        doc.text("_id", row.text_ref(0)?, false);
+        doc.text("name", row.text_ref(1)?, false);
+        doc.raw("location", row.json_ref(2)?, false);
+        doc.date("opened", row.integer(3)?, false, &crate::api::DATE_FORMAT);
+        doc.integer("rating", row.integer(4)?, false);
+        doc.raw("address", row.json_ref(5)?, false);
+        doc.date(
+            "_created",
+            ::std::option::Option::Some(row.required_integer(6)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.date(
+            "_updated",
+            ::std::option::Option::Some(row.required_integer(7)?),
+            false,
+            &crate::api::DATE_FORMAT,
+        );
+        doc.text("_etag", row.text_ref(8)?, false);
+        doc.finish();
+        ::std::result::Result::Ok(())
+    }
     fn id(&self) -> &str {
         &self._id
     }

@@ -183,6 +183,23 @@ impl Resource for {{ r.resource.doc_type }} {
         })
     }
 
+    fn write_row<R: crate::api::store::Row>(row: &R, out: &mut ::std::vec::Vec<u8>) -> ::std::result::Result<(), R::Error> {
+        let mut doc = crate::api::resource::JsonObject::new(out);
+{%- if integer_ids %}
+        doc.integer("_id", row.integer(0)?, false);
+{%- else %}
+        doc.text("_id", row.text_ref(0)?, false);
+{%- endif %}
+{%- for field in r.resource.fields %}
+        {{ field.write_row_stmt(loop.index) }}
+{%- endfor %}
+        doc.date("_created", ::std::option::Option::Some(row.required_integer({{ r.resource.fields.len() + 1 }})?), false, &crate::api::DATE_FORMAT);
+        doc.date("_updated", ::std::option::Option::Some(row.required_integer({{ r.resource.fields.len() + 2 }})?), false, &crate::api::DATE_FORMAT);
+        doc.text("_etag", row.text_ref({{ r.resource.fields.len() + 3 }})?, false);
+        doc.finish();
+        ::std::result::Result::Ok(())
+    }
+
     fn id(&self) -> &str {
         &self._id
     }
