@@ -66,10 +66,7 @@ pub async fn get_collection<R: Resource>(
                 written.etag.hash(tags);
                 *last_modified =
                     Some(last_modified.map_or(written.updated, |t| t.max(written.updated)));
-                // Reopen the object to add `_links` after the fields.
-                out.pop();
-                links::document(out, info, &scope.url, written.id, DocumentLinks::SelfOnly);
-                out.push(b'}');
+                append_links(out, info, &scope.url, written.id, DocumentLinks::SelfOnly);
             })
         })?;
         return Ok(http::cached(
@@ -749,11 +746,16 @@ fn write_document<R: Resource>(
         out.truncate(start);
         out.extend_from_slice(b"{}");
     }
+    append_links(out, R::INFO, url, document.id(), links);
+}
+
+/// Add a document's `_links` to the JSON object that ends `out`.
+fn append_links(out: &mut Vec<u8>, info: &ResourceInfo, url: &str, id: &str, links: DocumentLinks) {
     // Reopen the object to add `_links` after the fields.
     out.pop();
     let empty = out.last() == Some(&b'{');
     let mark = out.len();
-    links::document(out, R::INFO, url, document.id(), links);
+    links::document(out, info, url, id, links);
     if empty && out.len() > mark {
         // No fields before `_links`: drop the comma `links` starts with.
         out.remove(mark);

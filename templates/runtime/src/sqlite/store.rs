@@ -14,7 +14,7 @@ use super::{is_unique_violation, quote};
 use crate::catalog::{Field, Relation};
 use crate::error::ApiError;
 use crate::resource::{Resource, ResourceInfo};
-use crate::routes::Scope;
+use crate::routes::{IdType, Scope};
 use crate::store::{Inserted, ItemKey, NewDocument, Read, Selection, Write, Written};
 
 /// References bound in one `IN (...)` query, well below SQLite's parameter limit.
@@ -138,17 +138,17 @@ impl Read for Connection {
             }
             first = false;
             R::write_row(row, out)?;
-            let id = crate::store::Row::key(row, 0)?;
+            // A text key is borrowed; only an integer one is written out.
+            let number;
+            let id = if info.id_type == IdType::Integer {
+                number = crate::store::Row::key(row, 0)?;
+                number.as_str()
+            } else {
+                crate::store::Row::text_ref(row, 0)?.unwrap_or_default()
+            };
             let updated = crate::store::Row::required_integer(row, columns + 2)?;
             let etag = crate::store::Row::text_ref(row, columns + 3)?.unwrap_or_default();
-            each(
-                out,
-                Written {
-                    id: &id,
-                    etag,
-                    updated,
-                },
-            );
+            each(out, Written { id, etag, updated });
         }
         Ok(total)
     }
