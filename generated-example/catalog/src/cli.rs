@@ -19,6 +19,7 @@ Options for serve:
   --max-body-bytes N          largest request body accepted [default: 1048576]
   --max-connections N         connections served at once [default: 1024]
   --header-read-timeout SECS  time a client has to send its request headers [default: 10]
+  --db-cache-mib N            SQLite page cache per connection, in MiB [default: 16]
 
 Example:
   catalog-api serve --addr 127.0.0.1:8080 --db catalog.db
@@ -74,6 +75,7 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
                     number(flag, value()?)? as u64,
                 );
             }
+            "--db-cache-mib" => config.db_cache_mib = number(flag, value()?)?,
             other => return Err(format!("unknown option '{other}'")),
         }
     }

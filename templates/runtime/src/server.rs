@@ -32,6 +32,8 @@ pub struct Config<A: Api> {
     pub max_body_bytes: usize,
     pub max_connections: usize,
     pub header_read_timeout: Duration,
+    /// SQLite's page cache per connection, in MiB.
+    pub db_cache_mib: usize,
     /// The API: `Config::default()` fills this.
     pub api: PhantomData<fn() -> A>,
 }
@@ -44,6 +46,7 @@ impl<A: Api> Default for Config<A> {
             max_body_bytes: A::MAX_BODY_BYTES,
             max_connections: 1024,
             header_read_timeout: Duration::from_secs(10),
+            db_cache_mib: crate::db::DEFAULT_CACHE_MIB,
             api: PhantomData,
         }
     }
@@ -51,7 +54,7 @@ impl<A: Api> Default for Config<A> {
 
 /// Open the database and build the application (router and state).
 pub fn app<A: Api>(config: &Config<A>, hooks: Arc<dyn Hooks>) -> Result<App, OpenError> {
-    let db = Db::open_for::<A>(&config.db)?;
+    let db = Db::open_with::<A>(&config.db, config.db_cache_mib)?;
     let state = AppState {
         db: Arc::new(db),
         hooks,
