@@ -218,14 +218,32 @@ fn operation(resource: &Resource, op: &Operation) -> Option<Value> {
             } else {
                 "Every document"
             };
+            // `If-Modified-Since` does not apply to pages (as in Eve); `If-None-Match` does.
             responses.insert(
                 "200".into(),
                 json!({
                     "description": description,
+                    "headers": {
+                        "X-Total-Count": {
+                            "description": "How many documents the query matches, on every page",
+                            "schema": {"type": "integer", "minimum": 0}
+                        },
+                        "Last-Modified": {
+                            "description": "When the newest document of the page changed (RFC 1123 date); absent for an empty page",
+                            "schema": {"type": "string"}
+                        },
+                        "ETag": {
+                            "description": "The page's tag: it changes with any of its documents, the count, the paging or the projection",
+                            "schema": {"type": "string"}
+                        }
+                    },
                     "content": json_content(shape_schema(resource, &op.response))
                 }),
             );
-            responses.insert("304".into(), json!({"description": "Not modified"}));
+            responses.insert(
+                "304".into(),
+                json!({"description": "Not modified: If-None-Match holds the page's tag"}),
+            );
             json!({
                 "operationId": format!("list_{name}"),
                 "summary": format!("List {name}"),
@@ -659,7 +677,12 @@ fn http_layer(model: &Model, document: &mut Value) {
                         }));
                     }
                     if let Some(object) = response.as_object_mut() {
-                        object.insert("headers".into(), Value::Object(headers));
+                        match object.get_mut("headers").and_then(Value::as_object_mut) {
+                            Some(existing) => existing.extend(headers),
+                            None => {
+                                object.insert("headers".into(), Value::Object(headers));
+                            }
+                        }
                     }
                 }
             }

@@ -6,7 +6,7 @@
 //! collection query string (`where`, `sort`, `max_results`, `page`) are parsed here too.
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
@@ -99,6 +99,27 @@ pub fn not_modified(headers: &HeaderMap, current_etag: &str, updated: i64) -> bo
         .and_then(date::parse_http_date)
         .is_some_and(|since| updated <= since)
 }
+
+/// A request's `If-None-Match`: the one conditional header a collection page answers
+/// (see `handlers::get_collection`). Taken alone, so the page handler does not copy
+/// every header of the request.
+pub struct IfNoneMatch(pub Option<HeaderValue>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IfNoneMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(IfNoneMatch(
+            parts.headers.get(header::IF_NONE_MATCH).cloned(),
+        ))
+    }
+}
+
+/// Eve's count of the documents a collection GET matched, on every page.
+pub const X_TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
 
 /// A JSON response with its validators.
 pub fn json_response(
@@ -263,32 +284,54 @@ pub fn write_link(out: &mut Vec<u8>, key: &str, title: &str, href: &str) {
 }
 
 /// Append `"key":{"title":<title>,"href":"<url>/<id>"}`: a document's own link.
-/// `url` is the spec's (with percent-encoded path values) and `id` is checked, so
-/// they are JSON-escaped only in the rare case they hold anything unusual.
 pub fn write_item_link(out: &mut Vec<u8>, key: &str, title: &str, url: &str, id: &str) {
     out.push(b'"');
     out.extend_from_slice(key.as_bytes());
     out.extend_from_slice(b"\":{\"title\":");
     write_json_str(out, title);
-    out.extend_from_slice(b",\"href\":");
-    if url
-        .bytes()
-        .chain(id.bytes())
-        .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b))
-    {
-        out.push(b'"');
-        out.extend_from_slice(url.as_bytes());
-        out.push(b'/');
-        out.extend_from_slice(id.as_bytes());
-        out.push(b'"');
-    } else {
-        write_json_str(out, &format!("{url}/{id}"));
-    }
-    out.push(b'}');
+    out.extend_from_slice(b",\"href\":\"");
+    // Escaping works character by character: `url/id` escaped is each part escaped.
+    write_json_str_content(out, url);
+    out.push(b'/');
+    write_json_str_content(out, id);
+    out.extend_from_slice(b"\"}");
 }
 
-/// Append a JSON string literal.
+/// Append a JSON string literal, escaped as serde_json escapes it.
+#[inline]
 pub fn write_json_str(out: &mut Vec<u8>, text: &str) {
+    out.reserve(text.len() + 2);
+    out.push(b'"');
+    write_json_str_content(out, text);
+    out.push(b'"');
+}
+
+/// Which bytes JSON strings must escape: the control characters, `"` and `\\`.
+const ESCAPED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+/// Append `text` escaped for the inside of a JSON string literal. Almost every text
+/// a server writes (ids, tags, names, links) needs no escape: one scan, one copy.
+/// The rest is left to serde_json, so both paths write the same bytes.
+#[inline]
+pub fn write_json_str_content(out: &mut Vec<u8>, text: &str) {
+    if !text.bytes().any(|b| ESCAPED[usize::from(b)]) {
+        out.extend_from_slice(text.as_bytes());
+        return;
+    }
+    let mark = out.len();
     // Writing a &str to a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, text);
+    // Drop serde's quotes: the closing one, then the opening one.
+    out.pop();
+    out.remove(mark);
 }

@@ -131,7 +131,11 @@ pub trait Resource: serde::Serialize + Sized + Send + 'static {
     /// Write a stored row as the JSON object `serialize` would write for the document
     /// `from_row` reads, borrowing its values: how pages are written when nothing is
     /// projected or embedded.
-    fn write_row<R: crate::store::Row>(row: &R, out: &mut Vec<u8>) -> Result<(), R::Error>;
+    /// It returns what it read of the meta columns, so they are not read twice.
+    fn write_row<'r, R: crate::store::Row>(
+        row: &'r R,
+        out: &mut Vec<u8>,
+    ) -> Result<crate::store::RowMeta<'r>, R::Error>;
     fn id(&self) -> &str;
     fn created(&self) -> i64;
     fn updated(&self) -> i64;
@@ -146,17 +150,27 @@ pub trait Resource: serde::Serialize + Sized + Send + 'static {
 pub struct JsonObject<'a> {
     out: &'a mut Vec<u8>,
     first: bool,
+    /// The last date written: its seconds, its format's address, and where its text is
+    /// in `out`. `_created` and `_updated` are often the same moment: then the second
+    /// is a copy of the first.
+    last_date: Option<(i64, usize, std::ops::Range<usize>)>,
 }
 
 impl<'a> JsonObject<'a> {
     /// Open an object at the end of `out`.
+    #[inline]
     pub fn new(out: &'a mut Vec<u8>) -> Self {
         out.push(b'{');
-        JsonObject { out, first: true }
+        JsonObject {
+            out,
+            first: true,
+            last_date: None,
+        }
     }
 
     /// The `"name":` of the next member; `None` when the value is absent and the
     /// member left out. `name` is a spec name (letters, digits, `_`): nothing to escape.
+    #[inline]
     fn member<T>(&mut self, name: &str, value: &Option<T>, nullable: bool) -> bool {
         if value.is_none() && !nullable {
             return false;
@@ -176,24 +190,28 @@ impl<'a> JsonObject<'a> {
     }
 
     /// A string member, escaped as serde_json escapes it.
+    #[inline]
     pub fn text(&mut self, name: &str, value: Option<&str>, nullable: bool) {
         if self.member(name, &value, nullable) {
-            let _ = serde_json::to_writer(&mut *self.out, value.unwrap_or_default());
+            crate::http::write_json_str(self.out, value.unwrap_or_default());
         }
     }
 
+    #[inline]
     pub fn integer(&mut self, name: &str, value: Option<i64>, nullable: bool) {
         if let (true, Some(value)) = (self.member(name, &value, nullable), value) {
             let _ = serde_json::to_writer(&mut *self.out, &value);
         }
     }
 
+    #[inline]
     pub fn real(&mut self, name: &str, value: Option<f64>, nullable: bool) {
         if let (true, Some(value)) = (self.member(name, &value, nullable), value) {
             let _ = serde_json::to_writer(&mut *self.out, &value);
         }
     }
 
+    #[inline]
     pub fn boolean(&mut self, name: &str, value: Option<bool>, nullable: bool) {
         if let (true, Some(value)) = (self.member(name, &value, nullable), value) {
             self.out
@@ -202,15 +220,24 @@ impl<'a> JsonObject<'a> {
     }
 
     /// A date member, written in `dates` (no escaping: formats hold none).
+    #[inline]
     pub fn date(&mut self, name: &str, value: Option<i64>, nullable: bool, dates: &DateFormat) {
         if let (true, Some(value)) = (self.member(name, &value, nullable), value) {
             self.out.push(b'"');
-            dates.write(self.out, value);
+            let start = self.out.len();
+            match &self.last_date {
+                Some((seconds, format, text)) if *seconds == value && *format == address(dates) => {
+                    self.out.extend_from_within(text.clone());
+                }
+                _ => dates.write(self.out, value),
+            }
+            self.last_date = Some((value, address(dates), start..self.out.len()));
             self.out.push(b'"');
         }
     }
 
     /// A member whose value is stored JSON text, copied as it is.
+    #[inline]
     pub fn raw(&mut self, name: &str, value: Option<&str>, nullable: bool) {
         if self.member(name, &value, nullable) {
             self.out
@@ -219,7 +246,13 @@ impl<'a> JsonObject<'a> {
     }
 
     /// Close the object.
+    #[inline]
     pub fn finish(self) {
         self.out.push(b'}');
     }
+}
+
+/// Identifies a date format by where it is (formats are statics).
+fn address(dates: &DateFormat) -> usize {
+    std::ptr::from_ref(dates) as usize
 }

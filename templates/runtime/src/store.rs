@@ -93,6 +93,24 @@ pub trait Row {
     fn required_text(&self, index: usize) -> Result<String, Self::Error>;
 }
 
+/// A document's key as its row holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKey<'a> {
+    /// An objectid, uuid or string key, borrowed from the row.
+    Text(&'a str),
+    /// A key the store numbers (`id_type = "integer"`).
+    Integer(i64),
+}
+
+/// What `Resource::write_row` read from a row besides writing it: the key, the last
+/// change and the tag, which the page around the document needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowMeta<'a> {
+    pub key: RowKey<'a>,
+    pub updated: i64,
+    pub etag: &'a str,
+}
+
 /// What a page writer learns of each document it wrote (`Read::list_written`).
 pub struct Written<'a> {
     pub id: &'a str,

@@ -14,8 +14,8 @@ use super::{is_unique_violation, quote};
 use crate::catalog::{Field, Relation};
 use crate::error::ApiError;
 use crate::resource::{Resource, ResourceInfo};
-use crate::routes::{IdType, Scope};
-use crate::store::{Inserted, ItemKey, NewDocument, Read, Selection, Write, Written};
+use crate::routes::Scope;
+use crate::store::{Inserted, ItemKey, NewDocument, Read, RowKey, Selection, Write, Written};
 
 /// References bound in one `IN (...)` query, well below SQLite's parameter limit.
 const CHUNK: usize = 500;
@@ -95,6 +95,73 @@ fn page_query(
     })
 }
 
+/// Run `work` (a page's count and its rows) in one read transaction: the total and
+/// the page then come from the same snapshot even while others write, and the
+/// database's shared lock is taken once instead of once per statement. Inside an open
+/// transaction (a write's) it already is one snapshot.
+fn one_snapshot<T>(
+    conn: &Connection,
+    work: impl FnOnce() -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    if !conn.is_autocommit() {
+        return work();
+    }
+    conn.prepare_cached("BEGIN")?.execute([])?;
+    let result = work();
+    // A read transaction has nothing to commit; ending it cannot lose anything. It
+    // must end: the connection serves the next read, which would see this snapshot.
+    let end = conn
+        .prepare_cached("COMMIT")
+        .and_then(|mut s| s.execute([]));
+    if end.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    let value = result?;
+    end?;
+    Ok(value)
+}
+
+/// Write the rows of `query` as they are read (`Read::list_written`); the total.
+fn write_page<R: Resource>(
+    conn: &Connection,
+    query: &PageQuery,
+    out: &mut Vec<u8>,
+    each: &mut dyn FnMut(&mut Vec<u8>, Written<'_>),
+) -> Result<i64, ApiError> {
+    let total = conn.prepare_cached(&query.count)?.query_row(
+        params_from_iter(&query.values[..query.count_values]),
+        |row| row.get(0),
+    )?;
+    let mut statement = conn.prepare_cached(&query.select)?;
+    let mut rows = statement.query(params_from_iter(query.values.iter()))?;
+    let mut first = true;
+    while let Some(row) = rows.next()? {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        let meta = R::write_row(row, out)?;
+        // A text key is borrowed; only an integer one is written out.
+        let number;
+        let id = match meta.key {
+            RowKey::Text(text) => text,
+            RowKey::Integer(key) => {
+                number = key.to_string();
+                number.as_str()
+            }
+        };
+        each(
+            out,
+            Written {
+                id,
+                etag: meta.etag,
+                updated: meta.updated,
+            },
+        );
+    }
+    Ok(total)
+}
+
 impl Read for Connection {
     fn list<R: Resource>(
         &self,
@@ -102,17 +169,19 @@ impl Read for Connection {
         selection: &Selection<'_>,
     ) -> Result<(i64, Vec<R>), ApiError> {
         let query = page_query(info, selection)?;
-        let total = self.prepare_cached(&query.count)?.query_row(
-            params_from_iter(&query.values[..query.count_values]),
-            |row| row.get(0),
-        )?;
-        let documents = self
-            .prepare_cached(&query.select)?
-            .query_map(params_from_iter(query.values.iter()), |row| {
-                R::from_row(row)
-            })?
-            .collect::<rusqlite::Result<Vec<R>>>()?;
-        Ok((total, documents))
+        one_snapshot(self, || {
+            let total = self.prepare_cached(&query.count)?.query_row(
+                params_from_iter(&query.values[..query.count_values]),
+                |row| row.get(0),
+            )?;
+            let documents = self
+                .prepare_cached(&query.select)?
+                .query_map(params_from_iter(query.values.iter()), |row| {
+                    R::from_row(row)
+                })?
+                .collect::<rusqlite::Result<Vec<R>>>()?;
+            Ok((total, documents))
+        })
     }
 
     fn list_written<R: Resource>(
@@ -123,34 +192,7 @@ impl Read for Connection {
         each: &mut dyn FnMut(&mut Vec<u8>, Written<'_>),
     ) -> Result<i64, ApiError> {
         let query = page_query(info, selection)?;
-        let total = self.prepare_cached(&query.count)?.query_row(
-            params_from_iter(&query.values[..query.count_values]),
-            |row| row.get(0),
-        )?;
-        let mut statement = self.prepare_cached(&query.select)?;
-        let mut rows = statement.query(params_from_iter(query.values.iter()))?;
-        // The meta columns after the table's own: `_created`, `_updated`, `_etag`.
-        let columns = info.fields.len();
-        let mut first = true;
-        while let Some(row) = rows.next()? {
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            R::write_row(row, out)?;
-            // A text key is borrowed; only an integer one is written out.
-            let number;
-            let id = if info.id_type == IdType::Integer {
-                number = crate::store::Row::key(row, 0)?;
-                number.as_str()
-            } else {
-                crate::store::Row::text_ref(row, 0)?.unwrap_or_default()
-            };
-            let updated = crate::store::Row::required_integer(row, columns + 2)?;
-            let etag = crate::store::Row::text_ref(row, columns + 3)?.unwrap_or_default();
-            each(out, Written { id, etag, updated });
-        }
-        Ok(total)
+        one_snapshot(self, || write_page::<R>(self, &query, out, each))
     }
 
     fn get<R: Resource>(

@@ -131,12 +131,13 @@ impl Resource for SuppliersDocument {
             _etag: row.required_text(7)?,
         })
     }
-    fn write_row<R: crate::api::store::Row>(
-        row: &R,
+    fn write_row<'r, R: crate::api::store::Row>(
+        row: &'r R,
         out: &mut ::std::vec::Vec<u8>,
-    ) -> ::std::result::Result<(), R::Error> {
+    ) -> ::std::result::Result<crate::api::store::RowMeta<'r>, R::Error> {
         let mut doc = crate::api::resource::JsonObject::new(out);
-        doc.text("_id", row.text_ref(0)?, false);
+        let id = row.text_ref(0)?;
+        doc.text("_id", id, false);
         doc.text("name", row.text_ref(1)?, false);
         doc.text("country", row.text_ref(2)?, false);
         doc.integer("rating", row.integer(3)?, false);
@@ -147,15 +148,21 @@ impl Resource for SuppliersDocument {
             false,
             &crate::api::DATE_FORMAT,
         );
+        let updated = row.required_integer(6)?;
         doc.date(
             "_updated",
-            ::std::option::Option::Some(row.required_integer(6)?),
+            ::std::option::Option::Some(updated),
             false,
             &crate::api::DATE_FORMAT,
         );
-        doc.text("_etag", row.text_ref(7)?, false);
+        let etag = row.text_ref(7)?;
+        doc.text("_etag", etag, false);
         doc.finish();
-        ::std::result::Result::Ok(())
+        ::std::result::Result::Ok(crate::api::store::RowMeta {
+            key: crate::api::store::RowKey::Text(id.unwrap_or_default()),
+            updated,
+            etag: etag.unwrap_or_default(),
+        })
     }
     fn id(&self) -> &str {
         &self._id

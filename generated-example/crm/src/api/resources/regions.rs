@@ -93,12 +93,13 @@ impl Resource for RegionsDocument {
             _etag: row.required_text(4)?,
         })
     }
-    fn write_row<R: crate::api::store::Row>(
-        row: &R,
+    fn write_row<'r, R: crate::api::store::Row>(
+        row: &'r R,
         out: &mut ::std::vec::Vec<u8>,
-    ) -> ::std::result::Result<(), R::Error> {
+    ) -> ::std::result::Result<crate::api::store::RowMeta<'r>, R::Error> {
         let mut doc = crate::api::resource::JsonObject::new(out);
-        doc.integer("_id", row.integer(0)?, false);
+        let id = row.integer(0)?;
+        doc.integer("_id", id, false);
         doc.text("name", row.text_ref(1)?, false);
         doc.date(
             "_created",
@@ -106,15 +107,21 @@ impl Resource for RegionsDocument {
             false,
             &crate::api::DATE_FORMAT,
         );
+        let updated = row.required_integer(3)?;
         doc.date(
             "_updated",
-            ::std::option::Option::Some(row.required_integer(3)?),
+            ::std::option::Option::Some(updated),
             false,
             &crate::api::DATE_FORMAT,
         );
-        doc.text("_etag", row.text_ref(4)?, false);
+        let etag = row.text_ref(4)?;
+        doc.text("_etag", etag, false);
         doc.finish();
-        ::std::result::Result::Ok(())
+        ::std::result::Result::Ok(crate::api::store::RowMeta {
+            key: crate::api::store::RowKey::Integer(id.unwrap_or_default()),
+            updated,
+            etag: etag.unwrap_or_default(),
+        })
     }
     fn id(&self) -> &str {
         &self._id

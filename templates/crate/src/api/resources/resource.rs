@@ -183,21 +183,33 @@ impl Resource for {{ r.resource.doc_type }} {
         })
     }
 
-    fn write_row<R: crate::api::store::Row>(row: &R, out: &mut ::std::vec::Vec<u8>) -> ::std::result::Result<(), R::Error> {
+    fn write_row<'r, R: crate::api::store::Row>(row: &'r R, out: &mut ::std::vec::Vec<u8>) -> ::std::result::Result<crate::api::store::RowMeta<'r>, R::Error> {
         let mut doc = crate::api::resource::JsonObject::new(out);
 {%- if integer_ids %}
-        doc.integer("_id", row.integer(0)?, false);
+        let id = row.integer(0)?;
+        doc.integer("_id", id, false);
 {%- else %}
-        doc.text("_id", row.text_ref(0)?, false);
+        let id = row.text_ref(0)?;
+        doc.text("_id", id, false);
 {%- endif %}
 {%- for field in r.resource.fields %}
         {{ field.write_row_stmt(loop.index) }}
 {%- endfor %}
         doc.date("_created", ::std::option::Option::Some(row.required_integer({{ r.resource.fields.len() + 1 }})?), false, &crate::api::DATE_FORMAT);
-        doc.date("_updated", ::std::option::Option::Some(row.required_integer({{ r.resource.fields.len() + 2 }})?), false, &crate::api::DATE_FORMAT);
-        doc.text("_etag", row.text_ref({{ r.resource.fields.len() + 3 }})?, false);
+        let updated = row.required_integer({{ r.resource.fields.len() + 2 }})?;
+        doc.date("_updated", ::std::option::Option::Some(updated), false, &crate::api::DATE_FORMAT);
+        let etag = row.text_ref({{ r.resource.fields.len() + 3 }})?;
+        doc.text("_etag", etag, false);
         doc.finish();
-        ::std::result::Result::Ok(())
+        ::std::result::Result::Ok(crate::api::store::RowMeta {
+{%- if integer_ids %}
+            key: crate::api::store::RowKey::Integer(id.unwrap_or_default()),
+{%- else %}
+            key: crate::api::store::RowKey::Text(id.unwrap_or_default()),
+{%- endif %}
+            updated,
+            etag: etag.unwrap_or_default(),
+        })
     }
 
     fn id(&self) -> &str {
