@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex, Weak};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::error::ApiError;
+use crate::schema::Table;
 
 /// Connections kept open between requests; more are opened under load and closed after.
 const MAX_IDLE: usize = 16;
@@ -50,6 +51,8 @@ pub enum OpenError {
     Sqlite(rusqlite::Error),
     /// A resource's statements could not be made (its datasource filter).
     Resource(String),
+    /// The tables already in the database are not the ones this server keeps.
+    Stale(super::conformance::Mismatch),
 }
 
 impl std::fmt::Display for OpenError {
@@ -57,6 +60,7 @@ impl std::fmt::Display for OpenError {
         match self {
             OpenError::Sqlite(error) => error.fmt(f),
             OpenError::Resource(message) => f.write_str(message),
+            OpenError::Stale(mismatch) => mismatch.fmt(f),
         }
     }
 }
@@ -86,18 +90,22 @@ pub struct Db {
 }
 
 impl Db {
-    /// Open (creating if needed) the database at `path` and run `ddl` (which creates
-    /// what is missing); every connection gets `functions` and a page cache of up to
-    /// `cache_mib` MiB.
+    /// Open (creating if needed) the database at `path` for `tables`: refused when a
+    /// table it already holds differs from its `Table` (`conformance`), otherwise the
+    /// missing tables and indexes are created. Every connection gets `functions` and a
+    /// page cache of up to `cache_mib` MiB.
     pub fn open(
         path: &Path,
-        ddl: &str,
+        tables: &[&Table],
         functions: SqlFunctions,
         cache_mib: usize,
-    ) -> rusqlite::Result<Db> {
+    ) -> Result<Db, OpenError> {
         let writer = connect(path, functions, cache_mib)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
-        writer.execute_batch(ddl)?;
+        // Checked before the DDL, which would fail on the first index over a column
+        // the table lacks, with a less helpful message.
+        super::conformance::check(&writer, tables)?.map_err(OpenError::Stale)?;
+        writer.execute_batch(&super::ddl::create_all(tables))?;
         Ok(Db {
             alive: Arc::new(()),
             path: path.to_path_buf(),
@@ -123,12 +131,7 @@ impl Db {
         fn functions<A: crate::Api>(conn: &Connection) -> rusqlite::Result<()> {
             super::functions::register(conn, A::DATES)
         }
-        Ok(Db::open(
-            path,
-            &super::ddl::create_all(A::TABLES),
-            functions::<A>,
-            cache_mib,
-        )?)
+        Db::open(path, A::TABLES, functions::<A>, cache_mib)
     }
 
     fn owns(&self, token: &Weak<()>) -> bool {
@@ -237,11 +240,26 @@ mod tests {
         Ok(())
     }
 
+    static T: Table = Table {
+        name: "t",
+        key: crate::schema::Key::Text,
+        columns: &[crate::schema::Column::new(
+            "name",
+            crate::schema::ColumnType::Text,
+        )],
+        indexes: &[],
+    };
+
     /// A database in a fresh file holding one row `name`.
     fn db_named(dir: &Path, name: &str) -> Db {
         let path = dir.join(format!("{name}.db"));
-        let ddl = format!("CREATE TABLE t (name TEXT); INSERT INTO t VALUES ('{name}');");
-        Db::open(&path, &ddl, no_functions, 1).expect("open")
+        let db = Db::open(&path, &[&T], no_functions, 1).expect("open");
+        db.writer
+            .try_lock()
+            .expect("no writer yet")
+            .execute("INSERT INTO t VALUES (?1, ?1, 0, 0, '')", [name])
+            .expect("insert");
+        db
     }
 
     fn name_in(db: &Db) -> String {

@@ -7,6 +7,8 @@
 //! sibling of this module implementing the same traits.
 //!
 //! - [`ddl`]: `CREATE TABLE` and `CREATE INDEX` from the tables;
+//! - [`conformance`]: whether the tables already stored are the ones the server
+//!   expects, checked before it serves;
 //! - [`statements`]: each resource's statements, made once from its table, datasource
 //!   filter, lookup and sub-resource path;
 //! - [`filter`]: `where`, `sort` and `$near` compiled to SQL with bound values;
@@ -14,8 +16,9 @@
 //!   `geo_distance`);
 //! - [`store`]: the store operations (read a page, insert, update, check `unique`...);
 //! - [`values`]: documents as SQL values, and stored JSON read back;
-//! - [`db`]: the database file, WAL mode and the connection pool.
+//! - [`db`]: the database file, WAL mode and the connections.
 
+pub mod conformance;
 pub mod db;
 pub mod ddl;
 pub mod filter;
