@@ -1063,6 +1063,23 @@ fn writes_with_a_stale_etag_answer_412_and_the_right_one_succeeds() {
         message
     );
 
+    // The current tag, but weak: If-Match compares strongly (RFC 9110), as Eve does.
+    let current = server.get(&person(&s.love)).etag();
+    let weak = format!("W/{}", quoted(&current));
+    assert_eq!(
+        server
+            .patch(&person(&s.love), Some(&weak), &json!({"age": 41}))
+            .error(412),
+        message
+    );
+    assert_eq!(
+        server.delete(&person(&s.love), Some(&weak)).error(412),
+        message
+    );
+    // If-None-Match compares weakly: the weak tag still gets a 304.
+    let cached = server.get_with(&person(&s.love), &[("If-None-Match", &weak)]);
+    assert_eq!(cached.status, 304);
+
     // The right tag: the write goes through, and the tag it replaced is stale.
     let old = server.get(&person(&s.love)).etag();
     let patched = server.patch(&person(&s.love), Some(&quoted(&old)), &json!({"age": 41}));

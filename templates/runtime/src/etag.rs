@@ -22,15 +22,27 @@ pub fn of_fields(fields: &serde_json::Map<String, serde_json::Value>) -> String 
     sha1_hex(&serde_json::to_vec(fields).unwrap_or_default())
 }
 
-/// Whether an `If-Match`/`If-None-Match` header value names `etag`: `*`, or a comma
-/// separated list of quoted (optionally weak `W/`) or bare tags.
+/// Whether an `If-None-Match` header value names `etag`: `*`, or a comma separated
+/// list of quoted or bare tags, weak (`W/`) ones included: RFC 9110 compares
+/// `If-None-Match` weakly.
 pub fn header_matches(header: &str, etag: &str) -> bool {
-    header.split(',').map(str::trim).any(|candidate| {
-        candidate == "*"
-            || candidate
-                .trim_start_matches("W/")
-                .trim_matches('"')
-                .eq_ignore_ascii_case(etag)
+    candidates(header).any(|(_weak, tag)| tag == "*" || tag.eq_ignore_ascii_case(etag))
+}
+
+/// Whether an `If-Match` header value names `etag` under RFC 9110's strong
+/// comparison: a weak tag (`W/"..."`) never matches, as Eve answers 412 to one.
+pub fn header_matches_strong(header: &str, etag: &str) -> bool {
+    candidates(header).any(|(weak, tag)| tag == "*" || (!weak && tag.eq_ignore_ascii_case(etag)))
+}
+
+/// The tags of a header value: whether each is weak, and its text without quotes.
+fn candidates(header: &str) -> impl Iterator<Item = (bool, &str)> {
+    header.split(',').map(str::trim).map(|candidate| {
+        let (weak, tag) = match candidate.strip_prefix("W/") {
+            Some(rest) => (true, rest),
+            None => (false, candidate),
+        };
+        (weak, tag.trim_matches('"'))
     })
 }
 
@@ -137,5 +149,16 @@ mod tests {
         assert!(header_matches("abc", "abc"));
         assert!(header_matches("*", "abc"));
         assert!(!header_matches("\"abd\"", "abc"));
+    }
+
+    #[test]
+    fn if_match_compares_strongly() {
+        assert!(header_matches_strong("\"abc\"", "abc"));
+        assert!(header_matches_strong("\"x\", \"abc\"", "abc"));
+        assert!(header_matches_strong("*", "abc"));
+        assert!(!header_matches_strong("W/\"abc\"", "abc"));
+        assert!(!header_matches_strong("W/\"abc\", \"x\"", "abc"));
+        // If-None-Match still compares weakly.
+        assert!(header_matches("W/\"abc\"", "abc"));
     }
 }

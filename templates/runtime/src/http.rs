@@ -69,7 +69,7 @@ fn too_large(limit: usize) -> ApiError {
 pub fn check_if_match(headers: &HeaderMap, current: &str) -> Result<(), ApiError> {
     match if_match(headers)? {
         None => Err(ApiError::precondition_required()),
-        Some(value) if etag::header_matches(value, current) => Ok(()),
+        Some(value) if etag::header_matches_strong(value, current) => Ok(()),
         Some(_) => Err(ApiError::precondition_failed()),
     }
 }
