@@ -1950,3 +1950,31 @@ fn with_max_connections_2_a_third_connection_waits_for_a_free_slot() {
     let response = second.send("GET", &people(), &[], None, false);
     assert_eq!(response.status, 200);
 }
+
+#[test]
+fn every_answer_tells_browsers_not_to_sniff_its_type() {
+    let server = TestServer::start();
+    let s = seed(&server);
+    let bad_where = format!("{}?where=%7Bnope", people());
+    let answers = [
+        server.get(&people()),
+        server.get(&person(&s.doe)),
+        server.get(&format!("{API}/")),
+        server.get("/openapi.json"),
+        server.get(&format!("{API}/nowhere")),
+        server.get(&bad_where),
+        server.head(&people()),
+        server.post(&people(), &json!({"lastname": 5})),
+        server.post(&people(), &json!({"lastname": "Sniff"})),
+        server.request("DELETE", &person(&s.doe), &[], None),
+    ];
+    for answer in answers {
+        assert_eq!(
+            answer.header("X-Content-Type-Options"),
+            Some("nosniff"),
+            "{} {:?}",
+            answer.status,
+            answer.headers
+        );
+    }
+}

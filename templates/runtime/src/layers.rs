@@ -6,7 +6,8 @@
 //! - `?pretty` indents JSON answers to GET;
 //! - `Accept` preferring XML renders Eve's XML (`renderers`);
 //! - `?callback=name` wraps JSON answers as JSONP (`jsonp_argument`);
-//! - CORS headers and preflight `OPTIONS` (`x_domains`...).
+//! - CORS headers and preflight `OPTIONS` (`x_domains`...);
+//! - `X-Content-Type-Options: nosniff` on every answer.
 //!
 //! It runs before routing, so a method override picks the route. A request that asks
 //! for none of these is passed to the routes untouched.
@@ -15,7 +16,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 
-use axum::http::{header, HeaderName, Method};
+use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use hyper::body::Incoming;
@@ -27,6 +28,16 @@ use crate::render::{self, Output};
 
 type Request = axum::http::Request<Incoming>;
 type Routes = TowerToHyperService<Router>;
+
+/// Browsers must not guess another type than the one declared: a JSON answer holding
+/// a client's `<script>` is never run as HTML.
+fn nosniff(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
 
 /// Eve's method override header.
 const OVERRIDE: HeaderName = HeaderName::from_static("x-http-method-override");
@@ -70,9 +81,11 @@ impl Service<Request> for App {
 
     fn call(&self, request: Request) -> Self::Future {
         if asks_nothing(self.web, &request) {
-            Box::pin(self.routes.call(request))
+            let answer = self.routes.call(request);
+            Box::pin(async move { answer.await.map(nosniff) })
         } else {
-            Box::pin(layer(self.routes.clone(), self.web, request))
+            let answer = layer(self.routes.clone(), self.web, request);
+            Box::pin(async move { answer.await.map(nosniff) })
         }
     }
 }

@@ -53,6 +53,8 @@ pub enum OpenError {
     Resource(String),
     /// The tables already in the database are not the ones this server keeps.
     Stale(super::conformance::Mismatch),
+    /// The database file could not be created.
+    File(std::io::Error),
 }
 
 impl std::fmt::Display for OpenError {
@@ -61,6 +63,7 @@ impl std::fmt::Display for OpenError {
             OpenError::Sqlite(error) => error.fmt(f),
             OpenError::Resource(message) => f.write_str(message),
             OpenError::Stale(mismatch) => mismatch.fmt(f),
+            OpenError::File(error) => error.fmt(f),
         }
     }
 }
@@ -100,6 +103,7 @@ impl Db {
         functions: SqlFunctions,
         cache_mib: usize,
     ) -> Result<Db, OpenError> {
+        create_private(path).map_err(OpenError::File)?;
         let writer = connect(path, functions, cache_mib)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         // Checked before the DDL, which would fail on the first index over a column
@@ -210,6 +214,26 @@ impl Db {
     }
 }
 
+/// Create the database file when it is missing, readable and writable by its owner
+/// only: it holds every document, and SQLite gives its `-wal` and `-shm` files the
+/// same mode. An existing file keeps the mode its owner gave it.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    // SQLite's own names (an in-memory database, a `file:` URI) are not files to make.
+    let name = path.to_string_lossy();
+    if name.is_empty() || name == ":memory:" || name.starts_with("file:") {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
 fn connect(path: &Path, functions: SqlFunctions, cache_mib: usize) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
@@ -265,6 +289,24 @@ mod tests {
     fn name_in(db: &Db) -> String {
         db.read(|conn| Ok(conn.query_row("SELECT name FROM t", [], |row| row.get(0))?))
             .expect("read")
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_database_and_its_wal_are_private_to_their_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("apigen-db-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let db = db_named(&dir, "private");
+        for name in ["private.db", "private.db-wal", "private.db-shm"] {
+            let mode = std::fs::metadata(dir.join(name))
+                .expect(name)
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
+        }
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
