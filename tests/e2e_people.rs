@@ -1978,3 +1978,30 @@ fn every_answer_tells_browsers_not_to_sniff_its_type() {
         );
     }
 }
+
+#[test]
+fn xml_answers_stay_well_formed_when_a_string_holds_control_characters() {
+    let server = TestServer::start();
+    let created = server.create(
+        "people",
+        json!({"firstname": "a\u{0}b\u{1b}c", "lastname": "Ctl\r\nx"}),
+    );
+    let id = created["_id"].as_str().expect("an id").to_string();
+    // JSON keeps the string exactly.
+    assert_eq!(
+        server.get(&person(&id)).json()["firstname"],
+        "a\u{0}b\u{1b}c"
+    );
+    let xml = server.get_with(&person(&id), &[("Accept", "application/xml")]);
+    assert_eq!(xml.status, 200);
+    let text = xml.text();
+    assert!(
+        text.contains("<firstname>a\u{fffd}b\u{fffd}c</firstname>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("<lastname>Ctl&#13;&#10;x</lastname>"),
+        "{text}"
+    );
+    assert!(!text.chars().any(|c| c.is_control()), "{text:?}");
+}

@@ -176,7 +176,12 @@ fn tag(name: &str) -> String {
     tag
 }
 
-/// Text and attribute escaping (`&`, `<`, `>`, `"`, `'`), as markupsafe does.
+/// Text and attribute escaping (`&`, `<`, `>`, `"`, `'`), as markupsafe does, plus
+/// what JSON strings may hold and XML may not: tab, newline and carriage return are
+/// written as character references (so parsers keep them, in attributes too), and the
+/// other control characters and U+FFFE/U+FFFF, which no XML 1.0 document may contain
+/// even as references, become U+FFFD. The document stays well-formed whatever a
+/// client stored.
 fn escape(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
@@ -185,6 +190,10 @@ fn escape(out: &mut String, text: &str) {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&#34;"),
             '\'' => out.push_str("&#39;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }
@@ -201,5 +210,16 @@ mod tests {
             String::from_utf8(render(json)).unwrap(),
             "<resource href=\"people\" title=\"people\"><link rel=\"parent\" href=\"/\" title=\"home\" /><_meta><max_results>25</max_results><page>1</page><total>1</total></_meta><resource href=\"people/1\" title=\"person\"><_id>1</_id><name>a&lt;b</name><tags>x</tags><tags>y</tags></resource></resource>"
         );
+    }
+
+    #[test]
+    fn strings_json_allows_and_xml_does_not_keep_the_document_well_formed() {
+        let json = br#"{"_id": "1", "note": "a\u0000b\u001fc\td\ne\rf\uffffg", "h\u0001": 1}"#;
+        let xml = String::from_utf8(render(json)).expect("UTF-8");
+        assert_eq!(
+            xml,
+            "<resource><_id>1</_id><h_>1</h_><note>a\u{fffd}b\u{fffd}c&#9;d&#10;e&#13;f\u{fffd}g</note></resource>"
+        );
+        assert!(!xml.chars().any(|c| c.is_control()), "{xml:?}");
     }
 }
