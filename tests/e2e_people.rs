@@ -1910,6 +1910,75 @@ fn a_silent_connection_does_not_hold_a_slot_past_the_header_read_timeout() {
     drop(silent);
 }
 
+/// Send `head` (a request's line and headers, declaring a body it never sends) and
+/// read until the server closes the connection or `within` passes.
+fn declare_a_body_and_send_none(
+    addr: std::net::SocketAddr,
+    head: &str,
+    within: Duration,
+) -> (String, Duration) {
+    let mut conn = std::net::TcpStream::connect(addr).expect("connect");
+    conn.set_read_timeout(Some(within)).unwrap();
+    conn.write_all(head.as_bytes()).unwrap();
+    let started = Instant::now();
+    let mut received = Vec::new();
+    match conn.read_to_end(&mut received) {
+        Ok(_) => {}
+        Err(error) if error.kind() == ErrorKind::ConnectionReset => {}
+        Err(error) => panic!(
+            "still open after {within:?} ({error}); received {:?}",
+            String::from_utf8_lossy(&received)
+        ),
+    }
+    (
+        String::from_utf8_lossy(&received).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[test]
+fn a_body_that_never_arrives_gets_408_and_frees_the_connection() {
+    let server = TestServer::start_with(|config| {
+        config.max_connections = 2;
+        config.body_read_timeout = Duration::from_secs(1);
+    });
+    let post = format!(
+        "POST {} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n",
+        people()
+    );
+    // Two such clients hold both slots; a third is served once they are cut off.
+    let stalled = std::thread::spawn({
+        let post = post.clone();
+        let addr = server.addr;
+        move || declare_a_body_and_send_none(addr, &post, Duration::from_secs(5))
+    });
+    let (answer, elapsed) =
+        declare_a_body_and_send_none(server.addr, &post, Duration::from_secs(5));
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.contains("did not arrive within 1 seconds"),
+        "{answer}"
+    );
+    assert!(answer.contains("\"_status\":\"ERR\""), "{answer}");
+    assert!(elapsed >= Duration::from_millis(800), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(4), "{elapsed:?}");
+    let (other, _) = stalled.join().unwrap();
+    assert!(other.starts_with("HTTP/1.1 408"), "{other}");
+    server.assert_alive();
+    // Nothing was created.
+    assert_eq!(server.get(&people()).json()["_meta"]["total"], 0);
+
+    // A GET that declares a body it never sends is answered, and its connection ends
+    // too rather than waiting for the body.
+    let get = format!(
+        "GET {} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n",
+        people()
+    );
+    let (answer, _) = declare_a_body_and_send_none(server.addr, &get, Duration::from_secs(5));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    server.assert_alive();
+}
+
 #[test]
 fn with_max_connections_2_a_third_connection_waits_for_a_free_slot() {
     let server = TestServer::start_with(|config| config.max_connections = 2);

@@ -19,6 +19,7 @@ Options for serve:
   --max-body-bytes N          largest request body accepted [default: 1048576]
   --max-connections N         connections served at once [default: 1024]
   --header-read-timeout SECS  time a client has to send its request headers [default: 10]
+  --body-read-timeout SECS    time a client has to send its request body [default: 30]
   --db-cache-mib N            SQLite page cache per connection, in MiB [default: 16]
 
 Example:
@@ -72,6 +73,11 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
             "--max-connections" => config.max_connections = number(flag, value()?)?,
             "--header-read-timeout" => {
                 config.header_read_timeout = Duration::from_secs(
+                    number(flag, value()?)? as u64,
+                );
+            }
+            "--body-read-timeout" => {
+                config.body_read_timeout = Duration::from_secs(
                     number(flag, value()?)? as u64,
                 );
             }

@@ -56,6 +56,9 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
             "--header-read-timeout" => {
                 config.header_read_timeout = Duration::from_secs(number(flag, value()?)? as u64);
             }
+            "--body-read-timeout" => {
+                config.body_read_timeout = Duration::from_secs(number(flag, value()?)? as u64);
+            }
             "--db-cache-mib" => config.db_cache_mib = number(flag, value()?)?,
             other => return Err(format!("unknown option '{other}'")),
         }

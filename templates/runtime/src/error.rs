@@ -84,6 +84,17 @@ impl ApiError {
     /// A database failure: logged with its detail, answered without it.
     /// The store is busy (another process holds the write lock past the timeout):
     /// 503, for the client to retry.
+    /// The client did not send its whole body in time (`serve --body-read-timeout`).
+    pub fn body_timeout(limit: std::time::Duration) -> Self {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "The request body did not arrive within {} seconds",
+                limit.as_secs()
+            ),
+        )
+    }
+
     pub fn busy() -> Self {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -120,6 +131,12 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        if self.status == StatusCode::REQUEST_TIMEOUT {
+            // The rest of the body may still come, or never: the connection ends here.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response
     }
 }

@@ -322,7 +322,7 @@ async fn post(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    let payload = http::read_json(&headers, body, state.settings.max_body_bytes).await?;
+    let payload = http::read_json(&headers, body, &state.settings).await?;
     let (submitted, bulk) = match payload {
         Value::Object(document) => (vec![document], false),
         Value::Array(items) if !items.is_empty() => {
@@ -542,7 +542,7 @@ async fn write_item(
     if !valid {
         return Err(ApiError::not_found());
     }
-    let mut changes = match http::read_json(&headers, body, state.settings.max_body_bytes).await? {
+    let mut changes = match http::read_json(&headers, body, &state.settings).await? {
         Value::Object(document) => document,
         _ => return Err(ApiError::bad_request("Send the document as a JSON object")),
     };

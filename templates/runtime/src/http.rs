@@ -13,12 +13,15 @@ use crate::error::ApiError;
 use crate::resource::ResourceInfo;
 use crate::{date, etag};
 
-/// Read a JSON request body of at most `limit` bytes.
+/// Read a JSON request body of at most `settings.max_body_bytes` bytes, arriving
+/// within `settings.body_read_timeout`: a client that declares a body and sends it
+/// slowly, or never, gets a 408 and loses the connection instead of holding it.
 pub async fn read_json(
     headers: &HeaderMap,
     body: Body,
-    limit: usize,
+    settings: &crate::state::Settings,
 ) -> Result<serde_json::Value, ApiError> {
+    let limit = settings.max_body_bytes;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -45,9 +48,11 @@ pub async fn read_json(
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(too_large(limit));
     }
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large(limit))?;
+    let read = axum::body::to_bytes(body, limit);
+    let bytes = match tokio::time::timeout(settings.body_read_timeout, read).await {
+        Err(_) => return Err(ApiError::body_timeout(settings.body_read_timeout)),
+        Ok(read) => read.map_err(|_| too_large(limit))?,
+    };
     if bytes.is_empty() {
         return Err(ApiError::bad_request(
             "The request body is empty: send a JSON document",

@@ -32,6 +32,8 @@ pub struct Config<A: Api> {
     pub max_body_bytes: usize,
     pub max_connections: usize,
     pub header_read_timeout: Duration,
+    /// How long a client has to send a whole request body, once its headers are in.
+    pub body_read_timeout: Duration,
     /// SQLite's page cache per connection, in MiB.
     pub db_cache_mib: usize,
     /// The API: `Config::default()` fills this.
@@ -46,6 +48,7 @@ impl<A: Api> Default for Config<A> {
             max_body_bytes: A::MAX_BODY_BYTES,
             max_connections: 1024,
             header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
             db_cache_mib: crate::db::DEFAULT_CACHE_MIB,
             api: PhantomData,
         }
@@ -61,6 +64,7 @@ pub fn app<A: Api>(config: &Config<A>, hooks: Arc<dyn Hooks>) -> Result<App, Ope
         settings: Arc::new(Settings {
             prefix: A::PREFIX,
             max_body_bytes: config.max_body_bytes,
+            body_read_timeout: config.body_read_timeout,
         }),
     };
     Ok(crate::layers::wrap(A::router(state), A::WEB))

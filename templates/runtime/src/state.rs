@@ -19,4 +19,6 @@ pub struct Settings {
     pub prefix: &'static str,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// How long a client has to send a whole request body.
+    pub body_read_timeout: std::time::Duration,
 }
