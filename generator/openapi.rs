@@ -150,7 +150,7 @@ fn paths(model: &Model) -> Map<String, Value> {
             item.insert("parameters".into(), Value::Array(parameters));
         }
         for op in ops {
-            if let Some(operation) = operation(resource, op) {
+            if let Some(operation) = operation(resource, op, model.api.bulk_max_items) {
                 item.insert(op.method.lowercase().into(), operation);
             }
         }
@@ -197,7 +197,7 @@ fn path_parameters(ops: &[&Operation]) -> Vec<Value> {
 }
 
 /// One operation of a path; `None` for the lookup, which the item GET documents.
-fn operation(resource: &Resource, op: &Operation) -> Option<Value> {
+fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option<Value> {
     let name = &resource.name;
     let title = &resource.item_title;
     let if_match = || {
@@ -209,7 +209,7 @@ fn operation(resource: &Resource, op: &Operation) -> Option<Value> {
         .iter()
         .map(|param| query_parameter(resource, *param))
         .collect();
-    let request_body = |shape: &Shape| json!({"required": true, "content": json_content(request_schema(resource, shape))});
+    let request_body = |shape: &Shape| json!({"required": true, "content": json_content(request_schema(resource, shape, Some(bulk_max_items)))});
     let operation = match op.action {
         Action::GetCollection => {
             let mut responses = error_responses(&["400"]);
@@ -334,14 +334,19 @@ fn operation(resource: &Resource, op: &Operation) -> Option<Value> {
     Some(operation)
 }
 
-/// The JSON Schema of a request body: written out, as the client sends it.
-fn request_schema(resource: &Resource, shape: &Shape) -> Value {
+/// The JSON Schema of a request body: written out, as the client sends it. A bulk
+/// list holds at least one document and at most `bulk_max_items`, when given.
+fn request_schema(resource: &Resource, shape: &Shape, bulk_max_items: Option<u64>) -> Value {
     match shape {
         Shape::Document(_) => object_schema(&resource.fields, true),
         Shape::PartialDocument(_) => object_schema(&resource.fields, false),
         Shape::DocumentOrList(_) => {
             let body = object_schema(&resource.fields, true);
-            json!({"oneOf": [body.clone(), {"type": "array", "items": body}]})
+            let mut list = json!({"type": "array", "items": body, "minItems": 1});
+            if let Some(max) = bulk_max_items {
+                list["maxItems"] = json!(max);
+            }
+            json!({"oneOf": [body, list]})
         }
         other => shape_schema(resource, other),
     }
@@ -351,7 +356,9 @@ fn request_schema(resource: &Resource, shape: &Shape) -> Value {
 fn shape_schema(resource: &Resource, shape: &Shape) -> Value {
     match shape {
         Shape::Document(_) => schema_ref(&schema_name(resource)),
-        Shape::PartialDocument(_) | Shape::DocumentOrList(_) => request_schema(resource, shape),
+        Shape::PartialDocument(_) | Shape::DocumentOrList(_) => {
+            request_schema(resource, shape, None)
+        }
         Shape::Collection(_) => {
             let item = json!({"allOf": [schema_ref(&schema_name(resource)), {"type": "object", "properties": {
                 "_id": {"type": "string"}, "_created": {"type": "string"}, "_updated": {"type": "string"},

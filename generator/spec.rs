@@ -39,6 +39,8 @@ pub struct ApiSpec {
     pub pagination_limit: Option<Spanned<i64>>,
     /// Largest request body the server accepts, in bytes (default 1 MiB).
     pub max_body_bytes: Option<Spanned<i64>>,
+    /// Most documents one bulk POST may hold (default 1000).
+    pub bulk_max_items: Option<Spanned<i64>>,
     /// Fields clients may filter on, for every resource (Eve's `ALLOWED_FILTERS`, `["*"]`).
     pub allowed_filters: Option<Spanned<Vec<Spanned<String>>>>,
     /// Whether `sort` is honoured (Eve's `SORTING`, true).

@@ -2074,3 +2074,33 @@ fn xml_answers_stay_well_formed_when_a_string_holds_control_characters() {
     );
     assert!(!text.chars().any(|c| c.is_control()), "{text:?}");
 }
+
+#[test]
+fn a_bulk_post_over_bulk_max_items_is_413_before_any_document_is_checked() {
+    let server = TestServer::start();
+    // 100,000 empty documents (300 KB, within the body cap): refused at once, in a
+    // small answer, however many of them are invalid.
+    let many = Value::Array(vec![json!({}); 100_000]);
+    let refused = server.post(&people(), &many);
+    assert_eq!(refused.status, 413, "{}", refused.text());
+    assert!(refused.body.len() < 200, "{} bytes", refused.body.len());
+    assert_eq!(
+        refused.json()["_error"]["message"],
+        "A bulk insert takes at most 1000 documents; this one has 100000"
+    );
+    // At the cap, each document is checked: 1,000 invalid ones are a 422 with one
+    // entry each, and nothing is inserted.
+    let at_cap = Value::Array(vec![json!({}); 1000]);
+    let invalid = server.post(&people(), &at_cap);
+    assert_eq!(invalid.status, 422);
+    assert_eq!(
+        invalid.json()["_items"].as_array().map(Vec::len),
+        Some(1000)
+    );
+    let valid: Vec<Value> = (0..1000)
+        .map(|i| json!({"lastname": format!("Bulk{i}")}))
+        .collect();
+    let created = server.post(&people(), &Value::Array(valid));
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(server.get(&people()).json()["_meta"]["total"], 1000);
+}

@@ -101,6 +101,8 @@ pub struct Api {
     /// Path prefix of every route, `/api/v1`, or empty to serve at the root.
     pub prefix: String,
     pub max_body_bytes: u64,
+    /// Most documents one bulk POST may hold.
+    pub bulk_max_items: u64,
     /// `_links` and the home page (Eve's `HATEOAS`); resources inherit it.
     pub hateoas: bool,
     /// Renderers, JSONP, method override, CORS.

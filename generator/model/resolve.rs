@@ -17,6 +17,9 @@ const PAGINATION_DEFAULT: u32 = 25;
 const PAGINATION_LIMIT: u32 = 50;
 /// Default request body cap: 1 MiB.
 const MAX_BODY_BYTES: u64 = 1 << 20;
+/// Default cap on the documents of one bulk POST: its validation, its inserts and its
+/// error answer all grow with it.
+const BULK_MAX_ITEMS: u64 = 1000;
 
 /// Rust keywords (2021 edition, strict and reserved) that need `r#` as identifiers.
 const RUST_KEYWORDS: &[&str] = &[
@@ -173,6 +176,10 @@ impl Resolver<'_> {
             max_body_bytes: match &api.max_body_bytes {
                 Some(v) => self.positive(v, "max_body_bytes")? as u64,
                 None => MAX_BODY_BYTES,
+            },
+            bulk_max_items: match &api.bulk_max_items {
+                Some(v) => self.positive(v, "bulk_max_items")? as u64,
+                None => BULK_MAX_ITEMS,
             },
             hateoas: api.hateoas.unwrap_or(true),
             web: self.web(api)?,

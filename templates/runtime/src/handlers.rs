@@ -325,6 +325,18 @@ async fn post(
     let payload = http::read_json(&headers, body, &state.settings).await?;
     let (submitted, bulk) = match payload {
         Value::Object(document) => (vec![document], false),
+        Value::Array(items) if items.len() > state.settings.bulk_max_items => {
+            // Refused before any work: validation, inserts and the error answer all
+            // grow with the number of documents.
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "A bulk insert takes at most {} documents; this one has {}",
+                    state.settings.bulk_max_items,
+                    items.len()
+                ),
+            ));
+        }
         Value::Array(items) if !items.is_empty() => {
             let mut documents = Vec::with_capacity(items.len());
             for item in items {

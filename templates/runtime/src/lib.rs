@@ -86,6 +86,8 @@ pub trait Api: 'static {
     const DEFAULT_DB_FILE: &'static str;
     /// Largest request body accepted unless `--max-body-bytes` says otherwise.
     const MAX_BODY_BYTES: usize;
+    /// Most documents one bulk POST may hold (`bulk_max_items`).
+    const BULK_MAX_ITEMS: usize;
     /// Every table, with its indexes: created when missing.
     const TABLES: &'static [&'static schema::Table];
     /// Every resource, internal ones included: their statements are made at start-up.

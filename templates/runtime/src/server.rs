@@ -65,6 +65,7 @@ pub fn app<A: Api>(config: &Config<A>, hooks: Arc<dyn Hooks>) -> Result<App, Ope
             prefix: A::PREFIX,
             max_body_bytes: config.max_body_bytes,
             body_read_timeout: config.body_read_timeout,
+            bulk_max_items: A::BULK_MAX_ITEMS,
         }),
     };
     Ok(crate::layers::wrap(A::router(state), A::WEB))

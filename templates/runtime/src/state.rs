@@ -19,6 +19,8 @@ pub struct Settings {
     pub prefix: &'static str,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Most documents one bulk POST may hold.
+    pub bulk_max_items: usize,
     /// How long a client has to send a whole request body.
     pub body_read_timeout: std::time::Duration,
 }

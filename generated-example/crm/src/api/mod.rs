@@ -22,6 +22,7 @@ impl apigen_runtime::Api for Api {
     const PREFIX: &'static str = "/api/v1";
     const DEFAULT_DB_FILE: &'static str = "crm.db";
     const MAX_BODY_BYTES: usize = 1048576;
+    const BULK_MAX_ITEMS: usize = 1000;
     const TABLES: &'static [&'static schema::Table] = &[
         &resources::contacts::TABLE,
         &resources::invoices::TABLE,

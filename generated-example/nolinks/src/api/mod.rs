@@ -22,6 +22,7 @@ impl apigen_runtime::Api for Api {
     const PREFIX: &'static str = "";
     const DEFAULT_DB_FILE: &'static str = "nolinks.db";
     const MAX_BODY_BYTES: usize = 1048576;
+    const BULK_MAX_ITEMS: usize = 1000;
     const TABLES: &'static [&'static schema::Table] = &[&resources::notes::TABLE];
     const RESOURCES: &'static [&'static resource::ResourceInfo] = &[
         &resources::notes::INFO,

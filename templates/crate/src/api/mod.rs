@@ -24,6 +24,7 @@ impl apigen_runtime::Api for Api {
     const PREFIX: &'static str = {{ prefix }};
     const DEFAULT_DB_FILE: &'static str = {{ default_db }};
     const MAX_BODY_BYTES: usize = {{ api.max_body_bytes }};
+    const BULK_MAX_ITEMS: usize = {{ api.bulk_max_items }};
     const TABLES: &'static [&'static schema::Table] = &[
 {%- for module in table_modules %}
         &resources::{{ module }}::TABLE,
