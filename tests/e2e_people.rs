@@ -2104,3 +2104,28 @@ fn a_bulk_post_over_bulk_max_items_is_413_before_any_document_is_checked() {
     assert_eq!(created.status, 201, "{}", created.text());
     assert_eq!(server.get(&people()).json()["_meta"]["total"], 1000);
 }
+
+#[test]
+fn a_path_that_is_not_utf8_is_404_in_the_envelope() {
+    let server = TestServer::start();
+    let s = seed(&server);
+    for path in [
+        format!("{API}/people/%FF"),
+        format!("{API}/people/%C3%28"),
+        format!("{API}/people/%FF/invoices"),
+    ] {
+        let answer = server.get(&path);
+        assert_eq!(answer.status, 404, "{path}: {}", answer.text());
+        assert_eq!(answer.json()["_status"], "ERR", "{path}");
+        assert_eq!(answer.header("Content-Type"), Some("application/json"));
+    }
+    let patch = server.patch(
+        &format!("{API}/people/%FF"),
+        Some("\"x\""),
+        &json!({"age": 1}),
+    );
+    assert_eq!(patch.status, 404, "{}", patch.text());
+    assert_eq!(patch.json()["_status"], "ERR");
+    // A well-formed path still reaches its document.
+    assert_eq!(server.get(&person(&s.doe)).status, 200);
+}

@@ -10,7 +10,7 @@
 use std::hash::{Hash, Hasher};
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
@@ -22,7 +22,7 @@ use crate::links::{self, DocumentLinks};
 use crate::options::{self, Projections};
 use crate::query::{Filter, SortKey};
 use crate::resource::{Resource, ResourceInfo};
-use crate::routes::{self, Params, Scope};
+use crate::routes::{self, Params, PathParams, Scope};
 use crate::state::AppState;
 use crate::store::{self, Inserted, ItemKey, NewDocument, Read as _, Selection, Write as _};
 use crate::validate::{self, Issues, Mode};
@@ -38,10 +38,8 @@ const READ_ONLY_META: [&str; 4] = ["_created", "_updated", "_etag", "_links"];
 type Result<T, E = ApiError> = std::result::Result<T, E>;
 
 /// The path parameters of a collection route: none, or a sub-resource's fields.
-fn collection_params(params: &Option<Path<Params>>) -> &[(String, String)] {
-    params
-        .as_ref()
-        .map_or(&[], |Path(params)| params.as_slice())
+fn collection_params(PathParams(params): &PathParams) -> &[(String, String)] {
+    params.as_slice()
 }
 
 /// GET on a collection: `_items`, `_meta`, `_links`.
@@ -54,7 +52,7 @@ fn collection_params(params: &Option<Path<Params>>) -> &[(String, String)] {
 /// changes with any of them.
 pub async fn get_collection<R: Resource>(
     State(state): State<AppState>,
-    params: Option<Path<Params>>,
+    params: PathParams,
     RawQuery(raw): RawQuery,
     http::IfNoneMatch(if_none_match): http::IfNoneMatch,
 ) -> Result<Response> {
@@ -249,7 +247,7 @@ impl Page {
 /// an id and matches the lookup's regex.
 pub async fn get_item<R: Resource>(
     State(state): State<AppState>,
-    Path(params): Path<Params>,
+    PathParams(params): PathParams,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response> {
@@ -307,7 +305,7 @@ pub async fn get_item<R: Resource>(
 /// POST on a collection: one document, or a JSON list inserted all-or-nothing.
 pub async fn post_collection<R: Resource>(
     State(state): State<AppState>,
-    params: Option<Path<Params>>,
+    params: PathParams,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
@@ -470,7 +468,7 @@ async fn post(
 /// PATCH on an item: update the named fields (dotted keys reach into dicts).
 pub async fn patch_item<R: Resource>(
     State(state): State<AppState>,
-    Path(params): Path<Params>,
+    PathParams(params): PathParams,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
@@ -489,7 +487,7 @@ pub async fn patch_item<R: Resource>(
 /// PUT on an item: replace the whole document (defaults filled as on insert).
 pub async fn put_item<R: Resource>(
     State(state): State<AppState>,
-    Path(params): Path<Params>,
+    PathParams(params): PathParams,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
@@ -625,7 +623,7 @@ async fn write_item(
 /// DELETE on an item.
 pub async fn delete_item<R: Resource>(
     State(state): State<AppState>,
-    Path(params): Path<Params>,
+    PathParams(params): PathParams,
     headers: HeaderMap,
 ) -> Result<Response> {
     delete_one(R::INFO, state, params, headers).await
@@ -668,7 +666,7 @@ async fn delete_one(
 /// its path names).
 pub async fn delete_collection<R: Resource>(
     State(state): State<AppState>,
-    params: Option<Path<Params>>,
+    params: PathParams,
 ) -> Result<Response> {
     let scope = Scope::new(R::INFO, collection_params(&params))?;
     delete_all(R::INFO, state, scope).await

@@ -19,6 +19,27 @@ use crate::resource::ResourceInfo;
 /// The path parameters of a request, in route order, as axum decodes them.
 pub type Params = Vec<(String, String)>;
 
+/// A request's path parameters (none on a route without any). A path whose
+/// parameters do not decode to UTF-8 (`people/%FF`) names nothing the API holds: a
+/// 404 in Eve's envelope, where axum's own extractor answers in plain text.
+pub struct PathParams(pub Params);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        use axum::extract::rejection::PathRejection;
+        match axum::extract::Path::<Params>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(params)) => Ok(PathParams(params)),
+            Err(PathRejection::MissingPathParams(_)) => Ok(PathParams(Vec::new())),
+            Err(_) => Err(ApiError::not_found()),
+        }
+    }
+}
+
 /// The type of a resource's `_id` (the spec's `id_type`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IdType {
