@@ -3,6 +3,7 @@
 
 use crate::model::{Field, Literal};
 use crate::rust::{regex_static, str_lit};
+use apigen_runtime::catalog::Bound;
 
 impl Field {
     /// This field's entry in the catalog: a `Field { .. }` expression, nested for dicts
@@ -26,11 +27,16 @@ impl Field {
         if let Some(n) = self.maxlength {
             parts.push(format!("maxlength: Some({n})"));
         }
-        if let Some(n) = self.min {
-            parts.push(format!("min: Some({n:?})"));
-        }
-        if let Some(n) = self.max {
-            parts.push(format!("max: Some({n:?})"));
+        for (key, bound) in [("min", self.min), ("max", self.max)] {
+            match bound {
+                Some(Bound::Int(n)) => {
+                    parts.push(format!("{key}: Some(crate::api::catalog::Bound::Int({n}))"))
+                }
+                Some(Bound::Float(n)) => parts.push(format!(
+                    "{key}: Some(crate::api::catalog::Bound::Float({n:?}))"
+                )),
+                None => {}
+            }
         }
         if let Some(pattern) = &self.regex {
             let name = regex_static(*regexes);

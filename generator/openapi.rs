@@ -532,11 +532,16 @@ fn field_schema(field: &Field) -> Value {
             json!(n),
         );
     }
-    if let Some(n) = field.min {
-        object.insert("minimum".into(), number(n));
-    }
-    if let Some(n) = field.max {
-        object.insert("maximum".into(), number(n));
+    for (key, bound) in [("minimum", field.min), ("maximum", field.max)] {
+        match bound {
+            Some(apigen_runtime::catalog::Bound::Int(n)) => {
+                object.insert(key.into(), json!(n));
+            }
+            Some(apigen_runtime::catalog::Bound::Float(n)) => {
+                object.insert(key.into(), number(n));
+            }
+            None => {}
+        }
     }
     if let Some(pattern) = &field.regex {
         object.insert("pattern".into(), json!(format!("^(?:{pattern})$")));

@@ -197,13 +197,15 @@ impl Resolver<'_> {
                 .error(span, format!("`maxlength` {hi} is below `minlength` {lo}"))
                 .with_help("no value could satisfy both; swap them"));
         }
+        use apigen_runtime::catalog::Bound;
         let bound =
-            |v: &Option<Spanned<toml::Value>>, key: &str| -> Result<Option<f64>, Diagnostic> {
+            |v: &Option<Spanned<toml::Value>>, key: &str| -> Result<Option<Bound>, Diagnostic> {
                 match v {
                     None => Ok(None),
                     Some(v) => match v.get_ref() {
-                        toml::Value::Integer(i) => Ok(Some(*i as f64)),
-                        toml::Value::Float(f) if f.is_finite() => Ok(Some(*f)),
+                        // Kept exact: 2^53 + 1 has no f64.
+                        toml::Value::Integer(i) => Ok(Some(Bound::Int(*i))),
+                        toml::Value::Float(f) if f.is_finite() => Ok(Some(Bound::Float(*f))),
                         other => Err(self
                             .error(
                                 v,
@@ -216,7 +218,7 @@ impl Resolver<'_> {
         let min = bound(&spec.min, "min")?;
         let max = bound(&spec.max, "max")?;
         if let (Some(lo), Some(hi), Some(span)) = (min, max, &spec.max)
-            && lo > hi
+            && bound_number(hi).is_some_and(|hi| lo.compare(&hi) == Some(std::cmp::Ordering::Less))
         {
             return Err(self
                 .error(span, format!("`max` {hi} is below `min` {lo}"))
@@ -469,5 +471,13 @@ impl Resource {
             collect(field, &mut out);
         }
         out
+    }
+}
+
+/// A bound as a JSON number, to compare another bound with it exactly.
+pub(super) fn bound_number(bound: apigen_runtime::catalog::Bound) -> Option<serde_json::Number> {
+    match bound {
+        apigen_runtime::catalog::Bound::Int(i) => Some(serde_json::Number::from(i)),
+        apigen_runtime::catalog::Bound::Float(f) => serde_json::Number::from_f64(f),
     }
 }

@@ -219,8 +219,9 @@ pub struct Field {
     pub nullable: bool,
     pub minlength: Option<u64>,
     pub maxlength: Option<u64>,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
+    /// `min`/`max`, exact: an integer bound stays an integer.
+    pub min: Option<apigen_runtime::catalog::Bound>,
+    pub max: Option<apigen_runtime::catalog::Bound>,
     pub regex: Option<String>,
     pub allowed: Vec<Literal>,
     pub default: Option<serde_json::Value>,

@@ -158,6 +158,75 @@ impl std::fmt::Debug for Relation {
     }
 }
 
+/// A `min` or `max` rule as the spec writes it: an integer bound stays exact (an i64
+/// above 2^53 has no exact f64), and values are compared with it exactly.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Bound {
+    Int(i64),
+    Float(f64),
+}
+
+impl Bound {
+    /// How a JSON number compares with this bound, exactly; `None` for a number that
+    /// is not finite (serde_json numbers always are).
+    pub fn compare(self, number: &serde_json::Number) -> Option<std::cmp::Ordering> {
+        let value = if let Some(i) = number.as_i64() {
+            Exact::Int(i128::from(i))
+        } else if let Some(u) = number.as_u64() {
+            Exact::Int(i128::from(u))
+        } else {
+            Exact::Float(number.as_f64()?)
+        };
+        let bound = match self {
+            Bound::Int(i) => Exact::Int(i128::from(i)),
+            Bound::Float(f) => Exact::Float(f),
+        };
+        value.compare(bound)
+    }
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bound::Int(i) => write!(f, "{i}"),
+            Bound::Float(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 => {
+                write!(f, "{}", *x as i64)
+            }
+            Bound::Float(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+/// A number as an integer when it is one, for exact comparison.
+#[derive(Clone, Copy)]
+enum Exact {
+    Int(i128),
+    Float(f64),
+}
+
+impl Exact {
+    fn compare(self, other: Exact) -> Option<std::cmp::Ordering> {
+        match (self, other) {
+            (Exact::Int(a), Exact::Int(b)) => Some(a.cmp(&b)),
+            (Exact::Float(a), Exact::Float(b)) => a.partial_cmp(&b),
+            (Exact::Float(a), Exact::Int(b)) => {
+                Exact::Int(b).compare(Exact::Float(a)).map(|o| o.reverse())
+            }
+            (Exact::Int(a), Exact::Float(b)) => {
+                if !b.is_finite() {
+                    return b.partial_cmp(&0.0).map(|o| o.reverse());
+                }
+                // `a as f64` may round, but only to a whole number: where it lands on
+                // `b`, `b` is whole too, and i128 holds both exactly.
+                match (a as f64).partial_cmp(&b)? {
+                    std::cmp::Ordering::Equal => Some(a.cmp(&(b as i128))),
+                    order => Some(order),
+                }
+            }
+        }
+    }
+}
+
 /// One field of a resource, or of a nested dict, or a list's item rule.
 #[derive(Debug)]
 pub struct Field {
@@ -169,8 +238,8 @@ pub struct Field {
     pub unique: bool,
     pub minlength: Option<usize>,
     pub maxlength: Option<usize>,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
+    pub min: Option<Bound>,
+    pub max: Option<Bound>,
     /// The spec's pattern as written (for messages) and its compiled, anchored form.
     pub regex: Option<(
         &'static str,
@@ -218,4 +287,30 @@ impl Field {
 /// Find a field by name in a list of fields.
 pub fn find(fields: &'static [Field], name: &str) -> Option<&'static Field> {
     fields.iter().find(|f| f.name == name)
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use super::Bound;
+    use std::cmp::Ordering::{Equal, Greater, Less};
+
+    fn number(text: &str) -> serde_json::Number {
+        serde_json::from_str(text).expect("a JSON number")
+    }
+
+    #[test]
+    fn integer_bounds_above_2_pow_53_compare_exactly() {
+        let max = Bound::Int(9_007_199_254_740_993);
+        assert_eq!(max.compare(&number("9007199254740993")), Some(Equal));
+        assert_eq!(max.compare(&number("9007199254740994")), Some(Greater));
+        assert_eq!(max.compare(&number("9007199254740992")), Some(Less));
+        // A float value against an integer bound, and beyond i64 (a u64 value).
+        assert_eq!(max.compare(&number("9007199254740994.0")), Some(Greater));
+        assert_eq!(max.compare(&number("18446744073709551615")), Some(Greater));
+        assert_eq!(Bound::Int(i64::MIN).compare(&number("-1e300")), Some(Less));
+        // Floats against floats and integers.
+        assert_eq!(Bound::Float(1.5).compare(&number("2")), Some(Greater));
+        assert_eq!(Bound::Float(1.5).compare(&number("1")), Some(Less));
+        assert_eq!(Bound::Float(2.0).compare(&number("2")), Some(Equal));
+    }
 }

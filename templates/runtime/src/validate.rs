@@ -310,15 +310,6 @@ pub fn value_text(value: &Value) -> String {
     }
 }
 
-/// A rule's number as Python prints it: integral values without `.0`.
-fn rule_number(number: f64) -> String {
-    if number.is_finite() && number.fract() == 0.0 && number.abs() < 1e15 {
-        format!("{}", number as i64)
-    } else {
-        format!("{number}")
-    }
-}
-
 /// The spec's default for a field, parsed. A default that is not JSON counts as none.
 fn default_value(field: &Field) -> Option<Value> {
     serde_json::from_str(field.default?).ok()
@@ -497,12 +488,19 @@ fn check_rules(field: &Field, value: &Value) -> Option<String> {
             return Some(format!("max length is {max}"));
         }
     }
-    if let Some(number) = value.as_f64() {
-        if let Some(min) = field.min.filter(|&min| number < min) {
-            return Some(format!("min value is {}", rule_number(min)));
+    if let Value::Number(number) = value {
+        use std::cmp::Ordering;
+        if let Some(min) = field
+            .min
+            .filter(|min| min.compare(number) == Some(Ordering::Less))
+        {
+            return Some(format!("min value is {min}"));
         }
-        if let Some(max) = field.max.filter(|&max| number > max) {
-            return Some(format!("max value is {}", rule_number(max)));
+        if let Some(max) = field
+            .max
+            .filter(|max| max.compare(number) == Some(Ordering::Greater))
+        {
+            return Some(format!("max value is {max}"));
         }
     }
     match (field.regex, value) {
@@ -763,7 +761,7 @@ mod tests {
             ..Field::new("product", Kind::String)
         },
         Field {
-            min: Some(1.0),
+            min: Some(crate::catalog::Bound::Float(1.0)),
             ..Field::new("qty", Kind::Integer)
         },
     ];
@@ -820,8 +818,8 @@ mod tests {
         },
         Field::new("born", Kind::Datetime),
         Field {
-            min: Some(0.0),
-            max: Some(150.0),
+            min: Some(crate::catalog::Bound::Float(0.0)),
+            max: Some(crate::catalog::Bound::Float(150.0)),
             ..Field::new("age", Kind::Integer)
         },
         Field {
@@ -857,7 +855,7 @@ mod tests {
             ..Field::new("country", Kind::String)
         },
         Field {
-            max: Some(2.5),
+            max: Some(crate::catalog::Bound::Float(2.5)),
             ..Field::new("ratio", Kind::Float)
         },
         Field::new("score", Kind::Number),
@@ -1460,9 +1458,14 @@ mod tests {
         );
         assert_eq!(value_text(&json!(true)), "True");
         assert_eq!(value_text(&Value::Null), "None");
-        assert_eq!(rule_number(1.0), "1");
-        assert_eq!(rule_number(-3.0), "-3");
-        assert_eq!(rule_number(2.5), "2.5");
+        use crate::catalog::Bound;
+        assert_eq!(Bound::Float(1.0).to_string(), "1");
+        assert_eq!(Bound::Float(-3.0).to_string(), "-3");
+        assert_eq!(Bound::Float(2.5).to_string(), "2.5");
+        assert_eq!(
+            Bound::Int(9_007_199_254_740_993).to_string(),
+            "9007199254740993"
+        );
     }
 
     #[test]

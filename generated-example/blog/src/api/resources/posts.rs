@@ -48,8 +48,8 @@ pub static FIELDS: &[Field] = &[
             &Field {
                 schema: &[
                     Field {
-                        min: Some(1.0),
-                        max: Some(5.0),
+                        min: Some(crate::api::catalog::Bound::Int(1)),
+                        max: Some(crate::api::catalog::Bound::Int(5)),
                         ..Field::new("score", Kind::Integer)
                     },
                     Field {
@@ -69,7 +69,7 @@ pub static FIELDS: &[Field] = &[
     Field {
         schema: &[
             Field {
-                min: Some(0.0),
+                min: Some(crate::api::catalog::Bound::Int(0)),
                 ..Field::new("words", Kind::Integer)
             },
             Field {

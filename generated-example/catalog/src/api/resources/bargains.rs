@@ -15,11 +15,11 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("name", Kind::String)
     },
     Field {
-        min: Some(0.0),
+        min: Some(crate::api::catalog::Bound::Int(0)),
         ..Field::new("price", Kind::Float)
     },
     Field {
-        min: Some(0.0),
+        min: Some(crate::api::catalog::Bound::Int(0)),
         ..Field::new("cost", Kind::Float)
     },
     Field {
@@ -35,7 +35,7 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("discontinued", Kind::Boolean)
     },
     Field {
-        min: Some(0.0),
+        min: Some(crate::api::catalog::Bound::Int(0)),
         ..Field::new("stock", Kind::Integer)
     },
     Field {

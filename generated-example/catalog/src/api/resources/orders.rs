@@ -27,7 +27,7 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("bargain", Kind::ObjectId)
     },
     Field {
-        min: Some(1.0),
+        min: Some(crate::api::catalog::Bound::Int(1)),
         default: Some("1"),
         ..Field::new("qty", Kind::Integer)
     },

@@ -16,11 +16,11 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("name", Kind::String)
     },
     Field {
-        min: Some(0.0),
+        min: Some(crate::api::catalog::Bound::Int(0)),
         ..Field::new("price", Kind::Float)
     },
     Field {
-        min: Some(0.0),
+        min: Some(crate::api::catalog::Bound::Int(0)),
         ..Field::new("cost", Kind::Float)
     },
     Field {
@@ -36,7 +36,7 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("discontinued", Kind::Boolean)
     },
     Field {
-        min: Some(0.0),
+        min: Some(crate::api::catalog::Bound::Int(0)),
         ..Field::new("stock", Kind::Integer)
     },
     Field {

@@ -27,8 +27,8 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("country", Kind::String)
     },
     Field {
-        min: Some(1.0),
-        max: Some(5.0),
+        min: Some(crate::api::catalog::Bound::Int(1)),
+        max: Some(crate::api::catalog::Bound::Int(5)),
         ..Field::new("rating", Kind::Integer)
     },
     Field {

@@ -19,8 +19,8 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("kind", Kind::ObjectId)
     },
     Field {
-        min: Some(-5.0),
-        max: Some(5.0),
+        min: Some(crate::api::catalog::Bound::Int(-5)),
+        max: Some(crate::api::catalog::Bound::Int(5)),
         ..Field::new("Option", Kind::Integer)
     },
 ];

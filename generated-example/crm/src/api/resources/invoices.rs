@@ -20,11 +20,11 @@ pub static FIELDS: &[Field] = &[
     },
     Field {
         required: true,
-        min: Some(1.0),
+        min: Some(crate::api::catalog::Bound::Int(1)),
         ..Field::new("number", Kind::Integer)
     },
     Field {
-        min: Some(0.0),
+        min: Some(crate::api::catalog::Bound::Int(0)),
         ..Field::new("total", Kind::Float)
     },
 ];

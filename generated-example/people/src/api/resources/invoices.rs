@@ -11,7 +11,7 @@ use crate::api::schema;
 pub static FIELDS: &[Field] = &[
     Field {
         required: true,
-        min: Some(1.0),
+        min: Some(crate::api::catalog::Bound::Int(1)),
         ..Field::new("number", Kind::Integer)
     },
     Field {
@@ -24,7 +24,7 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("contact_id", Kind::ObjectId)
     },
     Field {
-        min: Some(0.0),
+        min: Some(crate::api::catalog::Bound::Int(0)),
         ..Field::new("total", Kind::Float)
     },
     Field {
@@ -40,7 +40,7 @@ pub static FIELDS: &[Field] = &[
                         ..Field::new("product", Kind::String)
                     },
                     Field {
-                        min: Some(1.0),
+                        min: Some(crate::api::catalog::Bound::Int(1)),
                         ..Field::new("qty", Kind::Integer)
                     },
                 ],

@@ -39,8 +39,8 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("born", Kind::Datetime)
     },
     Field {
-        min: Some(0.0),
-        max: Some(150.0),
+        min: Some(crate::api::catalog::Bound::Int(0)),
+        max: Some(crate::api::catalog::Bound::Int(150)),
         ..Field::new("age", Kind::Integer)
     },
     Field {
