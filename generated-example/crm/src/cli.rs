@@ -21,6 +21,8 @@ Options for serve:
   --header-read-timeout SECS  time a client has to send its request headers [default: 10]
   --body-read-timeout SECS    time a client has to send its request body [default: 30]
   --db-cache-mib N            SQLite page cache per connection, in MiB [default: 16]
+  --durability normal|full    normal: acknowledged writes survive a crash of the server;
+                              full: a power loss too, one disk flush per write [default: normal]
 
 Example:
   crm-api serve --addr 127.0.0.1:8080 --db crm.db
@@ -80,6 +82,17 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
                 config.body_read_timeout = Duration::from_secs(
                     number(flag, value()?)? as u64,
                 );
+            }
+            "--durability" => {
+                config.durability = match value()?.as_str() {
+                    "normal" => crm_api::api::db::Durability::Normal,
+                    "full" => crm_api::api::db::Durability::Full,
+                    other => {
+                        return Err(
+                            format!("--durability: '{other}' is not normal or full"),
+                        );
+                    }
+                };
             }
             "--db-cache-mib" => config.db_cache_mib = number(flag, value()?)?,
             other => return Err(format!("unknown option '{other}'")),

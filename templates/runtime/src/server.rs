@@ -36,6 +36,8 @@ pub struct Config<A: Api> {
     pub body_read_timeout: Duration,
     /// SQLite's page cache per connection, in MiB.
     pub db_cache_mib: usize,
+    /// What an acknowledged write survives.
+    pub durability: crate::db::Durability,
     /// The API: `Config::default()` fills this.
     pub api: PhantomData<fn() -> A>,
 }
@@ -50,6 +52,7 @@ impl<A: Api> Default for Config<A> {
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
             db_cache_mib: crate::db::DEFAULT_CACHE_MIB,
+            durability: crate::db::Durability::Normal,
             api: PhantomData,
         }
     }
@@ -57,7 +60,11 @@ impl<A: Api> Default for Config<A> {
 
 /// Open the database and build the application (router and state).
 pub fn app<A: Api>(config: &Config<A>, hooks: Arc<dyn Hooks>) -> Result<App, OpenError> {
-    let db = Db::open_with::<A>(&config.db, config.db_cache_mib)?;
+    let options = crate::db::DbOptions {
+        cache_mib: config.db_cache_mib,
+        durability: config.durability,
+    };
+    let db = Db::open_with::<A>(&config.db, options)?;
     let state = AppState {
         db: Arc::new(db),
         hooks,

@@ -32,6 +32,47 @@ const MAX_IDLE: usize = 16;
 /// that, reads go back to the file for pages they just had. 16 MiB is what PocketBase
 /// gives each connection; it is an upper bound, filled only as pages are read.
 pub const DEFAULT_CACHE_MIB: usize = 16;
+/// What an acknowledged write survives (`serve --durability`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// SQLite's `synchronous = NORMAL` in WAL mode: a write the server acknowledged
+    /// survives the server's crash or `kill -9`, but the last ones before a power loss
+    /// or an operating-system crash may be lost (the database stays consistent). The
+    /// default: no disk flush per write.
+    #[default]
+    Normal,
+    /// `synchronous = FULL`: every commit is flushed to disk before it is
+    /// acknowledged, so acknowledged writes survive a power loss too, at the cost of
+    /// one flush per write.
+    Full,
+}
+
+impl Durability {
+    fn pragma(self) -> &'static str {
+        match self {
+            Durability::Normal => "NORMAL",
+            Durability::Full => "FULL",
+        }
+    }
+}
+
+/// How the database is opened: `serve`'s `--db-cache-mib` and `--durability`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbOptions {
+    /// SQLite's page cache per connection, in MiB.
+    pub cache_mib: usize,
+    pub durability: Durability,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions {
+            cache_mib: DEFAULT_CACHE_MIB,
+            durability: Durability::Normal,
+        }
+    }
+}
+
 /// How long a writer waits for the write lock before the request answers 503.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
 
@@ -87,7 +128,7 @@ pub struct Db {
     alive: Arc<()>,
     path: PathBuf,
     functions: SqlFunctions,
-    cache_mib: usize,
+    options: DbOptions,
     idle: Mutex<Vec<Connection>>,
     writer: tokio::sync::Mutex<Connection>,
 }
@@ -96,15 +137,15 @@ impl Db {
     /// Open (creating if needed) the database at `path` for `tables`: refused when a
     /// table it already holds differs from its `Table` (`conformance`), otherwise the
     /// missing tables and indexes are created. Every connection gets `functions` and a
-    /// page cache of up to `cache_mib` MiB.
+    /// page cache and durability of `options`.
     pub fn open(
         path: &Path,
         tables: &[&Table],
         functions: SqlFunctions,
-        cache_mib: usize,
+        options: DbOptions,
     ) -> Result<Db, OpenError> {
         create_private(path).map_err(OpenError::File)?;
-        let writer = connect(path, functions, cache_mib)?;
+        let writer = connect(path, functions, options)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         // Checked before the DDL, which would fail on the first index over a column
         // the table lacks, with a less helpful message.
@@ -114,7 +155,7 @@ impl Db {
             alive: Arc::new(()),
             path: path.to_path_buf(),
             functions,
-            cache_mib,
+            options,
             idle: Mutex::new(Vec::new()),
             writer: tokio::sync::Mutex::new(writer),
         })
@@ -124,18 +165,18 @@ impl Db {
     /// and every resource's statements, made now so that a datasource filter this
     /// runtime cannot read stops the server here rather than failing requests.
     pub fn open_for<A: crate::Api>(path: &Path) -> Result<Db, OpenError> {
-        Db::open_with::<A>(path, DEFAULT_CACHE_MIB)
+        Db::open_with::<A>(path, DbOptions::default())
     }
 
-    /// [`open_for`](Self::open_for) with a page cache of `cache_mib` MiB per connection.
-    pub fn open_with<A: crate::Api>(path: &Path, cache_mib: usize) -> Result<Db, OpenError> {
+    /// [`open_for`](Self::open_for) with `options` (cache size, durability).
+    pub fn open_with<A: crate::Api>(path: &Path, options: DbOptions) -> Result<Db, OpenError> {
         for info in A::RESOURCES {
             super::statements::made(info).map_err(|e| OpenError::Resource(e.to_string()))?;
         }
         fn functions<A: crate::Api>(conn: &Connection) -> rusqlite::Result<()> {
             super::functions::register(conn, A::DATES)
         }
-        Db::open(path, A::TABLES, functions::<A>, cache_mib)
+        Db::open(path, A::TABLES, functions::<A>, options)
     }
 
     fn owns(&self, token: &Weak<()>) -> bool {
@@ -159,7 +200,7 @@ impl Db {
         let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         match pooled {
             Some(conn) => Ok(conn),
-            None => connect(&self.path, self.functions, self.cache_mib).map_err(ApiError::from),
+            None => connect(&self.path, self.functions, self.options).map_err(ApiError::from),
         }
     }
 
@@ -234,16 +275,20 @@ fn create_private(path: &Path) -> std::io::Result<()> {
     }
 }
 
-fn connect(path: &Path, functions: SqlFunctions, cache_mib: usize) -> rusqlite::Result<Connection> {
+fn connect(
+    path: &Path,
+    functions: SqlFunctions,
+    options: DbOptions,
+) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "synchronous", options.durability.pragma())?;
     // A negative cache_size is in KiB.
-    let cache_kib = i64::try_from(cache_mib.saturating_mul(1024)).unwrap_or(i64::MAX);
+    let cache_kib = i64::try_from(options.cache_mib.saturating_mul(1024)).unwrap_or(i64::MAX);
     conn.pragma_update(None, "cache_size", -cache_kib)?;
     // The bundled SQLite has STAT4, which re-plans a cached statement whenever a bound
     // value might change the plan: on every request. Keep the first plan instead.
@@ -277,7 +322,16 @@ mod tests {
     /// A database in a fresh file holding one row `name`.
     fn db_named(dir: &Path, name: &str) -> Db {
         let path = dir.join(format!("{name}.db"));
-        let db = Db::open(&path, &[&T], no_functions, 1).expect("open");
+        let db = Db::open(
+            &path,
+            &[&T],
+            no_functions,
+            DbOptions {
+                cache_mib: 1,
+                ..DbOptions::default()
+            },
+        )
+        .expect("open");
         db.writer
             .try_lock()
             .expect("no writer yet")
@@ -306,6 +360,31 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
         }
         drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn durability_sets_sqlites_synchronous_on_every_connection() {
+        let dir = std::env::temp_dir().join(format!("apigen-db-sync-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        for (durability, level) in [(Durability::Normal, 1), (Durability::Full, 2)] {
+            let options = DbOptions {
+                durability,
+                ..DbOptions::default()
+            };
+            let db = Db::open(&dir.join("sync.db"), &[&T], no_functions, options).expect("open");
+            let read: i64 = db
+                .read(|conn| Ok(conn.query_row("PRAGMA synchronous", [], |row| row.get(0))?))
+                .expect("read");
+            assert_eq!(read, level, "{durability:?}");
+            let written: i64 = db
+                .writer
+                .try_lock()
+                .expect("writer")
+                .query_row("PRAGMA synchronous", [], |row| row.get(0))
+                .expect("writer pragma");
+            assert_eq!(written, level, "{durability:?}");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 
