@@ -146,65 +146,49 @@ impl Resolver<'_> {
 
     /// A default that breaks its own field's `min`, `max`, `minlength`, `maxlength` or
     /// `regex` would make every POST that leaves the field out a 422: refused here,
-    /// with the rules measured as the server measures them (`validate`).
+    /// measured by the server's own check (`validate::Limits`).
     fn default_meets_rules(
         &self,
         default: &Spanned<toml::Value>,
         field: &Field,
         json: &serde_json::Value,
     ) -> Result<(), Diagnostic> {
-        use std::cmp::Ordering;
-        let broken = |rule: &str, limit: String| {
-            self.error(
+        use apigen_runtime::validate::{Broken, Limits};
+        let regex = field
+            .regex
+            .as_ref()
+            .and_then(|pattern| regex_lite::Regex::new(&format!("^(?:{pattern})$")).ok());
+        let limits = Limits {
+            kind: field.kind,
+            minlength: field.minlength.and_then(|n| usize::try_from(n).ok()),
+            maxlength: field.maxlength.and_then(|n| usize::try_from(n).ok()),
+            min: field.min,
+            max: field.max,
+            regex: regex.as_ref(),
+        };
+        let (rule, limit) = match limits.broken_by(json) {
+            None => return Ok(()),
+            Some(Broken::Min(min)) => ("min", min.to_string()),
+            Some(Broken::Max(max)) => ("max", max.to_string()),
+            Some(Broken::MinLength(min)) => ("minlength", min.to_string()),
+            Some(Broken::MaxLength(max)) => ("maxlength", max.to_string()),
+            Some(Broken::Regex) => (
+                "regex",
+                format!("'{}'", field.regex.as_deref().unwrap_or_default()),
+            ),
+        };
+        Err(self
+            .error(
                 default,
                 format!("this default breaks the field's `{rule}` ({limit})"),
             )
             .with_help(format!(
                 "change the default, or the `{rule}` rule, so that the default meets it"
-            ))
-        };
-        if let serde_json::Value::Number(number) = json {
-            if let Some(min) = field.min
-                && min.compare(number) == Some(Ordering::Less)
-            {
-                return Err(broken("min", min.to_string()));
-            }
-            if let Some(max) = field.max
-                && max.compare(number) == Some(Ordering::Greater)
-            {
-                return Err(broken("max", max.to_string()));
-            }
-        }
-        let length = match json {
-            serde_json::Value::String(text) if field.kind == Kind::String => {
-                Some(text.chars().count() as u64)
-            }
-            serde_json::Value::Array(items) => Some(items.len() as u64),
-            serde_json::Value::Object(map) => Some(map.len() as u64),
-            _ => None,
-        };
-        if let Some(length) = length {
-            if let Some(min) = field.minlength.filter(|&min| length < min) {
-                return Err(broken("minlength", min.to_string()));
-            }
-            if let Some(max) = field.maxlength.filter(|&max| length > max) {
-                return Err(broken("maxlength", max.to_string()));
-            }
-        }
-        if let (Some(pattern), serde_json::Value::String(text)) = (&field.regex, json)
-            && field.kind == Kind::String
-            && regex_lite::Regex::new(&format!("^(?:{pattern})$"))
-                .is_ok_and(|regex| !regex.is_match(text))
-        {
-            return Err(broken("regex", format!("'{pattern}'")));
-        }
-        Ok(())
+            )))
     }
 }
 
-/// Whether a JSON value is a GeoJSON geometry of `kind`, checked as the generated
-/// server checks it (`geo.rs`): exactly `type` and `coordinates` (or `geometries`),
-/// positions of 2 or 3 numbers nested to the type's depth.
+/// Whether a JSON value is the `allowed` literal.
 fn literal_matches(literal: &Literal, value: &serde_json::Value) -> bool {
     match (literal, value) {
         (Literal::Str(s), serde_json::Value::String(v)) => s == v,

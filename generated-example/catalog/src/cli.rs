@@ -84,7 +84,7 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
                 );
             }
             "--durability" => {
-                config.durability = match value()?.as_str() {
+                config.db_options.durability = match value()?.as_str() {
                     "normal" => catalog_api::api::db::Durability::Normal,
                     "full" => catalog_api::api::db::Durability::Full,
                     other => {
@@ -94,7 +94,7 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
                     }
                 };
             }
-            "--db-cache-mib" => config.db_cache_mib = number(flag, value()?)?,
+            "--db-cache-mib" => config.db_options.cache_mib = number(flag, value()?)?,
             other => return Err(format!("unknown option '{other}'")),
         }
     }

@@ -85,7 +85,7 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
                 );
             }
             "--durability" => {
-                config.durability = match value()?.as_str() {
+                config.db_options.durability = match value()?.as_str() {
                     "normal" => collisions_api::api::db::Durability::Normal,
                     "full" => collisions_api::api::db::Durability::Full,
                     other => {
@@ -95,7 +95,7 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
                     }
                 };
             }
-            "--db-cache-mib" => config.db_cache_mib = number(flag, value()?)?,
+            "--db-cache-mib" => config.db_options.cache_mib = number(flag, value()?)?,
             other => return Err(format!("unknown option '{other}'")),
         }
     }

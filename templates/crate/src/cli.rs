@@ -60,13 +60,13 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
                 config.body_read_timeout = Duration::from_secs(number(flag, value()?)? as u64);
             }
             "--durability" => {
-                config.durability = match value()?.as_str() {
+                config.db_options.durability = match value()?.as_str() {
                     "normal" => {{ api.lib }}::api::db::Durability::Normal,
                     "full" => {{ api.lib }}::api::db::Durability::Full,
                     other => return Err(format!("--durability: '{other}' is not normal or full")),
                 };
             }
-            "--db-cache-mib" => config.db_cache_mib = number(flag, value()?)?,
+            "--db-cache-mib" => config.db_options.cache_mib = number(flag, value()?)?,
             other => return Err(format!("unknown option '{other}'")),
         }
     }

@@ -202,45 +202,53 @@ impl Page {
         // The page's tag covers every document's tag and the paging, so it changes
         // with them. Each document's tag is already a SHA-1 of its content, so a 64-bit
         // hash of those is enough to tell pages apart.
-        let mut hasher = self.tags;
+        let Page {
+            items,
+            tags: mut hasher,
+            last_modified,
+        } = self;
         (total, list.params.page, list.params.max_results).hash(&mut hasher);
         // A projected page is another representation: it gets another tag.
         if let Some(projection) = &list.params.projection {
             projection.hash(&mut hasher);
         }
         let tag = format!("{:016x}", hasher.finish());
-        let total_count = HeaderValue::from(total);
-        if if_none_match
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| etag::header_matches(v, &tag))
-        {
-            let mut response = http::not_modified_response(&tag, self.last_modified);
-            response
-                .headers_mut()
-                .insert(http::X_TOTAL_COUNT, total_count);
-            return response;
-        }
-        let params = &list.params;
-        let mut out = self.items;
-        out.push(b']');
-        // Without pagination Eve sends no `_meta` and no paging links.
-        if info.pagination {
-            out.extend_from_slice(b",\"_meta\":{\"page\":");
-            out.extend_from_slice(params.page.to_string().as_bytes());
-            out.extend_from_slice(b",\"max_results\":");
-            out.extend_from_slice(params.max_results.to_string().as_bytes());
-            out.extend_from_slice(b",\"total\":");
-            out.extend_from_slice(total.to_string().as_bytes());
-            out.push(b'}');
-        }
-        links::page(&mut out, info, url, params, total);
-        out.push(b'}');
-        let mut response = http::json_response(StatusCode::OK, out, Some(&tag), self.last_modified);
+        let mut response = if if_none_match.is_some_and(|value| http::none_match(value, &tag)) {
+            http::not_modified_response(&tag, last_modified)
+        } else {
+            let body = page_body(items, info, url, list, total);
+            http::json_response(StatusCode::OK, body, Some(&tag), last_modified)
+        };
         response
             .headers_mut()
-            .insert(http::X_TOTAL_COUNT, total_count);
+            .insert(http::X_TOTAL_COUNT, HeaderValue::from(total));
         response
     }
+}
+
+/// A page's body: its `items` (an open `{"_items":[...`), then `_meta` and `_links`.
+fn page_body(
+    mut out: Vec<u8>,
+    info: &ResourceInfo,
+    url: &str,
+    list: &ListQuery,
+    total: i64,
+) -> Vec<u8> {
+    let params = &list.params;
+    out.push(b']');
+    // Without pagination Eve sends no `_meta` and no paging links.
+    if info.pagination {
+        out.extend_from_slice(b",\"_meta\":{\"page\":");
+        out.extend_from_slice(params.page.to_string().as_bytes());
+        out.extend_from_slice(b",\"max_results\":");
+        out.extend_from_slice(params.max_results.to_string().as_bytes());
+        out.extend_from_slice(b",\"total\":");
+        out.extend_from_slice(total.to_string().as_bytes());
+        out.push(b'}');
+    }
+    links::page(&mut out, info, url, params, total);
+    out.push(b'}');
+    out
 }
 
 /// GET on an item: by `_id`, or by the additional lookup field when the key is not

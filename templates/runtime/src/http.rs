@@ -94,15 +94,18 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
 /// `If-Modified-Since` is not older than the last change.
 pub fn not_modified(headers: &HeaderMap, current_etag: &str, updated: i64) -> bool {
     if let Some(value) = headers.get(header::IF_NONE_MATCH) {
-        return value
-            .to_str()
-            .is_ok_and(|v| etag::header_matches(v, current_etag));
+        return none_match(value, current_etag);
     }
     headers
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
         .and_then(date::parse_http_date)
         .is_some_and(|since| updated <= since)
+}
+
+/// Whether an `If-None-Match` value names `etag` (weakly, as RFC 9110 compares it).
+pub fn none_match(value: &HeaderValue, etag: &str) -> bool {
+    value.to_str().is_ok_and(|v| etag::header_matches(v, etag))
 }
 
 /// A request's `If-None-Match`: the one conditional header a collection page answers

@@ -34,10 +34,8 @@ pub struct Config<A: Api> {
     pub header_read_timeout: Duration,
     /// How long a client has to send a whole request body, once its headers are in.
     pub body_read_timeout: Duration,
-    /// SQLite's page cache per connection, in MiB.
-    pub db_cache_mib: usize,
-    /// What an acknowledged write survives.
-    pub durability: crate::db::Durability,
+    /// The database's page cache and durability (`--db-cache-mib`, `--durability`).
+    pub db_options: crate::db::DbOptions,
     /// The API: `Config::default()` fills this.
     pub api: PhantomData<fn() -> A>,
 }
@@ -51,8 +49,7 @@ impl<A: Api> Default for Config<A> {
             max_connections: 1024,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
-            db_cache_mib: crate::db::DEFAULT_CACHE_MIB,
-            durability: crate::db::Durability::Normal,
+            db_options: crate::db::DbOptions::default(),
             api: PhantomData,
         }
     }
@@ -60,11 +57,7 @@ impl<A: Api> Default for Config<A> {
 
 /// Open the database and build the application (router and state).
 pub fn app<A: Api>(config: &Config<A>, hooks: Arc<dyn Hooks>) -> Result<App, OpenError> {
-    let options = crate::db::DbOptions {
-        cache_mib: config.db_cache_mib,
-        durability: config.durability,
-    };
-    let db = Db::open_with::<A>(&config.db, options)?;
+    let db = Db::open_with::<A>(&config.db, config.db_options)?;
     let state = AppState {
         db: Arc::new(db),
         hooks,

@@ -474,42 +474,90 @@ fn check_rules(field: &Field, value: &Value) -> Option<String> {
             }
         }
     }
-    let length = match value {
-        Value::String(text) if field.kind == Kind::String => Some(text.chars().count()),
-        Value::Array(items) => Some(items.len()),
-        Value::Object(map) => Some(map.len()),
-        _ => None,
+    let limits = Limits {
+        kind: field.kind,
+        minlength: field.minlength,
+        maxlength: field.maxlength,
+        min: field.min,
+        max: field.max,
+        regex: field.regex.map(|(_, regex)| &**regex),
     };
-    if let Some(length) = length {
-        if let Some(min) = field.minlength.filter(|&min| length < min) {
-            return Some(format!("min length is {min}"));
-        }
-        if let Some(max) = field.maxlength.filter(|&max| length > max) {
-            return Some(format!("max length is {max}"));
-        }
-    }
-    if let Value::Number(number) = value {
+    limits.broken_by(value).map(|broken| match broken {
+        Broken::MinLength(min) => format!("min length is {min}"),
+        Broken::MaxLength(max) => format!("max length is {max}"),
+        Broken::Min(min) => format!("min value is {min}"),
+        Broken::Max(max) => format!("max value is {max}"),
+        Broken::Regex => format!(
+            "value does not match regex '{}'",
+            field.regex.map_or("", |(pattern, _)| pattern)
+        ),
+    })
+}
+
+/// A field's limits: lengths, bounds and pattern. The server checks values with them
+/// and apigen checks a spec's `default` with them, so both measure alike.
+#[derive(Clone, Copy)]
+pub struct Limits<'a> {
+    pub kind: Kind,
+    pub minlength: Option<usize>,
+    pub maxlength: Option<usize>,
+    pub min: Option<crate::catalog::Bound>,
+    pub max: Option<crate::catalog::Bound>,
+    /// The anchored pattern.
+    pub regex: Option<&'a regex_lite::Regex>,
+}
+
+/// The first limit a value breaks.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Broken {
+    MinLength(usize),
+    MaxLength(usize),
+    Min(crate::catalog::Bound),
+    Max(crate::catalog::Bound),
+    Regex,
+}
+
+impl Limits<'_> {
+    /// The first limit `value` breaks: lengths (characters of a string, items of a
+    /// list, keys of a dict), then bounds (compared exactly), then the pattern.
+    pub fn broken_by(&self, value: &Value) -> Option<Broken> {
         use std::cmp::Ordering;
-        if let Some(min) = field
-            .min
-            .filter(|min| min.compare(number) == Some(Ordering::Less))
-        {
-            return Some(format!("min value is {min}"));
+        let length = match value {
+            Value::String(text) if self.kind == Kind::String => Some(text.chars().count()),
+            Value::Array(items) => Some(items.len()),
+            Value::Object(map) => Some(map.len()),
+            _ => None,
+        };
+        if let Some(length) = length {
+            if let Some(min) = self.minlength.filter(|&min| length < min) {
+                return Some(Broken::MinLength(min));
+            }
+            if let Some(max) = self.maxlength.filter(|&max| length > max) {
+                return Some(Broken::MaxLength(max));
+            }
         }
-        if let Some(max) = field
-            .max
-            .filter(|max| max.compare(number) == Some(Ordering::Greater))
-        {
-            return Some(format!("max value is {max}"));
+        if let Value::Number(number) = value {
+            if let Some(min) = self
+                .min
+                .filter(|min| min.compare(number) == Some(Ordering::Less))
+            {
+                return Some(Broken::Min(min));
+            }
+            if let Some(max) = self
+                .max
+                .filter(|max| max.compare(number) == Some(Ordering::Greater))
+            {
+                return Some(Broken::Max(max));
+            }
         }
-    }
-    match (field.regex, value) {
-        (Some((pattern, regex)), Value::String(text))
-            if field.kind == Kind::String && !regex.is_match(text) =>
-        {
-            Some(format!("value does not match regex '{pattern}'"))
+        match (self.regex, value) {
+            (Some(regex), Value::String(text))
+                if self.kind == Kind::String && !regex.is_match(text) =>
+            {
+                Some(Broken::Regex)
+            }
+            _ => None,
         }
-        _ => None,
     }
 }
 
