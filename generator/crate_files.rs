@@ -13,6 +13,9 @@ pub enum Owner {
     Apigen,
     /// Created when missing, then the user's.
     User,
+    /// A migration (`migrations/*.sql`): apigen's, written once and never rewritten
+    /// or removed, since databases may already have had it.
+    Migration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +94,7 @@ pub fn crate_files(
     model: &Model,
     spec_path: &str,
     runtime: &RuntimeSource,
+    migrations: &[String],
 ) -> Result<Vec<OutputFile>, RenderError> {
     let api = &model.api;
     let default_db = render::default_db(model);
@@ -166,6 +170,28 @@ pub fn crate_files(
                     .iter()
                     .map(|r| r.module_ident.as_str())
                     .collect(),
+                migrations: migrations
+                    .iter()
+                    .map(|name| {
+                        (
+                            crate::rust::str_lit(name),
+                            crate::rust::str_lit(&format!(
+                                "../../{}/{name}.sql",
+                                crate::migration::DIR
+                            )),
+                        )
+                    })
+                    .collect(),
+                document_types: if migrations.is_empty() {
+                    Vec::new()
+                } else {
+                    model
+                        .resources
+                        .iter()
+                        .filter(|r| r.datasource.source.is_none())
+                        .map(|r| format!("resources::{}::{}", r.module_ident, r.doc_type))
+                        .collect()
+                },
                 date_doc: render::date_doc(api),
                 date_format_expr: crate::rust::date_format_expr(api.date_format.as_ref()),
                 web_expr: crate::rust::web_expr(&api.web),

@@ -12,12 +12,15 @@
 //! - [`crate_files`] lists every file of the generated crate, rendered by [`render`]
 //!   from `templates/`, printing the Rust that [`rust`] (with [`catalog`] and
 //!   [`document`]) writes for the Model, plus [`openapi`];
-//! - [`output`] writes them, or reports what would change (`--check`).
+//! - [`output`] writes them, or reports what would change (`--check`);
+//! - [`migration`] compares the stored schema `apigen.json` recorded with the new one
+//!   and writes the difference as a numbered SQL migration.
 
 pub mod catalog;
 pub mod crate_files;
 pub mod diagnostic;
 pub mod document;
+pub mod migration;
 pub mod model;
 pub mod openapi;
 pub mod output;
@@ -92,13 +95,50 @@ pub fn load(path: &Path) -> Result<Model, Error> {
 
 /// Every file of the crate for `model`, including the manifest. `spec_path` is the
 /// spec's path relative to the crate's root; `runtime` where it gets the runtime.
+/// The crate has no migrations: see [`crate_files_with`].
 pub fn crate_files(
     model: &Model,
     spec_path: &str,
     runtime: &RuntimeSource,
 ) -> Result<Vec<OutputFile>, Error> {
-    let mut files = crate_files::crate_files(model, spec_path, runtime)?;
-    let manifest = output::Manifest::for_files(spec_path, runtime, &files, model);
+    crate_files_with(model, spec_path, runtime, &Migrations::default())
+}
+
+/// The migrations of a crate: the ones it has (by name, in order, as `apigen.json`
+/// records them) and the one this regeneration adds, if any.
+#[derive(Debug, Clone, Default)]
+pub struct Migrations {
+    pub existing: Vec<String>,
+    pub new: Option<migration::NewMigration>,
+}
+
+impl Migrations {
+    /// Every migration's name, the new one last.
+    pub fn names(&self) -> Vec<String> {
+        let mut names = self.existing.clone();
+        names.extend(self.new.iter().map(|m| m.name.clone()));
+        names
+    }
+}
+
+/// [`crate_files`] for a crate with `migrations`: the new one is written (once; a
+/// migration file is never rewritten) and the server compiles in all of them.
+pub fn crate_files_with(
+    model: &Model,
+    spec_path: &str,
+    runtime: &RuntimeSource,
+    migrations: &Migrations,
+) -> Result<Vec<OutputFile>, Error> {
+    let names = migrations.names();
+    let mut files = crate_files::crate_files(model, spec_path, runtime, &names)?;
+    if let Some(new) = &migrations.new {
+        files.push(OutputFile {
+            path: new.path(),
+            contents: new.sql.clone(),
+            owner: Owner::Migration,
+        });
+    }
+    let manifest = output::Manifest::for_files(spec_path, runtime, &files, model, &names);
     files.push(OutputFile {
         path: output::MANIFEST.to_string(),
         contents: manifest.to_text(),

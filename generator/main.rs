@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use apigen::output::{self, Change, Manifest};
-use apigen::{Error, Model, RuntimeSource};
+use apigen::{Error, Migrations, Model, RuntimeSource};
 use clap::{Args, Parser, Subcommand};
 
 /// Exit code when `generate --check` finds stale files.
@@ -52,6 +52,10 @@ enum Commands {
         /// Write nothing; list the files that would change and exit 1 if any would.
         #[arg(long)]
         check: bool,
+        /// Let the migration drop fields and resources gone from the spec, with their
+        /// stored values (without it, generation stops and says what would be lost).
+        #[arg(long)]
+        allow_drop: bool,
         #[command(flatten)]
         runtime: RuntimeArgs,
     },
@@ -137,8 +141,9 @@ fn main() -> ExitCode {
             spec,
             out,
             check,
+            allow_drop,
             runtime,
-        } => generate(spec, &out, check, runtime.source()),
+        } => generate(spec, &out, check, allow_drop, runtime.source()),
         Commands::Runtime { out, check } => runtime(&out, check),
         Commands::Check { spec } => apigen::load(&spec).map(|model| {
             say!(
@@ -177,26 +182,65 @@ fn io_error(path: &Path, error: std::io::Error) -> Error {
     })
 }
 
-/// Every file of the crate for the spec at `spec` in `dir` (which must exist).
+/// The crate's migrations, and the one this regeneration adds: the difference between
+/// the stored schema its `apigen.json` recorded and `model`'s (none for a new crate).
+fn migrations_for(
+    spec: &Path,
+    model: &Model,
+    dir: &Path,
+    allow_drop: bool,
+) -> Result<Migrations, Error> {
+    let Some(manifest) = Manifest::read(dir) else {
+        return Ok(Migrations::default());
+    };
+    let source = std::fs::read_to_string(spec).map_err(|e| io_error(spec, e))?;
+    let new = apigen::migration::plan(
+        &manifest.tables,
+        manifest.migrations.len(),
+        model,
+        &spec.display().to_string(),
+        &source,
+        allow_drop,
+    )?;
+    Ok(Migrations {
+        existing: manifest.migrations,
+        new,
+    })
+}
+
+/// Every file of the crate for the spec at `spec` in `dir` (which must exist), with
+/// the migrations it has and needs.
 fn files_for(
     spec: &Path,
     model: &Model,
     dir: &Path,
     runtime: &RuntimeSource,
+    migrations: &Migrations,
 ) -> Result<Vec<apigen::OutputFile>, Error> {
     let spec_path = output::relative_path(dir, spec).map_err(|e| io_error(spec, e))?;
-    apigen::crate_files(model, &spec_path, runtime)
+    apigen::crate_files_with(model, &spec_path, runtime, migrations)
 }
 
-/// Write the crate for the spec at `spec` into `dir` (which must exist).
-fn write_crate(
+/// Write the crate for the spec at `spec` into `dir` (which must exist), with a new
+/// migration when its stored schema changed; nothing is written when the change
+/// needs the spec to say more (a drop without `allow_drop`, a changed type...).
+pub(crate) fn write_crate(
     spec: &Path,
     model: &Model,
     dir: &Path,
     runtime: &RuntimeSource,
+    allow_drop: bool,
 ) -> Result<Vec<(String, Change)>, Error> {
-    let files = files_for(spec, model, dir, runtime)?;
-    Ok(output::write(dir, &files)?)
+    let migrations = migrations_for(spec, model, dir, allow_drop)?;
+    let files = files_for(spec, model, dir, runtime, &migrations)?;
+    let changes = output::write(dir, &files)?;
+    if let Some(new) = &migrations.new {
+        say!("migration {}:", new.name);
+        for step in &new.steps {
+            say!("  {}", step.describe());
+        }
+    }
+    Ok(changes)
 }
 
 fn report(dir: &Path, changes: &[(String, Change)]) {
@@ -223,7 +267,7 @@ fn new(
     let runtime = runtime
         .or_else(|| Manifest::read(&dir).map(|m| m.runtime))
         .unwrap_or_default();
-    let changes = write_crate(spec, &model, &dir, &runtime)?;
+    let changes = write_crate(spec, &model, &dir, &runtime, false)?;
     report(&dir, &changes);
     say!(
         "\nCreated {} in {}. Next:\n  cd {} && cargo run -- serve\n\
@@ -240,6 +284,7 @@ fn generate(
     spec: Option<PathBuf>,
     dir: &Path,
     check: bool,
+    allow_drop: bool,
     runtime: Option<RuntimeSource>,
 ) -> Result<ExitCode, Error> {
     let manifest = Manifest::read(dir);
@@ -276,7 +321,8 @@ fn generate(
     }
     let model = apigen::load(&spec)?;
     if check {
-        let files = files_for(&spec, &model, dir, &runtime)?;
+        let migrations = migrations_for(&spec, &model, dir, allow_drop)?;
+        let files = files_for(&spec, &model, dir, &runtime, &migrations)?;
         let stale = output::stale(dir, &files);
         if stale.is_empty() {
             say!("{} is up to date with {}", dir.display(), spec.display());
@@ -286,7 +332,7 @@ fn generate(
         report(dir, &stale);
         return Ok(ExitCode::from(EXIT_STALE));
     }
-    let changes = write_crate(&spec, &model, dir, &runtime)?;
+    let changes = write_crate(&spec, &model, dir, &runtime, allow_drop)?;
     if changes.is_empty() {
         say!("{} is up to date", dir.display());
     }
@@ -333,7 +379,7 @@ fn dev(spec: &Path, addr: &str, dir: Option<PathBuf>, release: bool) -> Result<E
             dir.display()
         )));
     }
-    write_crate(spec, &model, &dir, &RuntimeSource::Vendored)?;
+    write_crate(spec, &model, &dir, &RuntimeSource::Vendored, false)?;
     let db = dir.join(format!("{}.db", model.api.name));
     eprintln!(
         "Generated {} in {}; building and serving it (the first build takes a minute)...",

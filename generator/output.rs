@@ -36,6 +36,10 @@ pub struct Manifest {
     /// regeneration can tell what changed.
     #[serde(default)]
     pub tables: std::collections::BTreeMap<String, Table>,
+    /// The crate's migrations (`migrations/<name>.sql`), in order: the next one is
+    /// numbered after them, and the server compiles them all in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub migrations: Vec<String>,
 }
 
 impl Manifest {
@@ -44,6 +48,7 @@ impl Manifest {
         runtime: &RuntimeSource,
         files: &[OutputFile],
         model: &crate::Model,
+        migrations: &[String],
     ) -> Manifest {
         let list = |owner| {
             let mut paths: Vec<String> = files
@@ -68,6 +73,7 @@ impl Manifest {
                 .iter()
                 .map(|table| (table.name.clone(), table.clone()))
                 .collect(),
+            migrations: migrations.to_vec(),
         }
     }
 
@@ -105,6 +111,7 @@ impl Manifest {
                     .collect()
             })
             .unwrap_or_default(),
+            migrations: serde_json::from_value(field("migrations")).unwrap_or_default(),
         })
     }
 }

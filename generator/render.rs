@@ -153,6 +153,11 @@ pub struct ApiModRs<'a> {
     pub table_modules: Vec<&'a str>,
     /// The modules of every resource (`RESOURCES` lists their `INFO`).
     pub resource_modules: Vec<&'a str>,
+    /// `(name, include path)` literals of the crate's migrations, in order.
+    pub migrations: Vec<(String, String)>,
+    /// The document types of the resources that own a table, when there are
+    /// migrations (`RETAGS`): `resources::people::PeopleDocument`.
+    pub document_types: Vec<String>,
     /// What dates look like on the wire, for the `DATE_FORMAT` doc comment.
     pub date_doc: String,
     /// The `date::DateFormat` expression of the API's `date_format`.

@@ -119,6 +119,9 @@ pub struct ResourceSpec {
     pub id_type: Option<Spanned<String>>,
     /// Eve's `additional_lookup`: a read-only item route by another unique field.
     pub additional_lookup: Option<Spanned<LookupSpec>>,
+    /// The resource's name before a rename: a regeneration renames its table and
+    /// keeps its documents instead of dropping it.
+    pub renamed_from: Option<Spanned<String>>,
     /// Eve's `internal_resource`: a table with no HTTP endpoints (written from Rust).
     #[serde(default)]
     pub internal_resource: bool,
@@ -187,6 +190,9 @@ pub struct FieldSpec {
     /// A list's item rule.
     pub items: Option<Box<Spanned<FieldSpec>>>,
     pub data_relation: Option<Spanned<RelationSpec>>,
+    /// The field's name before a rename: a regeneration migrates the stored values
+    /// to the new name instead of dropping the old field (top-level fields only).
+    pub renamed_from: Option<Spanned<String>>,
 }
 
 /// `data_relation = { resource = "people", field = "_id", embeddable = true }`.

@@ -347,16 +347,51 @@ fn removing_a_resource_removes_its_module() {
         .expect("people.toml declares works");
     fs::write(&spec, &text[..cut]).unwrap();
 
-    let output = apigen(&["generate", "--check", "--out", &out]);
+    // Dropping a table drops its documents: only when asked, and nothing is written
+    // until then.
+    let before = age_files(&scratch.path("svc"));
+    for args in [
+        &["generate", "--out", &out][..],
+        &["generate", "--check", "--out", &out][..],
+    ] {
+        let output = apigen(args);
+        expect_code(
+            &output,
+            2,
+            "generate after removing a resource, no --allow-drop",
+        );
+        let message = stderr(&output);
+        assert!(message.contains("resource `works` is gone"), "{message}");
+        assert!(message.contains("--allow-drop"), "{message}");
+        assert!(message.contains("renamed_from = \"works\""), "{message}");
+    }
+    assert!(works.is_file());
+    for file in files_below(&scratch.path("svc")) {
+        assert_eq!(
+            mtime(&scratch.path("svc").join(&file)),
+            before,
+            "{file} was written"
+        );
+    }
+
+    let output = apigen(&["generate", "--check", "--allow-drop", "--out", &out]);
     expect_code(&output, 1, "check after removing a resource");
     assert!(stdout(&output).contains("works.rs"), "{}", stdout(&output));
 
-    let output = apigen(&["generate", "--out", &out]);
+    let output = apigen(&["generate", "--allow-drop", "--out", &out]);
     expect_code(&output, 0, "generate after removing a resource");
     assert!(!works.exists(), "works.rs is removed");
     assert!(stdout(&output).contains("remove"), "{}", stdout(&output));
+    let migration = fs::read_to_string(scratch.path("svc/migrations/0001_drop_works.sql"))
+        .expect("a migration drops the table");
+    assert!(migration.contains("DROP TABLE \"works\";"), "{migration}");
     let manifest = fs::read_to_string(scratch.path("svc/apigen.json")).unwrap();
-    assert!(!manifest.contains("works"), "{manifest}");
+    assert!(!manifest.contains("works.rs"), "{manifest}");
+    assert!(
+        !manifest.contains("\"works\": {"),
+        "no table `works`: {manifest}"
+    );
+    assert!(manifest.contains("\"0001_drop_works\""), "{manifest}");
     let mods = fs::read_to_string(scratch.path("svc/src/api/resources/mod.rs")).unwrap();
     assert!(!mods.contains("works"), "{mods}");
     assert!(scratch.path("svc/src/api/resources/people.rs").is_file());

@@ -40,6 +40,45 @@ impl Resolver<'_> {
         Ok(())
     }
 
+    /// `renamed_from` names the field's old name: not its own, and not another field
+    /// still in the schema (which one would keep the values?).
+    pub(super) fn check_field_renames(
+        &self,
+        schema: &IndexMap<Spanned<String>, Spanned<FieldSpec>>,
+    ) -> Result<(), Diagnostic> {
+        for (name, field) in schema {
+            let Some(from) = &field.get_ref().renamed_from else {
+                continue;
+            };
+            let old = from.get_ref();
+            if old == name.get_ref() {
+                return Err(self
+                    .error(from, format!("`{old}` is renamed from itself"))
+                    .with_help("remove `renamed_from`, or write the field's old name"));
+            }
+            if schema.keys().any(|k| k.get_ref() == old) {
+                return Err(self
+                    .error(from, format!("`{old}` is still a field of this schema"))
+                    .with_help(format!(
+                        "to rename `{old}` to `{}`, remove `{old}` from the schema",
+                        name.get_ref()
+                    )));
+            }
+            if let Some((other, _)) = schema.iter().find(|(k, f)| {
+                k.get_ref() != name.get_ref()
+                    && f.get_ref()
+                        .renamed_from
+                        .as_ref()
+                        .is_some_and(|r| r.get_ref() == old)
+            }) {
+                return Err(self
+                    .error(from, format!("`{}` is also renamed from `{old}`", other.get_ref()))
+                    .with_help("one field takes the old field's values: keep `renamed_from` on one of them"));
+            }
+        }
+        Ok(())
+    }
+
     pub(super) fn field(
         &self,
         name: &Spanned<String>,
@@ -92,6 +131,11 @@ impl Resolver<'_> {
         depth: usize,
     ) -> Result<Field, Diagnostic> {
         let spec = spanned.get_ref();
+        if let (true, Some(from)) = (depth > 0, &spec.renamed_from) {
+            return Err(self
+                .error(from, "`renamed_from` applies to a resource's top-level fields")
+                .with_help("a nested field is stored inside its dict's JSON: rename it in place, and documents that still hold the old name keep it until they are written"));
+        }
         let kind_text = spec.kind.get_ref();
         let Some(kind) = Kind::from_name(kind_text) else {
             let names = Kind::ALL.iter().map(|k| k.name());

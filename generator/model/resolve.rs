@@ -88,6 +88,7 @@ impl Resolver<'_> {
         for (name, resource) in &self.spec.resources {
             resources.push(self.resource(name, resource.get_ref())?);
         }
+        self.check_resource_renames()?;
         self.check_unique(&resources, |r| r.module_file.clone(), "module")?;
         self.check_unique(&resources, |r| r.doc_type.clone(), "type")?;
         self.check_unique(&resources, |r| r.route_shape(), "url")?;
@@ -100,6 +101,57 @@ impl Resolver<'_> {
             resources,
             operations,
         })
+    }
+
+    /// A resource's `renamed_from` names its old name: not its own, not a resource
+    /// still in the spec, not one another resource is renamed from; and only a
+    /// resource that keeps a table has one to rename.
+    fn check_resource_renames(&self) -> Result<(), Diagnostic> {
+        let resources = &self.spec.resources;
+        for (name, resource) in resources {
+            let resource = resource.get_ref();
+            let Some(from) = &resource.renamed_from else {
+                continue;
+            };
+            let old = from.get_ref();
+            if old == name.get_ref() {
+                return Err(self
+                    .error(from, format!("`{old}` is renamed from itself"))
+                    .with_help("remove `renamed_from`, or write the resource's old name"));
+            }
+            if resources.keys().any(|k| k.get_ref() == old) {
+                return Err(self
+                    .error(from, format!("`{old}` is still a resource of this spec"))
+                    .with_help(format!(
+                        "to rename `{old}` to `{}`, remove `[resources.{old}]`",
+                        name.get_ref()
+                    )));
+            }
+            if let Some((other, _)) = resources.iter().find(|(k, r)| {
+                k.get_ref() != name.get_ref()
+                    && r.get_ref()
+                        .renamed_from
+                        .as_ref()
+                        .is_some_and(|r| r.get_ref() == old)
+            }) {
+                return Err(self
+                    .error(from, format!("`{}` is also renamed from `{old}`", other.get_ref()))
+                    .with_help("one resource takes the old one's documents: keep `renamed_from` on one of them"));
+            }
+            if resource
+                .datasource
+                .as_ref()
+                .is_some_and(|d| d.get_ref().source.is_some())
+            {
+                return Err(self
+                    .error(
+                        from,
+                        "a resource with `datasource.source` keeps no table to rename",
+                    )
+                    .with_help("put `renamed_from` on the resource that owns the table"));
+            }
+        }
+        Ok(())
     }
 
     fn check_unique(
@@ -324,6 +376,7 @@ impl Resolver<'_> {
             fields.push(self.field(field_name, field, 0)?);
         }
         self.check_idents(schema, &fields)?;
+        self.check_field_renames(schema)?;
         let embeds = self.embeds(text, spec, &fields)?;
         let path_fields = self.path_fields(spec, &fields)?;
         let id_type = match &spec.id_type {

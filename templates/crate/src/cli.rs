@@ -1,5 +1,6 @@
-//! The command line: `{{ api.package }} serve [--addr ADDR] [--db FILE] ...` and
-//! `{{ api.package }} openapi`. Parsed by hand to keep the crate's dependencies few.
+//! The command line: `{{ api.package }} serve [--addr ADDR] [--db FILE] ...`,
+//! `{{ api.package }} migrate [--db FILE] [--dry-run]` and `{{ api.package }} openapi`.
+//! Parsed by hand to keep the crate's dependencies few.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -23,6 +24,13 @@ pub fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Some("migrate") => match parse_migrate(&args[1..]) {
+            Ok((config, dry_run)) => migrate(&config, dry_run),
+            Err(message) => {
+                eprintln!("error: {message}\n\n{USAGE}");
+                ExitCode::from(2)
+            }
+        },
         Some("openapi") => {
             println!("{OPENAPI_JSON}");
             ExitCode::SUCCESS
@@ -38,12 +46,27 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// `--flag value` or `--flag=value`: the flag, and its value when written with `=`.
+fn split_flag(arg: &str) -> (&str, Option<&str>) {
+    match arg.split_once('=') {
+        Some((flag, value)) if flag.starts_with("--") => (flag, Some(value)),
+        _ => (arg, None),
+    }
+}
+
 fn parse_serve(args: &[String]) -> Result<Config, String> {
     let mut config = Config::default();
     let mut rest = args.iter();
-    while let Some(flag) = rest.next() {
-        let mut value = || rest.next().ok_or_else(|| format!("{flag} needs a value"));
-        match flag.as_str() {
+    while let Some(arg) = rest.next() {
+        let (flag, inline) = split_flag(arg);
+        let mut value = || match inline {
+            Some(value) => Ok(value),
+            None => rest
+                .next()
+                .map(String::as_str)
+                .ok_or_else(|| format!("{flag} needs a value")),
+        };
+        match flag {
             "--addr" => {
                 let text = value()?;
                 config.addr = text
@@ -60,17 +83,74 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
                 config.body_read_timeout = Duration::from_secs(number(flag, value()?)? as u64);
             }
             "--durability" => {
-                config.db_options.durability = match value()?.as_str() {
+                config.db_options.durability = match value()? {
                     "normal" => {{ api.lib }}::api::db::Durability::Normal,
                     "full" => {{ api.lib }}::api::db::Durability::Full,
                     other => return Err(format!("--durability: '{other}' is not normal or full")),
                 };
             }
             "--db-cache-mib" => config.db_options.cache_mib = number(flag, value()?)?,
+            "--migrate" => {
+                config.db_options.migrate = match value()? {
+                    "true" => true,
+                    "false" => false,
+                    other => return Err(format!("--migrate: '{other}' is not true or false")),
+                };
+            }
             other => return Err(format!("unknown option '{other}'")),
         }
     }
     Ok(config)
+}
+
+fn parse_migrate(args: &[String]) -> Result<(Config, bool), String> {
+    let mut config = Config::default();
+    let mut dry_run = false;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match split_flag(arg) {
+            ("--dry-run", None) => dry_run = true,
+            ("--db", Some(value)) => config.db = value.into(),
+            ("--db", None) => {
+                config.db = rest.next().ok_or("--db needs a value")?.into();
+            }
+            (other, _) => return Err(format!("unknown option '{other}'")),
+        }
+    }
+    Ok((config, dry_run))
+}
+
+/// `migrate`: apply the pending migrations, or print their SQL with `--dry-run`.
+fn migrate(config: &Config, dry_run: bool) -> ExitCode {
+    let db = config.db.display();
+    if dry_run {
+        return match {{ api.lib }}::api::server::migrate_dry_run(config) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: cannot read the database {db}: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    match {{ api.lib }}::api::server::migrate(config) {
+        Ok(done) if done.is_empty() => {
+            eprintln!("{db} is up to date: nothing to migrate");
+            ExitCode::SUCCESS
+        }
+        Ok(done) => {
+            for line in done {
+                eprintln!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: cannot migrate the database {db}: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn number(flag: &str, text: &str) -> Result<usize, String> {

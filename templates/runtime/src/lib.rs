@@ -90,6 +90,12 @@ pub trait Api: 'static {
     const BULK_MAX_ITEMS: usize;
     /// Every table, with its indexes: created when missing.
     const TABLES: &'static [&'static schema::Table];
+    /// The crate's migrations (`migrations/*.sql`), in order: a database that has not
+    /// had one gets it at start (`sqlite::migrate`).
+    const MIGRATIONS: &'static [sqlite::migrate::Migration] = &[];
+    /// How to compute the ETags of each table's documents again, after a migration
+    /// changed its columns: one per table.
+    const RETAGS: &'static [sqlite::migrate::Retag] = &[];
     /// Every resource, internal ones included: their statements are made at start-up.
     const RESOURCES: &'static [&'static resource::ResourceInfo];
     /// How dates are written on the wire (`date_format`).

@@ -112,3 +112,39 @@ pub static NO_TABLE: Table = Table {
     columns: &[],
     indexes: &[],
 };
+
+/// One change to the stored schema between two versions of a spec: what a migration
+/// does, in no database's words. The generator finds them by comparing the schema
+/// `apigen.json` recorded with the spec's new one; `sqlite::migrate::script` writes
+/// them as SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change<'a> {
+    /// A new resource's table, with its indexes.
+    CreateTable(&'a Table),
+    /// A resource renamed (`renamed_from`): its documents kept.
+    RenameTable { from: &'a str, to: &'a str },
+    /// A resource removed from the spec (`apigen generate --allow-drop`): its
+    /// documents go with it.
+    DropTable { table: &'a str },
+    /// A new field. Documents already stored get `fill` (the field's default, as a
+    /// client would write it), or nothing.
+    AddColumn {
+        table: &'a str,
+        column: &'a str,
+        ty: ColumnType,
+        fill: Option<&'a serde_json::Value>,
+    },
+    /// A field renamed (`renamed_from`): its values kept.
+    RenameColumn {
+        table: &'a str,
+        from: &'a str,
+        to: &'a str,
+    },
+    /// A field removed from the spec (`--allow-drop`): its values go with it.
+    DropColumn { table: &'a str, column: &'a str },
+    /// A new index, or a new `unique` (refused when stored documents already share a
+    /// value).
+    CreateIndex { table: &'a str, index: &'a Index },
+    /// An index no longer in the spec (or renamed with its table).
+    DropIndex { name: &'a str },
+}

@@ -56,8 +56,12 @@ impl<A: Api> Default for Config<A> {
 }
 
 /// Open the database and build the application (router and state).
+/// What opening the database did to it (migrations applied) is logged on stderr.
 pub fn app<A: Api>(config: &Config<A>, hooks: Arc<dyn Hooks>) -> Result<App, OpenError> {
     let db = Db::open_with::<A>(&config.db, config.db_options)?;
+    for line in db.migrated() {
+        eprintln!("{line}");
+    }
     let state = AppState {
         db: Arc::new(db),
         hooks,
@@ -69,6 +73,23 @@ pub fn app<A: Api>(config: &Config<A>, hooks: Arc<dyn Hooks>) -> Result<App, Ope
         }),
     };
     Ok(crate::layers::wrap(A::router(state), A::WEB))
+}
+
+/// The `migrate` command: bring the database to this version (`sqlite::migrate`)
+/// without serving it; what was done, empty when nothing was needed.
+pub fn migrate<A: Api>(config: &Config<A>) -> Result<Vec<String>, OpenError> {
+    let options = crate::db::DbOptions {
+        migrate: true,
+        ..config.db_options
+    };
+    let db = Db::open_with::<A>(&config.db, options)?;
+    Ok(db.migrated().to_vec())
+}
+
+/// `migrate --dry-run`: the SQL `migrate` would run on the database, with comments.
+/// Nothing is changed, and a missing database is not created.
+pub fn migrate_dry_run<A: Api>(config: &Config<A>) -> Result<String, OpenError> {
+    Db::dry_run::<A>(&config.db)
 }
 
 /// Serve `app` on `listener` until `shutdown` completes.

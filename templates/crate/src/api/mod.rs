@@ -35,6 +35,21 @@ impl apigen_runtime::Api for Api {
         &resources::{{ module }}::INFO,
 {%- endfor %}
     ];
+{%- if !migrations.is_empty() %}
+    const MIGRATIONS: &'static [sqlite::migrate::Migration] = &[
+{%- for (name, path) in migrations %}
+        sqlite::migrate::Migration {
+            name: {{ name }},
+            sql: include_str!({{ path }}),
+        },
+{%- endfor %}
+    ];
+    const RETAGS: &'static [sqlite::migrate::Retag] = &[
+{%- for ty in document_types %}
+        sqlite::migrate::Retag::of::<{{ ty }}>(),
+{%- endfor %}
+    ];
+{%- endif %}
     const DATES: &'static date::DateFormat = &DATE_FORMAT;
     const WEB: &'static layers::Web = &WEB;
 

@@ -56,12 +56,16 @@ impl Durability {
     }
 }
 
-/// How the database is opened: `serve`'s `--db-cache-mib` and `--durability`.
+/// How the database is opened: `serve`'s `--db-cache-mib`, `--durability` and
+/// `--migrate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DbOptions {
     /// SQLite's page cache per connection, in MiB.
     pub cache_mib: usize,
     pub durability: Durability,
+    /// Apply pending migrations at start (the default); `false` refuses to start on
+    /// a database that needs them, for operators who migrate as a separate step.
+    pub migrate: bool,
 }
 
 impl Default for DbOptions {
@@ -69,8 +73,17 @@ impl Default for DbOptions {
         DbOptions {
             cache_mib: DEFAULT_CACHE_MIB,
             durability: Durability::Normal,
+            migrate: true,
         }
     }
+}
+
+/// The schema history a crate carries: its migrations, and how to compute each
+/// table's ETags again after one changes its columns (`migrate`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct History {
+    pub migrations: &'static [super::migrate::Migration],
+    pub retags: &'static [super::migrate::Retag],
 }
 
 /// How long a writer waits for the write lock before the request answers 503.
@@ -94,6 +107,8 @@ pub enum OpenError {
     Resource(String),
     /// The tables already in the database are not the ones this server keeps.
     Stale(super::conformance::Mismatch),
+    /// Its migrations could not be applied, or may not be (see `MigrateError`).
+    Migrate(super::migrate::MigrateError),
     /// The database file could not be created.
     File(std::io::Error),
 }
@@ -104,6 +119,7 @@ impl std::fmt::Display for OpenError {
             OpenError::Sqlite(error) => error.fmt(f),
             OpenError::Resource(message) => f.write_str(message),
             OpenError::Stale(mismatch) => mismatch.fmt(f),
+            OpenError::Migrate(error) => error.fmt(f),
             OpenError::File(error) => error.fmt(f),
         }
     }
@@ -131,26 +147,49 @@ pub struct Db {
     options: DbOptions,
     idle: Mutex<Vec<Connection>>,
     writer: tokio::sync::Mutex<Connection>,
+    /// What `open` did to bring the database to this version.
+    migrated: Vec<String>,
+}
+
+fn history<A: crate::Api>() -> History {
+    History {
+        migrations: A::MIGRATIONS,
+        retags: A::RETAGS,
+    }
+}
+
+fn functions<A: crate::Api>(conn: &Connection) -> rusqlite::Result<()> {
+    super::functions::register(conn, A::DATES)
 }
 
 impl Db {
-    /// Open (creating if needed) the database at `path` for `tables`: refused when a
-    /// table it already holds differs from its `Table` (`conformance`), otherwise the
-    /// missing tables and indexes are created. Every connection gets `functions` and a
-    /// page cache and durability of `options`.
+    /// Open (creating if needed) the database at `path` for `tables`. A new database
+    /// is created at the crate's version; one that has not had every migration of
+    /// `history` gets them (`migrate`), unless `options.migrate` is false; one that
+    /// still differs from `tables` is refused (`conformance`). Every connection gets
+    /// `functions` and the page cache and durability of `options`. What was done is
+    /// in `Db::migrated`, for the server to log.
     pub fn open(
         path: &Path,
         tables: &[&Table],
+        history: History,
         functions: SqlFunctions,
         options: DbOptions,
     ) -> Result<Db, OpenError> {
         create_private(path).map_err(OpenError::File)?;
-        let writer = connect(path, functions, options)?;
+        let mut writer = connect(path, functions, options)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
-        // Checked before the DDL, which would fail on the first index over a column
-        // the table lacks, with a less helpful message.
-        super::conformance::check(&writer, tables)?.map_err(OpenError::Stale)?;
-        writer.execute_batch(&super::ddl::create_all(tables))?;
+        let migrated = super::migrate::migrate(
+            &mut writer,
+            tables,
+            history.migrations,
+            history.retags,
+            options.migrate,
+        )
+        .map_err(|error| match error {
+            super::migrate::MigrateError::Stale(mismatch) => OpenError::Stale(mismatch),
+            other => OpenError::Migrate(other),
+        })?;
         Ok(Db {
             alive: Arc::new(()),
             path: path.to_path_buf(),
@@ -158,25 +197,42 @@ impl Db {
             options,
             idle: Mutex::new(Vec::new()),
             writer: tokio::sync::Mutex::new(writer),
+            migrated,
         })
     }
 
-    /// Open the database of the API `A`: its tables and indexes, its SQL functions,
-    /// and every resource's statements, made now so that a datasource filter this
-    /// runtime cannot read stops the server here rather than failing requests.
+    /// Open the database of the API `A`: its tables and indexes, its migrations, its
+    /// SQL functions, and every resource's statements, made now so that a datasource
+    /// filter this runtime cannot read stops the server here rather than failing
+    /// requests.
     pub fn open_for<A: crate::Api>(path: &Path) -> Result<Db, OpenError> {
         Db::open_with::<A>(path, DbOptions::default())
     }
 
-    /// [`open_for`](Self::open_for) with `options` (cache size, durability).
+    /// [`open_for`](Self::open_for) with `options` (cache size, durability, migrate).
     pub fn open_with<A: crate::Api>(path: &Path, options: DbOptions) -> Result<Db, OpenError> {
         for info in A::RESOURCES {
             super::statements::made(info).map_err(|e| OpenError::Resource(e.to_string()))?;
         }
-        fn functions<A: crate::Api>(conn: &Connection) -> rusqlite::Result<()> {
-            super::functions::register(conn, A::DATES)
-        }
-        Db::open(path, A::TABLES, functions::<A>, options)
+        Db::open(path, A::TABLES, history::<A>(), functions::<A>, options)
+    }
+
+    /// What `migrate` would do to the database at `path` for the API `A`, as SQL with
+    /// comments (`migrate --dry-run`); nothing is changed.
+    pub fn dry_run<A: crate::Api>(path: &Path) -> Result<String, OpenError> {
+        // A database not made yet is not made by looking at it.
+        let conn = if path.exists() {
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?
+        } else {
+            Connection::open_in_memory()?
+        };
+        super::migrate::dry_run(&conn, A::TABLES, A::MIGRATIONS).map_err(OpenError::Migrate)
+    }
+
+    /// What opening the database did: the migrations applied, the ETags computed
+    /// again, warnings; empty when it was already at this version.
+    pub fn migrated(&self) -> &[String] {
+        &self.migrated
     }
 
     fn owns(&self, token: &Weak<()>) -> bool {
@@ -325,6 +381,7 @@ mod tests {
         let db = Db::open(
             &path,
             &[&T],
+            History::default(),
             no_functions,
             DbOptions {
                 cache_mib: 1,
@@ -372,7 +429,14 @@ mod tests {
                 durability,
                 ..DbOptions::default()
             };
-            let db = Db::open(&dir.join("sync.db"), &[&T], no_functions, options).expect("open");
+            let db = Db::open(
+                &dir.join("sync.db"),
+                &[&T],
+                History::default(),
+                no_functions,
+                options,
+            )
+            .expect("open");
             let read: i64 = db
                 .read(|conn| Ok(conn.query_row("PRAGMA synchronous", [], |row| row.get(0))?))
                 .expect("read");

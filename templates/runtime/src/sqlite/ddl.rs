@@ -2,7 +2,7 @@
 //! `CREATE [UNIQUE] INDEX IF NOT EXISTS` per index, run when the database opens.
 
 use super::quote;
-use crate::schema::{ColumnType, Key, Order, Table, KEY, META};
+use crate::schema::{ColumnType, Index, Key, Order, Table, KEY, META};
 
 /// The column type SQLite stores a value of `ty` as.
 pub fn column_type(ty: ColumnType) -> &'static str {
@@ -40,23 +40,29 @@ pub fn create(table: &Table) -> String {
         columns.join(", ")
     );
     for index in table.indexes {
-        let columns: Vec<String> = index
-            .columns
-            .iter()
-            .map(|(name, order)| match order {
-                Order::Ascending => quote(name),
-                Order::Descending => format!("{} DESC", quote(name)),
-            })
-            .collect();
-        sql.push_str(&format!(
-            "\nCREATE {}INDEX IF NOT EXISTS {} ON {} ({});",
-            if index.unique { "UNIQUE " } else { "" },
-            quote(index.name),
-            quote(table.name),
-            columns.join(", ")
-        ));
+        sql.push('\n');
+        sql.push_str(&create_index(table.name, index));
     }
     sql
+}
+
+/// The statement that creates `index` on `table` when missing, `;`-terminated.
+pub fn create_index(table: &str, index: &Index) -> String {
+    let columns: Vec<String> = index
+        .columns
+        .iter()
+        .map(|(name, order)| match order {
+            Order::Ascending => quote(name),
+            Order::Descending => format!("{} DESC", quote(name)),
+        })
+        .collect();
+    format!(
+        "CREATE {}INDEX IF NOT EXISTS {} ON {} ({});",
+        if index.unique { "UNIQUE " } else { "" },
+        quote(index.name),
+        quote(table),
+        columns.join(", ")
+    )
 }
 
 /// The DDL of every table, in order.
@@ -71,7 +77,7 @@ pub fn create_all(tables: &[&Table]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{Column, Index};
+    use crate::schema::Column;
 
     static PEOPLE: Table = Table {
         name: "people",

@@ -9,6 +9,8 @@
 //! - [`ddl`]: `CREATE TABLE` and `CREATE INDEX` from the tables;
 //! - [`conformance`]: whether the tables already stored are the ones the server
 //!   expects, checked before it serves;
+//! - [`migrate`]: migrations (the SQL of a schema change, and the runner that applies
+//!   the ones a database has not had at start-up);
 //! - [`statements`]: each resource's statements, made once from its table, datasource
 //!   filter, lookup and sub-resource path;
 //! - [`filter`]: `where`, `sort` and `$near` compiled to SQL with bound values;
@@ -23,6 +25,7 @@ pub mod db;
 pub mod ddl;
 pub mod filter;
 pub mod functions;
+pub mod migrate;
 pub mod statements;
 pub mod store;
 pub mod values;
