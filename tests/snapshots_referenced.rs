@@ -45,10 +45,26 @@ fn diagnostic_snapshots() -> BTreeSet<String> {
         .collect()
 }
 
+/// Snapshot files the migration-diagnostics test asserts: one per refused edit.
+fn migration_snapshots() -> BTreeSet<String> {
+    let Ok(entries) = fs::read_dir("specs/migrations/refused") else {
+        return BTreeSet::new();
+    };
+    entries
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .map(|p| {
+            let stem = p.file_stem().and_then(|s| s.to_str()).expect("utf-8");
+            format!("migration_diagnostics__{stem}.snap")
+        })
+        .collect()
+}
+
 #[test]
 fn no_snapshot_is_unreferenced() {
     let mut expected = generated_output_snapshots();
     expected.extend(diagnostic_snapshots());
+    expected.extend(migration_snapshots());
     let mut unreferenced = Vec::new();
     let mut pending = Vec::new();
     for entry in fs::read_dir("tests/snapshots").expect("tests/snapshots/") {
