@@ -349,7 +349,10 @@ pub fn migrate(
     retags: &[Retag],
     allow: bool,
 ) -> Result<Vec<String>, MigrateError> {
-    let plan = plan(conn, tables, migrations)?;
+    // Planned inside the write transaction: a second server starting on the same
+    // file waits here, then finds the migrations already applied.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let plan = plan(&tx, tables, migrations)?;
     if !plan.unknown.is_empty() {
         return Err(MigrateError::Newer(plan.unknown));
     }
@@ -365,7 +368,6 @@ pub fn migrate(
             plan.pending.iter().map(|m| m.name).collect(),
         ));
     }
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch(&history_ddl())?;
     let now = crate::date::now();
     let record = |tx: &Connection, migration: &Migration, baseline: bool| {
@@ -787,6 +789,50 @@ mod tests {
         assert!(mismatch.to_string().contains("has no column \"score\""));
         assert!(history(&conn).is_empty());
         assert!(!table_exists(&conn, "other").unwrap());
+    }
+
+    #[test]
+    fn two_servers_starting_at_once_migrate_once() {
+        let dir = std::env::temp_dir().join(format!("apigen-migrate-race-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("race.db");
+        let _ = std::fs::remove_file(&path);
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+            migrate(&mut conn, &[&PEOPLE_V1], &[], &[], true).unwrap();
+            conn.execute(
+                "INSERT INTO people (_id, lastname, _created, _updated, _etag) VALUES ('1', 'Doe', 0, 0, 't')",
+                [],
+            )
+            .unwrap();
+        }
+        let runs: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let mut conn = Connection::open(&path).unwrap();
+                    conn.busy_timeout(std::time::Duration::from_secs(10))
+                        .unwrap();
+                    migrate(&mut conn, &[&PEOPLE_V2], V2, &[], true).map(|done| done.len())
+                })
+            })
+            .collect();
+        let applied: Vec<usize> = runs
+            .into_iter()
+            .map(|run| run.join().unwrap().expect("every start succeeds"))
+            .collect();
+        assert_eq!(
+            applied.iter().filter(|n| **n == 1).count(),
+            1,
+            "{applied:?}"
+        );
+        let conn = Connection::open(&path).unwrap();
+        assert_eq!(
+            history(&conn),
+            [("0001_people_add_score".to_string(), false)]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
