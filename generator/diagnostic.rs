@@ -375,6 +375,14 @@ fn join_ticked(items: &[String]) -> String {
 }
 
 /// The candidate nearest to `word` by edit distance, if it is near enough to be a typo.
+/// The one line of a regex error that says what is wrong (the crate's message also
+/// repeats the pattern with a caret, which a diagnostic shows its own way).
+pub fn regex_problem(error: &regex::Error) -> String {
+    let detail = error.to_string();
+    let last = detail.lines().last().unwrap_or("invalid pattern").trim();
+    last.strip_prefix("error: ").unwrap_or(last).to_string()
+}
+
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(1);
     candidates

@@ -72,7 +72,7 @@ fn sample(ty: &ParamType) -> String {
         ParamType::Field(kind) => panic!("no sample value for a `{}` path field", kind.name()),
         ParamType::Lookup { kind, regex, .. } => {
             // A value of the lookup field that is no `_id` and that its regex takes.
-            let pattern = regex_lite::Regex::new(&format!("^(?:{regex})$")).expect("a regex");
+            let pattern = regex::Regex::new(&format!("^(?:{regex})$")).expect("a regex");
             let candidates: &[&str] = if *kind == Kind::Integer {
                 &["42", "7"]
             } else {

@@ -157,7 +157,7 @@ impl Resolver<'_> {
         let regex = field
             .regex
             .as_ref()
-            .and_then(|pattern| regex_lite::Regex::new(&format!("^(?:{pattern})$")).ok());
+            .and_then(|pattern| regex::Regex::new(&format!("^(?:{pattern})$")).ok());
         let limits = Limits {
             kind: field.kind,
             minlength: field.minlength.and_then(|n| usize::try_from(n).ok()),

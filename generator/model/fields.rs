@@ -281,11 +281,8 @@ impl Resolver<'_> {
         }
         let regex = match &spec.regex {
             Some(pattern) => {
-                if let Err(error) = regex_lite::Regex::new(&format!("^(?:{})$", pattern.get_ref()))
-                {
-                    let detail = error.to_string();
-                    let last = detail.lines().last().unwrap_or("invalid pattern").trim();
-                    let last = last.strip_prefix("error: ").unwrap_or(last);
+                if let Err(error) = regex::Regex::new(&format!("^(?:{})$", pattern.get_ref())) {
+                    let last = crate::diagnostic::regex_problem(&error);
                     return Err(self
                         .error(pattern, format!("invalid regex: {last}"))
                         .with_help("patterns use Rust's regex syntax and must match the whole value (no look-around or back-references)"));

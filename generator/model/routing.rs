@@ -134,7 +134,7 @@ impl Resolver<'_> {
                     .get_ref()
                     .strip_prefix("regex(\"")
                     .and_then(|s| s.strip_suffix("\")"))
-                    .filter(|p| regex_lite::Regex::new(&format!("^(?:{p})$")).is_ok());
+                    .filter(|p| regex::Regex::new(&format!("^(?:{p})$")).is_ok());
                 match pattern {
                     Some(p) => p.to_string(),
                     None => {

@@ -137,9 +137,15 @@ impl Resolver<'_> {
         let mut domains_re = Vec::new();
         for pattern in api.x_domains_re.iter().flat_map(|d| d.get_ref()) {
             let anchored = format!("^(?:{})", pattern.get_ref());
-            if let Err(error) = regex_lite::Regex::new(&anchored) {
+            if let Err(error) = regex::Regex::new(&anchored) {
                 return Err(self
-                    .error(pattern, format!("invalid regex in `x_domains_re`: {error}"))
+                    .error(
+                        pattern,
+                        format!(
+                            "invalid regex in `x_domains_re`: {}",
+                            crate::diagnostic::regex_problem(&error)
+                        ),
+                    )
                     .with_help("write a regular expression an origin must match, like \"^https://sub-\\\\d{3}\\\\.example\\\\.com$\""));
             }
             domains_re.push(anchored);

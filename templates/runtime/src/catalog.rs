@@ -241,10 +241,7 @@ pub struct Field {
     pub min: Option<Bound>,
     pub max: Option<Bound>,
     /// The spec's pattern as written (for messages) and its compiled, anchored form.
-    pub regex: Option<(
-        &'static str,
-        &'static std::sync::LazyLock<regex_lite::Regex>,
-    )>,
+    pub regex: Option<(&'static str, &'static std::sync::LazyLock<regex::Regex>)>,
     pub allowed: &'static [Literal],
     /// The default as JSON text, filled in on insert and replace.
     pub default: Option<&'static str>,

@@ -28,7 +28,7 @@ pub struct Cors {
     /// `Access-Control-Max-Age`, seconds.
     pub max_age: u64,
     /// `domains_re` compiled, on first use: write `OnceLock::new()`.
-    pub compiled: OnceLock<Vec<regex_lite::Regex>>,
+    pub compiled: OnceLock<Vec<regex::Regex>>,
 }
 
 impl Cors {
@@ -42,7 +42,7 @@ impl Cors {
                     // apigen compiled each pattern already; one that fails allows nothing.
                     self.domains_re
                         .iter()
-                        .filter_map(|p| regex_lite::Regex::new(p).ok())
+                        .filter_map(|p| regex::Regex::new(p).ok())
                         .collect()
                 })
                 .iter()

@@ -33,7 +33,7 @@ pub const MAX_VALUES: usize = 1000;
 pub const MAX_WHERE_LEN: usize = 64 * 1024;
 /// The longest `$regex` pattern accepted, in bytes.
 pub const MAX_REGEX_LEN: usize = 1000;
-/// Compiled size limit for a `$regex` (`regex_lite::RegexBuilder::size_limit`).
+/// Compiled size limit for a `$regex` (`regex::RegexBuilder::size_limit`).
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// How many keys a `sort` may name.
 pub const MAX_SORT_KEYS: usize = 16;
@@ -1020,11 +1020,11 @@ pub fn parse_sort(text: &str, fields: &'static [Field]) -> Result<Vec<SortKey>, 
 }
 
 /// Compile a `$regex` pattern with the size limits that keep it cheap.
-pub(crate) fn compile_regex(pattern: &str) -> Result<regex_lite::Regex, QueryError> {
+pub(crate) fn compile_regex(pattern: &str) -> Result<regex::Regex, QueryError> {
     if pattern.len() > MAX_REGEX_LEN + 8 {
         return error("regex is too long");
     }
-    regex_lite::RegexBuilder::new(pattern)
+    regex::RegexBuilder::new(pattern)
         .size_limit(REGEX_SIZE_LIMIT)
         .nest_limit(64)
         .build()

@@ -124,7 +124,7 @@ impl serde::Serialize for NumericId<'_> {
 pub struct Lookup {
     pub field: &'static str,
     /// The spec's `regex("...")`, anchored.
-    pub pattern: &'static LazyLock<regex_lite::Regex>,
+    pub pattern: &'static LazyLock<regex::Regex>,
 }
 
 impl Lookup {

@@ -504,7 +504,7 @@ pub struct Limits<'a> {
     pub min: Option<crate::catalog::Bound>,
     pub max: Option<crate::catalog::Bound>,
     /// The anchored pattern.
-    pub regex: Option<&'a regex_lite::Regex>,
+    pub regex: Option<&'a regex::Regex>,
 }
 
 /// The first limit a value breaks.
@@ -788,7 +788,7 @@ fn merge_objects(target: &mut Map<String, Value>, update: Map<String, Value>) {
 mod tests {
     use std::sync::LazyLock;
 
-    use regex_lite::Regex;
+    use regex::Regex;
     use serde_json::json;
 
     use super::*;

@@ -30,7 +30,7 @@ pub fn register(conn: &Connection, dates: &'static DateFormat) -> rusqlite::Resu
         })
     })?;
     conn.create_scalar_function("regexp", 2, flags, |ctx| {
-        let regex: Arc<regex_lite::Regex> =
+        let regex: Arc<regex::Regex> =
             ctx.get_or_create_aux(0, |pattern| match pattern.as_str() {
                 Ok(pattern) => compile_regex(pattern),
                 Err(_) => Err(QueryError("REGEXP pattern must be text".to_string())),

@@ -207,8 +207,8 @@ mod tests {
         Field::new("price", Kind::Float),
         Field::new("maker", Kind::ObjectId),
     ];
-    static LOOKUP: std::sync::LazyLock<regex_lite::Regex> =
-        std::sync::LazyLock::new(|| regex_lite::Regex::new("^[a-z]+$").unwrap());
+    static LOOKUP: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new("^[a-z]+$").unwrap());
 
     static PLAIN: ResourceInfo = ResourceInfo {
         name: "products",

@@ -8,8 +8,9 @@ use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
 use crate::api::schema;
 /// `additional_lookup` of `name`: what a lookup value looks like, anchored.
-static LOOKUP: ::std::sync::LazyLock<::regex_lite::Regex> = ::std::sync::LazyLock::new(||
-{ ::regex_lite::Regex::new("^(?:[\\w]+)$").expect("apigen checked this pattern") });
+static LOOKUP: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
+    ::regex::Regex::new("^(?:[\\w]+)$").expect("apigen checked this pattern")
+});
 /// The fields of a `contacts` document and their rules.
 pub static FIELDS: &[Field] = &[
     Field {

@@ -8,9 +8,8 @@ use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
 use crate::api::schema;
 /// `regex` of `email`, anchored: Cerberus matches the whole value.
-static REGEX_0: ::std::sync::LazyLock<::regex_lite::Regex> = ::std::sync::LazyLock::new(||
-{
-    ::regex_lite::Regex::new("^(?:[^@ ]+@[^@ ]+)$").expect("apigen checked this pattern")
+static REGEX_0: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
+    ::regex::Regex::new("^(?:[^@ ]+@[^@ ]+)$").expect("apigen checked this pattern")
 });
 /// The fields of a `people` document and their rules.
 pub static FIELDS: &[Field] = &[

@@ -15,14 +15,14 @@ use crate::api::schema;
 
 {% for regex in regexes -%}
 /// `regex` of `{{ regex.field }}`, anchored: Cerberus matches the whole value.
-static {{ regex.name }}: ::std::sync::LazyLock<::regex_lite::Regex> = ::std::sync::LazyLock::new(|| {
-    ::regex_lite::Regex::new({{ regex.pattern }}).expect("apigen checked this pattern")
+static {{ regex.name }}: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
+    ::regex::Regex::new({{ regex.pattern }}).expect("apigen checked this pattern")
 });
 {% endfor %}
 {%- if let Some(lookup) = lookup %}
 /// `additional_lookup` of `{{ lookup.field }}`: what a lookup value looks like, anchored.
-static LOOKUP: ::std::sync::LazyLock<::regex_lite::Regex> = ::std::sync::LazyLock::new(|| {
-    ::regex_lite::Regex::new({{ lookup.pattern }}).expect("apigen checked this pattern")
+static LOOKUP: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
+    ::regex::Regex::new({{ lookup.pattern }}).expect("apigen checked this pattern")
 });
 {% endif %}
 
