@@ -24,6 +24,7 @@ Options for serve:
   --header-read-timeout SECS  time a client has to send its request headers [default: 10]
   --body-read-timeout SECS    time a client has to send its request body [default: 30]
   --db-cache-mib N            SQLite page cache per connection, in MiB [default: 16]
+  --query-timeout SECS        time a request's reads may run before it answers 503 [default: 5]
   --durability normal|full    normal: acknowledged writes survive a crash of the server;
                               full: a power loss too, one disk flush per write [default: normal]
   --migrate true|false        apply pending migrations at start; false: refuse to start
@@ -124,6 +125,11 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
                 };
             }
             "--db-cache-mib" => config.db_options.cache_mib = number(flag, value()?)?,
+            "--query-timeout" => {
+                config.db_options.query_timeout = Duration::from_secs(
+                    number(flag, value()?)? as u64,
+                );
+            }
             "--migrate" => {
                 config.db_options.migrate = match value()? {
                     "true" => true,

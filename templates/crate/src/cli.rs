@@ -90,6 +90,9 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
                 };
             }
             "--db-cache-mib" => config.db_options.cache_mib = number(flag, value()?)?,
+            "--query-timeout" => {
+                config.db_options.query_timeout = Duration::from_secs(number(flag, value()?)? as u64);
+            }
             "--migrate" => {
                 config.db_options.migrate = match value()? {
                     "true" => true,

@@ -95,6 +95,15 @@ impl ApiError {
         )
     }
 
+    /// A read that ran out of its time budget (`serve --query-timeout`).
+    pub fn query_timeout() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The query took longer than the server allows; narrow the filter (a $regex \
+             or a condition inside dicts and lists reads every document) and retry.",
+        )
+    }
+
     pub fn busy() -> Self {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

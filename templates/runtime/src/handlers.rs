@@ -64,26 +64,34 @@ pub async fn get_collection<R: Resource>(
         // no document built in between.
         let selection = list.selection(info, &scope);
         let mut page = Page::new(list.params.max_results as usize);
-        let (items, tags, last_modified) =
-            (&mut page.items, &mut page.tags, &mut page.last_modified);
-        let total = state.db.read(|conn| {
-            conn.list_written::<R>(info, &selection, items, &mut |out, written| {
-                written.etag.hash(tags);
-                *last_modified =
-                    Some(last_modified.map_or(written.updated, |t| t.max(written.updated)));
-                append_links(out, info, &scope.url, written.id, DocumentLinks::SelfOnly);
+        let total = state
+            .db
+            .read_costly(|conn| {
+                // A read moved off the async workers runs again from the start.
+                page.clear();
+                let (items, tags, last_modified) =
+                    (&mut page.items, &mut page.tags, &mut page.last_modified);
+                conn.list_written::<R>(info, &selection, items, &mut |out, written| {
+                    written.etag.hash(tags);
+                    *last_modified =
+                        Some(last_modified.map_or(written.updated, |t| t.max(written.updated)));
+                    append_links(out, info, &scope.url, written.id, DocumentLinks::SelfOnly);
+                })
             })
-        })?;
+            .await?;
         return Ok(http::cached(
             info,
             page.finish(info, &scope.url, &list, total, if_none_match.as_ref()),
         ));
     }
-    let (total, documents, embedded) = state.db.read(|conn| {
-        let (total, documents) = conn.list::<R>(info, &list.selection(info, &scope))?;
-        let embedded = embedded(info, conn, raw.as_deref(), &documents)?;
-        Ok((total, documents, embedded))
-    })?;
+    let (total, documents, embedded) = state
+        .db
+        .read_costly(|conn| {
+            let (total, documents) = conn.list::<R>(info, &list.selection(info, &scope))?;
+            let embedded = embedded(info, conn, raw.as_deref(), &documents)?;
+            Ok((total, documents, embedded))
+        })
+        .await?;
     let mut page = Page::new(documents.len());
     for (i, document) in documents.iter().enumerate() {
         page.add(document.etag(), document.updated());
@@ -163,6 +171,9 @@ impl ListQuery {
 }
 
 /// A collection page being written: its items, its tag and its last change.
+/// How a page's JSON starts.
+const PAGE_START: &[u8] = b"{\"_items\":[";
+
 struct Page {
     items: Vec<u8>,
     /// The documents' tags, hashed in order.
@@ -174,12 +185,19 @@ impl Page {
     fn new(documents: usize) -> Page {
         // Room for documents of about 1 KiB: most pages are written without growing.
         let mut items = Vec::with_capacity(512 + documents * 1024);
-        items.extend_from_slice(b"{\"_items\":[");
+        items.extend_from_slice(PAGE_START);
         Page {
             items,
             tags: std::hash::DefaultHasher::new(),
             last_modified: None,
         }
+    }
+
+    /// Back to no documents.
+    fn clear(&mut self) {
+        self.items.truncate(PAGE_START.len());
+        self.tags = std::hash::DefaultHasher::new();
+        self.last_modified = None;
     }
 
     fn add(&mut self, etag: &str, updated: i64) {

@@ -10,6 +10,15 @@
 //! time per filtered page (`bench/README.md`, issue 7). A thread that finds its slot
 //! taken (a read inside a read) or belonging to another database uses the shared pool.
 //!
+//! Every read runs under a deadline (`serve --query-timeout`, 5 s by default): SQLite's
+//! progress handler interrupts a statement past it, and the request answers 503. A
+//! collection read starts inline; one still running after [`INLINE_BUDGET`] (a
+//! `$regex` over every document, a condition inside stored JSON, an unindexed scan of
+//! a large table) is interrupted and run again off the async workers
+//! (`block_in_place`), a few at a time, so costly queries cannot starve cheap ones of
+//! the workers while the point reads and small pages the benchmark measures stay
+//! inline.
+//!
 //! All writes go through one connection behind an async mutex: a request waiting for
 //! its turn parks its task and the worker serves others. Left to SQLite, concurrent
 //! writers would wait in its busy handler, which sleeps in millisecond steps and
@@ -66,6 +75,8 @@ pub struct DbOptions {
     /// Apply pending migrations at start (the default); `false` refuses to start on
     /// a database that needs them, for operators who migrate as a separate step.
     pub migrate: bool,
+    /// How long one request's reads may run (`--query-timeout`).
+    pub query_timeout: std::time::Duration,
 }
 
 impl Default for DbOptions {
@@ -74,6 +85,7 @@ impl Default for DbOptions {
             cache_mib: DEFAULT_CACHE_MIB,
             durability: Durability::Normal,
             migrate: true,
+            query_timeout: DEFAULT_QUERY_TIMEOUT,
         }
     }
 }
@@ -85,6 +97,16 @@ pub struct History {
     pub migrations: &'static [super::migrate::Migration],
     pub retags: &'static [super::migrate::Retag],
 }
+
+/// How long a read may run before it answers 503, unless `serve --query-timeout` says
+/// otherwise.
+pub const DEFAULT_QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a collection read may hold an async worker before it is moved off it.
+/// The benchmark's filtered page takes about 0.1 ms.
+pub const INLINE_BUDGET: std::time::Duration = std::time::Duration::from_millis(3);
+/// SQLite VM steps between two deadline checks: tens of microseconds of work, so the
+/// check (one clock read) costs nothing measurable.
+const PROGRESS_STEPS: std::os::raw::c_int = 10_000;
 
 /// How long a writer waits for the write lock before the request answers 503.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
@@ -133,6 +155,49 @@ impl From<rusqlite::Error> for OpenError {
     }
 }
 
+/// Why a read on this thread must stop: its deadline, and whether that is only the
+/// inline budget (then the read is moved off the worker, not failed).
+#[derive(Clone, Copy)]
+struct Limit {
+    at: std::time::Instant,
+    inline: bool,
+}
+
+thread_local! {
+    /// The limit of the read running on this thread; statements check it through the
+    /// progress handler every connection has (`connect`).
+    static LIMIT: std::cell::Cell<Option<Limit>> = const { std::cell::Cell::new(None) };
+    /// Set by the progress handler when it stopped a statement for the inline budget.
+    static STOPPED_INLINE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the statement running on this thread is past its read's limit.
+fn past_limit() -> bool {
+    LIMIT.with(|limit| match limit.get() {
+        Some(limit) if std::time::Instant::now() >= limit.at => {
+            if limit.inline {
+                STOPPED_INLINE.with(|stopped| stopped.set(true));
+            }
+            true
+        }
+        _ => false,
+    })
+}
+
+/// Runs `work` with `limit` as this thread's read limit, then restores the one before
+/// (a read inside a read keeps the outer limit when it is sooner).
+fn with_limit<T>(limit: Limit, work: impl FnOnce() -> T) -> T {
+    let outer = LIMIT.with(|cell| cell.get());
+    let limit = match outer {
+        Some(outer) if outer.at <= limit.at => outer,
+        _ => limit,
+    };
+    LIMIT.with(|cell| cell.set(Some(limit)));
+    let value = work();
+    LIMIT.with(|cell| cell.set(outer));
+    value
+}
+
 thread_local! {
     /// This thread's read connection, and the `Db::alive` token of the database it
     /// reads: never used for another database, and replaced once that one is dropped.
@@ -146,6 +211,9 @@ pub struct Db {
     functions: SqlFunctions,
     options: DbOptions,
     idle: Mutex<Vec<Connection>>,
+    /// Collection reads that outran the inline budget, running off the workers now:
+    /// at most one per core but one, so cheap requests keep a core.
+    costly: tokio::sync::Semaphore,
     writer: tokio::sync::Mutex<Connection>,
     /// What `open` did to bring the database to this version.
     migrated: Vec<String>,
@@ -196,6 +264,11 @@ impl Db {
             functions,
             options,
             idle: Mutex::new(Vec::new()),
+            costly: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism()
+                    .map_or(1, |n| n.get().saturating_sub(1))
+                    .max(1),
+            ),
             writer: tokio::sync::Mutex::new(writer),
             migrated,
         })
@@ -286,8 +359,19 @@ impl Db {
         }
     }
 
-    /// Run `work` with a connection (reads).
+    /// Run `work` with a connection (reads), within the read deadline.
     pub fn read<T>(
+        &self,
+        work: impl FnOnce(&Reader) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let limit = Limit {
+            at: std::time::Instant::now() + self.options.query_timeout,
+            inline: false,
+        };
+        with_limit(limit, || self.read_now(work))
+    }
+
+    fn read_now<T>(
         &self,
         work: impl FnOnce(&Reader) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
@@ -295,6 +379,42 @@ impl Db {
         let result = work(&conn);
         self.release(conn);
         result
+    }
+
+    /// A read that may be costly (a collection page): run inline for up to
+    /// [`INLINE_BUDGET`], and if it is still running then, again off the async
+    /// workers, within what is left of the read deadline. `work` may run twice, so it
+    /// starts from nothing each time.
+    pub async fn read_costly<T>(
+        &self,
+        mut work: impl FnMut(&Reader) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let started = std::time::Instant::now();
+        let deadline = started + self.options.query_timeout;
+        let inline = Limit {
+            at: (started + INLINE_BUDGET).min(deadline),
+            inline: true,
+        };
+        STOPPED_INLINE.with(|stopped| stopped.set(false));
+        let first = with_limit(inline, || self.read_now(&mut work));
+        if !STOPPED_INLINE.with(|stopped| stopped.replace(false)) {
+            return first;
+        }
+        let Ok(Ok(_permit)) = tokio::time::timeout_at(deadline.into(), self.costly.acquire()).await
+        else {
+            return Err(ApiError::query_timeout());
+        };
+        let rest = Limit {
+            at: deadline,
+            inline: false,
+        };
+        let mut run = || with_limit(rest, || self.read_now(&mut work));
+        // `block_in_place` hands this worker's other tasks to another thread; it needs
+        // the multi-threaded runtime (a current-thread one just runs the read here).
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
+            _ => run(),
+        }
     }
 
     /// Run `work` in a write transaction on the writer connection, committed when it
@@ -340,7 +460,7 @@ fn connect(
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
-    let conn = Connection::open_with_flags(path, flags)?;
+    let mut conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
     conn.pragma_update(None, "synchronous", options.durability.pragma())?;
     // A negative cache_size is in KiB.
@@ -353,6 +473,7 @@ fn connect(
         true,
     )?;
     conn.set_prepared_statement_cache_capacity(64);
+    conn.progress_handler(PROGRESS_STEPS, Some(past_limit))?;
     functions(&conn)?;
     Ok(conn)
 }
@@ -400,6 +521,82 @@ mod tests {
     fn name_in(db: &Db) -> String {
         db.read(|conn| Ok(conn.query_row("SELECT name FROM t", [], |row| row.get(0))?))
             .expect("read")
+    }
+
+    /// A statement that runs for minutes unless interrupted: counts to 10^10.
+    const ENDLESS: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n \
+                           WHERE i < 10000000000) SELECT count(*) FROM n";
+
+    fn db_with_timeout(name: &str, timeout: std::time::Duration) -> (PathBuf, Db) {
+        let dir = std::env::temp_dir().join(format!("apigen-db-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Db::open(
+            &dir.join("t.db"),
+            &[&T],
+            History::default(),
+            no_functions,
+            DbOptions {
+                cache_mib: 1,
+                query_timeout: timeout,
+                ..DbOptions::default()
+            },
+        )
+        .expect("open");
+        (dir, db)
+    }
+
+    #[test]
+    fn a_read_past_its_deadline_is_a_503_and_the_connection_serves_the_next() {
+        let (dir, db) = db_with_timeout("deadline", std::time::Duration::from_millis(200));
+        let started = std::time::Instant::now();
+        let error = db
+            .read(|conn| Ok(conn.query_row(ENDLESS, [], |row| row.get::<_, i64>(0))?))
+            .expect_err("interrupted");
+        let elapsed = started.elapsed();
+        assert_eq!(error.status, axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        // Ends soon after its deadline (generously: machines are noisy).
+        assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+        let one: i64 = db
+            .read(|conn| Ok(conn.query_row("SELECT 1", [], |row| row.get(0))?))
+            .expect("the next read is not interrupted");
+        assert_eq!(one, 1);
+        // Writes have no read deadline.
+        assert!(LIMIT.with(|limit| limit.get()).is_none());
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_costly_read_moves_off_the_worker_and_a_cheap_one_does_not() {
+        let (dir, db) = db_with_timeout("costly", std::time::Duration::from_millis(300));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut runs = 0;
+            let cheap: i64 = db
+                .read_costly(|conn| {
+                    runs += 1;
+                    Ok(conn.query_row("SELECT 1", [], |row| row.get(0))?)
+                })
+                .await
+                .expect("cheap");
+            assert_eq!((cheap, runs), (1, 1), "a cheap read runs once, inline");
+            let mut runs = 0;
+            let error = db
+                .read_costly(|conn| {
+                    runs += 1;
+                    Ok(conn.query_row(ENDLESS, [], |row| row.get::<_, i64>(0))?)
+                })
+                .await
+                .expect_err("past the deadline");
+            assert_eq!(error.status, axum::http::StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(runs, 2, "stopped inline, then run again off the worker");
+        });
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[cfg(unix)]

@@ -53,6 +53,9 @@ pub fn is_unique_violation(error: &rusqlite::Error) -> bool {
 impl From<rusqlite::Error> for crate::error::ApiError {
     fn from(error: rusqlite::Error) -> Self {
         if let rusqlite::Error::SqliteFailure(failure, _) = &error {
+            if failure.code == rusqlite::ErrorCode::OperationInterrupted {
+                return crate::error::ApiError::query_timeout();
+            }
             if matches!(
                 failure.code,
                 rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
