@@ -41,6 +41,10 @@ pub struct ApiSpec {
     pub max_body_bytes: Option<Spanned<i64>>,
     /// Most documents one bulk POST may hold (default 1000).
     pub bulk_max_items: Option<Spanned<i64>>,
+    /// Compile HTTPS into the server (`serve --tls-cert --tls-key`): the crate's `tls`
+    /// feature on by default.
+    #[serde(default)]
+    pub tls: bool,
     /// Fields clients may filter on, for every resource (Eve's `ALLOWED_FILTERS`, `["*"]`).
     pub allowed_filters: Option<Spanned<Vec<Spanned<String>>>>,
     /// Whether `sort` is honoured (Eve's `SORTING`, true).

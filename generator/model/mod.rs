@@ -103,6 +103,8 @@ pub struct Api {
     pub max_body_bytes: u64,
     /// Most documents one bulk POST may hold.
     pub bulk_max_items: u64,
+    /// The crate's `tls` feature is on by default (`[api] tls = true`).
+    pub tls: bool,
     /// `_links` and the home page (Eve's `HATEOAS`); resources inherit it.
     pub hateoas: bool,
     /// Renderers, JSONP, method override, CORS.

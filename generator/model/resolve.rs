@@ -233,6 +233,7 @@ impl Resolver<'_> {
                 Some(v) => self.positive(v, "bulk_max_items")? as u64,
                 None => BULK_MAX_ITEMS,
             },
+            tls: api.tls,
             hateoas: api.hateoas.unwrap_or(true),
             web: self.web(api)?,
             date_format: self.date_format()?,

@@ -27,6 +27,9 @@ Options for serve:
   --query-timeout SECS        time a request's reads may run before it answers 503 [default: 5]
   --durability normal|full    normal: acknowledged writes survive a crash of the server;
                               full: a power loss too, one disk flush per write [default: normal]
+  --tls-cert FILE --tls-key FILE
+                              serve HTTPS with this PEM certificate chain and key
+                              (the crate's `tls` feature: off unless built with --features tls)
   --migrate true|false        apply pending migrations at start; false: refuse to start
                               until `migrate` has applied them [default: true]
 
@@ -80,6 +83,7 @@ fn split_flag(arg: &str) -> (&str, Option<&str>) {
 }
 fn parse_serve(args: &[String]) -> Result<Config, String> {
     let mut config = Config::default();
+    let (mut tls_cert, mut tls_key) = (None, None);
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         let (flag, inline) = split_flag(arg);
@@ -139,9 +143,16 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
                     }
                 };
             }
+            "--tls-cert" => tls_cert = Some(std::path::PathBuf::from(value()?)),
+            "--tls-key" => tls_key = Some(std::path::PathBuf::from(value()?)),
             other => return Err(format!("unknown option '{other}'")),
         }
     }
+    config.tls = match (tls_cert, tls_key) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => Some(nolinks_api::api::tls::Tls::load(&cert, &key)?),
+        _ => return Err("--tls-cert and --tls-key go together".to_string()),
+    };
     Ok(config)
 }
 fn parse_migrate(args: &[String]) -> Result<(Config, bool), String> {
@@ -230,8 +241,10 @@ fn run(config: Config) -> ExitCode {
                 }
             };
             let addr = listener.local_addr().unwrap_or(config.addr);
+            let scheme = if config.tls.is_some() { "https" } else { "http" };
             eprintln!(
-                "{TITLE} listening on http://{addr}/ (database: {})", config.db.display()
+                "{TITLE} listening on {scheme}://{addr}/ (database: {})", config.db
+                .display()
             );
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;

@@ -56,6 +56,7 @@ fn split_flag(arg: &str) -> (&str, Option<&str>) {
 
 fn parse_serve(args: &[String]) -> Result<Config, String> {
     let mut config = Config::default();
+    let (mut tls_cert, mut tls_key) = (None, None);
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         let (flag, inline) = split_flag(arg);
@@ -100,9 +101,16 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
                     other => return Err(format!("--migrate: '{other}' is not true or false")),
                 };
             }
+            "--tls-cert" => tls_cert = Some(std::path::PathBuf::from(value()?)),
+            "--tls-key" => tls_key = Some(std::path::PathBuf::from(value()?)),
             other => return Err(format!("unknown option '{other}'")),
         }
     }
+    config.tls = match (tls_cert, tls_key) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => Some({{ api.lib }}::api::tls::Tls::load(&cert, &key)?),
+        _ => return Err("--tls-cert and --tls-key go together".to_string()),
+    };
     Ok(config)
 }
 
@@ -187,7 +195,8 @@ fn run(config: Config) -> ExitCode {
             }
         };
         let addr = listener.local_addr().unwrap_or(config.addr);
-        eprintln!("{TITLE} listening on http://{addr}{{ api.prefix }}/ (database: {})", config.db.display());
+        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        eprintln!("{TITLE} listening on {scheme}://{addr}{{ api.prefix }}/ (database: {})", config.db.display());
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };

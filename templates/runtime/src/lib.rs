@@ -64,6 +64,7 @@ pub mod server;
 pub mod sqlite;
 pub mod state;
 pub mod store;
+pub mod tls;
 pub mod uuid;
 pub mod validate;
 pub mod xml;

@@ -36,6 +36,9 @@ pub struct Config<A: Api> {
     pub body_read_timeout: Duration,
     /// The database's page cache and durability (`--db-cache-mib`, `--durability`).
     pub db_options: crate::db::DbOptions,
+    /// HTTPS with this certificate and key (`--tls-cert`, `--tls-key`); plain HTTP
+    /// without.
+    pub tls: Option<crate::tls::Tls>,
     /// The API: `Config::default()` fills this.
     pub api: PhantomData<fn() -> A>,
 }
@@ -50,6 +53,7 @@ impl<A: Api> Default for Config<A> {
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
             db_options: crate::db::DbOptions::default(),
+            tls: None,
             api: PhantomData,
         }
     }
@@ -124,14 +128,37 @@ pub async fn serve<A: Api>(
         };
         let _ = stream.set_nodelay(true);
         let service = app.clone();
+        let tls = config.tls.clone();
         tokio::spawn(async move {
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(timeout)
-                .serve_connection(TokioIo::new(stream), service);
-            // A client that goes away mid-request is not the server's error.
-            let _ = connection.await;
+            match tls {
+                None => serve_connection(stream, service, timeout).await,
+                #[cfg(feature = "tls")]
+                Some(tls) => {
+                    // The handshake is part of the request: the header-read timeout
+                    // covers it, so a client cannot hold a slot by never finishing it.
+                    if let Ok(Ok(stream)) =
+                        tokio::time::timeout(timeout, tls.acceptor.accept(stream)).await
+                    {
+                        serve_connection(stream, service, timeout).await;
+                    }
+                }
+                #[cfg(not(feature = "tls"))]
+                Some(_) => {}
+            }
             drop(permit);
         });
     }
+}
+
+/// Serve HTTP/1.1 on one connection, plain or TLS, until it closes.
+async fn serve_connection<S>(stream: S, service: App, header_read_timeout: Duration)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .serve_connection(TokioIo::new(stream), service);
+    // A client that goes away mid-request is not the server's error.
+    let _ = connection.await;
 }

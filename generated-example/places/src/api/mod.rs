@@ -11,7 +11,7 @@
 pub use apigen_runtime::{
     catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers,
     links, objectid, options, query, render, resource, routes, schema, server, sqlite,
-    state, store, uuid, validate, xml,
+    state, store, tls, uuid, validate, xml,
 };
 pub mod resources;
 pub mod router;

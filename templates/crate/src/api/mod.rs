@@ -10,7 +10,7 @@
 pub use apigen_runtime::{
     catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers, links,
     objectid, options, query, render, resource, routes, schema, server, sqlite, state, store,
-    uuid, validate, xml,
+    tls, uuid, validate, xml,
 };
 
 pub mod resources;
