@@ -1,7 +1,9 @@
 //! The `apigen` command line.
 
+mod dev;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use apigen::output::{self, Change, Manifest};
 use apigen::{Error, Migrations, Model, RuntimeSource};
@@ -77,11 +79,15 @@ enum Commands {
     /// Print the API's OpenAPI 3.1 document.
     #[command(after_help = "Example:\n  apigen openapi specs/people.toml > openapi.json")]
     Openapi { spec: PathBuf },
-    /// Generate the spec's service into a scratch directory and serve it.
+    /// Generate the spec's service into a scratch directory, serve it, and follow the spec.
     #[command(
-        after_help = "Example:\n  apigen dev specs/people.toml --addr 127.0.0.1:8080\n  curl http://127.0.0.1:8080/api/v1/people"
+        after_help = "Every save of the spec regenerates the crate, rebuilds it and restarts the server\n\
+on the same database. A spec error (with its file:line:col) or a build failure is\n\
+printed, and the last good server keeps serving. Ctrl-C stops both.\n\n\
+Example:\n  apigen dev specs/people.toml --addr 127.0.0.1:8080\n  curl http://127.0.0.1:8080/api/v1/people"
     )]
     Dev {
+        /// The spec (TOML); every save of it restarts the server.
         spec: PathBuf,
         /// Address to serve on.
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -92,6 +98,11 @@ enum Commands {
         /// Build the server with optimisations.
         #[arg(long)]
         release: bool,
+        /// Let the migrations drop fields and resources removed from the spec (as
+        /// `generate --allow-drop`); without it such a save is refused and the last
+        /// good server keeps serving.
+        #[arg(long)]
+        allow_drop: bool,
     },
 }
 
@@ -164,7 +175,8 @@ fn main() -> ExitCode {
             addr,
             dir,
             release,
-        } => dev(&spec, &addr, dir, release),
+            allow_drop,
+        } => dev::dev(&spec, &addr, dir, release, allow_drop),
     };
     result.unwrap_or_else(|error| {
         eprint!("{error}");
@@ -175,7 +187,7 @@ fn main() -> ExitCode {
     })
 }
 
-fn io_error(path: &Path, error: std::io::Error) -> Error {
+pub(crate) fn io_error(path: &Path, error: std::io::Error) -> Error {
     Error::Io(output::IoError {
         path: path.to_path_buf(),
         error,
@@ -366,45 +378,4 @@ fn runtime(dir: &Path, check: bool) -> Result<ExitCode, Error> {
     }
     report(dir, &changes);
     Ok(ExitCode::SUCCESS)
-}
-
-fn dev(spec: &Path, addr: &str, dir: Option<PathBuf>, release: bool) -> Result<ExitCode, Error> {
-    let model = apigen::load(spec)?;
-    let root = std::env::temp_dir().join("apigen-dev");
-    let dir = dir.unwrap_or_else(|| root.join(&model.api.package));
-    std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
-    if Manifest::read(&dir).is_none() && output::is_occupied(&dir) {
-        return Err(Error::Refused(format!(
-            "{} is not empty and is not an apigen crate; choose another --dir",
-            dir.display()
-        )));
-    }
-    write_crate(spec, &model, &dir, &RuntimeSource::Vendored, false)?;
-    let db = dir.join(format!("{}.db", model.api.name));
-    eprintln!(
-        "Generated {} in {}; building and serving it (the first build takes a minute)...",
-        model.api.package,
-        dir.display()
-    );
-    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cargo
-        .arg("run")
-        .arg("--manifest-path")
-        .arg(dir.join("Cargo.toml"));
-    if release {
-        cargo.arg("--release");
-    }
-    cargo.args(["--", "serve", "--addr", addr, "--db"]).arg(&db);
-    if std::env::var_os("CARGO_TARGET_DIR").is_none() {
-        // One target directory for every dev crate: rebuilds after a spec edit are quick.
-        cargo.env("CARGO_TARGET_DIR", root.join("target"));
-    }
-    let status = cargo
-        .status()
-        .map_err(|e| io_error(Path::new("cargo"), e))?;
-    Ok(if status.success() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_ERROR)
-    })
 }
