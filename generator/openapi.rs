@@ -3,7 +3,8 @@
 use serde_json::{Map, Value, json};
 
 use crate::model::{
-    Action, Field, IdType, Kind, Literal, Model, Operation, ParamType, QueryParam, Resource, Shape,
+    Action, Field, IdType, Kind, Literal, Method, Model, Operation, ParamType, QueryParam,
+    Resource, Shape,
 };
 
 /// The document as pretty-printed JSON with a final newline.
@@ -15,50 +16,51 @@ pub fn document_text(model: &Model) -> String {
 
 pub fn document(model: &Model) -> Value {
     let api = &model.api;
+    let dates = date_schema(api.date_format.as_ref().map(|f| f.pattern()));
     let mut schemas = Map::new();
     for resource in model.served() {
-        let mut schema = object_schema(&resource.fields, true);
-        if let Some(format) = &api.date_format {
-            describe_dates(&mut schema, format.pattern());
+        for (name, schema) in resource_schemas(model, resource) {
+            schemas.insert(name, schema);
         }
-        schemas.insert(schema_name(resource), schema);
     }
     let paths = paths(model);
-    schemas.insert("Error".into(), json!({
-        "type": "object",
-        "description": "Eve's error envelope",
-        "properties": {
-            "_status": {"const": "ERR"},
-            "_error": {"type": "object", "properties": {"code": {"type": "integer"}, "message": {"type": "string"}}},
-            "_issues": {"type": "object", "description": "Validation issues by field"},
-            "_items": {"type": "array", "description": "Per-document status of a bulk insert"}
-        },
-        "required": ["_status", "_error"]
-    }));
-    // `id_type = "integer"` resources answer their `_id` as a number.
-    let write_id = if model
-        .resources
-        .iter()
-        .any(|r| r.id_type == crate::model::IdType::Integer)
-    {
-        json!({"type": ["string", "integer"]})
-    } else {
-        json!({"type": "string"})
-    };
     schemas.insert(
-        "WriteResult".into(),
+        "Error".into(),
         json!({
             "type": "object",
+            "description": "Eve's error envelope",
             "properties": {
-                "_status": {"const": "OK"},
-                "_id": write_id,
-                "_created": {"type": "string"},
-                "_updated": {"type": "string"},
-                "_etag": {"type": "string"},
-                "_links": {"type": "object"}
-            }
+                "_status": {"const": "ERR"},
+                "_error": {
+                    "type": "object",
+                    "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
+                    "required": ["code", "message"]
+                },
+                "_issues": {"type": "object", "description": "Validation issues by field"},
+                "_items": {
+                    "type": "array",
+                    "description": "Per-document status of a bulk insert, in the order sent",
+                    "items": {"type": "object", "properties": {
+                        "_status": {"enum": ["OK", "ERR"]},
+                        "_issues": {"type": "object"}
+                    }, "required": ["_status"]}
+                }
+            },
+            "required": ["_status", "_error"]
         }),
     );
+    if model.served().any(|r| r.hateoas) {
+        schemas.insert(
+            "Link".into(),
+            json!({
+                "type": "object",
+                "description": "A HATEOAS link; `href` is relative to the API root",
+                "properties": {"title": {"type": "string"}, "href": {"type": "string"}},
+                "required": ["title", "href"],
+                "additionalProperties": false
+            }),
+        );
+    }
     let mut document = json!({
         "openapi": "3.1.0",
         "info": {
@@ -78,24 +80,232 @@ pub fn document(model: &Model) -> Value {
             }
         }
     });
+    set_dates(&mut document, &dates);
     http_layer(model, &mut document);
     document
 }
 
-/// Datetime fields of an API with a custom `date_format` are written in it.
-fn describe_dates(schema: &mut Value, pattern: &str) {
-    match schema {
-        Value::Object(map) => {
-            if map.get("description").and_then(Value::as_str) == Some("RFC 1123 date") {
-                map.insert(
-                    "description".into(),
-                    Value::String(format!("date in the API's date_format \"{pattern}\"")),
-                );
+/// The schema of a date in the API's format: RFC 1123 unless `date_format` is set.
+/// The pattern checks the layout; the server also checks that the date exists (and,
+/// when written, its weekday).
+fn date_schema(format: Option<&str>) -> Value {
+    let format = format.unwrap_or("%a, %d %b %Y %H:%M:%S GMT");
+    let mut pattern = String::from("^");
+    let mut chars = format.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            // Only ECMA-262's syntax characters: escaping others (`\-`) is an error
+            // in its Unicode mode.
+            if "\\^$.|?*+()[]{}/".contains(c) {
+                pattern.push('\\');
             }
-            map.values_mut().for_each(|v| describe_dates(v, pattern));
+            pattern.push(c);
+            continue;
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| describe_dates(v, pattern)),
+        pattern.push_str(match chars.next() {
+            Some('Y') => "[0-9]{4}",
+            Some('m') => "(0[1-9]|1[0-2])",
+            Some('d') => "(0[1-9]|[12][0-9]|3[01])",
+            Some('H') => "([01][0-9]|2[0-3])",
+            Some('M') | Some('S') => "[0-5][0-9]",
+            Some('a') => "(Mon|Tue|Wed|Thu|Fri|Sat|Sun)",
+            Some('b') => "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)",
+            Some('z') => "\\+0000",
+            Some('Z') => "UTC",
+            _ => "%",
+        });
+    }
+    pattern.push('$');
+    let description = if format == "%a, %d %b %Y %H:%M:%S GMT" {
+        "RFC 1123 date".to_string()
+    } else {
+        format!("date in the API's date_format \"{format}\"")
+    };
+    json!({"type": "string", "pattern": pattern, "description": description})
+}
+
+/// Replace every date placeholder (`{"x-date": true}`) by the API's date schema.
+fn set_dates(value: &mut Value, dates: &Value) {
+    match value {
+        Value::Object(map) if map.get(DATE_MARK) == Some(&Value::Bool(true)) => {
+            let nullable = map.get("type").is_some_and(Value::is_array);
+            map.remove(DATE_MARK);
+            map.remove("type");
+            for (key, value) in dates.as_object().into_iter().flatten() {
+                map.entry(key.clone()).or_insert_with(|| value.clone());
+            }
+            if nullable {
+                map.insert("type".into(), json!(["string", "null"]));
+            }
+        }
+        Value::Object(map) => map.values_mut().for_each(|v| set_dates(v, dates)),
+        Value::Array(items) => items.iter_mut().for_each(|v| set_dates(v, dates)),
         _ => {}
+    }
+}
+
+/// Marks a date's schema until `set_dates` writes it in the API's format.
+const DATE_MARK: &str = "x-apigen-date";
+
+/// A resource's named schemas. Requests: `People` (a whole document, as POST and PUT
+/// send it) and `PeoplePatch` (some of its fields). Responses: `PeopleDocument` (a
+/// document as served: meta fields added, any field possibly projected out,
+/// references possibly embedded), `PeoplePage`, `PeopleWriteResult` and
+/// `PeopleBulkWriteResult`.
+fn resource_schemas(model: &Model, resource: &Resource) -> Vec<(String, Value)> {
+    let name = schema_name(resource);
+    let mut served = Map::new();
+    served.insert("_id".into(), id_schema(resource.id_type));
+    for field in &resource.fields {
+        served.insert(
+            field.name.clone(),
+            served_field_schema(model, resource, field, &field.name),
+        );
+    }
+    for meta in ["_created", "_updated"] {
+        served.insert(meta.into(), json!({DATE_MARK: true}));
+    }
+    served.insert("_etag".into(), json!({"type": "string"}));
+    if resource.hateoas {
+        served.insert("_links".into(), links_schema());
+    }
+    let document = json!({
+        "type": "object",
+        "description": format!("A `{}` document as the server sends it: `_id`, `_created`, `_updated` and `_etag` always; its fields unless a projection leaves them out; embedded references as the documents they name", resource.name),
+        "properties": served,
+        "required": ["_id", "_created", "_updated", "_etag"],
+        "additionalProperties": false
+    });
+    let mut page = Map::new();
+    page.insert(
+        "_items".into(),
+        json!({"type": "array", "items": schema_ref(&format!("{name}Document"))}),
+    );
+    let mut required = vec![json!("_items")];
+    if resource.pagination {
+        page.insert(
+            "_meta".into(),
+            json!({
+                "type": "object",
+                "properties": {
+                    "page": {"type": "integer", "minimum": 1},
+                    "max_results": {"type": "integer", "minimum": 1},
+                    "total": {"type": "integer", "minimum": 0}
+                },
+                "required": ["page", "max_results", "total"],
+                "additionalProperties": false
+            }),
+        );
+        required.push(json!("_meta"));
+    }
+    if resource.hateoas {
+        page.insert("_links".into(), links_schema());
+        required.push(json!("_links"));
+    }
+    let page = json!({
+        "type": "object",
+        "description": if resource.pagination { "A page of documents" } else { "Every document (the resource is not paginated)" },
+        "properties": page,
+        "required": required,
+        "additionalProperties": false
+    });
+    let mut written = Map::new();
+    written.insert("_status".into(), json!({"const": "OK"}));
+    written.insert("_id".into(), id_schema(resource.id_type));
+    for meta in ["_created", "_updated"] {
+        written.insert(meta.into(), json!({DATE_MARK: true}));
+    }
+    written.insert("_etag".into(), json!({"type": "string"}));
+    let mut written_required = vec![
+        json!("_status"),
+        json!("_id"),
+        json!("_created"),
+        json!("_updated"),
+        json!("_etag"),
+    ];
+    if resource.hateoas {
+        written.insert("_links".into(), links_schema());
+        written_required.push(json!("_links"));
+    }
+    let write_result = json!({
+        "type": "object",
+        "description": "A written document's meta fields",
+        "properties": written,
+        "required": written_required,
+        "additionalProperties": false
+    });
+    let bulk = json!({
+        "type": "object",
+        "description": "A bulk insert's answer: one write result per document, in the order sent",
+        "properties": {
+            "_status": {"const": "OK"},
+            "_items": {"type": "array", "items": schema_ref(&format!("{name}WriteResult"))}
+        },
+        "required": ["_status", "_items"],
+        "additionalProperties": false
+    });
+    vec![
+        (name.clone(), object_schema(&resource.fields, true)),
+        (
+            format!("{name}Patch"),
+            object_schema(&resource.fields, false),
+        ),
+        (format!("{name}Document"), document),
+        (format!("{name}Page"), page),
+        (format!("{name}WriteResult"), write_result),
+        (format!("{name}BulkWriteResult"), bulk),
+    ]
+}
+
+fn links_schema() -> Value {
+    json!({"type": "object", "additionalProperties": schema_ref("Link")})
+}
+
+/// A field as served: as the client sent it, except that an embeddable reference at
+/// `path` may hold the document it names (or `null` when that is gone).
+fn served_field_schema(model: &Model, resource: &Resource, field: &Field, path: &str) -> Value {
+    let mut schema = field_schema(field);
+    if let Some(object) = schema.as_object_mut() {
+        object.remove("default");
+    }
+    if field.kind == Kind::Dict && !field.schema.is_empty() {
+        let properties: Map<String, Value> = field
+            .schema
+            .iter()
+            .map(|f| {
+                let inner = format!("{path}.{}", f.name);
+                (
+                    f.name.clone(),
+                    served_field_schema(model, resource, f, &inner),
+                )
+            })
+            .collect();
+        schema["properties"] = Value::Object(properties);
+    }
+    if let Some(items) = &field.items {
+        schema["items"] = served_field_schema(model, resource, items, path);
+        if let Some(allowed) = field_schema(field)["items"].get("enum") {
+            schema["items"]["enum"] = allowed.clone();
+        }
+    }
+    let embedded = field.relation.as_ref().and_then(|relation| {
+        resource
+            .embeds
+            .iter()
+            .find(|e| e.path == path)
+            .map(|_| &relation.resource)
+    });
+    match embedded {
+        Some(target) if field.kind != Kind::List => {
+            let document = model
+                .served()
+                .find(|r| &r.name == target)
+                .map(|r| schema_ref(&format!("{}Document", schema_name(r))))
+                .unwrap_or_else(|| json!({"type": "object"}));
+            json!({"anyOf": [schema, document, {"type": "null"}],
+                "description": format!("A reference to a `{target}` document, or (embedded) the document itself, or null when it is gone")})
+        }
+        _ => schema,
     }
 }
 
@@ -121,7 +331,8 @@ fn error_responses(codes: &[&str]) -> Map<String, Value> {
 
 /// A resource's schema in `components`: `People` for `PeopleDocument`.
 fn schema_name(resource: &Resource) -> String {
-    resource.doc_type.trim_end_matches("Document").to_string()
+    let name = &resource.doc_type;
+    name.strip_suffix("Document").unwrap_or(name).to_string()
 }
 
 /// The resources' operations by path. The API's own pages (the home page and this
@@ -149,8 +360,11 @@ fn paths(model: &Model) -> Map<String, Value> {
         if !parameters.is_empty() {
             item.insert("parameters".into(), Value::Array(parameters));
         }
-        for op in ops {
-            if let Some(operation) = operation(resource, op, model.api.bulk_max_items) {
+        for op in &ops {
+            if let Some(mut operation) = operation(resource, op, model.api.bulk_max_items) {
+                if op.method != Method::Get {
+                    only_ids(&ops, &mut operation);
+                }
                 item.insert(op.method.lowercase().into(), operation);
             }
         }
@@ -196,13 +410,56 @@ fn path_parameters(ops: &[&Operation]) -> Vec<Value> {
         .collect()
 }
 
+/// A write on a path the additional lookup shares takes only an `_id`: a lookup
+/// value is a 405 (documented as such), so the operation's own `id` parameter
+/// replaces the path's, which also takes lookup values.
+fn only_ids(ops: &[&Operation], operation: &mut Value) {
+    let Some(id_type) = ops
+        .iter()
+        .flat_map(|op| op.params())
+        .find_map(|p| match p.ty {
+            ParamType::Id(id_type) => Some(id_type),
+            _ => None,
+        })
+    else {
+        return;
+    };
+    if !ops.iter().any(|op| op.action == Action::GetByLookup) {
+        return;
+    }
+    let Some(name) = ops
+        .iter()
+        .flat_map(|op| op.params())
+        .find(|p| matches!(p.ty, ParamType::Id(_)))
+        .map(|p| p.name.clone())
+    else {
+        return;
+    };
+    let parameter = json!({"name": name, "in": "path", "required": true,
+        "schema": id_schema(id_type), "description": "The document's `_id`"});
+    let list = operation
+        .as_object_mut()
+        .map(|o| o.entry("parameters").or_insert_with(|| json!([])));
+    if let Some(Value::Array(list)) = list {
+        list.insert(0, parameter);
+    }
+}
+
 /// One operation of a path; `None` for the lookup, which the item GET documents.
+///
+/// Its responses are every status the runtime's handler can answer: 400 for a query
+/// or body the server cannot read, 404 for an unknown document (or a sub-resource
+/// path whose fields name none), 405 for a write to an additional lookup's key,
+/// 408/413/415 for a body sent too slowly, too large or not as JSON, 412/428 for a
+/// stale or missing `If-Match`, 422 for a document that breaks the rules, and 503
+/// when the database stays busy past its timeout.
 fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option<Value> {
     let name = &resource.name;
     let title = &resource.item_title;
+    let schema = schema_name(resource);
     let if_match = || {
         json!({"name": "If-Match", "in": "header", "required": true, "schema": {"type": "string"},
-        "description": "The document's current ETag"})
+        "description": "The document's current ETag: missing, the answer is 428; another one, 412"})
     };
     let query: Vec<Value> = op
         .query
@@ -210,9 +467,17 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
         .map(|param| query_parameter(resource, *param))
         .collect();
     let request_body = |shape: &Shape| json!({"required": true, "content": json_content(request_schema(resource, shape, Some(bulk_max_items)))});
+    // A sub-resource's path fields may name nothing: 404 on its collection too.
+    let scoped = op.params().next().is_some();
+    let lookup = resource.lookup.is_some();
+    let mut codes: Vec<&str> = Vec::new();
     let operation = match op.action {
         Action::GetCollection => {
-            let mut responses = error_responses(&["400"]);
+            codes.extend(["400", "503"]);
+            if scoped {
+                codes.push("404");
+            }
+            let mut responses = error_responses(&codes);
             let description = if resource.pagination {
                 "A page of documents"
             } else {
@@ -237,7 +502,7 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
                             "schema": {"type": "string"}
                         }
                     },
-                    "content": json_content(shape_schema(resource, &op.response))
+                    "content": json_content(schema_ref(&format!("{schema}Page")))
                 }),
             );
             responses.insert(
@@ -252,12 +517,23 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
             })
         }
         Action::PostCollection => {
-            let mut responses = error_responses(&["400", "413", "415", "422"]);
+            codes.extend(["400", "408", "413", "415", "422", "503"]);
+            if scoped {
+                codes.push("404");
+            }
+            let mut responses = error_responses(&codes);
+            let created = match op.request {
+                Shape::DocumentOrList(_) => json!({"oneOf": [
+                    schema_ref(&format!("{schema}WriteResult")),
+                    schema_ref(&format!("{schema}BulkWriteResult"))
+                ]}),
+                _ => schema_ref(&format!("{schema}WriteResult")),
+            };
             responses.insert(
                 "201".into(),
                 json!({
-                    "description": "Created",
-                    "content": json_content(shape_schema(resource, &op.response))
+                    "description": "Created: one write result for a document, a list of them for a bulk insert",
+                    "content": json_content(created)
                 }),
             );
             json!({
@@ -267,23 +543,34 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
                 "responses": responses
             })
         }
-        Action::DeleteCollection => json!({
-            "operationId": format!("delete_all_{name}"),
-            "summary": format!("Delete every {title} document"),
-            "responses": {"204": {"description": "Every document deleted"}}
-        }),
+        Action::DeleteCollection => {
+            codes.push("503");
+            if scoped {
+                codes.push("404");
+            }
+            let mut responses = error_responses(&codes);
+            responses.insert(
+                "204".into(),
+                json!({"description": "Every document deleted"}),
+            );
+            json!({
+                "operationId": format!("delete_all_{name}"),
+                "summary": format!("Delete every {title} document"),
+                "responses": responses
+            })
+        }
         Action::GetItem => {
-            // A bad `embedded` clause is a 400.
-            let mut responses = error_responses(if resource.embeds.is_empty() {
-                &["404"]
-            } else {
-                &["400", "404"]
-            });
+            // A bad `projection` or `embedded` clause is a 400.
+            if !op.query.is_empty() {
+                codes.push("400");
+            }
+            codes.extend(["404", "503"]);
+            let mut responses = error_responses(&codes);
             responses.insert(
                 "200".into(),
                 json!({
                     "description": "The document",
-                    "content": json_content(shape_schema(resource, &op.response))
+                    "content": json_content(schema_ref(&format!("{schema}Document")))
                 }),
             );
             responses.insert("304".into(), json!({"description": "Not modified"}));
@@ -295,12 +582,18 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
             })
         }
         Action::PatchItem | Action::PutItem => {
-            let mut responses = error_responses(&["400", "404", "412", "413", "415", "422", "428"]);
+            codes.extend([
+                "400", "404", "408", "412", "413", "415", "422", "428", "503",
+            ]);
+            if lookup {
+                codes.push("405");
+            }
+            let mut responses = error_responses(&codes);
             responses.insert(
                 "200".into(),
                 json!({
                     "description": "Updated",
-                    "content": json_content(shape_schema(resource, &op.response))
+                    "content": json_content(schema_ref(&format!("{schema}WriteResult")))
                 }),
             );
             let (id, summary) = if op.action == Action::PatchItem {
@@ -320,7 +613,11 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
             })
         }
         Action::DeleteItem => {
-            let mut responses = error_responses(&["404", "412", "428"]);
+            codes.extend(["400", "404", "412", "428", "503"]);
+            if lookup {
+                codes.push("405");
+            }
+            let mut responses = error_responses(&codes);
             responses.insert("204".into(), json!({"description": "Deleted"}));
             json!({
                 "operationId": format!("delete_{name}"),
@@ -334,54 +631,21 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
     Some(operation)
 }
 
-/// The JSON Schema of a request body: written out, as the client sends it. A bulk
-/// list holds at least one document and at most `bulk_max_items`, when given.
+/// The JSON Schema of a request body, by reference to the resource's request
+/// schemas. A bulk list holds at least one document (an empty one is a 400) and at
+/// most `bulk_max_items` (more is a 413).
 fn request_schema(resource: &Resource, shape: &Shape, bulk_max_items: Option<u64>) -> Value {
+    let name = schema_name(resource);
     match shape {
-        Shape::Document(_) => object_schema(&resource.fields, true),
-        Shape::PartialDocument(_) => object_schema(&resource.fields, false),
+        Shape::PartialDocument(_) => schema_ref(&format!("{name}Patch")),
         Shape::DocumentOrList(_) => {
-            let body = object_schema(&resource.fields, true);
-            let mut list = json!({"type": "array", "items": body, "minItems": 1});
+            let mut list = json!({"type": "array", "items": schema_ref(&name), "minItems": 1});
             if let Some(max) = bulk_max_items {
                 list["maxItems"] = json!(max);
             }
-            json!({"oneOf": [body, list]})
+            json!({"oneOf": [schema_ref(&name), list]})
         }
-        other => shape_schema(resource, other),
-    }
-}
-
-/// The JSON Schema of a response body.
-fn shape_schema(resource: &Resource, shape: &Shape) -> Value {
-    match shape {
-        Shape::Document(_) => schema_ref(&schema_name(resource)),
-        Shape::PartialDocument(_) | Shape::DocumentOrList(_) => {
-            request_schema(resource, shape, None)
-        }
-        Shape::Collection(_) => {
-            let item = json!({"allOf": [schema_ref(&schema_name(resource)), {"type": "object", "properties": {
-                "_id": {"type": "string"}, "_created": {"type": "string"}, "_updated": {"type": "string"},
-                "_etag": {"type": "string"}, "_links": {"type": "object"}}}]});
-            let mut schema = json!({
-                "type": "object",
-                "properties": {
-                    "_items": {"type": "array", "items": item},
-                    "_meta": {"type": "object", "properties": {
-                        "page": {"type": "integer"}, "max_results": {"type": "integer"}, "total": {"type": "integer"}}},
-                    "_links": {"type": "object"}
-                }
-            });
-            if !resource.pagination {
-                // Unpaged: every document, and no `_meta`.
-                if let Some(properties) = schema["properties"].as_object_mut() {
-                    properties.remove("_meta");
-                }
-            }
-            schema
-        }
-        Shape::WriteResult(_) => schema_ref("WriteResult"),
-        Shape::None | Shape::Home | Shape::OpenApi => json!({}),
+        _ => schema_ref(&name),
     }
 }
 
@@ -407,11 +671,14 @@ fn query_parameter(resource: &Resource, param: QueryParam) -> Value {
             json!({"name": "sort", "in": "query", "schema": {"type": "string"},
                 "description": description})
         }
-        QueryParam::MaxResults => {
-            json!({"name": "max_results", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": resource.pagination_limit, "default": resource.pagination_default}})
-        }
+        // Eve clips a larger `max_results` to the limit rather than refusing it.
+        QueryParam::MaxResults => json!({
+            "name": "max_results", "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": i64::MAX, "default": resource.pagination_default},
+            "description": format!("Documents per page, at most {}: a larger value is clipped to {}", resource.pagination_limit, resource.pagination_limit)
+        }),
         QueryParam::Page => {
-            json!({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}})
+            json!({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": u32::MAX, "default": 1}})
         }
         QueryParam::Projection => projection_parameter(),
         QueryParam::Embedded => embedded_parameter(resource),
@@ -470,7 +737,7 @@ fn kind_schema(kind: Kind) -> Value {
         Kind::Integer => json!({"type": "integer", "format": "int64"}),
         Kind::Float | Kind::Number => json!({"type": "number"}),
         Kind::Boolean => json!({"type": "boolean"}),
-        Kind::Datetime => json!({"type": "string", "description": "RFC 1123 date"}),
+        Kind::Datetime => json!({"type": "string", DATE_MARK: true}),
         Kind::ObjectId => json!({"type": "string", "pattern": "^[0-9a-f]{24}$"}),
         Kind::Dict => json!({"type": "object"}),
         Kind::List => json!({"type": "array"}),
@@ -607,16 +874,19 @@ fn http_layer(model: &Model, document: &mut Value) {
         }),
     );
     if web.method_override {
+        // Not listed on the operations: a request carrying it is answered as the
+        // named method's operation on the same path (documented there), which an
+        // operation's own responses cannot say.
         parameters.insert("methodOverride".into(), json!({
             "name": "X-HTTP-Method-Override", "in": "header",
             "schema": {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
-            "description": "Handle this request as the named method (for clients that can only send GET and POST)"
+            "description": "Handle this request as the named method (for clients that can only send GET and POST): it is answered as that method's operation on the same path, or 405 where the path has none"
         }));
     }
     if let Some(arg) = &web.jsonp_argument {
         parameters.insert("jsonp".into(), json!({
             "name": arg, "in": "query",
-            "schema": {"type": "string", "pattern": "^[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*$"},
+            "schema": {"type": "string", "maxLength": 128, "pattern": "^[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*$"},
             "description": "JSONP: the JSON answer wrapped as `<callback>(<json>)`, as application/javascript"
         }));
     }
@@ -639,10 +909,8 @@ fn http_layer(model: &Model, document: &mut Value) {
                 continue;
             };
             let mut added = Vec::new();
-            match method.as_str() {
-                "get" => added.push(reference("pretty")),
-                "post" if web.method_override => added.push(reference("methodOverride")),
-                _ => {}
+            if method == "get" {
+                added.push(reference("pretty"));
             }
             if web.jsonp_argument.is_some() {
                 added.push(reference("jsonp"));
@@ -661,7 +929,19 @@ fn http_layer(model: &Model, document: &mut Value) {
             else {
                 continue;
             };
+            if web.jsonp_argument.is_some() {
+                // A callback name that is no JavaScript name is refused.
+                responses
+                    .entry("400")
+                    .or_insert_with(|| json!({"$ref": "#/components/responses/Error"}));
+            }
             for (code, response) in responses.iter_mut() {
+                if web.jsonp_argument.is_some()
+                    && let Some(content) =
+                        response.get_mut("content").and_then(Value::as_object_mut)
+                {
+                    content.insert("application/javascript".into(), jsonp_content());
+                }
                 if web.xml
                     && let Some(content) =
                         response.get_mut("content").and_then(Value::as_object_mut)
@@ -700,10 +980,23 @@ fn http_layer(model: &Model, document: &mut Value) {
             }
         }
         if web.cors.is_some() {
-            item.insert("options".into(), json!({
+            // A preflight reads no document: any value of the path's parameters is
+            // answered, so the operation takes any string where the path is stricter.
+            let parameters: Vec<Value> = item
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|p| json!({"name": p["name"], "in": "path", "required": true, "schema": {"type": "string"}}))
+                .collect();
+            let mut options = json!({
                 "summary": "CORS preflight: the methods of this path, and the Access-Control-* grant for an allowed Origin",
                 "responses": {"200": {"description": "The path's methods in Allow and Access-Control-Allow-Methods"}}
-            }));
+            });
+            if !parameters.is_empty() {
+                options["parameters"] = Value::Array(parameters);
+            }
+            item.insert("options".into(), options);
         }
     }
     if let Some(components) = document
@@ -711,17 +1004,26 @@ fn http_layer(model: &Model, document: &mut Value) {
         .and_then(Value::as_object_mut)
     {
         components.insert("parameters".into(), Value::Object(parameters));
-        if web.xml
-            && let Some(content) = components
-                .get_mut("responses")
-                .and_then(|r| r.get_mut("Error"))
-                .and_then(|e| e.get_mut("content"))
-                .and_then(Value::as_object_mut)
+        if let Some(content) = components
+            .get_mut("responses")
+            .and_then(|r| r.get_mut("Error"))
+            .and_then(|e| e.get_mut("content"))
+            .and_then(Value::as_object_mut)
         {
-            content.insert(
-                "application/xml".into(),
-                json!({"schema": {"type": "string"}}),
-            );
+            if web.xml {
+                content.insert(
+                    "application/xml".into(),
+                    json!({"schema": {"type": "string"}}),
+                );
+            }
+            if web.jsonp_argument.is_some() {
+                content.insert("application/javascript".into(), jsonp_content());
+            }
         }
     }
+}
+
+/// A JSON answer wrapped for JSONP.
+fn jsonp_content() -> Value {
+    json!({"schema": {"type": "string", "description": "JSONP: the JSON answer as `<callback>(<json>)`"}})
 }
