@@ -412,11 +412,15 @@ pub fn migrate(
         if before.get(name) != after.get(name) {
             let started = std::time::Instant::now();
             let changed = (retag.run)(&tx)?;
-            done.push(format!(
-                "new ETags for {changed} document{} of {name} (its fields changed) in {} ms",
-                if changed == 1 { "" } else { "s" },
-                started.elapsed().as_millis()
-            ));
+            done.push(if changed == 0 {
+                format!("the documents of {name} read as before: their ETags are kept")
+            } else {
+                format!(
+                    "new ETags for {changed} document{} of {name} (its fields changed) in {} ms",
+                    if changed == 1 { "" } else { "s" },
+                    started.elapsed().as_millis()
+                )
+            });
         }
     }
     tx.commit()?;
