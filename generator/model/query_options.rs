@@ -121,6 +121,22 @@ impl<'a> Resolver<'a> {
             if name == "*" {
                 return Ok(None);
             }
+            // Field names are identifiers, and so is every key a list may name: any
+            // other character (`&`, `<`, `'`...) names no field, and the generated
+            // crate could not hold it as written.
+            let identifiers = name.split('.').all(|segment| {
+                !segment.is_empty()
+                    && segment
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+            if !identifiers {
+                return Err(self
+                    .error(entry, format!("`allowed_filters` names `{name}`, which is not a field path"))
+                    .with_help(
+                        "list field names (letters, digits and `_`), dotted for nested fields, or \"*\" for all",
+                    ));
+            }
             if !own {
                 names.push(name.clone());
                 continue;
@@ -415,6 +431,39 @@ fn sortable_path(fields: &[Field], path: &str) -> bool {
 mod tests {
     use super::*;
     use crate::model::tests::model;
+
+    /// Found by `tests/fuzz_spec.rs`: an `&` in the API's list (checked against no
+    /// resource) or under a schema-less dict loaded, then the crate failed to render.
+    #[test]
+    fn allowed_filters_name_field_paths_only() {
+        for (api, resource) in [
+            ("allowed_filters = [\"&\"]\n", ""),
+            ("allowed_filters = [\"meta.a&b\"]\n", ""),
+            ("", "allowed_filters = [\"meta.a&b\"]\n"),
+            ("", "allowed_filters = [\"meta.it's\"]\n"),
+            ("allowed_filters = [\"a..b\"]\n", ""),
+        ] {
+            let error = model(&format!(
+                "[api]\nname = \"x\"\nversion = \"1.0.0\"\n{api}[resources.a]\n{resource}\
+                 [resources.a.schema]\nmeta = {{ type = \"dict\" }}\n"
+            ))
+            .expect_err("not a field path");
+            assert!(error.message.contains("not a field path"), "{error}");
+            assert!(error.location.is_some(), "{error}");
+        }
+        let m = model(
+            "[api]\nname = \"x\"\nversion = \"1.0.0\"\nallowed_filters = [\"other_1\"]\n\
+             [resources.a]\nallowed_filters = [\"meta.any_key\", \"_id\"]\n\
+             [resources.a.schema]\nmeta = { type = \"dict\" }\n\
+             [resources.b.schema]\nx = { type = \"string\" }\n",
+        )
+        .expect("field paths");
+        assert_eq!(
+            m.resources[0].allowed_filters,
+            Some(vec!["meta.any_key".into(), "_id".into()])
+        );
+        assert_eq!(m.resources[1].allowed_filters, Some(vec!["other_1".into()]));
+    }
 
     #[test]
     fn query_options_default_as_in_eve_and_inherit_from_the_api() {
