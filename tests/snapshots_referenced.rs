@@ -29,10 +29,10 @@ fn generated_output_snapshots() -> BTreeSet<String> {
     names
 }
 
-/// Snapshot files the diagnostics test asserts: one per broken spec.
-fn diagnostic_snapshots() -> BTreeSet<String> {
-    let dir = Path::new("specs/invalid");
-    let Ok(entries) = fs::read_dir(dir) else {
+/// Snapshot files a test asserts once per spec in `dir`, named `<prefix>__<stem>.snap`:
+/// the diagnostics of `specs/invalid`, the refused edits of `specs/migrations/refused`.
+fn per_spec_snapshots(dir: &str, prefix: &str) -> BTreeSet<String> {
+    let Ok(entries) = fs::read_dir(Path::new(dir)) else {
         return BTreeSet::new();
     };
     entries
@@ -40,22 +40,7 @@ fn diagnostic_snapshots() -> BTreeSet<String> {
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .map(|p| {
             let stem = p.file_stem().and_then(|s| s.to_str()).expect("utf-8");
-            format!("spec_diagnostics__{stem}.snap")
-        })
-        .collect()
-}
-
-/// Snapshot files the migration-diagnostics test asserts: one per refused edit.
-fn migration_snapshots() -> BTreeSet<String> {
-    let Ok(entries) = fs::read_dir("specs/migrations/refused") else {
-        return BTreeSet::new();
-    };
-    entries
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .map(|p| {
-            let stem = p.file_stem().and_then(|s| s.to_str()).expect("utf-8");
-            format!("migration_diagnostics__{stem}.snap")
+            format!("{prefix}__{stem}.snap")
         })
         .collect()
 }
@@ -63,8 +48,11 @@ fn migration_snapshots() -> BTreeSet<String> {
 #[test]
 fn no_snapshot_is_unreferenced() {
     let mut expected = generated_output_snapshots();
-    expected.extend(diagnostic_snapshots());
-    expected.extend(migration_snapshots());
+    expected.extend(per_spec_snapshots("specs/invalid", "spec_diagnostics"));
+    expected.extend(per_spec_snapshots(
+        "specs/migrations/refused",
+        "migration_diagnostics",
+    ));
     let mut unreferenced = Vec::new();
     let mut pending = Vec::new();
     for entry in fs::read_dir("tests/snapshots").expect("tests/snapshots/") {

@@ -46,34 +46,53 @@ impl Resolver<'_> {
         &self,
         schema: &IndexMap<Spanned<String>, Spanned<FieldSpec>>,
     ) -> Result<(), Diagnostic> {
-        for (name, field) in schema {
-            let Some(from) = &field.get_ref().renamed_from else {
+        let renames = schema
+            .iter()
+            .map(|(name, field)| (name, field.get_ref().renamed_from.as_ref()));
+        self.check_renames(renames, "field", "a field of this schema", "the schema")
+    }
+
+    /// The `renamed_from` of each `(name, renamed_from)` entry, fields or resources
+    /// (`what`): not the entry's own name, not a name still `in` the spec, not one
+    /// another entry is renamed from.
+    pub(super) fn check_renames<'a>(
+        &self,
+        entries: impl Iterator<Item = (&'a Spanned<String>, Option<&'a Spanned<String>>)> + Clone,
+        what: &str,
+        still: &str,
+        remove_from: &str,
+    ) -> Result<(), Diagnostic> {
+        for (name, from) in entries.clone() {
+            let Some(from) = from else {
                 continue;
             };
             let old = from.get_ref();
             if old == name.get_ref() {
                 return Err(self
                     .error(from, format!("`{old}` is renamed from itself"))
-                    .with_help("remove `renamed_from`, or write the field's old name"));
-            }
-            if schema.keys().any(|k| k.get_ref() == old) {
-                return Err(self
-                    .error(from, format!("`{old}` is still a field of this schema"))
                     .with_help(format!(
-                        "to rename `{old}` to `{}`, remove `{old}` from the schema",
+                        "remove `renamed_from`, or write the {what}'s old name"
+                    )));
+            }
+            if entries.clone().any(|(k, _)| k.get_ref() == old) {
+                return Err(self
+                    .error(from, format!("`{old}` is still {still}"))
+                    .with_help(format!(
+                        "to rename `{old}` to `{}`, remove `{old}` from {remove_from}",
                         name.get_ref()
                     )));
             }
-            if let Some((other, _)) = schema.iter().find(|(k, f)| {
-                k.get_ref() != name.get_ref()
-                    && f.get_ref()
-                        .renamed_from
-                        .as_ref()
-                        .is_some_and(|r| r.get_ref() == old)
+            if let Some((other, _)) = entries.clone().find(|(k, r)| {
+                k.get_ref() != name.get_ref() && r.is_some_and(|r| r.get_ref() == old)
             }) {
                 return Err(self
-                    .error(from, format!("`{}` is also renamed from `{old}`", other.get_ref()))
-                    .with_help("one field takes the old field's values: keep `renamed_from` on one of them"));
+                    .error(
+                        from,
+                        format!("`{}` is also renamed from `{old}`", other.get_ref()),
+                    )
+                    .with_help(format!(
+                        "one {what} takes the old one's values: keep `renamed_from` on one of them"
+                    )));
             }
         }
         Ok(())

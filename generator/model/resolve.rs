@@ -103,45 +103,22 @@ impl Resolver<'_> {
         })
     }
 
-    /// A resource's `renamed_from` names its old name: not its own, not a resource
-    /// still in the spec, not one another resource is renamed from; and only a
-    /// resource that keeps a table has one to rename.
+    /// A resource's `renamed_from` names its old name (see `check_renames`), and
+    /// only a resource that keeps a table has one to rename.
     fn check_resource_renames(&self) -> Result<(), Diagnostic> {
         let resources = &self.spec.resources;
-        for (name, resource) in resources {
-            let resource = resource.get_ref();
-            let Some(from) = &resource.renamed_from else {
-                continue;
-            };
-            let old = from.get_ref();
-            if old == name.get_ref() {
-                return Err(self
-                    .error(from, format!("`{old}` is renamed from itself"))
-                    .with_help("remove `renamed_from`, or write the resource's old name"));
-            }
-            if resources.keys().any(|k| k.get_ref() == old) {
-                return Err(self
-                    .error(from, format!("`{old}` is still a resource of this spec"))
-                    .with_help(format!(
-                        "to rename `{old}` to `{}`, remove `[resources.{old}]`",
-                        name.get_ref()
-                    )));
-            }
-            if let Some((other, _)) = resources.iter().find(|(k, r)| {
-                k.get_ref() != name.get_ref()
-                    && r.get_ref()
-                        .renamed_from
-                        .as_ref()
-                        .is_some_and(|r| r.get_ref() == old)
-            }) {
-                return Err(self
-                    .error(from, format!("`{}` is also renamed from `{old}`", other.get_ref()))
-                    .with_help("one resource takes the old one's documents: keep `renamed_from` on one of them"));
-            }
-            if resource
-                .datasource
-                .as_ref()
-                .is_some_and(|d| d.get_ref().source.is_some())
+        let renames = resources
+            .iter()
+            .map(|(name, resource)| (name, resource.get_ref().renamed_from.as_ref()));
+        self.check_renames(
+            renames,
+            "resource",
+            "a resource of this spec",
+            "the spec's `[resources]`",
+        )?;
+        for resource in resources.values().map(Spanned::get_ref) {
+            if let (Some(from), Some(datasource)) = (&resource.renamed_from, &resource.datasource)
+                && datasource.get_ref().source.is_some()
             {
                 return Err(self
                     .error(
