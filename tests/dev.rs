@@ -52,7 +52,7 @@ struct Scratch(PathBuf);
 impl Scratch {
     fn new(name: &str) -> Scratch {
         // A fixed place, so the vendored runtime is not compiled again on every run.
-        let dir = std::env::temp_dir().join(format!("apigen-generated-crates/dev-{name}"));
+        let dir = support::generated_crate_dir(&format!("dev-{name}"));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).expect("create a scratch directory");
         Scratch(dir)

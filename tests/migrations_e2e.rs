@@ -71,7 +71,7 @@ impl Service {
     fn new() -> Service {
         // A fixed place, so the crate's own build is incremental from run to run;
         // outside the workspace, which cargo would otherwise think it belongs to.
-        let root = std::env::temp_dir().join("apigen-generated-crates/migrations-e2e");
+        let root = support::generated_crate_dir("migrations-e2e");
         let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(&root).expect("create the work directory");
         let service = Service {

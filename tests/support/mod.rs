@@ -560,3 +560,16 @@ macro_rules! start_generated {
 }
 #[allow(unused_imports)]
 pub(crate) use start_generated;
+
+/// Where a test that builds a generated crate with cargo keeps it: outside the
+/// workspace (cargo would take it for a member), at a place fixed for this checkout so
+/// the crate's build is incremental from run to run, and apart from other checkouts'
+/// runs on the same machine.
+pub fn generated_crate_dir(name: &str) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    env!("CARGO_MANIFEST_DIR").hash(&mut hasher);
+    std::env::temp_dir()
+        .join(format!("apigen-generated-crates-{:016x}", hasher.finish()))
+        .join(name)
+}
