@@ -2,20 +2,13 @@
 //!
 //! The tag is computed once per write and stored with the document, so reads only copy
 //! it. SHA-1 is here for Eve compatibility and collision resistance between versions of
-//! one document, not for security; it is small enough to carry instead of a crate.
+//! one document, not for security; `sha1_smol` computes it (a maintained crate with no
+//! dependencies, as the rules for anything cryptographic ask).
 
 /// Lowercase hex SHA-1 of `bytes`.
 pub fn sha1_hex(bytes: &[u8]) -> String {
-    let digest = sha1(bytes);
-    let mut out = String::with_capacity(40);
-    for byte in digest {
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 0xf)]));
-    }
-    out
+    sha1_smol::Sha1::from(bytes).digest().to_string()
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// The tag of a document's user fields (keys sorted: `serde_json::Map` is ordered).
 pub fn of_fields(fields: &serde_json::Map<String, serde_json::Value>) -> String {
@@ -44,77 +37,6 @@ fn candidates(header: &str) -> impl Iterator<Item = (bool, &str)> {
         };
         (weak, tag.trim_matches('"'))
     })
-}
-
-/// SHA-1 (FIPS 180-4). Whole blocks are read in place; only the tail is copied to be
-/// padded, and the message schedule is a rolling window of 16 words.
-fn sha1(message: &[u8]) -> [u8; 20] {
-    let mut state: [u32; 5] = [
-        0x6745_2301,
-        0xEFCD_AB89,
-        0x98BA_DCFE,
-        0x1032_5476,
-        0xC3D2_E1F0,
-    ];
-    let mut blocks = message.chunks_exact(64);
-    for block in &mut blocks {
-        compress(&mut state, block);
-    }
-    let rest = blocks.remainder();
-    let mut tail = [0u8; 128];
-    tail[..rest.len()].copy_from_slice(rest);
-    tail[rest.len()] = 0x80;
-    let tail_len = if rest.len() < 56 { 64 } else { 128 };
-    let bit_length = (message.len() as u64).wrapping_mul(8);
-    tail[tail_len - 8..tail_len].copy_from_slice(&bit_length.to_be_bytes());
-    for block in tail[..tail_len].chunks_exact(64) {
-        compress(&mut state, block);
-    }
-    let mut out = [0u8; 20];
-    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
-        chunk.copy_from_slice(&word.to_be_bytes());
-    }
-    out
-}
-
-fn compress(state: &mut [u32; 5], block: &[u8]) {
-    let mut w = [0u32; 16];
-    for (word, bytes) in w.iter_mut().zip(block.chunks_exact(4)) {
-        *word = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    }
-    let [mut a, mut b, mut c, mut d, mut e] = *state;
-    // The four 20-round stages, each with its own function and constant.
-    macro_rules! stage {
-        ($range:expr, $k:expr, |$b:ident, $c:ident, $d:ident| $f:expr) => {
-            for i in $range {
-                if i >= 16 {
-                    w[i & 15] = (w[(i + 13) & 15] ^ w[(i + 8) & 15] ^ w[(i + 2) & 15] ^ w[i & 15])
-                        .rotate_left(1);
-                }
-                let ($b, $c, $d) = (b, c, d);
-                let temp = a
-                    .rotate_left(5)
-                    .wrapping_add($f)
-                    .wrapping_add(e)
-                    .wrapping_add($k)
-                    .wrapping_add(w[i & 15]);
-                e = d;
-                d = c;
-                c = b.rotate_left(30);
-                b = a;
-                a = temp;
-            }
-        };
-    }
-    stage!(0..20, 0x5A82_7999u32, |b, c, d| (b & c) | (!b & d));
-    stage!(20..40, 0x6ED9_EBA1u32, |b, c, d| b ^ c ^ d);
-    stage!(40..60, 0x8F1B_BCDCu32, |b, c, d| (b & c)
-        | (b & d)
-        | (c & d));
-    stage!(60..80, 0xCA62_C1D6u32, |b, c, d| b ^ c ^ d);
-    for (s, v) in state.iter_mut().zip([a, b, c, d, e]) {
-        *s = s.wrapping_add(v);
-    }
 }
 
 #[cfg(test)]
