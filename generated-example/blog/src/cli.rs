@@ -53,7 +53,9 @@ pub fn main() -> ExitCode {
         }
         Some("migrate") => {
             match parse_migrate(&args[1..]) {
-                Ok((config, dry_run)) => migrate(&config, dry_run),
+                Ok((config, dry_run)) => {
+                    blog_api::api::server::migrate_command(&config, dry_run)
+                }
                 Err(message) => {
                     eprintln!("error: {message}\n\n{USAGE}");
                     ExitCode::from(2)
@@ -170,38 +172,6 @@ fn parse_migrate(args: &[String]) -> Result<(Config, bool), String> {
         }
     }
     Ok((config, dry_run))
-}
-/// `migrate`: apply the pending migrations, or print their SQL with `--dry-run`.
-fn migrate(config: &Config, dry_run: bool) -> ExitCode {
-    let db = config.db.display();
-    if dry_run {
-        return match blog_api::api::server::migrate_dry_run(config) {
-            Ok(text) => {
-                print!("{text}");
-                ExitCode::SUCCESS
-            }
-            Err(error) => {
-                eprintln!("error: cannot read the database {db}: {error}");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    match blog_api::api::server::migrate(config) {
-        Ok(done) if done.is_empty() => {
-            eprintln!("{db} is up to date: nothing to migrate");
-            ExitCode::SUCCESS
-        }
-        Ok(done) => {
-            for line in done {
-                eprintln!("{line}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("error: cannot migrate the database {db}: {error}");
-            ExitCode::FAILURE
-        }
-    }
 }
 fn number(flag: &str, text: &str) -> Result<usize, String> {
     text.parse::<usize>()

@@ -96,6 +96,41 @@ pub fn migrate_dry_run<A: Api>(config: &Config<A>) -> Result<String, OpenError> 
     Db::dry_run::<A>(&config.db)
 }
 
+/// The generated binary's `migrate [--dry-run]`: apply the pending migrations, or
+/// print their SQL, saying what was done on stderr; the process's exit code.
+pub fn migrate_command<A: Api>(config: &Config<A>, dry_run: bool) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    let db = config.db.display();
+    if dry_run {
+        return match migrate_dry_run(config) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: cannot read the database {db}: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    match migrate(config) {
+        Ok(done) if done.is_empty() => {
+            eprintln!("{db} is up to date: nothing to migrate");
+            ExitCode::SUCCESS
+        }
+        Ok(done) => {
+            for line in done {
+                eprintln!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: cannot migrate the database {db}: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Serve `app` on `listener` until `shutdown` completes.
 pub async fn serve<A: Api>(
     listener: TcpListener,
