@@ -89,6 +89,8 @@ pub struct ApiSpec {
     pub normalize_on_patch: Option<bool>,
     /// Eve's `MERGE_NESTED_DOCUMENTS` for every resource (default true).
     pub merge_nested_documents: Option<bool>,
+    /// Eve's `UPSERT_ON_PUT` for every resource (default true).
+    pub upsert_on_put: Option<bool>,
 }
 
 /// `[resources.<name>]`: one Eve resource (a collection and its items).
@@ -137,6 +139,8 @@ pub struct ResourceSpec {
     /// PATCH merges a nested dict into the stored one rather than replacing it (Eve's
     /// `merge_nested_documents`).
     pub merge_nested_documents: Option<bool>,
+    /// A PUT to a missing id creates the document (Eve's `UPSERT_ON_PUT`).
+    pub upsert_on_put: Option<bool>,
     #[serde(default)]
     pub schema: IndexMap<Spanned<String>, Spanned<FieldSpec>>,
 }

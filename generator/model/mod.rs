@@ -140,6 +140,9 @@ pub struct Resource {
     pub normalize_on_patch: bool,
     /// PATCH merges nested dicts into the stored ones (Eve's default: true).
     pub merge_nested_documents: bool,
+    /// A PUT to a well-formed id that no document has creates it (Eve's
+    /// `UPSERT_ON_PUT`, default true).
+    pub upsert_on_put: bool,
     pub fields: Vec<Field>,
     /// Field paths clients may filter on; `None` is Eve's `["*"]` (all), empty: none.
     pub allowed_filters: Option<Vec<String>>,

@@ -337,7 +337,10 @@ impl Resolver<'_> {
             &spec.pagination_default,
             &self.spec.api.get_ref().pagination_default,
         ) {
-            (Some(v), _) | (None, Some(v)) => {
+            // Eve's `PAGINATION_DEFAULT` is API-wide, and a request without
+            // `max_results` gets it cut to the resource's `pagination_limit`.
+            (None, Some(v)) => self.page_size(v, "pagination_default")?.min(pagination_limit),
+            (Some(v), _) => {
                 let value = self.page_size(v, "pagination_default")?;
                 if value > pagination_limit {
                     return Err(self
@@ -403,6 +406,7 @@ impl Resolver<'_> {
                 api.merge_nested_documents,
                 true,
             ),
+            upsert_on_put: inherit(spec.upsert_on_put, api.upsert_on_put, true),
             fields,
             hateoas: inherit(spec.hateoas, api.hateoas, true),
             embeds,
@@ -508,6 +512,30 @@ mod tests {
         assert_eq!(rust_ident("type"), "r#type");
         assert_eq!(rust_ident("self"), "self_");
         assert_eq!(rust_ident("firstName"), "first_name");
+    }
+
+    #[test]
+    fn api_page_default_is_cut_to_a_resource_limit() {
+        let m = model(
+            "[api]\nname = \"shop\"\nversion = \"1.0.0\"\npagination_default = 100\n[resources.a.schema]\nx = { type = \"integer\" }\n[resources.b]\npagination_limit = 10\n[resources.b.schema]\nx = { type = \"integer\" }\n",
+        )
+        .expect("Eve cuts PAGINATION_DEFAULT to the limit");
+        let sizes: Vec<(u32, u32)> = m
+            .resources
+            .iter()
+            .map(|r| (r.pagination_default, r.pagination_limit))
+            .collect();
+        assert_eq!(sizes, [(50, 50), (10, 10)]);
+    }
+
+    #[test]
+    fn upsert_on_put_is_inherited() {
+        let m = model(
+            "[api]\nname = \"shop\"\nversion = \"1.0.0\"\nupsert_on_put = false\n[resources.a.schema]\nx = { type = \"integer\" }\n[resources.b]\nupsert_on_put = true\n[resources.b.schema]\nx = { type = \"integer\" }\n",
+        )
+        .expect("valid spec");
+        let upserts: Vec<bool> = m.resources.iter().map(|r| r.upsert_on_put).collect();
+        assert_eq!(upserts, [false, true]);
     }
 
     #[test]

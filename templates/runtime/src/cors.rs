@@ -20,9 +20,9 @@ pub struct Cors {
     pub any_domain: bool,
     /// Patterns, already anchored at the start (`^(?:...)`).
     pub domains_re: &'static [&'static str],
-    /// `Access-Control-Allow-Headers` (empty: not sent).
+    /// `Access-Control-Allow-Headers` (empty: sent empty, as Eve does).
     pub headers: &'static str,
-    /// `Access-Control-Expose-Headers` (empty: not sent).
+    /// `Access-Control-Expose-Headers` (empty: sent empty, as Eve does).
     pub expose_headers: &'static str,
     pub allow_credentials: bool,
     /// `Access-Control-Max-Age`, seconds.
@@ -49,10 +49,22 @@ impl Cors {
                 .any(|re| re.is_match(origin))
     }
 
-    /// Add the CORS headers to `response` for a request from `origin` (if any).
+    /// Whether an `Origin` header names an allowed origin.
+    pub fn allows_header(&self, origin: &HeaderValue) -> bool {
+        origin.to_str().is_ok_and(|o| self.allows(o))
+    }
+
+    /// Add the CORS headers to `response` for a request from `origin` (if any), with
+    /// `methods` (the URL's, for an allowed origin) in `Access-Control-Allow-Methods`.
     /// A preflight (`OPTIONS` that the routes answered 405: the path exists) becomes
     /// 200 with an empty body.
-    pub fn apply(&self, method: &Method, origin: Option<&HeaderValue>, response: &mut Response) {
+    pub fn apply(
+        &self,
+        method: &Method,
+        origin: Option<&HeaderValue>,
+        methods: Option<HeaderValue>,
+        response: &mut Response,
+    ) {
         let preflight =
             method == Method::OPTIONS && response.status() == StatusCode::METHOD_NOT_ALLOWED;
         let headers = response.headers_mut();
@@ -66,7 +78,7 @@ impl Cors {
             allow = HeaderValue::try_from(methods).ok();
         }
         headers.append(header::VARY, HeaderValue::from_static("Origin"));
-        let origin = origin.filter(|o| o.to_str().is_ok_and(|o| self.allows(o)));
+        let origin = origin.filter(|o| self.allows_header(o));
         if preflight {
             *response.status_mut() = StatusCode::OK;
             *response.body_mut() = axum::body::Body::empty();
@@ -82,24 +94,26 @@ impl Cors {
         }
         if let Some(origin) = origin {
             add(response.headers_mut(), self, origin);
+            if let Some(methods) = methods {
+                response
+                    .headers_mut()
+                    .insert(header::ACCESS_CONTROL_ALLOW_METHODS, methods);
+            }
         }
     }
 }
 
 fn add(headers: &mut HeaderMap, cors: &Cors, origin: &HeaderValue) {
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-    if !cors.headers.is_empty() {
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static(cors.headers),
-        );
-    }
-    if !cors.expose_headers.is_empty() {
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(cors.expose_headers),
-        );
-    }
+    // Eve sends both on every answer to an allowed origin, empty when unset.
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(cors.headers),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(cors.expose_headers),
+    );
     headers.insert(
         header::ACCESS_CONTROL_MAX_AGE,
         HeaderValue::from(cors.max_age),

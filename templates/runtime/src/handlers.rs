@@ -386,7 +386,17 @@ async fn post(
             ));
         }
     };
+    insert(info, state, scope, submitted, bulk).await
+}
 
+/// Insert the submitted documents (all or none) and answer 201, as a POST does.
+async fn insert(
+    info: &'static ResourceInfo,
+    state: AppState,
+    scope: Scope,
+    submitted: Vec<Map<String, Value>>,
+    bulk: bool,
+) -> Result<Response> {
     // Validate every document before touching the database; collect all outcomes.
     let mut outcomes: Vec<Outcome> = submitted
         .into_iter()
@@ -574,7 +584,11 @@ async fn write_item(
         // The additional lookup route is read-only.
         return Err(ApiError::method_not_allowed());
     }
-    http::if_match(&headers)?.ok_or_else(ApiError::precondition_required)?;
+    // A PUT that may create the document needs no If-Match until one is found.
+    let upsert = write == Write::Replace && info.upsert_on_put;
+    if http::if_match(&headers)?.is_none() && !upsert {
+        return Err(ApiError::precondition_required());
+    }
     if !valid {
         return Err(ApiError::not_found());
     }
@@ -582,15 +596,21 @@ async fn write_item(
         Value::Object(document) => document,
         _ => return Err(ApiError::bad_request("Send the document as a JSON object")),
     };
-    changes.remove("_id");
+    if let Some(sent) = changes.remove("_id") {
+        check_id_unchanged(info, &id, &sent)?;
+    }
     strip_read_only(&mut changes);
     // A sub-resource's documents stay in it: its path fields hold the URL's values.
     scope.fill(&mut changes, write == Write::Replace);
     let now = date::now();
-    let (created, tag, fields, original_fields) = state
+    let written = state
         .db
         .write(|tx| {
-            let original = load(tx, &id, &scope)?.ok_or_else(ApiError::not_found)?;
+            let original = match load(tx, &id, &scope)? {
+                Some(original) => original,
+                None if upsert => return Ok(None),
+                None => return Err(ApiError::not_found()),
+            };
             http::check_if_match(&headers, &original.etag)?;
             let created = original.created;
             let original_fields = original.fields;
@@ -623,9 +643,15 @@ async fn write_item(
             let tag = etag::of_fields(&fields);
             tx.update(info, &fields, &original_fields, (now, &tag, &id))?;
             options::check_in_filter(tx, info, &id, None)?;
-            Ok((created, tag, fields, original_fields))
+            Ok(Some((created, tag, fields, original_fields)))
         })
         .await?;
+    let Some((created, tag, fields, original_fields)) = written else {
+        // Eve's `UPSERT_ON_PUT`: no document has this id, so the PUT creates it, as a
+        // POST of the body with that `_id` would.
+        changes.insert("_id".to_string(), id_json(info, &id));
+        return insert(info, state, scope, vec![changes], false).await;
+    };
     // "After" hooks run once the write is committed.
     if write == Write::Patch {
         state
@@ -672,19 +698,22 @@ async fn delete_one(
     if !valid {
         return Err(ApiError::not_found());
     }
-    state
+    let deleted = state
         .db
         .write(|tx| {
-            let current = tx
-                .etag(info, &id, &scope)?
-                .ok_or_else(ApiError::not_found)?;
+            // Eve answers 204 for a document that is not there: nothing to delete.
+            let Some(current) = tx.etag(info, &id, &scope)? else {
+                return Ok(false);
+            };
             http::check_if_match(&headers, &current)?;
             state.hooks.on_delete_item(info.name, &id)?;
             tx.delete(info, &id)?;
-            Ok(())
+            Ok(true)
         })
         .await?;
-    state.hooks.on_deleted_item(info.name, &id);
+    if deleted {
+        state.hooks.on_deleted_item(info.name, &id);
+    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -731,6 +760,33 @@ fn take_client_id(
                 Err(issues)
             }
         },
+    }
+}
+
+/// PATCH and PUT may repeat the document's own `_id`, never change it: Eve answers
+/// 400 when MongoDB refuses to update the immutable field, and 422 for an `_id` that
+/// is not of the resource's id type, before anything is written.
+fn check_id_unchanged(info: &ResourceInfo, id: &str, sent: &Value) -> Result<()> {
+    match info.id_type.client_id(sent) {
+        Some(sent) if sent.eq_ignore_ascii_case(id) => Ok(()),
+        Some(_) => Err(ApiError::bad_request(
+            "Attempt to update an immutable field. Usually happens when PATCH or PUT include \
+             a '_id' field, which is immutable (PUT can include it as long as it is unchanged).",
+        )),
+        None => {
+            let mut issues = Issues::new();
+            issues.add("_id", format!("must be of {} type", info.id_type.name()));
+            Err(ApiError::invalid(issues, "Insertion"))
+        }
+    }
+}
+
+/// An `_id` from a path as a client would send it in a body: a JSON number for
+/// integer ids, a string otherwise.
+fn id_json(info: &ResourceInfo, id: &str) -> Value {
+    match (info.id_type, id.parse::<i64>()) {
+        (routes::IdType::Integer, Ok(number)) => Value::from(number),
+        _ => Value::String(id.to_string()),
     }
 }
 

@@ -63,13 +63,16 @@ pub struct Web {
 #[derive(Clone)]
 pub struct App {
     routes: Routes,
+    /// The same routes, asked which methods a URL has (CORS); a cheap clone.
+    router: Router,
     web: &'static Web,
 }
 
 /// `routes` behind the HTTP layer `web` describes.
 pub fn wrap(routes: Router, web: &'static Web) -> App {
     App {
-        routes: TowerToHyperService::new(routes),
+        routes: TowerToHyperService::new(routes.clone()),
+        router: routes,
         web,
     }
 }
@@ -84,7 +87,7 @@ impl Service<Request> for App {
             let answer = self.routes.call(request);
             Box::pin(async move { answer.await.map(nosniff) })
         } else {
-            let answer = layer(self.routes.clone(), self.web, request);
+            let answer = layer(self.routes.clone(), self.router.clone(), self.web, request);
             Box::pin(async move { answer.await.map(nosniff) })
         }
     }
@@ -111,7 +114,12 @@ fn asks_nothing(web: &Web, request: &Request) -> bool {
 }
 
 /// The slow path: what the request asks of the HTTP layer, around the routes.
-async fn layer(routes: Routes, web: &Web, mut request: Request) -> Result<Response, Infallible> {
+async fn layer(
+    routes: Routes,
+    router: Router,
+    web: &Web,
+    mut request: Request,
+) -> Result<Response, Infallible> {
     if web.method_override {
         if let Some(value) = request.headers().get(OVERRIDE) {
             match render::override_method(value) {
@@ -143,6 +151,14 @@ async fn layer(routes: Routes, web: &Web, mut request: Request) -> Result<Respon
         .cors
         .as_ref()
         .and_then(|_| request.headers().get(header::ORIGIN).cloned());
+    // Eve names the URL's methods on every answer to an allowed origin, not only on
+    // preflights: the routes are asked for them below.
+    let methods_of = match (&web.cors, &origin) {
+        (Some(cors), Some(origin)) if method != Method::OPTIONS && cors.allows_header(origin) => {
+            Some(request.uri().clone())
+        }
+        _ => None,
+    };
     let head = method == Method::HEAD;
     if head && output.is_some() {
         // The routes would drop the body before it is rewritten: ask for it, and drop
@@ -155,7 +171,24 @@ async fn layer(routes: Routes, web: &Web, mut request: Request) -> Result<Respon
         Some(output) => render::rewrite(response, output, head).await,
     };
     if let Some(cors) = &web.cors {
-        cors.apply(&method, origin.as_ref(), &mut response);
+        let methods = match methods_of {
+            Some(uri) => url_methods(router, uri).await,
+            None => None,
+        };
+        cors.apply(&method, origin.as_ref(), methods, &mut response);
     }
     Ok(response)
+}
+
+/// The methods the routes answer at `uri`, as a preflight names them (`GET,HEAD,...,
+/// OPTIONS`): the `Allow` of the 405 an `OPTIONS` request gets, as no route has
+/// OPTIONS. `None` for a URL no route has.
+async fn url_methods(mut router: Router, uri: axum::http::Uri) -> Option<HeaderValue> {
+    let mut probe = axum::http::Request::new(axum::body::Body::empty());
+    *probe.method_mut() = Method::OPTIONS;
+    *probe.uri_mut() = uri;
+    // A `Router` is always ready: no `poll_ready` needed before `call`.
+    let answer = tower_service::Service::call(&mut router, probe).await.ok()?;
+    let allow = answer.headers().get(header::ALLOW)?.to_str().ok()?;
+    HeaderValue::try_from(format!("{allow},OPTIONS")).ok()
 }

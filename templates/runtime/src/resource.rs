@@ -76,6 +76,9 @@ pub struct ResourceInfo {
     /// PATCH merges a nested dict into the stored one instead of replacing it (Eve's
     /// `merge_nested_documents`).
     pub merge_nested_documents: bool,
+    /// A PUT to a well-formed id no document has creates the document (Eve's
+    /// `UPSERT_ON_PUT`); when off, it is 404.
+    pub upsert_on_put: bool,
     /// How dates are written on the wire (the API's `date_format`).
     pub dates: &'static DateFormat,
     /// The embedded store's statements for this resource, made once from the fields
@@ -116,6 +119,7 @@ impl ResourceInfo {
         query_fields: None,
         normalize_on_patch: true,
         merge_nested_documents: true,
+        upsert_on_put: true,
         dates: &crate::date::RFC1123,
         statements: Cache::new(),
     };

@@ -164,6 +164,9 @@ pub static INFO: ResourceInfo = ResourceInfo {
 {%- if !r.resource.merge_nested_documents %}
     merge_nested_documents: false,
 {%- endif %}
+{%- if !r.resource.upsert_on_put %}
+    upsert_on_put: false,
+{%- endif %}
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
