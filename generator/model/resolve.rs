@@ -339,7 +339,9 @@ impl Resolver<'_> {
         ) {
             // Eve's `PAGINATION_DEFAULT` is API-wide, and a request without
             // `max_results` gets it cut to the resource's `pagination_limit`.
-            (None, Some(v)) => self.page_size(v, "pagination_default")?.min(pagination_limit),
+            (None, Some(v)) => self
+                .page_size(v, "pagination_default")?
+                .min(pagination_limit),
             (Some(v), _) => {
                 let value = self.page_size(v, "pagination_default")?;
                 if value > pagination_limit {

@@ -188,7 +188,9 @@ async fn url_methods(mut router: Router, uri: axum::http::Uri) -> Option<HeaderV
     *probe.method_mut() = Method::OPTIONS;
     *probe.uri_mut() = uri;
     // A `Router` is always ready: no `poll_ready` needed before `call`.
-    let answer = tower_service::Service::call(&mut router, probe).await.ok()?;
+    let answer = tower_service::Service::call(&mut router, probe)
+        .await
+        .ok()?;
     let allow = answer.headers().get(header::ALLOW)?.to_str().ok()?;
     HeaderValue::try_from(format!("{allow},OPTIONS")).ok()
 }

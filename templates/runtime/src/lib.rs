@@ -55,6 +55,7 @@ pub mod layers;
 pub mod links;
 pub mod objectid;
 pub mod options;
+mod python_where;
 pub mod query;
 pub mod render;
 pub mod resource;

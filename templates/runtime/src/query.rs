@@ -2,7 +2,9 @@
 //! the resource's field catalog. A dialect compiles the AST (`sqlite::filter`); nothing
 //! here is SQL.
 //!
-//! `where` is MongoDB-style JSON (`{"age": {"$gte": 18}, "location.city": "Rome"}`);
+//! `where` is MongoDB-style JSON (`{"age": {"$gte": 18}, "location.city": "Rome"}`)
+//! or Eve's Python expression (`age >= 18 and location.city == "Rome"`, read by
+//! `python_where` into the same JSON);
 //! `sort` is either `city,-lastname` or Eve's Python form `[("lastname", -1)]`.
 //!
 //! Client input never becomes query text: the AST names only columns the catalog
@@ -711,7 +713,15 @@ pub fn parse_where(
     }
     let json: Json = match serde_json::from_str(text) {
         Ok(json) => json,
-        Err(e) => return error(format!("where is not valid JSON: {e}")),
+        // Not JSON: Eve gives its Python parser a shot (`lastname == "Doe"`), which
+        // writes the JSON query it stands for.
+        Err(e) if text.trim_start().starts_with('{') => {
+            return error(format!("where is not valid JSON: {e}"))
+        }
+        Err(_) => match crate::python_where::to_mongo(text, dates) {
+            Ok(json) => json,
+            Err(e) => return error(format!("Unable to parse `where` clause: {e}")),
+        },
     };
     let Json::Object(map) = json else {
         return error("where must be a JSON object");
