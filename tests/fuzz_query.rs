@@ -913,6 +913,190 @@ fn where_never_panics_and_what_it_accepts_runs() {
     });
 }
 
+/// A boolean tree of conditions, written both as Eve's Python expression and as the
+/// JSON `where` it stands for.
+#[derive(Clone, Debug)]
+enum Expr {
+    /// `path OP value`: `op` is `""` (equality), `$ne`, `$gt`... or `$in`/`$nin`.
+    Cond(String, &'static str, Json),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+}
+
+impl Expr {
+    fn json(&self) -> Json {
+        match self {
+            Expr::Cond(path, "", value) => json!({ path.as_str(): value }),
+            Expr::Cond(path, op, value) => json!({ path.as_str(): { *op: value } }),
+            Expr::And(items) => json!({"$and": items.iter().map(Expr::json).collect::<Vec<_>>()}),
+            Expr::Or(items) => json!({"$or": items.iter().map(Expr::json).collect::<Vec<_>>()}),
+            Expr::Not(item) => json!({"$nor": [item.json()]}),
+        }
+    }
+
+    fn python(&self) -> String {
+        let join = |items: &[Expr], word: &str| {
+            let parts: Vec<String> = items.iter().map(|e| format!("({})", e.python())).collect();
+            parts.join(word)
+        };
+        match self {
+            Expr::Cond(path, op, value) => {
+                let op = match *op {
+                    "" => "==",
+                    "$ne" => "!=",
+                    "$gt" => ">",
+                    "$gte" => ">=",
+                    "$lt" => "<",
+                    "$lte" => "<=",
+                    "$in" => "in",
+                    _ => "not in",
+                };
+                format!("{path} {op} {}", python_value(value))
+            }
+            Expr::And(items) => join(items, " and "),
+            Expr::Or(items) => join(items, " or "),
+            Expr::Not(item) => format!("not ({})", item.python()),
+        }
+    }
+}
+
+/// A JSON scalar or list as a Python literal: JSON's string escapes are Python's too.
+fn python_value(value: &Json) -> String {
+    match value {
+        Json::Null => "None".into(),
+        Json::Bool(true) => "True".into(),
+        Json::Bool(false) => "False".into(),
+        Json::Array(items) => {
+            let items: Vec<String> = items.iter().map(python_value).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Whether Python can write `value` (no dicts).
+fn pythonable(value: &Json) -> bool {
+    match value {
+        Json::Object(_) => false,
+        Json::Array(items) => items.iter().all(pythonable),
+        _ => true,
+    }
+}
+
+/// Python's words that cannot name a field in an expression.
+fn python_name(path: &str) -> bool {
+    path.split('.').all(|segment| {
+        !matches!(
+            segment,
+            "and"
+                | "or"
+                | "not"
+                | "in"
+                | "is"
+                | "True"
+                | "False"
+                | "None"
+                | "lambda"
+                | "if"
+                | "else"
+        )
+    })
+}
+
+/// A condition the resource `target` could hold, when Python can write it.
+fn python_condition(target: usize) -> BoxedStrategy<Expr> {
+    typed_condition(target)
+        .prop_filter_map("not writable in Python", |(path, condition)| {
+            if !python_name(&path) {
+                return None;
+            }
+            match condition {
+                Json::Object(ops) => {
+                    let (op, value) = ops.into_iter().next()?;
+                    let op = ["$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin"]
+                        .into_iter()
+                        .find(|o| *o == op)?;
+                    pythonable(&value).then_some(Expr::Cond(path, op, value))
+                }
+                value => pythonable(&value).then_some(Expr::Cond(path, "", value)),
+            }
+        })
+        .boxed()
+}
+
+fn python_expr(target: usize) -> BoxedStrategy<Expr> {
+    python_condition(target)
+        .prop_recursive(4, 24, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 2..4).prop_map(Expr::And),
+                prop::collection::vec(inner.clone(), 2..4).prop_map(Expr::Or),
+                inner.prop_map(|e| Expr::Not(Box::new(e))),
+            ]
+        })
+        .boxed()
+}
+
+/// Eve's Python `where` is read into the same AST as the JSON it stands for: both are
+/// accepted or both refused, and an accepted one runs.
+#[test]
+fn python_where_parses_as_its_json() {
+    let dbs = databases();
+    let strategy = target().prop_flat_map(|t| (Just(t), python_expr(t)));
+    fuzz("python where", 800, strategy, |(t, expr)| {
+        let target = &TARGETS[t];
+        let info = target.info;
+        let fields = info.query_fields.unwrap_or(info.fields);
+        let python = expr.python();
+        let json = expr.json().to_string();
+        let from_python = query::parse_where(&python, fields, info.dates);
+        let from_json = query::parse_where(&json, fields, info.dates);
+        match (from_python, from_json) {
+            (Ok(a), Ok(b)) => {
+                accepted();
+                prop_assert_eq!(&a, &b, "{} vs {}", python, json);
+                run_query(&dbs[target.api], info, Some(&a), &[])
+            }
+            (Err(_), Err(_)) => Ok(()),
+            (a, b) => Err(fail(format!("{python} -> {a:?}, but {json} -> {b:?}"))),
+        }
+    });
+}
+
+/// Text made of Python's tokens, well formed or not: the parser never panics, and
+/// what it accepts runs.
+#[test]
+fn python_where_never_panics() {
+    let dbs = databases();
+    let token = |t: usize| {
+        prop_oneof![
+            4 => path(t),
+            2 => prop::sample::select(vec![
+                "==", "!=", "<", "<=", ">", ">=", "=", "and", "or", "not", "in", "(", ")", "[",
+                "]", ",", ".", "-", "+", "True", "False", "None", "datetime(", "ObjectId(",
+                "datetime(1969, 7, 20)", "ObjectId('5f1e4c2b9d3e2a0012345678')", "'Doe'",
+                "\"Ünï\\u00e9\"", "'", "\"", "\\", "1_000", ".5", "1e-5", "007", "9223372036854775808",
+                "__import__('os')", "lambda", "#", ":",
+            ])
+            .prop_map(String::from),
+            1 => "\\PC{0,6}",
+        ]
+    };
+    let strategy = target().prop_flat_map(move |t| {
+        (
+            Just(t),
+            prop::collection::vec(token(t), 0..16).prop_map(|tokens| tokens.join(" ")),
+        )
+    });
+    fuzz("python where tokens", 1500, strategy, |(t, text)| {
+        let target = &TARGETS[t];
+        if text.trim_start().starts_with('{') {
+            return Ok(());
+        }
+        check_where(&dbs[target.api], target, &text)
+    });
+}
+
 #[test]
 fn sort_never_panics_and_what_it_accepts_runs() {
     let dbs = databases();
