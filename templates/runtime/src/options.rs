@@ -59,8 +59,8 @@ pub fn check_filter(info: &ResourceInfo, text: &str, filter: &Filter) -> Result<
         check_allowed(allowed, filter)?;
     }
     if info.validate_filtering {
-        // The text parsed once already (`parse_where`); it is valid JSON.
-        if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) {
+        // The text parsed once already (`parse_where`): JSON, or a Python expression.
+        if let Some(Value::Object(map)) = crate::query::where_json(text, info.dates) {
             check_values(info.fields, &map)?;
         }
     }
@@ -161,11 +161,24 @@ fn field_at(fields: &'static [Field], path: &str) -> Option<&'static Field> {
     Some(field)
 }
 
-/// A checked projection: the fields to include, or the fields to exclude.
+/// A checked projection: the fields to include, or the fields to exclude. A name may
+/// be dotted (`location.city`), as in MongoDB: `{"location.city": 1}` keeps
+/// `"location": {"city": ...}`, `{"location.city": 0}` all of `location` but `city`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Projection {
     include: bool,
     names: Vec<String>,
+    /// The document's own level, where the meta fields are always kept; `false` inside
+    /// a dotted name's dict.
+    top: bool,
+}
+
+/// What a projection does with one key of an object.
+enum Decision {
+    Keep,
+    Drop,
+    /// Keep the value with this projection applied inside it (a dotted name reaches in).
+    Inside(Projection),
 }
 
 impl Projection {
@@ -196,7 +209,7 @@ impl Projection {
             if ALWAYS_KEPT.contains(&name.as_str()) {
                 continue;
             }
-            if find(fields, &name).is_none() && find(&META_FIELDS, &name).is_none() {
+            if !projectable(fields, &name) && find(&META_FIELDS, &name).is_none() {
                 return Err(bad(format!("unknown field '{name}' in projection")));
             }
             if include.is_some_and(|i| i != flag) {
@@ -210,12 +223,138 @@ impl Projection {
         Ok(Projection {
             include: include.unwrap_or(false),
             names,
+            top: true,
         })
     }
 
-    fn keeps(&self, key: &str) -> bool {
-        ALWAYS_KEPT.contains(&key) || self.names.iter().any(|n| n == key) == self.include
+    fn decide(&self, key: &str) -> Decision {
+        if self.top && ALWAYS_KEPT.contains(&key) {
+            return Decision::Keep;
+        }
+        if self.names.iter().any(|n| n == key) {
+            return if self.include {
+                Decision::Keep
+            } else {
+                Decision::Drop
+            };
+        }
+        let inner: Vec<String> = self
+            .names
+            .iter()
+            .filter_map(|n| n.strip_prefix(key)?.strip_prefix('.'))
+            .map(str::to_string)
+            .collect();
+        if !inner.is_empty() {
+            return Decision::Inside(Projection {
+                include: self.include,
+                names: inner,
+                top: false,
+            });
+        }
+        if self.include {
+            Decision::Drop
+        } else {
+            Decision::Keep
+        }
     }
+
+    /// Copy the object `json` to `out` with this projection applied; `false` when
+    /// `json` is not an object.
+    fn write_object(&self, out: &mut Vec<u8>, json: &str) -> bool {
+        let Ok(entries) = serde_json::from_str::<Entries<'_>>(json) else {
+            return false;
+        };
+        out.push(b'{');
+        let mut first = true;
+        for (key, value) in entries.0 {
+            let start = out.len();
+            if !first {
+                out.push(b',');
+            }
+            crate::http::write_json_str(out, key);
+            out.push(b':');
+            let written = match self.decide(key) {
+                Decision::Keep => {
+                    out.extend_from_slice(value.get().as_bytes());
+                    true
+                }
+                Decision::Drop => false,
+                Decision::Inside(inner) => inner.write_inside(out, value.get()),
+            };
+            if written {
+                first = false;
+            } else {
+                out.truncate(start);
+            }
+        }
+        out.push(b'}');
+        true
+    }
+
+    /// A value a dotted name reaches into, as MongoDB projects it: a dict is
+    /// projected, a list has each of its dicts projected (its other items kept when
+    /// excluding, dropped when including), and any other value is kept when excluding
+    /// and dropped when including. `false`: nothing written.
+    fn write_inside(&self, out: &mut Vec<u8>, json: &str) -> bool {
+        if self.write_object(out, json) {
+            return true;
+        }
+        let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(json) else {
+            if !self.include {
+                out.extend_from_slice(json.as_bytes());
+            }
+            return !self.include;
+        };
+        out.push(b'[');
+        let mut first = true;
+        for item in items {
+            let start = out.len();
+            if !first {
+                out.push(b',');
+            }
+            let text = item.get();
+            let written = if text.starts_with('{') {
+                self.write_object(out, text)
+            } else if self.include {
+                false
+            } else {
+                out.extend_from_slice(text.as_bytes());
+                true
+            };
+            if written {
+                first = false;
+            } else {
+                out.truncate(start);
+            }
+        }
+        out.push(b']');
+        true
+    }
+}
+
+/// Whether a projection may name `path`: a field, or a dotted path through dicts (and
+/// lists of dicts) to a declared field or into a dict that declares no schema.
+fn projectable(fields: &'static [Field], path: &str) -> bool {
+    let mut segments = path.split('.');
+    let Some(mut field) = segments.next().and_then(|name| find(fields, name)) else {
+        return false;
+    };
+    for segment in segments {
+        let container = match (field.kind, field.items) {
+            (Kind::Dict, _) => field,
+            (Kind::List, Some(items)) if items.kind == Kind::Dict => items,
+            _ => return false,
+        };
+        if container.schema.is_empty() {
+            // A dict without a schema holds any key.
+            return !segment.is_empty();
+        }
+        match find(container.schema, segment) {
+            Some(inner) => field = inner,
+            None => return false,
+        }
+    }
+    true
 }
 
 /// The projections a GET applies: the resource's default, then the client's.
@@ -252,32 +391,37 @@ impl Projections {
         self.0.is_empty()
     }
 
-    fn keeps(&self, key: &str) -> bool {
-        self.0.iter().all(|p| p.keeps(key))
-    }
-
     /// Copy the serialized document `json` (an object) to `out`, keeping only the
     /// projected keys, in their order.
     pub fn write(&self, out: &mut Vec<u8>, json: &[u8]) -> bool {
-        let Ok(entries) = serde_json::from_slice::<Entries<'_>>(json) else {
+        let Ok(json) = std::str::from_utf8(json) else {
             return false;
         };
-        out.push(b'{');
-        let mut first = true;
-        for (key, value) in entries.0 {
-            if !self.keeps(key) {
-                continue;
+        match self.0.as_slice() {
+            [] => {
+                out.extend_from_slice(json.as_bytes());
+                true
             }
-            if !first {
-                out.push(b',');
+            [only] => only.write_object(out, json),
+            // The resource's default, then the client's: each narrows what the one
+            // before it left.
+            [first, rest @ ..] => {
+                let mut current = Vec::with_capacity(json.len());
+                if !first.write_object(&mut current, json) {
+                    return false;
+                }
+                for projection in rest {
+                    let mut next = Vec::with_capacity(current.len());
+                    let text = std::str::from_utf8(&current).unwrap_or("");
+                    if !projection.write_object(&mut next, text) {
+                        return false;
+                    }
+                    current = next;
+                }
+                out.extend_from_slice(&current);
+                true
             }
-            first = false;
-            crate::http::write_json_str(out, key);
-            out.push(b':');
-            out.extend_from_slice(value.get().as_bytes());
         }
-        out.push(b'}');
-        true
     }
 }
 
@@ -326,4 +470,72 @@ pub fn check_in_filter(
             info.name
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static CITY: [Field; 2] = [
+        Field::new("address", Kind::String),
+        Field::new("city", Kind::String),
+    ];
+    static FIELDS: [Field; 4] = [
+        Field::new("name", Kind::String),
+        Field {
+            schema: &CITY,
+            ..Field::new("location", Kind::Dict)
+        },
+        Field::new("extra", Kind::Dict),
+        Field {
+            items: Some(&LINE),
+            ..Field::new("lines", Kind::List)
+        },
+    ];
+    static LINE: Field = Field {
+        schema: &CITY,
+        ..Field::new("", Kind::Dict)
+    };
+
+    const DOC: &str = r#"{"_id":"1","name":"Zoë","location":{"address":"Via 1","city":"Roma"},"extra":{"a":{"b":1,"c":2}},"lines":[{"city":"A","address":"x"},7,{"address":"y"}],"_etag":"e"}"#;
+
+    fn project(text: &str) -> String {
+        let projection = Projection::parse(text, &FIELDS).expect(text);
+        let mut out = Vec::new();
+        assert!(Projections(vec![projection]).write(&mut out, DOC.as_bytes()));
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn dotted_names_reach_into_dicts_and_lists_of_dicts() {
+        assert_eq!(
+            project(r#"{"location.city": 1}"#),
+            r#"{"_id":"1","location":{"city":"Roma"},"_etag":"e"}"#
+        );
+        assert_eq!(
+            project(r#"{"location.city": 0, "extra.a.b": 0}"#),
+            r#"{"_id":"1","name":"Zoë","location":{"address":"Via 1"},"extra":{"a":{"c":2}},"lines":[{"city":"A","address":"x"},7,{"address":"y"}],"_etag":"e"}"#
+        );
+        assert_eq!(
+            project(r#"{"lines.city": 1, "extra.a.c": 1}"#),
+            r#"{"_id":"1","extra":{"a":{"c":2}},"lines":[{"city":"A"},{}],"_etag":"e"}"#
+        );
+        // A whole field named with one of its keys is kept whole.
+        assert_eq!(
+            project(r#"{"location": 1, "location.city": 1}"#),
+            r#"{"_id":"1","location":{"address":"Via 1","city":"Roma"},"_etag":"e"}"#
+        );
+    }
+
+    #[test]
+    fn dotted_names_must_name_declared_fields() {
+        for text in [
+            r#"{"location.zip": 1}"#,
+            r#"{"name.first": 1}"#,
+            r#"{"location.": 1}"#,
+            r#"{"extra.": 1}"#,
+        ] {
+            assert!(Projection::parse(text, &FIELDS).is_err(), "{text}");
+        }
+    }
 }

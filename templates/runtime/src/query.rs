@@ -699,6 +699,14 @@ fn single_or_and(mut parts: Vec<Filter>) -> Filter {
     Filter::And(parts)
 }
 
+/// The JSON query a `where` that `parse_where` accepted stands for: its own text, or
+/// what its Python expression reads as.
+pub fn where_json(text: &str, dates: &DateFormat) -> Option<Json> {
+    serde_json::from_str(text)
+        .ok()
+        .or_else(|| crate::python_where::to_mongo(text, dates).ok())
+}
+
 /// Parse and check a `where` parameter. Empty text means no filter.
 pub fn parse_where(
     text: &str,
