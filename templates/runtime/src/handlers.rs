@@ -26,7 +26,7 @@ use crate::routes::{self, Params, PathParams, Scope};
 use crate::state::AppState;
 use crate::store::{self, Inserted, ItemKey, NewDocument, Read as _, Selection, Write as _};
 use crate::validate::{self, Issues, Mode};
-use crate::{date, embed, etag, query};
+use crate::{date, embed, etag, query, related};
 
 /// One submitted document of a POST: its id (if the client gave one) and its
 /// validated fields, or its issues.
@@ -59,7 +59,7 @@ pub async fn get_collection<R: Resource>(
     let info = R::INFO;
     let scope = Scope::new(info, collection_params(&params))?;
     let list = ListQuery::parse(info, raw.as_deref())?;
-    if info.embeds.is_empty() && list.projection.is_empty() {
+    if info.embeds.is_empty() && list.projection.is_empty() && !related::links(info) {
         // Nothing to embed or project: each row is written as JSON as it is read, with
         // no document built in between.
         let selection = list.selection(info, &scope);
@@ -75,7 +75,14 @@ pub async fn get_collection<R: Resource>(
                     written.etag.hash(tags);
                     *last_modified =
                         Some(last_modified.map_or(written.updated, |t| t.max(written.updated)));
-                    append_links(out, info, &scope.url, written.id, DocumentLinks::SelfOnly);
+                    append_links(
+                        out,
+                        info,
+                        &scope.url,
+                        written.id,
+                        DocumentLinks::SelfOnly,
+                        None,
+                    );
                 })
             })
             .await?;
@@ -482,12 +489,12 @@ async fn insert(
             if i > 0 {
                 out.push(b',');
             }
-            write_write_result(info, &scope.url, &mut out, id, now, now, tag);
+            write_write_result(info, &scope.url, &mut out, id, now, now, tag, &documents[i]);
         }
         out.extend_from_slice(b"]}");
     } else {
         let (id, tag) = &written[0];
-        write_write_result(info, &scope.url, &mut out, id, now, now, tag);
+        write_write_result(info, &scope.url, &mut out, id, now, now, tag, &documents[0]);
     }
     let mut response = http::json_response(
         StatusCode::CREATED,
@@ -663,7 +670,7 @@ async fn write_item(
             .on_replaced(info.name, &fields, &original_fields);
     }
     let mut out = Vec::with_capacity(256);
-    write_write_result(info, &scope.url, &mut out, &id, created, now, &tag);
+    write_write_result(info, &scope.url, &mut out, &id, created, now, &tag, &fields);
     Ok(http::json_response(
         StatusCode::OK,
         out,
@@ -858,16 +865,27 @@ fn write_document<R: Resource>(
         out.truncate(start);
         out.extend_from_slice(b"{}");
     }
-    append_links(out, R::INFO, url, document.id(), links);
+    // `_links.related` reads the references as served (projected, maybe embedded).
+    let fields = related::links(R::INFO)
+        .then(|| serde_json::from_slice::<Map<String, Value>>(&out[start..]).ok())
+        .flatten();
+    append_links(out, R::INFO, url, document.id(), links, fields.as_ref());
 }
 
 /// Add a document's `_links` to the JSON object that ends `out`.
-fn append_links(out: &mut Vec<u8>, info: &ResourceInfo, url: &str, id: &str, links: DocumentLinks) {
+fn append_links(
+    out: &mut Vec<u8>,
+    info: &ResourceInfo,
+    url: &str,
+    id: &str,
+    links: DocumentLinks,
+    fields: Option<&Map<String, Value>>,
+) {
     // Reopen the object to add `_links` after the fields.
     out.pop();
     let empty = out.last() == Some(&b'{');
     let mark = out.len();
-    links::document(out, info, url, id, links);
+    links::document_with_related(out, info, url, id, links, fields);
     if empty && out.len() > mark {
         // No fields before `_links`: drop the comma `links` starts with.
         out.remove(mark);
@@ -875,7 +893,9 @@ fn append_links(out: &mut Vec<u8>, info: &ResourceInfo, url: &str, id: &str, lin
     out.push(b'}');
 }
 
-/// The answer to a write: the document's meta fields and its `self` link.
+/// The answer to a write: the document's meta fields, its `self` link and the
+/// `related` links of the references in its `fields`.
+#[allow(clippy::too_many_arguments)]
 fn write_write_result(
     info: &ResourceInfo,
     url: &str,
@@ -884,6 +904,7 @@ fn write_write_result(
     created: i64,
     updated: i64,
     tag: &str,
+    fields: &Map<String, Value>,
 ) {
     out.extend_from_slice(b"{\"_status\":\"OK\",\"_id\":");
     info.id_type.write_json(out, id);
@@ -894,7 +915,8 @@ fn write_write_result(
     out.extend_from_slice(b"\",\"_etag\":\"");
     out.extend_from_slice(tag.as_bytes());
     out.push(b'"');
-    links::document(out, info, url, id, DocumentLinks::SelfOnly);
+    let fields = related::links(info).then_some(fields);
+    links::document_with_related(out, info, url, id, DocumentLinks::SelfOnly, fields);
     out.push(b'}');
 }
 

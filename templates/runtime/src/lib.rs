@@ -57,6 +57,7 @@ pub mod objectid;
 pub mod options;
 mod python_where;
 pub mod query;
+pub mod related;
 pub mod render;
 pub mod resource;
 pub mod routes;

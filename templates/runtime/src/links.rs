@@ -3,12 +3,15 @@
 //! A collection links to itself, to the API home (`parent`) and, when they exist, to
 //! its `next`, `prev` and `last` pages; a document read by itself links to itself,
 //! the home and its collection; a document in a page or in a write's answer links to
-//! itself. Every `href` is relative to the API root, as in Eve, and is the concrete
+//! itself, and to the documents its references name (`related`). Every `href` is relative to the API root, as in Eve, and is the concrete
 //! path of the request (`url`): a sub-resource's `people/<id>/invoices`, while the
 //! `title` stays the resource's url pattern. A resource with
 //! `hateoas = false` has no `_links` at all (its `_meta` stays).
 
+use serde_json::{Map, Value};
+
 use crate::http::{self, ListParams};
+use crate::related;
 use crate::resource::ResourceInfo;
 
 /// What a document's `_links` hold.
@@ -49,6 +52,19 @@ pub fn page(out: &mut Vec<u8>, info: &ResourceInfo, url: &str, params: &ListPara
 
 /// Append `,"_links":{...}` of one document (nothing when links are off).
 pub fn document(out: &mut Vec<u8>, info: &ResourceInfo, url: &str, id: &str, links: DocumentLinks) {
+    document_with_related(out, info, url, id, links, None);
+}
+
+/// [`document`], with the `related` links of the references in `fields` when given
+/// (`related::links` says whether a resource has any).
+pub fn document_with_related(
+    out: &mut Vec<u8>,
+    info: &ResourceInfo,
+    url: &str,
+    id: &str,
+    links: DocumentLinks,
+    fields: Option<&Map<String, Value>>,
+) {
     if !info.hateoas {
         return;
     }
@@ -59,6 +75,9 @@ pub fn document(out: &mut Vec<u8>, info: &ResourceInfo, url: &str, id: &str, lin
         parent(out);
         out.push(b',');
         http::write_link(out, "collection", info.url, url);
+    }
+    if let Some(fields) = fields {
+        related::write(out, info, fields);
     }
     out.push(b'}');
 }

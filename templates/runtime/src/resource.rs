@@ -81,6 +81,9 @@ pub struct ResourceInfo {
     pub upsert_on_put: bool,
     /// How dates are written on the wire (the API's `date_format`).
     pub dates: &'static DateFormat,
+    /// Its top-level references, for `_links.related`, found in `fields` on first
+    /// use (`related`). Always `Related::new()`.
+    pub related: crate::related::Related,
     /// The embedded store's statements for this resource, made once from the fields
     /// above on first use (`sqlite::statements`). Always `Cache::new()`.
     pub statements: Cache,
@@ -121,6 +124,7 @@ impl ResourceInfo {
         merge_nested_documents: true,
         upsert_on_put: true,
         dates: &crate::date::RFC1123,
+        related: crate::related::Related::new(),
         statements: Cache::new(),
     };
 }

@@ -131,8 +131,8 @@ pub static INFO: ResourceInfo = ResourceInfo {
     item_title: "invoice",
     table: &TABLE,
     fields: FIELDS,
-    pagination_default: 25,
-    pagination_limit: 50,
+    pagination_default: 20,
+    pagination_limit: 20,
     embeds: EMBEDS,
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS

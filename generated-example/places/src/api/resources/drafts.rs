@@ -98,6 +98,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     pagination_limit: 50,
     normalize_on_patch: false,
     merge_nested_documents: false,
+    upsert_on_put: false,
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
