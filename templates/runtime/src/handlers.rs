@@ -603,9 +603,8 @@ async fn write_item(
         Value::Object(document) => document,
         _ => return Err(ApiError::bad_request("Send the document as a JSON object")),
     };
-    if let Some(sent) = changes.remove("_id") {
-        check_id_unchanged(info, &id, &sent)?;
-    }
+    // Checked against a document found: a PUT that creates takes the URL's id.
+    let sent_id = changes.remove("_id");
     strip_read_only(&mut changes);
     // A sub-resource's documents stay in it: its path fields hold the URL's values.
     scope.fill(&mut changes, write == Write::Replace);
@@ -619,6 +618,9 @@ async fn write_item(
                 None => return Err(ApiError::not_found()),
             };
             http::check_if_match(&headers, &original.etag)?;
+            if let Some(sent) = &sent_id {
+                check_id_unchanged(info, &id, sent)?;
+            }
             let created = original.created;
             let original_fields = original.fields;
             let mut fields = if write == Write::Patch {
