@@ -448,10 +448,12 @@ fn collection_links_are_complete_and_exactly_where_they_apply() {
         "a single page has only self and parent: {one}"
     );
 
-    // Items of a page link to themselves.
+    // Items of a page link to themselves, and (Eve's `related`) to the documents
+    // their references name.
     for item in first["_items"].as_array().unwrap() {
         let links = item["_links"].as_object().unwrap();
-        assert_eq!(links.len(), 1);
+        assert_eq!(links.len(), 2, "{item}");
+        assert_eq!(links["related"]["author"]["title"], "author");
         assert_eq!(links["self"]["title"], "post");
         assert_eq!(
             links["self"]["href"],
@@ -465,12 +467,19 @@ fn item_and_write_links() {
     let server = start();
     let blog = seed(&server);
     let post = server.get(&format!("{API}/posts/{}", blog.post)).json();
+    let tag = |id: &str| json!({"title": "tag", "href": format!("tags/{id}")});
+    let related = json!({
+        "author": {"title": "author", "href": format!("authors/{}", blog.ann)},
+        "tags": [tag(&blog.web), tag(&blog.rust), tag(&blog.web)],
+        "category": {"title": "tag", "href": "tags/rust"}
+    });
     assert_eq!(
         post["_links"],
         json!({
             "self": {"title": "post", "href": format!("posts/{}", blog.post)},
             "parent": {"title": "home", "href": "/"},
-            "collection": {"title": "posts", "href": "posts"}
+            "collection": {"title": "posts", "href": "posts"},
+            "related": related
         })
     );
     // POST answers link to the new document only.
@@ -497,7 +506,7 @@ fn item_and_write_links() {
     assert_eq!(patched.status, 200, "{}", patched.text());
     assert_eq!(
         patched.json()["_links"],
-        json!({"self": {"title": "post", "href": format!("posts/{}", blog.post)}})
+        json!({"self": {"title": "post", "href": format!("posts/{}", blog.post)}, "related": related})
     );
     let etag = patched.etag();
     let put = server.put(

@@ -659,7 +659,9 @@ async fn write_item(
         // Eve's `UPSERT_ON_PUT`: no document has this id, so the PUT creates it, as a
         // POST of the body with that `_id` would.
         changes.insert("_id".to_string(), id_json(info, &id));
-        return insert(info, state, scope, vec![changes], false).await;
+        return insert(info, state, scope, vec![changes], false)
+            .await
+            .map_err(id_taken_is_conflict);
     };
     // "After" hooks run once the write is committed.
     if write == Write::Patch {
@@ -788,6 +790,25 @@ fn check_id_unchanged(info: &ResourceInfo, id: &str, sent: &Value) -> Result<()>
             Err(ApiError::invalid(issues, "Insertion"))
         }
     }
+}
+
+/// A PUT that creates, to an id a document outside the URL's scope (another
+/// sub-resource path, a datasource filter) holds: Eve's insert meets MongoDB's
+/// duplicate key and answers 409.
+fn id_taken_is_conflict(error: ApiError) -> ApiError {
+    let taken = error.issues.as_ref().is_some_and(|issues| {
+        issues.to_json()["_id"]
+            .as_str()
+            .is_some_and(|message| message.ends_with("is not unique"))
+    });
+    if !taken {
+        return error;
+    }
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "A conflict happened while processing the request. The resource might have been \
+         modified while the request was being processed.",
+    )
 }
 
 /// An `_id` from a path as a client would send it in a body: a JSON number for
