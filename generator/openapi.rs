@@ -167,7 +167,7 @@ fn resource_schemas(model: &Model, resource: &Resource) -> Vec<(String, Value)> 
     }
     served.insert("_etag".into(), json!({"type": "string"}));
     if resource.hateoas {
-        served.insert("_links".into(), links_schema());
+        served.insert("_links".into(), document_links_schema(resource));
     }
     let document = json!({
         "type": "object",
@@ -224,7 +224,7 @@ fn resource_schemas(model: &Model, resource: &Resource) -> Vec<(String, Value)> 
         json!("_etag"),
     ];
     if resource.hateoas {
-        written.insert("_links".into(), links_schema());
+        written.insert("_links".into(), document_links_schema(resource));
         written_required.push(json!("_links"));
     }
     let write_result = json!({
@@ -259,6 +259,31 @@ fn resource_schemas(model: &Model, resource: &Resource) -> Vec<(String, Value)> 
 
 fn links_schema() -> Value {
     json!({"type": "object", "additionalProperties": schema_ref("Link")})
+}
+
+/// A document's `_links`: with top-level references, Eve's `related` too, a link (or
+/// a list of links) per reference it holds.
+fn document_links_schema(resource: &Resource) -> Value {
+    let references = resource.fields.iter().any(|field| {
+        field.relation.is_some()
+            || (field.kind == Kind::List
+                && field.items.as_ref().is_some_and(|i| i.relation.is_some()))
+    });
+    if !references {
+        return links_schema();
+    }
+    let link = schema_ref("Link");
+    json!({
+        "type": "object",
+        "properties": {
+            "related": {
+                "type": "object",
+                "description": "A link to the document each reference names (a list of them for a list of references)",
+                "additionalProperties": {"oneOf": [link, {"type": "array", "items": link}]}
+            }
+        },
+        "additionalProperties": link
+    })
 }
 
 /// A field as served: as the client sent it, except that an embeddable reference at
@@ -596,10 +621,32 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
                     "content": json_content(schema_ref(&format!("{schema}WriteResult")))
                 }),
             );
+            let upsert = op.action == Action::PutItem && resource.upsert_on_put;
+            let mut condition = if_match();
+            if upsert {
+                // Eve's `UPSERT_ON_PUT`: a PUT to an id no document has creates it.
+                responses.insert(
+                    "201".into(),
+                    json!({
+                        "description": "Created: no document had this id",
+                        "content": json_content(schema_ref(&format!("{schema}WriteResult")))
+                    }),
+                );
+                responses.extend(error_responses(&["409"]));
+                condition["required"] = json!(false);
+                condition["description"] = json!(
+                    "The document's current ETag: missing while the document exists, the answer is 428; another one, 412. Not needed to create a document"
+                );
+            }
             let (id, summary) = if op.action == Action::PatchItem {
                 (
                     format!("update_{name}"),
                     format!("Update fields of one {title} (dotted keys reach into dicts)"),
+                )
+            } else if upsert {
+                (
+                    format!("replace_{name}"),
+                    format!("Replace one {title}, or create it with this id"),
                 )
             } else {
                 (format!("replace_{name}"), format!("Replace one {title}"))
@@ -607,7 +654,7 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
             json!({
                 "operationId": id,
                 "summary": summary,
-                "parameters": [if_match()],
+                "parameters": [condition],
                 "requestBody": request_body(&op.request),
                 "responses": responses
             })
@@ -653,7 +700,7 @@ fn request_schema(resource: &Resource, shape: &Shape, bulk_max_items: Option<u64
 fn query_parameter(resource: &Resource, param: QueryParam) -> Value {
     match param {
         QueryParam::Where => {
-            let mut description = "Filter as JSON: {\"field\": value} or operators $gt $gte $lt $lte $ne $in $nin $regex $exists $and $or".to_string();
+            let mut description = "Filter as JSON: {\"field\": value} or operators $gt $gte $lt $lte $ne $in $nin $regex $exists $and $or; or as Eve's Python expression: field == value, != < <= > >=, in [...], and, or, not, datetime(...), ObjectId(...)".to_string();
             if resource.fields.iter().any(|f| f.kind == Kind::Point) {
                 description.push_str("; on point fields $near: {\"$geometry\": {\"type\": \"Point\", \"coordinates\": [lon, lat]}, \"$maxDistance\": metres, \"$minDistance\": metres}, nearest first");
             }
@@ -687,7 +734,7 @@ fn query_parameter(resource: &Resource, param: QueryParam) -> Value {
 
 fn projection_parameter() -> Value {
     json!({"name": "projection", "in": "query", "schema": {"type": "string"},
-        "description": "Fields to include ({\"name\": 1}) or to exclude ({\"name\": 0}); _id, _created, _updated and _etag are always kept"})
+        "description": "Fields to include ({\"name\": 1}) or to exclude ({\"name\": 0}), dotted into dicts ({\"location.city\": 1}); _id, _created, _updated and _etag are always kept"})
 }
 
 /// `embedded`, for a resource with embeddable references.
