@@ -50,6 +50,7 @@ fn start(name: &str) -> TestServer {
         "catalog" => support::start_generated!(catalog_api, ""),
         "collisions" => support::start_generated!(collisions_api, ""),
         "crm" => support::start_generated!(crm_api, ""),
+        "library" => support::start_generated!(library_api, ""),
         "nolinks" => support::start_generated!(nolinks_api, ""),
         "people" => support::start_generated!(people_api, ""),
         "places" => support::start_generated!(places_api, ""),
