@@ -102,6 +102,30 @@ fn a_reference_links_to_the_document_it_names_in_items_pages_and_writes() {
 }
 
 #[test]
+fn related_links_in_xml_are_attributes_of_the_reference() {
+    let server = people();
+    let person = created_id(&server, "people", json!({"lastname": "Ørsted"}));
+    let invoice = created_id(
+        &server,
+        "invoices",
+        json!({"number": 3, "contact_id": person}),
+    );
+    let xml = server.get_with(
+        &format!("{API}/invoices/{invoice}"),
+        &[("Accept", "application/xml")],
+    );
+    assert_eq!(xml.status, 200);
+    assert!(
+        xml.text().contains(&format!(
+            "<contact_id href=\"people/{person}\" title=\"person\">{person}</contact_id>"
+        )),
+        "{}",
+        xml.text()
+    );
+    assert!(!xml.text().contains("rel=\"related\""), "{}", xml.text());
+}
+
+#[test]
 fn a_document_without_its_reference_has_no_related_links() {
     let server = people();
     // `owner` is optional: a work without one links to nothing.

@@ -32,7 +32,7 @@ fn document(out: &mut String, data: &Map<String, Value>) {
     if let Some(Value::Object(meta)) = data.get("_meta") {
         out.push_str("<_meta>");
         for (name, value) in sorted(meta) {
-            element(out, name, value);
+            element(out, name, value, None);
         }
         out.push_str("</_meta>");
     }
@@ -69,13 +69,14 @@ fn root_open(out: &mut String, data: &Map<String, Value>) {
     out.push('>');
 }
 
-/// `<link rel=".." href=".." title=".." />` for every link but `self`, by `rel`.
+/// `<link rel=".." href=".." title=".." />` for every link but `self` and `related`
+/// (those are attributes of the fields they belong to), by `rel`.
 fn links(out: &mut String, data: &Map<String, Value>) {
     let Some(Value::Object(all)) = data.get("_links") else {
         return;
     };
     for (rel, link) in sorted(all) {
-        if rel == "self" {
+        if rel == "self" || rel == "related" {
             continue;
         }
         let list = match link {
@@ -94,42 +95,55 @@ fn links(out: &mut String, data: &Map<String, Value>) {
     }
 }
 
-/// A document's fields (not `_links`, not `_meta`) as elements.
+/// A document's fields (not `_links`, not `_meta`) as elements; a reference with a
+/// `related` link carries it as `href` and `title` attributes, as in Eve.
 fn fields(out: &mut String, data: &Map<String, Value>) {
+    let related = data.get("_links").and_then(|links| links.get("related"));
     for (name, value) in sorted(data) {
         if name != "_links" && name != "_meta" {
-            element(out, name, value);
+            element(out, name, value, related.and_then(|r| r.get(name)));
         }
     }
 }
 
 /// `<name>value</name>`; a list repeats the element, a dict nests its fields (and
-/// its links after them, as Eve does).
-fn element(out: &mut String, name: &str, value: &Value) {
+/// its links after them, as Eve does). `link`: the field's `related` link (a list of
+/// them for a list).
+fn element(out: &mut String, name: &str, value: &Value, link: Option<&Value>) {
     let name = tag(name);
     match value {
         Value::Array(values) => {
-            for value in values {
-                element(out, &name, value);
+            for (i, value) in values.iter().enumerate() {
+                element(out, &name, value, link.and_then(|l| l.get(i)));
             }
         }
         Value::Object(map) => {
-            open(out, &name);
+            open_linked(out, &name, link);
             fields(out, map);
             links(out, map);
             close(out, &name);
         }
         scalar => {
-            open(out, &name);
+            open_linked(out, &name, link);
             escape(out, &text(scalar));
             close(out, &name);
         }
     }
 }
 
-fn open(out: &mut String, name: &str) {
+/// `<name>`, or `<name href=".." title="..">` for a field with a related link.
+fn open_linked(out: &mut String, name: &str, link: Option<&Value>) {
     out.push('<');
     out.push_str(name);
+    if let Some(Value::Object(link)) = link {
+        for attribute in ["href", "title"] {
+            out.push(' ');
+            out.push_str(attribute);
+            out.push_str("=\"");
+            escape(out, &link.get(attribute).map(text).unwrap_or_default());
+            out.push('"');
+        }
+    }
     out.push('>');
 }
 
@@ -221,5 +235,14 @@ mod tests {
             "<resource><_id>1</_id><h_>1</h_><note>a\u{fffd}b\u{fffd}c&#9;d&#10;e&#13;f\u{fffd}g</note></resource>"
         );
         assert!(!xml.chars().any(|c| c.is_control()), "{xml:?}");
+    }
+
+    #[test]
+    fn related_links_are_attributes_of_their_fields() {
+        let json = br#"{"_id":"1","owner":"p1","tags":["t1","t2"],"_links":{"self":{"title":"work","href":"works/1"},"related":{"owner":{"title":"person","href":"people/p1"},"tags":[{"title":"tag","href":"tags/t1"},{"title":"tag","href":"tags/t2"}]}}}"#;
+        assert_eq!(
+            String::from_utf8(render(json)).unwrap(),
+            "<resource href=\"works/1\" title=\"work\"><_id>1</_id><owner href=\"people/p1\" title=\"person\">p1</owner><tags href=\"tags/t1\" title=\"tag\">t1</tags><tags href=\"tags/t2\" title=\"tag\">t2</tags></resource>"
+        );
     }
 }
