@@ -26,7 +26,7 @@ use crate::routes::{self, Params, PathParams, Scope};
 use crate::state::AppState;
 use crate::store::{self, Inserted, ItemKey, NewDocument, Read as _, Selection, Write as _};
 use crate::validate::{self, Issues, Mode};
-use crate::{date, embed, etag, query, related};
+use crate::{date, embed, etag, item_ids, query, related};
 
 /// One submitted document of a POST: its id (if the client gave one) and its
 /// validated fields, or its issues.
@@ -75,14 +75,7 @@ pub async fn get_collection<R: Resource>(
                     written.etag.hash(tags);
                     *last_modified =
                         Some(last_modified.map_or(written.updated, |t| t.max(written.updated)));
-                    append_links(
-                        out,
-                        info,
-                        &scope.url,
-                        written.id,
-                        DocumentLinks::SelfOnly,
-                        None,
-                    );
+                    append_links(out, info, &scope.url, written.id, DocumentLinks::SelfOnly);
                 })
             })
             .await?;
@@ -619,7 +612,7 @@ async fn write_item(
             };
             http::check_if_match(&headers, &original.etag)?;
             if let Some(sent) = &sent_id {
-                check_id_unchanged(info, &id, sent)?;
+                item_ids::check_unchanged(info, &id, sent)?;
             }
             let created = original.created;
             let original_fields = original.fields;
@@ -658,10 +651,10 @@ async fn write_item(
     let Some((created, tag, fields, original_fields)) = written else {
         // Eve's `UPSERT_ON_PUT`: no document has this id, so the PUT creates it, as a
         // POST of the body with that `_id` would.
-        changes.insert("_id".to_string(), id_json(info, &id));
+        changes.insert("_id".to_string(), item_ids::as_sent(info, &id));
         return insert(info, state, scope, vec![changes], false)
             .await
-            .map_err(id_taken_is_conflict);
+            .map_err(item_ids::taken_is_conflict);
     };
     // "After" hooks run once the write is committed.
     if write == Write::Patch {
@@ -774,52 +767,6 @@ fn take_client_id(
     }
 }
 
-/// PATCH and PUT may repeat the document's own `_id`, never change it: Eve answers
-/// 400 when MongoDB refuses to update the immutable field, and 422 for an `_id` that
-/// is not of the resource's id type, before anything is written.
-fn check_id_unchanged(info: &ResourceInfo, id: &str, sent: &Value) -> Result<()> {
-    match info.id_type.client_id(sent) {
-        Some(sent) if sent.eq_ignore_ascii_case(id) => Ok(()),
-        Some(_) => Err(ApiError::bad_request(
-            "Attempt to update an immutable field. Usually happens when PATCH or PUT include \
-             a '_id' field, which is immutable (PUT can include it as long as it is unchanged).",
-        )),
-        None => {
-            let mut issues = Issues::new();
-            issues.add("_id", format!("must be of {} type", info.id_type.name()));
-            Err(ApiError::invalid(issues, "Insertion"))
-        }
-    }
-}
-
-/// A PUT that creates, to an id a document outside the URL's scope (another
-/// sub-resource path, a datasource filter) holds: Eve's insert meets MongoDB's
-/// duplicate key and answers 409.
-fn id_taken_is_conflict(error: ApiError) -> ApiError {
-    let taken = error.issues.as_ref().is_some_and(|issues| {
-        issues.to_json()["_id"]
-            .as_str()
-            .is_some_and(|message| message.ends_with("is not unique"))
-    });
-    if !taken {
-        return error;
-    }
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "A conflict happened while processing the request. The resource might have been \
-         modified while the request was being processed.",
-    )
-}
-
-/// An `_id` from a path as a client would send it in a body: a JSON number for
-/// integer ids, a string otherwise.
-fn id_json(info: &ResourceInfo, id: &str) -> Value {
-    match (info.id_type, id.parse::<i64>()) {
-        (routes::IdType::Integer, Ok(number)) => Value::from(number),
-        _ => Value::String(id.to_string()),
-    }
-}
-
 fn strip_read_only(document: &mut Map<String, Value>) {
     for key in READ_ONLY_META {
         document.remove(key);
@@ -892,11 +839,16 @@ fn write_document<R: Resource>(
     let fields = related::links(R::INFO)
         .then(|| serde_json::from_slice::<Map<String, Value>>(&out[start..]).ok())
         .flatten();
-    append_links(out, R::INFO, url, document.id(), links, fields.as_ref());
+    append_links_with_related(out, R::INFO, url, document.id(), links, fields.as_ref());
 }
 
 /// Add a document's `_links` to the JSON object that ends `out`.
-fn append_links(
+fn append_links(out: &mut Vec<u8>, info: &ResourceInfo, url: &str, id: &str, links: DocumentLinks) {
+    append_links_with_related(out, info, url, id, links, None);
+}
+
+/// [`append_links`], with the `related` links of the references in `fields`.
+fn append_links_with_related(
     out: &mut Vec<u8>,
     info: &ResourceInfo,
     url: &str,

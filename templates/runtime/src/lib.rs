@@ -51,6 +51,7 @@ pub mod geo;
 pub mod handlers;
 pub mod hooks;
 pub mod http;
+pub mod item_ids;
 pub mod layers;
 pub mod links;
 pub mod objectid;
