@@ -82,7 +82,7 @@ fn a_reference_links_to_the_document_it_names_in_items_pages_and_writes() {
     let other = created_id(&server, "people", json!({"lastname": "Curie"}));
     let patched = server.patch(
         &format!("{API}/invoices/{invoice}"),
-        Some(&item["_etag"].as_str().expect("etag").to_string()),
+        Some(item["_etag"].as_str().expect("etag")),
         &json!({"contact_id": other}),
     );
     assert_eq!(patched.status, 200, "{}", patched.text());
@@ -326,7 +326,7 @@ fn put_to_a_missing_id_creates_the_document_with_that_id() {
     );
     let replaced = server.put(
         &path,
-        Some(&answer["_etag"].as_str().expect("etag").to_string()),
+        Some(answer["_etag"].as_str().expect("etag")),
         &json!({"lastname": "Nguyen"}),
     );
     assert_eq!(replaced.status, 200, "{}", replaced.text());

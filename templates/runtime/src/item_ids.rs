@@ -85,7 +85,8 @@ mod tests {
             as_sent(&integer, "9007199254740993"),
             json!(9007199254740993_i64)
         );
-        assert_eq!(as_sent(&ResourceInfo::DEFAULTS, "0042"), json!("0042"));
+        let objectid = ResourceInfo::DEFAULTS;
+        assert_eq!(as_sent(&objectid, "0042"), json!("0042"));
     }
 
     #[test]
