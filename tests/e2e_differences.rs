@@ -665,3 +665,72 @@ fn head_on_a_collection_has_x_total_count() {
     let filtered = server.head(&format!("{API}/people?where={}", enc("lastname == 'Deux'")));
     assert_eq!(filtered.header("X-Total-Count"), Some("1"));
 }
+
+#[test]
+fn python_where_is_checked_by_validate_filtering_and_allowed_filters_too() {
+    let server = support::start_generated!(catalog_api, API);
+    server.create(
+        "suppliers",
+        json!({"name": "acmé", "country": "IT", "rating": 4}),
+    );
+    let get = |filter: &str| server.get(&format!("{API}/suppliers?where={}", enc(filter)));
+    // `validate_filtering`: a value the field could not hold is refused, as in JSON.
+    assert!(
+        get("rating == 9")
+            .error(400)
+            .starts_with("filter on 'rating' is invalid")
+    );
+    assert!(
+        get("country in ['IT', 'ZZ']")
+            .error(400)
+            .starts_with("filter on 'country' is invalid")
+    );
+    let found = get("country == 'IT' and rating >= 1 and name == 'acmé'");
+    assert_eq!(found.status, 200, "{}", found.text());
+    assert_eq!(found.json()["_items"].as_array().map(Vec::len), Some(1));
+    // `allowed_filters`: only the fields listed.
+    let path = format!(
+        "{API}/discontinued?where={}",
+        enc("price > 1 or name == 'kite'")
+    );
+    assert_eq!(server.get(&path).error(400), "filter on 'name' not allowed");
+    let path = format!(
+        "{API}/discontinued?where={}",
+        enc("price > 1 and category == 'toys'")
+    );
+    assert_eq!(server.get(&path).status, 200);
+}
+
+#[test]
+fn put_that_would_create_an_id_held_under_another_path_is_409() {
+    let server = support::start_generated!(crm_api, API);
+    let ann = created_id(&server, "contacts", json!({"name": "Ann"}));
+    let bob = created_id(&server, "contacts", json!({"name": "Bob"}));
+    let invoice = server.post(
+        &format!("{API}/contacts/{ann}/invoices"),
+        &json!({"number": 1}),
+    );
+    assert_eq!(invoice.status, 201, "{}", invoice.text());
+    let id = invoice.json()["_id"].as_str().expect("id").to_string();
+    let put = server.put(
+        &format!("{API}/contacts/{bob}/invoices/{id}"),
+        None,
+        &json!({"number": 2}),
+    );
+    put.error(409);
+    // Ann's invoice is untouched, and Bob has none.
+    let got = server
+        .get(&format!("{API}/contacts/{ann}/invoices/{id}"))
+        .json();
+    assert_eq!(got["number"], 1);
+    assert!(
+        server
+            .items(&format!("{API}/contacts/{bob}/invoices"))
+            .is_empty()
+    );
+    // Under a path of its own, a new id is created there.
+    let new = format!("{API}/contacts/{bob}/invoices/{MISSING}");
+    let created = server.put(&new, None, &json!({"number": 3}));
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(server.get(&new).json()["contact_id"], bob.as_str());
+}
