@@ -1216,6 +1216,16 @@ mod tests {
         assert!(sort_error(&"a".repeat(MAX_SORT_LEN + 1)).contains("longer"));
     }
     #[test]
+    fn python_where_reads_as_its_json() {
+        let parse = |text: &str| parse_where(text, &FIELDS, &RFC1123).expect(text);
+        assert_eq!(parse("age == 1"), parse(r#"{"age": 1}"#));
+        assert_eq!(
+            parse("location.city == 'Zürich' or not age > 3"),
+            parse(r#"{"$or": [{"location.city": "Zürich"}, {"$nor": [{"age": {"$gt": 3}}]}]}"#)
+        );
+    }
+
+    #[test]
     fn where_errors() {
         assert_eq!(
             where_error(r#"{"agee": 1}"#),
@@ -1246,7 +1256,9 @@ mod tests {
         assert!(where_error(r#"{"$and": [1]}"#).contains("array of objects"));
         assert!(where_error(r#"[1]"#).contains("JSON object"));
         assert!(where_error(r#"{"age": 1"#).contains("not valid JSON"));
-        assert!(where_error("age == 1").contains("not valid JSON"));
+        // Not JSON: read as Eve's Python expression, which this one is not.
+        assert!(where_error("age = 1").starts_with("Unable to parse `where` clause"));
+        assert!(where_error(r#"{"age": 1"#).contains("not valid JSON"));
     }
     #[test]
     fn limits() {
