@@ -639,6 +639,13 @@ fn an_api_page_default_above_a_resource_limit_is_cut_to_it() {
         .collect();
     let bulk = server.post(&format!("{API}/invoices"), &Value::Array(invoices));
     assert_eq!(bulk.status, 201, "{}", bulk.text());
+    // Each written document of a bulk answer links to its contact.
+    for item in bulk.json()["_items"].as_array().expect("_items") {
+        assert_eq!(
+            item["_links"]["related"]["contact_id"]["href"],
+            format!("people/{person}")
+        );
+    }
     let page = server.get(&format!("{API}/invoices")).json();
     assert_eq!(page["_items"].as_array().map(Vec::len), Some(20));
     assert_eq!(
