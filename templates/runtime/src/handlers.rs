@@ -837,7 +837,7 @@ fn write_document<R: Resource>(
     }
     // `_links.related` reads the references as served (projected, maybe embedded).
     let fields = related::links(R::INFO)
-        .then(|| serde_json::from_slice::<Map<String, Value>>(&out[start..]).ok())
+        .then(|| related::references_in(R::INFO, &out[start..]))
         .flatten();
     append_links_with_related(out, R::INFO, url, document.id(), links, fields.as_ref());
 }

@@ -81,6 +81,71 @@ pub fn links(info: &ResourceInfo) -> bool {
     info.hateoas && !references(info).is_empty()
 }
 
+/// The references a serialized document (a JSON object) holds, read without building
+/// the rest of it; `None` when it is not an object.
+pub fn references_in(info: &ResourceInfo, json: &[u8]) -> Option<Map<String, Value>> {
+    let entries: Vec<(std::borrow::Cow<'_, str>, &serde_json::value::RawValue)> =
+        serde_json::from_slice::<Entries<'_>>(json).ok()?.0;
+    let mut found = Map::new();
+    for reference in references(info) {
+        if let Some((_, raw)) = entries.iter().find(|(key, _)| key == reference.field) {
+            found.insert(
+                reference.field.to_string(),
+                serde_json::from_str(raw.get()).ok()?,
+            );
+        }
+    }
+    Some(found)
+}
+
+/// A JSON object's entries, values left as raw JSON.
+struct Entries<'a>(Vec<(std::borrow::Cow<'a, str>, &'a serde_json::value::RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for Entries<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntriesVisitor;
+        impl<'de> serde::de::Visitor<'de> for EntriesVisitor {
+            type Value = Entries<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entries<'de>, A::Error> {
+                let mut entries = Vec::new();
+                while let Some((key, value)) = map.next_entry::<Key<'de>, _>()? {
+                    entries.push((key.0, value));
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(EntriesVisitor)
+    }
+}
+
+/// An object key, borrowed unless it has escapes.
+struct Key<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(text.to_string())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
 /// Append `,"related":{...}` inside a document's `_links` for the references that
 /// `document` holds (nothing when it holds none).
 pub fn write(out: &mut Vec<u8>, info: &ResourceInfo, document: &Map<String, Value>) {
@@ -150,4 +215,84 @@ fn write_link(out: &mut Vec<u8>, reference: &Reference, value: &Value) -> bool {
     http::write_json_str_content(out, id);
     out.extend_from_slice(b"\"}");
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Field;
+
+    static PEOPLE: ResourceInfo = ResourceInfo {
+        name: "people",
+        url: "people",
+        item_title: "person",
+        ..ResourceInfo::DEFAULTS
+    };
+    static OWNER: Relation = Relation {
+        target: &PEOPLE,
+        field: "_id",
+        embeddable: true,
+    };
+    static BY_NAME: Relation = Relation {
+        target: &PEOPLE,
+        field: "lastname",
+        embeddable: false,
+    };
+    static MEMBER: Field = Field {
+        relation: Some(OWNER),
+        ..Field::new("", Kind::ObjectId)
+    };
+    static FIELDS: [Field; 4] = [
+        Field::new("title", Kind::String),
+        Field {
+            relation: Some(OWNER),
+            ..Field::new("owner", Kind::ObjectId)
+        },
+        Field {
+            items: Some(&MEMBER),
+            ..Field::new("members", Kind::List)
+        },
+        Field {
+            relation: Some(BY_NAME),
+            ..Field::new("editor", Kind::String)
+        },
+    ];
+    static WORKS: ResourceInfo = ResourceInfo {
+        name: "works",
+        url: "works",
+        fields: &FIELDS,
+        ..ResourceInfo::DEFAULTS
+    };
+
+    fn related(json: &str) -> String {
+        let fields = references_in(&WORKS, json.as_bytes()).expect("an object");
+        let mut out = Vec::new();
+        write(&mut out, &WORKS, &fields);
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn references_link_to_their_documents() {
+        assert!(links(&WORKS));
+        assert!(!links(&PEOPLE));
+        assert_eq!(
+            related(
+                r#"{"title":"T","owner":"a1","members":["b2",null,"c3"],"editor":{"_id":"x","lastname":"Doe"}}"#
+            ),
+            r#","related":{"owner":{"title":"person","href":"people/a1"},"members":[{"title":"person","href":"people/b2"},{"title":"person","href":"people/c3"}],"editor":{"title":"person","href":"people/Doe"}}"#
+        );
+    }
+
+    #[test]
+    fn missing_null_and_empty_references_link_nothing() {
+        assert_eq!(related(r#"{"title":"T"}"#), "");
+        assert_eq!(
+            related(r#"{"owner":null,"members":[],"editor":{"_id":"x"}}"#),
+            ""
+        );
+        assert_eq!(
+            related(r#"{"owner":7,"members":[null]}"#),
+            r#","related":{"owner":{"title":"person","href":"people/7"}}"#
+        );
+    }
 }
