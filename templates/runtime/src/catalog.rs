@@ -36,11 +36,14 @@ pub enum Kind {
     MultiLineString,
     MultiPolygon,
     GeometryCollection,
+    /// A file (Eve's `media`): uploaded as a `multipart/form-data` part, kept in the
+    /// media table (`media`); its text column holds the media id.
+    Media,
 }
 
 impl Kind {
     /// Every kind, in the order apigen's messages list them.
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::String,
         Kind::Integer,
         Kind::Float,
@@ -57,6 +60,7 @@ impl Kind {
         Kind::MultiLineString,
         Kind::MultiPolygon,
         Kind::GeometryCollection,
+        Kind::Media,
     ];
 
     /// The kind a spec's `type` names (`"datetime"`), if any.
@@ -83,6 +87,7 @@ impl Kind {
             Kind::MultiLineString => "multilinestring",
             Kind::MultiPolygon => "multipolygon",
             Kind::GeometryCollection => "geometrycollection",
+            Kind::Media => "media",
         }
     }
 

@@ -26,7 +26,7 @@ use crate::routes::{self, Params, PathParams, Scope};
 use crate::state::AppState;
 use crate::store::{self, Inserted, ItemKey, NewDocument, Read as _, Selection, Write as _};
 use crate::validate::{self, Issues, Mode};
-use crate::{date, embed, etag, item_ids, query, related};
+use crate::{date, embed, etag, forms, item_ids, media, query, related};
 
 /// One submitted document of a POST: its id (if the client gave one) and its
 /// validated fields, or its issues.
@@ -59,7 +59,11 @@ pub async fn get_collection<R: Resource>(
     let info = R::INFO;
     let scope = Scope::new(info, collection_params(&params))?;
     let list = ListQuery::parse(info, raw.as_deref())?;
-    if info.embeds.is_empty() && list.projection.is_empty() && !related::links(info) {
+    if info.embeds.is_empty()
+        && list.projection.is_empty()
+        && !related::links(info)
+        && info.media.fields.is_empty()
+    {
         // Nothing to embed or project: each row is written as JSON as it is read, with
         // no document built in between.
         let selection = list.selection(info, &scope);
@@ -84,11 +88,13 @@ pub async fn get_collection<R: Resource>(
             page.finish(info, &scope.url, &list, total, if_none_match.as_ref()),
         ));
     }
+    let prefix = state.settings.prefix;
     let (total, documents, embedded) = state
         .db
         .read_costly(|conn| {
             let (total, documents) = conn.list::<R>(info, &list.selection(info, &scope))?;
             let embedded = embedded(info, conn, raw.as_deref(), &documents)?;
+            let embedded = media::resolve(info, conn, prefix, &documents, embedded)?;
             Ok((total, documents, embedded))
         })
         .await?;
@@ -297,7 +303,9 @@ pub async fn get_item<R: Resource>(
         let embedded = if fresh {
             None
         } else {
-            embedded(info, conn, raw.as_deref(), std::slice::from_ref(&document))?
+            let documents = std::slice::from_ref(&document);
+            let embedded = embedded(info, conn, raw.as_deref(), documents)?;
+            media::resolve(info, conn, state.settings.prefix, documents, embedded)?
         };
         Ok((document, fresh, embedded))
     })?;
@@ -346,7 +354,7 @@ async fn post(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    let payload = http::read_json(&headers, body, &state.settings).await?;
+    let (payload, uploads) = forms::read_document(info, &headers, body, &state.settings).await?;
     let (submitted, bulk) = match payload {
         Value::Object(document) => (vec![document], false),
         Value::Array(items) if items.len() > state.settings.bulk_max_items => {
@@ -386,7 +394,7 @@ async fn post(
             ));
         }
     };
-    insert(info, state, scope, submitted, bulk).await
+    insert(info, state, scope, submitted, bulk, uploads).await
 }
 
 /// Insert the submitted documents (all or none) and answer 201, as a POST does.
@@ -396,6 +404,7 @@ async fn insert(
     scope: Scope,
     submitted: Vec<Map<String, Value>>,
     bulk: bool,
+    uploads: media::Uploads,
 ) -> Result<Response> {
     // Validate every document before touching the database; collect all outcomes.
     let mut outcomes: Vec<Outcome> = submitted
@@ -414,6 +423,7 @@ async fn insert(
     let inserted = state
         .db
         .write(|tx| {
+            media::store(tx, &uploads)?;
             let mut accepted: Vec<Map<String, Value>> = Vec::new();
             for outcome in outcomes.iter_mut() {
                 if let Ok((id, fields)) = outcome {
@@ -592,7 +602,8 @@ async fn write_item(
     if !valid {
         return Err(ApiError::not_found());
     }
-    let mut changes = match http::read_json(&headers, body, &state.settings).await? {
+    let (changes, uploads) = forms::read_document(info, &headers, body, &state.settings).await?;
+    let mut changes = match changes {
         Value::Object(document) => document,
         _ => return Err(ApiError::bad_request("Send the document as a JSON object")),
     };
@@ -614,6 +625,7 @@ async fn write_item(
             if let Some(sent) = &sent_id {
                 item_ids::check_unchanged(info, &id, sent)?;
             }
+            media::store(tx, &uploads)?;
             let created = original.created;
             let original_fields = original.fields;
             let mut fields = if write == Write::Patch {
@@ -644,6 +656,7 @@ async fn write_item(
             }
             let tag = etag::of_fields(&fields);
             tx.update(info, &fields, &original_fields, (now, &tag, &id))?;
+            media::release_replaced(tx, info, &original_fields, &fields)?;
             options::check_in_filter(tx, info, &id, None)?;
             Ok(Some((created, tag, fields, original_fields)))
         })
@@ -652,7 +665,7 @@ async fn write_item(
         // Eve's `UPSERT_ON_PUT`: no document has this id, so the PUT creates it, as a
         // POST of the body with that `_id` would.
         changes.insert("_id".to_string(), item_ids::as_sent(info, &id));
-        return insert(info, state, scope, vec![changes], false)
+        return insert(info, state, scope, vec![changes], false, uploads)
             .await
             .map_err(item_ids::taken_is_conflict);
     };
@@ -711,6 +724,7 @@ async fn delete_one(
             };
             http::check_if_match(&headers, &current)?;
             state.hooks.on_delete_item(info.name, &id)?;
+            media::delete_of_document(tx, info, &id)?;
             tx.delete(info, &id)?;
             Ok(true)
         })
@@ -740,6 +754,7 @@ async fn delete_all(
         .db
         .write(|tx| {
             state.hooks.on_delete_resource(info.name)?;
+            media::delete_of_scope(tx, info, &scope)?;
             tx.delete_all(info, &scope)?;
             Ok(())
         })

@@ -13,46 +13,53 @@ use crate::error::ApiError;
 use crate::resource::ResourceInfo;
 use crate::{date, etag};
 
-/// Read a JSON request body of at most `settings.max_body_bytes` bytes, arriving
-/// within `settings.body_read_timeout`: a client that declares a body and sends it
-/// slowly, or never, gets a 408 and loses the connection instead of holding it.
+/// The media type of a request body (`Content-Type` without its parameters), in
+/// lower case; empty when there is none.
+pub fn body_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Whether a body of media type `mime` is JSON (Eve's `JSON_REQUEST_CONTENT_TYPES`,
+/// and any `+json` type).
+pub fn is_json(mime: &str) -> bool {
+    mime == "application/json" || mime.ends_with("+json")
+}
+
+/// Eve's 400 for a body that is neither JSON nor a form.
+pub fn unknown_body_type() -> ApiError {
+    ApiError::bad_request(
+        "Unknown or no Content-Type header supplied: send JSON ('Content-Type: \
+         application/json'), application/x-www-form-urlencoded or multipart/form-data",
+    )
+}
+
+/// Read a JSON request body (see [`read_body`]); another content type is 400.
 pub async fn read_json(
     headers: &HeaderMap,
     body: Body,
     settings: &crate::state::Settings,
 ) -> Result<serde_json::Value, ApiError> {
-    let limit = settings.max_body_bytes;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if mime != "application/json" && !mime.ends_with("+json") {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!(
-                "Unsupported media type '{}': send JSON with 'Content-Type: application/json'",
-                if mime.is_empty() { "(none)" } else { &mime }
-            ),
-        ));
+    if !is_json(&body_type(headers)) {
+        return Err(unknown_body_type());
     }
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
-        return Err(too_large(limit));
-    }
-    let read = axum::body::to_bytes(body, limit);
-    let bytes = match tokio::time::timeout(settings.body_read_timeout, read).await {
-        Err(_) => return Err(ApiError::body_timeout(settings.body_read_timeout)),
-        Ok(read) => read.map_err(|_| too_large(limit))?,
-    };
+    parse_json(headers, body, settings).await
+}
+
+/// Read a body already known to be JSON and parse it.
+pub async fn parse_json(
+    headers: &HeaderMap,
+    body: Body,
+    settings: &crate::state::Settings,
+) -> Result<serde_json::Value, ApiError> {
+    let bytes = read_body(headers, body, settings).await?;
     if bytes.is_empty() {
         return Err(ApiError::bad_request(
             "The request body is empty: send a JSON document",
@@ -63,7 +70,37 @@ pub async fn read_json(
     })
 }
 
-fn too_large(limit: usize) -> ApiError {
+/// Read a request body of at most `settings.max_body_bytes` bytes, arriving within
+/// `settings.body_read_timeout`: a client that declares a body and sends it slowly,
+/// or never, gets a 408 and loses the connection instead of holding it.
+pub async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    settings: &crate::state::Settings,
+) -> Result<axum::body::Bytes, ApiError> {
+    let limit = settings.max_body_bytes;
+    check_declared_length(headers, limit)?;
+    let read = axum::body::to_bytes(body, limit);
+    match tokio::time::timeout(settings.body_read_timeout, read).await {
+        Err(_) => Err(ApiError::body_timeout(settings.body_read_timeout)),
+        Ok(read) => read.map_err(|_| too_large(limit)),
+    }
+}
+
+/// 413 before reading when the body declares more than `limit` bytes.
+pub fn check_declared_length(headers: &HeaderMap, limit: usize) -> Result<(), ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large(limit));
+    }
+    Ok(())
+}
+
+/// 413 for a body over `limit` bytes.
+pub fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         format!("The request body is larger than the limit of {limit} bytes"),

@@ -84,6 +84,11 @@ pub struct ResourceInfo {
     /// Its top-level references, for `_links.related`, found in `fields` on first
     /// use (`related`). Always `Related::new()`.
     pub related: crate::related::Related,
+    /// The resource's media fields and the API's media settings (`media`); none by
+    /// default, and then no media code runs.
+    pub media: &'static crate::media::Media,
+    /// Eve's `MULTIPART_FORM_FIELDS_AS_JSON`: multipart form fields read as JSON.
+    pub multipart_form_fields_as_json: bool,
     /// The embedded store's statements for this resource, made once from the fields
     /// above on first use (`sqlite::statements`). Always `Cache::new()`.
     pub statements: Cache,
@@ -125,6 +130,8 @@ impl ResourceInfo {
         upsert_on_put: true,
         dates: &crate::date::RFC1123,
         related: crate::related::Related::new(),
+        media: &crate::media::NONE,
+        multipart_form_fields_as_json: false,
         statements: Cache::new(),
     };
 }

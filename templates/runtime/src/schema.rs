@@ -27,6 +27,8 @@ pub enum ColumnType {
     Datetime,
     /// A JSON document (dicts, lists, GeoJSON geometries), stored as its text.
     Json,
+    /// Bytes: a media file's content (the `media` table).
+    Blob,
 }
 
 impl ColumnType {
@@ -39,6 +41,7 @@ impl ColumnType {
             ColumnType::Boolean => "boolean",
             ColumnType::Datetime => "datetime",
             ColumnType::Json => "json",
+            ColumnType::Blob => "blob",
         }
     }
 }

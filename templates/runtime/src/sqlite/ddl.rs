@@ -11,6 +11,7 @@ pub fn column_type(ty: ColumnType) -> &'static str {
         // Booleans are 0 and 1, datetimes epoch seconds.
         ColumnType::Integer | ColumnType::Boolean | ColumnType::Datetime => "INTEGER",
         ColumnType::Real => "REAL",
+        ColumnType::Blob => "BLOB",
     }
 }
 

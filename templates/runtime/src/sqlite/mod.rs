@@ -16,6 +16,7 @@
 //! - [`filter`]: `where`, `sort` and `$near` compiled to SQL with bound values;
 //! - [`functions`]: the SQL functions compiled filters call (`REGEXP`, `wire_date`,
 //!   `geo_distance`);
+//! - [`media`]: the media table's files, written and read in chunks;
 //! - [`store`]: the store operations (read a page, insert, update, check `unique`...);
 //! - [`values`]: documents as SQL values, and stored JSON read back;
 //! - [`db`]: the database file, WAL mode and the connections.
@@ -25,6 +26,7 @@ pub mod db;
 pub mod ddl;
 pub mod filter;
 pub mod functions;
+pub mod media;
 pub mod migrate;
 pub mod statements;
 pub mod store;
