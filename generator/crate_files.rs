@@ -159,6 +159,7 @@ pub fn crate_files(
                 doc: render::api_mod_doc(api),
                 prefix: crate::rust::str_lit(&api.prefix),
                 default_db: crate::rust::str_lit(&default_db),
+                uses_media: model.uses_media(),
                 table_modules: model
                     .resources
                     .iter()

@@ -43,7 +43,7 @@ impl Field {
         let name = crate::rust::str_lit(&self.name);
         let nullable = self.nullable;
         match self.kind {
-            Kind::String | Kind::ObjectId => {
+            Kind::String | Kind::ObjectId | Kind::Media => {
                 format!("doc.text({name}, row.text_ref({index})?, {nullable});")
             }
             Kind::Integer => format!("doc.integer({name}, row.integer({index})?, {nullable});"),
@@ -63,7 +63,7 @@ impl Field {
     pub fn read_expr(&self, index: impl std::borrow::Borrow<usize>) -> String {
         let index = *index.borrow();
         let read = match self.kind {
-            Kind::String | Kind::ObjectId => "text",
+            Kind::String | Kind::ObjectId | Kind::Media => "text",
             Kind::Integer | Kind::Datetime => "integer",
             Kind::Float | Kind::Number => "real",
             Kind::Boolean => "boolean",

@@ -293,6 +293,7 @@ fn column_type(ty: ColumnType) -> runtime::ColumnType {
         ColumnType::Boolean => runtime::ColumnType::Boolean,
         ColumnType::Datetime => runtime::ColumnType::Datetime,
         ColumnType::Json => runtime::ColumnType::Json,
+        ColumnType::Blob => runtime::ColumnType::Blob,
     }
 }
 

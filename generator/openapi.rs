@@ -473,9 +473,10 @@ fn only_ids(ops: &[&Operation], operation: &mut Value) {
 /// One operation of a path; `None` for the lookup, which the item GET documents.
 ///
 /// Its responses are every status the runtime's handler can answer: 400 for a query
-/// or body the server cannot read, 404 for an unknown document (or a sub-resource
-/// path whose fields name none), 405 for a write to an additional lookup's key,
-/// 408/413/415 for a body sent too slowly, too large or not as JSON, 412/428 for a
+/// or body the server cannot read (a body that is not JSON or a form too, as in Eve),
+/// 404 for an unknown document (or a sub-resource path whose fields name none), 405
+/// for a write to an additional lookup's key, 408/413 for a body sent too slowly or
+/// too large, 412/428 for a
 /// stale or missing `If-Match`, 422 for a document that breaks the rules, and 503
 /// when the database stays busy past its timeout.
 fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option<Value> {
@@ -542,7 +543,7 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
             })
         }
         Action::PostCollection => {
-            codes.extend(["400", "408", "413", "415", "422", "503"]);
+            codes.extend(["400", "408", "413", "422", "503"]);
             if scoped {
                 codes.push("404");
             }
@@ -608,7 +609,7 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
         }
         Action::PatchItem | Action::PutItem => {
             codes.extend([
-                "400", "404", "408", "412", "413", "415", "422", "428", "503",
+                "400", "404", "408", "412", "413", "422", "428", "503",
             ]);
             if lookup {
                 codes.push("405");
@@ -788,6 +789,11 @@ fn kind_schema(kind: Kind) -> Value {
         Kind::ObjectId => json!({"type": "string", "pattern": "^[0-9a-f]{24}$"}),
         Kind::Dict => json!({"type": "object"}),
         Kind::List => json!({"type": "array"}),
+        // Uploaded as a multipart/form-data part; served as the API's media settings
+        // say (a base64 string, a URL, null, or an object with extended info).
+        Kind::Media => json!({
+            "description": "a file: sent as a multipart/form-data part named after the field",
+        }),
         geo => {
             let name = geo.geojson_type().unwrap_or("Point");
             let member = if geo == Kind::GeometryCollection {

@@ -164,6 +164,8 @@ pub struct ApiModRs<'a> {
     pub date_format_expr: String,
     /// The `layers::Web` expression of the HTTP-layer settings.
     pub web_expr: String,
+    /// Some resource has a media field: the media table and module.
+    pub uses_media: bool,
 }
 
 /// The doc comment of the `api` module, which names the API by its title.
@@ -192,6 +194,8 @@ pub struct RouterRs<'a> {
     pub routing_imports: String,
     /// One per path, in the order of the operation list.
     pub routes: Vec<Route>,
+    /// The media endpoint's path (`/api/v1/media/{id}`), with `return_media_as_url`.
+    pub media_route: Option<String>,
 }
 
 /// One path of the router and the handler of each of its methods.
@@ -284,6 +288,8 @@ impl<'a> RouterRs<'a> {
             resources: model.served().collect(),
             routing_imports,
             routes,
+            media_route: (model.uses_media() && model.api.media.as_url)
+                .then(|| format!("{prefix}/{}/{{id}}", model.api.media.endpoint)),
         })
     }
 }
@@ -326,6 +332,11 @@ pub struct ResourceRs<'a> {
     pub table_ref: String,
     /// `datasource.filter` as `where` JSON, as a literal, when set.
     pub filter: Option<String>,
+    /// The `media::Media` expression of its media fields and the API's media
+    /// settings, when it has media fields.
+    pub media: Option<String>,
+    /// `multipart_form_fields_as_json`.
+    pub form_fields_as_json: bool,
 }
 
 /// A `static` compiling a field's `regex` rule or lookup pattern.
@@ -387,8 +398,33 @@ impl<'a> ResourceRs<'a> {
             table_static,
             table_ref,
             filter: resource.datasource.filter.as_deref().map(str_lit),
+            media: media_expr(&model.api.media, resource),
+            form_fields_as_json: resource.form_fields_as_json,
         }
     }
+}
+
+/// A resource's `media::Media`: its media fields and the API's settings; `None`
+/// without media fields.
+fn media_expr(media: &crate::model::media::Media, resource: &Resource) -> Option<String> {
+    let fields: Vec<String> = resource.media_fields().map(str_lit).collect();
+    if fields.is_empty() {
+        return None;
+    }
+    let extended: Vec<String> = media
+        .extended
+        .iter()
+        .map(|variant| format!("crate::api::media::Extended::{variant}"))
+        .collect();
+    Some(format!(
+        "crate::api::media::Media {{ fields: &[{}], max_bytes: {}, as_base64: {}, as_url: {}, endpoint: {}, extended: &[{}] }}",
+        fields.join(", "),
+        media.max_bytes,
+        media.as_base64,
+        media.as_url,
+        str_lit(&media.endpoint),
+        extended.join(", ")
+    ))
 }
 
 /// Render an askama template to text.

@@ -88,7 +88,8 @@ pub fn kind_variant(kind: Kind) -> String {
 /// The Rust type of a present value of `kind` in the document struct.
 pub fn kind_rust_type(kind: Kind) -> &'static str {
     match kind {
-        Kind::String | Kind::ObjectId => "::std::string::String",
+        // A media field holds its file's id.
+        Kind::String | Kind::ObjectId | Kind::Media => "::std::string::String",
         Kind::Integer | Kind::Datetime => "i64",
         Kind::Float | Kind::Number => "f64",
         Kind::Boolean => "bool",
@@ -140,6 +141,7 @@ pub fn table_expr(table: &crate::model::storage::Table) -> String {
                 ColumnType::Boolean => "Boolean",
                 ColumnType::Datetime => "Datetime",
                 ColumnType::Json => "Json",
+                ColumnType::Blob => "Blob",
             };
             format!(
                 "{SCHEMA}::Column::new({}, {SCHEMA}::ColumnType::{ty})",

@@ -91,6 +91,21 @@ pub struct ApiSpec {
     pub merge_nested_documents: Option<bool>,
     /// Eve's `UPSERT_ON_PUT` for every resource (default true).
     pub upsert_on_put: Option<bool>,
+    // Media fields and form bodies (Eve's settings, lowercased; `model::media`).
+    /// Eve's `RETURN_MEDIA_AS_BASE64_STRING` (true): documents hold files as base64.
+    pub return_media_as_base64_string: Option<bool>,
+    /// Eve's `RETURN_MEDIA_AS_URL` (false): documents hold the files' URLs, served at
+    /// the media endpoint.
+    pub return_media_as_url: Option<bool>,
+    /// Eve's `MEDIA_ENDPOINT` (`"media"`): the media URLs' path segment.
+    pub media_endpoint: Option<Spanned<String>>,
+    /// Eve's `EXTENDED_MEDIA_INFO` (`[]`): `content_type`, `name`, `length`.
+    pub extended_media_info: Option<Vec<Spanned<String>>>,
+    /// Eve's `MULTIPART_FORM_FIELDS_AS_JSON` (false), for every resource.
+    pub multipart_form_fields_as_json: Option<bool>,
+    /// The largest `multipart/form-data` body a resource with media fields accepts
+    /// (default: `max_body_bytes`); other bodies keep `max_body_bytes`.
+    pub media_max_bytes: Option<Spanned<i64>>,
 }
 
 /// `[resources.<name>]`: one Eve resource (a collection and its items).
@@ -141,6 +156,8 @@ pub struct ResourceSpec {
     pub merge_nested_documents: Option<bool>,
     /// A PUT to a missing id creates the document (Eve's `UPSERT_ON_PUT`).
     pub upsert_on_put: Option<bool>,
+    /// Eve's `MULTIPART_FORM_FIELDS_AS_JSON` for this resource (default: the API's).
+    pub multipart_form_fields_as_json: Option<bool>,
     #[serde(default)]
     pub schema: IndexMap<Spanned<String>, Spanned<FieldSpec>>,
 }

@@ -22,6 +22,7 @@ mod defaults;
 mod embedding;
 mod fields;
 mod indexes;
+pub mod media;
 mod operations;
 mod query_options;
 mod resolve;
@@ -76,6 +77,12 @@ impl Model {
         self.resources.iter().any(|r| !r.embeds.is_empty())
     }
 
+    /// Whether any resource has a media field: the crate then gets the media table,
+    /// and with `return_media_as_url` the media endpoint.
+    pub fn uses_media(&self) -> bool {
+        self.resources.iter().any(|r| r.media_fields().next().is_some())
+    }
+
     /// Whether any field, at any depth, is a GeoJSON geometry.
     pub fn uses_geo(&self) -> bool {
         fn geo(field: &Field) -> bool {
@@ -111,6 +118,8 @@ pub struct Api {
     pub web: Web,
     /// Eve's `DATE_FORMAT` when the spec changes it; `None`: RFC 1123 (the fast path).
     pub date_format: Option<DateFormat>,
+    /// Media fields' and form bodies' settings (`return_media_as_*`...).
+    pub media: media::Media,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -171,6 +180,8 @@ pub struct Resource {
     pub internal: bool,
     /// Secondary indexes (the spec's `indexes`, Eve's `mongo_indexes`), by name.
     pub indexes: Vec<Index>,
+    /// Eve's `multipart_form_fields_as_json` (the resource's, else the API's).
+    pub form_fields_as_json: bool,
 }
 
 /// A secondary index: `indexes = { by_name_age = ["lastname", "-age"] }`.

@@ -321,6 +321,7 @@ fn catalog_kind(kind: Kind) -> CatalogKind {
         Kind::MultiLineString => CatalogKind::MultiLineString,
         Kind::MultiPolygon => CatalogKind::MultiPolygon,
         Kind::GeometryCollection => CatalogKind::GeometryCollection,
+        Kind::Media => CatalogKind::Media,
     }
 }
 

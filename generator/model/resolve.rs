@@ -16,7 +16,7 @@ use apigen_runtime::date::DateFormat;
 const PAGINATION_DEFAULT: u32 = 25;
 const PAGINATION_LIMIT: u32 = 50;
 /// Default request body cap: 1 MiB.
-const MAX_BODY_BYTES: u64 = 1 << 20;
+pub(super) const MAX_BODY_BYTES: u64 = 1 << 20;
 /// Default cap on the documents of one bulk POST: its validation, its inserts and its
 /// error answer all grow with it.
 const BULK_MAX_ITEMS: u64 = 1000;
@@ -93,7 +93,9 @@ impl Resolver<'_> {
         self.check_unique(&resources, |r| r.doc_type.clone(), "type")?;
         self.check_unique(&resources, |r| r.route_shape(), "url")?;
         let operations = super::operations::operations(&api, &resources);
-        let tables = super::storage::tables(&resources);
+        self.check_media_endpoint(&api.media, &resources)?;
+        let mut tables = super::storage::tables(&resources);
+        tables.extend(super::media::table(&resources));
         self.check_index_names(&tables)?;
         Ok(Model {
             api,
@@ -194,6 +196,10 @@ impl Resolver<'_> {
             (None, Some(base)) => format!("{}/v{major}", self.path_prefix(base)?),
             (None, None) => format!("/api/v{major}"),
         };
+        let max_body_bytes = match &api.max_body_bytes {
+            Some(v) => self.positive(v, "max_body_bytes")? as u64,
+            None => MAX_BODY_BYTES,
+        };
         Ok(Api {
             name: name.clone(),
             package: format!("{name}-api"),
@@ -202,10 +208,7 @@ impl Resolver<'_> {
             title: api.title.clone().unwrap_or_else(|| format!("{name} API")),
             description: api.description.clone().unwrap_or_default(),
             prefix,
-            max_body_bytes: match &api.max_body_bytes {
-                Some(v) => self.positive(v, "max_body_bytes")? as u64,
-                None => MAX_BODY_BYTES,
-            },
+            max_body_bytes,
             bulk_max_items: match &api.bulk_max_items {
                 Some(v) => self.positive(v, "bulk_max_items")? as u64,
                 None => BULK_MAX_ITEMS,
@@ -214,6 +217,7 @@ impl Resolver<'_> {
             hateoas: api.hateoas.unwrap_or(true),
             web: self.web(api)?,
             date_format: self.date_format()?,
+            media: self.media(api, max_body_bytes)?,
         })
     }
 
@@ -257,7 +261,7 @@ impl Resolver<'_> {
         })
     }
 
-    fn positive(&self, value: &Spanned<i64>, what: &str) -> Result<i64, Diagnostic> {
+    pub(super) fn positive(&self, value: &Spanned<i64>, what: &str) -> Result<i64, Diagnostic> {
         if *value.get_ref() >= 1 {
             Ok(*value.get_ref())
         } else {
@@ -409,6 +413,11 @@ impl Resolver<'_> {
                 true,
             ),
             upsert_on_put: inherit(spec.upsert_on_put, api.upsert_on_put, true),
+            form_fields_as_json: inherit(
+                spec.multipart_form_fields_as_json,
+                api.multipart_form_fields_as_json,
+                false,
+            ),
             fields,
             hateoas: inherit(spec.hateoas, api.hateoas, true),
             embeds,

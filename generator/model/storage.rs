@@ -23,13 +23,16 @@ pub enum ColumnType {
     Datetime,
     /// A JSON document: dicts, lists, GeoJSON.
     Json,
+    /// Bytes: the media table's files.
+    Blob,
 }
 
 impl ColumnType {
     /// How a field of `kind` is stored.
     pub fn of(kind: Kind) -> ColumnType {
         match kind {
-            Kind::String | Kind::ObjectId => ColumnType::Text,
+            // A media field holds its file's id.
+            Kind::String | Kind::ObjectId | Kind::Media => ColumnType::Text,
             Kind::Integer => ColumnType::Integer,
             Kind::Float | Kind::Number => ColumnType::Real,
             Kind::Boolean => ColumnType::Boolean,
@@ -234,6 +237,7 @@ mod tests {
             (ColumnType::Boolean, Runtime::Boolean),
             (ColumnType::Datetime, Runtime::Datetime),
             (ColumnType::Json, Runtime::Json),
+            (ColumnType::Blob, Runtime::Blob),
         ];
         for (ours, runtime) in pairs {
             assert_eq!(

@@ -74,7 +74,9 @@ async fn multipart(
     body: Body,
     settings: &Settings,
 ) -> Result<(Map<String, Value>, Uploads), ApiError> {
-    let limit = settings.max_body_bytes;
+    // Files may make a body larger than `max_body_bytes` (up to `media_max_bytes`);
+    // what is held in memory (the text fields) stays within it.
+    let limit = settings.max_body_bytes.max(info.media.max_bytes);
     http::check_declared_length(headers, limit)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -87,7 +89,7 @@ async fn multipart(
         .size_limit(multer::SizeLimit::new().whole_stream(limit as u64));
     let parts =
         multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
-    let read = read_parts(info, parts, limit);
+    let read = read_parts(info, parts, limit, settings.max_body_bytes);
     let (document, uploads, mut issues) =
         match tokio::time::timeout(settings.body_read_timeout, read).await {
             Err(_) => return Err(ApiError::body_timeout(settings.body_read_timeout)),
@@ -115,7 +117,9 @@ async fn read_parts(
     info: &ResourceInfo,
     mut parts: multer::Multipart<'_>,
     limit: usize,
+    text_limit: usize,
 ) -> Result<(Map<String, Value>, Uploads, Issues), ApiError> {
+    let mut text_bytes = 0usize;
     let mut document = Map::new();
     let mut uploads = Uploads::new();
     let mut issues = Issues::new();
@@ -125,7 +129,17 @@ async fn read_parts(
         };
         let taken = document.contains_key(&name) || uploads.iter().any(|u| u.field == name);
         if part.file_name().is_none() {
-            let text = part.text().await.map_err(|e| multipart_error(e, limit))?;
+            let mut text = Vec::new();
+            while let Some(chunk) = part.chunk().await.map_err(|e| multipart_error(e, limit))? {
+                text_bytes += chunk.len();
+                if text_bytes > text_limit {
+                    return Err(http::too_large(text_limit));
+                }
+                text.extend_from_slice(&chunk);
+            }
+            let text = String::from_utf8(text).map_err(|_| {
+                ApiError::bad_request(format!("The form field '{name}' is not UTF-8 text"))
+            })?;
             if !taken {
                 let value = if info.multipart_form_fields_as_json {
                     serde_json::from_str(&text).unwrap_or(Value::String(text))

@@ -76,6 +76,9 @@ impl Extended {
 pub struct Media {
     /// The resource's top-level media fields; empty: none, and nothing here runs.
     pub fields: &'static [&'static str],
+    /// `media_max_bytes`: the largest `multipart/form-data` body (its files) the
+    /// resource accepts; its text fields together stay within `max_body_bytes`.
+    pub max_bytes: usize,
     /// `return_media_as_base64_string`: a document holds its files as base64.
     pub as_base64: bool,
     /// `return_media_as_url`: a document holds its files' URLs (when not base64).
@@ -90,6 +93,7 @@ impl Media {
     /// No media field, Eve's default settings.
     pub const NONE: Media = Media {
         fields: &[],
+        max_bytes: 0,
         as_base64: true,
         as_url: false,
         endpoint: "media",

@@ -10,8 +10,8 @@
 //! - `router`: the routes and methods the spec enables.
 pub use apigen_runtime::{
     catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers,
-    links, objectid, options, query, render, resource, routes, schema, server, sqlite,
-    state, store, tls, uuid, validate, xml,
+    links, media, objectid, options, query, render, resource, routes, schema, server,
+    sqlite, state, store, tls, uuid, validate, xml,
 };
 pub mod resources;
 pub mod router;
@@ -26,10 +26,21 @@ impl apigen_runtime::Api for Api {
     const TABLES: &'static [&'static schema::Table] = &[
         &resources::authors::TABLE,
         &resources::books::TABLE,
+        &media::TABLE,
     ];
     const RESOURCES: &'static [&'static resource::ResourceInfo] = &[
         &resources::authors::INFO,
         &resources::books::INFO,
+    ];
+    const MIGRATIONS: &'static [sqlite::migrate::Migration] = &[
+        sqlite::migrate::Migration {
+            name: "0001_create__media_and_1_more",
+            sql: include_str!("../../migrations/0001_create__media_and_1_more.sql"),
+        },
+    ];
+    const RETAGS: &'static [sqlite::migrate::Retag] = &[
+        sqlite::migrate::Retag::of::<resources::authors::AuthorsDocument>(),
+        sqlite::migrate::Retag::of::<resources::books::BooksDocument>(),
     ];
     const DATES: &'static date::DateFormat = &DATE_FORMAT;
     const WEB: &'static layers::Web = &WEB;

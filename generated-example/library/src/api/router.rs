@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
                 .put(handlers::put_item::<BooksDocument>)
                 .delete(handlers::delete_item::<BooksDocument>),
         )
+        .route("/api/v1/media/{id}", get(super::media::serve))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -9,7 +9,7 @@
 
 pub use apigen_runtime::{
     catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers, links,
-    objectid, options, query, render, resource, routes, schema, server, sqlite, state, store,
+    {% if uses_media %}media, {% endif %}objectid, options, query, render, resource, routes, schema, server, sqlite, state, store,
     tls, uuid, validate, xml,
 };
 
@@ -29,6 +29,9 @@ impl apigen_runtime::Api for Api {
 {%- for module in table_modules %}
         &resources::{{ module }}::TABLE,
 {%- endfor %}
+{%- if uses_media %}
+        &media::TABLE,
+{%- endif %}
     ];
     const RESOURCES: &'static [&'static resource::ResourceInfo] = &[
 {%- for module in resource_modules %}

@@ -32,6 +32,10 @@ pub fn router(state: AppState) -> Router {
             {%- endfor %},
         )
 {%- endfor %}
+{%- if let Some(path) = media_route %}
+        // The files of media fields (`return_media_as_url`), with Range requests.
+        .route({{ path|json }}, get(super::media::serve))
+{%- endif %}
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -97,6 +97,14 @@ static EMBEDS: &[crate::api::embed::Embed] = &[
 
 {%- endif %}
 
+{%- if let Some(media) = media %}
+
+/// The media fields of `{{ r.name }}` (files, uploaded as `multipart/form-data` parts)
+/// and how documents serve them (`return_media_as_base64_string`,
+/// `return_media_as_url`, `media_endpoint`, `extended_media_info`).
+static MEDIA: crate::api::media::Media = {{ media }};
+{%- endif %}
+
 /// The `{{ r.name }}` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
     name: {{ r.resource.name|json }},
@@ -168,6 +176,12 @@ pub static INFO: ResourceInfo = ResourceInfo {
     upsert_on_put: false,
 {%- endif %}
     dates: &crate::api::DATE_FORMAT,
+{%- if media.is_some() %}
+    media: &MEDIA,
+{%- endif %}
+{%- if form_fields_as_json %}
+    multipart_form_fields_as_json: true,
+{%- endif %}
     ..ResourceInfo::DEFAULTS
 };
 
