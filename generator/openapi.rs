@@ -608,9 +608,7 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
             })
         }
         Action::PatchItem | Action::PutItem => {
-            codes.extend([
-                "400", "404", "408", "412", "413", "422", "428", "503",
-            ]);
+            codes.extend(["400", "404", "408", "412", "413", "422", "428", "503"]);
             if lookup {
                 codes.push("405");
             }

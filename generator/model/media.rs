@@ -110,7 +110,9 @@ impl Resolver<'_> {
             let Some((_, variant)) = EXTENDED.iter().find(|(n, _)| n == name.get_ref()) else {
                 return Err(self
                     .error(name, format!("unknown media info `{}`", name.get_ref()))
-                    .with_help("`extended_media_info` takes \"content_type\", \"name\" and \"length\""));
+                    .with_help(
+                        "`extended_media_info` takes \"content_type\", \"name\" and \"length\"",
+                    ));
             };
             if extended.contains(variant) {
                 return Err(self
@@ -158,7 +160,9 @@ impl Resolver<'_> {
         if let Some((_, key)) = refused.iter().find(|(set, _)| *set) {
             return Err(self
                 .error(spanned, format!("a `media` field cannot have `{key}`"))
-                .with_help(format!("remove `{key}`: a file is uploaded, never compared or filled in")));
+                .with_help(format!(
+                    "remove `{key}`: a file is uploaded, never compared or filled in"
+                )));
         }
         Ok(())
     }
@@ -184,7 +188,8 @@ impl Resolver<'_> {
             "the media endpoint `{}` is also the path of resource `{}`",
             media.endpoint, clash.name
         );
-        let help = "set `media_endpoint` to another path segment, or give the resource another `url`";
+        let help =
+            "set `media_endpoint` to another path segment, or give the resource another `url`";
         Err(match &api.media_endpoint {
             Some(endpoint) => self.error(endpoint, message),
             None => self.error(&self.spec.api, message),

@@ -80,7 +80,9 @@ impl Model {
     /// Whether any resource has a media field: the crate then gets the media table,
     /// and with `return_media_as_url` the media endpoint.
     pub fn uses_media(&self) -> bool {
-        self.resources.iter().any(|r| r.media_fields().next().is_some())
+        self.resources
+            .iter()
+            .any(|r| r.media_fields().next().is_some())
     }
 
     /// Whether any field, at any depth, is a GeoJSON geometry.

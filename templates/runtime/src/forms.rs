@@ -39,7 +39,11 @@ pub async fn read_document(
         return Ok((value, Uploads::new()));
     }
     let (document, uploads) = match mime.as_str() {
-        "application/x-www-form-urlencoded" => (urlencoded(headers, body, settings).await?, Uploads::new()),
+        "application/x-www-form-urlencoded" => {
+            let document = urlencoded(headers, body, settings).await?;
+            media::check_client_values(info, &document)?;
+            (document, Uploads::new())
+        }
         "multipart/form-data" => multipart(info, headers, body, settings).await?,
         _ => return Err(http::unknown_body_type()),
     };
@@ -85,10 +89,9 @@ async fn multipart(
     let boundary = multer::parse_boundary(content_type).map_err(|_| {
         ApiError::bad_request("A multipart/form-data body needs a boundary parameter")
     })?;
-    let constraints = multer::Constraints::new()
-        .size_limit(multer::SizeLimit::new().whole_stream(limit as u64));
-    let parts =
-        multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
+    let constraints =
+        multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(limit as u64));
+    let parts = multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
     let read = read_parts(info, parts, limit, settings.max_body_bytes);
     let (document, uploads, mut issues) =
         match tokio::time::timeout(settings.body_read_timeout, read).await {
@@ -123,7 +126,11 @@ async fn read_parts(
     let mut document = Map::new();
     let mut uploads = Uploads::new();
     let mut issues = Issues::new();
-    while let Some(mut part) = parts.next_field().await.map_err(|e| multipart_error(e, limit))? {
+    while let Some(mut part) = parts
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(e, limit))?
+    {
         let Some(name) = part.name().map(str::to_string) else {
             continue;
         };
@@ -186,6 +193,8 @@ fn multipart_error(error: multer::Error, limit: usize) -> ApiError {
             StatusCode::BAD_REQUEST,
             "The request body could not be read",
         ),
-        other => ApiError::bad_request(format!("The multipart/form-data body is malformed: {other}")),
+        other => ApiError::bad_request(format!(
+            "The multipart/form-data body is malformed: {other}"
+        )),
     }
 }

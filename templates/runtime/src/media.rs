@@ -185,7 +185,10 @@ pub fn store(tx: &Writer<'_>, uploads: &Uploads) -> Result<(), ApiError> {
 /// 422 when a body gives a media field anything but a file (or `null`): a client may
 /// not point a document at a file by its id, as Eve's `media` type accepts only an
 /// uploaded file.
-pub fn check_client_values(info: &ResourceInfo, document: &Map<String, Value>) -> Result<(), ApiError> {
+pub fn check_client_values(
+    info: &ResourceInfo,
+    document: &Map<String, Value>,
+) -> Result<(), ApiError> {
     let mut issues = Issues::new();
     for field in info.media.fields {
         if document.get(*field).is_some_and(|value| !value.is_null()) {
@@ -273,7 +276,12 @@ pub fn resolve<R: Resource>(
 }
 
 /// One served document with its media fields resolved, its members kept in order.
-fn rewrite(media: &Media, conn: &Reader, prefix: &str, document: &[u8]) -> Result<Vec<u8>, ApiError> {
+fn rewrite(
+    media: &Media,
+    conn: &Reader,
+    prefix: &str,
+    document: &[u8],
+) -> Result<Vec<u8>, ApiError> {
     let crate::embed::Entries(entries) =
         serde_json::from_slice(document).map_err(ApiError::internal)?;
     let mut out = Vec::with_capacity(document.len() + 64);
@@ -394,7 +402,8 @@ impl Range {
 }
 
 fn last_is_empty(spec: &str) -> bool {
-    spec.split_once('-').is_some_and(|(_, last)| last.trim().is_empty())
+    spec.split_once('-')
+        .is_some_and(|(_, last)| last.trim().is_empty())
 }
 
 /// GET (and HEAD) on `<prefix>/<media_endpoint>/<id>`: the file's bytes with its
@@ -421,7 +430,10 @@ pub async fn serve(
         length,
     );
     if range == Range::Whole && http::not_modified(&headers, &stored.etag, stored.created) {
-        return Ok(http::not_modified_response(&stored.etag, Some(stored.created)));
+        return Ok(http::not_modified_response(
+            &stored.etag,
+            Some(stored.created),
+        ));
     }
     let (status, first, end) = match range {
         Range::Whole => (StatusCode::OK, 0, length),
@@ -449,9 +461,7 @@ pub async fn serve(
     out.insert(header::CONTENT_LENGTH, HeaderValue::from(end - first));
     out.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if status == StatusCode::PARTIAL_CONTENT {
-        if let Ok(value) =
-            HeaderValue::from_str(&format!("bytes {first}-{}/{length}", end - 1))
-        {
+        if let Ok(value) = HeaderValue::from_str(&format!("bytes {first}-{}/{length}", end - 1)) {
             out.insert(header::CONTENT_RANGE, value);
         }
     }
@@ -477,7 +487,10 @@ fn chunks(
             return None;
         }
         let want = usize::try_from((end - offset).min(sql::CHUNK as u64)).unwrap_or(sql::CHUNK);
-        match state.db.read(|conn| sql::read_chunk(conn, &id, offset, want)) {
+        match state
+            .db
+            .read(|conn| sql::read_chunk(conn, &id, offset, want))
+        {
             Ok(Some(bytes)) if !bytes.is_empty() => {
                 let next = offset + bytes.len() as u64;
                 Some((Ok(Bytes::from(bytes)), (state, id, next)))
@@ -500,10 +513,28 @@ mod tests {
     fn ranges_as_rfc_9110_reads_them() {
         let parse = |h: &str| Range::parse(Some(h), 100);
         assert_eq!(parse("bytes=0-9"), Range::Part { first: 0, last: 9 });
-        assert_eq!(parse("bytes=90-"), Range::Part { first: 90, last: 99 });
-        assert_eq!(parse("bytes=-10"), Range::Part { first: 90, last: 99 });
+        assert_eq!(
+            parse("bytes=90-"),
+            Range::Part {
+                first: 90,
+                last: 99
+            }
+        );
+        assert_eq!(
+            parse("bytes=-10"),
+            Range::Part {
+                first: 90,
+                last: 99
+            }
+        );
         assert_eq!(parse("bytes=-1000"), Range::Part { first: 0, last: 99 });
-        assert_eq!(parse("bytes=95-1000"), Range::Part { first: 95, last: 99 });
+        assert_eq!(
+            parse("bytes=95-1000"),
+            Range::Part {
+                first: 95,
+                last: 99
+            }
+        );
         assert_eq!(parse("bytes=100-"), Range::Unsatisfiable);
         assert_eq!(parse("bytes=100-200"), Range::Unsatisfiable);
         assert_eq!(parse("bytes=-0"), Range::Unsatisfiable);

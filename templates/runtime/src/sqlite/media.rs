@@ -88,7 +88,8 @@ fn copy_in(conn: &Connection, row: i64, source: &mut impl Read) -> Result<(), Ap
         if read == 0 {
             return Ok(());
         }
-        blob.write_all(&buffer[..read]).map_err(ApiError::internal)?;
+        blob.write_all(&buffer[..read])
+            .map_err(ApiError::internal)?;
     }
 }
 
@@ -122,10 +123,7 @@ pub fn read_chunk(
     offset: u64,
     length: usize,
 ) -> Result<Option<Vec<u8>>, ApiError> {
-    let sql = format!(
-        "SELECT rowid FROM {} WHERE \"_id\" = ?1",
-        quote(TABLE.name)
-    );
+    let sql = format!("SELECT rowid FROM {} WHERE \"_id\" = ?1", quote(TABLE.name));
     let Some(row) = conn
         .prepare_cached(&sql)?
         .query_row([id], |row| row.get::<_, i64>(0))
