@@ -32,16 +32,6 @@ impl apigen_runtime::Api for Api {
         &resources::authors::INFO,
         &resources::books::INFO,
     ];
-    const MIGRATIONS: &'static [sqlite::migrate::Migration] = &[
-        sqlite::migrate::Migration {
-            name: "0001_create__media_and_1_more",
-            sql: include_str!("../../migrations/0001_create__media_and_1_more.sql"),
-        },
-    ];
-    const RETAGS: &'static [sqlite::migrate::Retag] = &[
-        sqlite::migrate::Retag::of::<resources::authors::AuthorsDocument>(),
-        sqlite::migrate::Retag::of::<resources::books::BooksDocument>(),
-    ];
     const DATES: &'static date::DateFormat = &DATE_FORMAT;
     const WEB: &'static layers::Web = &WEB;
     fn router(state: state::AppState) -> apigen_runtime::axum::Router {
