@@ -507,7 +507,106 @@ fn chunks(
 
 #[cfg(test)]
 mod tests {
-    use super::Range;
+    use super::*;
+
+    const ID: &str = "5f8d0d55b54764421b7156c9";
+
+    fn database() -> rusqlite::Connection {
+        let conn = rusqlite::Connection::open_in_memory().expect("a database");
+        conn.execute_batch(&crate::sqlite::ddl::create(&TABLE))
+            .expect("the media table");
+        let media = sql::NewMedia {
+            id: ID,
+            content_type: "image/png",
+            name: "portada ñ.png",
+            length: 7,
+            created: -86_400,
+            etag: "e",
+        };
+        sql::insert(&conn, &media, &b"\x00\xffhello"[..]).expect("stored");
+        conn
+    }
+
+    /// Eve's `resolve_one_media`: base64 first, else the URL, else null; with
+    /// extended info, an object.
+    #[test]
+    fn a_file_as_eve_serves_it() {
+        let conn = database();
+        let base64 = Media {
+            fields: &["cover"],
+            ..Media::NONE
+        };
+        assert_eq!(one(&base64, &conn, "/api/v1", ID).unwrap(), "AP9oZWxsbw==");
+        // Both on: base64 wins, as in Eve.
+        let both = Media {
+            as_url: true,
+            ..base64
+        };
+        assert_eq!(one(&both, &conn, "/api/v1", ID).unwrap(), "AP9oZWxsbw==");
+        let url = Media {
+            as_base64: false,
+            as_url: true,
+            endpoint: "files",
+            ..Media::NONE
+        };
+        assert_eq!(
+            one(&url, &conn, "/api/v1", ID).unwrap(),
+            format!("/api/v1/files/{ID}")
+        );
+        let neither = Media {
+            as_base64: false,
+            extended: &[Extended::Length, Extended::Name, Extended::ContentType],
+            ..Media::NONE
+        };
+        assert_eq!(
+            one(&neither, &conn, "", ID).unwrap(),
+            serde_json::json!({"file": null, "length": 7, "name": "portada ñ.png", "content_type": "image/png"})
+        );
+        // A file that is gone is null, as Eve serves it.
+        assert_eq!(
+            one(&base64, &conn, "", "000000000000000000000000").unwrap(),
+            Value::Null
+        );
+    }
+
+    /// Only the media fields of a served document change; its members keep their order.
+    #[test]
+    fn a_document_with_its_files_resolved() {
+        let conn = database();
+        let media = Media {
+            fields: &["cover"],
+            ..Media::NONE
+        };
+        let document =
+            format!(r#"{{"_id":"1","title":"ñ","cover":"{ID}","back":"{ID}","_etag":"x"}}"#);
+        let out = rewrite(&media, &conn, "", document.as_bytes()).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!(
+                r#"{{"_id":"1","title":"ñ","cover":"AP9oZWxsbw==","back":"{ID}","_etag":"x"}}"#
+            )
+        );
+    }
+
+    /// Chunks read back what was written, at any offset, and nothing past the end.
+    #[test]
+    fn chunks_of_a_stored_file() {
+        let conn = database();
+        assert_eq!(sql::read_chunk(&conn, ID, 2, 3).unwrap().unwrap(), b"hel");
+        assert_eq!(sql::read_chunk(&conn, ID, 5, 100).unwrap().unwrap(), b"lo");
+        assert!(sql::read_chunk(&conn, ID, 7, 100)
+            .unwrap()
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            sql::read_chunk(&conn, "000000000000000000000000", 0, 1).unwrap(),
+            None
+        );
+        let stored = sql::describe(&conn, ID).unwrap().unwrap();
+        assert_eq!((stored.length, stored.created), (7, -86_400));
+        sql::delete(&conn, &[ID]).unwrap();
+        assert_eq!(sql::describe(&conn, ID).unwrap(), None);
+    }
 
     #[test]
     fn ranges_as_rfc_9110_reads_them() {
