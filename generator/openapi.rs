@@ -492,7 +492,19 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
         .iter()
         .map(|param| query_parameter(resource, *param))
         .collect();
-    let request_body = |shape: &Shape| json!({"required": true, "content": json_content(request_schema(resource, shape, Some(bulk_max_items)))});
+    let request_body = |shape: &Shape| {
+        let mut content = json_content(request_schema(resource, shape, Some(bulk_max_items)));
+        if resource.media_fields().next().is_some() {
+            // Files are uploaded as multipart parts named after their fields (one
+            // document: no bulk list). Forms without files are accepted everywhere.
+            let single = match shape {
+                Shape::PartialDocument(_) => request_schema(resource, shape, None),
+                _ => schema_ref(&schema_name(resource)),
+            };
+            content["multipart/form-data"] = json!({"schema": single});
+        }
+        json!({"required": true, "content": content})
+    };
     // A sub-resource's path fields may name nothing: 404 on its collection too.
     let scoped = op.params().next().is_some();
     let lookup = resource.lookup.is_some();

@@ -508,6 +508,11 @@ fn a_media_field_takes_only_a_file() {
         &json!({"title": "Thief", "cover": media_id(&cover)}),
     );
     assert_eq!(stolen.issues(), json!({"cover": "must be of media type"}));
+    let in_bulk = server.post(
+        &format!("{API}/books"),
+        &json!([{"title": "Fine"}, {"title": "Thief", "cover": media_id(&cover)}]),
+    );
+    assert_eq!(in_bulk.issues(), json!({"cover": "must be of media type"}));
     let as_text = send_multipart(
         &server,
         "POST",

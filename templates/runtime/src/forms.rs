@@ -32,8 +32,15 @@ pub async fn read_document(
     if http::is_json(&mime) {
         let value = http::parse_json(headers, body, settings).await?;
         if !info.media.fields.is_empty() {
-            if let Value::Object(document) = &value {
-                media::check_client_values(info, document)?;
+            match &value {
+                Value::Object(document) => media::check_client_values(info, document)?,
+                // A bulk POST: every document.
+                Value::Array(items) => {
+                    for document in items.iter().filter_map(Value::as_object) {
+                        media::check_client_values(info, document)?;
+                    }
+                }
+                _ => {}
             }
         }
         return Ok((value, Uploads::new()));

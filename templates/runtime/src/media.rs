@@ -165,6 +165,9 @@ pub type Uploads = Vec<Upload>;
 
 /// Store the request's files, inside the document's write transaction.
 pub fn store(tx: &Writer<'_>, uploads: &Uploads) -> Result<(), ApiError> {
+    if uploads.is_empty() {
+        return Ok(());
+    }
     let now = date::now();
     for upload in uploads {
         let mut file = &upload.file;
