@@ -73,6 +73,7 @@ pub fn table(resources: &[Resource]) -> Option<Table> {
                 ("content_type", ColumnType::Text),
                 ("name", ColumnType::Text),
                 ("length", ColumnType::Integer),
+                ("uploaded", ColumnType::Datetime),
                 ("data", ColumnType::Blob),
             ]
             .into_iter()

@@ -423,7 +423,6 @@ async fn insert(
     let inserted = state
         .db
         .write(|tx| {
-            media::store(tx, &uploads)?;
             let mut accepted: Vec<Map<String, Value>> = Vec::new();
             for outcome in outcomes.iter_mut() {
                 if let Ok((id, fields)) = outcome {
@@ -449,6 +448,7 @@ async fn insert(
             if failed > 0 {
                 return Err(rejection(&outcomes, bulk, failed));
             }
+            media::store(tx, &uploads)?;
             // Every outcome is Ok here: split them into ids and documents.
             let (ids, mut documents): (Vec<Option<String>>, Vec<Map<String, Value>>) =
                 std::mem::take(&mut outcomes).into_iter().flatten().unzip();
@@ -625,7 +625,6 @@ async fn write_item(
             if let Some(sent) = &sent_id {
                 item_ids::check_unchanged(info, &id, sent)?;
             }
-            media::store(tx, &uploads)?;
             let created = original.created;
             let original_fields = original.fields;
             let mut fields = if write == Write::Patch {
@@ -655,6 +654,7 @@ async fn write_item(
                     .on_replace(info.name, &fields, &original_fields)?;
             }
             let tag = etag::of_fields(&fields);
+            media::store(tx, &uploads)?;
             tx.update(info, &fields, &original_fields, (now, &tag, &id))?;
             media::release_replaced(tx, info, &original_fields, &fields)?;
             options::check_in_filter(tx, info, &id, None)?;

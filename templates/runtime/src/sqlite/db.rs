@@ -417,6 +417,15 @@ impl Db {
         }
     }
 
+    /// A read connection of its own with a page cache of `cache_kib` KiB, for a long
+    /// run of reads of pages read once (a media file streamed out in chunks), which
+    /// would otherwise fill the shared readers' caches (and the server's memory).
+    pub fn own_reader(&self, cache_kib: i64) -> Result<Reader, ApiError> {
+        let conn = connect(&self.path, self.functions, self.options)?;
+        conn.pragma_update(None, "cache_size", -cache_kib)?;
+        Ok(conn)
+    }
+
     /// Run `work` in a write transaction on the writer connection, committed when it
     /// returns `Ok` and rolled back otherwise.
     pub async fn write<T>(

@@ -33,9 +33,7 @@ pub struct Stored {
     pub name: String,
     pub length: i64,
     /// When it was uploaded (epoch seconds): `Last-Modified`.
-    pub created: i64,
-    /// The SHA-1 of its bytes: the media answer's `ETag`.
-    pub etag: String,
+    pub uploaded: i64,
 }
 
 /// A file to store: its description and where its bytes are read from.
@@ -44,21 +42,33 @@ pub struct NewMedia<'a> {
     pub content_type: &'a str,
     pub name: &'a str,
     pub length: u64,
-    pub created: i64,
-    pub etag: &'a str,
+    pub uploaded: i64,
 }
 
-/// Store a file: a row with a zero-filled BLOB of its length (SQLite allocates no
-/// memory for it), then its bytes copied from `source` into it a chunk at a time.
+/// Store a file: a row with a zero-filled BLOB of its length, then its bytes copied
+/// from `source` into it a chunk at a time. The meta columns after the BLOB hold
+/// values of no bytes (`0`, `''`), so SQLite writes the zeros without allocating
+/// them (see `media::TABLE`).
 pub fn insert(
     conn: &Connection,
     media: &NewMedia<'_>,
     mut source: impl Read,
 ) -> Result<(), ApiError> {
+    // Writing the zeros and then the bytes goes through the page cache: keep it
+    // small meanwhile, or a large file fills all of it.
+    let cache: i64 = conn.pragma_query_value(None, "cache_size", |row| row.get(0))?;
+    conn.pragma_update(None, "cache_size", -COPY_CACHE_KIB)?;
+    let written = write(conn, media, &mut source);
+    conn.pragma_update(None, "cache_size", cache)?;
+    written
+}
+
+fn write(conn: &Connection, media: &NewMedia<'_>, source: &mut impl Read) -> Result<(), ApiError> {
     let length = i64::try_from(media.length).map_err(ApiError::internal)?;
     let sql = format!(
-        "INSERT INTO {} (\"_id\", \"content_type\", \"name\", \"length\", \"data\", \
-         \"_created\", \"_updated\", \"_etag\") VALUES (?1, ?2, ?3, ?4, zeroblob(?4), ?5, ?5, ?6)",
+        "INSERT INTO {} (\"_id\", \"content_type\", \"name\", \"length\", \"uploaded\", \
+         \"data\", \"_created\", \"_updated\", \"_etag\") \
+         VALUES (?1, ?2, ?3, ?4, ?5, zeroblob(?4), 0, 0, '')",
         quote(TABLE.name)
     );
     conn.prepare_cached(&sql)?.execute(params![
@@ -66,18 +76,12 @@ pub fn insert(
         media.content_type,
         media.name,
         length,
-        media.created,
-        media.etag
+        media.uploaded
     ])?;
     if length == 0 {
         return Ok(());
     }
-    let row = conn.last_insert_rowid();
-    let cache: i64 = conn.pragma_query_value(None, "cache_size", |row| row.get(0))?;
-    conn.pragma_update(None, "cache_size", -COPY_CACHE_KIB)?;
-    let copied = copy_in(conn, row, &mut source);
-    conn.pragma_update(None, "cache_size", cache)?;
-    copied
+    copy_in(conn, conn.last_insert_rowid(), source)
 }
 
 fn copy_in(conn: &Connection, row: i64, source: &mut impl Read) -> Result<(), ApiError> {
@@ -96,7 +100,7 @@ fn copy_in(conn: &Connection, row: i64, source: &mut impl Read) -> Result<(), Ap
 /// A file's description, or `None` when there is no such file.
 pub fn describe(conn: &Connection, id: &str) -> Result<Option<Stored>, ApiError> {
     let sql = format!(
-        "SELECT \"content_type\", \"name\", \"length\", \"_created\", \"_etag\" FROM {} \
+        "SELECT \"content_type\", \"name\", \"length\", \"uploaded\" FROM {} \
          WHERE \"_id\" = ?1",
         quote(TABLE.name)
     );
@@ -107,8 +111,7 @@ pub fn describe(conn: &Connection, id: &str) -> Result<Option<Stored>, ApiError>
                 content_type: row.get::<_, Option<String>>(0)?.unwrap_or_default(),
                 name: row.get::<_, Option<String>>(1)?.unwrap_or_default(),
                 length: row.get(2)?,
-                created: row.get(3)?,
-                etag: row.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                uploaded: row.get(3)?,
             })
         })
         .optional()?)
