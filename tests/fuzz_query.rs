@@ -273,6 +273,8 @@ fn seed(conn: &Connection, table: &Table) {
                 ColumnType::Boolean => Sql::Integer((pick % 2) as i64),
                 ColumnType::Datetime => Sql::Integer([0, 1_461_053_940, -86_400][pick % 3]),
                 ColumnType::Json => Sql::Text(STORED_JSON[pick % STORED_JSON.len()].to_string()),
+                // Only the media table has bytes; no resource's column does.
+                ColumnType::Blob => Sql::Blob(vec![0, 255]),
             });
         }
         values.push(Sql::Integer(1_461_053_940 + row as i64));
