@@ -301,10 +301,7 @@ fn rewrite(
             .then(|| serde_json::from_str::<String>(value.get()).ok())
             .flatten();
         match id {
-            Some(id) => {
-                let resolved = one(media, conn, prefix, &id)?;
-                serde_json::to_writer(&mut out, &resolved).map_err(ApiError::internal)?;
-            }
+            Some(id) => write_one(media, conn, prefix, &id, &mut out)?,
             None => out.extend_from_slice(value.get().as_bytes()),
         }
     }
@@ -312,34 +309,54 @@ fn rewrite(
     Ok(out)
 }
 
-/// What Eve serves for one file (`resolve_one_media`): `null` for a missing one.
-fn one(media: &Media, conn: &Reader, prefix: &str, id: &str) -> Result<Value, ApiError> {
+/// Write what Eve serves for one file (`resolve_one_media`): `null` for a missing
+/// one; with extended info `{"file": ..., <info>...}` in Eve's order.
+fn write_one(
+    media: &Media,
+    conn: &Reader,
+    prefix: &str,
+    id: &str,
+    out: &mut Vec<u8>,
+) -> Result<(), ApiError> {
     let Some(stored) = sql::describe(conn, id)? else {
-        return Ok(Value::Null);
+        out.extend_from_slice(b"null");
+        return Ok(());
     };
-    let file = if media.as_base64 {
+    let extended = !media.extended.is_empty();
+    if extended {
+        out.extend_from_slice(b"{\"file\":");
+    }
+    if media.as_base64 {
         use base64::Engine as _;
         let bytes = sql::read_all(conn, id)?.unwrap_or_default();
-        Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
+        // Base64 needs no JSON escape.
+        out.push(b'"');
+        out.extend_from_slice(
+            base64::engine::general_purpose::STANDARD
+                .encode(bytes)
+                .as_bytes(),
+        );
+        out.push(b'"');
     } else if media.as_url {
-        Value::String(url(prefix, media.endpoint, id))
+        http::write_json_str(out, &url(prefix, media.endpoint, id));
     } else {
-        Value::Null
-    };
-    if media.extended.is_empty() {
-        return Ok(file);
+        out.extend_from_slice(b"null");
     }
-    let mut object = Map::new();
-    object.insert("file".into(), file);
-    for extended in media.extended {
-        let value = match extended {
-            Extended::ContentType => Value::String(stored.content_type.clone()),
-            Extended::Name => Value::String(stored.name.clone()),
-            Extended::Length => Value::from(stored.length),
-        };
-        object.insert(extended.name().into(), value);
+    if !extended {
+        return Ok(());
     }
-    Ok(Value::Object(object))
+    for info in media.extended {
+        out.push(b',');
+        http::write_json_str(out, info.name());
+        out.push(b':');
+        match info {
+            Extended::ContentType => http::write_json_str(out, &stored.content_type),
+            Extended::Name => http::write_json_str(out, &stored.name),
+            Extended::Length => out.extend_from_slice(stored.length.to_string().as_bytes()),
+        }
+    }
+    out.push(b'}');
+    Ok(())
 }
 
 /// A file's URL: `<prefix>/<media_endpoint>/<id>`, as Eve writes it (no host).
@@ -534,6 +551,12 @@ mod tests {
 
     const ID: &str = "5f8d0d55b54764421b7156c9";
 
+    fn one(media: &Media, conn: &Reader, prefix: &str, id: &str) -> Result<Value, ApiError> {
+        let mut out = Vec::new();
+        write_one(media, conn, prefix, id, &mut out)?;
+        Ok(serde_json::from_slice(&out).expect("JSON"))
+    }
+
     fn database() -> rusqlite::Connection {
         let conn = rusqlite::Connection::open_in_memory().expect("a database");
         conn.execute_batch(&crate::sqlite::ddl::create(&TABLE))
@@ -580,9 +603,12 @@ mod tests {
             extended: &[Extended::Length, Extended::Name, Extended::ContentType],
             ..Media::NONE
         };
+        let mut out = Vec::new();
+        write_one(&neither, &conn, "", ID, &mut out).unwrap();
         assert_eq!(
-            one(&neither, &conn, "", ID).unwrap(),
-            serde_json::json!({"file": null, "length": 7, "name": "portada ñ.png", "content_type": "image/png"})
+            String::from_utf8(out).unwrap(),
+            r#"{"file":null,"length":7,"name":"portada ñ.png","content_type":"image/png"}"#,
+            "Eve's order: the file, then the info as listed"
         );
         // A file that is gone is null, as Eve serves it.
         assert_eq!(
