@@ -398,7 +398,7 @@ impl<'a> ResourceRs<'a> {
             table_static,
             table_ref,
             filter: resource.datasource.filter.as_deref().map(str_lit),
-            media: media_expr(&model.api.media, resource),
+            media: media_expr(&model.api.media, &model.api.prefix, resource),
             form_fields_as_json: resource.form_fields_as_json,
         }
     }
@@ -406,7 +406,11 @@ impl<'a> ResourceRs<'a> {
 
 /// A resource's `media::Media`: its media fields and the API's settings; `None`
 /// without media fields.
-fn media_expr(media: &crate::model::media::Media, resource: &Resource) -> Option<String> {
+fn media_expr(
+    media: &crate::model::media::Media,
+    prefix: &str,
+    resource: &Resource,
+) -> Option<String> {
     let fields: Vec<String> = resource.media_fields().map(str_lit).collect();
     if fields.is_empty() {
         return None;
@@ -417,12 +421,12 @@ fn media_expr(media: &crate::model::media::Media, resource: &Resource) -> Option
         .map(|variant| format!("crate::api::media::Extended::{variant}"))
         .collect();
     Some(format!(
-        "crate::api::media::Media {{ fields: &[{}], max_bytes: {}, as_base64: {}, as_url: {}, endpoint: {}, extended: &[{}] }}",
+        "crate::api::media::Media {{ fields: &[{}], max_bytes: {}, as_base64: {}, as_url: {}, base_url: {}, extended: &[{}] }}",
         fields.join(", "),
         media.max_bytes,
         media.as_base64,
         media.as_url,
-        str_lit(&media.endpoint),
+        str_lit(&format!("{prefix}/{}", media.endpoint)),
         extended.join(", ")
     ))
 }

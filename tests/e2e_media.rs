@@ -826,3 +826,49 @@ fn patch_and_put_with_forms() {
     // Without If-Match: 428, as for JSON.
     send_form(&server, "PATCH", &item, None, "name=X").error(428);
 }
+
+/// Eve's default, `return_media_as_base64_string` (the blog's authors' `avatar`): the
+/// document holds the file as a base64 string, and so does a document that embeds it.
+/// Without `return_media_as_url` there is no media endpoint (404).
+#[test]
+fn files_served_as_base64_by_default() {
+    const BLOG: &str = "/api/v1";
+    let server = support::start_generated!(blog_api, BLOG);
+    let avatar = [0u8, 255, 1, 254, b'\r', b'\n', b'-', b'-', 0x80, 0x7f];
+    let posted = send_multipart(
+        &server,
+        "POST",
+        &format!("{BLOG}/authors"),
+        None,
+        &[
+            Part::Text("name", "Ursula K. Le Guin — 1929"),
+            Part::Text("born", "Mon, 21 Oct 1929 00:00:00 GMT"),
+            Part::File {
+                name: "avatar",
+                file_name: "ursula.jpg",
+                content_type: Some("image/jpeg"),
+                bytes: &avatar,
+            },
+        ],
+    );
+    assert_eq!(posted.status, 201, "{}", posted.text());
+    let author_id = posted.json()["_id"].as_str().unwrap().to_string();
+    let author = server.get(&format!("{BLOG}/authors/{author_id}")).json();
+    // base64 of 00 ff 01 fe 0d 0a 2d 2d 80 7f
+    assert_eq!(author["avatar"], "AP8B/g0KLS2Afw==");
+    assert_eq!(author["born"], "Mon, 21 Oct 1929 00:00:00 GMT");
+    let listed = server.items(&format!("{BLOG}/authors"));
+    assert_eq!(listed[0]["avatar"], "AP8B/g0KLS2Afw==");
+
+    // Posts embed their author by default: the avatar comes embedded as base64 too.
+    let post = server.create("posts", json!({"title": "Earthsea", "author": author_id}));
+    let post = server
+        .get(&format!("{BLOG}/posts/{}", post["_id"].as_str().unwrap()))
+        .json();
+    assert_eq!(post["author"]["name"], "Ursula K. Le Guin — 1929");
+    assert_eq!(post["author"]["avatar"], "AP8B/g0KLS2Afw==");
+
+    server
+        .get(&format!("{BLOG}/media/5f8d0d55b54764421b7156c9"))
+        .error(404);
+}

@@ -122,7 +122,13 @@ pub fn fetch<R: Resource>(conn: &Reader, key: &str, values: &[Value]) -> Result<
     // Through the target's datasource, as Eve reads it: its fixed filter hides
     // documents (their references embed as `null`), its projection hides fields.
     for document in conn.find_in::<R>(key, values)? {
-        let text = serde_json::to_string(&document).map_err(ApiError::internal)?;
+        let mut text = serde_json::to_string(&document).map_err(ApiError::internal)?;
+        if !R::INFO.media.fields.is_empty() {
+            // An embedded document serves its files as its own GET does (Eve's
+            // `embedded_document` resolves them too).
+            let resolved = crate::media::rewrite(R::INFO.media, conn, text.as_bytes())?;
+            text = String::from_utf8(resolved).map_err(ApiError::internal)?;
+        }
         // The key as served, so it compares with the reference as stored: an
         // integer `_id` is a JSON number, an objectid or uuid one a string.
         let key_value = serde_json::from_str::<Value>(&text)

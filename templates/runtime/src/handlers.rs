@@ -88,13 +88,12 @@ pub async fn get_collection<R: Resource>(
             page.finish(info, &scope.url, &list, total, if_none_match.as_ref()),
         ));
     }
-    let prefix = state.settings.prefix;
     let (total, documents, embedded) = state
         .db
         .read_costly(|conn| {
             let (total, documents) = conn.list::<R>(info, &list.selection(info, &scope))?;
             let embedded = embedded(info, conn, raw.as_deref(), &documents)?;
-            let embedded = media::resolve(info, conn, prefix, &documents, embedded)?;
+            let embedded = media::resolve(info, conn, &documents, embedded)?;
             Ok((total, documents, embedded))
         })
         .await?;
@@ -305,7 +304,7 @@ pub async fn get_item<R: Resource>(
         } else {
             let documents = std::slice::from_ref(&document);
             let embedded = embedded(info, conn, raw.as_deref(), documents)?;
-            media::resolve(info, conn, state.settings.prefix, documents, embedded)?
+            media::resolve(info, conn, documents, embedded)?
         };
         Ok((document, fresh, embedded))
     })?;

@@ -91,8 +91,9 @@ pub struct Media {
     pub as_base64: bool,
     /// `return_media_as_url`: a document holds its files' URLs (when not base64).
     pub as_url: bool,
-    /// `media_endpoint`: the path segment of the media URLs.
-    pub endpoint: &'static str,
+    /// Where the files are served: the API's prefix and `media_endpoint`
+    /// (`/api/v1/media`); a file's URL is this, `/`, its id.
+    pub base_url: &'static str,
     /// `extended_media_info`.
     pub extended: &'static [Extended],
 }
@@ -104,7 +105,7 @@ impl Media {
         max_bytes: 0,
         as_base64: true,
         as_url: false,
-        endpoint: "media",
+        base_url: "/media",
         extended: &[],
     };
 
@@ -257,7 +258,6 @@ pub fn delete_of_scope(
 pub fn resolve<R: Resource>(
     info: &ResourceInfo,
     conn: &Reader,
-    prefix: &str,
     documents: &[R],
     embedded: Option<Vec<Vec<u8>>>,
 ) -> Result<Option<Vec<Vec<u8>>>, ApiError> {
@@ -274,18 +274,13 @@ pub fn resolve<R: Resource>(
     };
     served
         .iter()
-        .map(|document| rewrite(media, conn, prefix, document))
+        .map(|document| rewrite(media, conn, document))
         .collect::<Result<_, _>>()
         .map(Some)
 }
 
 /// One served document with its media fields resolved, its members kept in order.
-fn rewrite(
-    media: &Media,
-    conn: &Reader,
-    prefix: &str,
-    document: &[u8],
-) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn rewrite(media: &Media, conn: &Reader, document: &[u8]) -> Result<Vec<u8>, ApiError> {
     let crate::embed::Entries(entries) =
         serde_json::from_slice(document).map_err(ApiError::internal)?;
     let mut out = Vec::with_capacity(document.len() + 64);
@@ -301,7 +296,7 @@ fn rewrite(
             .then(|| serde_json::from_str::<String>(value.get()).ok())
             .flatten();
         match id {
-            Some(id) => write_one(media, conn, prefix, &id, &mut out)?,
+            Some(id) => write_one(media, conn, &id, &mut out)?,
             None => out.extend_from_slice(value.get().as_bytes()),
         }
     }
@@ -311,13 +306,7 @@ fn rewrite(
 
 /// Write what Eve serves for one file (`resolve_one_media`): `null` for a missing
 /// one; with extended info `{"file": ..., <info>...}` in Eve's order.
-fn write_one(
-    media: &Media,
-    conn: &Reader,
-    prefix: &str,
-    id: &str,
-    out: &mut Vec<u8>,
-) -> Result<(), ApiError> {
+fn write_one(media: &Media, conn: &Reader, id: &str, out: &mut Vec<u8>) -> Result<(), ApiError> {
     let Some(stored) = sql::describe(conn, id)? else {
         out.extend_from_slice(b"null");
         return Ok(());
@@ -338,7 +327,7 @@ fn write_one(
         );
         out.push(b'"');
     } else if media.as_url {
-        http::write_json_str(out, &url(prefix, media.endpoint, id));
+        http::write_json_str(out, &format!("{}/{id}", media.base_url));
     } else {
         out.extend_from_slice(b"null");
     }
@@ -357,11 +346,6 @@ fn write_one(
     }
     out.push(b'}');
     Ok(())
-}
-
-/// A file's URL: `<prefix>/<media_endpoint>/<id>`, as Eve writes it (no host).
-pub fn url(prefix: &str, endpoint: &str, id: &str) -> String {
-    format!("{prefix}/{endpoint}/{id}")
 }
 
 /// A byte range of a file of `length` bytes, from `Range: bytes=...`.
@@ -551,9 +535,9 @@ mod tests {
 
     const ID: &str = "5f8d0d55b54764421b7156c9";
 
-    fn one(media: &Media, conn: &Reader, prefix: &str, id: &str) -> Result<Value, ApiError> {
+    fn one(media: &Media, conn: &Reader, id: &str) -> Result<Value, ApiError> {
         let mut out = Vec::new();
-        write_one(media, conn, prefix, id, &mut out)?;
+        write_one(media, conn, id, &mut out)?;
         Ok(serde_json::from_slice(&out).expect("JSON"))
     }
 
@@ -581,30 +565,27 @@ mod tests {
             fields: &["cover"],
             ..Media::NONE
         };
-        assert_eq!(one(&base64, &conn, "/api/v1", ID).unwrap(), "AP9oZWxsbw==");
+        assert_eq!(one(&base64, &conn, ID).unwrap(), "AP9oZWxsbw==");
         // Both on: base64 wins, as in Eve.
         let both = Media {
             as_url: true,
             ..base64
         };
-        assert_eq!(one(&both, &conn, "/api/v1", ID).unwrap(), "AP9oZWxsbw==");
+        assert_eq!(one(&both, &conn, ID).unwrap(), "AP9oZWxsbw==");
         let url = Media {
             as_base64: false,
             as_url: true,
-            endpoint: "files",
+            base_url: "/api/v1/files",
             ..Media::NONE
         };
-        assert_eq!(
-            one(&url, &conn, "/api/v1", ID).unwrap(),
-            format!("/api/v1/files/{ID}")
-        );
+        assert_eq!(one(&url, &conn, ID).unwrap(), format!("/api/v1/files/{ID}"));
         let neither = Media {
             as_base64: false,
             extended: &[Extended::Length, Extended::Name, Extended::ContentType],
             ..Media::NONE
         };
         let mut out = Vec::new();
-        write_one(&neither, &conn, "", ID, &mut out).unwrap();
+        write_one(&neither, &conn, ID, &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             r#"{"file":null,"length":7,"name":"portada ñ.png","content_type":"image/png"}"#,
@@ -612,7 +593,7 @@ mod tests {
         );
         // A file that is gone is null, as Eve serves it.
         assert_eq!(
-            one(&base64, &conn, "", "000000000000000000000000").unwrap(),
+            one(&base64, &conn, "000000000000000000000000").unwrap(),
             Value::Null
         );
     }
@@ -627,7 +608,7 @@ mod tests {
         };
         let document =
             format!(r#"{{"_id":"1","title":"ñ","cover":"{ID}","back":"{ID}","_etag":"x"}}"#);
-        let out = rewrite(&media, &conn, "", document.as_bytes()).unwrap();
+        let out = rewrite(&media, &conn, document.as_bytes()).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             format!(

@@ -21,6 +21,7 @@ pub static FIELDS: &[Field] = &[
         dates: &crate::api::DATE_FORMAT,
         ..Field::new("born", Kind::Datetime)
     },
+    Field::new("avatar", Kind::Media),
 ];
 /// The `authors` table: its key, typed columns and indexes.
 pub static TABLE: schema::Table = schema::Table {
@@ -30,6 +31,7 @@ pub static TABLE: schema::Table = schema::Table {
         schema::Column::new("name", schema::ColumnType::Text),
         schema::Column::new("email", schema::ColumnType::Text),
         schema::Column::new("born", schema::ColumnType::Datetime),
+        schema::Column::new("avatar", schema::ColumnType::Text),
     ],
     indexes: &[
         schema::Index {
@@ -46,6 +48,7 @@ pub struct AuthorsDocument {
     pub name: ::std::option::Option<::std::string::String>,
     pub email: ::std::option::Option<::std::string::String>,
     pub born: ::std::option::Option<i64>,
+    pub avatar: ::std::option::Option<::std::string::String>,
     pub _created: i64,
     pub _updated: i64,
     pub _etag: ::std::string::String,
@@ -58,7 +61,7 @@ impl ::serde::Serialize for AuthorsDocument {
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         use ::serde::ser::SerializeStruct;
-        let mut state = serializer.serialize_struct("AuthorsDocument", 7)?;
+        let mut state = serializer.serialize_struct("AuthorsDocument", 8)?;
         state.serialize_field("_id", &self._id)?;
         if let ::std::option::Option::Some(value) = &self.name {
             state.serialize_field("name", value)?;
@@ -72,6 +75,9 @@ impl ::serde::Serialize for AuthorsDocument {
                     "born",
                     &crate::api::date::Wire(*value, &crate::api::DATE_FORMAT),
                 )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.avatar {
+            state.serialize_field("avatar", value)?;
         }
         state
             .serialize_field(
@@ -87,6 +93,17 @@ impl ::serde::Serialize for AuthorsDocument {
         state.end()
     }
 }
+/// The media fields of `authors` (files, uploaded as `multipart/form-data` parts)
+/// and how documents serve them (`return_media_as_base64_string`,
+/// `return_media_as_url`, `media_endpoint`, `extended_media_info`).
+static MEDIA: crate::api::media::Media = crate::api::media::Media {
+    fields: &["avatar"],
+    max_bytes: 1048576,
+    as_base64: true,
+    as_url: false,
+    base_url: "/api/v1/media",
+    extended: &[],
+};
 /// The `authors` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
     name: "authors",
@@ -97,6 +114,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     pagination_default: 2,
     pagination_limit: 50,
     dates: &crate::api::DATE_FORMAT,
+    media: &MEDIA,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for AuthorsDocument {
@@ -109,9 +127,10 @@ impl Resource for AuthorsDocument {
             name: row.text(1)?,
             email: row.text(2)?,
             born: row.integer(3)?,
-            _created: row.required_integer(4)?,
-            _updated: row.required_integer(5)?,
-            _etag: row.required_text(6)?,
+            avatar: row.text(4)?,
+            _created: row.required_integer(5)?,
+            _updated: row.required_integer(6)?,
+            _etag: row.required_text(7)?,
         })
     }
     fn write_row<'r, R: crate::api::store::Row>(
@@ -124,20 +143,21 @@ impl Resource for AuthorsDocument {
         doc.text("name", row.text_ref(1)?, false);
         doc.text("email", row.text_ref(2)?, false);
         doc.date("born", row.integer(3)?, false, &crate::api::DATE_FORMAT);
+        doc.text("avatar", row.text_ref(4)?, false);
         doc.date(
             "_created",
-            ::std::option::Option::Some(row.required_integer(4)?),
+            ::std::option::Option::Some(row.required_integer(5)?),
             false,
             &crate::api::DATE_FORMAT,
         );
-        let updated = row.required_integer(5)?;
+        let updated = row.required_integer(6)?;
         doc.date(
             "_updated",
             ::std::option::Option::Some(updated),
             false,
             &crate::api::DATE_FORMAT,
         );
-        let etag = row.text_ref(6)?;
+        let etag = row.text_ref(7)?;
         doc.text("_etag", etag, false);
         doc.finish();
         ::std::result::Result::Ok(crate::api::store::RowMeta {
@@ -174,6 +194,9 @@ impl Resource for AuthorsDocument {
                     "born".into(),
                     ::serde_json::Value::String(crate::api::DATE_FORMAT.format(value)),
                 );
+        }
+        if let ::std::option::Option::Some(value) = self.avatar {
+            fields.insert("avatar".into(), ::serde_json::Value::from(value));
         }
         fields
     }

@@ -155,7 +155,7 @@ static MEDIA: crate::api::media::Media = crate::api::media::Media {
     max_bytes: 67108864,
     as_base64: false,
     as_url: true,
-    endpoint: "media",
+    base_url: "/api/v1/media",
     extended: &[
         crate::api::media::Extended::ContentType,
         crate::api::media::Extended::Name,
