@@ -872,3 +872,27 @@ fn files_served_as_base64_by_default() {
         .get(&format!("{BLOG}/media/5f8d0d55b54764421b7156c9"))
         .error(404);
 }
+
+/// A PUT to an id no book has creates the book (Eve's `UPSERT_ON_PUT`), its cover
+/// with it.
+#[test]
+fn a_put_that_creates_stores_its_file() {
+    let (server, db) = start();
+    let id = "5f8d0d55b54764421b7156c9";
+    let put = send_multipart(
+        &server,
+        "PUT",
+        &book_url(id),
+        None,
+        &[
+            Part::Text("title", "Nueva"),
+            cover_part(b"new cover", "new.png"),
+        ],
+    );
+    assert_eq!(put.status, 201, "{}", put.text());
+    let book = server.get(&book_url(id)).json();
+    assert_eq!(book["title"], "Nueva");
+    let file = server.get(&format!("{API}/media/{}", media_id(&book["cover"])));
+    assert_eq!(file.body, b"new cover");
+    assert_eq!(stored_files(&db), 1);
+}
