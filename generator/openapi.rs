@@ -154,6 +154,9 @@ const DATE_MARK: &str = "x-apigen-date";
 /// `PeopleBulkWriteResult`.
 fn resource_schemas(model: &Model, resource: &Resource) -> Vec<(String, Value)> {
     let name = schema_name(resource);
+    if resource.datasource.aggregation.is_some() {
+        return vec![(format!("{name}Page"), aggregation_page(resource))];
+    }
     let mut served = Map::new();
     served.insert("_id".into(), id_schema(resource.id_type));
     for field in &resource.fields {
@@ -255,6 +258,44 @@ fn resource_schemas(model: &Model, resource: &Resource) -> Vec<(String, Value)> 
         (format!("{name}WriteResult"), write_result),
         (format!("{name}BulkWriteResult"), bulk),
     ]
+}
+
+/// An aggregation's page: the pipeline's output documents, plain objects (no meta
+/// fields or links of their own), with `_meta` and `_links` as a collection's.
+fn aggregation_page(resource: &Resource) -> Value {
+    let mut page = Map::new();
+    page.insert(
+        "_items".into(),
+        json!({"type": "array", "items": {"type": "object", "description": format!("One result of the `{}` pipeline", resource.name)}}),
+    );
+    let mut required = vec![json!("_items")];
+    if resource.pagination {
+        page.insert(
+            "_meta".into(),
+            json!({
+                "type": "object",
+                "properties": {
+                    "page": {"type": "integer", "minimum": 1},
+                    "max_results": {"type": "integer", "minimum": 1},
+                    "total": {"type": "integer", "minimum": 0}
+                },
+                "required": ["page", "max_results", "total"],
+                "additionalProperties": false
+            }),
+        );
+        required.push(json!("_meta"));
+    }
+    if resource.hateoas {
+        page.insert("_links".into(), links_schema());
+        required.push(json!("_links"));
+    }
+    json!({
+        "type": "object",
+        "description": if resource.pagination { "A page of an aggregation's results" } else { "Every result of an aggregation (the resource is not paginated)" },
+        "properties": page,
+        "required": required,
+        "additionalProperties": false
+    })
 }
 
 fn links_schema() -> Value {
@@ -684,6 +725,22 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
                 "responses": responses
             })
         }
+        Action::GetAggregation => {
+            let mut responses = error_responses(&["400", "503"]);
+            responses.insert(
+                "200".into(),
+                json!({
+                    "description": "The pipeline's results",
+                    "content": json_content(schema_ref(&format!("{schema}Page")))
+                }),
+            );
+            json!({
+                "operationId": format!("aggregate_{name}"),
+                "summary": format!("Aggregate {name}"),
+                "parameters": query,
+                "responses": responses
+            })
+        }
         Action::GetByLookup | Action::Home | Action::OpenApi => return None,
     };
     Some(operation)
@@ -740,6 +797,10 @@ fn query_parameter(resource: &Resource, param: QueryParam) -> Value {
         }
         QueryParam::Projection => projection_parameter(),
         QueryParam::Embedded => embedded_parameter(resource),
+        QueryParam::Aggregate => {
+            json!({"name": "aggregate", "in": "query", "schema": {"type": "string"},
+                "description": "The pipeline's placeholders as JSON, {\"$name\": value}; {} drops a placeholder's condition, and a condition whose placeholder is not given matches nothing"})
+        }
     }
 }
 

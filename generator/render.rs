@@ -337,6 +337,8 @@ pub struct ResourceRs<'a> {
     pub media: Option<String>,
     /// `multipart_form_fields_as_json`.
     pub form_fields_as_json: bool,
+    /// `datasource.aggregation`'s pipeline as JSON, as a literal, when set.
+    pub aggregation: Option<String>,
 }
 
 /// A `static` compiling a field's `regex` rule or lookup pattern.
@@ -400,6 +402,7 @@ impl<'a> ResourceRs<'a> {
             filter: resource.datasource.filter.as_deref().map(str_lit),
             media: media_expr(&model.api.media, &model.api.prefix, resource),
             form_fields_as_json: resource.form_fields_as_json,
+            aggregation: resource.datasource.aggregation.as_deref().map(str_lit),
         }
     }
 }
@@ -479,7 +482,7 @@ pub fn home_json(model: &Model) -> String {
     let children: Vec<serde_json::Value> = model
         .operations
         .iter()
-        .filter(|op| op.action == Action::GetCollection)
+        .filter(|op| matches!(op.action, Action::GetCollection | Action::GetAggregation))
         .map(|op| {
             let href = op.template();
             serde_json::json!({"href": href, "title": href})

@@ -179,6 +179,16 @@ pub struct DatasourceSpec {
     pub projection: Option<Spanned<IndexMap<String, i64>>>,
     /// The order when a request has no `sort`: `[["name", 1], ["price", -1]]`.
     pub default_sort: Option<Spanned<Vec<(String, i64)>>>,
+    /// Eve's aggregation endpoint: GET runs this pipeline over `source`'s documents.
+    pub aggregation: Option<Spanned<AggregationSpec>>,
+}
+
+/// `aggregation = { pipeline = [{ "$match" = {...} }, { "$group" = {...} }] }`: Eve's
+/// pipeline, each stage a TOML table with one key (MongoDB's JSON, in TOML).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AggregationSpec {
+    pub pipeline: Spanned<Vec<Spanned<toml::Value>>>,
 }
 
 /// `additional_lookup = { url = 'regex("[\w]+")', field = "name" }`.

@@ -14,10 +14,12 @@
 //! - `defaults`: `allowed` literals and `default` values (GeoJSON and dates too);
 //! - `routing`: urls and sub-resources, `id_type`, `additional_lookup`;
 //! - `query_options`: `allowed_filters` and `datasource`, checked against the schema;
+//! - `aggregation`: `datasource.aggregation`, the pipeline checked against the source;
 //! - `indexes`: secondary indexes (`indexes`, Eve's `mongo_indexes`);
 //! - `embedding`: embeddable references and `embedded_fields`;
 //! - `operations`: the operation list the router, home page and OpenAPI read.
 
+mod aggregation;
 mod defaults;
 mod embedding;
 mod fields;

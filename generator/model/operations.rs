@@ -129,6 +129,9 @@ pub enum Action {
     /// `additional_lookup`: GET one document by another unique field. It shares the
     /// item's route: a key that is not an `_id` and matches the regex is a lookup.
     GetByLookup,
+    /// `datasource.aggregation`: GET runs the pipeline; the resource has no other
+    /// operation.
+    GetAggregation,
 }
 
 impl Action {
@@ -145,6 +148,7 @@ impl Action {
             Action::PutItem => "put_item",
             Action::DeleteItem => "delete_item",
             Action::GetByLookup => "get_by_lookup",
+            Action::GetAggregation => "get_aggregation",
         }
     }
 }
@@ -164,6 +168,8 @@ pub enum QueryParam {
     Projection,
     /// `embedded` (when the resource has embeddable references).
     Embedded,
+    /// `aggregate`: the values of an aggregation pipeline's placeholders.
+    Aggregate,
 }
 
 impl QueryParam {
@@ -176,6 +182,7 @@ impl QueryParam {
             QueryParam::Page => "page",
             QueryParam::Projection => "projection",
             QueryParam::Embedded => "embedded",
+            QueryParam::Aggregate => "aggregate",
         }
     }
 }
@@ -193,6 +200,8 @@ pub enum Shape {
     DocumentOrList(String),
     /// A page of documents, or every one when unpaged (a collection GET).
     Collection(String),
+    /// A page of an aggregation's results, plain objects (or every one when unpaged).
+    Aggregation(String),
     /// The write result: `_id`, `_etag`, `_created`, ... (POST, PATCH, PUT).
     WriteResult(String),
     /// The API home's `_links`.
@@ -381,6 +390,21 @@ fn resource_operations(resource: &Resource) -> Vec<Operation> {
         };
     let document = || Shape::Document(name.clone());
     let write_result = || Shape::WriteResult(name.clone());
+
+    if resource.datasource.aggregation.is_some() {
+        let mut query = vec![QueryParam::Aggregate];
+        if resource.pagination {
+            query.extend([QueryParam::MaxResults, QueryParam::Page]);
+        }
+        return vec![operation(
+            Action::GetAggregation,
+            Method::Get,
+            &collection,
+            query,
+            Shape::None,
+            Shape::Aggregation(name.clone()),
+        )];
+    }
 
     let mut list = vec![operation(
         Action::GetCollection,

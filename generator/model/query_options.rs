@@ -24,6 +24,9 @@ pub struct Datasource {
     pub projection: Option<String>,
     /// The default sort in `sort` syntax (`name,-price`).
     pub default_sort: Option<String>,
+    /// `aggregation.pipeline` as Eve's JSON, checked by the runtime's own reader
+    /// (`aggregation::Pipeline::parse`): GET runs it instead of listing documents.
+    pub aggregation: Option<String>,
 }
 
 /// Eve's query options and datasources: `allowed_filters`, `datasource`.
@@ -276,11 +279,16 @@ impl<'a> Resolver<'a> {
                 (!keys.is_empty()).then(|| keys.join(","))
             }
         };
+        let aggregation = match &datasource.aggregation {
+            None => None,
+            Some(aggregation) => Some(self.aggregation(spec, aggregation, fields, id_type)?),
+        };
         Ok(Datasource {
             source,
             filter,
             projection,
             default_sort,
+            aggregation,
         })
     }
 }
@@ -290,7 +298,7 @@ impl<'a> Resolver<'a> {
 /// integer, as the server's `QUERY_FIELDS`). The runtime's catalog is made of
 /// `'static` data, as generated crates declare it; the generator builds it for the
 /// few resources with a filter and leaks it (a few bytes per field, once per check).
-fn filter_catalog(fields: &[Field], id_type: IdType) -> &'static [CatalogField] {
+pub(super) fn filter_catalog(fields: &[Field], id_type: IdType) -> &'static [CatalogField] {
     let mut catalog = Vec::with_capacity(fields.len() + 1);
     if id_type == IdType::Integer {
         catalog.push(CatalogField::new("_id", CatalogKind::Integer));
@@ -303,7 +311,7 @@ fn filter_catalog(fields: &[Field], id_type: IdType) -> &'static [CatalogField] 
 }
 
 /// The runtime's kind of a field.
-fn catalog_kind(kind: Kind) -> CatalogKind {
+pub(super) fn catalog_kind(kind: Kind) -> CatalogKind {
     match kind {
         Kind::String => CatalogKind::String,
         Kind::Integer => CatalogKind::Integer,

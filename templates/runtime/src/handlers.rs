@@ -28,6 +28,9 @@ use crate::store::{self, Inserted, ItemKey, NewDocument, Read as _, Selection, W
 use crate::validate::{self, Issues, Mode};
 use crate::{date, embed, etag, forms, item_ids, media, query, related};
 
+/// GET on an aggregation endpoint (`datasource.aggregation`), in its own module.
+pub use crate::aggregation::get_aggregation;
+
 /// One submitted document of a POST: its id (if the client gave one) and its
 /// validated fields, or its issues.
 type Outcome = Result<(Option<String>, Map<String, Value>), Issues>;

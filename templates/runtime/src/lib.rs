@@ -9,6 +9,8 @@
 //! generated service builds alone, offline.
 //!
 //! The modules, one job each:
+//! - [`aggregation`]: aggregation endpoints (`datasource.aggregation`): the pipeline
+//!   checked, `?aggregate=` placeholders filled, the answer's envelope;
 //! - [`catalog`]: the field catalog type every resource declares its fields with;
 //! - [`cors`]: Cross-Origin Resource Sharing (`x_domains`...);
 //! - [`data`]: writing documents from Rust (hooks), for internal resources;
@@ -42,6 +44,7 @@
 //! - [`validate`]: document validation with Eve's `_issues` messages;
 //! - [`xml`]: Eve's XML rendering (`renderers`).
 
+pub mod aggregation;
 pub mod catalog;
 pub mod cors;
 pub mod data;

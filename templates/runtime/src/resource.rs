@@ -8,6 +8,7 @@
 
 use serde_json::{Map, Value};
 
+pub use crate::aggregation::Aggregation;
 use crate::catalog::Field;
 use crate::date::DateFormat;
 use crate::embed::Embed;
@@ -48,6 +49,8 @@ pub struct ResourceInfo {
     pub default_projection: Option<&'static str>,
     /// Whether `where` values must satisfy the fields' rules (Eve's `VALIDATE_FILTERING`).
     pub validate_filtering: bool,
+    /// `datasource.aggregation`: GET runs this pipeline instead of listing documents.
+    pub aggregation: Option<&'static Aggregation>,
     /// The datasource's fixed filter, as `where` JSON: checked by apigen, compiled by
     /// the store when the API starts (`query::parse_fixed_filter`). Every statement of
     /// the resource sees only the documents inside it.
@@ -115,6 +118,7 @@ impl ResourceInfo {
         projection: true,
         default_projection: None,
         validate_filtering: false,
+        aggregation: None,
         filter: None,
         hateoas: true,
         embeds: &[],

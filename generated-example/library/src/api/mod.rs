@@ -31,6 +31,8 @@ impl apigen_runtime::Api for Api {
     const RESOURCES: &'static [&'static resource::ResourceInfo] = &[
         &resources::authors::INFO,
         &resources::books::INFO,
+        &resources::books_per_author::INFO,
+        &resources::shelf::INFO,
     ];
     const DATES: &'static date::DateFormat = &DATE_FORMAT;
     const WEB: &'static layers::Web = &WEB;

@@ -6,6 +6,7 @@
 //! rusqlite's `Connection` and `Transaction`. A second dialect (PostgreSQL) would be a
 //! sibling of this module implementing the same traits.
 //!
+//! - [`aggregate`]: aggregation pipelines (`datasource.aggregation`) compiled and run;
 //! - [`ddl`]: `CREATE TABLE` and `CREATE INDEX` from the tables;
 //! - [`conformance`]: whether the tables already stored are the ones the server
 //!   expects, checked before it serves;
@@ -21,6 +22,7 @@
 //! - [`values`]: documents as SQL values, and stored JSON read back;
 //! - [`db`]: the database file, WAL mode and the connections.
 
+pub mod aggregate;
 pub mod conformance;
 pub mod db;
 pub mod ddl;

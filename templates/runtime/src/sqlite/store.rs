@@ -99,7 +99,7 @@ fn page_query(
 /// the page then come from the same snapshot even while others write, and the
 /// database's shared lock is taken once instead of once per statement. Inside an open
 /// transaction (a write's) it already is one snapshot.
-fn one_snapshot<T>(
+pub(crate) fn one_snapshot<T>(
     conn: &Connection,
     work: impl FnOnce() -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {

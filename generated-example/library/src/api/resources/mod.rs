@@ -3,3 +3,5 @@
 //! One module per resource of the spec: its document struct, field catalog and table.
 pub mod authors;
 pub mod books;
+pub mod books_per_author;
+pub mod shelf;

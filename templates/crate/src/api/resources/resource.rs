@@ -104,6 +104,13 @@ static EMBEDS: &[crate::api::embed::Embed] = &[
 /// `return_media_as_url`, `media_endpoint`, `extended_media_info`).
 static MEDIA: crate::api::media::Media = {{ media }};
 {%- endif %}
+{%- if let Some(pipeline) = aggregation %}
+
+/// `datasource.aggregation`: the pipeline a GET runs over `{{ r.resource.table }}`
+/// (Eve's JSON, checked by apigen), with `?aggregate=` filling its placeholders.
+pub static AGGREGATION: crate::api::resource::Aggregation =
+    crate::api::resource::Aggregation::new({{ pipeline }});
+{%- endif %}
 
 /// The `{{ r.name }}` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
@@ -134,6 +141,9 @@ pub static INFO: ResourceInfo = ResourceInfo {
 {%- endif %}
 {%- if r.resource.validate_filtering %}
     validate_filtering: true,
+{%- endif %}
+{%- if aggregation.is_some() %}
+    aggregation: Some(&AGGREGATION),
 {%- endif %}
 {%- if let Some(filter) = filter %}
     filter: Some({{ filter }}),
