@@ -799,7 +799,7 @@ fn query_parameter(resource: &Resource, param: QueryParam) -> Value {
         QueryParam::Embedded => embedded_parameter(resource),
         QueryParam::Aggregate => {
             json!({"name": "aggregate", "in": "query", "schema": {"type": "string"},
-                "description": "The pipeline's placeholders as JSON, {\"$name\": value}; {} drops a placeholder's condition, and a condition whose placeholder is not given matches nothing"})
+                "description": "The values of the pipeline's placeholders as JSON, {\"$name\": value}; a `$match` condition whose placeholder is not given, or is given {}, is dropped"})
         }
     }
 }

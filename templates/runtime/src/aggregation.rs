@@ -206,6 +206,13 @@ impl Pipeline {
             return Err(not_a_list());
         };
         let ordered: Vec<Ordered> = serde_json::from_str(text).map_err(|_| not_a_list())?;
+        if stages.is_empty() {
+            return Err(PipelineError {
+                stage: None,
+                message: "the aggregation pipeline has no stages".to_string(),
+                help: format!("add stages: {}", STAGES.join(", ")),
+            });
+        }
         let mut pipeline = Pipeline {
             matches: Vec::new(),
             placeholders: Vec::new(),

@@ -32,6 +32,7 @@ impl apigen_runtime::Api for Api {
         &resources::authors::INFO,
         &resources::books::INFO,
         &resources::books_per_author::INFO,
+        &resources::editions::INFO,
         &resources::shelf::INFO,
     ];
     const DATES: &'static date::DateFormat = &DATE_FORMAT;

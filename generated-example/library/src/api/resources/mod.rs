@@ -4,4 +4,5 @@
 pub mod authors;
 pub mod books;
 pub mod books_per_author;
+pub mod editions;
 pub mod shelf;
