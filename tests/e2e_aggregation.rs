@@ -374,3 +374,20 @@ fn only_get_is_allowed() {
         .collect();
     assert!(children.contains(&"books_per_author") && children.contains(&"shelf"));
 }
+
+/// A `$sum` beyond a 64-bit integer goes on as a float, as MongoDB's does, rather than
+/// failing.
+#[test]
+fn sums_beyond_64_bits_become_floats() {
+    let server = start();
+    let id = author(&server, "Prolífico");
+    for _ in 0..2 {
+        book(
+            &server,
+            json!({"title": "Tomo", "author": id, "pages": 1_i64 << 62}),
+        );
+    }
+    let items = server.items(&format!("{API}/books_per_author"));
+    assert_eq!(items[0]["pages"], json!(9_223_372_036_854_775_808.0_f64));
+    assert_eq!(items[0]["books"], json!(2));
+}

@@ -90,6 +90,9 @@ pub fn run(
 ) -> Result<(i64, Vec<Json>), ApiError> {
     let s = statements(info)?;
     // The condition every collection read of the resource has, then the `$match`es.
+    // This is the hook for what a collection GET of the resource must never see (its
+    // datasource filter today; soft-deleted documents of the source once they exist):
+    // whatever `Statements::list_condition` excludes, no aggregation counts.
     let mut condition = if s.list_condition.is_empty() {
         "1".to_string()
     } else {
@@ -275,11 +278,11 @@ pub fn run(
         limit(offset)
     );
     let dates = info.dates;
-    let read = || -> Result<(i64, Vec<Json>), ApiError> {
+    let read = |count_sql: &str, sql: &str| -> rusqlite::Result<(i64, Vec<Json>)> {
         let total: i64 = conn
-            .prepare(&count_sql)?
+            .prepare(count_sql)?
             .query_row(params_from_iter(&params), |row| row.get(0))?;
-        let mut statement = conn.prepare(&sql)?;
+        let mut statement = conn.prepare(sql)?;
         let mut rows = statement.query(params_from_iter(&params))?;
         let mut items = Vec::new();
         while let Some(row) = rows.next()? {
@@ -307,5 +310,14 @@ pub fn run(
         }
         Ok((total, items))
     };
-    super::store::one_snapshot(conn, read)
+    super::store::one_snapshot(conn, || match read(&count_sql, &sql) {
+        // SQLite's SUM of integers refuses to overflow; MongoDB goes on in doubles.
+        // So does `TOTAL`, SQLite's float sum: the query runs again with it (SUM is
+        // written only by `$sum` above).
+        Err(rusqlite::Error::SqliteFailure(_, Some(message))) if message == "integer overflow" => {
+            let floats = |text: &str| text.replace("COALESCE(SUM(", "COALESCE(TOTAL(");
+            Ok(read(&floats(&count_sql), &floats(&sql))?)
+        }
+        result => Ok(result?),
+    })
 }
