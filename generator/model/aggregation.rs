@@ -56,9 +56,10 @@ impl Resolver<'_> {
                     Some(group) => self.error(group, message),
                     None => self.error(stages, message),
                 }
-                    .with_help(format!(
-                        "did you mean the field `\"${field}\"`? A placeholder needs a name unlike the fields'"
-                    )));
+                .with_help(format!(
+                    "did you mean the field `\"${field}\"`? A placeholder needs a name \
+                         unlike the fields'"
+                )));
             }
         }
         Ok(text)
@@ -74,7 +75,10 @@ impl Resolver<'_> {
         if datasource.is_none_or(|d| d.source.is_none()) {
             return Err(self
                 .error(aggregation, "an aggregation needs `datasource.source`")
-                .with_help("name the resource whose documents the pipeline reads: `datasource = { source = \"books\", aggregation = { ... } }`"));
+                .with_help(
+                    "name the resource whose documents the pipeline reads: \
+                     `datasource = { source = \"books\", aggregation = { ... } }`",
+                ));
         }
         let writes = spec
             .resource_methods

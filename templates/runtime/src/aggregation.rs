@@ -181,6 +181,18 @@ fn refuse<T>(stage: usize, message: String, help: impl Into<String>) -> Result<T
     })
 }
 
+/// A refusal of the whole pipeline (not of one stage).
+fn refuse_pipeline(message: impl Into<String>, help: impl Into<String>) -> PipelineError {
+    PipelineError {
+        stage: None,
+        message: message.into(),
+        help: help.into(),
+    }
+}
+
+const ORDER_HELP: &str = "stages go in this order: `$match`, `$sort`, `$group`, `$sort`, \
+    `$skip`/`$limit`, `$project`";
+
 impl Pipeline {
     /// Read and check a pipeline (Eve's JSON) against the source's fields.
     pub fn parse(
@@ -188,164 +200,59 @@ impl Pipeline {
         fields: &'static [Field],
         dates: &crate::date::DateFormat,
     ) -> Result<Pipeline, PipelineError> {
-        // Stages are read as ordered members: a `$sort`'s keys are in priority order
-        // (Eve uses `SON` for it), which a JSON map would lose.
-        let not_a_list = || {
-            PipelineError {
-            stage: None,
-            message: "the aggregation pipeline is not a list of stages".to_string(),
-            help: "write `pipeline = [{ \"$group\" = { _id = \"$field\", n = { \"$count\" = {} } } }]`".to_string(),
-        }
-        };
-        let json: Value = serde_json::from_str(text).map_err(|e| PipelineError {
-            stage: None,
-            message: format!("the aggregation pipeline is not valid JSON: {e}"),
-            help: "write `pipeline` as a list of stages, like `[{ \"$match\" = { author = \"$author\" } }]`".to_string(),
+        // Read with members in order: a `$sort`'s keys are in priority order (Eve
+        // uses `SON` for it), which a JSON map would lose.
+        let json: Ordered = serde_json::from_str(text).map_err(|e| {
+            refuse_pipeline(
+                format!("the aggregation pipeline is not valid JSON: {e}"),
+                "write `pipeline` as a list of stages",
+            )
         })?;
-        let Value::Array(stages) = json else {
-            return Err(not_a_list());
+        let Ordered::Array(stages) = json else {
+            return Err(refuse_pipeline(
+                "the aggregation pipeline is not a list of stages",
+                "write `pipeline = [{ \"$match\" = { author = \"$author\" } }, ...]`",
+            ));
         };
-        let ordered: Vec<Ordered> = serde_json::from_str(text).map_err(|_| not_a_list())?;
         if stages.is_empty() {
-            return Err(PipelineError {
-                stage: None,
-                message: "the aggregation pipeline has no stages".to_string(),
-                help: format!("add stages: {}", STAGES.join(", ")),
-            });
+            return Err(refuse_pipeline(
+                "the aggregation pipeline has no stages",
+                format!("add stages: {}", STAGES.join(", ")),
+            ));
         }
-        let mut pipeline = Pipeline {
-            matches: Vec::new(),
-            placeholders: Vec::new(),
-            group_order: None,
-            group: None,
-            sort: Vec::new(),
-            skip: 0,
-            limit: None,
-            project: None,
+        let mut reader = Reader {
+            fields,
+            dates,
+            phase: Phase::Documents,
+            sorted: None,
+            pipeline: Pipeline {
+                matches: Vec::new(),
+                placeholders: Vec::new(),
+                group_order: None,
+                group: None,
+                sort: Vec::new(),
+                skip: 0,
+                limit: None,
+                project: None,
+            },
         };
-        let mut phase = Phase::Documents;
-        let mut sorted = false;
         for (i, stage) in stages.iter().enumerate() {
-            let Some((name, body)) = stage
-                .as_object()
-                .filter(|o| o.len() == 1)
-                .and_then(|o| o.iter().next())
-            else {
-                return refuse(
-                    i,
-                    format!("stage {} is not one `{{ \"$stage\" = ... }}`", i + 1),
-                    "write each stage as a table with one key, the stage's name",
-                );
+            let (name, body) = match stage {
+                Ordered::Object(members) if members.len() == 1 => (&members[0].0, &members[0].1),
+                _ => {
+                    return refuse(
+                        i,
+                        format!("stage {} is not one `{{ \"$stage\" = ... }}`", i + 1),
+                        "write each stage as a table with one key, the stage's name",
+                    );
+                }
             };
-            let order_help = "stages go in this order: `$match`, `$sort`, `$group`, `$sort`, `$skip`/`$limit`, `$project`";
             match name.as_str() {
-                "$match" => {
-                    if phase != Phase::Documents {
-                        return refuse(
-                            i,
-                            "`$match` comes after `$group`, `$skip`, `$limit` or `$project`".into(),
-                            "put every `$match` first: it filters the source's documents",
-                        );
-                    }
-                    let Value::Object(map) = body else {
-                        return refuse(
-                            i,
-                            "`$match` is not a table".into(),
-                            "write `{ \"$match\" = { field = \"$placeholder\" } }`",
-                        );
-                    };
-                    check_match(map, fields, &mut pipeline.placeholders, 1).map_err(
-                        |(message, help)| PipelineError {
-                            stage: Some(i),
-                            message,
-                            help,
-                        },
-                    )?;
-                    // The literal parts must read as a `where`: placeholders left out.
-                    let mut literal = map.clone();
-                    let dropped: Map<String, Value> = pipeline_placeholders(map)
-                        .into_iter()
-                        .map(|p| (p, Value::Object(Map::new())))
-                        .collect();
-                    let _ = substitute(&mut literal, &dropped);
-                    query::parse_where(&Value::Object(literal).to_string(), fields, dates)
-                        .map_err(|e| PipelineError { stage: Some(i), message: format!("`$match` is not a valid `where`: {e}"), help: "compare each field with a value of its type, or with a placeholder `\"$name\"`".to_string() })?;
-                    pipeline.matches.push(map.clone());
-                }
-                "$sort" => {
-                    if phase >= Phase::Paged || sorted {
-                        return refuse(
-                            i,
-                            "a `$sort` after `$skip`, `$limit`, `$project` or another `$sort`"
-                                .into(),
-                            order_help,
-                        );
-                    }
-                    let keys = sort_keys(i, ordered_body(&ordered[i]))?;
-                    if phase == Phase::Documents {
-                        let text = keys
-                            .iter()
-                            .map(|(n, d)| if *d { format!("-{n}") } else { n.clone() })
-                            .collect::<Vec<_>>()
-                            .join(",");
-                        query::parse_sort(&text, fields).map_err(|e| PipelineError { stage: Some(i), message: format!("`$sort`: {e}"), help: "sort on the source's scalar fields (dotted inside dicts), `_id`, `_created` or `_updated`".to_string() })?;
-                        pipeline.group_order = Some(text);
-                    }
-                    pipeline.sort = keys;
-                    sorted = true;
-                }
-                "$group" => {
-                    if phase != Phase::Documents {
-                        return refuse(
-                            i,
-                            "a second `$group`, or one after `$skip`, `$limit` or `$project`"
-                                .into(),
-                            order_help,
-                        );
-                    }
-                    pipeline.group = Some(group(i, ordered_body(&ordered[i]), fields)?);
-                    phase = Phase::Grouped;
-                    // A `$sort` before `$group` orders its input; one after, its output.
-                    if sorted {
-                        pipeline.sort.clear();
-                        sorted = false;
-                    }
-                }
-                "$skip" | "$limit" => {
-                    if phase == Phase::Done {
-                        return refuse(i, format!("`{name}` after `$project`"), order_help);
-                    }
-                    let n = body.as_u64().filter(|n| *n <= i64::MAX as u64);
-                    let Some(n) = n.filter(|n| name == "$skip" || *n > 0) else {
-                        return refuse(
-                            i,
-                            format!(
-                                "`{name}` is not a {} integer",
-                                if name == "$skip" {
-                                    "non-negative"
-                                } else {
-                                    "positive"
-                                }
-                            ),
-                            format!("write `{{ \"{name}\" = 10 }}`"),
-                        );
-                    };
-                    // Both compose into one window: skip moves it, limit shortens it.
-                    if name == "$skip" {
-                        pipeline.skip = pipeline.skip.saturating_add(n);
-                        pipeline.limit = pipeline.limit.map(|l| l.saturating_sub(n));
-                    } else {
-                        pipeline.limit = Some(pipeline.limit.map_or(n, |l| l.min(n)));
-                    }
-                    phase = Phase::Paged;
-                }
-                "$project" => {
-                    if phase == Phase::Done {
-                        return refuse(i, "a second `$project`".into(), "merge them into one");
-                    }
-                    pipeline.project = Some(projection(i, body, &pipeline, fields)?);
-                    phase = Phase::Done;
-                }
+                "$match" => reader.match_stage(i, &body.json())?,
+                "$sort" => reader.sort_stage(i, body)?,
+                "$group" => reader.group_stage(i, body)?,
+                "$skip" | "$limit" => reader.window_stage(i, name, &body.json())?,
+                "$project" => reader.project_stage(i, &body.json())?,
                 other => {
                     return refuse(
                         i,
@@ -355,23 +262,7 @@ impl Pipeline {
                 }
             }
         }
-        // Sort keys after `$group` name its output.
-        if let Some(group) = &pipeline.group {
-            for (name, _) in &pipeline.sort {
-                if name != "_id" && !group.fields.iter().any(|(n, _)| n == name) {
-                    let index = stages
-                        .iter()
-                        .rposition(|s| s.get("$sort").is_some())
-                        .unwrap_or(0);
-                    return refuse(
-                        index,
-                        format!("`$sort` names `{name}`, which `$group` does not output"),
-                        "sort on `_id` or on a field `$group` computes",
-                    );
-                }
-            }
-        }
-        Ok(pipeline)
+        reader.finish()
     }
 
     /// The placeholders the accumulators take from the request.
@@ -385,6 +276,158 @@ impl Pipeline {
             }
         }
         names
+    }
+}
+
+/// A pipeline being read, stage by stage.
+struct Reader<'a> {
+    fields: &'static [Field],
+    dates: &'a crate::date::DateFormat,
+    phase: Phase,
+    /// The stage of the `$sort` in the current phase, if any.
+    sorted: Option<usize>,
+    pipeline: Pipeline,
+}
+
+impl Reader<'_> {
+    fn match_stage(&mut self, i: usize, body: &Value) -> Result<(), PipelineError> {
+        if self.phase != Phase::Documents {
+            return refuse(
+                i,
+                "`$match` comes after `$group`, `$skip`, `$limit` or `$project`".into(),
+                "put every `$match` first: it filters the source's documents",
+            );
+        }
+        let Value::Object(map) = body else {
+            return refuse(
+                i,
+                "`$match` is not a table".into(),
+                "write `{ \"$match\" = { field = \"$placeholder\" } }`",
+            );
+        };
+        check_match(map, self.fields, &mut self.pipeline.placeholders, 1).map_err(
+            |(message, help)| PipelineError {
+                stage: Some(i),
+                message,
+                help,
+            },
+        )?;
+        // The literal parts must read as a `where`: placeholders given `{}` are left out.
+        let mut literal = map.clone();
+        let dropped: Map<String, Value> = pipeline_placeholders(map)
+            .into_iter()
+            .map(|p| (p, Value::Object(Map::new())))
+            .collect();
+        let _ = substitute(&mut literal, &dropped);
+        let text = Value::Object(literal).to_string();
+        query::parse_where(&text, self.fields, self.dates).map_err(|e| PipelineError {
+            stage: Some(i),
+            message: format!("`$match` is not a valid `where`: {e}"),
+            help: "compare each field with a value of its type, or with a placeholder `\"$name\"`"
+                .to_string(),
+        })?;
+        self.pipeline.matches.push(map.clone());
+        Ok(())
+    }
+
+    fn sort_stage(&mut self, i: usize, body: &Ordered) -> Result<(), PipelineError> {
+        if self.phase >= Phase::Paged || self.sorted.is_some() {
+            return refuse(
+                i,
+                "a `$sort` after `$skip`, `$limit`, `$project` or another `$sort`".into(),
+                ORDER_HELP,
+            );
+        }
+        let keys = sort_keys(i, ordered_members(body))?;
+        if self.phase == Phase::Documents {
+            let text = keys
+                .iter()
+                .map(|(n, d)| if *d { format!("-{n}") } else { n.clone() })
+                .collect::<Vec<_>>()
+                .join(",");
+            query::parse_sort(&text, self.fields).map_err(|e| PipelineError {
+                stage: Some(i),
+                message: format!("`$sort`: {e}"),
+                help: "sort on the source's scalar fields (dotted inside dicts), `_id`, \
+                    `_created` or `_updated`"
+                    .to_string(),
+            })?;
+            self.pipeline.group_order = Some(text);
+        }
+        self.pipeline.sort = keys;
+        self.sorted = Some(i);
+        Ok(())
+    }
+
+    fn group_stage(&mut self, i: usize, body: &Ordered) -> Result<(), PipelineError> {
+        if self.phase != Phase::Documents {
+            return refuse(
+                i,
+                "a second `$group`, or one after `$skip`, `$limit` or `$project`".into(),
+                ORDER_HELP,
+            );
+        }
+        self.pipeline.group = Some(group(i, ordered_members(body), self.fields)?);
+        self.phase = Phase::Grouped;
+        // A `$sort` before `$group` orders its input; one after, its output.
+        self.pipeline.sort.clear();
+        self.sorted = None;
+        Ok(())
+    }
+
+    /// `$skip` and `$limit`, in either order and any number: they compose into one
+    /// window, `$skip` moving it and `$limit` shortening it.
+    fn window_stage(&mut self, i: usize, name: &str, body: &Value) -> Result<(), PipelineError> {
+        if self.phase == Phase::Done {
+            return refuse(i, format!("`{name}` after `$project`"), ORDER_HELP);
+        }
+        let skip = name == "$skip";
+        let n = body
+            .as_u64()
+            .filter(|n| *n <= i64::MAX as u64 && (skip || *n > 0));
+        let Some(n) = n else {
+            let what = if skip { "non-negative" } else { "positive" };
+            return refuse(
+                i,
+                format!("`{name}` is not a {what} integer"),
+                format!("write `{{ \"{name}\" = 10 }}`"),
+            );
+        };
+        let pipeline = &mut self.pipeline;
+        if skip {
+            pipeline.skip = pipeline.skip.saturating_add(n);
+            pipeline.limit = pipeline.limit.map(|l| l.saturating_sub(n));
+        } else {
+            pipeline.limit = Some(pipeline.limit.map_or(n, |l| l.min(n)));
+        }
+        self.phase = Phase::Paged;
+        Ok(())
+    }
+
+    fn project_stage(&mut self, i: usize, body: &Value) -> Result<(), PipelineError> {
+        if self.phase == Phase::Done {
+            return refuse(i, "a second `$project`".into(), "merge them into one");
+        }
+        self.pipeline.project = Some(projection(i, body, &self.pipeline, self.fields)?);
+        self.phase = Phase::Done;
+        Ok(())
+    }
+
+    /// The pipeline, once a `$sort` after `$group` is known to name its output.
+    fn finish(self) -> Result<Pipeline, PipelineError> {
+        let pipeline = self.pipeline;
+        if let (Some(group), Some(stage)) = (&pipeline.group, self.sorted) {
+            for (name, _) in &pipeline.sort {
+                if name != "_id" && !group.fields.iter().any(|(n, _)| n == name) {
+                    return refuse(
+                        stage,
+                        format!("`$sort` names `{name}`, which `$group` does not output"),
+                        "sort on `_id` or on a field `$group` computes",
+                    );
+                }
+            }
+        }
+        Ok(pipeline)
     }
 }
 
@@ -460,13 +503,9 @@ impl<'de> serde::Deserialize<'de> for Ordered {
     }
 }
 
-/// A stage's body as its members in order, each as plain JSON; `None` when the body
-/// is not an object.
-fn ordered_body(stage: &Ordered) -> Option<Vec<(&str, Value)>> {
-    let Ordered::Object(stage) = stage else {
-        return None;
-    };
-    let Ordered::Object(members) = &stage.first()?.1 else {
+/// An object's members in order, each as plain JSON; `None` when it is not an object.
+fn ordered_members(body: &Ordered) -> Option<Vec<(&str, Value)>> {
+    let Ordered::Object(members) = body else {
         return None;
     };
     Some(
@@ -545,10 +584,8 @@ fn check_match(
 /// Every string `"$name"` in a value: a placeholder.
 fn collect_placeholders(value: &Value, placeholders: &mut Vec<String>) {
     match value {
-        Value::String(s) if is_placeholder(s) => {
-            if !placeholders.contains(s) {
-                placeholders.push(s.clone());
-            }
+        Value::String(s) if is_placeholder(s) && !placeholders.contains(s) => {
+            placeholders.push(s.clone());
         }
         Value::Array(items) => items
             .iter()
@@ -650,39 +687,36 @@ fn prune(map: &mut Map<String, Value>) {
     });
 }
 
-/// Resolve `path` (dotted through dicts) to a scalar field of the source.
-fn resolve_path(
-    fields: &'static [Field],
-    path: &str,
-) -> Result<(&'static str, Option<String>, Option<&'static Field>, Kind), String> {
+/// Where a field path of the source leads.
+struct Resolved {
+    column: &'static str,
+    /// The JSON path inside the column (`$.city`), for a path into a dict.
+    json_path: Option<String>,
+    /// The declared field; `None` inside a schema-less dict or an unruled list.
+    field: Option<&'static Field>,
+    /// Whether the path goes through a list (a `$match` may; a value to group or
+    /// accumulate may not).
+    through_list: bool,
+}
+
+/// Resolve a dotted `path` against the source's fields (and `_id`, `_created`,
+/// `_updated`); the message says what is wrong with it.
+fn resolve_path(fields: &'static [Field], path: &str) -> Result<Resolved, String> {
+    let not_a_field = || format!("`{path}`, which is not a field");
     let mut segments = path.split('.');
     let first = segments.next().unwrap_or_default();
     let top = fields
         .iter()
         .chain(query::META_FIELDS.iter())
         .find(|f| f.name == first)
-        .ok_or_else(|| format!("`{path}`, which is not a field"))?;
-    let mut current = Some(top);
-    let mut json_path: Option<String> = None;
+        .ok_or_else(not_a_field)?;
+    let mut resolved = Resolved {
+        column: top.name,
+        json_path: None,
+        field: Some(top),
+        through_list: false,
+    };
     for segment in segments {
-        match current {
-            Some(field) if field.kind == Kind::Dict => {
-                current = if field.schema.is_empty() {
-                    None
-                } else {
-                    Some(
-                        field
-                            .schema
-                            .iter()
-                            .find(|f| f.name == segment)
-                            .ok_or_else(|| format!("`{path}`, which is not a field"))?,
-                    )
-                };
-            }
-            // Inside a schema-less dict any key goes, untyped.
-            None => {}
-            Some(field) => return Err(format!("`{path}`, but `{}` has no subfields", field.name)),
-        }
         if segment.is_empty()
             || !segment
                 .chars()
@@ -690,12 +724,40 @@ fn resolve_path(
         {
             return Err(format!("`{path}`, which is not a field path"));
         }
-        json_path
+        let container = match resolved.field {
+            Some(field) if field.kind == Kind::Dict => Some(field),
+            Some(field) if field.kind == Kind::List => {
+                resolved.through_list = true;
+                match field.items {
+                    Some(items) if items.kind == Kind::Dict => Some(items),
+                    None => None,
+                    Some(_) => {
+                        return Err(format!(
+                            "`{path}`, but the items of `{}` have no subfields",
+                            field.name
+                        ))
+                    }
+                }
+            }
+            // Inside a schema-less dict or an unruled list any key goes, untyped.
+            None => None,
+            Some(field) => return Err(format!("`{path}`, but `{}` has no subfields", field.name)),
+        };
+        resolved.field = match container {
+            Some(dict) if !dict.schema.is_empty() => Some(
+                dict.schema
+                    .iter()
+                    .find(|f| f.name == segment)
+                    .ok_or_else(not_a_field)?,
+            ),
+            _ => None,
+        };
+        resolved
+            .json_path
             .get_or_insert_with(|| "$".to_string())
             .push_str(&format!(".{segment}"));
     }
-    let kind = current.map_or(Kind::Dict, |f| f.kind);
-    Ok((top.name, json_path, current, kind))
+    Ok(resolved)
 }
 
 /// A `"$field"` operand naming a scalar field (for `_id`, `$min`, `$max`...).
@@ -706,30 +768,67 @@ fn field_operand(
     fields: &'static [Field],
 ) -> Result<FieldRef, PipelineError> {
     let path = &text[1..];
-    let (column, json_path, field, kind) =
-        resolve_path(fields, path).map_err(|message| PipelineError {
-            stage: Some(i),
-            message: format!("{what} names {message}"),
-            help: "name a field of the source resource as `\"$field\"` (dotted inside dicts)"
-                .to_string(),
-        })?;
-    if field.is_none() || matches!(kind, Kind::Dict | Kind::List) || kind.is_geo() {
+    let resolved = resolve_path(fields, path).map_err(|message| PipelineError {
+        stage: Some(i),
+        message: format!("{what} names {message}"),
+        help: "name a field of the source resource as `\"$field\"` (dotted inside dicts)"
+            .to_string(),
+    })?;
+    let scalar = resolved
+        .field
+        .map(|f| f.kind)
+        .filter(|kind| !matches!(kind, Kind::Dict | Kind::List) && !kind.is_geo());
+    let Some(kind) = scalar.filter(|_| !resolved.through_list) else {
         return refuse(
             i,
             format!("{what} names `{path}`, which is not a scalar field"),
-            "group and accumulate scalar fields: strings, numbers, booleans, dates, objectids",
+            "group and accumulate scalar fields (dotted inside dicts, not through lists): \
+             strings, numbers, booleans, dates, objectids",
         );
-    }
+    };
     Ok(FieldRef {
         path: path.to_string(),
-        column,
-        json_path,
+        column: resolved.column,
+        json_path: resolved.json_path,
         kind,
     })
 }
 
 fn is_numeric(kind: Kind) -> bool {
     matches!(kind, Kind::Integer | Kind::Float | Kind::Number)
+}
+
+/// What `$sum` and `$avg` take: a number, a numeric field, or a placeholder (a
+/// `"$name"` naming no field).
+fn numeric_operand(
+    i: usize,
+    what: &str,
+    arg: &Value,
+    fields: &'static [Field],
+) -> Result<Operand, PipelineError> {
+    const HELP: &str = "write a number, a field `\"$pages\"` or a placeholder `\"$name\"`";
+    let text = match arg {
+        Value::Number(n) => return Ok(Operand::Number(n.clone())),
+        Value::String(s) if is_placeholder(s) => s,
+        _ => {
+            let message = format!("{what} is neither a number, a `\"$field\"` nor a placeholder");
+            return refuse(i, message, HELP);
+        }
+    };
+    let first = text[1..].split('.').next().unwrap_or_default();
+    let declared = fields.iter().chain(query::META_FIELDS.iter());
+    if !declared.into_iter().any(|f| f.name == first) {
+        return Ok(Operand::Placeholder(text.clone()));
+    }
+    let field = field_operand(i, what, text, fields)?;
+    if !is_numeric(field.kind) {
+        return refuse(
+            i,
+            format!("{what} names `{}`, which is not a number", field.path),
+            "`$sum` and `$avg` add integer, float or number fields",
+        );
+    }
+    Ok(Operand::Field(field))
 }
 
 /// A `$group` body.
@@ -745,12 +844,19 @@ fn group(
             "write `{ \"$group\" = { _id = \"$field\", n = { \"$count\" = {} } } }`",
         );
     };
+    const KEY_HELP: &str = "group by a field, `_id = \"$author\"`, or everything at once \
+        with `_id = {}` (TOML has no null; JSON `null` works too)";
     let key = match map.iter().find(|(n, _)| *n == "_id").map(|(_, v)| v) {
-        None => return refuse(i, "`$group` has no `_id`".into(), "group by a field, `_id = \"$author\"`, or everything at once with `_id = {}` (TOML has no null; JSON `null` works too)"),
+        None => return refuse(i, "`$group` has no `_id`".into(), KEY_HELP),
         Some(Value::Null) => None,
         Some(Value::Object(o)) if o.is_empty() => None,
-        Some(Value::String(s)) if s.starts_with('$') => Some(field_operand(i, "`$group` `_id`", s, fields)?),
-        Some(_) => return refuse(i, "`$group` `_id` is neither a `\"$field\"` nor null".into(), "group by a field, `_id = \"$author\"`, or everything at once with `_id = {}`"),
+        Some(Value::String(s)) if s.starts_with('$') => {
+            Some(field_operand(i, "`$group` `_id`", s, fields)?)
+        }
+        Some(_) => {
+            let message = "`$group` `_id` is neither a `\"$field\"` nor null";
+            return refuse(i, message.into(), KEY_HELP);
+        }
     };
     let mut out = Vec::new();
     for (name, spec) in map.iter().filter(|(n, _)| *n != "_id") {
@@ -773,42 +879,6 @@ fn group(
             );
         };
         let what = format!("`{op}` of `{name}`");
-        let numeric = |arg: &Value| -> Result<Operand, PipelineError> {
-            match arg {
-                Value::Number(n) => Ok(Operand::Number(n.clone())),
-                Value::String(s) if s.starts_with('$') => {
-                    let first = s[1..].split('.').next().unwrap_or_default();
-                    if fields
-                        .iter()
-                        .chain(query::META_FIELDS.iter())
-                        .any(|f| f.name == first)
-                    {
-                        let field = field_operand(i, &what, s, fields)?;
-                        if !is_numeric(field.kind) {
-                            return refuse(
-                                i,
-                                format!("{what} names `{}`, which is not a number", field.path),
-                                "`$sum` and `$avg` add integer, float or number fields",
-                            );
-                        }
-                        Ok(Operand::Field(field))
-                    } else if is_placeholder(s) {
-                        Ok(Operand::Placeholder(s.clone()))
-                    } else {
-                        refuse(
-                            i,
-                            format!("{what} is `{s}`"),
-                            "write a number, a field `\"$pages\"` or a placeholder `\"$name\"`",
-                        )
-                    }
-                }
-                _ => refuse(
-                    i,
-                    format!("{what} is neither a number, a `\"$field\"` nor a placeholder"),
-                    "write a number, a field `\"$pages\"` or a placeholder `\"$name\"`",
-                ),
-            }
-        };
         let field = |arg: &Value| -> Result<FieldRef, PipelineError> {
             match arg {
                 Value::String(s) if s.starts_with('$') => field_operand(i, &what, s, fields),
@@ -819,6 +889,7 @@ fn group(
                 ),
             }
         };
+        let numeric = |arg: &Value| numeric_operand(i, &what, arg, fields);
         let accumulator = match op.as_str() {
             "$sum" => Accumulator::Sum(numeric(arg)?),
             "$avg" => Accumulator::Avg(numeric(arg)?),
@@ -907,7 +978,12 @@ fn projection(
             continue;
         }
         if mode.is_some_and(|m| m != include) {
-            return refuse(i, "`$project` mixes kept (1) and dropped (0) fields".into(), "list only the fields to keep, or only the ones to drop (`_id = 0` goes with either)");
+            return refuse(
+                i,
+                "`$project` mixes kept (1) and dropped (0) fields".into(),
+                "list only the fields to keep, or only the ones to drop (`_id = 0` goes \
+                 with either)",
+            );
         }
         mode = Some(include);
         project.names.push(name.clone());
@@ -1027,7 +1103,11 @@ async fn aggregate(
     out.extend_from_slice(b"{\"_items\":");
     serde_json::to_writer(&mut out, &items).map_err(ApiError::internal)?;
     if info.pagination {
-        let meta = serde_json::json!({"page": params.page, "max_results": params.max_results, "total": total});
+        let meta = serde_json::json!({
+            "page": params.page,
+            "max_results": params.max_results,
+            "total": total,
+        });
         out.extend_from_slice(b",\"_meta\":");
         serde_json::to_writer(&mut out, &meta).map_err(ApiError::internal)?;
     }

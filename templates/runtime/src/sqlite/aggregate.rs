@@ -244,7 +244,8 @@ pub fn run(
                 }
                 order.push_str("rowid");
                 derived.push_str(&format!(
-                    " WINDOW _w AS (PARTITION BY {key} ORDER BY {order} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+                    " WINDOW _w AS (PARTITION BY {key} ORDER BY {order} \
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
                 ));
             }
             let body = format!("SELECT {} FROM ({derived}) GROUP BY _k", outer.join(", "));
