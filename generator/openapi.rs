@@ -798,8 +798,19 @@ fn query_parameter(resource: &Resource, param: QueryParam) -> Value {
         QueryParam::Projection => projection_parameter(),
         QueryParam::Embedded => embedded_parameter(resource),
         QueryParam::Aggregate => {
+            let names = resource
+                .datasource
+                .aggregation
+                .iter()
+                .flat_map(|a| &a.placeholders)
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>();
+            let mut description = "The values of the pipeline's placeholders as JSON, {\"$name\": value}; a `$match` condition whose placeholder is not given, or is given {}, is dropped".to_string();
+            if !names.is_empty() {
+                description.push_str(&format!("; placeholders: {}", names.join(", ")));
+            }
             json!({"name": "aggregate", "in": "query", "schema": {"type": "string"},
-                "description": "The values of the pipeline's placeholders as JSON, {\"$name\": value}; a `$match` condition whose placeholder is not given, or is given {}, is dropped"})
+                "description": description})
         }
     }
 }

@@ -402,7 +402,11 @@ impl<'a> ResourceRs<'a> {
             filter: resource.datasource.filter.as_deref().map(str_lit),
             media: media_expr(&model.api.media, &model.api.prefix, resource),
             form_fields_as_json: resource.form_fields_as_json,
-            aggregation: resource.datasource.aggregation.as_deref().map(str_lit),
+            aggregation: resource
+                .datasource
+                .aggregation
+                .as_ref()
+                .map(|a| str_lit(&a.pipeline)),
         }
     }
 }

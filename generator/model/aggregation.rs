@@ -12,15 +12,24 @@ use crate::spec::{AggregationSpec, ResourceSpec};
 use apigen_runtime::aggregation::Pipeline;
 use apigen_runtime::catalog::{Field as CatalogField, Kind as CatalogKind};
 
+/// `datasource.aggregation`, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregation {
+    /// The pipeline as Eve's JSON, keys in the spec's order: what the server reads.
+    pub pipeline: String,
+    /// The placeholders `?aggregate=` may fill (`$since`), in the pipeline's order.
+    pub placeholders: Vec<String>,
+}
+
 impl Resolver<'_> {
-    /// The pipeline as JSON text, once it reads as the server will read it.
+    /// The pipeline, once it reads as the server will read it.
     pub(super) fn aggregation(
         &self,
         spec: &ResourceSpec,
         aggregation: &Spanned<AggregationSpec>,
         fields: &[Field],
         id_type: IdType,
-    ) -> Result<String, Diagnostic> {
+    ) -> Result<Aggregation, Diagnostic> {
         self.aggregation_settings(spec, aggregation)?;
         let stages = &aggregation.get_ref().pipeline;
         let mut text = String::from("[");
@@ -62,7 +71,16 @@ impl Resolver<'_> {
                 )));
             }
         }
-        Ok(text)
+        let mut placeholders = pipeline.placeholders.clone();
+        for name in pipeline.accumulator_placeholders() {
+            if !placeholders.iter().any(|p| p == name) {
+                placeholders.push(name.to_string());
+            }
+        }
+        Ok(Aggregation {
+            pipeline: text,
+            placeholders,
+        })
     }
 
     /// An aggregation endpoint reads another resource and answers GET only.
@@ -186,5 +204,59 @@ fn catalog_field(field: &Field) -> CatalogField {
         schema,
         items,
         ..CatalogField::new(name, catalog_kind(field.kind))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::model;
+
+    const SPEC: &str = r#"
+[api]
+name = "library"
+version = "1.0.0"
+
+[resources.books.schema]
+title = { type = "string" }
+pages = { type = "integer" }
+
+[resources.stats.datasource]
+source = "books"
+aggregation = { pipeline = [
+    { "$match" = { title = "$title" } },
+    { "$group" = { _id = "$title", total = { "$sum" = "$weight" } } },
+    { "$sort" = { total = -1, _id = 1 } },
+] }
+"#;
+
+    #[test]
+    fn the_pipeline_keeps_its_order_and_names_its_placeholders() {
+        let model = model(SPEC).expect("a valid spec");
+        let stats = model
+            .resources
+            .iter()
+            .find(|r| r.name == "stats")
+            .expect("stats");
+        let aggregation = stats
+            .datasource
+            .aggregation
+            .as_ref()
+            .expect("an aggregation");
+        assert!(
+            aggregation
+                .pipeline
+                .ends_with(r#"{"$sort":{"total":-1,"_id":1}}]"#),
+            "{}",
+            aggregation.pipeline
+        );
+        assert_eq!(aggregation.placeholders, ["$title", "$weight"]);
+        // GET is its only operation.
+        let operations: Vec<&str> = model
+            .operations
+            .iter()
+            .filter(|op| op.resource.as_deref() == Some("stats"))
+            .map(|op| op.id.as_str())
+            .collect();
+        assert_eq!(operations, ["stats.get_aggregation"]);
     }
 }

@@ -24,9 +24,9 @@ pub struct Datasource {
     pub projection: Option<String>,
     /// The default sort in `sort` syntax (`name,-price`).
     pub default_sort: Option<String>,
-    /// `aggregation.pipeline` as Eve's JSON, checked by the runtime's own reader
+    /// `aggregation`, checked by the runtime's own reader
     /// (`aggregation::Pipeline::parse`): GET runs it instead of listing documents.
-    pub aggregation: Option<String>,
+    pub aggregation: Option<super::Aggregation>,
 }
 
 /// Eve's query options and datasources: `allowed_filters`, `datasource`.
