@@ -322,3 +322,106 @@ pub fn run(
         result => Ok(result?),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Field;
+    use crate::schema::{Column, Table};
+
+    static FIELDS: [Field; 3] = [
+        Field::new("name", Kind::String),
+        Field::new("score", Kind::Integer),
+        Field::new("team", Kind::String),
+    ];
+    static TABLE: Table = Table {
+        name: "players",
+        key: crate::schema::Key::Text,
+        columns: &[
+            Column::new("name", ColumnType::Text),
+            Column::new("score", ColumnType::Integer),
+            Column::new("team", ColumnType::Text),
+        ],
+        indexes: &[],
+    };
+    static INFO: ResourceInfo = ResourceInfo {
+        name: "players",
+        url: "players",
+        table: &TABLE,
+        fields: &FIELDS,
+        ..ResourceInfo::DEFAULTS
+    };
+
+    /// Players stored in this order: (name, score, team).
+    fn database() -> Connection {
+        let conn = Connection::open_in_memory().expect("an in-memory database");
+        super::super::functions::register(&conn, &crate::date::RFC1123).expect("functions");
+        conn.execute_batch(&super::super::ddl::create(&TABLE))
+            .expect("the table");
+        let players = [
+            ("ana", 7, "red"),
+            ("bo", 3, "blue"),
+            ("cy", 9, "red"),
+            ("di", 1, "blue"),
+            ("ed", 5, "red"),
+        ];
+        for (i, (name, score, team)) in players.into_iter().enumerate() {
+            conn.execute(
+                "INSERT INTO players (_id, name, score, team, _created, _updated, _etag) \
+                 VALUES (?1, ?2, ?3, ?4, 0, 0, '')",
+                rusqlite::params![format!("{i}"), name, score, team],
+            )
+            .expect("a row");
+        }
+        conn
+    }
+
+    fn results(pipeline: &str, page: Option<(u32, u32)>) -> (i64, Vec<Json>) {
+        let pipeline = Pipeline::parse(pipeline, &FIELDS, &crate::date::RFC1123).expect("valid");
+        let request = Request {
+            filters: Vec::new(),
+            values: Vec::new(),
+        };
+        run(&database(), &INFO, &pipeline, &request, page).expect("it runs")
+    }
+
+    fn column(items: &[Json], name: &str) -> Vec<Json> {
+        items.iter().map(|item| item[name].clone()).collect()
+    }
+
+    #[test]
+    fn skip_and_limit_then_the_page() {
+        let pipeline = r#"[{"$sort": {"score": -1}}, {"$skip": 1}, {"$limit": 3}]"#;
+        let (total, items) = results(pipeline, None);
+        assert_eq!(total, 3);
+        assert_eq!(column(&items, "name"), ["ana", "ed", "bo"]);
+        // Page 2 of 2 inside the pipeline's window of 3.
+        let (total, items) = results(pipeline, Some((2, 2)));
+        assert_eq!(total, 3);
+        assert_eq!(column(&items, "name"), ["bo"]);
+        let (_, items) = results(pipeline, Some((2, 3)));
+        assert!(items.is_empty());
+    }
+
+    #[test]
+    fn first_and_last_in_stored_order_without_a_sort() {
+        let pipeline = r#"[{"$group": {"_id": "$team", "first": {"$first": "$name"},
+            "last": {"$last": "$name"}, "best": {"$max": "$score"}, "n": {"$count": {}}}},
+            {"$sort": {"_id": 1}}]"#;
+        let (total, items) = results(pipeline, None);
+        assert_eq!(total, 2);
+        assert_eq!(column(&items, "_id"), ["blue", "red"]);
+        assert_eq!(column(&items, "first"), ["bo", "ana"]);
+        assert_eq!(column(&items, "last"), ["di", "ed"]);
+        assert_eq!(column(&items, "best"), [3, 9]);
+        assert_eq!(column(&items, "n"), [2, 3]);
+    }
+
+    #[test]
+    fn one_group_of_everything_and_a_projection() {
+        let pipeline = r#"[{"$group": {"_id": null, "total": {"$sum": "$score"},
+            "mean": {"$avg": "$score"}}}, {"$project": {"_id": 0, "mean": 0}}]"#;
+        let (_, items) = results(pipeline, None);
+        assert_eq!(items, [serde_json::json!({"total": 25})]);
+    }
+}
