@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use crate::model::{
     Action, Field, IdType, Kind, Literal, Method, Model, Operation, ParamType, QueryParam,
-    Resource, Shape,
+    Resource, ResultType, Shape,
 };
 
 /// The document as pretty-printed JSON with a final newline.
@@ -266,7 +266,7 @@ fn aggregation_page(resource: &Resource) -> Value {
     let mut page = Map::new();
     page.insert(
         "_items".into(),
-        json!({"type": "array", "items": {"type": "object", "description": format!("One result of the `{}` pipeline", resource.name)}}),
+        json!({"type": "array", "items": aggregation_result(resource)}),
     );
     let mut required = vec![json!("_items")];
     if resource.pagination {
@@ -293,6 +293,47 @@ fn aggregation_page(resource: &Resource) -> Value {
         "type": "object",
         "description": if resource.pagination { "A page of an aggregation's results" } else { "Every result of an aggregation (the resource is not paginated)" },
         "properties": page,
+        "required": required,
+        "additionalProperties": false
+    })
+}
+
+/// One result of an aggregation: with `$group`, its fields exactly; without, one of
+/// the source's documents as the pipeline leaves it.
+fn aggregation_result(resource: &Resource) -> Value {
+    let description = format!("One result of the `{}` pipeline", resource.name);
+    let Some(results) = resource
+        .datasource
+        .aggregation
+        .as_ref()
+        .and_then(|a| a.results.as_ref())
+    else {
+        return json!({"type": "object", "description": description});
+    };
+    let nullable = |mut schema: Value| {
+        if let Some(ty) = schema.get("type").cloned() {
+            schema["type"] = json!([ty, "null"]);
+        }
+        schema
+    };
+    let properties: Map<String, Value> = results
+        .iter()
+        .map(|(name, ty)| {
+            let schema = match ty {
+                ResultType::Field(kind) => nullable(kind_schema(*kind)),
+                ResultType::Null => json!({"type": "null"}),
+                ResultType::Count => json!({"type": "integer", "minimum": 0}),
+                ResultType::Sum => json!({"type": "number"}),
+                ResultType::Average => json!({"type": ["number", "null"]}),
+            };
+            (name.clone(), schema)
+        })
+        .collect();
+    let required: Vec<&String> = results.iter().map(|(name, _)| name).collect();
+    json!({
+        "type": "object",
+        "description": description,
+        "properties": properties,
         "required": required,
         "additionalProperties": false
     })

@@ -6,10 +6,10 @@
 use toml::Spanned;
 
 use super::query_options::catalog_kind;
-use super::{Field, IdType, Resolver, toml_to_json};
+use super::{Field, IdType, Kind, Resolver, toml_to_json};
 use crate::diagnostic::{Diagnostic, closest};
 use crate::spec::{AggregationSpec, ResourceSpec};
-use apigen_runtime::aggregation::Pipeline;
+use apigen_runtime::aggregation::{Accumulator, Pipeline};
 use apigen_runtime::catalog::{Field as CatalogField, Kind as CatalogKind};
 
 /// `datasource.aggregation`, checked.
@@ -19,6 +19,24 @@ pub struct Aggregation {
     pub pipeline: String,
     /// The placeholders `?aggregate=` may fill (`$since`), in the pipeline's order.
     pub placeholders: Vec<String>,
+    /// With `$group`, the fields of each result (after any `$project`), in order;
+    /// without, `None`: the results are the source's documents.
+    pub results: Option<Vec<(String, ResultType)>>,
+}
+
+/// What a `$group` result field holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ResultType {
+    /// A source field's value (the group key, `$min $max $first $last`), or null.
+    Field(Kind),
+    /// `_id: null`: one group, keyed null.
+    Null,
+    /// `$count`: a non-negative integer.
+    Count,
+    /// `$sum`: a number (integer or float).
+    Sum,
+    /// `$avg`: a float, or null for a group with nothing to average.
+    Average,
 }
 
 impl Resolver<'_> {
@@ -80,6 +98,7 @@ impl Resolver<'_> {
         Ok(Aggregation {
             pipeline: text,
             placeholders,
+            results: results(&pipeline),
         })
     }
 
@@ -147,6 +166,32 @@ impl Resolver<'_> {
         }
         Ok(())
     }
+}
+
+/// The fields of a `$group`'s results, as `$project` leaves them.
+fn results(pipeline: &Pipeline) -> Option<Vec<(String, ResultType)>> {
+    let group = pipeline.group.as_ref()?;
+    let key = group
+        .key
+        .as_ref()
+        .map_or(ResultType::Null, |k| ResultType::Field(k.kind));
+    let fields = group.fields.iter().map(|(name, accumulator)| {
+        let ty = match accumulator {
+            Accumulator::Count => ResultType::Count,
+            Accumulator::Sum(_) => ResultType::Sum,
+            Accumulator::Avg(_) => ResultType::Average,
+            Accumulator::Min(f)
+            | Accumulator::Max(f)
+            | Accumulator::First(f)
+            | Accumulator::Last(f) => ResultType::Field(f.kind),
+        };
+        (name.clone(), ty)
+    });
+    let all = std::iter::once(("_id".to_string(), key)).chain(fields);
+    Some(
+        all.filter(|(name, _)| pipeline.project.as_ref().is_none_or(|p| p.keeps(name)))
+            .collect(),
+    )
 }
 
 /// A TOML value as JSON text, tables' keys in the spec's order: a `$sort`'s order is

@@ -36,7 +36,7 @@ use crate::diagnostic::Diagnostic;
 use crate::spec::Spec;
 use apigen_runtime::date::DateFormat;
 
-pub use aggregation::Aggregation;
+pub use aggregation::{Aggregation, ResultType};
 pub use defaults::toml_to_json;
 pub use embedding::Embed;
 pub use operations::{

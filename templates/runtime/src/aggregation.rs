@@ -134,7 +134,8 @@ pub struct Projection {
 }
 
 impl Projection {
-    fn keeps(&self, name: &str) -> bool {
+    /// Whether an output field is kept.
+    pub fn keeps(&self, name: &str) -> bool {
         if name == "_id" {
             return !self.drop_id;
         }
