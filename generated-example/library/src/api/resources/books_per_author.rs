@@ -2,8 +2,10 @@
 
 //! The `books_per_author` resource: `/api/v1/books_per_author`.
 //!
-//! Its document struct, field catalog and table, generated from
-//! `[resources.books_per_author]`; the protocol itself is in `handlers`.
+//! An aggregation endpoint (`datasource.aggregation`): GET runs `AGGREGATION` over the
+//! `books` documents. Its document struct and field catalog are those
+//! of `books`, generated from `[resources.books_per_author]`; the protocol
+//! itself is in the runtime's `aggregation`.
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
 /// `regex` of `isbn`, anchored: Cerberus matches the whole value.

@@ -4,8 +4,15 @@
 //! The `{{ r.name }}` resource: `{{ r.routes|join("` and `") }}`.
 {%- endif %}
 //!
+{%- if aggregation.is_some() %}
+//! An aggregation endpoint (`datasource.aggregation`): GET runs `AGGREGATION` over the
+//! `{{ r.resource.table }}` documents. Its document struct and field catalog are those
+//! of `{{ r.resource.table }}`, generated from `[resources.{{ r.name }}]`; the protocol
+//! itself is in the runtime's `aggregation`.
+{%- else %}
 //! Its document struct, field catalog and table, generated from
 //! `[resources.{{ r.name }}]`; the protocol itself is in `handlers`.
+{%- endif %}
 
 use crate::api::catalog::{Field, Kind};
 use crate::api::resource::{Resource, ResourceInfo};
