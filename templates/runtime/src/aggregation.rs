@@ -775,10 +775,11 @@ fn field_operand(
         help: "name a field of the source resource as `\"$field\"` (dotted inside dicts)"
             .to_string(),
     })?;
+    // A media field holds a file's id, not a value to group or compare.
     let scalar = resolved
         .field
         .map(|f| f.kind)
-        .filter(|kind| !matches!(kind, Kind::Dict | Kind::List) && !kind.is_geo());
+        .filter(|kind| !matches!(kind, Kind::Dict | Kind::List | Kind::Media) && !kind.is_geo());
     let Some(kind) = scalar.filter(|_| !resolved.through_list) else {
         return refuse(
             i,

@@ -12,6 +12,9 @@ use super::handlers::{self, method_not_allowed, not_found};
 use super::state::AppState;
 use super::resources::authors::AuthorsDocument;
 use super::resources::books::BooksDocument;
+use super::resources::books_per_author::BooksPerAuthorDocument;
+use super::resources::editions::EditionsDocument;
+use super::resources::shelf::ShelfDocument;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1", get(home))
@@ -43,6 +46,12 @@ pub fn router(state: AppState) -> Router {
                 .put(handlers::put_item::<BooksDocument>)
                 .delete(handlers::delete_item::<BooksDocument>),
         )
+        .route(
+            "/api/v1/books_per_author",
+            get(handlers::get_aggregation::<BooksPerAuthorDocument>),
+        )
+        .route("/api/v1/editions", get(handlers::get_aggregation::<EditionsDocument>))
+        .route("/api/v1/shelf", get(handlers::get_aggregation::<ShelfDocument>))
         .route("/api/v1/media/{id}", get(super::media::serve))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -52,7 +61,7 @@ pub fn router(state: AppState) -> Router {
 async fn home() -> Response {
     json(HOME)
 }
-const HOME: &str = "{\"_links\":{\"child\":[{\"href\":\"authors\",\"title\":\"authors\"},{\"href\":\"books\",\"title\":\"books\"}]}}";
+const HOME: &str = "{\"_links\":{\"child\":[{\"href\":\"authors\",\"title\":\"authors\"},{\"href\":\"books\",\"title\":\"books\"},{\"href\":\"books_per_author\",\"title\":\"books_per_author\"},{\"href\":\"editions\",\"title\":\"editions\"},{\"href\":\"shelf\",\"title\":\"shelf\"}]}}";
 async fn openapi() -> Response {
     json(super::OPENAPI_JSON)
 }

@@ -115,12 +115,14 @@ pub fn run(
                 null: false,
             }];
             for column in info.table.columns {
+                let field = info.fields.iter().find(|f| f.name == column.name);
+                // A media column holds a file's id: documents serve files through
+                // the media module, which an aggregation's results do not go through.
+                if field.is_some_and(|f| f.kind == Kind::Media) {
+                    continue;
+                }
                 columns.push(quote(column.name));
-                let nullable = info
-                    .fields
-                    .iter()
-                    .find(|f| f.name == column.name)
-                    .is_some_and(|f| f.nullable);
+                let nullable = field.is_some_and(|f| f.nullable);
                 outputs.push(Output {
                     name: column.name.to_string(),
                     render: match column.ty {

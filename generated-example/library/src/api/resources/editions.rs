@@ -50,6 +50,7 @@ pub static FIELDS: &[Field] = &[
         ),
         ..Field::new("tags", Kind::List)
     },
+    Field::new("cover", Kind::Media),
 ];
 /// A `editions` document as stored and served.
 #[derive(Debug, Clone)]
@@ -61,6 +62,7 @@ pub struct EditionsDocument {
     pub pages: ::std::option::Option<i64>,
     pub published: ::std::option::Option<i64>,
     pub tags: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
+    pub cover: ::std::option::Option<::std::string::String>,
     pub _created: i64,
     pub _updated: i64,
     pub _etag: ::std::string::String,
@@ -73,7 +75,7 @@ impl ::serde::Serialize for EditionsDocument {
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         use ::serde::ser::SerializeStruct;
-        let mut state = serializer.serialize_struct("EditionsDocument", 10)?;
+        let mut state = serializer.serialize_struct("EditionsDocument", 11)?;
         state.serialize_field("_id", &self._id)?;
         if let ::std::option::Option::Some(value) = &self.title {
             state.serialize_field("title", value)?;
@@ -96,6 +98,9 @@ impl ::serde::Serialize for EditionsDocument {
         }
         if let ::std::option::Option::Some(value) = &self.tags {
             state.serialize_field("tags", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.cover {
+            state.serialize_field("cover", value)?;
         }
         state
             .serialize_field(
@@ -122,6 +127,21 @@ static EMBEDS: &[crate::api::embed::Embed] = &[
         >,
     },
 ];
+/// The media fields of `editions` (files, uploaded as `multipart/form-data` parts)
+/// and how documents serve them (`return_media_as_base64_string`,
+/// `return_media_as_url`, `media_endpoint`, `extended_media_info`).
+static MEDIA: crate::api::media::Media = crate::api::media::Media {
+    fields: &["cover"],
+    max_bytes: 67108864,
+    as_base64: false,
+    as_url: true,
+    base_url: "/api/v1/media",
+    extended: &[
+        crate::api::media::Extended::ContentType,
+        crate::api::media::Extended::Name,
+        crate::api::media::Extended::Length,
+    ],
+};
 /// `datasource.aggregation`: the pipeline a GET runs over `books`
 /// (Eve's JSON, checked by apigen), with `?aggregate=` filling its placeholders.
 pub static AGGREGATION: crate::api::resource::Aggregation = crate::api::resource::Aggregation::new(
@@ -139,6 +159,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     aggregation: Some(&AGGREGATION),
     embeds: EMBEDS,
     dates: &crate::api::DATE_FORMAT,
+    media: &MEDIA,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for EditionsDocument {
@@ -154,9 +175,10 @@ impl Resource for EditionsDocument {
             pages: row.integer(4)?,
             published: row.integer(5)?,
             tags: row.json(6)?,
-            _created: row.required_integer(7)?,
-            _updated: row.required_integer(8)?,
-            _etag: row.required_text(9)?,
+            cover: row.text(7)?,
+            _created: row.required_integer(8)?,
+            _updated: row.required_integer(9)?,
+            _etag: row.required_text(10)?,
         })
     }
     fn write_row<'r, R: crate::api::store::Row>(
@@ -172,20 +194,21 @@ impl Resource for EditionsDocument {
         doc.integer("pages", row.integer(4)?, false);
         doc.date("published", row.integer(5)?, false, &crate::api::DATE_FORMAT);
         doc.raw("tags", row.json_ref(6)?, false);
+        doc.text("cover", row.text_ref(7)?, false);
         doc.date(
             "_created",
-            ::std::option::Option::Some(row.required_integer(7)?),
+            ::std::option::Option::Some(row.required_integer(8)?),
             false,
             &crate::api::DATE_FORMAT,
         );
-        let updated = row.required_integer(8)?;
+        let updated = row.required_integer(9)?;
         doc.date(
             "_updated",
             ::std::option::Option::Some(updated),
             false,
             &crate::api::DATE_FORMAT,
         );
-        let etag = row.text_ref(9)?;
+        let etag = row.text_ref(10)?;
         doc.text("_etag", etag, false);
         doc.finish();
         ::std::result::Result::Ok(crate::api::store::RowMeta {
@@ -231,6 +254,9 @@ impl Resource for EditionsDocument {
         }
         if let ::std::option::Option::Some(value) = self.tags {
             fields.insert("tags".into(), crate::api::store::parse_raw(&value));
+        }
+        if let ::std::option::Option::Some(value) = self.cover {
+            fields.insert("cover".into(), ::serde_json::Value::from(value));
         }
         fields
     }
