@@ -160,11 +160,17 @@ pub fn crate_files(
                 prefix: crate::rust::str_lit(&api.prefix),
                 default_db: crate::rust::str_lit(&default_db),
                 uses_media: model.uses_media(),
-                table_modules: model
+                tables: model
                     .resources
                     .iter()
                     .filter(|r| r.datasource.source.is_none())
-                    .map(|r| r.module_ident.as_str())
+                    .flat_map(|r| {
+                        let versions = r
+                            .lifecycle
+                            .versioning
+                            .then(|| format!("{}::VERSIONS_TABLE", r.module_ident));
+                        std::iter::once(format!("{}::TABLE", r.module_ident)).chain(versions)
+                    })
                     .collect(),
                 resource_modules: model
                     .resources

@@ -49,6 +49,14 @@ pub fn document(model: &Model) -> Value {
             "required": ["_status", "_error"]
         }),
     );
+    if model.served().any(|r| r.lifecycle.soft_delete) {
+        // The 404 of a soft-deleted document is the document with Eve's error members,
+        // `_status` as Eve writes it there: the tuple `("ERR",)`, a list.
+        schemas["Error"]["properties"]["_status"] = json!({
+            "anyOf": [{"const": "ERR"}, {"const": ["ERR"]}],
+            "description": "`[\"ERR\"]` in the 404 of a soft-deleted document, which carries the document too"
+        });
+    }
     if model.served().any(|r| r.hateoas) {
         schemas.insert(
             "Link".into(),
@@ -169,6 +177,10 @@ fn resource_schemas(model: &Model, resource: &Resource) -> Vec<(String, Value)> 
         served.insert(meta.into(), json!({DATE_MARK: true}));
     }
     served.insert("_etag".into(), json!({"type": "string"}));
+    // `_latest_version` is served, not stored: the others are fields.
+    for (member, kind) in resource.kept_members() {
+        served.entry(member).or_insert_with(|| kind_schema(kind));
+    }
     if resource.hateoas {
         served.insert("_links".into(), document_links_schema(resource));
     }
@@ -226,6 +238,10 @@ fn resource_schemas(model: &Model, resource: &Resource) -> Vec<(String, Value)> 
         json!("_updated"),
         json!("_etag"),
     ];
+    for (member, kind) in resource.kept_members() {
+        written.insert(member.into(), kind_schema(kind));
+        written_required.push(json!(member));
+    }
     if resource.hateoas {
         written.insert("_links".into(), document_links_schema(resource));
         written_required.push(json!("_links"));
@@ -247,17 +263,33 @@ fn resource_schemas(model: &Model, resource: &Resource) -> Vec<(String, Value)> 
         "required": ["_status", "_items"],
         "additionalProperties": false
     });
-    vec![
-        (name.clone(), object_schema(&resource.fields, true)),
+    let mut schemas = vec![
+        (name.clone(), object_schema(resource.schema_fields(), true)),
         (
             format!("{name}Patch"),
-            object_schema(&resource.fields, false),
+            object_schema(resource.schema_fields(), false),
         ),
         (format!("{name}Document"), document),
         (format!("{name}Page"), page),
         (format!("{name}WriteResult"), write_result),
         (format!("{name}BulkWriteResult"), bulk),
-    ]
+    ];
+    if resource.lifecycle.versioning {
+        // `?version=all` and `?version=diffs`: versions whole or as diffs, so their
+        // items are objects of the document's members, none of them required.
+        let items = json!({"type": "array", "items": {"type": "object"}});
+        let versions = match resource.hateoas {
+            true => json!({
+                "type": "object",
+                "description": "A document's versions, oldest first (`?version=all` or `diffs`)",
+                "properties": {"_items": items, "_meta": {"type": "object"}, "_links": links_schema()},
+                "required": ["_items"]
+            }),
+            false => items,
+        };
+        schemas.push((format!("{name}Versions"), versions));
+    }
+    schemas
 }
 
 /// An aggregation's page: the pipeline's output documents, plain objects (no meta
@@ -686,11 +718,19 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
             }
             codes.extend(["404", "503"]);
             let mut responses = error_responses(&codes);
+            let document = schema_ref(&format!("{schema}Document"));
+            let (answer, description) = match op.query.contains(&QueryParam::Version) {
+                true => (
+                    json!({"anyOf": [document, schema_ref(&format!("{schema}Versions"))]}),
+                    "The document (with `version`: that version, or its versions)",
+                ),
+                false => (document, "The document"),
+            };
             responses.insert(
                 "200".into(),
                 json!({
-                    "description": "The document",
-                    "content": json_content(schema_ref(&format!("{schema}Document")))
+                    "description": description,
+                    "content": json_content(answer)
                 }),
             );
             responses.insert("304".into(), json!({"description": "Not modified"}));
@@ -853,6 +893,15 @@ fn query_parameter(resource: &Resource, param: QueryParam) -> Value {
             json!({"name": "aggregate", "in": "query", "schema": {"type": "string"},
                 "description": description})
         }
+        QueryParam::Version => json!({
+            "name": "version", "in": "query",
+            "schema": {"oneOf": [{"type": "integer", "minimum": 1}, {"enum": ["all", "diffs"]}]},
+            "description": "A version of the document (`_version`), or `all` of them (oldest first), or `diffs`: the first whole, then what each version changed"
+        }),
+        QueryParam::ShowDeleted => json!({
+            "name": "show_deleted", "in": "query", "allowEmptyValue": true, "schema": {"type": "string"},
+            "description": "Present (with any value, or none): soft-deleted documents are listed too"
+        }),
     }
 }
 

@@ -149,8 +149,9 @@ pub struct ApiModRs<'a> {
     /// `PREFIX` and `DEFAULT_DB_FILE`, as literals.
     pub prefix: String,
     pub default_db: String,
-    /// The modules of the resources that own a table (`TABLES` lists their `TABLE`).
-    pub table_modules: Vec<&'a str>,
+    /// The tables' statics, `<module>::TABLE` of each resource that owns a table, then
+    /// its `<module>::VERSIONS_TABLE` when versioned (`TABLES` lists them).
+    pub tables: Vec<String>,
     /// The modules of every resource (`RESOURCES` lists their `INFO`).
     pub resource_modules: Vec<&'a str>,
     /// `(name, include path)` literals of the crate's migrations, in order.
@@ -339,6 +340,17 @@ pub struct ResourceRs<'a> {
     pub form_fields_as_json: bool,
     /// `datasource.aggregation`'s pipeline as JSON, as a literal, when set.
     pub aggregation: Option<String>,
+    /// The `schema::Table` expression of the versions table, when the resource owns
+    /// its table and is versioned.
+    pub versions_static: Option<String>,
+    /// The `resource::Versioning` expression of `VERSIONING`, when the resource owns
+    /// its table and is versioned.
+    pub versioning_static: Option<String>,
+    /// `INFO.versioning`: `&VERSIONING`, or that of the resource whose table it serves.
+    pub versioning_ref: Option<String>,
+    /// The row column of `_version` (versioned resources), also served as
+    /// `_latest_version`.
+    pub version_column: Option<usize>,
 }
 
 /// A `static` compiling a field's `regex` rule or lookup pattern.
@@ -384,6 +396,29 @@ impl<'a> ResourceRs<'a> {
                 crate::model::module_ident(source)
             ),
         };
+        let versions = resource.versions_table();
+        let versions_static = model
+            .tables
+            .iter()
+            .find(|t| resource.datasource.source.is_none() && Some(&t.name) == versions.as_ref())
+            .map(table_expr);
+        let names = |names: &[String]| {
+            let literals: Vec<String> = names.iter().map(|n| str_lit(n)).collect();
+            format!("&[{}]", literals.join(", "))
+        };
+        let versioning_static = versions_static.as_ref().map(|_| {
+            format!(
+                "crate::api::resource::Versioning {{ table: &VERSIONS_TABLE, unversioned: {}, diff_include: {} }}",
+                names(&resource.lifecycle.unversioned),
+                names(&resource.lifecycle.diff_include)
+            )
+        });
+        let versioning_ref = versions.map(|_| table_ref.replace("TABLE", "VERSIONING"));
+        // `_version` is the last field (`Lifecycle::kept_fields`); the key is column 0.
+        let version_column = resource
+            .lifecycle
+            .versioning
+            .then_some(resource.fields.len());
         ResourceRs {
             r: ResourceView::new(model, resource),
             regexes,
@@ -407,6 +442,10 @@ impl<'a> ResourceRs<'a> {
                 .aggregation
                 .as_ref()
                 .map(|a| str_lit(&a.pipeline)),
+            versions_static,
+            versioning_static,
+            versioning_ref,
+            version_column,
         }
     }
 }

@@ -106,6 +106,12 @@ pub struct ApiSpec {
     /// The largest `multipart/form-data` body a resource with media fields accepts
     /// (default: `max_body_bytes`); other bodies keep `max_body_bytes`.
     pub media_max_bytes: Option<Spanned<i64>>,
+    /// Eve's `SOFT_DELETE` for every resource (default false).
+    pub soft_delete: Option<bool>,
+    /// Eve's `VERSIONING` for every resource (default false).
+    pub versioning: Option<bool>,
+    /// Eve's `VERSION_DIFF_INCLUDE`: fields `?version=diffs` always shows.
+    pub version_diff_include: Option<Vec<Spanned<String>>>,
 }
 
 /// `[resources.<name>]`: one Eve resource (a collection and its items).
@@ -158,6 +164,10 @@ pub struct ResourceSpec {
     pub upsert_on_put: Option<bool>,
     /// Eve's `MULTIPART_FORM_FIELDS_AS_JSON` for this resource (default: the API's).
     pub multipart_form_fields_as_json: Option<bool>,
+    /// Eve's `soft_delete`: DELETE marks documents `_deleted` instead of removing them.
+    pub soft_delete: Option<Spanned<bool>>,
+    /// Eve's `versioning`: every write keeps the document's version in `<table>_versions`.
+    pub versioning: Option<Spanned<bool>>,
     #[serde(default)]
     pub schema: IndexMap<Spanned<String>, Spanned<FieldSpec>>,
 }
@@ -228,6 +238,9 @@ pub struct FieldSpec {
     /// The field's name before a rename: a regeneration migrates the stored values
     /// to the new name instead of dropping the old field (top-level fields only).
     pub renamed_from: Option<Spanned<String>>,
+    /// Eve's `versioned`: `false` keeps a top-level field of a versioned resource out
+    /// of its versions (an old version shows the field's current value).
+    pub versioned: Option<Spanned<bool>>,
 }
 
 /// `data_relation = { resource = "people", field = "_id", embeddable = true }`.

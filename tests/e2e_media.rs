@@ -420,35 +420,34 @@ fn replacing_the_file_gives_a_new_url_and_deletes_the_old_file() {
     assert_eq!(stored_files(&db), 0);
 }
 
-/// Deleting a document deletes its file; deleting the collection deletes them all.
+/// Books are soft-deleted (`soft_delete = true`): a DELETE marks the document, which
+/// a PATCH can restore, so its files stay, as in Eve (only a hard DELETE removes a
+/// document's files).
 #[test]
-fn deleting_documents_deletes_their_files() {
+fn soft_deleting_documents_keeps_their_files() {
     let (server, db) = start();
     let (id, cover) = post_book_with_cover(&server, b"cover one", "a.png");
     let (_, other) = post_book_with_cover(&server, b"cover two", "b.png");
-    let (_, third) = post_book_with_cover(&server, b"cover three", "c.png");
-    assert_eq!(stored_files(&db), 3);
+    assert_eq!(stored_files(&db), 2);
 
     let etag = server.get(&book_url(&id)).etag();
     assert_eq!(server.delete(&book_url(&id), Some(&etag)).status, 204);
-    server
-        .get(&format!("{API}/media/{}", media_id(&cover)))
-        .error(404);
-    assert_eq!(
-        server
-            .get(&format!("{API}/media/{}", media_id(&other)))
-            .status,
-        200
-    );
+    assert_eq!(server.delete(&format!("{API}/books"), None).status, 204);
+    for cover in [&cover, &other] {
+        let file = server.get(&format!("{API}/media/{}", media_id(cover)));
+        assert_eq!(file.status, 200);
+    }
     assert_eq!(stored_files(&db), 2);
 
-    assert_eq!(server.delete(&format!("{API}/books"), None).status, 204);
-    for cover in [other, third] {
-        server
-            .get(&format!("{API}/media/{}", media_id(&cover)))
-            .error(404);
-    }
-    assert_eq!(stored_files(&db), 0);
+    let deleted = server.get(&book_url(&id));
+    assert_eq!(deleted.status, 404);
+    let restored = server.patch(
+        &book_url(&id),
+        Some(&deleted.etag()),
+        &serde_json::json!({}),
+    );
+    assert_eq!(restored.status, 200, "{}", restored.text());
+    assert_eq!(server.get(&book_url(&id)).json()["cover"], cover);
 }
 
 /// A document that fails validation is not stored, and neither is its file: both are

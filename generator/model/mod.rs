@@ -24,6 +24,7 @@ mod defaults;
 mod embedding;
 mod fields;
 mod indexes;
+mod lifecycle;
 pub mod media;
 mod operations;
 mod query_options;
@@ -39,6 +40,7 @@ use apigen_runtime::date::DateFormat;
 pub use aggregation::{Aggregation, ResultType};
 pub use defaults::toml_to_json;
 pub use embedding::Embed;
+pub use lifecycle::{Lifecycle, version_id_column};
 pub use operations::{
     Action, Method, Mount, Operation, OperationSettings, ParamType, PathParam, QueryParam, Segment,
     Shape,
@@ -187,6 +189,8 @@ pub struct Resource {
     pub indexes: Vec<Index>,
     /// Eve's `multipart_form_fields_as_json` (the resource's, else the API's).
     pub form_fields_as_json: bool,
+    /// Eve's `soft_delete` and `versioning` (`lifecycle`).
+    pub lifecycle: Lifecycle,
 }
 
 /// A secondary index: `indexes = { by_name_age = ["lastname", "-age"] }`.

@@ -170,6 +170,10 @@ pub enum QueryParam {
     Embedded,
     /// `aggregate`: the values of an aggregation pipeline's placeholders.
     Aggregate,
+    /// `show_deleted` (a collection of a `soft_delete` resource).
+    ShowDeleted,
+    /// `version` (an item of a `versioning` resource).
+    Version,
 }
 
 impl QueryParam {
@@ -183,6 +187,8 @@ impl QueryParam {
             QueryParam::Projection => "projection",
             QueryParam::Embedded => "embedded",
             QueryParam::Aggregate => "aggregate",
+            QueryParam::ShowDeleted => apigen_runtime::lifecycle::SHOW_DELETED_PARAM,
+            QueryParam::Version => apigen_runtime::versioning::VERSION_PARAM,
         }
     }
 }
@@ -373,6 +379,14 @@ fn resource_operations(resource: &Resource) -> Vec<Operation> {
     if resource.pagination {
         list_query.extend([QueryParam::MaxResults, QueryParam::Page]);
     }
+    if resource.lifecycle.soft_delete {
+        list_query.push(QueryParam::ShowDeleted);
+    }
+    let item_query: &[QueryParam] = if resource.lifecycle.versioning {
+        &[QueryParam::Version]
+    } else {
+        &[]
+    };
 
     let operation =
         |action: Action, method, path: &Vec<Segment>, query, request, response| Operation {
@@ -439,7 +453,7 @@ fn resource_operations(resource: &Resource) -> Vec<Operation> {
         Action::GetItem,
         Method::Get,
         &item,
-        read_query(&[]),
+        read_query(item_query),
         Shape::None,
         document(),
     ));
@@ -488,7 +502,7 @@ fn resource_operations(resource: &Resource) -> Vec<Operation> {
                 kind,
                 regex: lookup.regex.clone(),
             }),
-            read_query(&[]),
+            read_query(item_query),
             Shape::None,
             document(),
         ));

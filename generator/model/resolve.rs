@@ -94,6 +94,7 @@ impl Resolver<'_> {
         self.check_unique(&resources, |r| r.route_shape(), "url")?;
         let operations = super::operations::operations(&api, &resources);
         self.check_media_endpoint(&api.media, &resources)?;
+        self.check_versions_tables(&resources)?;
         let mut tables = super::storage::tables(&resources);
         tables.extend(super::media::table(&resources));
         self.check_index_names(&tables)?;
@@ -364,6 +365,8 @@ impl Resolver<'_> {
         }
         self.check_idents(schema, &fields)?;
         self.check_field_renames(schema)?;
+        let lifecycle = self.lifecycle(spec, source.map(|(_, s)| s))?;
+        fields.extend(lifecycle.kept_fields());
         let embeds = self.embeds(text, spec, &fields)?;
         let path_fields = self.path_fields(spec, &fields)?;
         let id_type = match &spec.id_type {
@@ -427,6 +430,7 @@ impl Resolver<'_> {
             lookup,
             internal: spec.internal_resource,
             indexes,
+            lifecycle,
         })
     }
 

@@ -104,13 +104,20 @@ impl Table {
                 ty: ColumnType::of(field.kind),
             })
             .collect();
+        // A soft-delete resource's unique values are unique among its live documents
+        // only: a deleted document keeps its values, and a new one may take them. The
+        // server checks them in the write's transaction (which one writer at a time
+        // holds), so their index only makes that check fast; a partial unique index
+        // (`WHERE _deleted = 0`) would also refuse restoring a document whose value was
+        // taken meanwhile, with a storage error instead of Eve's 422.
+        let unique_index = !resource.lifecycle.soft_delete;
         let uniques = resource.fields.iter().filter(|f| f.unique).map(|f| Index {
             name: format!("{table}_{}_unique", f.name),
             columns: vec![IndexColumn {
                 column: f.name.clone(),
                 descending: false,
             }],
-            unique: true,
+            unique: unique_index,
         });
         let secondary = resource.indexes.iter().map(|index| Index {
             name: format!("{table}_{}", index.name),
@@ -136,9 +143,54 @@ impl Table {
     }
 }
 
-/// Every table of the resources, in resource order.
+impl Table {
+    /// The table of a versioned resource's versions (`versioning`): each row a version
+    /// of a document, `_id_document` its `_id`, then the resource's columns (whose
+    /// `_version` numbers it); its own key numbers the rows.
+    pub fn versions_of(resource: &Resource, table: &Table) -> Option<Table> {
+        let name = resource.versions_table()?;
+        let document_id = super::version_id_column();
+        let key_type = match table.key {
+            Key::Integer => ColumnType::Integer,
+            Key::Text => ColumnType::Text,
+        };
+        let mut columns = vec![Column {
+            name: document_id.clone(),
+            ty: key_type,
+        }];
+        columns.extend(table.columns.iter().cloned());
+        let index = |column: &str| IndexColumn {
+            column: column.to_string(),
+            descending: false,
+        };
+        Some(Table {
+            indexes: vec![Index {
+                name: format!("{name}_document_version"),
+                columns: vec![
+                    index(&document_id),
+                    index(apigen_runtime::versioning::VERSION),
+                ],
+                unique: true,
+            }],
+            name,
+            key: Key::Integer,
+            columns,
+        })
+    }
+}
+
+/// Every table of the resources, in resource order: each resource's own, then its
+/// versions table.
 pub fn tables(resources: &[Resource]) -> Vec<Table> {
-    resources.iter().filter_map(Table::of).collect()
+    let mut tables = Vec::new();
+    for resource in resources {
+        if let Some(table) = Table::of(resource) {
+            let versions = Table::versions_of(resource, &table);
+            tables.push(table);
+            tables.extend(versions);
+        }
+    }
+    tables
 }
 
 #[cfg(test)]

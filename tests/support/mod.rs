@@ -103,6 +103,12 @@ impl TestServer {
         }
     }
 
+    /// The directory the server keeps its database (`api.db`) in.
+    #[allow(dead_code)]
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     /// A new connection to the server, with read/write timeouts set.
     pub fn connect(&self) -> TcpStream {
         let stream = TcpStream::connect(self.addr).expect("connect to the server");

@@ -26,7 +26,7 @@ use crate::routes::{self, Params, PathParams, Scope};
 use crate::state::AppState;
 use crate::store::{self, Inserted, ItemKey, NewDocument, Read as _, Selection, Write as _};
 use crate::validate::{self, Issues, Mode};
-use crate::{date, embed, etag, forms, item_ids, media, query, related};
+use crate::{date, embed, etag, forms, item_ids, lifecycle, media, query, related, versioning};
 
 /// GET on an aggregation endpoint (`datasource.aggregation`), in its own module.
 pub use crate::aggregation::get_aggregation;
@@ -127,6 +127,8 @@ struct ListQuery {
     /// The client's `sort`, or the resource's default; empty: none.
     sort: Vec<SortKey>,
     projection: Projections,
+    /// Soft-deleted documents are left out (`lifecycle`).
+    hide_deleted: bool,
 }
 
 impl ListQuery {
@@ -159,6 +161,7 @@ impl ListQuery {
         };
         Ok(ListQuery {
             params,
+            hide_deleted: lifecycle::hides_deleted(info, raw, filter.as_ref()),
             filter,
             sort,
             projection,
@@ -174,6 +177,7 @@ impl ListQuery {
             page: info
                 .pagination
                 .then_some((self.params.max_results, self.params.page)),
+            hide_deleted: self.hide_deleted,
         }
     }
 }
@@ -295,6 +299,10 @@ pub async fn get_item<R: Resource>(
     } else {
         return Err(ApiError::not_found());
     };
+    if let Some(requested) = versioning::requested(info, raw.as_deref())? {
+        let raw = raw.as_deref();
+        return versioning::get::<R>(&state, info, key, &scope, requested, &headers, raw).await;
+    }
     let projection = Projections::for_item(info, raw.as_deref())?;
     let (document, fresh, embedded) = state.db.read(|conn| {
         let document = conn
@@ -302,7 +310,8 @@ pub async fn get_item<R: Resource>(
             .ok_or_else(ApiError::not_found)?;
         // A client that has the document gets a 304: nothing to embed.
         let fresh = http::not_modified(&headers, document.etag(), document.updated());
-        let embedded = if fresh {
+        // Eve serves a soft-deleted document without embedding.
+        let embedded = if fresh || document.deleted() {
             None
         } else {
             let documents = std::slice::from_ref(&document);
@@ -327,6 +336,13 @@ pub async fn get_item<R: Resource>(
         DocumentLinks::Full,
         &projection,
     );
+    if document.deleted() {
+        return Ok(lifecycle::deleted_response(
+            out,
+            document.etag(),
+            document.updated(),
+        ));
+    }
     Ok(http::cached(
         info,
         http::json_response(
@@ -414,9 +430,16 @@ async fn insert(
         .map(|mut document| {
             let id = take_client_id(info, &mut document)?;
             strip_read_only(&mut document);
+            let mut kept = Issues::new();
+            lifecycle::refuse_kept_fields(info, &document, &mut kept);
+            if !kept.is_empty() {
+                return Err(kept);
+            }
             scope.fill(&mut document, true);
             let mut fields = validate::validate_document(info.fields, document, Mode::Insert)?;
             store::fill_nulls(info.fields, &mut fields);
+            lifecycle::set_live(info, &mut fields);
+            versioning::set_first(info, &mut fields);
             Ok((id, fields))
         })
         .collect();
@@ -469,6 +492,7 @@ async fn insert(
                     // Integer ids left out are numbered by the database.
                     Inserted::Id(id) => {
                         options::check_in_filter(tx, info, &id, bulk.then_some(position))?;
+                        versioning::after_write(tx, info, &id)?;
                         written.push((id, tag));
                     }
                     Inserted::Duplicate => {
@@ -612,6 +636,7 @@ async fn write_item(
     // Checked against a document found: a PUT that creates takes the URL's id.
     let sent_id = changes.remove("_id");
     strip_read_only(&mut changes);
+    lifecycle::check_item_write(info, &changes)?;
     // A sub-resource's documents stay in it: its path fields hold the URL's values.
     scope.fill(&mut changes, write == Write::Replace);
     let now = date::now();
@@ -640,8 +665,12 @@ async fn write_item(
             }
             .map_err(|issues| ApiError::invalid(issues, "Insertion"))?;
             store::fill_nulls(info.fields, &mut fields);
+            // A write restores a soft-deleted document: its unique values count again.
+            let restoring = info.soft_delete && lifecycle::is_deleted(&original_fields);
+            lifecycle::set_live(info, &mut fields);
+            versioning::set_next(info, &mut fields, &original_fields);
             let issues = store::check_constraints(tx, info, &fields, &id, &[], |name| {
-                fields.get(name) != original_fields.get(name)
+                restoring || fields.get(name) != original_fields.get(name)
             })?;
             if !issues.is_empty() {
                 return Err(ApiError::invalid(issues, "Insertion"));
@@ -657,9 +686,11 @@ async fn write_item(
             }
             let tag = etag::of_fields(&fields);
             media::store(tx, &uploads)?;
+            versioning::before_rewrite(tx, info, &id)?;
             tx.update(info, &fields, &original_fields, (now, &tag, &id))?;
             media::release_replaced(tx, info, &original_fields, &fields)?;
             options::check_in_filter(tx, info, &id, None)?;
+            versioning::after_write(tx, info, &id)?;
             Ok(Some((created, tag, fields, original_fields)))
         })
         .await?;
@@ -697,11 +728,12 @@ pub async fn delete_item<R: Resource>(
     PathParams(params): PathParams,
     headers: HeaderMap,
 ) -> Result<Response> {
-    delete_one(R::INFO, state, params, headers).await
+    delete_one(R::INFO, load::<R>, state, params, headers).await
 }
 
 async fn delete_one(
     info: &'static ResourceInfo,
+    load: Loader,
     state: AppState,
     params: Params,
     headers: HeaderMap,
@@ -720,6 +752,19 @@ async fn delete_one(
     let deleted = state
         .db
         .write(|tx| {
+            if info.soft_delete {
+                // Not there, or deleted already: nothing to do, no hooks (as Eve).
+                let Some(original) = load(tx, &id, &scope)? else {
+                    return Ok(false);
+                };
+                http::check_if_match(&headers, &original.etag)?;
+                if lifecycle::is_deleted(&original.fields) {
+                    return Ok(false);
+                }
+                state.hooks.on_delete_item(info.name, &id)?;
+                lifecycle::mark_deleted(tx, info, &id, &original.fields, date::now())?;
+                return Ok(true);
+            }
             // Eve answers 204 for a document that is not there: nothing to delete.
             let Some(current) = tx.etag(info, &id, &scope)? else {
                 return Ok(false);
@@ -728,6 +773,7 @@ async fn delete_one(
             state.hooks.on_delete_item(info.name, &id)?;
             media::delete_of_document(tx, info, &id)?;
             tx.delete(info, &id)?;
+            versioning::after_delete(tx, info, Some(&id))?;
             Ok(true)
         })
         .await?;
@@ -744,11 +790,12 @@ pub async fn delete_collection<R: Resource>(
     params: PathParams,
 ) -> Result<Response> {
     let scope = Scope::new(R::INFO, collection_params(&params))?;
-    delete_all(R::INFO, state, scope).await
+    delete_all(R::INFO, lifecycle::mark_all_deleted::<R>, state, scope).await
 }
 
 async fn delete_all(
     info: &'static ResourceInfo,
+    mark_all_deleted: fn(&Writer<'_>, &Scope, i64) -> Result<()>,
     state: AppState,
     scope: Scope,
 ) -> Result<Response> {
@@ -756,8 +803,13 @@ async fn delete_all(
         .db
         .write(|tx| {
             state.hooks.on_delete_resource(info.name)?;
+            if info.soft_delete {
+                // The documents stay, and so do their files.
+                return mark_all_deleted(tx, &scope, date::now());
+            }
             media::delete_of_scope(tx, info, &scope)?;
             tx.delete_all(info, &scope)?;
+            versioning::after_delete(tx, info, None)?;
             Ok(())
         })
         .await?;
@@ -907,6 +959,7 @@ fn write_write_result(
     out.extend_from_slice(b"\",\"_etag\":\"");
     out.extend_from_slice(tag.as_bytes());
     out.push(b'"');
+    lifecycle::write_kept_fields(info, out, fields);
     let fields = related::links(info).then_some(fields);
     links::document_with_related(out, info, url, id, DocumentLinks::SelfOnly, fields);
     out.push(b'}');

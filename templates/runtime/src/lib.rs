@@ -59,6 +59,7 @@ pub mod hooks;
 pub mod http;
 pub mod item_ids;
 pub mod layers;
+pub mod lifecycle;
 pub mod links;
 pub mod media;
 pub mod objectid;
@@ -77,6 +78,7 @@ pub mod store;
 pub mod tls;
 pub mod uuid;
 pub mod validate;
+pub mod versioning;
 pub mod xml;
 
 pub use sqlite::db;

@@ -17,8 +17,17 @@ use crate::query::{Filter, META_FIELDS};
 use crate::resource::ResourceInfo;
 use crate::validate;
 
-/// Meta fields every projection keeps.
-const ALWAYS_KEPT: [&str; 4] = ["_id", "_created", "_updated", "_etag"];
+/// Meta fields every projection keeps: Eve's automatic fields, with those soft delete
+/// and versioning add (only their resources' documents have them).
+const ALWAYS_KEPT: [&str; 7] = [
+    "_id",
+    "_created",
+    "_updated",
+    "_etag",
+    "_deleted",
+    "_version",
+    "_latest_version",
+];
 
 /// Drop the parameters the resource's options switch off: Eve ignores them.
 pub fn adjust_params(info: &ResourceInfo, params: &mut ListParams) {

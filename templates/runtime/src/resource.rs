@@ -82,6 +82,12 @@ pub struct ResourceInfo {
     /// A PUT to a well-formed id no document has creates the document (Eve's
     /// `UPSERT_ON_PUT`); when off, it is 404.
     pub upsert_on_put: bool,
+    /// Eve's `soft_delete`: DELETE marks documents `_deleted` (`lifecycle`); the
+    /// field is then in `fields`.
+    pub soft_delete: bool,
+    /// Eve's `versioning` (`versioning`); `_version` is then in `fields`. `None`: not
+    /// versioned.
+    pub versioning: Option<&'static Versioning>,
     /// How dates are written on the wire (the API's `date_format`).
     pub dates: &'static DateFormat,
     /// Its top-level references, for `_links.related`, found in `fields` on first
@@ -132,12 +138,26 @@ impl ResourceInfo {
         normalize_on_patch: true,
         merge_nested_documents: true,
         upsert_on_put: true,
+        soft_delete: false,
+        versioning: None,
         dates: &crate::date::RFC1123,
         related: crate::related::Related::new(),
         media: &crate::media::NONE,
         multipart_form_fields_as_json: false,
         statements: Cache::new(),
     };
+}
+
+/// How a versioned resource keeps its versions (`versioning`).
+#[derive(Debug)]
+pub struct Versioning {
+    /// The table that keeps every version of a document.
+    pub table: &'static Table,
+    /// The fields kept out of versions (Eve's `versioned = false`): an old version
+    /// shows their current values.
+    pub unversioned: &'static [&'static str],
+    /// The fields `?version=diffs` always shows (Eve's `VERSION_DIFF_INCLUDE`).
+    pub diff_include: &'static [&'static str],
 }
 
 /// A resource's document type.
@@ -161,6 +181,15 @@ pub trait Resource: serde::Serialize + Sized + Send + 'static {
     fn etag(&self) -> &str;
     /// The user fields as JSON, as a client would send them (for PATCH and hooks).
     fn into_fields(self) -> Map<String, Value>;
+    /// Whether the document is soft-deleted (`_deleted`); only a `soft_delete`
+    /// resource's documents can be.
+    fn deleted(&self) -> bool {
+        false
+    }
+    /// The document's `_version`; `None` unless the resource is versioned.
+    fn version(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// Writes a document's JSON object field by field, as a resource's generated `Serialize`

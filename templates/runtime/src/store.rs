@@ -29,6 +29,8 @@ pub struct Selection<'a> {
     pub sort: &'a [SortKey],
     /// `(max_results, page)`, `page` counted from 1; `None`: every document.
     pub page: Option<(u32, u32)>,
+    /// Leave soft-deleted documents out (`lifecycle::hides_deleted`).
+    pub hide_deleted: bool,
 }
 
 /// How an item route names its document.

@@ -25,7 +25,9 @@ impl apigen_runtime::Api for Api {
     const BULK_MAX_ITEMS: usize = 1000;
     const TABLES: &'static [&'static schema::Table] = &[
         &resources::authors::TABLE,
+        &resources::authors::VERSIONS_TABLE,
         &resources::books::TABLE,
+        &resources::books::VERSIONS_TABLE,
         &media::TABLE,
     ];
     const RESOURCES: &'static [&'static resource::ResourceInfo] = &[

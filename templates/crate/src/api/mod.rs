@@ -26,8 +26,8 @@ impl apigen_runtime::Api for Api {
     const MAX_BODY_BYTES: usize = {{ api.max_body_bytes }};
     const BULK_MAX_ITEMS: usize = {{ api.bulk_max_items }};
     const TABLES: &'static [&'static schema::Table] = &[
-{%- for module in table_modules %}
-        &resources::{{ module }}::TABLE,
+{%- for table in tables %}
+        &resources::{{ table }},
 {%- endfor %}
 {%- if uses_media %}
         &media::TABLE,

@@ -28,6 +28,7 @@ pub mod db;
 pub mod ddl;
 pub mod filter;
 pub mod functions;
+pub mod history;
 pub mod media;
 pub mod migrate;
 pub mod statements;
@@ -35,6 +36,10 @@ pub mod store;
 pub mod values;
 
 pub use values::raw_json_column;
+
+/// The condition a soft-delete resource's live documents meet: Eve's
+/// `{"_deleted": {"$ne": true}}`.
+pub const LIVE: &str = "\"_deleted\" IS NOT 1";
 
 /// An SQL identifier, quoted. Names come from the spec (letters, digits and `_`),
 /// never from a client; a `"` would be doubled all the same.

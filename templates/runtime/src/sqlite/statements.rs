@@ -81,6 +81,8 @@ pub struct Statements {
     pub exists: Vec<(&'static str, String)>,
     /// ` AND (<datasource filter>)`, or nothing.
     pub and_filter: String,
+    /// The versions table's statements of a versioned resource (`versioning`).
+    pub history: Option<super::history::HistoryStatements>,
 }
 
 impl Statements {
@@ -124,11 +126,17 @@ impl Statements {
         let marks = vec!["?"; insert_columns.len()].join(", ");
 
         let unique_fields = info.fields.iter().filter(|f| f.unique).map(|f| f.name);
+        // Soft-deleted documents neither hold unique values nor can be referenced.
+        let live = if info.soft_delete {
+            format!(" AND {}", super::LIVE)
+        } else {
+            String::new()
+        };
         let unique = unique_fields
             .clone()
             .map(|field| {
                 let sql = format!(
-                    "SELECT 1 FROM {name} WHERE {} = ? AND {} <> ? LIMIT 1",
+                    "SELECT 1 FROM {name} WHERE {} = ? AND {} <> ?{live} LIMIT 1",
                     quote(field),
                     quote(KEY)
                 );
@@ -138,7 +146,10 @@ impl Statements {
         let keys = std::iter::once(KEY).chain(unique_fields);
         let exists = keys
             .map(|field| {
-                let sql = format!("SELECT 1 FROM {name}{}{and_filter} LIMIT 1", by(field));
+                let sql = format!(
+                    "SELECT 1 FROM {name}{}{live}{and_filter} LIMIT 1",
+                    by(field)
+                );
                 (field, sql)
             })
             .collect();
@@ -168,6 +179,7 @@ impl Statements {
             exists,
             and_filter,
             filter_values,
+            history: super::history::HistoryStatements::build(info),
             select,
         })
     }

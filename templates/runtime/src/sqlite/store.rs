@@ -47,6 +47,14 @@ fn page_query(
         condition.push_str(" WHERE ");
         condition.push_str(&s.list_condition);
     }
+    if selection.hide_deleted {
+        condition.push_str(if condition.is_empty() {
+            " WHERE "
+        } else {
+            " AND "
+        });
+        condition.push_str(super::LIVE);
+    }
     let mut near = None;
     if let Some(filter) = selection.filter {
         // A client's filter only narrows the fixed ones (datasource, path): its

@@ -20,6 +20,10 @@ pub static FIELDS: &[Field] = &[
         dates: &crate::api::DATE_FORMAT,
         ..Field::new("born", Kind::Datetime)
     },
+    Field {
+        default: Some("1"),
+        ..Field::new("_version", Kind::Integer)
+    },
 ];
 /// The `authors` table: its key, typed columns and indexes.
 pub static TABLE: schema::Table = schema::Table {
@@ -28,6 +32,7 @@ pub static TABLE: schema::Table = schema::Table {
     columns: &[
         schema::Column::new("name", schema::ColumnType::Text),
         schema::Column::new("born", schema::ColumnType::Datetime),
+        schema::Column::new("_version", schema::ColumnType::Integer),
     ],
     indexes: &[
         schema::Index {
@@ -37,12 +42,40 @@ pub static TABLE: schema::Table = schema::Table {
         },
     ],
 };
+/// Every version of a `authors` document (`versioning`), one a row.
+pub static VERSIONS_TABLE: schema::Table = schema::Table {
+    name: "authors_versions",
+    key: schema::Key::Integer,
+    columns: &[
+        schema::Column::new("_id_document", schema::ColumnType::Text),
+        schema::Column::new("name", schema::ColumnType::Text),
+        schema::Column::new("born", schema::ColumnType::Datetime),
+        schema::Column::new("_version", schema::ColumnType::Integer),
+    ],
+    indexes: &[
+        schema::Index {
+            name: "authors_versions_document_version",
+            columns: &[
+                ("_id_document", schema::Order::Ascending),
+                ("_version", schema::Order::Ascending),
+            ],
+            unique: true,
+        },
+    ],
+};
+/// How `authors` keeps its versions (`versioning`).
+pub static VERSIONING: crate::api::resource::Versioning = crate::api::resource::Versioning {
+    table: &VERSIONS_TABLE,
+    unversioned: &[],
+    diff_include: &["title"],
+};
 /// A `authors` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct AuthorsDocument {
     pub _id: ::std::string::String,
     pub name: ::std::option::Option<::std::string::String>,
     pub born: ::std::option::Option<i64>,
+    pub _version: ::std::option::Option<i64>,
     pub _created: i64,
     pub _updated: i64,
     pub _etag: ::std::string::String,
@@ -55,7 +88,7 @@ impl ::serde::Serialize for AuthorsDocument {
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         use ::serde::ser::SerializeStruct;
-        let mut state = serializer.serialize_struct("AuthorsDocument", 6)?;
+        let mut state = serializer.serialize_struct("AuthorsDocument", 7)?;
         state.serialize_field("_id", &self._id)?;
         if let ::std::option::Option::Some(value) = &self.name {
             state.serialize_field("name", value)?;
@@ -66,6 +99,12 @@ impl ::serde::Serialize for AuthorsDocument {
                     "born",
                     &crate::api::date::Wire(*value, &crate::api::DATE_FORMAT),
                 )?;
+        }
+        if let ::std::option::Option::Some(value) = &self._version {
+            state.serialize_field("_version", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self._version {
+            state.serialize_field("_latest_version", value)?;
         }
         state
             .serialize_field(
@@ -90,6 +129,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
+    versioning: Some(&VERSIONING),
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };
@@ -102,9 +142,10 @@ impl Resource for AuthorsDocument {
             _id: row.key(0)?,
             name: row.text(1)?,
             born: row.integer(2)?,
-            _created: row.required_integer(3)?,
-            _updated: row.required_integer(4)?,
-            _etag: row.required_text(5)?,
+            _version: row.integer(3)?,
+            _created: row.required_integer(4)?,
+            _updated: row.required_integer(5)?,
+            _etag: row.required_text(6)?,
         })
     }
     fn write_row<'r, R: crate::api::store::Row>(
@@ -116,20 +157,22 @@ impl Resource for AuthorsDocument {
         doc.text("_id", id, false);
         doc.text("name", row.text_ref(1)?, false);
         doc.date("born", row.integer(2)?, false, &crate::api::DATE_FORMAT);
+        doc.integer("_version", row.integer(3)?, false);
+        doc.integer("_latest_version", row.integer(3)?, false);
         doc.date(
             "_created",
-            ::std::option::Option::Some(row.required_integer(3)?),
+            ::std::option::Option::Some(row.required_integer(4)?),
             false,
             &crate::api::DATE_FORMAT,
         );
-        let updated = row.required_integer(4)?;
+        let updated = row.required_integer(5)?;
         doc.date(
             "_updated",
             ::std::option::Option::Some(updated),
             false,
             &crate::api::DATE_FORMAT,
         );
-        let etag = row.text_ref(5)?;
+        let etag = row.text_ref(6)?;
         doc.text("_etag", etag, false);
         doc.finish();
         ::std::result::Result::Ok(crate::api::store::RowMeta {
@@ -150,6 +193,9 @@ impl Resource for AuthorsDocument {
     fn etag(&self) -> &str {
         &self._etag
     }
+    fn version(&self) -> ::std::option::Option<i64> {
+        self._version
+    }
     fn into_fields(
         self,
     ) -> ::serde_json::Map<::std::string::String, ::serde_json::Value> {
@@ -163,6 +209,9 @@ impl Resource for AuthorsDocument {
                     "born".into(),
                     ::serde_json::Value::String(crate::api::DATE_FORMAT.format(value)),
                 );
+        }
+        if let ::std::option::Option::Some(value) = self._version {
+            fields.insert("_version".into(), ::serde_json::Value::from(value));
         }
         fields
     }

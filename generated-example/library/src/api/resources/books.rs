@@ -50,6 +50,14 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("tags", Kind::List)
     },
     Field::new("cover", Kind::Media),
+    Field {
+        default: Some("false"),
+        ..Field::new("_deleted", Kind::Boolean)
+    },
+    Field {
+        default: Some("1"),
+        ..Field::new("_version", Kind::Integer)
+    },
 ];
 /// The `books` table: its key, typed columns and indexes.
 pub static TABLE: schema::Table = schema::Table {
@@ -63,14 +71,49 @@ pub static TABLE: schema::Table = schema::Table {
         schema::Column::new("published", schema::ColumnType::Datetime),
         schema::Column::new("tags", schema::ColumnType::Json),
         schema::Column::new("cover", schema::ColumnType::Text),
+        schema::Column::new("_deleted", schema::ColumnType::Boolean),
+        schema::Column::new("_version", schema::ColumnType::Integer),
     ],
     indexes: &[
         schema::Index {
             name: "books_isbn_unique",
             columns: &[("isbn", schema::Order::Ascending)],
+            unique: false,
+        },
+    ],
+};
+/// Every version of a `books` document (`versioning`), one a row.
+pub static VERSIONS_TABLE: schema::Table = schema::Table {
+    name: "books_versions",
+    key: schema::Key::Integer,
+    columns: &[
+        schema::Column::new("_id_document", schema::ColumnType::Text),
+        schema::Column::new("title", schema::ColumnType::Text),
+        schema::Column::new("isbn", schema::ColumnType::Text),
+        schema::Column::new("author", schema::ColumnType::Text),
+        schema::Column::new("pages", schema::ColumnType::Integer),
+        schema::Column::new("published", schema::ColumnType::Datetime),
+        schema::Column::new("tags", schema::ColumnType::Json),
+        schema::Column::new("cover", schema::ColumnType::Text),
+        schema::Column::new("_deleted", schema::ColumnType::Boolean),
+        schema::Column::new("_version", schema::ColumnType::Integer),
+    ],
+    indexes: &[
+        schema::Index {
+            name: "books_versions_document_version",
+            columns: &[
+                ("_id_document", schema::Order::Ascending),
+                ("_version", schema::Order::Ascending),
+            ],
             unique: true,
         },
     ],
+};
+/// How `books` keeps its versions (`versioning`).
+pub static VERSIONING: crate::api::resource::Versioning = crate::api::resource::Versioning {
+    table: &VERSIONS_TABLE,
+    unversioned: &["tags"],
+    diff_include: &["title"],
 };
 /// A `books` document as stored and served.
 #[derive(Debug, Clone)]
@@ -83,6 +126,8 @@ pub struct BooksDocument {
     pub published: ::std::option::Option<i64>,
     pub tags: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
     pub cover: ::std::option::Option<::std::string::String>,
+    pub _deleted: ::std::option::Option<bool>,
+    pub _version: ::std::option::Option<i64>,
     pub _created: i64,
     pub _updated: i64,
     pub _etag: ::std::string::String,
@@ -95,7 +140,7 @@ impl ::serde::Serialize for BooksDocument {
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         use ::serde::ser::SerializeStruct;
-        let mut state = serializer.serialize_struct("BooksDocument", 11)?;
+        let mut state = serializer.serialize_struct("BooksDocument", 13)?;
         state.serialize_field("_id", &self._id)?;
         if let ::std::option::Option::Some(value) = &self.title {
             state.serialize_field("title", value)?;
@@ -121,6 +166,15 @@ impl ::serde::Serialize for BooksDocument {
         }
         if let ::std::option::Option::Some(value) = &self.cover {
             state.serialize_field("cover", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self._deleted {
+            state.serialize_field("_deleted", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self._version {
+            state.serialize_field("_version", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self._version {
+            state.serialize_field("_latest_version", value)?;
         }
         state
             .serialize_field(
@@ -172,6 +226,8 @@ pub static INFO: ResourceInfo = ResourceInfo {
     pagination_default: 25,
     pagination_limit: 50,
     embeds: EMBEDS,
+    soft_delete: true,
+    versioning: Some(&VERSIONING),
     dates: &crate::api::DATE_FORMAT,
     media: &MEDIA,
     multipart_form_fields_as_json: true,
@@ -191,9 +247,11 @@ impl Resource for BooksDocument {
             published: row.integer(5)?,
             tags: row.json(6)?,
             cover: row.text(7)?,
-            _created: row.required_integer(8)?,
-            _updated: row.required_integer(9)?,
-            _etag: row.required_text(10)?,
+            _deleted: row.boolean(8)?,
+            _version: row.integer(9)?,
+            _created: row.required_integer(10)?,
+            _updated: row.required_integer(11)?,
+            _etag: row.required_text(12)?,
         })
     }
     fn write_row<'r, R: crate::api::store::Row>(
@@ -210,20 +268,23 @@ impl Resource for BooksDocument {
         doc.date("published", row.integer(5)?, false, &crate::api::DATE_FORMAT);
         doc.raw("tags", row.json_ref(6)?, false);
         doc.text("cover", row.text_ref(7)?, false);
+        doc.boolean("_deleted", row.boolean(8)?, false);
+        doc.integer("_version", row.integer(9)?, false);
+        doc.integer("_latest_version", row.integer(9)?, false);
         doc.date(
             "_created",
-            ::std::option::Option::Some(row.required_integer(8)?),
+            ::std::option::Option::Some(row.required_integer(10)?),
             false,
             &crate::api::DATE_FORMAT,
         );
-        let updated = row.required_integer(9)?;
+        let updated = row.required_integer(11)?;
         doc.date(
             "_updated",
             ::std::option::Option::Some(updated),
             false,
             &crate::api::DATE_FORMAT,
         );
-        let etag = row.text_ref(10)?;
+        let etag = row.text_ref(12)?;
         doc.text("_etag", etag, false);
         doc.finish();
         ::std::result::Result::Ok(crate::api::store::RowMeta {
@@ -243,6 +304,12 @@ impl Resource for BooksDocument {
     }
     fn etag(&self) -> &str {
         &self._etag
+    }
+    fn deleted(&self) -> bool {
+        self._deleted == ::std::option::Option::Some(true)
+    }
+    fn version(&self) -> ::std::option::Option<i64> {
+        self._version
     }
     fn into_fields(
         self,
@@ -272,6 +339,12 @@ impl Resource for BooksDocument {
         }
         if let ::std::option::Option::Some(value) = self.cover {
             fields.insert("cover".into(), ::serde_json::Value::from(value));
+        }
+        if let ::std::option::Option::Some(value) = self._deleted {
+            fields.insert("_deleted".into(), ::serde_json::Value::from(value));
+        }
+        if let ::std::option::Option::Some(value) = self._version {
+            fields.insert("_version".into(), ::serde_json::Value::from(value));
         }
         fields
     }

@@ -51,6 +51,14 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("tags", Kind::List)
     },
     Field::new("cover", Kind::Media),
+    Field {
+        default: Some("false"),
+        ..Field::new("_deleted", Kind::Boolean)
+    },
+    Field {
+        default: Some("1"),
+        ..Field::new("_version", Kind::Integer)
+    },
 ];
 /// A `books_per_author` document as stored and served.
 #[derive(Debug, Clone)]
@@ -63,6 +71,8 @@ pub struct BooksPerAuthorDocument {
     pub published: ::std::option::Option<i64>,
     pub tags: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
     pub cover: ::std::option::Option<::std::string::String>,
+    pub _deleted: ::std::option::Option<bool>,
+    pub _version: ::std::option::Option<i64>,
     pub _created: i64,
     pub _updated: i64,
     pub _etag: ::std::string::String,
@@ -75,7 +85,7 @@ impl ::serde::Serialize for BooksPerAuthorDocument {
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         use ::serde::ser::SerializeStruct;
-        let mut state = serializer.serialize_struct("BooksPerAuthorDocument", 11)?;
+        let mut state = serializer.serialize_struct("BooksPerAuthorDocument", 13)?;
         state.serialize_field("_id", &self._id)?;
         if let ::std::option::Option::Some(value) = &self.title {
             state.serialize_field("title", value)?;
@@ -101,6 +111,15 @@ impl ::serde::Serialize for BooksPerAuthorDocument {
         }
         if let ::std::option::Option::Some(value) = &self.cover {
             state.serialize_field("cover", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self._deleted {
+            state.serialize_field("_deleted", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self._version {
+            state.serialize_field("_version", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self._version {
+            state.serialize_field("_latest_version", value)?;
         }
         state
             .serialize_field(
@@ -158,6 +177,8 @@ pub static INFO: ResourceInfo = ResourceInfo {
     pagination_limit: 50,
     aggregation: Some(&AGGREGATION),
     embeds: EMBEDS,
+    soft_delete: true,
+    versioning: Some(&crate::api::resources::books::VERSIONING),
     dates: &crate::api::DATE_FORMAT,
     media: &MEDIA,
     ..ResourceInfo::DEFAULTS
@@ -176,9 +197,11 @@ impl Resource for BooksPerAuthorDocument {
             published: row.integer(5)?,
             tags: row.json(6)?,
             cover: row.text(7)?,
-            _created: row.required_integer(8)?,
-            _updated: row.required_integer(9)?,
-            _etag: row.required_text(10)?,
+            _deleted: row.boolean(8)?,
+            _version: row.integer(9)?,
+            _created: row.required_integer(10)?,
+            _updated: row.required_integer(11)?,
+            _etag: row.required_text(12)?,
         })
     }
     fn write_row<'r, R: crate::api::store::Row>(
@@ -195,20 +218,23 @@ impl Resource for BooksPerAuthorDocument {
         doc.date("published", row.integer(5)?, false, &crate::api::DATE_FORMAT);
         doc.raw("tags", row.json_ref(6)?, false);
         doc.text("cover", row.text_ref(7)?, false);
+        doc.boolean("_deleted", row.boolean(8)?, false);
+        doc.integer("_version", row.integer(9)?, false);
+        doc.integer("_latest_version", row.integer(9)?, false);
         doc.date(
             "_created",
-            ::std::option::Option::Some(row.required_integer(8)?),
+            ::std::option::Option::Some(row.required_integer(10)?),
             false,
             &crate::api::DATE_FORMAT,
         );
-        let updated = row.required_integer(9)?;
+        let updated = row.required_integer(11)?;
         doc.date(
             "_updated",
             ::std::option::Option::Some(updated),
             false,
             &crate::api::DATE_FORMAT,
         );
-        let etag = row.text_ref(10)?;
+        let etag = row.text_ref(12)?;
         doc.text("_etag", etag, false);
         doc.finish();
         ::std::result::Result::Ok(crate::api::store::RowMeta {
@@ -228,6 +254,12 @@ impl Resource for BooksPerAuthorDocument {
     }
     fn etag(&self) -> &str {
         &self._etag
+    }
+    fn deleted(&self) -> bool {
+        self._deleted == ::std::option::Option::Some(true)
+    }
+    fn version(&self) -> ::std::option::Option<i64> {
+        self._version
     }
     fn into_fields(
         self,
@@ -257,6 +289,12 @@ impl Resource for BooksPerAuthorDocument {
         }
         if let ::std::option::Option::Some(value) = self.cover {
             fields.insert("cover".into(), ::serde_json::Value::from(value));
+        }
+        if let ::std::option::Option::Some(value) = self._deleted {
+            fields.insert("_deleted".into(), ::serde_json::Value::from(value));
+        }
+        if let ::std::option::Option::Some(value) = self._version {
+            fields.insert("_version".into(), ::serde_json::Value::from(value));
         }
         fields
     }

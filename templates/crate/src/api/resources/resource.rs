@@ -56,6 +56,18 @@ static QUERY_FIELDS: &[Field] = &[
 pub static TABLE: schema::Table = {{ table }};
 {%- endif %}
 
+{%- if let Some(versions) = versions_static %}
+
+/// Every version of a `{{ r.name }}` document (`versioning`), one a row.
+pub static VERSIONS_TABLE: schema::Table = {{ versions }};
+{%- endif %}
+
+{%- if let Some(versioning) = versioning_static %}
+
+/// How `{{ r.name }}` keeps its versions (`versioning`).
+pub static VERSIONING: crate::api::resource::Versioning = {{ versioning }};
+{%- endif %}
+
 /// A `{{ r.name }}` document as stored and served.
 #[derive(Debug, Clone)]
 pub struct {{ r.resource.doc_type }} {
@@ -82,6 +94,11 @@ impl ::serde::Serialize for {{ r.resource.doc_type }} {
 {%- for field in r.resource.fields %}
         {{ field.serialize_stmt() }}
 {%- endfor %}
+{%- if r.resource.lifecycle.versioning %}
+        if let ::std::option::Option::Some(value) = &self._version {
+            state.serialize_field("_latest_version", value)?;
+        }
+{%- endif %}
         state.serialize_field("_created", &crate::api::date::Wire(self._created, &crate::api::DATE_FORMAT))?;
         state.serialize_field("_updated", &crate::api::date::Wire(self._updated, &crate::api::DATE_FORMAT))?;
         state.serialize_field("_etag", &self._etag)?;
@@ -192,6 +209,12 @@ pub static INFO: ResourceInfo = ResourceInfo {
 {%- if !r.resource.upsert_on_put %}
     upsert_on_put: false,
 {%- endif %}
+{%- if r.resource.lifecycle.soft_delete %}
+    soft_delete: true,
+{%- endif %}
+{%- if let Some(versioning) = versioning_ref %}
+    versioning: Some({{ versioning }}),
+{%- endif %}
     dates: &crate::api::DATE_FORMAT,
 {%- if media.is_some() %}
     media: &MEDIA,
@@ -229,6 +252,9 @@ impl Resource for {{ r.resource.doc_type }} {
 {%- for field in r.resource.fields %}
         {{ field.write_row_stmt(loop.index) }}
 {%- endfor %}
+{%- if let Some(column) = version_column %}
+        doc.integer("_latest_version", row.integer({{ column }})?, false);
+{%- endif %}
         doc.date("_created", ::std::option::Option::Some(row.required_integer({{ r.resource.fields.len() + 1 }})?), false, &crate::api::DATE_FORMAT);
         let updated = row.required_integer({{ r.resource.fields.len() + 2 }})?;
         doc.date("_updated", ::std::option::Option::Some(updated), false, &crate::api::DATE_FORMAT);
@@ -261,6 +287,18 @@ impl Resource for {{ r.resource.doc_type }} {
     fn etag(&self) -> &str {
         &self._etag
     }
+{%- if r.resource.lifecycle.soft_delete %}
+
+    fn deleted(&self) -> bool {
+        self._deleted == ::std::option::Option::Some(true)
+    }
+{%- endif %}
+{%- if r.resource.lifecycle.versioning %}
+
+    fn version(&self) -> ::std::option::Option<i64> {
+        self._version
+    }
+{%- endif %}
 
     fn into_fields(self) -> ::serde_json::Map<::std::string::String, ::serde_json::Value> {
         let mut fields = ::serde_json::Map::new();
