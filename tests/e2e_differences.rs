@@ -390,7 +390,8 @@ fn upsert_on_put_false_answers_404() {
         None,
         &json!({"name": "Nowhere"}),
     );
-    without.error(428);
+    // Eve asks for If-Match only of a document it found: a missing one is 404.
+    without.error(404);
     // Its neighbour keeps Eve's default.
     let put = server.put(
         &format!("{API}/places/{MISSING}"),
@@ -416,6 +417,12 @@ fn delete_of_a_missing_id_is_204() {
     assert_eq!(server.delete(&path, Some(tag)).status, 204);
     assert_eq!(server.delete(&path, Some(tag)).status, 204);
     assert_eq!(server.get(&path).status, 404);
+    // Without If-Match too: Eve asks for the header only of a document it found, so
+    // a DELETE of nothing is 204 and a PATCH of nothing 404, not 428.
+    assert_eq!(server.delete(&path, None).status, 204);
+    server
+        .patch(&path, None, &json!({"firstname": "Ghost"}))
+        .error(404);
     // A document that exists still needs its current tag.
     let kept = server.create("people", json!({"lastname": "Kept"}));
     let path = format!("{API}/people/{}", kept["_id"].as_str().expect("id"));

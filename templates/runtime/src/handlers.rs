@@ -620,11 +620,11 @@ async fn write_item(
         // The additional lookup route is read-only.
         return Err(ApiError::method_not_allowed());
     }
-    // A PUT that may create the document needs no If-Match until one is found.
     let upsert = write == Write::Replace && info.upsert_on_put;
-    if http::if_match(&headers)?.is_none() && !upsert {
-        return Err(ApiError::precondition_required());
-    }
+    // If-Match is required of a document found (428 inside the transaction), as in
+    // Eve, whose `get_document` asks for it only then: a missing document is 404, or
+    // created by a PUT (`upsert_on_put`). A malformed header is refused at once.
+    http::if_match(&headers)?;
     if !valid {
         return Err(ApiError::not_found());
     }
@@ -745,7 +745,9 @@ async fn delete_one(
         // The additional lookup route is read-only.
         return Err(ApiError::method_not_allowed());
     }
-    http::if_match(&headers)?.ok_or_else(ApiError::precondition_required)?;
+    // Only a document found needs If-Match (428 inside the transaction): Eve answers
+    // 204 for one that is not there, with or without the header.
+    http::if_match(&headers)?;
     if !valid {
         return Err(ApiError::not_found());
     }
