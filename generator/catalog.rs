@@ -81,6 +81,13 @@ impl Field {
                 self.kind.name()
             ));
         }
+        if let Some(name) = &self.validator {
+            // The user's rule, through the generated `validators` module.
+            parts.push(format!(
+                "validator: Some(({}, crate::api::validators::{name}))",
+                str_lit(name)
+            ));
+        }
         let base = format!(
             "Field::new({}, Kind::{})",
             str_lit(&self.name),

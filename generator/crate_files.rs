@@ -129,7 +129,14 @@ pub fn crate_files(
     // The API's OpenAPI 3.1 document, served at /openapi.json and printed by `openapi`.
     add("openapi.json", openapi::document_text(model), Owner::Apigen);
     // The crate roots: formatted by hand, so a consumer's `cargo fmt --check` passes.
-    let lib = render::text(&render::LibRs::new(api), "crate/src/lib.rs")?;
+    let validators = !model.validators().is_empty();
+    let lib = render::text(
+        &render::LibRs {
+            validators,
+            ..render::LibRs::new(api)
+        },
+        "crate/src/lib.rs",
+    )?;
     add(
         "src/lib.rs",
         render::verbatim(&lib, "crate/src/lib.rs")?,
@@ -202,6 +209,7 @@ pub fn crate_files(
                 date_doc: render::date_doc(api),
                 date_format_expr: crate::rust::date_format_expr(api.date_format.as_ref()),
                 web_expr: crate::rust::web_expr(&api.web),
+                validators,
             },
             "crate/src/api/mod.rs",
         )?,
@@ -231,6 +239,10 @@ pub fn crate_files(
             )?,
             Owner::Apigen,
         );
+    }
+    // Custom validation rules (and the user's file implementing them).
+    for (path, contents, owner) in crate::extending::files(model)? {
+        add(path, contents, owner);
     }
     if *runtime == RuntimeSource::Vendored {
         files.extend(runtime_files(VENDORED_RUNTIME_DIR));

@@ -20,6 +20,7 @@ pub mod catalog;
 pub mod crate_files;
 pub mod diagnostic;
 pub mod document;
+pub mod extending;
 pub mod migration;
 pub mod model;
 pub mod openapi;

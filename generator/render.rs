@@ -80,6 +80,8 @@ pub struct LibRs<'a> {
     pub api: &'a Api,
     /// The crate's doc comment: the title, and the description when there is one.
     pub doc: String,
+    /// The spec names custom rules: the user's `validators` module.
+    pub validators: bool,
 }
 
 impl<'a> LibRs<'a> {
@@ -92,6 +94,7 @@ impl<'a> LibRs<'a> {
         LibRs {
             api,
             doc: doc_lines("//!", &about),
+            validators: false,
         }
     }
 }
@@ -167,6 +170,8 @@ pub struct ApiModRs<'a> {
     pub web_expr: String,
     /// Some resource has a media field: the media table and module.
     pub uses_media: bool,
+    /// The spec names custom rules: the `validators` module.
+    pub validators: bool,
 }
 
 /// The doc comment of the `api` module, which names the API by its title.

@@ -241,6 +241,9 @@ pub struct FieldSpec {
     /// Eve's `versioned`: `false` keeps a top-level field of a versioned resource out
     /// of its versions (an old version shows the field's current value).
     pub versioned: Option<Spanned<bool>>,
+    /// A custom rule (Cerberus' `check_with`): the name of a method of the generated
+    /// `Validators` trait, implemented in the user's `src/validators.rs`.
+    pub validator: Option<Spanned<String>>,
 }
 
 /// `data_relation = { resource = "people", field = "_id", embeddable = true }`.

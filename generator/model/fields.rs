@@ -383,6 +383,7 @@ impl Resolver<'_> {
             schema,
             items,
             relation,
+            validator: self.validator(spec.validator.as_ref())?,
         };
         if let Some(default) = &spec.default {
             field.default = Some(self.default_value(default, &field)?);

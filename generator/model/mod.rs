@@ -17,11 +17,13 @@
 //! - `aggregation`: `datasource.aggregation`, the pipeline checked against the source;
 //! - `indexes`: secondary indexes (`indexes`, Eve's `mongo_indexes`);
 //! - `embedding`: embeddable references and `embedded_fields`;
-//! - `operations`: the operation list the router, home page and OpenAPI read.
+//! - `operations`: the operation list the router, home page and OpenAPI read;
+//! - `extending`: custom validation rules (`validator`) and the hooks a spec asks for.
 
 mod aggregation;
 mod defaults;
 mod embedding;
+mod extending;
 mod fields;
 mod indexes;
 mod lifecycle;
@@ -41,6 +43,7 @@ pub use aggregation::{Aggregation, ResultType};
 pub use defaults::toml_to_json;
 pub use embedding::Embed;
 pub use lifecycle::{Lifecycle, version_id_column};
+pub use extending::Validator;
 pub use operations::{
     Action, Method, Mount, Operation, OperationSettings, ParamType, PathParam, QueryParam, Segment,
     Shape,
@@ -253,6 +256,9 @@ pub struct Field {
     pub schema: Vec<Field>,
     pub items: Option<Box<Field>>,
     pub relation: Option<Relation>,
+    /// A custom rule (`validator = "odd"`): a method of the generated `Validators`
+    /// trait, which the user implements.
+    pub validator: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

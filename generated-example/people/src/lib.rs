@@ -9,5 +9,6 @@
 #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
 pub mod api;
 pub mod hooks;
+pub mod validators;
 
 pub use api::{app, serve, Config};

@@ -7,5 +7,8 @@
 #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
 pub mod api;
 pub mod hooks;
+{%- if validators %}
+pub mod validators;
+{%- endif %}
 
 pub use api::{app, serve, Config};

@@ -259,7 +259,13 @@ pub struct Field {
     pub shape: Option<fn(&serde_json::Value) -> bool>,
     /// For a datetime: how it is written on the wire (the API's `date_format`).
     pub dates: &'static crate::date::DateFormat,
+    /// A custom rule (`validator = "odd"`): its name, and the generated function that
+    /// calls the user's implementation; `Err` holds the message `_issues` shows.
+    pub validator: Option<(&'static str, Validator)>,
 }
+
+/// A custom rule's check: `Err(message)` when the value breaks it.
+pub type Validator = fn(&serde_json::Value) -> Result<(), String>;
 
 impl Field {
     /// A field with no rules beyond its kind, to be completed with struct update syntax.
@@ -282,6 +288,7 @@ impl Field {
             relation: None,
             shape: None,
             dates: &crate::date::RFC1123,
+            validator: None,
         }
     }
 }

@@ -484,7 +484,7 @@ fn check_rules(field: &Field, value: &Value) -> Option<String> {
         max: field.max,
         regex: field.regex.map(|(_, regex)| &**regex),
     };
-    limits.broken_by(value).map(|broken| match broken {
+    let broken = limits.broken_by(value).map(|broken| match broken {
         Broken::MinLength(min) => format!("min length is {min}"),
         Broken::MaxLength(max) => format!("max length is {max}"),
         Broken::Min(min) => format!("min value is {min}"),
@@ -493,7 +493,10 @@ fn check_rules(field: &Field, value: &Value) -> Option<String> {
             "value does not match regex '{}'",
             field.regex.map_or("", |(pattern, _)| pattern)
         ),
-    })
+    });
+    // The custom rule last, as Cerberus runs `check_with` after the built-in rules: it
+    // is only given values that already pass them.
+    broken.or_else(|| field.validator.and_then(|(_, check)| check(value).err()))
 }
 
 /// A field's limits: lengths, bounds and pattern. The server checks values with them

@@ -7,7 +7,8 @@
 //! (and your `src/hooks.rs`) uses. This module holds:
 //! - `Api`: the API-wide settings the runtime reads (prefix, dates, HTTP layer);
 //! - `resources`: one module per resource: document struct, field catalog, table;
-//! - `router`: the routes and methods the spec enables.
+//! - `router`: the routes and methods the spec enables;
+//! - `validators`: the custom rules the spec names, which `src/validators.rs` implements.
 pub use apigen_runtime::{
     catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers,
     links, objectid, options, query, render, resource, routes, schema, server, sqlite,
@@ -15,6 +16,7 @@ pub use apigen_runtime::{
 };
 pub mod resources;
 pub mod router;
+pub mod validators;
 /// This API, as the runtime sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct Api;

@@ -5,7 +5,12 @@
 //! (and your `src/hooks.rs`) uses. This module holds:
 //! - `Api`: the API-wide settings the runtime reads (prefix, dates, HTTP layer);
 //! - `resources`: one module per resource: document struct, field catalog, table;
+{%- if validators %}
+//! - `router`: the routes and methods the spec enables;
+//! - `validators`: the custom rules the spec names, which `src/validators.rs` implements.
+{%- else %}
 //! - `router`: the routes and methods the spec enables.
+{%- endif %}
 
 pub use apigen_runtime::{
     catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers, links,
@@ -15,6 +20,9 @@ pub use apigen_runtime::{
 
 pub mod resources;
 pub mod router;
+{%- if validators %}
+pub mod validators;
+{%- endif %}
 
 /// This API, as the runtime sees it.
 #[derive(Debug, Clone, Copy)]

@@ -26,6 +26,7 @@ pub static FIELDS: &[Field] = &[
         items: Some(
             &Field {
                 maxlength: Some(20),
+                validator: Some(("trimmed", crate::api::validators::trimmed)),
                 ..Field::new("", Kind::String)
             },
         ),
