@@ -88,3 +88,121 @@ fn a_custom_rule_reports_in_issues_like_a_built_in_one() {
     let works: Vec<Value> = server.items(&format!("{API}/works"));
     assert_eq!(works.len(), 1);
 }
+
+/// The log the tests read: every event of this test binary, as `serve` writes them.
+fn captured_log() -> &'static std::sync::Mutex<Vec<u8>> {
+    use std::sync::{Mutex, OnceLock};
+    static LOG: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let log: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        tracing_subscriber::fmt()
+            .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+            .with_ansi(false)
+            .with_writer(move || Writer(log))
+            .init();
+        log
+    })
+}
+
+struct Writer(&'static std::sync::Mutex<Vec<u8>>);
+
+impl std::io::Write for Writer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The captured lines that contain `needle`.
+fn log_lines(needle: &str) -> Vec<String> {
+    let log = captured_log().lock().expect("log");
+    String::from_utf8_lossy(&log)
+        .lines()
+        .filter(|line| line.contains(needle))
+        .map(str::to_string)
+        .collect()
+}
+
+/// At `info`, each request is one event: the client's address, the method, the full
+/// URL with its query, the status and the duration.
+#[test]
+fn every_request_is_logged_with_client_method_url_status_and_duration() {
+    captured_log();
+    let server = TestServer::start();
+    // A query only this test sends, non-ASCII and percent-encoded as clients send it.
+    let url = format!(
+        "{API}/people?where={}&max_results=7",
+        support::enc(r#"{"lastname": "Ærøskøbing-log-test"}"#)
+    );
+    let answer = server.get(&url);
+    assert_eq!(answer.status, 200);
+    let missing = server.get(&format!(
+        "{API}/people/5f1b0c0e0e0e0e0e0e0e0e0e?log-test-404"
+    ));
+    assert_eq!(missing.status, 404);
+
+    let lines = log_lines("Ærøskøbing");
+    assert!(
+        lines.is_empty(),
+        "the URL is logged as sent, encoded: {lines:?}"
+    );
+    let encoded = support::enc("Ærøskøbing-log-test");
+    let lines = log_lines(&encoded);
+    assert_eq!(lines.len(), 1, "one event per request: {lines:?}");
+    let line = &lines[0];
+    assert!(line.contains(" INFO "), "{line}");
+    assert!(line.contains("client=127.0.0.1:"), "{line}");
+    assert!(line.contains("method=GET"), "{line}");
+    assert!(line.contains(&format!("url=\"{url}\"")), "{line}");
+    assert!(line.contains("status=200"), "{line}");
+    assert!(line.contains("micros="), "{line}");
+    let lines = log_lines("log-test-404");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("status=404"), "{}", lines[0]);
+}
+
+/// A database error answers 500 in Eve's envelope, without its detail, and is logged
+/// with the request it belongs to.
+#[test]
+fn a_database_error_is_logged_with_its_request() {
+    captured_log();
+    let db = std::env::temp_dir().join(format!("apigen-extending-{}.db", std::process::id()));
+    let path = db.clone();
+    let server = TestServer::start_with(move |config| config.db = path);
+    assert_eq!(server.get(&format!("{API}/invoices")).status, 200);
+    // The table goes away under the server, as a disk or a hand edit could do it.
+    let conn = apigen_runtime::rusqlite::Connection::open(&db).expect("open the database");
+    conn.execute_batch("DROP TABLE invoices")
+        .expect("drop the table");
+    drop(conn);
+
+    let answer = server.get(&format!("{API}/invoices?log-test=db-error"));
+    assert_eq!(answer.status, 500, "{}", answer.text());
+    assert_eq!(
+        answer.json(),
+        json!({"_status": "ERR", "_error": {"code": 500, "message": "The server encountered an internal error and was unable to complete your request."}})
+    );
+    let errors = log_lines("database error");
+    let errors: Vec<&String> = errors
+        .iter()
+        .filter(|l| l.contains("log-test=db-error"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let line = errors[0];
+    assert!(line.contains(" ERROR "), "{line}");
+    assert!(line.contains("method=GET"), "{line}");
+    assert!(
+        line.contains(&format!("url=\"{API}/invoices?log-test=db-error\"")),
+        "{line}"
+    );
+    assert!(line.contains("client=127.0.0.1:"), "{line}");
+    assert!(
+        line.contains("no such table"),
+        "the detail is logged: {line}"
+    );
+    drop(server);
+    let _ = std::fs::remove_file(&db);
+}

@@ -31,6 +31,9 @@ Options for serve:
   --tls-cert FILE --tls-key FILE
                               serve HTTPS with this PEM certificate chain and key
                               (the crate's `tls` feature: off unless built with --features tls)
+  --log-level LEVEL           off, error, warn, info (every request: client, method, URL,
+                              status, duration), debug or trace; database errors are
+                              logged with their request [default: $RUST_LOG, else warn]
   --migrate true|false        apply pending migrations at start; false: refuse to start
                               until `migrate` has applied them [default: true]
 
@@ -146,6 +149,15 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
                     }
                 };
             }
+            "--log-level" => {
+                let text = value()?;
+                config.log_level = collisions_api::api::log::parse_level(text)
+                    .ok_or_else(|| {
+                        format!(
+                            "--log-level: '{text}' is not one of off, error, warn, info, debug, trace"
+                        )
+                    })?;
+            }
             "--tls-cert" => tls_cert = Some(std::path::PathBuf::from(value()?)),
             "--tls-key" => tls_key = Some(std::path::PathBuf::from(value()?)),
             other => return Err(format!("unknown option '{other}'")),
@@ -191,6 +203,7 @@ fn run(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    collisions_api::api::log::init(config.log_level);
     runtime
         .block_on(async {
             let app = match collisions_api::app(

@@ -30,6 +30,9 @@ Options for serve:
   --tls-cert FILE --tls-key FILE
                               serve HTTPS with this PEM certificate chain and key
                               (the crate's `tls` feature: on)
+  --log-level LEVEL           off, error, warn, info (every request: client, method, URL,
+                              status, duration), debug or trace; database errors are
+                              logged with their request [default: $RUST_LOG, else warn]
   --migrate true|false        apply pending migrations at start; false: refuse to start
                               until `migrate` has applied them [default: true]
 
@@ -145,6 +148,15 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
                     }
                 };
             }
+            "--log-level" => {
+                let text = value()?;
+                config.log_level = web_api::api::log::parse_level(text)
+                    .ok_or_else(|| {
+                        format!(
+                            "--log-level: '{text}' is not one of off, error, warn, info, debug, trace"
+                        )
+                    })?;
+            }
             "--tls-cert" => tls_cert = Some(std::path::PathBuf::from(value()?)),
             "--tls-key" => tls_key = Some(std::path::PathBuf::from(value()?)),
             other => return Err(format!("unknown option '{other}'")),
@@ -188,6 +200,7 @@ fn run(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    web_api::api::log::init(config.log_level);
     runtime
         .block_on(async {
             let app = match web_api::app(

@@ -101,6 +101,12 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
                     other => return Err(format!("--migrate: '{other}' is not true or false")),
                 };
             }
+            "--log-level" => {
+                let text = value()?;
+                config.log_level = {{ api.lib }}::api::log::parse_level(text).ok_or_else(|| {
+                    format!("--log-level: '{text}' is not one of off, error, warn, info, debug, trace")
+                })?;
+            }
             "--tls-cert" => tls_cert = Some(std::path::PathBuf::from(value()?)),
             "--tls-key" => tls_key = Some(std::path::PathBuf::from(value()?)),
             other => return Err(format!("unknown option '{other}'")),
@@ -146,6 +152,7 @@ fn run(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    {{ api.lib }}::api::log::init(config.log_level);
     runtime.block_on(async {
         let app = match {{ api.lib }}::app(&config, std::sync::Arc::new({{ api.lib }}::hooks::AppHooks)) {
             Ok(app) => app,

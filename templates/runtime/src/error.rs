@@ -17,6 +17,8 @@ pub struct ApiError {
     pub message: String,
     pub issues: Option<Issues>,
     pub items: Option<Vec<serde_json::Value>>,
+    /// An internal error's detail: logged with its request (`log`), never sent.
+    pub detail: Option<String>,
 }
 
 impl ApiError {
@@ -26,6 +28,7 @@ impl ApiError {
             message: message.into(),
             issues: None,
             items: None,
+            detail: None,
         }
     }
 
@@ -68,6 +71,7 @@ impl ApiError {
             message: format!("{verb} failure: 1 document(s) contain(s) error(s)"),
             issues: Some(issues),
             items: None,
+            detail: None,
         }
     }
 
@@ -78,10 +82,10 @@ impl ApiError {
             message: format!("Insertion failure: {failed} document(s) contain(s) error(s)"),
             issues: None,
             items: Some(items),
+            detail: None,
         }
     }
 
-    /// A database failure: logged with its detail, answered without it.
     /// The store is busy (another process holds the write lock past the timeout):
     /// 503, for the client to retry.
     /// The client did not send its whole body in time (`serve --body-read-timeout`).
@@ -111,12 +115,16 @@ impl ApiError {
         )
     }
 
+    /// A database failure: answered without its detail, which is logged with the
+    /// request it belongs to (`log`).
     pub fn internal(error: impl std::fmt::Display) -> Self {
-        eprintln!("error: database: {error}");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The server encountered an internal error and was unable to complete your request.",
-        )
+        ApiError {
+            detail: Some(error.to_string()),
+            ..ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The server encountered an internal error and was unable to complete your request.",
+            )
+        }
     }
 }
 
@@ -140,6 +148,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        if let Some(detail) = self.detail {
+            response
+                .extensions_mut()
+                .insert(crate::log::InternalError(detail));
+        }
         if self.status == StatusCode::REQUEST_TIMEOUT {
             // The rest of the body may still come, or never: the connection ends here.
             response

@@ -29,6 +29,15 @@ use crate::render::{self, Output};
 type Request = axum::http::Request<Incoming>;
 type Routes = TowerToHyperService<Router>;
 
+/// The answer, once its request is logged (when a log level asks for it).
+#[inline]
+fn logged(mut response: Response, log: Option<crate::log::RequestLog>) -> Response {
+    if let Some(log) = log {
+        log.end(&mut response);
+    }
+    response
+}
+
 /// Browsers must not guess another type than the one declared: a JSON answer holding
 /// a client's `<script>` is never run as HTML.
 fn nosniff(mut response: Response) -> Response {
@@ -66,6 +75,8 @@ pub struct App {
     /// The same routes, asked which methods a URL has (CORS); a cheap clone.
     router: Router,
     web: &'static Web,
+    /// The connection's client, for the request log (`log`); set per connection.
+    client: Option<std::net::SocketAddr>,
 }
 
 /// `routes` behind the HTTP layer `web` describes.
@@ -74,6 +85,17 @@ pub fn wrap(routes: Router, web: &'static Web) -> App {
         routes: TowerToHyperService::new(routes.clone()),
         router: routes,
         web,
+        client: None,
+    }
+}
+
+impl App {
+    /// This application serving one connection, from `client`.
+    pub fn for_client(&self, client: std::net::SocketAddr) -> App {
+        App {
+            client: Some(client),
+            ..self.clone()
+        }
     }
 }
 
@@ -83,12 +105,13 @@ impl Service<Request> for App {
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
     fn call(&self, request: Request) -> Self::Future {
+        let log = crate::log::RequestLog::begin(&request, self.client);
         if asks_nothing(self.web, &request) {
             let answer = self.routes.call(request);
-            Box::pin(async move { answer.await.map(nosniff) })
+            Box::pin(async move { answer.await.map(|r| logged(nosniff(r), log)) })
         } else {
             let answer = layer(self.routes.clone(), self.router.clone(), self.web, request);
-            Box::pin(async move { answer.await.map(nosniff) })
+            Box::pin(async move { answer.await.map(|r| logged(nosniff(r), log)) })
         }
     }
 }

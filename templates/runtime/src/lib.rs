@@ -26,6 +26,7 @@
 //! - [`http`]: reading bodies, conditional requests, query strings;
 //! - [`layers`]: the HTTP layer before the routes: method override, rendering, CORS;
 //! - [`links`]: HATEOAS, the `_links` of every response;
+//! - [`log`]: request logging through `tracing` (`serve --log-level`);
 //! - [`media`]: media fields: uploads, the media table, the media endpoint (Range);
 //! - [`objectid`]: ObjectId-style document ids;
 //! - [`options`]: what a GET returns: allowed filters, sorting, pagination, projection,
@@ -61,6 +62,7 @@ pub mod item_ids;
 pub mod layers;
 pub mod lifecycle;
 pub mod links;
+pub mod log;
 pub mod media;
 pub mod objectid;
 pub mod options;

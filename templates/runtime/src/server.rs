@@ -39,6 +39,9 @@ pub struct Config<A: Api> {
     /// HTTPS with this certificate and key (`--tls-cert`, `--tls-key`); plain HTTP
     /// without.
     pub tls: Option<crate::tls::Tls>,
+    /// What `serve` logs to stderr (`--log-level`; `log::init`): `info` logs every
+    /// request. An embedding program's own `tracing` subscriber ignores it.
+    pub log_level: tracing::level_filters::LevelFilter,
     /// The API: `Config::default()` fills this.
     pub api: PhantomData<fn() -> A>,
 }
@@ -54,6 +57,7 @@ impl<A: Api> Default for Config<A> {
             body_read_timeout: Duration::from_secs(30),
             db_options: crate::db::DbOptions::default(),
             tls: None,
+            log_level: crate::log::default_level(),
             api: PhantomData,
         }
     }
@@ -149,12 +153,12 @@ pub async fn serve<A: Api>(
             },
             () = &mut shutdown => return Ok(()),
         };
-        let stream = tokio::select! {
+        let (stream, client) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     // Out of file descriptors and the like: wait, do not spin or exit.
-                    eprintln!("warning: accept failed: {error}");
+                    tracing::warn!(%error, "accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
@@ -162,7 +166,7 @@ pub async fn serve<A: Api>(
             () = &mut shutdown => return Ok(()),
         };
         let _ = stream.set_nodelay(true);
-        let service = app.clone();
+        let service = app.for_client(client);
         let tls = config.tls.clone();
         tokio::spawn(async move {
             match tls {

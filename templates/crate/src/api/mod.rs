@@ -14,7 +14,7 @@
 
 pub use apigen_runtime::{
     catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers, links,
-    {% if uses_media %}media, {% endif %}objectid, options, query, render, resource, routes, schema, server, sqlite, state, store,
+    log, {% if uses_media %}media, {% endif %}objectid, options, query, render, resource, routes, schema, server, sqlite, state, store,
     tls, uuid, validate, xml,
 };
 
