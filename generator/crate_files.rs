@@ -155,7 +155,12 @@ pub fn crate_files(
         Owner::Apigen,
     );
     // The user's own file: hooks, implemented against the runtime's `Hooks` trait.
-    add("src/hooks.rs", USER_HOOKS.to_string(), Owner::User);
+    // With a stub of each hook the spec names, to be written by the user.
+    add(
+        "src/hooks.rs",
+        format!("{USER_HOOKS}{}", crate::extending::user_hook_impls(model)),
+        Owner::User,
+    );
 
     // The API-wide settings the runtime reads, and the modules below.
     add(
@@ -210,6 +215,7 @@ pub fn crate_files(
                 date_format_expr: crate::rust::date_format_expr(api.date_format.as_ref()),
                 web_expr: crate::rust::web_expr(&api.web),
                 validators,
+                api_hooks: !model.api.hooks.is_empty(),
             },
             "crate/src/api/mod.rs",
         )?,

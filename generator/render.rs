@@ -172,6 +172,8 @@ pub struct ApiModRs<'a> {
     pub uses_media: bool,
     /// The spec names custom rules: the `validators` module.
     pub validators: bool,
+    /// `[api] hooks` names hooks: the `api_hooks` module.
+    pub api_hooks: bool,
 }
 
 /// The doc comment of the `api` module, which names the API by its title.
@@ -210,6 +212,8 @@ pub struct Route {
     pub path: String,
     /// `(method, handler)`: `("get", "handlers::get_item::<PeopleDocument>")`.
     pub handlers: Vec<(&'static str, String)>,
+    /// The resource's `REQUEST_HOOKS`, when the spec names request hooks for it.
+    pub hooks: Option<String>,
 }
 
 impl<'a> RouterRs<'a> {
@@ -219,6 +223,7 @@ impl<'a> RouterRs<'a> {
         let mut routes: Vec<Route> = Vec::new();
         let mut home_paths = Vec::new();
         for op in &model.operations {
+            let mut hooks = None;
             let handler = match (op.action, &op.resource) {
                 (Action::Home, _) => "home".to_string(),
                 (Action::OpenApi, _) => "openapi".to_string(),
@@ -239,6 +244,12 @@ impl<'a> RouterRs<'a> {
                         Action::GetByLookup => Action::GetItem.name(),
                         other => other.name(),
                     };
+                    if resource.has_request_hooks(&model.api) {
+                        hooks = Some(format!(
+                            "super::resources::{}::REQUEST_HOOKS",
+                            resource.module_ident
+                        ));
+                    }
                     format!("handlers::{function}::<{}>", resource.doc_type)
                 }
                 (_, None) => {
@@ -259,6 +270,7 @@ impl<'a> RouterRs<'a> {
                         routes.push(Route {
                             path,
                             handlers: Vec::new(),
+                            hooks: hooks.clone(),
                         });
                         routes.len() - 1
                     }
@@ -356,6 +368,8 @@ pub struct ResourceRs<'a> {
     /// The row column of `_version` (versioned resources), also served as
     /// `_latest_version`.
     pub version_column: Option<usize>,
+    /// The hooks the spec names for it (`hooks`, `[api] hooks`); empty when none.
+    pub hooks: crate::extending::ResourceHooks,
 }
 
 /// A `static` compiling a field's `regex` rule or lookup pattern.
@@ -451,6 +465,7 @@ impl<'a> ResourceRs<'a> {
             versioning_static,
             versioning_ref,
             version_column,
+            hooks: crate::extending::ResourceHooks::new(model, resource),
         }
     }
 }

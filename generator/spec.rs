@@ -112,6 +112,9 @@ pub struct ApiSpec {
     pub versioning: Option<bool>,
     /// Eve's `VERSION_DIFF_INCLUDE`: fields `?version=diffs` always shows.
     pub version_diff_include: Option<Vec<Spanned<String>>>,
+    /// Eve's API-wide request hooks the user's code implements (`on_pre_GET`,
+    /// `on_post_POST`, ...): required methods of the generated `ApiHooks` trait.
+    pub hooks: Option<Vec<Spanned<String>>>,
 }
 
 /// `[resources.<name>]`: one Eve resource (a collection and its items).
@@ -168,6 +171,10 @@ pub struct ResourceSpec {
     pub soft_delete: Option<Spanned<bool>>,
     /// Eve's `versioning`: every write keeps the document's version in `<table>_versions`.
     pub versioning: Option<Spanned<bool>>,
+    /// Eve's hooks of this resource the user's code implements, typed with its
+    /// documents (`on_fetched_item`, `on_pre_GET`, ...): required methods of the
+    /// generated `<Resource>Hooks` trait.
+    pub hooks: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub schema: IndexMap<Spanned<String>, Spanned<FieldSpec>>,
 }

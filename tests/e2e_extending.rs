@@ -206,3 +206,175 @@ fn a_database_error_is_logged_with_its_request() {
     drop(server);
     let _ = std::fs::remove_file(&db);
 }
+
+/// `works` names `on_fetched_resource` and `on_fetched_item`, typed with
+/// `WorksDocument` (generated-example/people/src/hooks.rs): a page cuts descriptions
+/// to 140 characters, an item without one gets a placeholder. What is served
+/// changes; what is stored, and its ETag, do not.
+#[test]
+fn fetch_hooks_change_what_is_served() {
+    let server = TestServer::start();
+    let long: String = "Ωμέγα – ünïcödé 日本語 ".repeat(12); // 240 characters
+    assert_eq!(long.chars().count(), 240);
+    let owner = server.create("people", json!({"lastname": "Kafka"}));
+    let owner_id = owner["_id"].as_str().expect("an id");
+    let described = server.create(
+        "works",
+        json!({"title": "Das Schloss", "description": long, "owner": owner_id}),
+    );
+    let bare = server.create("works", json!({"title": "Der Process"}));
+    let described_id = described["_id"].as_str().expect("an id");
+    let bare_id = bare["_id"].as_str().expect("an id");
+
+    let page = server.items(&format!("{API}/works?sort=title"));
+    let cut: String = long.chars().take(140).chain(['…']).collect();
+    assert_eq!(page[0]["description"], cut.as_str(), "a page cuts it");
+    assert_eq!(
+        page[1].get("description"),
+        None,
+        "on_fetched_resource adds nothing"
+    );
+    // Embedding serves the hooked documents too.
+    let embedded = server.items(&format!(
+        "{API}/works?sort=title&embedded={}",
+        support::enc(r#"{"owner": 1}"#)
+    ));
+    assert_eq!(embedded[0]["description"], cut.as_str());
+    assert_eq!(embedded[0]["owner"]["lastname"], "Kafka");
+    // A projection still applies to what the hook served.
+    let projected = server.items(&format!(
+        "{API}/works?sort=title&projection={}",
+        support::enc(r#"{"description": 1}"#)
+    ));
+    assert_eq!(projected[0]["description"], cut.as_str());
+    assert_eq!(projected[0].get("title"), None);
+
+    let item = server.get(&format!("{API}/works/{described_id}"));
+    assert_eq!(
+        item.json()["description"],
+        long.as_str(),
+        "an item serves it whole"
+    );
+    assert_eq!(item.etag(), described["_etag"].as_str().expect("a tag"));
+    let placeholder = server.get(&format!("{API}/works/{bare_id}"));
+    assert_eq!(placeholder.json()["description"], "No description yet.");
+    assert_eq!(placeholder.etag(), bare["_etag"].as_str().expect("a tag"));
+    // The placeholder was served, not stored: a PATCH of the title leaves none.
+    let patched = server.patch(
+        &format!("{API}/works/{bare_id}"),
+        Some(&placeholder.etag()),
+        &json!({"title": "Der Proceß"}),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    let page = server.items(&format!("{API}/works?sort=title"));
+    assert_eq!(page[1]["title"], "Der Proceß");
+    assert_eq!(page[1].get("description"), None);
+    // A client that has the item gets a 304, with no hook in between.
+    let again = server.get_with(
+        &format!("{API}/works/{described_id}"),
+        &[("If-None-Match", &format!("\"{}\"", item.etag()))],
+    );
+    assert_eq!(again.status, 304);
+}
+
+/// `works` names `on_pre_DELETE`: without `X-Confirm: delete` the hook refuses the
+/// request with its own error, in Eve's envelope, before anything is deleted.
+#[test]
+fn a_pre_request_hook_can_refuse_a_request() {
+    let server = TestServer::start();
+    let work = server.create("works", json!({"title": "Amerika"}));
+    let id = work["_id"].as_str().expect("an id");
+    let etag = work["_etag"].as_str().expect("a tag");
+    let url = format!("{API}/works/{id}");
+    let refused = server.delete(&url, Some(etag));
+    assert_eq!(refused.status, 403);
+    assert_eq!(
+        refused.json(),
+        json!({"_status": "ERR", "_error": {"code": 403, "message": "Send `X-Confirm: delete` to delete a work"}})
+    );
+    assert_eq!(server.get(&url).status, 200, "nothing was deleted");
+    let deleted = server.request(
+        "DELETE",
+        &url,
+        &[("If-Match", etag), ("X-Confirm", "delete")],
+        None,
+    );
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    assert_eq!(server.get(&url).status, 404);
+    // Other methods of `works`, and other resources, have no such hook.
+    let person = server.create("people", json!({"lastname": "Brod"}));
+    let person_url = format!("{API}/people/{}", person["_id"].as_str().expect("an id"));
+    let etag = person["_etag"].as_str().expect("a tag");
+    assert_eq!(server.delete(&person_url, Some(etag)).status, 204);
+}
+
+/// `works` names `on_post_POST`: the hook is given the status and the payload
+/// (here it logs the new document's id, as Eve's example logs every GET).
+#[test]
+fn a_post_request_hook_sees_the_status_and_the_payload() {
+    captured_log();
+    let server = TestServer::start();
+    let created = server.create("works", json!({"title": "Der Bau — 1923"}));
+    let id = created["_id"].as_str().expect("an id");
+    let lines = log_lines(&format!("id=\"{id}\""));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("works posted"), "{}", lines[0]);
+    assert!(lines[0].contains("status=201"), "{}", lines[0]);
+    assert!(
+        lines[0].contains(&format!("path=\"{API}/works\"")),
+        "{}",
+        lines[0]
+    );
+    // A refused POST is answered as the routes answered it; the hook sees the 422.
+    let refused = server.post(&format!("{API}/works"), &json!({"title": 1}));
+    assert_eq!(refused.status, 422);
+    assert_eq!(refused.issues(), json!({"title": "must be of string type"}));
+}
+
+const CRM: &str = "/api/v1";
+
+/// crm's `[api] hooks` run for every resource, given its name: `on_pre_GET` refuses
+/// `$regex` filters (also on HEAD, as Eve runs GET's hooks for it), and
+/// `on_post_POST` logs every POST with its resource.
+#[test]
+fn api_wide_hooks_run_for_every_resource_with_its_name() {
+    captured_log();
+    let server = support::start_generated!(crm_api, CRM);
+    let regex = support::enc(r#"{"name": {"$regex": "^Dö"}}"#);
+    let refused = server.get(&format!("{CRM}/contacts?where={regex}"));
+    assert_eq!(refused.status, 400);
+    assert_eq!(
+        refused.json()["_error"]["message"],
+        "contacts: `$regex` filters are not served by this API"
+    );
+    let refused = server.get(&format!("{CRM}/tickets?where={regex}"));
+    assert_eq!(
+        refused.json()["_error"]["message"],
+        "tickets: `$regex` filters are not served by this API"
+    );
+    assert_eq!(
+        server.head(&format!("{CRM}/contacts?where={regex}")).status,
+        400
+    );
+    let plain = server.get(&format!(
+        "{CRM}/contacts?where={}",
+        support::enc(r#"{"name": "Dö"}"#)
+    ));
+    assert_eq!(plain.status, 200);
+
+    let contact = server.create("contacts", json!({"name": "Döblin"}));
+    let contact_id = contact["_id"].as_str().expect("an id");
+    let ticket = server.create("tickets", json!({"subject": "Berlin Alexanderplatz"}));
+    let ticket_id = ticket["_id"].as_str().expect("an id");
+    for (resource, id) in [("contacts", contact_id), ("tickets", ticket_id)] {
+        let lines = log_lines(&format!("id=\"{id}\""));
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].contains("crm post"), "{}", lines[0]);
+        assert!(
+            lines[0].contains(&format!("resource=\"{resource}\"")),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[0].contains("status=201"), "{}", lines[0]);
+    }
+}

@@ -1,11 +1,74 @@
 //! What a spec asks of the user's own code: custom validation rules (`validator`),
 //! each a method of the generated `Validators` trait the user's `src/validators.rs`
-//! implements, so a rule named in the spec but not written is a build error.
+//! implements, and Eve's hooks (`hooks`), each a method of a generated hook trait the
+//! user's `src/hooks.rs` implements. Either way a name in the spec that the user's
+//! code lacks is a build error, and code that nothing names is never called: the
+//! server does no work for hooks nobody wrote.
 
 use toml::Spanned;
 
-use super::{Field, Model, Resolver, rust_ident};
-use crate::diagnostic::Diagnostic;
+use super::operations::Method;
+use super::{Field, Methods, Model, Resolver, rust_ident};
+use crate::diagnostic::{Diagnostic, closest};
+use crate::spec::ResourceSpec;
+
+/// One of Eve's hooks a spec names (`hooks = ["on_fetched_item", "on_pre_GET"]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Hook {
+    /// `on_pre_<METHOD>`: before the request is handled; may refuse it.
+    Pre(Method),
+    /// `on_post_<METHOD>`: after it, with the status and the response payload.
+    Post(Method),
+    /// `on_fetched_resource`: the documents of a collection GET, before they are served.
+    FetchedResource,
+    /// `on_fetched_item`: the document of an item GET, before it is served.
+    FetchedItem,
+}
+
+impl Hook {
+    /// Every hook, in the order the generated traits list them.
+    pub fn all() -> Vec<Hook> {
+        let mut all = vec![Hook::FetchedResource, Hook::FetchedItem];
+        all.extend(Method::ALL.map(Hook::Pre));
+        all.extend(Method::ALL.map(Hook::Post));
+        all
+    }
+
+    /// Eve's name: `on_pre_GET`, `on_fetched_item`.
+    pub fn eve_name(self) -> String {
+        match self {
+            Hook::Pre(method) => format!("on_pre_{}", method.as_str()),
+            Hook::Post(method) => format!("on_post_{}", method.as_str()),
+            Hook::FetchedResource => "on_fetched_resource".to_string(),
+            Hook::FetchedItem => "on_fetched_item".to_string(),
+        }
+    }
+
+    /// The trait method's name: Eve's, in snake case (`on_pre_get`).
+    pub fn method_name(self) -> String {
+        self.eve_name().to_ascii_lowercase()
+    }
+
+    /// The request hook's method, `None` for fetch hooks.
+    pub fn method(self) -> Option<Method> {
+        match self {
+            Hook::Pre(method) | Hook::Post(method) => Some(method),
+            _ => None,
+        }
+    }
+}
+
+/// The methods a resource answers, with GET always on.
+fn answers(methods: (Methods, Methods), method: Method) -> bool {
+    let (collection, item) = methods;
+    match method {
+        Method::Get => true,
+        Method::Post => collection.post,
+        Method::Put => item.put,
+        Method::Patch => item.patch,
+        Method::Delete => collection.delete || item.delete,
+    }
+}
 
 /// A custom rule the spec names, and where: one required method of `Validators`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +102,86 @@ impl Resolver<'_> {
     }
 }
 
+impl Resolver<'_> {
+    /// A `hooks` list: Eve's names, each once.
+    fn hooks<'s>(
+        &self,
+        listed: &'s [Spanned<String>],
+    ) -> Result<Vec<(Hook, &'s Spanned<String>)>, Diagnostic> {
+        let all = Hook::all();
+        let mut hooks: Vec<(Hook, &Spanned<String>)> = Vec::new();
+        for name in listed {
+            let text = name.get_ref();
+            let Some(hook) = all.iter().copied().find(|h| h.eve_name() == *text) else {
+                let names: Vec<String> = all.iter().map(|h| h.eve_name()).collect();
+                let help = match closest(text, names.iter().map(String::as_str)) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => "the hooks are `on_fetched_resource`, `on_fetched_item`, `on_pre_<METHOD>` and `on_post_<METHOD>` (GET, POST, PUT, PATCH, DELETE)".to_string(),
+                };
+                return Err(self
+                    .error(name, format!("unknown hook `{text}`"))
+                    .with_help(help));
+            };
+            if hooks.iter().any(|(h, _)| *h == hook) {
+                return Err(self
+                    .error(name, format!("`{text}` is listed twice"))
+                    .with_help("name each hook once"));
+            }
+            hooks.push((hook, name));
+        }
+        hooks.sort_by_key(|(hook, _)| *hook);
+        Ok(hooks)
+    }
+
+    /// `[api] hooks`: request hooks, called for every resource with its name.
+    pub(super) fn api_hooks(
+        &self,
+        listed: Option<&[Spanned<String>]>,
+    ) -> Result<Vec<Hook>, Diagnostic> {
+        let hooks = self.hooks(listed.unwrap_or_default())?;
+        if let Some((_, name)) = hooks.iter().find(|(hook, _)| hook.method().is_none()) {
+            return Err(self
+                .error(name, format!("`{}` is typed per resource", name.get_ref()))
+                .with_help("fetch hooks are given the resource's own documents: list it under each `[resources.<name>] hooks` that needs it"));
+        }
+        Ok(hooks.into_iter().map(|(hook, _)| hook).collect())
+    }
+
+    /// A resource's `hooks`, which must name methods the resource answers.
+    pub(super) fn resource_hooks(
+        &self,
+        spec: &ResourceSpec,
+        collection: Methods,
+        item: Methods,
+    ) -> Result<Vec<Hook>, Diagnostic> {
+        let hooks = self.hooks(spec.hooks.as_deref().unwrap_or_default())?;
+        if spec.internal_resource
+            && let Some((_, name)) = hooks.first()
+        {
+            return Err(self
+                .error(name, "an internal resource has no requests to hook")
+                .with_help("write to it from the hooks of the resources that are served, or remove `hooks`"));
+        }
+        for (hook, name) in &hooks {
+            if let Some(method) = hook.method()
+                && !answers((collection, item), method)
+            {
+                return Err(self
+                    .error(
+                        name,
+                        format!("the resource does not answer {}", method.as_str()),
+                    )
+                    .with_help(format!(
+                        "add {} to `resource_methods` or `item_methods`, or remove `{}`",
+                        method.as_str(),
+                        name.get_ref()
+                    )));
+            }
+        }
+        Ok(hooks.into_iter().map(|(hook, _)| hook).collect())
+    }
+}
+
 impl Model {
     /// The custom rules the spec names, sorted by name, each with the fields using it.
     pub fn validators(&self) -> Vec<Validator> {
@@ -69,9 +212,24 @@ impl Model {
     }
 }
 
+impl super::Resource {
+    /// The hooks trait the user implements for this resource: `PeopleHooks`.
+    pub fn hooks_trait(&self) -> String {
+        format!("{}Hooks", self.doc_type.trim_end_matches("Document"))
+    }
+
+    /// Whether a request to it calls hooks: its own, or the API's.
+    pub fn has_request_hooks(&self, api: &super::Api) -> bool {
+        !self.internal
+            && (!api.hooks.is_empty() || self.hooks.iter().any(|hook| hook.method().is_some()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::model;
+    use super::Hook;
+    use crate::model::Method;
 
     const API: &str = "[api]\nname = \"t\"\nversion = \"1.0.0\"\n";
 
@@ -108,6 +266,56 @@ mod tests {
             );
             let error = model(&source).expect_err(bad).to_string();
             assert!(error.contains("invalid validator name"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn hooks_take_eves_names_and_sort_in_one_order() {
+        let source = format!(
+            "{API}hooks = [\"on_post_POST\", \"on_pre_GET\"]\n[resources.things]\nresource_methods = [\"GET\", \"POST\"]\n\
+             hooks = [\"on_pre_POST\", \"on_fetched_item\", \"on_fetched_resource\"]\n[resources.things.schema]\nn = {{ type = \"integer\" }}\n"
+        );
+        let model = model(&source).expect("a valid spec");
+        assert_eq!(
+            model.api.hooks,
+            [Hook::Pre(Method::Get), Hook::Post(Method::Post)]
+        );
+        let things = &model.resources[0];
+        assert_eq!(
+            things.hooks,
+            [
+                Hook::Pre(Method::Post),
+                Hook::FetchedResource,
+                Hook::FetchedItem
+            ]
+        );
+        assert_eq!(things.hooks_trait(), "ThingsHooks");
+        assert!(things.has_request_hooks(&model.api));
+        let names: Vec<String> = things.hooks.iter().map(|h| h.method_name()).collect();
+        assert_eq!(
+            names,
+            ["on_pre_post", "on_fetched_resource", "on_fetched_item"]
+        );
+    }
+
+    #[test]
+    fn misnamed_and_misplaced_hooks_are_refused() {
+        for (api, resource, expected) in [
+            ("", "hooks = [\"on_pre_get\"]", "did you mean `on_pre_GET`?"),
+            (
+                "",
+                "hooks = [\"on_pre_GET\", \"on_pre_GET\"]",
+                "listed twice",
+            ),
+            ("", "hooks = [\"on_pre_PUT\"]", "does not answer PUT"),
+            ("hooks = [\"on_fetched_item\"]", "", "typed per resource"),
+        ] {
+            let source = format!(
+                "{API}{api}\n[resources.things]\n{resource}\n[resources.things.schema]\nn = {{ type = \"integer\" }}\n"
+            );
+            let error = model(&source).expect_err(resource);
+            let text = format!("{error} {}", error.help.clone().unwrap_or_default());
+            assert!(text.contains(expected), "{resource}: {text}");
         }
     }
 }

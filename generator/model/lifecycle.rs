@@ -47,6 +47,7 @@ impl Lifecycle {
             schema: Vec::new(),
             items: None,
             relation: None,
+            validator: None,
         };
         let mut fields = Vec::new();
         if self.soft_delete {

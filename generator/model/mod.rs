@@ -43,7 +43,8 @@ pub use aggregation::{Aggregation, ResultType};
 pub use defaults::toml_to_json;
 pub use embedding::Embed;
 pub use lifecycle::{Lifecycle, version_id_column};
-pub use extending::Validator;
+
+pub use extending::{Hook, Validator};
 pub use operations::{
     Action, Method, Mount, Operation, OperationSettings, ParamType, PathParam, QueryParam, Segment,
     Shape,
@@ -130,6 +131,8 @@ pub struct Api {
     pub date_format: Option<DateFormat>,
     /// Media fields' and form bodies' settings (`return_media_as_*`...).
     pub media: media::Media,
+    /// The API-wide hooks the user implements (`[api] hooks`): request hooks only.
+    pub hooks: Vec<Hook>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -194,6 +197,8 @@ pub struct Resource {
     pub form_fields_as_json: bool,
     /// Eve's `soft_delete` and `versioning` (`lifecycle`).
     pub lifecycle: Lifecycle,
+    /// The hooks of this resource the user implements, typed (`hooks`).
+    pub hooks: Vec<Hook>,
 }
 
 /// A secondary index: `indexes = { by_name_age = ["lastname", "-age"] }`.

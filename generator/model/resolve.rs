@@ -219,6 +219,7 @@ impl Resolver<'_> {
             web: self.web(api)?,
             date_format: self.date_format()?,
             media: self.media(api, max_body_bytes)?,
+            hooks: self.api_hooks(api.hooks.as_deref())?,
         })
     }
 
@@ -431,6 +432,7 @@ impl Resolver<'_> {
             internal: spec.internal_resource,
             indexes,
             lifecycle,
+            hooks: self.resource_hooks(spec, resource_methods, item_methods)?,
         })
     }
 

@@ -38,3 +38,39 @@ impl crate::api::hooks::Hooks for AppHooks {
         Ok(())
     }
 }
+
+/// `[api] hooks`: every resource's requests, given its name.
+impl crate::api::api_hooks::ApiHooks for AppHooks {
+    /// This CRM serves no `$regex` filters: they read every document of a table.
+    fn on_pre_get(
+        resource: &str,
+        request: &crate::api::request_hooks::Request<'_>,
+    ) -> Result<(), ApiError> {
+        // `$` as sent, or percent-encoded.
+        let asks_regex = request
+            .query
+            .is_some_and(|query| query.contains("$regex") || query.contains("%24regex"));
+        if asks_regex {
+            return Err(ApiError::bad_request(format!(
+                "{resource}: `$regex` filters are not served by this API"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Every POST is logged with the resource and what it answered.
+    fn on_post_post(
+        resource: &str,
+        request: &crate::api::request_hooks::Request<'_>,
+        status: crate::api::request_hooks::StatusCode,
+        payload: &Value,
+    ) {
+        apigen_runtime::tracing::info!(
+            resource,
+            path = request.path,
+            status = status.as_u16(),
+            id = %payload["_id"],
+            "crm post"
+        );
+    }
+}

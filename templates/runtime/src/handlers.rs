@@ -66,6 +66,7 @@ pub async fn get_collection<R: Resource>(
         && list.projection.is_empty()
         && !related::links(info)
         && info.media.fields.is_empty()
+        && !R::FETCHED_RESOURCE
     {
         // Nothing to embed or project: each row is written as JSON as it is read, with
         // no document built in between.
@@ -94,7 +95,8 @@ pub async fn get_collection<R: Resource>(
     let (total, documents, embedded) = state
         .db
         .read_costly(|conn| {
-            let (total, documents) = conn.list::<R>(info, &list.selection(info, &scope))?;
+            let (total, mut documents) = conn.list::<R>(info, &list.selection(info, &scope))?;
+            R::fetched_resource(&mut documents);
             let embedded = embedded(info, conn, raw.as_deref(), &documents)?;
             let embedded = media::resolve(info, conn, &documents, embedded)?;
             Ok((total, documents, embedded))
@@ -305,7 +307,7 @@ pub async fn get_item<R: Resource>(
     }
     let projection = Projections::for_item(info, raw.as_deref())?;
     let (document, fresh, embedded) = state.db.read(|conn| {
-        let document = conn
+        let mut document = conn
             .get::<R>(info, key, &scope)?
             .ok_or_else(ApiError::not_found)?;
         // A client that has the document gets a 304: nothing to embed.
@@ -314,6 +316,7 @@ pub async fn get_item<R: Resource>(
         let embedded = if fresh || document.deleted() {
             None
         } else {
+            R::fetched_item(&mut document);
             let documents = std::slice::from_ref(&document);
             let embedded = embedded(info, conn, raw.as_deref(), documents)?;
             media::resolve(info, conn, documents, embedded)?

@@ -33,6 +33,7 @@
 //!   datasources;
 //! - [`query`]: `where` and `sort` parsed and checked into an AST;
 //! - [`render`]: `?pretty`, JSONP and XML, a JSON answer rewritten as the client asked;
+//! - [`request_hooks`]: Eve's `on_pre_<METHOD>`/`on_post_<METHOD>` hooks, where a spec names them;
 //! - [`resource`]: the trait each resource's document type implements;
 //! - [`routes`]: id types, sub-resource paths and the additional lookup route;
 //! - [`schema`]: the storage schema: tables, typed columns, indexes, in no dialect;
@@ -70,6 +71,7 @@ mod python_where;
 pub mod query;
 pub mod related;
 pub mod render;
+pub mod request_hooks;
 pub mod resource;
 pub mod routes;
 pub mod schema;
@@ -91,6 +93,8 @@ pub use rusqlite;
 pub use serde;
 pub use serde_json;
 pub use tokio;
+/// For hooks that log with their request, as Eve's hooks use `app.logger`.
+pub use tracing;
 
 /// What a generated crate tells the runtime about its API: the spec's API-wide
 /// settings and its routes. Generated as `api::Api` in each service.

@@ -190,6 +190,23 @@ pub trait Resource: serde::Serialize + Sized + Send + 'static {
     fn version(&self) -> Option<i64> {
         None
     }
+
+    /// Whether the spec names `on_fetched_resource` for this resource: a collection GET
+    /// then builds its documents for [`Resource::fetched_resource`] instead of writing
+    /// rows straight to JSON. A constant, so that test folds away where it is false.
+    const FETCHED_RESOURCE: bool = false;
+    /// Eve's `on_fetched_resource`: the user's hook, given a page's documents before
+    /// they are served (and embedded).
+    #[inline]
+    fn fetched_resource(documents: &mut Vec<Self>) {
+        let _ = documents;
+    }
+    /// Eve's `on_fetched_item`: the user's hook, given an item GET's document before it
+    /// is served (and embedded); not called for a 304.
+    #[inline]
+    fn fetched_item(document: &mut Self) {
+        let _ = document;
+    }
 }
 
 /// Writes a document's JSON object field by field, as a resource's generated `Serialize`

@@ -10,9 +10,10 @@
 //! - `router`: the routes and methods the spec enables.
 pub use apigen_runtime::{
     catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers,
-    links, log, objectid, options, query, render, resource, routes, schema, server,
-    sqlite, state, store, tls, uuid, validate, xml,
+    links, log, objectid, options, query, render, request_hooks, resource, routes,
+    schema, server, sqlite, state, store, tls, uuid, validate, xml,
 };
+pub mod api_hooks;
 pub mod resources;
 pub mod router;
 /// This API, as the runtime sees it.

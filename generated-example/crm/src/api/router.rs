@@ -26,71 +26,164 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/contacts",
             get(handlers::get_collection::<ContactsDocument>)
                 .post(handlers::post_collection::<ContactsDocument>)
-                .delete(handlers::delete_collection::<ContactsDocument>),
+                .delete(handlers::delete_collection::<ContactsDocument>)
+                .route_layer(
+                    axum::middleware::from_fn_with_state(
+                        &super::resources::contacts::REQUEST_HOOKS,
+                        super::request_hooks::run,
+                    ),
+                ),
         )
         .route(
             "/api/v1/contacts/{id}",
             get(handlers::get_item::<ContactsDocument>)
                 .patch(handlers::patch_item::<ContactsDocument>)
                 .put(handlers::put_item::<ContactsDocument>)
-                .delete(handlers::delete_item::<ContactsDocument>),
+                .delete(handlers::delete_item::<ContactsDocument>)
+                .route_layer(
+                    axum::middleware::from_fn_with_state(
+                        &super::resources::contacts::REQUEST_HOOKS,
+                        super::request_hooks::run,
+                    ),
+                ),
         )
         .route(
             "/api/v1/contacts/{id}/invoices",
             get(handlers::get_collection::<InvoicesDocument>)
                 .post(handlers::post_collection::<InvoicesDocument>)
-                .delete(handlers::delete_collection::<InvoicesDocument>),
+                .delete(handlers::delete_collection::<InvoicesDocument>)
+                .route_layer(
+                    axum::middleware::from_fn_with_state(
+                        &super::resources::invoices::REQUEST_HOOKS,
+                        super::request_hooks::run,
+                    ),
+                ),
         )
         .route(
             "/api/v1/contacts/{id}/invoices/{id1}",
             get(handlers::get_item::<InvoicesDocument>)
                 .patch(handlers::patch_item::<InvoicesDocument>)
                 .put(handlers::put_item::<InvoicesDocument>)
-                .delete(handlers::delete_item::<InvoicesDocument>),
+                .delete(handlers::delete_item::<InvoicesDocument>)
+                .route_layer(
+                    axum::middleware::from_fn_with_state(
+                        &super::resources::invoices::REQUEST_HOOKS,
+                        super::request_hooks::run,
+                    ),
+                ),
         )
         .route(
             "/api/v1/tickets",
             get(handlers::get_collection::<TicketsDocument>)
-                .post(handlers::post_collection::<TicketsDocument>),
+                .post(handlers::post_collection::<TicketsDocument>)
+                .route_layer(
+                    axum::middleware::from_fn_with_state(
+                        &super::resources::tickets::REQUEST_HOOKS,
+                        super::request_hooks::run,
+                    ),
+                ),
         )
         .route(
             "/api/v1/tickets/{id}",
             get(handlers::get_item::<TicketsDocument>)
                 .patch(handlers::patch_item::<TicketsDocument>)
-                .delete(handlers::delete_item::<TicketsDocument>),
+                .delete(handlers::delete_item::<TicketsDocument>)
+                .route_layer(
+                    axum::middleware::from_fn_with_state(
+                        &super::resources::tickets::REQUEST_HOOKS,
+                        super::request_hooks::run,
+                    ),
+                ),
         )
         .route(
             "/api/v1/regions",
             get(handlers::get_collection::<RegionsDocument>)
-                .post(handlers::post_collection::<RegionsDocument>),
+                .post(handlers::post_collection::<RegionsDocument>)
+                .route_layer(
+                    axum::middleware::from_fn_with_state(
+                        &super::resources::regions::REQUEST_HOOKS,
+                        super::request_hooks::run,
+                    ),
+                ),
         )
         .route(
             "/api/v1/regions/{id}",
             get(handlers::get_item::<RegionsDocument>)
                 .patch(handlers::patch_item::<RegionsDocument>)
                 .put(handlers::put_item::<RegionsDocument>)
-                .delete(handlers::delete_item::<RegionsDocument>),
+                .delete(handlers::delete_item::<RegionsDocument>)
+                .route_layer(
+                    axum::middleware::from_fn_with_state(
+                        &super::resources::regions::REQUEST_HOOKS,
+                        super::request_hooks::run,
+                    ),
+                ),
         )
         .route(
             "/api/v1/regions/{id}/offices",
             get(handlers::get_collection::<OfficesDocument>)
                 .post(handlers::post_collection::<OfficesDocument>)
-                .delete(handlers::delete_collection::<OfficesDocument>),
+                .delete(handlers::delete_collection::<OfficesDocument>)
+                .route_layer(
+                    axum::middleware::from_fn_with_state(
+                        &super::resources::offices::REQUEST_HOOKS,
+                        super::request_hooks::run,
+                    ),
+                ),
         )
         .route(
             "/api/v1/regions/{id}/offices/{id1}",
             get(handlers::get_item::<OfficesDocument>)
                 .patch(handlers::patch_item::<OfficesDocument>)
-                .delete(handlers::delete_item::<OfficesDocument>),
+                .delete(handlers::delete_item::<OfficesDocument>)
+                .route_layer(
+                    axum::middleware::from_fn_with_state(
+                        &super::resources::offices::REQUEST_HOOKS,
+                        super::request_hooks::run,
+                    ),
+                ),
         )
         .route(
             "/api/v1/followups",
             get(handlers::get_collection::<FollowupsDocument>)
-                .post(handlers::post_collection::<FollowupsDocument>),
+                .post(handlers::post_collection::<FollowupsDocument>)
+                .route_layer(
+                    axum::middleware::from_fn_with_state(
+                        &super::resources::followups::REQUEST_HOOKS,
+                        super::request_hooks::run,
+                    ),
+                ),
         )
-        .route("/api/v1/followups/{id}", get(handlers::get_item::<FollowupsDocument>))
-        .route("/api/v1/countries", get(handlers::get_collection::<CountriesDocument>))
-        .route("/api/v1/countries/{id}", get(handlers::get_item::<CountriesDocument>))
+        .route(
+            "/api/v1/followups/{id}",
+            get(handlers::get_item::<FollowupsDocument>)
+                .route_layer(
+                    axum::middleware::from_fn_with_state(
+                        &super::resources::followups::REQUEST_HOOKS,
+                        super::request_hooks::run,
+                    ),
+                ),
+        )
+        .route(
+            "/api/v1/countries",
+            get(handlers::get_collection::<CountriesDocument>)
+                .route_layer(
+                    axum::middleware::from_fn_with_state(
+                        &super::resources::countries::REQUEST_HOOKS,
+                        super::request_hooks::run,
+                    ),
+                ),
+        )
+        .route(
+            "/api/v1/countries/{id}",
+            get(handlers::get_item::<CountriesDocument>)
+                .route_layer(
+                    axum::middleware::from_fn_with_state(
+                        &super::resources::countries::REQUEST_HOOKS,
+                        super::request_hooks::run,
+                    ),
+                ),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

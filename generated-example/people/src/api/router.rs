@@ -45,14 +45,26 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/works",
             get(handlers::get_collection::<WorksDocument>)
-                .post(handlers::post_collection::<WorksDocument>),
+                .post(handlers::post_collection::<WorksDocument>)
+                .route_layer(
+                    axum::middleware::from_fn_with_state(
+                        &super::resources::works::REQUEST_HOOKS,
+                        super::request_hooks::run,
+                    ),
+                ),
         )
         .route(
             "/api/v1/works/{id}",
             get(handlers::get_item::<WorksDocument>)
                 .patch(handlers::patch_item::<WorksDocument>)
                 .put(handlers::put_item::<WorksDocument>)
-                .delete(handlers::delete_item::<WorksDocument>),
+                .delete(handlers::delete_item::<WorksDocument>)
+                .route_layer(
+                    axum::middleware::from_fn_with_state(
+                        &super::resources::works::REQUEST_HOOKS,
+                        super::request_hooks::run,
+                    ),
+                ),
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -14,10 +14,13 @@
 
 pub use apigen_runtime::{
     catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers, links,
-    log, {% if uses_media %}media, {% endif %}objectid, options, query, render, resource, routes, schema, server, sqlite, state, store,
+    log, {% if uses_media %}media, {% endif %}objectid, options, query, render, request_hooks, resource, routes, schema, server, sqlite, state, store,
     tls, uuid, validate, xml,
 };
 
+{%- if api_hooks %}
+pub mod api_hooks;
+{%- endif %}
 pub mod resources;
 pub mod router;
 {%- if validators %}

@@ -29,7 +29,10 @@ pub fn router(state: AppState) -> Router {
             {{ route.path|json }},
             {% for (method, handler) in route.handlers -%}
             {% if !loop.first %}.{% endif %}{{ method }}({{ handler }})
-            {%- endfor %},
+            {%- endfor %}
+            {%- if let Some(hooks) = route.hooks %}
+                .route_layer(axum::middleware::from_fn_with_state(&{{ hooks }}, super::request_hooks::run))
+            {%- endif %},
         )
 {%- endfor %}
 {%- if let Some(path) = media_route %}

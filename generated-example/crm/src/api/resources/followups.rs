@@ -179,3 +179,19 @@ impl Resource for FollowupsDocument {
         fields
     }
 }
+/// The request hooks of `followups`, the API's first, by method: the router runs them
+/// around its routes (`request_hooks::run`).
+pub static REQUEST_HOOKS: crate::api::request_hooks::RequestHooks = crate::api::request_hooks::RequestHooks {
+    resource: "followups",
+    get: crate::api::request_hooks::MethodHooks {
+        pre: &[<crate::hooks::AppHooks as crate::api::api_hooks::ApiHooks>::on_pre_get],
+        ..crate::api::request_hooks::MethodHooks::NONE
+    },
+    post: crate::api::request_hooks::MethodHooks {
+        post: &[
+            <crate::hooks::AppHooks as crate::api::api_hooks::ApiHooks>::on_post_post,
+        ],
+        ..crate::api::request_hooks::MethodHooks::NONE
+    },
+    ..crate::api::request_hooks::RequestHooks::NONE
+};

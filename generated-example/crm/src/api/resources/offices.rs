@@ -168,3 +168,19 @@ impl Resource for OfficesDocument {
         fields
     }
 }
+/// The request hooks of `offices`, the API's first, by method: the router runs them
+/// around its routes (`request_hooks::run`).
+pub static REQUEST_HOOKS: crate::api::request_hooks::RequestHooks = crate::api::request_hooks::RequestHooks {
+    resource: "offices",
+    get: crate::api::request_hooks::MethodHooks {
+        pre: &[<crate::hooks::AppHooks as crate::api::api_hooks::ApiHooks>::on_pre_get],
+        ..crate::api::request_hooks::MethodHooks::NONE
+    },
+    post: crate::api::request_hooks::MethodHooks {
+        post: &[
+            <crate::hooks::AppHooks as crate::api::api_hooks::ApiHooks>::on_post_post,
+        ],
+        ..crate::api::request_hooks::MethodHooks::NONE
+    },
+    ..crate::api::request_hooks::RequestHooks::NONE
+};

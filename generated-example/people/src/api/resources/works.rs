@@ -194,4 +194,57 @@ impl Resource for WorksDocument {
         }
         fields
     }
+    const FETCHED_RESOURCE: bool = true;
+    fn fetched_resource(documents: &mut ::std::vec::Vec<Self>) {
+        <crate::hooks::AppHooks as WorksHooks>::on_fetched_resource(documents)
+    }
+    fn fetched_item(document: &mut Self) {
+        <crate::hooks::AppHooks as WorksHooks>::on_fetched_item(document)
+    }
+}
+/// The hooks `[resources.works] hooks` names, typed with `WorksDocument`: your
+/// `src/hooks.rs` implements them for `AppHooks`.
+pub trait WorksHooks {
+    /// Eve's `on_pre_DELETE_works`: before a DELETE is handled; `Err` refuses it with that error.
+    fn on_pre_delete(
+        request: &crate::api::request_hooks::Request<'_>,
+    ) -> ::std::result::Result<(), crate::api::error::ApiError>;
+    /// Eve's `on_post_POST_works`: after a POST was answered: its status and its JSON payload (`null` when empty).
+    fn on_post_post(
+        request: &crate::api::request_hooks::Request<'_>,
+        status: crate::api::request_hooks::StatusCode,
+        payload: &::serde_json::Value,
+    );
+    /// Eve's `on_fetched_resource_works`: a collection page's documents, before they are served and embedded (a read moved off the async workers runs again, and so may call it again).
+    fn on_fetched_resource(documents: &mut ::std::vec::Vec<WorksDocument>);
+    /// Eve's `on_fetched_item_works`: an item's document, before it is served and embedded (not for a 304).
+    fn on_fetched_item(document: &mut WorksDocument);
+}
+/// The request hooks of `works`, the API's first, by method: the router runs them
+/// around its routes (`request_hooks::run`).
+pub static REQUEST_HOOKS: crate::api::request_hooks::RequestHooks = crate::api::request_hooks::RequestHooks {
+    resource: "works",
+    post: crate::api::request_hooks::MethodHooks {
+        post: &[on_post_post],
+        ..crate::api::request_hooks::MethodHooks::NONE
+    },
+    delete: crate::api::request_hooks::MethodHooks {
+        pre: &[on_pre_delete],
+        ..crate::api::request_hooks::MethodHooks::NONE
+    },
+    ..crate::api::request_hooks::RequestHooks::NONE
+};
+fn on_post_post(
+    _resource: &str,
+    request: &crate::api::request_hooks::Request<'_>,
+    status: crate::api::request_hooks::StatusCode,
+    payload: &::serde_json::Value,
+) {
+    <crate::hooks::AppHooks as WorksHooks>::on_post_post(request, status, payload)
+}
+fn on_pre_delete(
+    _resource: &str,
+    request: &crate::api::request_hooks::Request<'_>,
+) -> ::std::result::Result<(), crate::api::error::ApiError> {
+    <crate::hooks::AppHooks as WorksHooks>::on_pre_delete(request)
 }

@@ -319,4 +319,11 @@ impl Resource for {{ r.resource.doc_type }} {
 {%- endfor %}
         fields
     }
+{%- if !hooks.resource_items.is_empty() %}
+{{ hooks.resource_items }}
+{%- endif %}
 }
+{%- if !hooks.declarations.is_empty() %}
+
+{{ hooks.declarations }}
+{%- endif %}
