@@ -279,14 +279,15 @@ fn api_hooks_file(model: &Model) -> Result<Option<String>, RenderError> {
 /// What a new crate's `src/hooks.rs` gets after its `Hooks` impl: an impl of each hook
 /// trait the spec names, each hook doing nothing until the user writes it.
 pub fn user_hook_impls(model: &Model) -> String {
+    // Laid out as rustfmt lays it out, so a new crate passes `cargo fmt --check`.
     let stub = |hook: Hook, doc: Option<&str>| {
         let body = match hook {
-            Hook::FetchedResource => "let _ = documents;".to_string(),
-            Hook::FetchedItem => "let _ = document;".to_string(),
-            Hook::Pre(_) if doc.is_some() => "let _ = request;\n        Ok(())".to_string(),
-            Hook::Pre(_) => "let _ = (resource, request);\n        Ok(())".to_string(),
-            Hook::Post(_) if doc.is_some() => "let _ = (request, status, payload);".to_string(),
-            Hook::Post(_) => "let _ = (resource, request, status, payload);".to_string(),
+            Hook::FetchedResource => "let _ = documents;",
+            Hook::FetchedItem => "let _ = document;",
+            Hook::Pre(_) if doc.is_some() => "let _ = request;\n        Ok(())",
+            Hook::Pre(_) => "let _ = (resource, request);\n        Ok(())",
+            Hook::Post(_) if doc.is_some() => "let _ = (request, status, payload);",
+            Hook::Post(_) => "let _ = (resource, request, status, payload);",
         };
         let signature = signature(hook, doc)
             .replace("crate::api::request_hooks::", "")
@@ -294,10 +295,30 @@ pub fn user_hook_impls(model: &Model) -> String {
             .replace("::std::result::", "")
             .replace("::std::vec::", "")
             .replace("::serde_json::", "serde_json::");
-        format!(
-            "    fn {}{signature} {{\n        {body}\n    }}\n",
-            hook.method_name()
-        )
+        let name = hook.method_name();
+        let one_line = format!("    fn {name}{signature} {{");
+        let head = if one_line.len() <= 100 {
+            one_line
+        } else {
+            // One parameter a line: `(a: A, b: B) -> R` becomes `(\n a: A,\n b: B,\n) -> R`.
+            let close = signature.find(')').unwrap_or(signature.len());
+            let params: String = signature[1..close]
+                .split(", ")
+                .map(|param| format!("        {param},\n"))
+                .collect();
+            format!(
+                "    fn {name}(\n{params}    ){} {{",
+                &signature[close + 1..]
+            )
+        };
+        format!("{head}\n        {body}\n    }}\n")
+    };
+    let stubs = |hooks: &[Hook], doc: Option<&str>| {
+        hooks
+            .iter()
+            .map(|&hook| stub(hook, doc))
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     let mut out = String::new();
     let uses_request = model
@@ -308,9 +329,7 @@ pub fn user_hook_impls(model: &Model) -> String {
         .any(|h| h.method().is_some());
     if !model.api.hooks.is_empty() {
         out.push_str("\n/// `[api] hooks`: every resource's requests, given its name.\nimpl crate::api::api_hooks::ApiHooks for AppHooks {\n");
-        for &hook in &model.api.hooks {
-            out.push_str(&stub(hook, None));
-        }
+        out.push_str(&stubs(&model.api.hooks, None));
         out.push_str("}\n");
     }
     for resource in model.resources.iter().filter(|r| !r.hooks.is_empty()) {
@@ -320,13 +339,11 @@ pub fn user_hook_impls(model: &Model) -> String {
             resource.module_ident,
             resource.hooks_trait()
         ));
-        for &hook in &resource.hooks {
-            let doc = format!(
-                "crate::api::resources::{}::{}",
-                resource.module_ident, resource.doc_type
-            );
-            out.push_str(&stub(hook, Some(&doc)));
-        }
+        let doc = format!(
+            "crate::api::resources::{}::{}",
+            resource.module_ident, resource.doc_type
+        );
+        out.push_str(&stubs(&resource.hooks, Some(&doc)));
         out.push_str("}\n");
     }
     if uses_request {
