@@ -198,11 +198,15 @@ fn new_creates_a_crate() {
             "{expected} missing from {files:?}"
         );
     }
-    // The manifest lists exactly what apigen made, and marks hooks.rs as the user's.
+    // The manifest lists exactly what apigen made, and marks hooks.rs (and, as the spec
+    // names a `validator`, validators.rs) as the user's.
     let manifest: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(scratch.path("svc/apigen.json")).unwrap())
             .expect("apigen.json is JSON");
-    assert_eq!(manifest["user_files"], serde_json::json!(["src/hooks.rs"]));
+    assert_eq!(
+        manifest["user_files"],
+        serde_json::json!(["src/hooks.rs", "src/validators.rs"])
+    );
 }
 
 #[test]

@@ -378,3 +378,15 @@ fn api_wide_hooks_run_for_every_resource_with_its_name() {
         assert!(lines[0].contains("status=201"), "{}", lines[0]);
     }
 }
+
+/// Only a resource whose spec names `on_fetched_resource` builds documents for a page:
+/// the others keep writing rows straight to JSON (a constant, decided at generation).
+#[test]
+fn only_hooked_resources_leave_the_page_fast_path() {
+    use people_api::api::resource::Resource;
+    use people_api::api::resources::works::WorksDocument;
+    use people_api::api::resources::{invoices::InvoicesDocument, people::PeopleDocument};
+    const { assert!(!<PeopleDocument as Resource>::FETCHED_RESOURCE) };
+    const { assert!(!<InvoicesDocument as Resource>::FETCHED_RESOURCE) };
+    const { assert!(<WorksDocument as Resource>::FETCHED_RESOURCE) };
+}
