@@ -189,6 +189,10 @@ pub fn crate_files(
                     .iter()
                     .map(|r| r.module_ident.as_str())
                     .collect(),
+                oplog_module: api.oplog.as_ref().and_then(|oplog| {
+                    let resource = model.resources.iter().find(|r| r.name == oplog.name);
+                    resource.map(|r| r.module_ident.as_str())
+                }),
                 migrations: migrations
                     .iter()
                     .map(|name| {

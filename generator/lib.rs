@@ -27,6 +27,7 @@ pub mod openapi;
 pub mod output;
 pub mod render;
 pub mod rust;
+pub mod schema_json;
 pub mod spec;
 
 use std::path::Path;

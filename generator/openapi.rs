@@ -822,7 +822,11 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
                 "responses": responses
             })
         }
-        Action::GetByLookup | Action::Home | Action::OpenApi => return None,
+        Action::GetByLookup
+        | Action::Home
+        | Action::OpenApi
+        | Action::Schema
+        | Action::SchemaItem => return None,
     };
     Some(operation)
 }

@@ -42,6 +42,8 @@ pub struct ResourceView<'a> {
     /// The routes its operations are served at (`/api/v1/people`, `/api/v1/people/{id}`);
     /// none for an internal resource.
     pub routes: Vec<String>,
+    /// What the resource was generated from: `[resources.people]`, or `[api] oplog`.
+    pub origin: String,
 }
 
 impl<'a> ResourceView<'a> {
@@ -56,10 +58,21 @@ impl<'a> ResourceView<'a> {
                 routes.push(route);
             }
         }
+        let is_oplog = model
+            .api
+            .oplog
+            .as_ref()
+            .is_some_and(|oplog| oplog.name == resource.name);
+        let origin = if is_oplog {
+            "`[api] oplog`, with Eve's fixed schema of oplog entries".to_string()
+        } else {
+            format!("`[resources.{}]`", resource.name)
+        };
         ResourceView {
             resource,
             name: &resource.name,
             routes,
+            origin,
         }
     }
 }
@@ -174,6 +187,8 @@ pub struct ApiModRs<'a> {
     pub validators: bool,
     /// `[api] hooks` names hooks: the `api_hooks` module.
     pub api_hooks: bool,
+    /// The oplog resource's module, when the API has an oplog.
+    pub oplog_module: Option<&'a str>,
 }
 
 /// The doc comment of the `api` module, which names the API by its title.
@@ -204,6 +219,11 @@ pub struct RouterRs<'a> {
     pub routes: Vec<Route>,
     /// The media endpoint's path (`/api/v1/media/{id}`), with `return_media_as_url`.
     pub media_route: Option<String>,
+    /// With a schema endpoint: `(resource name, its schema as JSON)` of each served
+    /// resource, as string literals, in the spec's order.
+    pub schemas: Option<Vec<(String, String)>>,
+    /// With a schema endpoint: every served resource's schema, as a string literal.
+    pub all_schemas: String,
 }
 
 /// One path of the router and the handler of each of its methods.
@@ -227,6 +247,8 @@ impl<'a> RouterRs<'a> {
             let handler = match (op.action, &op.resource) {
                 (Action::Home, _) => "home".to_string(),
                 (Action::OpenApi, _) => "openapi".to_string(),
+                (Action::Schema, _) => "schema".to_string(),
+                (Action::SchemaItem, _) => "schema_item".to_string(),
                 (action, Some(name)) => {
                     let resource = model
                         .resources
@@ -308,6 +330,16 @@ impl<'a> RouterRs<'a> {
             routes,
             media_route: (model.uses_media() && model.api.media.as_url)
                 .then(|| format!("{prefix}/{}/{{id}}", model.api.media.endpoint)),
+            schemas: model.api.schema_endpoint.as_ref().map(|_| {
+                crate::schema_json::schemas(model)
+                    .into_iter()
+                    .map(|(name, schema)| (str_lit(&name), str_lit(&schema)))
+                    .collect()
+            }),
+            all_schemas: match model.api.schema_endpoint {
+                Some(_) => str_lit(&crate::schema_json::all(model)),
+                None => String::new(),
+            },
         })
     }
 }
@@ -545,7 +577,13 @@ pub fn home_json(model: &Model) -> String {
     let children: Vec<serde_json::Value> = model
         .operations
         .iter()
-        .filter(|op| matches!(op.action, Action::GetCollection | Action::GetAggregation))
+        // Eve lists the schema endpoint after the resources.
+        .filter(|op| {
+            matches!(
+                op.action,
+                Action::GetCollection | Action::GetAggregation | Action::Schema
+            )
+        })
         .map(|op| {
             let href = op.template();
             serde_json::json!({"href": href, "title": href})

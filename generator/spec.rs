@@ -115,6 +115,22 @@ pub struct ApiSpec {
     /// Eve's API-wide request hooks the user's code implements (`on_pre_GET`,
     /// `on_post_POST`, ...): required methods of the generated `ApiHooks` trait.
     pub hooks: Option<Vec<Spanned<String>>>,
+    // The oplog and the schema endpoint (Eve's `OPLOG_*` and `SCHEMA_ENDPOINT`).
+    /// Eve's `OPLOG`: record every write in the oplog (default false).
+    pub oplog: Option<Spanned<bool>>,
+    /// Eve's `OPLOG_NAME`: the oplog's resource and table name (default "oplog").
+    pub oplog_name: Option<Spanned<String>>,
+    /// Eve's `OPLOG_ENDPOINT`: the url serving the oplog read-only (default none).
+    pub oplog_endpoint: Option<Spanned<String>>,
+    /// Eve's `OPLOG_METHODS`: the writes that get an entry (default all four).
+    pub oplog_methods: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Eve's `OPLOG_CHANGE_METHODS`: the writes whose entry holds `c` (default
+    /// DELETE, PATCH, PUT).
+    pub oplog_change_methods: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Eve's `OPLOG_AUDIT`: entries hold `ip`, `u` and `c` (default true).
+    pub oplog_audit: Option<Spanned<bool>>,
+    /// Eve's `SCHEMA_ENDPOINT`: the url serving every resource's schema (default none).
+    pub schema_endpoint: Option<Spanned<String>>,
 }
 
 /// `[resources.<name>]`: one Eve resource (a collection and its items).

@@ -29,6 +29,7 @@ mod indexes;
 mod lifecycle;
 pub mod media;
 mod operations;
+mod oplog;
 mod query_options;
 mod resolve;
 mod routing;
@@ -49,6 +50,7 @@ pub use operations::{
     Action, Method, Mount, Operation, OperationSettings, ParamType, PathParam, QueryParam, Segment,
     Shape,
 };
+pub use oplog::Oplog;
 pub use query_options::Datasource;
 pub(crate) use resolve::Resolver;
 pub use resolve::{module_ident, rust_ident};
@@ -133,6 +135,10 @@ pub struct Api {
     pub media: media::Media,
     /// The API-wide hooks the user implements (`[api] hooks`): request hooks only.
     pub hooks: Vec<Hook>,
+    /// Eve's `OPLOG` and its settings; `None`: writes are not logged.
+    pub oplog: Option<Oplog>,
+    /// Eve's `SCHEMA_ENDPOINT`: the url below the prefix serving the resources' schemas.
+    pub schema_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -199,6 +205,8 @@ pub struct Resource {
     pub lifecycle: Lifecycle,
     /// The hooks of this resource the user implements, typed (`hooks`).
     pub hooks: Vec<Hook>,
+    /// Its writes are recorded in the oplog (`[api] oplog`).
+    pub oplog: bool,
 }
 
 /// A secondary index: `indexes = { by_name_age = ["lastname", "-age"] }`.

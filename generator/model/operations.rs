@@ -132,6 +132,10 @@ pub enum Action {
     /// `datasource.aggregation`: GET runs the pipeline; the resource has no other
     /// operation.
     GetAggregation,
+    /// Eve's `SCHEMA_ENDPOINT`: every served resource's schema, by name.
+    Schema,
+    /// One served resource's schema (`<schema_endpoint>/{resource}`).
+    SchemaItem,
 }
 
 impl Action {
@@ -149,6 +153,8 @@ impl Action {
             Action::DeleteItem => "delete_item",
             Action::GetByLookup => "get_by_lookup",
             Action::GetAggregation => "get_aggregation",
+            Action::Schema => "schema",
+            Action::SchemaItem => "schema_item",
         }
     }
 }
@@ -214,6 +220,8 @@ pub enum Shape {
     Home,
     /// The OpenAPI document.
     OpenApi,
+    /// Resources' schemas (the schema endpoint).
+    Schema,
 }
 
 /// Per-operation settings. Empty for now: auth, roles, quota costs and rate limits
@@ -319,6 +327,29 @@ pub(super) fn operations(api: &Api, resources: &[Resource]) -> Vec<Operation> {
     ));
     for resource in resources.iter().filter(|r| !r.internal) {
         list.extend(resource_operations(resource));
+    }
+    if let Some(url) = &api.schema_endpoint {
+        let path: Vec<Segment> = url
+            .split('/')
+            .map(|s| Segment::Literal(s.to_string()))
+            .collect();
+        let mut item = path.clone();
+        item.push(Segment::Param(PathParam {
+            name: "resource".to_string(),
+            ty: ParamType::Field(Kind::String),
+        }));
+        list.push(api_operation(
+            Action::Schema,
+            Mount::Api,
+            path,
+            Shape::Schema,
+        ));
+        list.push(api_operation(
+            Action::SchemaItem,
+            Mount::Api,
+            item,
+            Shape::Schema,
+        ));
     }
     list
 }

@@ -92,6 +92,13 @@ impl Resolver<'_> {
         self.check_unique(&resources, |r| r.module_file.clone(), "module")?;
         self.check_unique(&resources, |r| r.doc_type.clone(), "type")?;
         self.check_unique(&resources, |r| r.route_shape(), "url")?;
+        if let Some(oplog) = &api.oplog {
+            // Every resource's writes are logged, in a resource of the oplog's own.
+            for resource in &mut resources {
+                resource.oplog = true;
+            }
+            resources.push(self.oplog_resource(oplog)?);
+        }
         let operations = super::operations::operations(&api, &resources);
         self.check_media_endpoint(&api.media, &resources)?;
         self.check_versions_tables(&resources)?;
@@ -220,6 +227,8 @@ impl Resolver<'_> {
             date_format: self.date_format()?,
             media: self.media(api, max_body_bytes)?,
             hooks: self.api_hooks(api.hooks.as_deref())?,
+            oplog: self.oplog(api)?,
+            schema_endpoint: self.schema_endpoint(api)?,
         })
     }
 
@@ -273,7 +282,7 @@ impl Resolver<'_> {
         }
     }
 
-    fn resource(
+    pub(super) fn resource(
         &self,
         name: &Spanned<String>,
         spec: &ResourceSpec,
@@ -430,6 +439,7 @@ impl Resolver<'_> {
             id_type,
             lookup,
             internal: spec.internal_resource,
+            oplog: false,
             indexes,
             lifecycle,
             hooks: self.resource_hooks(spec, resource_methods, item_methods)?,

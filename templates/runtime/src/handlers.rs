@@ -19,6 +19,7 @@ use crate::db::{Reader, Writer};
 use crate::error::ApiError;
 use crate::http::{self, ListParams};
 use crate::links::{self, DocumentLinks};
+use crate::oplog::{self, Client};
 use crate::options::{self, Projections};
 use crate::query::{Filter, SortKey};
 use crate::resource::{Resource, ResourceInfo};
@@ -361,17 +362,19 @@ pub async fn get_item<R: Resource>(
 pub async fn post_collection<R: Resource>(
     State(state): State<AppState>,
     params: PathParams,
+    client: Client,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
     let scope = Scope::new(R::INFO, collection_params(&params))?;
-    post(R::INFO, state, scope, headers, body).await
+    post(R::INFO, state, scope, client, headers, body).await
 }
 
 async fn post(
     info: &'static ResourceInfo,
     state: AppState,
     scope: Scope,
+    client: Client,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
@@ -415,7 +418,7 @@ async fn post(
             ));
         }
     };
-    insert(info, state, scope, submitted, bulk, uploads).await
+    insert(info, state, scope, client, submitted, bulk, uploads).await
 }
 
 /// Insert the submitted documents (all or none) and answer 201, as a POST does.
@@ -423,6 +426,7 @@ async fn insert(
     info: &'static ResourceInfo,
     state: AppState,
     scope: Scope,
+    client: Client,
     submitted: Vec<Map<String, Value>>,
     bulk: bool,
     uploads: media::Uploads,
@@ -506,6 +510,8 @@ async fn insert(
                     }
                 }
             }
+            let ids = written.iter().map(|(id, _)| id.as_str());
+            oplog::posted(tx, info, client, now, ids.zip(&documents))?;
             state.hooks.on_insert_tx(info.name, &documents, tx)?;
             Ok((written, documents))
         })
@@ -544,6 +550,7 @@ async fn insert(
 pub async fn patch_item<R: Resource>(
     State(state): State<AppState>,
     PathParams(params): PathParams,
+    client: Client,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
@@ -552,7 +559,7 @@ pub async fn patch_item<R: Resource>(
         load::<R>,
         Write::Patch,
         state,
-        params,
+        (params, client),
         headers,
         body,
     )
@@ -563,6 +570,7 @@ pub async fn patch_item<R: Resource>(
 pub async fn put_item<R: Resource>(
     State(state): State<AppState>,
     PathParams(params): PathParams,
+    client: Client,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
@@ -571,7 +579,7 @@ pub async fn put_item<R: Resource>(
         load::<R>,
         Write::Replace,
         state,
-        params,
+        (params, client),
         headers,
         body,
     )
@@ -581,6 +589,7 @@ pub async fn put_item<R: Resource>(
 /// A stored document as the write paths need it.
 struct Stored {
     created: i64,
+    updated: i64,
     etag: String,
     fields: Map<String, Value>,
 }
@@ -591,6 +600,7 @@ fn load<R: Resource>(tx: &Writer<'_>, id: &str, scope: &Scope) -> Result<Option<
     let document = tx.get::<R>(R::INFO, ItemKey::Id(id), scope)?;
     Ok(document.map(|document| Stored {
         created: document.created(),
+        updated: document.updated(),
         etag: document.etag().to_string(),
         fields: document.into_fields(),
     }))
@@ -612,7 +622,7 @@ async fn write_item(
     load: Loader,
     write: Write,
     state: AppState,
-    params: Params,
+    (params, client): (Params, Client),
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
@@ -694,6 +704,10 @@ async fn write_item(
             media::release_replaced(tx, info, &original_fields, &fields)?;
             options::check_in_filter(tx, info, &id, None)?;
             versioning::after_write(tx, info, &id)?;
+            match write {
+                Write::Patch => oplog::patched(tx, info, client, &id, now, &changes)?,
+                Write::Replace => oplog::replaced(tx, info, client, (&id, created, now), &fields)?,
+            }
             Ok(Some((created, tag, fields, original_fields)))
         })
         .await?;
@@ -701,7 +715,7 @@ async fn write_item(
         // Eve's `UPSERT_ON_PUT`: no document has this id, so the PUT creates it, as a
         // POST of the body with that `_id` would.
         changes.insert("_id".to_string(), item_ids::as_sent(info, &id));
-        return insert(info, state, scope, vec![changes], false, uploads)
+        return insert(info, state, scope, client, vec![changes], false, uploads)
             .await
             .map_err(item_ids::taken_is_conflict);
     };
@@ -729,16 +743,17 @@ async fn write_item(
 pub async fn delete_item<R: Resource>(
     State(state): State<AppState>,
     PathParams(params): PathParams,
+    client: Client,
     headers: HeaderMap,
 ) -> Result<Response> {
-    delete_one(R::INFO, load::<R>, state, params, headers).await
+    delete_one(R::INFO, load::<R>, state, (params, client), headers).await
 }
 
 async fn delete_one(
     info: &'static ResourceInfo,
     load: Loader,
     state: AppState,
-    params: Params,
+    (params, client): (Params, Client),
     headers: HeaderMap,
 ) -> Result<Response> {
     let scope = Scope::new(info, &params)?;
@@ -767,18 +782,37 @@ async fn delete_one(
                     return Ok(false);
                 }
                 state.hooks.on_delete_item(info.name, &id)?;
-                lifecycle::mark_deleted(tx, info, &id, &original.fields, date::now())?;
+                let now = date::now();
+                lifecycle::mark_deleted(tx, info, &id, &original.fields, now)?;
+                // Eve logs the marked document as a DELETE.
+                let marked = (original.created, now, &original.fields);
+                oplog::deleted(tx, info, client, &id, Some(marked))?;
                 return Ok(true);
             }
-            // Eve answers 204 for a document that is not there: nothing to delete.
-            let Some(current) = tx.etag(info, &id, &scope)? else {
-                return Ok(false);
+            // The oplog's `c` holds the deleted document: read it whole then.
+            let original = match oplog::wants_document(info, oplog::Op::Delete) {
+                true => match load(tx, &id, &scope)? {
+                    Some(stored) => Some(stored),
+                    // Eve answers 204 for a document that is not there: nothing to delete.
+                    None => return Ok(false),
+                },
+                false => None,
+            };
+            let current = match &original {
+                Some(stored) => stored.etag.clone(),
+                None => match tx.etag(info, &id, &scope)? {
+                    Some(current) => current,
+                    // Eve answers 204 for a document that is not there: nothing to delete.
+                    None => return Ok(false),
+                },
             };
             http::check_if_match(&headers, &current)?;
             state.hooks.on_delete_item(info.name, &id)?;
             media::delete_of_document(tx, info, &id)?;
             tx.delete(info, &id)?;
             versioning::after_delete(tx, info, Some(&id))?;
+            let deleted = original.as_ref().map(|s| (s.created, s.updated, &s.fields));
+            oplog::deleted(tx, info, client, &id, deleted)?;
             Ok(true)
         })
         .await?;

@@ -77,6 +77,10 @@ pub struct App {
     web: &'static Web,
     /// The connection's client, for the request log (`log`); set per connection.
     client: Option<std::net::SocketAddr>,
+    /// Whether each request carries the client (`oplog::ClientAddr`, for the oplog's
+    /// `ip`): only when the server records it (`Api::CLIENT_ADDRESS`), as inserting it
+    /// costs every request an allocation.
+    client_to_requests: bool,
 }
 
 /// `routes` behind the HTTP layer `web` describes.
@@ -86,14 +90,17 @@ pub fn wrap(routes: Router, web: &'static Web) -> App {
         router: routes,
         web,
         client: None,
+        client_to_requests: false,
     }
 }
 
 impl App {
-    /// This application serving one connection, from `client`.
-    pub fn for_client(&self, client: std::net::SocketAddr) -> App {
+    /// This application serving one connection, from `client`; with
+    /// `client_to_requests`, each request carries the address (for the oplog's `ip`).
+    pub fn for_client(&self, client: std::net::SocketAddr, client_to_requests: bool) -> App {
         App {
             client: Some(client),
+            client_to_requests,
             ..self.clone()
         }
     }
@@ -104,8 +111,13 @@ impl Service<Request> for App {
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
-    fn call(&self, request: Request) -> Self::Future {
+    fn call(&self, mut request: Request) -> Self::Future {
         let log = crate::log::RequestLog::begin(&request, self.client);
+        if let (true, Some(client)) = (self.client_to_requests, self.client) {
+            request
+                .extensions_mut()
+                .insert(crate::oplog::ClientAddr(client));
+        }
         if asks_nothing(self.web, &request) {
             let answer = self.routes.call(request);
             Box::pin(async move { answer.await.map(|r| logged(nosniff(r), log)) })

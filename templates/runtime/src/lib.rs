@@ -66,6 +66,7 @@ pub mod links;
 pub mod log;
 pub mod media;
 pub mod objectid;
+pub mod oplog;
 pub mod options;
 mod python_where;
 pub mod query;
@@ -121,6 +122,9 @@ pub trait Api: 'static {
     const DATES: &'static date::DateFormat;
     /// The HTTP layer's settings (renderers, JSONP, method override, CORS).
     const WEB: &'static layers::Web;
+    /// Whether requests carry their client's address (`oplog::ClientAddr`): only
+    /// when an audited oplog records it (`oplog_audit`), so other APIs pay nothing.
+    const CLIENT_ADDRESS: bool = false;
 
     /// The routes the spec enables.
     fn router(state: state::AppState) -> axum::Router;

@@ -98,6 +98,8 @@ pub struct ResourceInfo {
     pub media: &'static crate::media::Media,
     /// Eve's `MULTIPART_FORM_FIELDS_AS_JSON`: multipart form fields read as JSON.
     pub multipart_form_fields_as_json: bool,
+    /// The oplog its writes are recorded in (`[api] oplog`); `None`: not logged.
+    pub oplog: Option<&'static crate::oplog::Oplog>,
     /// The embedded store's statements for this resource, made once from the fields
     /// above on first use (`sqlite::statements`). Always `Cache::new()`.
     pub statements: Cache,
@@ -144,6 +146,7 @@ impl ResourceInfo {
         related: crate::related::Related::new(),
         media: &crate::media::NONE,
         multipart_form_fields_as_json: false,
+        oplog: None,
         statements: Cache::new(),
     };
 }

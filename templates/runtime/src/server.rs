@@ -166,7 +166,7 @@ pub async fn serve<A: Api>(
             () = &mut shutdown => return Ok(()),
         };
         let _ = stream.set_nodelay(true);
-        let service = app.for_client(client);
+        let service = app.for_client(client, A::CLIENT_ADDRESS);
         let tls = config.tls.clone();
         tokio::spawn(async move {
             match tls {

@@ -66,6 +66,11 @@ impl apigen_runtime::Api for Api {
 {%- endif %}
     const DATES: &'static date::DateFormat = &DATE_FORMAT;
     const WEB: &'static layers::Web = &WEB;
+{%- if let Some(oplog) = api.oplog %}
+{%- if oplog.audit %}
+    const CLIENT_ADDRESS: bool = true;
+{%- endif %}
+{%- endif %}
 
     fn router(state: state::AppState) -> apigen_runtime::axum::Router {
         router::router(state)
@@ -90,6 +95,30 @@ pub static DATE_FORMAT: date::DateFormat = {{ date_format_expr }};
 
 /// The HTTP layer: renderers, JSONP, method override and CORS as the spec sets them.
 static WEB: layers::Web = {{ web_expr }};
+
+{%- if let Some(oplog) = api.oplog %}
+{%- if let Some(module) = oplog_module %}
+
+/// The oplog (`oplog = true`): every resource's writes get an entry in
+/// `resources::{{ module }}`, in the same transaction.
+pub static OPLOG: ::apigen_runtime::oplog::Oplog = ::apigen_runtime::oplog::Oplog {
+    entries: &resources::{{ module }}::INFO,
+    methods: ::apigen_runtime::oplog::Methods {
+        post: {{ oplog.methods.post }},
+        patch: {{ oplog.methods.patch }},
+        put: {{ oplog.methods.put }},
+        delete: {{ oplog.methods.delete }},
+    },
+    change_methods: ::apigen_runtime::oplog::Methods {
+        post: {{ oplog.change_methods.post }},
+        patch: {{ oplog.change_methods.patch }},
+        put: {{ oplog.change_methods.put }},
+        delete: {{ oplog.change_methods.delete }},
+    },
+    audit: {{ oplog.audit }},
+};
+{%- endif %}
+{%- endif %}
 
 /// The OpenAPI 3.1 document, also served at `/openapi.json`.
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");

@@ -64,3 +64,29 @@ fn json(body: &'static str) -> Response {
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
+{%- if let Some(schemas) = schemas %}
+
+/// Eve's schema endpoint (`schema_endpoint`): every served resource's schema, as
+/// Cerberus rules in JSON.
+async fn schema() -> Response {
+    json(SCHEMA)
+}
+
+/// One resource's schema, by its name; 404 for a name no served resource has.
+async fn schema_item(super::routes::PathParams(params): super::routes::PathParams) -> Response {
+    let name = super::routes::item_key(&params);
+    match SCHEMAS.iter().find(|(resource, _)| *resource == name) {
+        Some((_, schema)) => json(schema),
+        None => not_found().await.into_response(),
+    }
+}
+
+const SCHEMA: &str = {{ all_schemas }};
+
+/// Each served resource's schema, by name.
+const SCHEMAS: &[(&str, &str)] = &[
+{%- for (name, schema) in schemas %}
+    ({{ name }}, {{ schema }}),
+{%- endfor %}
+];
+{%- endif %}

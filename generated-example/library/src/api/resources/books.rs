@@ -225,6 +225,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
+    oplog: Some(&crate::api::OPLOG),
     embeds: EMBEDS,
     soft_delete: true,
     versioning: Some(&VERSIONING),

@@ -11,7 +11,7 @@
 //! itself is in the runtime's `aggregation`.
 {%- else %}
 //! Its document struct, field catalog and table, generated from
-//! `[resources.{{ r.name }}]`; the protocol itself is in `handlers`.
+//! {{ r.origin }}; the protocol itself is in `handlers`.
 {%- endif %}
 
 use crate::api::catalog::{Field, Kind};
@@ -174,6 +174,9 @@ pub static INFO: ResourceInfo = ResourceInfo {
 {%- endif %}
 {%- if !r.resource.hateoas %}
     hateoas: false,
+{%- endif %}
+{%- if r.resource.oplog %}
+    oplog: Some(&crate::api::OPLOG),
 {%- endif %}
 {%- if !r.resource.embeds.is_empty() %}
     embeds: EMBEDS,

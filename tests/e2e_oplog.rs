@@ -1,0 +1,398 @@
+//! The oplog, the schema endpoint and the home page of the crate generated from
+//! `specs/library.toml` (`oplog = true`, `oplog_endpoint = "oplog"`,
+//! `schema_endpoint = "schema"`), over real HTTP, with Eve's answers
+//! (`eve/methods/common.py` `oplog_push`, `eve/endpoints.py`).
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{TestServer, enc, is_object_id, is_rfc1123};
+
+const API: &str = "/api/v1";
+
+fn start() -> TestServer {
+    support::start_generated!(library_api, API)
+}
+
+/// Every entry of the oplog, oldest first (`_id` is the position).
+fn oplog(server: &TestServer) -> Vec<Value> {
+    server.items(&format!("{API}/oplog?max_results=50&sort=_id"))
+}
+
+/// The entries `where` selects, oldest first.
+fn oplog_where(server: &TestServer, filter: &Value) -> Vec<Value> {
+    let filter = enc(&filter.to_string());
+    server.items(&format!(
+        "{API}/oplog?where={filter}&sort=_id&max_results=50"
+    ))
+}
+
+/// The fields of an entry Eve writes for every method (audit on): `r`, `o`, `i`, `ip`,
+/// `u`, the dates, `_etag`, `_links`, and an integer `_id`.
+fn assert_entry(entry: &Value, resource: &str, op: &str, id: &str) {
+    assert_eq!(entry["r"], resource, "{entry}");
+    assert_eq!(entry["o"], op, "{entry}");
+    assert_eq!(entry["i"], id, "{entry}");
+    assert_eq!(entry["ip"], "127.0.0.1", "{entry}");
+    // Eve's `u` without authentication.
+    assert_eq!(entry["u"], "n/a", "{entry}");
+    assert!(entry["_id"].as_i64().is_some_and(|n| n >= 1), "{entry}");
+    assert!(is_rfc1123(entry["_created"].as_str().unwrap()), "{entry}");
+    assert_eq!(entry["_created"], entry["_updated"], "{entry}");
+    assert_eq!(entry["_etag"].as_str().map(str::len), Some(40), "{entry}");
+    let href = format!("oplog/{}", entry["_id"]);
+    assert_eq!(entry["_links"]["self"]["href"], href.as_str(), "{entry}");
+}
+
+/// A POST of one document writes one entry, a bulk POST of n documents n entries, in
+/// order; a POST entry has no `c` (not in Eve's default `OPLOG_CHANGE_METHODS`), and
+/// its dates are the document's.
+#[test]
+fn a_post_writes_one_entry_per_document() {
+    let server = start();
+    assert!(oplog(&server).is_empty());
+    let one = server.create("authors", json!({"name": "Jorge Luis Borges"}));
+    let bulk = server.post(
+        &format!("{API}/authors"),
+        &json!([
+            {"name": "Лев Толстой", "born": "Tue, 09 Sep 1828 00:00:00 GMT"},
+            {"name": "紫式部"},
+            {"name": "Wisława Szymborska 🌹"}
+        ]),
+    );
+    assert_eq!(bulk.status, 201, "{}", bulk.text());
+    let bulk: Value = bulk.json();
+    let mut ids = vec![one["_id"].as_str().unwrap().to_string()];
+    for item in bulk["_items"].as_array().unwrap() {
+        ids.push(item["_id"].as_str().unwrap().to_string());
+    }
+    let entries = oplog(&server);
+    assert_eq!(entries.len(), 4, "{entries:?}");
+    for (entry, id) in entries.iter().zip(&ids) {
+        assert!(is_object_id(id));
+        assert_entry(entry, "authors", "POST", id);
+        assert!(entry.get("c").is_none(), "{entry}");
+    }
+    assert_eq!(entries[0]["_updated"], one["_updated"]);
+    assert_eq!(entries[3]["_updated"], bulk["_items"][2]["_updated"]);
+    // Positions increase strictly, in the order of the writes.
+    let positions: Vec<i64> = entries.iter().map(|e| e["_id"].as_i64().unwrap()).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+}
+
+/// PATCH logs the fields sent, PUT the new document, DELETE the deleted one (Eve's
+/// `c`, without `_etag` and `_updated`); a DELETE entry's dates are the deleted
+/// document's `_updated`, as in Eve.
+#[test]
+fn patch_put_and_delete_entries_hold_the_changes() {
+    let server = start();
+    let author = server.create("authors", json!({"name": "Ada Lovelace"}));
+    let id = author["_id"].as_str().unwrap();
+    let url = format!("{API}/authors/{id}");
+
+    let patched = server.patch(
+        &url,
+        Some(author["_etag"].as_str().unwrap()),
+        &json!({"born": "Sun, 10 Dec 1815 00:00:00 GMT"}),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    let patched: Value = patched.json();
+
+    // Above 2^53: the exact integer is kept in `c`.
+    let book = server.create(
+        "books",
+        json!({"title": "Notes — on the Analytical Engine", "pages": 9_007_199_254_740_993_i64}),
+    );
+    let book_id = book["_id"].as_str().unwrap();
+    let book_url = format!("{API}/books/{book_id}");
+    let put = server.put(
+        &book_url,
+        Some(book["_etag"].as_str().unwrap()),
+        &json!({"title": "Sketch of the Analytical Engine", "pages": 9_007_199_254_740_993_i64, "tags": []}),
+    );
+    assert_eq!(put.status, 200, "{}", put.text());
+    let put: Value = put.json();
+
+    let stored = server.get(&url).json();
+    let deleted = server.delete(&url, Some(stored["_etag"].as_str().unwrap()));
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+
+    let entries = oplog(&server);
+    let ops: Vec<&str> = entries.iter().map(|e| e["o"].as_str().unwrap()).collect();
+    assert_eq!(ops, ["POST", "PATCH", "POST", "PUT", "DELETE"]);
+
+    let patch = &entries[1];
+    assert_entry(patch, "authors", "PATCH", id);
+    assert_eq!(patch["c"], json!({"born": "Sun, 10 Dec 1815 00:00:00 GMT"}));
+    assert_eq!(patch["_updated"], patched["_updated"]);
+
+    let replace = &entries[3];
+    assert_entry(replace, "books", "PUT", book_id);
+    assert_eq!(
+        replace["c"],
+        json!({
+            "_id": book_id,
+            "title": "Sketch of the Analytical Engine",
+            "pages": 9_007_199_254_740_993_i64,
+            "tags": [],
+            "_created": book["_created"],
+        })
+    );
+    assert_eq!(replace["_updated"], put["_updated"]);
+
+    let delete = &entries[4];
+    assert_entry(delete, "authors", "DELETE", id);
+    assert_eq!(
+        delete["c"],
+        json!({
+            "_id": id,
+            "name": "Ada Lovelace",
+            "born": "Sun, 10 Dec 1815 00:00:00 GMT",
+            "_created": stored["_created"],
+        })
+    );
+    assert_eq!(delete["_updated"], stored["_updated"]);
+}
+
+/// An entry is written in the write's transaction: a write that is refused (invalid
+/// document, bulk list with one invalid document, stale or missing `If-Match`, unknown
+/// id, empty list) leaves no entry.
+#[test]
+fn a_refused_write_leaves_no_entry() {
+    let server = start();
+    let author = server.create("authors", json!({"name": "Mary Shelley"}));
+    let url = format!("{API}/authors/{}", author["_id"].as_str().unwrap());
+    assert_eq!(oplog(&server).len(), 1);
+
+    server
+        .post(&format!("{API}/authors"), &json!({"name": ""}))
+        .issues();
+    let bulk = server.post(
+        &format!("{API}/authors"),
+        &json!([{"name": "Percy Shelley"}, {"name": 7}]),
+    );
+    bulk.error(422);
+    server
+        .post(&format!("{API}/authors"), &json!([]))
+        .error(400);
+    // Unique: the same name again.
+    server
+        .post(&format!("{API}/authors"), &json!({"name": "Mary Shelley"}))
+        .issues();
+    let stale = "0000000000000000000000000000000000000000";
+    server
+        .patch(&url, Some(stale), &json!({"name": "M. S."}))
+        .error(412);
+    server
+        .patch(&url, None, &json!({"name": "M. S."}))
+        .error(428);
+    server
+        .put(&url, Some(stale), &json!({"name": "M. S."}))
+        .error(412);
+    server.delete(&url, Some(stale)).error(412);
+    let unknown = format!("{API}/authors/{}", "0123456789abcdef01234567");
+    server.delete(&unknown, Some(stale)).error(404);
+
+    let entries = oplog(&server);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["o"], "POST");
+}
+
+/// DELETE on a collection logs nothing: Eve's `delete` (of a resource) never calls
+/// `oplog_push`.
+#[test]
+fn a_collection_delete_is_not_logged_as_in_eve() {
+    let server = start();
+    server.create("books", json!({"title": "Pedro Páramo"}));
+    server.create("books", json!({"title": "Cien años de soledad"}));
+    let deleted = server.delete(&format!("{API}/books"), None);
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    assert!(server.items(&format!("{API}/books")).is_empty());
+    let ops: Vec<Value> = oplog(&server).iter().map(|e| e["o"].clone()).collect();
+    assert_eq!(ops, [json!("POST"), json!("POST")]);
+}
+
+/// The oplog endpoint is an ordinary read-only resource: `where`, `sort`, paging,
+/// item GET and HEAD; writes answer 405 and an unknown entry 404.
+#[test]
+fn the_oplog_endpoint_is_read_only_and_filterable() {
+    let server = start();
+    let author = server.create("authors", json!({"name": "Clarice Lispector"}));
+    let author_id = author["_id"].as_str().unwrap();
+    let book = server.create(
+        "books",
+        json!({"title": "A hora da estrela", "author": author_id}),
+    );
+    let book_url = format!("{API}/books/{}", book["_id"].as_str().unwrap());
+    let patched = server.patch(
+        &book_url,
+        Some(book["_etag"].as_str().unwrap()),
+        &json!({"pages": 96}),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.text());
+
+    let books = oplog_where(&server, &json!({"r": "books"}));
+    assert_eq!(books.len(), 2);
+    let patches = oplog_where(&server, &json!({"o": "PATCH", "i": book["_id"]}));
+    assert_eq!(patches.len(), 1);
+    assert_eq!(patches[0]["c"], json!({"pages": 96}));
+
+    // A reader resumes after the last position it saw.
+    let first = oplog(&server)[0]["_id"].as_i64().unwrap();
+    let later = oplog_where(&server, &json!({"_id": {"$gt": first}}));
+    let ops: Vec<Value> = later.iter().map(|e| e["o"].clone()).collect();
+    assert_eq!(ops, [json!("POST"), json!("PATCH")]);
+
+    let newest_first = server.column(&format!("{API}/oplog?sort=-_id"), "o");
+    assert_eq!(newest_first, [json!("PATCH"), json!("POST"), json!("POST")]);
+    let page = server
+        .get(&format!("{API}/oplog?max_results=1&page=2"))
+        .json();
+    assert_eq!(
+        page["_meta"],
+        json!({"page": 2, "max_results": 1, "total": 3})
+    );
+    assert_eq!(page["_items"][0]["r"], "books");
+
+    let id = later[1]["_id"].as_i64().unwrap();
+    let item = server.get(&format!("{API}/oplog/{id}"));
+    assert_eq!(item.status, 200, "{}", item.text());
+    let item: Value = item.json();
+    assert_eq!(item["o"], "PATCH");
+    assert_eq!(item["_links"]["parent"]["href"], "/");
+    assert_eq!(server.head(&format!("{API}/oplog")).status, 200);
+    // Eve's oplog is not versioned: `?version` is ignored.
+    let versioned = server.get(&format!("{API}/oplog/{id}?version=all"));
+    assert_eq!(versioned.json()["o"], "PATCH");
+    server.get(&format!("{API}/oplog/999999")).error(404);
+    server.get(&format!("{API}/oplog/not-a-number")).error(404);
+    let bad_where = server.get(&format!("{API}/oplog?where={}", enc("{\"o\": ")));
+    bad_where.error(400);
+
+    let url = format!("{API}/oplog");
+    let item_url = format!("{API}/oplog/{id}");
+    server
+        .post(&url, &json!({"r": "books", "o": "POST"}))
+        .error(405);
+    server.delete(&url, None).error(405);
+    server
+        .patch(
+            &item_url,
+            Some(item["_etag"].as_str().unwrap()),
+            &json!({"o": "X"}),
+        )
+        .error(405);
+    server
+        .put(
+            &item_url,
+            Some(item["_etag"].as_str().unwrap()),
+            &json!({"o": "X"}),
+        )
+        .error(405);
+    server
+        .delete(&item_url, Some(item["_etag"].as_str().unwrap()))
+        .error(405);
+    assert_eq!(oplog(&server).len(), 3);
+}
+
+/// A bulk POST of the most documents a request may hold writes as many entries.
+#[test]
+fn a_huge_bulk_post_writes_every_entry() {
+    let server = start();
+    let documents: Vec<Value> = (0..1000)
+        .map(|n| json!({"title": format!("Tome {n} — ✓"), "pages": n + 1}))
+        .collect();
+    let response = server.post(&format!("{API}/books"), &Value::Array(documents));
+    assert_eq!(response.status, 201, "{}", response.text());
+    let first = server.get(&format!("{API}/oplog?max_results=1")).json();
+    assert_eq!(first["_meta"]["total"], 1000);
+    let ids: Vec<Value> = response.json()["_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["_id"].clone())
+        .collect();
+    let last = server
+        .get(&format!("{API}/oplog?max_results=1&sort=-_id"))
+        .json();
+    assert_eq!(last["_items"][0]["i"], ids[999]);
+    assert_eq!(first["_items"][0]["i"], ids[0]);
+}
+
+/// Eve's home page lists every resource, then the oplog endpoint (a resource) and the
+/// schema endpoint.
+#[test]
+fn the_home_page_lists_the_oplog_and_the_schema_endpoint() {
+    let server = start();
+    let home = server.get(&format!("{API}/"));
+    assert_eq!(home.status, 200);
+    assert_eq!(
+        home.json(),
+        json!({"_links": {"child": [
+            {"href": "authors", "title": "authors"},
+            {"href": "books", "title": "books"},
+            {"href": "oplog", "title": "oplog"},
+            {"href": "schema", "title": "schema"},
+        ]}})
+    );
+}
+
+/// `GET schema` answers every served resource's Cerberus rules, `GET schema/<name>`
+/// one of them; an unknown name is a 404 and writes are 405.
+#[test]
+fn the_schema_endpoint_answers_each_resources_rules() {
+    let server = start();
+    let books = json!({
+        "title": {"type": "string", "required": true, "minlength": 1, "maxlength": 200},
+        "isbn": {"type": "string", "unique": true, "regex": "[0-9-]{10,17}"},
+        "author": {"type": "objectid", "data_relation": {"resource": "authors", "field": "_id", "embeddable": true}},
+        "pages": {"type": "integer", "min": 1},
+        "published": {"type": "datetime"},
+        "tags": {"type": "list", "items": {"type": "string", "maxlength": 40}},
+        "_id": {"type": "objectid"},
+    });
+    let one = server.get(&format!("{API}/schema/books"));
+    assert_eq!(one.status, 200, "{}", one.text());
+    assert_eq!(one.header("Content-Type"), Some("application/json"));
+    assert_eq!(one.json(), books);
+    // In the schema's own order, as Eve answers.
+    assert!(one.text().starts_with("{\"title\":"), "{}", one.text());
+
+    let all = server.get(&format!("{API}/schema"));
+    assert_eq!(all.status, 200);
+    let all: Value = all.json();
+    let names: Vec<&String> = all.as_object().unwrap().keys().collect();
+    assert_eq!(names.len(), 3, "{all}");
+    assert_eq!(all["books"], books);
+    assert_eq!(
+        all["authors"],
+        json!({
+            "name": {"type": "string", "required": true, "unique": true, "minlength": 1, "maxlength": 100},
+            "born": {"type": "datetime"},
+            "_id": {"type": "objectid"},
+        })
+    );
+    assert_eq!(all["oplog"]["c"], json!({"type": "dict"}));
+    assert_eq!(all["oplog"]["_id"], json!({"type": "integer"}));
+    assert_eq!(
+        server.get(&format!("{API}/schema/oplog")).json(),
+        all["oplog"]
+    );
+
+    server.get(&format!("{API}/schema/unknown")).error(404);
+    server
+        .get(&format!("{API}/schema/{}", enc("книги")))
+        .error(404);
+    server.get(&format!("{API}/schema/books/title")).error(404);
+    assert_eq!(server.head(&format!("{API}/schema/books")).status, 200);
+    let url = format!("{API}/schema/books");
+    server.post(&url, &json!({"field": "value"})).error(405);
+    server
+        .patch(&url, None, &json!({"field": "value"}))
+        .error(405);
+    server
+        .put(&url, None, &json!({"field": "value"}))
+        .error(405);
+    server.delete(&url, None).error(405);
+    server.post(&format!("{API}/schema"), &json!({})).error(405);
+}
