@@ -89,8 +89,8 @@ impl Resolver<'_> {
                 .find(|k| k.get_ref() == &name)
                 .expect("found above");
             return Err(self
-                .error(resource, "the oplog is named `oplog` too")
-                .with_help("name the oplog otherwise with `oplog_name` in `[api]`"));
+                .error(resource, "this resource has the oplog's name, `oplog`")
+                .with_help("name the oplog otherwise with `oplog_name = \"...\"` in `[api]`, or rename this resource"));
         }
         let endpoint = match &api.oplog_endpoint {
             None => None,

@@ -228,20 +228,7 @@ fn push(
     updated: i64,
     changes: impl FnOnce() -> Value,
 ) -> Result<(), ApiError> {
-    let mut entry = Map::with_capacity(6);
-    entry.insert("r".into(), Value::from(info.url));
-    entry.insert("o".into(), Value::from(op.name()));
-    entry.insert("i".into(), Value::from(id));
-    if log.audit {
-        let ip = client
-            .0
-            .map_or(Value::Null, |ip| Value::String(ip.to_string()));
-        entry.insert("ip".into(), ip);
-        entry.insert("u".into(), Value::from("n/a"));
-        if log.change_methods.has(op) {
-            entry.insert("c".into(), changes());
-        }
-    }
+    let entry = entry(log, info, op, client, id, changes);
     let tag = etag::of_fields(&entry);
     let document = NewDocument {
         id: None,
@@ -257,5 +244,132 @@ fn push(
             StatusCode::INTERNAL_SERVER_ERROR,
             "the oplog refused an entry",
         )),
+    }
+}
+
+/// An entry's fields, as Eve's `oplog_push` makes them.
+fn entry(
+    log: &Oplog,
+    info: &ResourceInfo,
+    op: Op,
+    client: Client,
+    id: &str,
+    changes: impl FnOnce() -> Value,
+) -> Map<String, Value> {
+    let mut entry = Map::with_capacity(6);
+    entry.insert("r".into(), Value::from(info.url));
+    entry.insert("o".into(), Value::from(op.name()));
+    entry.insert("i".into(), Value::from(id));
+    if log.audit {
+        let ip = client
+            .0
+            .map_or(Value::Null, |ip| Value::String(ip.to_string()));
+        entry.insert("ip".into(), ip);
+        entry.insert("u".into(), Value::from("n/a"));
+        if log.change_methods.has(op) {
+            entry.insert("c".into(), changes());
+        }
+    }
+    entry
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    static BOOKS: ResourceInfo = ResourceInfo {
+        name: "books",
+        url: "books",
+        ..ResourceInfo::DEFAULTS
+    };
+
+    fn log(audit: bool) -> Oplog {
+        Oplog {
+            entries: &BOOKS,
+            methods: Methods {
+                post: true,
+                patch: true,
+                put: true,
+                delete: true,
+            },
+            change_methods: Methods {
+                patch: true,
+                ..Methods::default()
+            },
+            audit,
+        }
+    }
+
+    fn client() -> Client {
+        Client(Some(IpAddr::from([192, 0, 2, 7])))
+    }
+
+    #[test]
+    fn an_audited_entry_has_the_client_the_user_and_the_changes_eve_lists() {
+        let patch = entry(
+            &log(true),
+            &BOOKS,
+            Op::Patch,
+            client(),
+            "7",
+            || json!({"a": 1}),
+        );
+        assert_eq!(
+            Value::Object(patch),
+            json!({"r": "books", "o": "PATCH", "i": "7", "ip": "192.0.2.7", "u": "n/a", "c": {"a": 1}})
+        );
+        // POST is not in the change methods: no `c`, and the changes are never made.
+        let post = entry(
+            &log(true),
+            &BOOKS,
+            Op::Post,
+            client(),
+            "7",
+            || unreachable!(),
+        );
+        assert_eq!(
+            Value::Object(post),
+            json!({"r": "books", "o": "POST", "i": "7", "ip": "192.0.2.7", "u": "n/a"})
+        );
+    }
+
+    #[test]
+    fn without_audit_an_entry_is_the_resource_the_method_and_the_id() {
+        let patch = entry(
+            &log(false),
+            &BOOKS,
+            Op::Patch,
+            client(),
+            "7",
+            || unreachable!(),
+        );
+        assert_eq!(
+            Value::Object(patch),
+            json!({"r": "books", "o": "PATCH", "i": "7"})
+        );
+    }
+
+    #[test]
+    fn a_document_in_c_has_its_id_fields_and_creation_date() {
+        let fields = json!({"title": "Ficciones", "pages": 9_007_199_254_740_993_i64});
+        let document = whole_document(&BOOKS, "abc", -2_208_988_800, fields.as_object().unwrap());
+        assert_eq!(
+            document,
+            json!({"_id": "abc", "title": "Ficciones", "pages": 9_007_199_254_740_993_i64,
+                   "_created": "Mon, 01 Jan 1900 00:00:00 GMT"})
+        );
+        static NUMBERED: ResourceInfo = ResourceInfo {
+            id_type: IdType::Integer,
+            ..ResourceInfo::DEFAULTS
+        };
+        assert_eq!(id_value(&NUMBERED, "42"), json!(42));
+        assert_eq!(id_value(&BOOKS, "42"), json!("42"));
+    }
+
+    #[test]
+    fn a_resource_without_an_oplog_logs_nothing() {
+        assert!(logging(&BOOKS, Op::Post).is_none());
+        assert!(!wants_document(&BOOKS, Op::Delete));
     }
 }
