@@ -224,6 +224,8 @@ pub struct RouterRs<'a> {
     pub schemas: Option<Vec<(String, String)>>,
     /// With a schema endpoint: every served resource's schema, as a string literal.
     pub all_schemas: String,
+    /// With a schema endpoint: its full path (`/api/v1/schema`), for the doc comment.
+    pub schema_path: Option<String>,
 }
 
 /// One path of the router and the handler of each of its methods.
@@ -336,6 +338,11 @@ impl<'a> RouterRs<'a> {
                     .map(|(name, schema)| (str_lit(&name), str_lit(&schema)))
                     .collect()
             }),
+            schema_path: model
+                .api
+                .schema_endpoint
+                .as_ref()
+                .map(|url| format!("{}/{url}", model.api.prefix)),
             all_schemas: match model.api.schema_endpoint {
                 Some(_) => str_lit(&crate::schema_json::all(model)),
                 None => String::new(),

@@ -231,3 +231,101 @@ impl Resolver<'_> {
         self.resource(&name, &spec)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::model;
+    use super::super::{Action, IdType, Methods};
+
+    const BOOKS: &str = "[resources.books.schema]\ntitle = { type = \"string\" }\n";
+
+    fn spec(api: &str) -> String {
+        format!("[api]\nname = \"shop\"\nversion = \"1.0.0\"\n{api}\n{BOOKS}")
+    }
+
+    #[test]
+    fn an_oplog_without_endpoint_is_an_internal_resource_with_eves_defaults() {
+        let model = model(&spec("oplog = true")).expect("valid");
+        let oplog = model.api.oplog.as_ref().expect("an oplog");
+        assert_eq!(oplog.name, "oplog");
+        assert_eq!(oplog.endpoint, None);
+        let all = Methods {
+            post: true,
+            put: true,
+            patch: true,
+            delete: true,
+        };
+        assert_eq!(oplog.methods, all);
+        assert_eq!(oplog.change_methods, Methods { post: false, ..all });
+        assert!(oplog.audit);
+        let resource = model.resources.iter().find(|r| r.name == "oplog").unwrap();
+        assert!(resource.internal);
+        assert!(!resource.oplog);
+        assert_eq!(resource.id_type, IdType::Integer);
+        let fields: Vec<&str> = resource.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(fields, ["r", "o", "i", "ip", "u", "c"]);
+        assert!(
+            model
+                .resources
+                .iter()
+                .find(|r| r.name == "books")
+                .unwrap()
+                .oplog
+        );
+        assert!(
+            model
+                .operations
+                .iter()
+                .all(|op| op.resource.as_deref() != Some("oplog"))
+        );
+    }
+
+    #[test]
+    fn an_oplog_endpoint_serves_the_oplog_read_only() {
+        let source = spec(
+            "oplog = true\noplog_name = \"journal\"\noplog_endpoint = \"/meta/log/\"\n\
+             oplog_methods = [\"PATCH\"]\noplog_change_methods = []\noplog_audit = false",
+        );
+        let model = model(&source).expect("valid");
+        let oplog = model.api.oplog.as_ref().expect("an oplog");
+        assert_eq!(oplog.endpoint.as_deref(), Some("meta/log"));
+        assert!(oplog.methods.patch && !oplog.methods.post);
+        assert_eq!(oplog.change_methods, Methods::default());
+        assert!(!oplog.audit);
+        let journal = model
+            .resources
+            .iter()
+            .find(|r| r.name == "journal")
+            .unwrap();
+        assert_eq!(journal.url, "meta/log");
+        assert!(!journal.internal);
+        let actions: Vec<Action> = model
+            .operations
+            .iter()
+            .filter(|op| op.resource.as_deref() == Some("journal"))
+            .map(|op| op.action)
+            .collect();
+        assert_eq!(actions, [Action::GetCollection, Action::GetItem]);
+    }
+
+    #[test]
+    fn the_schema_endpoint_is_two_operations_after_the_resources() {
+        let model = model(&spec("schema_endpoint = \"schema\"")).expect("valid");
+        assert_eq!(model.api.schema_endpoint.as_deref(), Some("schema"));
+        assert!(model.api.oplog.is_none());
+        let last: Vec<(Action, String)> = model
+            .operations
+            .iter()
+            .rev()
+            .take(2)
+            .map(|op| (op.action, op.template()))
+            .collect();
+        assert_eq!(
+            last,
+            [
+                (Action::SchemaItem, "schema/{resource}".to_string()),
+                (Action::Schema, "schema".to_string())
+            ]
+        );
+    }
+}

@@ -4,6 +4,9 @@
 //! spec lists (`resource_methods`, `item_methods`; GET and HEAD always), the API home
 //! at `/api/v1` and `/api/v1/` and the OpenAPI document at `/openapi.json`. Unknown paths answer
 //! 404 and unlisted methods 405, both in Eve's error envelope.
+//!
+//! `/api/v1/schema` and `/api/v1/schema/{resource}` answer the served resources' schemas
+//! (`schema_endpoint`).
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};

@@ -10,6 +10,11 @@
 //! (404, as in Eve). Unknown paths answer 404 and unlisted methods 405, both in Eve's
 //! error envelope.
 {%- endif %}
+{%- if let Some(path) = schema_path %}
+//!
+//! `{{ path }}` and `{{ path }}/{resource}` answer the served resources' schemas
+//! (`schema_endpoint`).
+{%- endif %}
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
