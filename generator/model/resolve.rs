@@ -93,9 +93,10 @@ impl Resolver<'_> {
         self.check_unique(&resources, |r| r.doc_type.clone(), "type")?;
         self.check_unique(&resources, |r| r.route_shape(), "url")?;
         if let Some(oplog) = &api.oplog {
-            // Every resource's writes are logged, in a resource of the oplog's own.
+            // Every served resource's writes are logged (internal ones have no write
+            // routes), in a resource of the oplog's own.
             for resource in &mut resources {
-                resource.oplog = true;
+                resource.oplog = !resource.internal;
             }
             resources.push(self.oplog_resource(oplog)?);
         }

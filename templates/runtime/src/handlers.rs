@@ -790,13 +790,14 @@ async fn delete_one(
                 return Ok(true);
             }
             // The oplog's `c` holds the deleted document: read it whole then.
-            let original = match oplog::wants_document(info, oplog::Op::Delete) {
-                true => match load(tx, &id, &scope)? {
+            let original = if oplog::wants_document(info, oplog::Op::Delete) {
+                match load(tx, &id, &scope)? {
                     Some(stored) => Some(stored),
                     // Eve answers 204 for a document that is not there: nothing to delete.
                     None => return Ok(false),
-                },
-                false => None,
+                }
+            } else {
+                None
             };
             let current = match &original {
                 Some(stored) => stored.etag.clone(),
