@@ -198,18 +198,36 @@ fn a_refused_write_leaves_no_entry() {
     assert_eq!(entries[0]["o"], "POST");
 }
 
-/// DELETE on a collection logs nothing: Eve's `delete` (of a resource) never calls
-/// `oplog_push`.
+/// DELETE on a collection writes a DELETE entry per document it removes, each with
+/// the document in `c` (Eve 2.3.1 writes none: a reader of the oplog would miss them).
 #[test]
-fn a_collection_delete_is_not_logged_as_in_eve() {
+fn a_collection_delete_writes_one_entry_per_document() {
     let server = start();
-    server.create("books", json!({"title": "Pedro Páramo"}));
-    server.create("books", json!({"title": "Cien años de soledad"}));
+    let first = server.create("books", json!({"title": "Pedro Páramo", "pages": 124}));
+    let second = server.create("books", json!({"title": "Cien años de soledad"}));
     let deleted = server.delete(&format!("{API}/books"), None);
     assert_eq!(deleted.status, 204, "{}", deleted.text());
     assert!(server.items(&format!("{API}/books")).is_empty());
-    let ops: Vec<Value> = oplog(&server).iter().map(|e| e["o"].clone()).collect();
-    assert_eq!(ops, [json!("POST"), json!("POST")]);
+    let entries = oplog(&server);
+    let ops: Vec<&str> = entries.iter().map(|e| e["o"].as_str().unwrap()).collect();
+    assert_eq!(ops, ["POST", "POST", "DELETE", "DELETE"]);
+    let first_id = first["_id"].as_str().unwrap();
+    assert_entry(&entries[2], "books", "DELETE", first_id);
+    assert_eq!(
+        entries[2]["c"],
+        json!({"_id": first_id, "title": "Pedro Páramo", "pages": 124, "_created": first["_created"]})
+    );
+    assert_eq!(entries[2]["_updated"], first["_updated"]);
+    assert_entry(
+        &entries[3],
+        "books",
+        "DELETE",
+        second["_id"].as_str().unwrap(),
+    );
+    // An empty collection: nothing removed, nothing logged.
+    let again = server.delete(&format!("{API}/books"), None);
+    assert_eq!(again.status, 204);
+    assert_eq!(oplog(&server).len(), 4);
 }
 
 /// The oplog endpoint is an ordinary read-only resource: `where`, `sort`, paging,

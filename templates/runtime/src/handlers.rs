@@ -598,12 +598,16 @@ struct Stored {
 /// generic step of a write.
 fn load<R: Resource>(tx: &Writer<'_>, id: &str, scope: &Scope) -> Result<Option<Stored>> {
     let document = tx.get::<R>(R::INFO, ItemKey::Id(id), scope)?;
-    Ok(document.map(|document| Stored {
+    Ok(document.map(stored))
+}
+
+fn stored<R: Resource>(document: R) -> Stored {
+    Stored {
         created: document.created(),
         updated: document.updated(),
         etag: document.etag().to_string(),
         fields: document.into_fields(),
-    }))
+    }
 }
 
 type Loader = fn(&Writer<'_>, &str, &Scope) -> Result<Option<Stored>>;
@@ -828,16 +832,42 @@ async fn delete_one(
 pub async fn delete_collection<R: Resource>(
     State(state): State<AppState>,
     params: PathParams,
+    client: Client,
 ) -> Result<Response> {
     let scope = Scope::new(R::INFO, collection_params(&params))?;
-    delete_all(R::INFO, lifecycle::mark_all_deleted::<R>, state, scope).await
+    let loaders = (
+        lifecycle::mark_all_deleted::<R> as MarkAll,
+        load_all::<R> as AllLoader,
+    );
+    delete_all(R::INFO, loaders, state, (scope, client)).await
+}
+
+type MarkAll = fn(&Writer<'_>, &Scope, i64) -> Result<()>;
+type AllLoader = fn(&Writer<'_>, &Scope) -> Result<Vec<(String, Stored)>>;
+
+/// Every stored document inside `scope` (and the datasource filter), with its `_id`.
+fn load_all<R: Resource>(tx: &Writer<'_>, scope: &Scope) -> Result<Vec<(String, Stored)>> {
+    let every = Selection {
+        scope,
+        filter: None,
+        sort: &[],
+        page: None,
+    };
+    let (_, documents) = tx.list::<R>(R::INFO, &every)?;
+    Ok(documents
+        .into_iter()
+        .map(|document| {
+            let id = document.id().to_string();
+            (id, stored(document))
+        })
+        .collect())
 }
 
 async fn delete_all(
     info: &'static ResourceInfo,
-    mark_all_deleted: fn(&Writer<'_>, &Scope, i64) -> Result<()>,
+    (mark_all_deleted, load_all): (MarkAll, AllLoader),
     state: AppState,
-    scope: Scope,
+    (scope, client): (Scope, Client),
 ) -> Result<Response> {
     state
         .db
@@ -847,9 +877,24 @@ async fn delete_all(
                 // The documents stay, and so do their files.
                 return mark_all_deleted(tx, &scope, date::now());
             }
+            // Each document removed gets its oplog entry: read them first then.
+            let deleted = if oplog::logs(info, oplog::Op::Delete) {
+                load_all(tx, &scope)?
+            } else {
+                Vec::new()
+            };
             media::delete_of_scope(tx, info, &scope)?;
             tx.delete_all(info, &scope)?;
             versioning::after_delete(tx, info, None)?;
+            for (id, s) in &deleted {
+                oplog::deleted(
+                    tx,
+                    info,
+                    client,
+                    id,
+                    Some((s.created, s.updated, &s.fields)),
+                )?;
+            }
             Ok(())
         })
         .await?;

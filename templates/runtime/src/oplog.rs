@@ -7,7 +7,10 @@
 //! client's address, `u` the user (`"n/a"` until the API has authentication, as in Eve)
 //! and, for the methods of `oplog_change_methods`, `c` the changes: the fields sent
 //! (PATCH), the new document (PUT), the deleted document (DELETE), the new document
-//! (POST, when listed). Its `_created` and `_updated` are the written document's
+//! (POST, when listed). A DELETE on a collection writes one DELETE entry per document
+//! it removes: Eve 2.3.1 logs none, which would leave a reader of the oplog (a live
+//! subscription resuming from it) unaware of those deletions.
+//! Its `_created` and `_updated` are the written document's
 //! `_updated`, as in Eve. Its `_id` is the table's `AUTOINCREMENT` key, so entries are
 //! numbered in the order they were committed and a number is never used twice, even
 //! after the newest entries are deleted: a reader can resume after the last number it
@@ -106,6 +109,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
             parts.extensions.get::<ClientAddr>().map(|addr| addr.0.ip()),
         ))
     }
+}
+
+/// Whether a `op` on `info` writes an entry.
+pub fn logs(info: &ResourceInfo, op: Op) -> bool {
+    logging(info, op).is_some()
 }
 
 /// Whether a `op` on `info` writes an entry whose `c` holds the whole stored document:
