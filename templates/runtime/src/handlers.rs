@@ -852,6 +852,7 @@ fn load_all<R: Resource>(tx: &Writer<'_>, scope: &Scope) -> Result<Vec<(String, 
         filter: None,
         sort: &[],
         page: None,
+        hide_deleted: false,
     };
     let (_, documents) = tx.list::<R>(R::INFO, &every)?;
     Ok(documents
