@@ -254,6 +254,10 @@ fn the_oplog_endpoint_is_read_only_and_filterable() {
     let patches = oplog_where(&server, &json!({"o": "PATCH", "i": book["_id"]}));
     assert_eq!(patches.len(), 1);
     assert_eq!(patches[0]["c"], json!({"pages": 96}));
+    // Inside `c` too: the changes that set a field.
+    let set_pages = oplog_where(&server, &json!({"c.pages": {"$gte": 90}}));
+    assert_eq!(set_pages.len(), 1);
+    assert_eq!(set_pages[0]["_id"], patches[0]["_id"]);
 
     // A reader resumes after the last position it saw.
     let first = oplog(&server)[0]["_id"].as_i64().unwrap();
