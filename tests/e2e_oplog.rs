@@ -155,8 +155,8 @@ fn patch_put_and_delete_entries_hold_the_changes() {
 }
 
 /// An entry is written in the write's transaction: a write that is refused (invalid
-/// document, bulk list with one invalid document, stale or missing `If-Match`, unknown
-/// id, empty list) leaves no entry.
+/// document, bulk list with one invalid document, stale or missing `If-Match`, empty
+/// list) or that changes nothing (a DELETE of an unknown id) leaves no entry.
 #[test]
 fn a_refused_write_leaves_no_entry() {
     let server = start();
@@ -191,7 +191,8 @@ fn a_refused_write_leaves_no_entry() {
         .error(412);
     server.delete(&url, Some(stale)).error(412);
     let unknown = format!("{API}/authors/{}", "0123456789abcdef01234567");
-    server.delete(&unknown, Some(stale)).error(404);
+    // Eve answers 204 for a document that is not there, and logs nothing.
+    assert_eq!(server.delete(&unknown, Some(stale)).status, 204);
 
     let entries = oplog(&server);
     assert_eq!(entries.len(), 1, "{entries:?}");
@@ -417,4 +418,22 @@ fn the_schema_endpoint_answers_each_resources_rules() {
         .error(405);
     server.delete(&url, None).error(405);
     server.post(&format!("{API}/schema"), &json!({})).error(405);
+}
+
+/// A PUT that creates the document (Eve's `upsert_on_put`) is logged as Eve logs it:
+/// its `post_internal` writes a POST entry.
+#[test]
+fn a_put_that_creates_is_logged_as_a_post() {
+    let server = start();
+    let id = "5f8d0d55b54764421b7156c9";
+    let created = server.put(
+        &format!("{API}/authors/{id}"),
+        None,
+        &json!({"name": "Bohumil Hrabal", "born": "Sat, 28 Mar 1914 00:00:00 GMT"}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    let entries = oplog(&server);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_entry(&entries[0], "authors", "POST", id);
+    assert!(entries[0].get("c").is_none(), "{}", entries[0]);
 }
