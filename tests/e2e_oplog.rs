@@ -372,6 +372,7 @@ fn the_schema_endpoint_answers_each_resources_rules() {
         "pages": {"type": "integer", "min": 1},
         "published": {"type": "datetime"},
         "tags": {"type": "list", "items": {"type": "string", "maxlength": 40}},
+        "cover": {"type": "media"},
         "_id": {"type": "objectid"},
     });
     let one = server.get(&format!("{API}/schema/books"));
@@ -436,4 +437,41 @@ fn a_put_that_creates_is_logged_as_a_post() {
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_entry(&entries[0], "authors", "POST", id);
     assert!(entries[0].get("c").is_none(), "{}", entries[0]);
+}
+
+/// A book with a cover (a media field): the oplog's `c` names the file by its id, as
+/// Eve's names its GridFS file, never holding the bytes.
+#[test]
+fn a_media_field_is_logged_as_its_file_id() {
+    let server = start();
+    let boundary = "----oplog-boundary-3f9c";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nO Alienista\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"cover\"; filename=\"capa.png\"\r\n\
+         Content-Type: image/png\r\n\r\n\u{89}PNG bytes\r\n--{boundary}--\r\n"
+    );
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let created = server.request(
+        "POST",
+        &format!("{API}/books"),
+        &[("Content-Type", content_type.as_str())],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.json()["_id"].as_str().unwrap().to_string();
+    let url = format!("{API}/books/{id}");
+    let book = server.get(&url).json();
+    let deleted = server.delete(&url, Some(book["_etag"].as_str().unwrap()));
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+
+    let entries = oplog(&server);
+    let ops: Vec<&str> = entries.iter().map(|e| e["o"].as_str().unwrap()).collect();
+    assert_eq!(ops, ["POST", "DELETE"]);
+    let c = &entries[1]["c"];
+    assert_eq!(c["title"], "O Alienista", "{c}");
+    let file_id = c["cover"].as_str().expect("the cover's file id");
+    // The served document names the same file in its URL.
+    let served = book["cover"]["file"].as_str().unwrap();
+    assert!(served.ends_with(file_id), "{served} {file_id}");
+    assert!(!entries[1].to_string().contains("PNG bytes"));
 }
