@@ -354,6 +354,9 @@ fn the_home_page_lists_the_oplog_and_the_schema_endpoint() {
         json!({"_links": {"child": [
             {"href": "authors", "title": "authors"},
             {"href": "books", "title": "books"},
+            {"href": "books_per_author", "title": "books_per_author"},
+            {"href": "editions", "title": "editions"},
+            {"href": "shelf", "title": "shelf"},
             {"href": "oplog", "title": "oplog"},
             {"href": "schema", "title": "schema"},
         ]}})
@@ -386,7 +389,10 @@ fn the_schema_endpoint_answers_each_resources_rules() {
     assert_eq!(all.status, 200);
     let all: Value = all.json();
     let names: Vec<&String> = all.as_object().unwrap().keys().collect();
-    assert_eq!(names.len(), 3, "{all}");
+    // Every served resource (the aggregation endpoints with their source's schema) and
+    // the oplog.
+    assert_eq!(names.len(), 6, "{all}");
+    assert_eq!(all["shelf"], books);
     assert_eq!(all["books"], books);
     assert_eq!(
         all["authors"],

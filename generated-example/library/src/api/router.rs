@@ -18,6 +18,7 @@ use super::resources::books::BooksDocument;
 use super::resources::books_per_author::BooksPerAuthorDocument;
 use super::resources::editions::EditionsDocument;
 use super::resources::shelf::ShelfDocument;
+use super::resources::oplog::OplogDocument;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1", get(home))
@@ -55,6 +56,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/editions", get(handlers::get_aggregation::<EditionsDocument>))
         .route("/api/v1/shelf", get(handlers::get_aggregation::<ShelfDocument>))
+        .route("/api/v1/oplog", get(handlers::get_collection::<OplogDocument>))
+        .route("/api/v1/oplog/{id}", get(handlers::get_item::<OplogDocument>))
+        .route("/api/v1/schema", get(schema))
+        .route("/api/v1/schema/{id}", get(schema_item))
         .route("/api/v1/media/{id}", get(super::media::serve))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -64,7 +69,7 @@ pub fn router(state: AppState) -> Router {
 async fn home() -> Response {
     json(HOME)
 }
-const HOME: &str = "{\"_links\":{\"child\":[{\"href\":\"authors\",\"title\":\"authors\"},{\"href\":\"books\",\"title\":\"books\"},{\"href\":\"books_per_author\",\"title\":\"books_per_author\"},{\"href\":\"editions\",\"title\":\"editions\"},{\"href\":\"shelf\",\"title\":\"shelf\"}]}}";
+const HOME: &str = "{\"_links\":{\"child\":[{\"href\":\"authors\",\"title\":\"authors\"},{\"href\":\"books\",\"title\":\"books\"},{\"href\":\"books_per_author\",\"title\":\"books_per_author\"},{\"href\":\"editions\",\"title\":\"editions\"},{\"href\":\"shelf\",\"title\":\"shelf\"},{\"href\":\"oplog\",\"title\":\"oplog\"},{\"href\":\"schema\",\"title\":\"schema\"}]}}";
 async fn openapi() -> Response {
     json(super::OPENAPI_JSON)
 }
@@ -75,3 +80,46 @@ fn json(body: &'static str) -> Response {
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
+/// Eve's schema endpoint (`schema_endpoint`): every served resource's schema, as
+/// Cerberus rules in JSON.
+async fn schema() -> Response {
+    json(SCHEMA)
+}
+/// One resource's schema, by its name; 404 for a name no served resource has.
+async fn schema_item(
+    super::routes::PathParams(params): super::routes::PathParams,
+) -> Response {
+    let name = super::routes::item_key(&params);
+    match SCHEMAS.iter().find(|(resource, _)| *resource == name) {
+        Some((_, schema)) => json(schema),
+        None => not_found().await.into_response(),
+    }
+}
+const SCHEMA: &str = "{\"authors\":{\"name\":{\"type\":\"string\",\"required\":true,\"unique\":true,\"minlength\":1,\"maxlength\":100},\"born\":{\"type\":\"datetime\"},\"_id\":{\"type\":\"objectid\"}},\"books\":{\"title\":{\"type\":\"string\",\"required\":true,\"minlength\":1,\"maxlength\":200},\"isbn\":{\"type\":\"string\",\"unique\":true,\"regex\":\"[0-9-]{10,17}\"},\"author\":{\"type\":\"objectid\",\"data_relation\":{\"resource\":\"authors\",\"field\":\"_id\",\"embeddable\":true}},\"pages\":{\"type\":\"integer\",\"min\":1},\"published\":{\"type\":\"datetime\"},\"tags\":{\"type\":\"list\",\"items\":{\"type\":\"string\",\"maxlength\":40}},\"cover\":{\"type\":\"media\"},\"_id\":{\"type\":\"objectid\"}},\"books_per_author\":{\"title\":{\"type\":\"string\",\"required\":true,\"minlength\":1,\"maxlength\":200},\"isbn\":{\"type\":\"string\",\"unique\":true,\"regex\":\"[0-9-]{10,17}\"},\"author\":{\"type\":\"objectid\",\"data_relation\":{\"resource\":\"authors\",\"field\":\"_id\",\"embeddable\":true}},\"pages\":{\"type\":\"integer\",\"min\":1},\"published\":{\"type\":\"datetime\"},\"tags\":{\"type\":\"list\",\"items\":{\"type\":\"string\",\"maxlength\":40}},\"cover\":{\"type\":\"media\"},\"_id\":{\"type\":\"objectid\"}},\"editions\":{\"title\":{\"type\":\"string\",\"required\":true,\"minlength\":1,\"maxlength\":200},\"isbn\":{\"type\":\"string\",\"unique\":true,\"regex\":\"[0-9-]{10,17}\"},\"author\":{\"type\":\"objectid\",\"data_relation\":{\"resource\":\"authors\",\"field\":\"_id\",\"embeddable\":true}},\"pages\":{\"type\":\"integer\",\"min\":1},\"published\":{\"type\":\"datetime\"},\"tags\":{\"type\":\"list\",\"items\":{\"type\":\"string\",\"maxlength\":40}},\"cover\":{\"type\":\"media\"},\"_id\":{\"type\":\"objectid\"}},\"shelf\":{\"title\":{\"type\":\"string\",\"required\":true,\"minlength\":1,\"maxlength\":200},\"isbn\":{\"type\":\"string\",\"unique\":true,\"regex\":\"[0-9-]{10,17}\"},\"author\":{\"type\":\"objectid\",\"data_relation\":{\"resource\":\"authors\",\"field\":\"_id\",\"embeddable\":true}},\"pages\":{\"type\":\"integer\",\"min\":1},\"published\":{\"type\":\"datetime\"},\"tags\":{\"type\":\"list\",\"items\":{\"type\":\"string\",\"maxlength\":40}},\"cover\":{\"type\":\"media\"},\"_id\":{\"type\":\"objectid\"}},\"oplog\":{\"r\":{\"type\":\"string\"},\"o\":{\"type\":\"string\"},\"i\":{\"type\":\"string\"},\"ip\":{\"type\":\"string\"},\"u\":{\"type\":\"string\"},\"c\":{\"type\":\"dict\"},\"_id\":{\"type\":\"integer\"}}}";
+/// Each served resource's schema, by name.
+const SCHEMAS: &[(&str, &str)] = &[
+    (
+        "authors",
+        "{\"name\":{\"type\":\"string\",\"required\":true,\"unique\":true,\"minlength\":1,\"maxlength\":100},\"born\":{\"type\":\"datetime\"},\"_id\":{\"type\":\"objectid\"}}",
+    ),
+    (
+        "books",
+        "{\"title\":{\"type\":\"string\",\"required\":true,\"minlength\":1,\"maxlength\":200},\"isbn\":{\"type\":\"string\",\"unique\":true,\"regex\":\"[0-9-]{10,17}\"},\"author\":{\"type\":\"objectid\",\"data_relation\":{\"resource\":\"authors\",\"field\":\"_id\",\"embeddable\":true}},\"pages\":{\"type\":\"integer\",\"min\":1},\"published\":{\"type\":\"datetime\"},\"tags\":{\"type\":\"list\",\"items\":{\"type\":\"string\",\"maxlength\":40}},\"cover\":{\"type\":\"media\"},\"_id\":{\"type\":\"objectid\"}}",
+    ),
+    (
+        "books_per_author",
+        "{\"title\":{\"type\":\"string\",\"required\":true,\"minlength\":1,\"maxlength\":200},\"isbn\":{\"type\":\"string\",\"unique\":true,\"regex\":\"[0-9-]{10,17}\"},\"author\":{\"type\":\"objectid\",\"data_relation\":{\"resource\":\"authors\",\"field\":\"_id\",\"embeddable\":true}},\"pages\":{\"type\":\"integer\",\"min\":1},\"published\":{\"type\":\"datetime\"},\"tags\":{\"type\":\"list\",\"items\":{\"type\":\"string\",\"maxlength\":40}},\"cover\":{\"type\":\"media\"},\"_id\":{\"type\":\"objectid\"}}",
+    ),
+    (
+        "editions",
+        "{\"title\":{\"type\":\"string\",\"required\":true,\"minlength\":1,\"maxlength\":200},\"isbn\":{\"type\":\"string\",\"unique\":true,\"regex\":\"[0-9-]{10,17}\"},\"author\":{\"type\":\"objectid\",\"data_relation\":{\"resource\":\"authors\",\"field\":\"_id\",\"embeddable\":true}},\"pages\":{\"type\":\"integer\",\"min\":1},\"published\":{\"type\":\"datetime\"},\"tags\":{\"type\":\"list\",\"items\":{\"type\":\"string\",\"maxlength\":40}},\"cover\":{\"type\":\"media\"},\"_id\":{\"type\":\"objectid\"}}",
+    ),
+    (
+        "shelf",
+        "{\"title\":{\"type\":\"string\",\"required\":true,\"minlength\":1,\"maxlength\":200},\"isbn\":{\"type\":\"string\",\"unique\":true,\"regex\":\"[0-9-]{10,17}\"},\"author\":{\"type\":\"objectid\",\"data_relation\":{\"resource\":\"authors\",\"field\":\"_id\",\"embeddable\":true}},\"pages\":{\"type\":\"integer\",\"min\":1},\"published\":{\"type\":\"datetime\"},\"tags\":{\"type\":\"list\",\"items\":{\"type\":\"string\",\"maxlength\":40}},\"cover\":{\"type\":\"media\"},\"_id\":{\"type\":\"objectid\"}}",
+    ),
+    (
+        "oplog",
+        "{\"r\":{\"type\":\"string\"},\"o\":{\"type\":\"string\"},\"i\":{\"type\":\"string\"},\"ip\":{\"type\":\"string\"},\"u\":{\"type\":\"string\"},\"c\":{\"type\":\"dict\"},\"_id\":{\"type\":\"integer\"}}",
+    ),
+];

@@ -176,6 +176,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     pagination_default: 10,
     pagination_limit: 50,
     aggregation: Some(&AGGREGATION),
+    oplog: Some(&crate::api::OPLOG),
     embeds: EMBEDS,
     soft_delete: true,
     versioning: Some(&crate::api::resources::books::VERSIONING),

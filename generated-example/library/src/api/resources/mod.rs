@@ -6,3 +6,4 @@ pub mod books;
 pub mod books_per_author;
 pub mod editions;
 pub mod shelf;
+pub mod oplog;

@@ -177,6 +177,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     pagination_limit: 50,
     pagination: false,
     aggregation: Some(&AGGREGATION),
+    oplog: Some(&crate::api::OPLOG),
     embeds: EMBEDS,
     soft_delete: true,
     versioning: Some(&crate::api::resources::books::VERSIONING),
