@@ -135,6 +135,8 @@ fn patch_put_and_delete_entries_hold_the_changes() {
             "title": "Sketch of the Analytical Engine",
             "pages": 9_007_199_254_740_993_i64,
             "tags": [],
+            "_deleted": false,
+            "_version": 2,
             "_created": book["_created"],
         })
     );
@@ -148,6 +150,7 @@ fn patch_put_and_delete_entries_hold_the_changes() {
             "_id": id,
             "name": "Ada Lovelace",
             "born": "Sun, 10 Dec 1815 00:00:00 GMT",
+            "_version": 2,
             "_created": stored["_created"],
         })
     );
@@ -204,29 +207,29 @@ fn a_refused_write_leaves_no_entry() {
 #[test]
 fn a_collection_delete_writes_one_entry_per_document() {
     let server = start();
-    let first = server.create("books", json!({"title": "Pedro Páramo", "pages": 124}));
-    let second = server.create("books", json!({"title": "Cien años de soledad"}));
-    let deleted = server.delete(&format!("{API}/books"), None);
+    let first = server.create("authors", json!({"name": "Juan Rulfo"}));
+    let second = server.create("authors", json!({"name": "Gabriel García Márquez"}));
+    let deleted = server.delete(&format!("{API}/authors"), None);
     assert_eq!(deleted.status, 204, "{}", deleted.text());
-    assert!(server.items(&format!("{API}/books")).is_empty());
+    assert!(server.items(&format!("{API}/authors")).is_empty());
     let entries = oplog(&server);
     let ops: Vec<&str> = entries.iter().map(|e| e["o"].as_str().unwrap()).collect();
     assert_eq!(ops, ["POST", "POST", "DELETE", "DELETE"]);
     let first_id = first["_id"].as_str().unwrap();
-    assert_entry(&entries[2], "books", "DELETE", first_id);
+    assert_entry(&entries[2], "authors", "DELETE", first_id);
     assert_eq!(
         entries[2]["c"],
-        json!({"_id": first_id, "title": "Pedro Páramo", "pages": 124, "_created": first["_created"]})
+        json!({"_id": first_id, "name": "Juan Rulfo", "_version": 1, "_created": first["_created"]})
     );
     assert_eq!(entries[2]["_updated"], first["_updated"]);
     assert_entry(
         &entries[3],
-        "books",
+        "authors",
         "DELETE",
         second["_id"].as_str().unwrap(),
     );
     // An empty collection: nothing removed, nothing logged.
-    let again = server.delete(&format!("{API}/books"), None);
+    let again = server.delete(&format!("{API}/authors"), None);
     assert_eq!(again.status, 204);
     assert_eq!(oplog(&server).len(), 4);
 }
@@ -376,6 +379,8 @@ fn the_schema_endpoint_answers_each_resources_rules() {
         "published": {"type": "datetime"},
         "tags": {"type": "list", "items": {"type": "string", "maxlength": 40}},
         "cover": {"type": "media"},
+        "_deleted": {"type": "boolean", "default": false},
+        "_version": {"type": "integer", "default": 1},
         "_id": {"type": "objectid"},
     });
     let one = server.get(&format!("{API}/schema/books"));
@@ -399,6 +404,7 @@ fn the_schema_endpoint_answers_each_resources_rules() {
         json!({
             "name": {"type": "string", "required": true, "unique": true, "minlength": 1, "maxlength": 100},
             "born": {"type": "datetime"},
+            "_version": {"type": "integer", "default": 1},
             "_id": {"type": "objectid"},
         })
     );

@@ -28,6 +28,7 @@ impl apigen_runtime::Api for Api {
         &resources::authors::VERSIONS_TABLE,
         &resources::books::TABLE,
         &resources::books::VERSIONS_TABLE,
+        &resources::oplog::TABLE,
         &media::TABLE,
     ];
     const RESOURCES: &'static [&'static resource::ResourceInfo] = &[
@@ -36,9 +37,11 @@ impl apigen_runtime::Api for Api {
         &resources::books_per_author::INFO,
         &resources::editions::INFO,
         &resources::shelf::INFO,
+        &resources::oplog::INFO,
     ];
     const DATES: &'static date::DateFormat = &DATE_FORMAT;
     const WEB: &'static layers::Web = &WEB;
+    const CLIENT_ADDRESS: bool = true;
     fn router(state: state::AppState) -> apigen_runtime::axum::Router {
         router::router(state)
     }
@@ -62,6 +65,24 @@ static WEB: layers::Web = layers::Web {
     xml: true,
     jsonp_argument: None,
     cors: None,
+};
+/// The oplog (`oplog = true`): every resource's writes get an entry in
+/// `resources::oplog`, in the same transaction.
+pub static OPLOG: ::apigen_runtime::oplog::Oplog = ::apigen_runtime::oplog::Oplog {
+    entries: &resources::oplog::INFO,
+    methods: ::apigen_runtime::oplog::Methods {
+        post: true,
+        patch: true,
+        put: true,
+        delete: true,
+    },
+    change_methods: ::apigen_runtime::oplog::Methods {
+        post: false,
+        patch: true,
+        put: true,
+        delete: true,
+    },
+    audit: true,
 };
 /// The OpenAPI 3.1 document, also served at `/openapi.json`.
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");

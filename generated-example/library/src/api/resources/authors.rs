@@ -129,6 +129,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     fields: FIELDS,
     pagination_default: 25,
     pagination_limit: 50,
+    oplog: Some(&crate::api::OPLOG),
     versioning: Some(&VERSIONING),
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
