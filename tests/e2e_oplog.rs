@@ -487,3 +487,21 @@ fn a_media_field_is_logged_as_its_file_id() {
     assert!(served.ends_with(file_id), "{served} {file_id}");
     assert!(!entries[1].to_string().contains("PNG bytes"));
 }
+
+/// A soft DELETE (books have `soft_delete`) is logged as Eve logs it: a DELETE entry
+/// holding the marked document.
+#[test]
+fn a_soft_delete_is_logged_as_a_delete() {
+    let server = start();
+    let book = server.create("books", json!({"title": "Dom Casmurro"}));
+    let id = book["_id"].as_str().unwrap();
+    let url = format!("{API}/books/{id}");
+    let deleted = server.delete(&url, Some(book["_etag"].as_str().unwrap()));
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    let entries = oplog(&server);
+    let ops: Vec<&str> = entries.iter().map(|e| e["o"].as_str().unwrap()).collect();
+    assert_eq!(ops, ["POST", "DELETE"]);
+    assert_entry(&entries[1], "books", "DELETE", id);
+    assert_eq!(entries[1]["c"]["title"], "Dom Casmurro");
+    assert_eq!(entries[1]["c"]["_id"], id);
+}
