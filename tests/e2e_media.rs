@@ -895,3 +895,85 @@ fn a_put_that_creates_stores_its_file() {
     assert_eq!(file.body, b"new cover");
     assert_eq!(stored_files(&db), 1);
 }
+
+/// The lifecycle features together on one book: a versioned, soft-deleted document
+/// with a cover, and its oplog entries. Each write is a version and an entry; the
+/// soft DELETE keeps the cover and the history; a PATCH with the ETag of the 404
+/// restores the book.
+#[test]
+fn a_soft_deleted_versioned_book_its_oplog_entries_and_its_cover() {
+    let (server, _db) = start();
+    let (id, cover) = post_book_with_cover(&server, b"first cover", "one.png");
+    let book = server.get(&book_url(&id));
+    assert_eq!(book.json()["_version"], 1);
+
+    // A JSON PATCH, then a multipart PATCH that replaces the cover: versions 2 and 3.
+    let patched = server.patch(
+        &book_url(&id),
+        Some(&book.etag()),
+        &serde_json::json!({"pages": 321, "published": "Sat, 01 Jan 1944 00:00:00 GMT"}),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    assert_eq!(patched.json()["_version"], 2);
+    let second = b"second cover \xce\xa9";
+    let replaced = send_multipart(
+        &server,
+        "PATCH",
+        &book_url(&id),
+        Some(patched.json()["_etag"].as_str().expect("etag")),
+        &[cover_part(second, "two.png")],
+    );
+    assert_eq!(replaced.status, 200, "{}", replaced.text());
+    assert_eq!(replaced.json()["_version"], 3);
+    let current = server.get(&book_url(&id));
+    let new_cover = current.json()["cover"].clone();
+    assert_ne!(media_id(&new_cover), media_id(&cover));
+
+    // The soft DELETE: a 404 that carries the deleted document, its versions intact.
+    assert_eq!(
+        server.delete(&book_url(&id), Some(&current.etag())).status,
+        204
+    );
+    let gone = server.get(&book_url(&id));
+    assert_eq!(gone.status, 404);
+    let deleted = gone.json();
+    assert_eq!(deleted["_deleted"], true);
+    assert_eq!(deleted["title"], "Ficciones — cuentos");
+    assert_eq!(deleted["_version"], deleted["_latest_version"]);
+    let latest = deleted["_version"].as_i64().expect("a version");
+    let history = server.get(&format!("{}?version=all", book_url(&id)));
+    assert_eq!(history.status, 200, "{}", history.text());
+    let versions = history.json()["_items"].as_array().expect("items").clone();
+    assert_eq!(versions.len() as i64, latest);
+    assert_eq!(versions[0]["_version"], 1);
+    assert_eq!(versions[1]["pages"], 321);
+    assert_eq!(versions.last().expect("a version")["_deleted"], true);
+    // The cover of a soft-deleted book is kept (Eve keeps its files).
+    let file = server.get(&format!("{API}/media/{}", media_id(&new_cover)));
+    assert_eq!(file.status, 200);
+    assert_eq!(file.body, second);
+
+    // One oplog entry per write, oldest first, each naming the book.
+    let filter = serde_json::json!({"i": id}).to_string();
+    let log = server.get(&format!("{API}/oplog?where={}", support::enc(&filter)));
+    assert_eq!(log.status, 200, "{}", log.text());
+    let entries = log.json()["_items"].as_array().expect("items").clone();
+    let operations: Vec<&str> = entries
+        .iter()
+        .map(|e| e["o"].as_str().expect("an operation"))
+        .collect();
+    assert_eq!(operations, ["POST", "PATCH", "PATCH", "DELETE"]);
+    assert!(entries.iter().all(|e| e["r"] == "books"));
+    assert_eq!(entries[1]["c"]["pages"], 321);
+
+    // A PATCH with the 404's ETag restores the book: live again, a new version, an
+    // entry of its own.
+    let restored = server.patch(&book_url(&id), Some(&gone.etag()), &serde_json::json!({}));
+    assert_eq!(restored.status, 200, "{}", restored.text());
+    let live = server.get(&book_url(&id)).json();
+    assert_eq!(live["_deleted"], false);
+    assert_eq!(live["_version"], latest + 1);
+    assert_eq!(live["cover"], new_cover);
+    let log = server.get(&format!("{API}/oplog?where={}", support::enc(&filter)));
+    assert_eq!(log.json()["_meta"]["total"], 5);
+}
