@@ -890,7 +890,7 @@ fn query_parameter(resource: &Resource, param: QueryParam) -> Value {
                 .flat_map(|a| &a.placeholders)
                 .map(|p| format!("`{p}`"))
                 .collect::<Vec<_>>();
-            let mut description = "The values of the pipeline's placeholders as JSON, {\"$name\": value}; a `$match` condition whose placeholder is not given, or is given {}, is dropped".to_string();
+            let mut description = "The values of the pipeline's placeholders as JSON, {\"$name\": value}; a `$match` condition whose placeholder is given {} is dropped, one whose placeholder is not given matches nothing (as in Eve)".to_string();
             if !names.is_empty() {
                 description.push_str(&format!("; placeholders: {}", names.join(", ")));
             }

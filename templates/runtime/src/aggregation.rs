@@ -16,8 +16,8 @@
 //!
 //! Per request ([`get_aggregation`]), the client's `?aggregate={"$name": value}` fills
 //! the placeholders, as Eve substitutes them; a condition whose placeholder is given
-//! `{}` is dropped, as Eve prunes it, and so is one whose placeholder the request does
-//! not give (see `substitute`). Each `$match` is then read as a client's `where`, and the
+//! `{}` is dropped, as Eve prunes it, and one whose placeholder the request does not
+//! give matches nothing, as in Eve (see `substitute`). Each `$match` is then read as a client's `where`, and the
 //! whole compiled to one parameterised SQL query (`sqlite::aggregate`). The answer is
 //! Eve's collection envelope of plain JSON objects, paginated after the pipeline.
 
@@ -319,7 +319,7 @@ impl Reader<'_> {
             .into_iter()
             .map(|p| (p, Value::Object(Map::new())))
             .collect();
-        let _ = substitute(&mut literal, &dropped);
+        substitute(&mut literal, &dropped);
         let text = Value::Object(literal).to_string();
         query::parse_where(&text, self.fields, self.dates).map_err(|e| PipelineError {
             stage: Some(i),
@@ -612,29 +612,28 @@ fn is_placeholder(text: &str) -> bool {
 
 /// Eve's substitution and pruning: each placeholder the request fills becomes its
 /// value, then every member whose value is `{}` is removed, depth first (so a
-/// placeholder filled with `{}` drops its condition, as in Eve). A condition holding a
-/// placeholder the request does not fill is dropped too, and so is a branch of
-/// `$and`/`$or`/`$nor` left empty by that (and the operator, when no branch is left):
-/// the `$match` reads as if the condition had not been written. (Eve leaves the text
-/// `"$name"` in place, which MongoDB compares the field with, and which matches
-/// nothing; a typed column cannot be compared with that text.) Answers whether
-/// something was dropped.
-fn substitute(map: &mut Map<String, Value>, values: &Map<String, Value>) -> bool {
-    let mut dropped = false;
+/// placeholder filled with `{}` drops its condition, as in Eve), and so is a branch of
+/// `$and`/`$or`/`$nor` left empty by that (and the operator, when no branch is left).
+/// A condition holding a placeholder the request does not fill matches nothing: Eve
+/// leaves the text `"$name"` in place and MongoDB compares the field with that text,
+/// which no typed value equals; here the condition becomes `{"$in": []}`, which any
+/// column can be compared with. So a client leaves a condition out by sending `{}`
+/// for its placeholder, as with Eve.
+fn substitute(map: &mut Map<String, Value>, values: &Map<String, Value>) {
     map.retain(|key, value| match (key.as_str(), value) {
         ("$and" | "$or" | "$nor", Value::Array(items)) => {
             items.retain_mut(|item| match item {
-                Value::Object(inner) => !(substitute(inner, values) && inner.is_empty()),
+                Value::Object(inner) => {
+                    substitute(inner, values);
+                    !inner.is_empty()
+                }
                 _ => true,
             });
-            if items.is_empty() {
-                dropped = true;
-            }
             !items.is_empty()
         }
         (key, value) if !key.starts_with('$') && unfilled(value, values) => {
-            dropped = true;
-            false
+            *value = serde_json::json!({"$in": []});
+            true
         }
         (_, value) => {
             fill(value, values);
@@ -642,7 +641,6 @@ fn substitute(map: &mut Map<String, Value>, values: &Map<String, Value>) -> bool
         }
     });
     prune(map);
-    dropped
 }
 
 /// Whether a value holds a placeholder `values` does not fill.
@@ -1012,7 +1010,7 @@ impl Pipeline {
         let mut filters = Vec::with_capacity(self.matches.len());
         for stage in &self.matches {
             let mut stage = stage.clone();
-            let _ = substitute(&mut stage, values);
+            substitute(&mut stage, values);
             let text = Value::Object(stage).to_string();
             let filter = query::parse_where(&text, fields, info.dates)
                 .map_err(|e| ApiError::bad_request(format!("aggregate: {e}")))?;
@@ -1179,8 +1177,12 @@ mod tests {
         .unwrap();
         let values: Map<String, Value> =
             serde_json::from_str(r#"{"$x": 4, "$date": {}, "$unknown": 1}"#).unwrap();
-        assert!(substitute(&mut stage, &values));
-        assert_eq!(Value::Object(stage), serde_json::json!({"x": 4}));
+        substitute(&mut stage, &values);
+        // `$t` is not given: its condition matches nothing, as Eve's literal `"$t"`.
+        assert_eq!(
+            Value::Object(stage),
+            serde_json::json!({"x": 4, "$or": [{"tags": {"$in": []}}]})
+        );
     }
 
     #[test]
