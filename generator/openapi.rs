@@ -504,6 +504,12 @@ fn paths(model: &Model) -> Map<String, Value> {
                 if op.method != Method::Get {
                     only_ids(&ops, &mut operation);
                 }
+                let pre = crate::model::Hook::Pre(op.method);
+                if model.api.hooks.contains(&pre) || resource.hooks.contains(&pre) {
+                    // The user's `on_pre_<method>` hook may refuse the request with an
+                    // error of its choosing.
+                    operation["responses"]["4XX"] = json!({"$ref": "#/components/responses/Error"});
+                }
                 item.insert(op.method.lowercase().into(), operation);
             }
         }
@@ -615,7 +621,10 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
                 Shape::PartialDocument(_) => request_schema(resource, shape, None),
                 _ => schema_ref(&schema_name(resource)),
             };
-            content["multipart/form-data"] = json!({"schema": single});
+            // An empty form is Eve's 400 "No multipart/form-data supplied": at least one
+            // part. (A `$ref` cannot carry siblings in every reader: `allOf` it.)
+            content["multipart/form-data"] =
+                json!({"schema": {"allOf": [single], "minProperties": 1}});
         }
         json!({"required": true, "content": content})
     };
@@ -799,10 +808,17 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
             }
             let mut responses = error_responses(&codes);
             responses.insert("204".into(), json!({"description": "Deleted"}));
+            // As in Eve, If-Match is asked of a document found: deleting one that is
+            // not there is 204 with or without it.
+            let mut condition = if_match();
+            condition["required"] = json!(false);
+            condition["description"] = json!(
+                "The document's current ETag: missing while the document exists, the answer is 428; another one, 412. Not needed when no document has this id (204)"
+            );
             json!({
                 "operationId": format!("delete_{name}"),
                 "summary": format!("Delete one {title}"),
-                "parameters": [if_match()],
+                "parameters": [condition],
                 "responses": responses
             })
         }

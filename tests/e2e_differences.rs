@@ -374,6 +374,21 @@ fn put_that_creates_takes_an_integer_id_beyond_two_to_the_53() {
     let got = server.get(&format!("{API}/regions/{id}")).json();
     assert_eq!(got["_id"], json!(id));
     assert_eq!(got["name"], "Île-de-France");
+    // The largest ids are kept for the database's numbering: a region at i64::MAX
+    // would leave the next POST no number.
+    let top = server.put(
+        &format!("{API}/regions/{}", i64::MAX),
+        None,
+        &json!({"name": "Tout en haut"}),
+    );
+    assert!(top.error(422).contains("Insertion"), "{}", top.text());
+    assert_eq!(
+        top.json()["_issues"]["_id"],
+        "max value is 4611686018427387904: larger ids are kept for the server's numbering"
+    );
+    let next = server.post(&format!("{API}/regions"), &json!({"name": "Bretagne"}));
+    assert_eq!(next.status, 201, "{}", next.text());
+    assert_eq!(next.json()["_id"], json!(id + 1));
 }
 
 #[test]

@@ -718,6 +718,7 @@ async fn write_item(
     let Some((created, tag, fields, original_fields)) = written else {
         // Eve's `UPSERT_ON_PUT`: no document has this id, so the PUT creates it, as a
         // POST of the body with that `_id` would.
+        item_ids::check_creatable(info, &id)?;
         changes.insert("_id".to_string(), item_ids::as_sent(info, &id));
         return insert(info, state, scope, client, vec![changes], false, uploads)
             .await

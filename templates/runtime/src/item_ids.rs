@@ -28,6 +28,30 @@ pub fn check_unchanged(info: &ResourceInfo, id: &str, sent: &Value) -> Result<()
     }
 }
 
+/// The largest integer id a PUT may create. The database numbers the documents of an
+/// integer-id resource after the largest id it holds (SQLite `AUTOINCREMENT`), and a
+/// document at `i64::MAX` would leave it no number for the next POST (`SQLITE_FULL`):
+/// a client's id stays in the lower half, so the numbering keeps 2^62 ids after it.
+pub const MAX_CREATED_INTEGER_ID: i64 = 1 << 62;
+
+/// A PUT that would create an integer id above [`MAX_CREATED_INTEGER_ID`]: 422 on
+/// `_id`, before anything is written.
+pub fn check_creatable(info: &ResourceInfo, id: &str) -> Result<(), ApiError> {
+    match (info.id_type, id.parse::<i64>()) {
+        (IdType::Integer, Ok(number)) if number > MAX_CREATED_INTEGER_ID => {
+            let mut issues = Issues::new();
+            issues.add(
+                "_id",
+                format!(
+                    "max value is {MAX_CREATED_INTEGER_ID}: larger ids are kept for the server's numbering"
+                ),
+            );
+            Err(ApiError::invalid(issues, "Insertion"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A PUT that creates, to an id a document outside the URL's scope (another
 /// sub-resource path, a datasource filter) holds: Eve's insert meets MongoDB's
 /// duplicate key and answers 409.
