@@ -70,8 +70,13 @@ WAIT
   seed=()
   if [ -n "${SEED:-}" ]; then seed=(--seed "$SEED"); fi
   # The document's `servers` holds the API's prefix; the origin is the server's.
+  # Every check but `use_after_free`: after a DELETE, Eve still answers OPTIONS on the
+  # item's URL (its methods) and GET on an emptied sub-resource collection (no
+  # items), which that check takes for a deleted resource still served. (`--checks
+  # all` overrides the config file's `enabled = false`, so it is excluded here.)
   if ! (cd "$here" && "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
-      --checks all --max-examples "$max_examples" --generation-database none \
+      --checks all --exclude-checks use_after_free \
+      --max-examples "$max_examples" --generation-database none \
       --no-color "${seed[@]}"); then
     failed+=("$name")
     echo "-- $name: server log"
