@@ -49,16 +49,39 @@ pub enum RuntimeSource {
 }
 
 impl RuntimeSource {
-    /// The dependency's value in the crate's `Cargo.toml`.
-    pub fn dependency(&self) -> String {
+    /// The dependency's value in the crate's `Cargo.toml`, with the runtime's
+    /// `features` the spec needs.
+    pub fn dependency(&self, features: &[&str]) -> String {
+        let features = if features.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = features.iter().map(|f| toml_string(f)).collect();
+            format!(", features = [{}]", list.join(", "))
+        };
         match self {
             RuntimeSource::Vendored => {
-                format!("{{ path = {} }}", toml_string(VENDORED_RUNTIME_DIR))
+                format!("{{ path = {}{features} }}", toml_string(VENDORED_RUNTIME_DIR))
             }
-            RuntimeSource::Path(path) => format!("{{ path = {} }}", toml_string(path)),
-            RuntimeSource::Version(version) => toml_string(version),
+            RuntimeSource::Path(path) => format!("{{ path = {}{features} }}", toml_string(path)),
+            RuntimeSource::Version(version) if features.is_empty() => toml_string(version),
+            RuntimeSource::Version(version) => {
+                format!("{{ version = {}{features} }}", toml_string(version))
+            }
         }
     }
+}
+
+/// The runtime's optional parts a crate uses: `auth` when an operation has a rule,
+/// `jwt` when one accepts JWTs.
+fn runtime_features(model: &Model) -> Vec<&'static str> {
+    let mut features = Vec::new();
+    if crate::access::uses_auth(model) {
+        features.push("auth");
+    }
+    if crate::access::uses_jwt(model) {
+        features.push("jwt");
+    }
+    features
 }
 
 /// The runtime crate as apigen writes it into `dir` (a crate's `apigen-runtime/`, or a
@@ -120,7 +143,7 @@ pub fn crate_files(
                 api,
                 spec_path,
                 description_toml: toml_string(description),
-                runtime_dependency: runtime.dependency(),
+                runtime_dependency: runtime.dependency(&runtime_features(model)),
             },
             "crate/Cargo.toml",
         )?,
@@ -220,11 +243,22 @@ pub fn crate_files(
                 web_expr: crate::rust::web_expr(&api.web),
                 validators,
                 api_hooks: !model.api.hooks.is_empty(),
+                auth: crate::access::uses_auth(model),
+                credentials: crate::model::auth::uses_store(&model.operations),
+                custom_auth: crate::access::uses_custom(model),
             },
             "crate/src/api/mod.rs",
         )?,
         Owner::Apigen,
     );
+    if crate::access::uses_auth(model) {
+        // Who may call each operation: the policies the router's guards hold.
+        add(
+            "src/api/access.rs",
+            crate::access::access_rs(model)?,
+            Owner::Apigen,
+        );
+    }
     add(
         "src/api/router.rs",
         render::rust(&render::RouterRs::new(model)?, "crate/src/api/router.rs")?,

@@ -16,6 +16,7 @@
 //! - [`migration`] compares the stored schema `apigen.json` recorded with the new one
 //!   and writes the difference as a numbered SQL migration.
 
+pub mod access;
 pub mod catalog;
 pub mod crate_files;
 pub mod diagnostic;

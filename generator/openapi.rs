@@ -2,6 +2,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::model::auth::{AuthRule, Scheme};
+
 use crate::model::{
     Action, Field, IdType, Kind, Literal, Method, Model, Operation, ParamType, QueryParam,
     Resource, ResultType, Shape,
@@ -88,9 +90,91 @@ pub fn document(model: &Model) -> Value {
             }
         }
     });
+    let schemes = security_schemes(model);
+    if !schemes.is_empty() {
+        document["components"]["securitySchemes"] = Value::Object(schemes);
+    }
     set_dates(&mut document, &dates);
     http_layer(model, &mut document);
     document
+}
+
+/// The name of a scheme in `components.securitySchemes`.
+fn scheme_name(scheme: Scheme) -> &'static str {
+    match scheme {
+        Scheme::Basic => "basic",
+        Scheme::Token => "token",
+        Scheme::Hmac => "hmac",
+        Scheme::Jwt => "jwt",
+        Scheme::Signed => "signed",
+        Scheme::Custom => "custom",
+    }
+}
+
+/// Every scheme some operation accepts, and the API key's two places.
+fn security_schemes(model: &Model) -> Map<String, Value> {
+    let mut schemes = Map::new();
+    let rules: Vec<&AuthRule> = model
+        .operations
+        .iter()
+        .filter_map(|o| o.settings.auth.as_ref())
+        .collect();
+    for scheme in crate::model::auth::schemes_used(&model.operations) {
+        let value = match scheme {
+            Scheme::Basic => json!({"type": "http", "scheme": "basic",
+                "description": "A user of the server's users (`users add`) and their password"}),
+            Scheme::Token => json!({"type": "http", "scheme": "bearer",
+                "description": "A token from `tokens create`: `Authorization: Bearer <token>` (also `Token <token>`, or Basic with the token as user name)"}),
+            Scheme::Jwt => json!({"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": format!("A JWT from {}", model.api.auth.issuers.iter().map(|i| format!("`{}`", i.issuer)).collect::<Vec<_>>().join(", "))}),
+            Scheme::Hmac => json!({"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "Eve's HMAC: `<user>:<hex HMAC-SHA256>` with the user's secret over `METHOD\\nPATH?QUERY\\nTIMESTAMP\\nhex(SHA-256(body))`; TIMESTAMP is the `X-Timestamp` (seconds) or `Date` header"}),
+            Scheme::Signed => json!({"type": "apiKey", "in": "query", "name": "token",
+                "description": "The dataset API's signed request: `visitor`, `stamp` (ms), `type` and `token = hex(SHA1(key + stamp + visitor + type))`, in the query or an urlencoded form"}),
+            Scheme::Custom => json!({"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "Checked by the service's own `check_auth`"}),
+        };
+        schemes.insert(scheme_name(scheme).into(), value);
+    }
+    if rules.iter().any(|r| r.api_key_required) {
+        schemes.insert(
+            "apiKey".into(),
+            json!({"type": "apiKey", "in": "header", "name": "x-api-key",
+                "description": "An API key from `keys create`"}),
+        );
+        schemes.insert(
+            "apiKeyQuery".into(),
+            json!({"type": "apiKey", "in": "query", "name": "key",
+                "description": "The API key, in the query string"}),
+        );
+    }
+    schemes
+}
+
+/// An operation's `security`: any one of its schemes, each with the API key when one
+/// is required.
+fn security_requirements(rule: &AuthRule) -> Value {
+    let keys: Vec<Option<&str>> = if rule.api_key_required {
+        vec![Some("apiKey"), Some("apiKeyQuery")]
+    } else {
+        vec![None]
+    };
+    let users: Vec<Option<&str>> = if rule.schemes.is_empty() {
+        vec![None]
+    } else {
+        rule.schemes.iter().map(|s| Some(scheme_name(*s))).collect()
+    };
+    let mut alternatives = Vec::new();
+    for user in &users {
+        for key in &keys {
+            let mut requirement = Map::new();
+            for name in [user, key].into_iter().flatten() {
+                requirement.insert((*name).into(), json!([]));
+            }
+            alternatives.push(Value::Object(requirement));
+        }
+    }
+    Value::Array(alternatives)
 }
 
 /// The schema of a date in the API's format: RFC 1123 unless `date_format` is set.
@@ -509,6 +593,11 @@ fn paths(model: &Model) -> Map<String, Value> {
                     // The user's `on_pre_<method>` hook may refuse the request with an
                     // error of its choosing.
                     operation["responses"]["4XX"] = json!({"$ref": "#/components/responses/Error"});
+                }
+                if let Some(rule) = &op.settings.auth {
+                    operation["security"] = security_requirements(rule);
+                    operation["responses"]["401"] =
+                        json!({"$ref": "#/components/responses/Error"});
                 }
                 item.insert(op.method.lowercase().into(), operation);
             }

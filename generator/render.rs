@@ -122,6 +122,8 @@ pub struct MainRs<'a> {
 #[template(path = "crate/src/cli.rs", escape = "none")]
 pub struct CliRs<'a> {
     pub api: &'a Api,
+    /// The binary manages credentials (`users`, `keys`, `tokens`).
+    pub credentials: bool,
     /// `USAGE`, the text of `--help`, as a string literal.
     pub usage: String,
     /// `TITLE`, the API's title the start-up line names, as a string literal.
@@ -135,6 +137,8 @@ pub struct CliUsage<'a> {
     pub api: &'a Api,
     pub default_db: String,
     pub first_url: &'a str,
+    /// The binary manages credentials (`users`, `keys`, `tokens`).
+    pub credentials: bool,
 }
 
 impl<'a> CliRs<'a> {
@@ -144,12 +148,14 @@ impl<'a> CliRs<'a> {
             &CliUsage {
                 api,
                 default_db: default_db(model),
+                credentials: crate::model::auth::uses_store(&model.operations),
                 first_url: model.served().next().map_or("", |r| r.url.as_str()),
             },
             "crate/src/cli_usage.txt",
         )?;
         Ok(CliRs {
             api,
+            credentials: crate::model::auth::uses_store(&model.operations),
             usage: multiline_str_lit(&usage),
             title: str_lit(&api.title),
         })
@@ -187,6 +193,12 @@ pub struct ApiModRs<'a> {
     pub validators: bool,
     /// `[api] hooks` names hooks: the `api_hooks` module.
     pub api_hooks: bool,
+    /// Some operation has an auth rule: the crate has `access.rs`.
+    pub auth: bool,
+    /// The credential tables are in the schema (`users`, `keys`, `tokens`).
+    pub credentials: bool,
+    /// The user's own auth check (`src/auth.rs`).
+    pub custom_auth: bool,
     /// The oplog resource's module, when the API has an oplog.
     pub oplog_module: Option<&'a str>,
 }
@@ -226,6 +238,8 @@ pub struct RouterRs<'a> {
     pub all_schemas: String,
     /// With a schema endpoint: its full path (`/api/v1/schema`), for the doc comment.
     pub schema_path: Option<String>,
+    /// Some handler has an auth guard (`Handler::layer` is then imported).
+    pub guarded: bool,
 }
 
 /// One path of the router and the handler of each of its methods.
@@ -244,6 +258,7 @@ impl<'a> RouterRs<'a> {
         let prefix = &model.api.prefix;
         let mut routes: Vec<Route> = Vec::new();
         let mut home_paths = Vec::new();
+        let mut guarded = false;
         for op in &model.operations {
             let mut hooks = None;
             let handler = match (op.action, &op.resource) {
@@ -282,6 +297,15 @@ impl<'a> RouterRs<'a> {
                         op.id
                     )));
                 }
+            };
+            let handler = match crate::access::policy_path(model, op) {
+                Some(policy) => {
+                    guarded = true;
+                    format!(
+                        "{handler}.layer(axum::middleware::from_fn_with_state(super::auth::Guard::new(&{policy}, &state), super::auth::guard))"
+                    )
+                }
+                None => handler,
             };
             let method = op.method.lowercase();
             for path in op.routes(prefix) {
@@ -324,6 +348,7 @@ impl<'a> RouterRs<'a> {
             many => format!("{{{}}}", many.join(", ")),
         };
         Ok(RouterRs {
+            guarded,
             hateoas: !home_paths.is_empty(),
             home_paths,
             home_json: home_json(model),

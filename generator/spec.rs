@@ -131,6 +131,36 @@ pub struct ApiSpec {
     pub oplog_audit: Option<Spanned<bool>>,
     /// Eve's `SCHEMA_ENDPOINT`: the url serving every resource's schema (default none).
     pub schema_endpoint: Option<Spanned<String>>,
+    // Authentication and authorization (`model::auth`): Eve's auth classes and roles,
+    // Cloud Endpoints' API keys and JWT settings. Resources and operations override them.
+    /// Eve's auth classes: the schemes that authenticate a user (`basic`, `token`,
+    /// `hmac`, `jwt`, `signed`, `custom`); any one the request uses. None: open.
+    pub authentication: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Cloud Endpoints' `api_key_required`: every request also carries an API key.
+    pub api_key_required: Option<Spanned<bool>>,
+    /// Eve's `PUBLIC_METHODS`: collection methods that need no user.
+    pub public_methods: Option<Vec<Spanned<String>>>,
+    /// Eve's `PUBLIC_ITEM_METHODS`: item methods that need no user.
+    pub public_item_methods: Option<Vec<Spanned<String>>>,
+    /// Eve's `ALLOWED_ROLES` and its read/write and item variants.
+    pub allowed_roles: Option<Vec<Spanned<String>>>,
+    pub allowed_read_roles: Option<Vec<Spanned<String>>>,
+    pub allowed_write_roles: Option<Vec<Spanned<String>>>,
+    pub allowed_item_roles: Option<Vec<Spanned<String>>>,
+    pub allowed_item_read_roles: Option<Vec<Spanned<String>>>,
+    pub allowed_item_write_roles: Option<Vec<Spanned<String>>>,
+    /// Eve's `AUTH_FIELD`: user-restricted resource access for every resource.
+    pub auth_field: Option<Spanned<String>>,
+    /// Cloud Endpoints' `issuers`: the JWT issuers, by name.
+    pub issuers: Option<IndexMap<Spanned<String>, Spanned<IssuerSpec>>>,
+    /// Cloud Endpoints' `audiences`: a list, or issuer name → list.
+    pub audiences: Option<Spanned<toml::Value>>,
+    /// Cloud Endpoints' `allowed_client_ids`: the JWT `azp` values accepted.
+    pub allowed_client_ids: Option<Vec<Spanned<String>>>,
+    /// Cloud Endpoints' `scopes`: scopes a JWT must carry.
+    pub scopes: Option<Vec<Spanned<String>>>,
+    /// How old (or how far ahead) a signed request's time may be, in seconds (300).
+    pub signature_max_age: Option<Spanned<i64>>,
 }
 
 /// `[resources.<name>]`: one Eve resource (a collection and its items).
@@ -191,8 +221,61 @@ pub struct ResourceSpec {
     /// documents (`on_fetched_item`, `on_pre_GET`, ...): required methods of the
     /// generated `<Resource>Hooks` trait.
     pub hooks: Option<Vec<Spanned<String>>>,
+    // Auth (`model::auth`), overriding the API's.
+    pub authentication: Option<Spanned<Vec<Spanned<String>>>>,
+    pub api_key_required: Option<Spanned<bool>>,
+    /// Eve's `public_methods`: collection methods that need no user.
+    pub public_methods: Option<Vec<Spanned<String>>>,
+    /// Eve's `public_item_methods`: item methods that need no user.
+    pub public_item_methods: Option<Vec<Spanned<String>>>,
+    pub allowed_roles: Option<Vec<Spanned<String>>>,
+    pub allowed_read_roles: Option<Vec<Spanned<String>>>,
+    pub allowed_write_roles: Option<Vec<Spanned<String>>>,
+    pub allowed_item_roles: Option<Vec<Spanned<String>>>,
+    pub allowed_item_read_roles: Option<Vec<Spanned<String>>>,
+    pub allowed_item_write_roles: Option<Vec<Spanned<String>>>,
+    /// Eve's `auth_field`: each document is its creator's; callers see only their own.
+    pub auth_field: Option<Spanned<String>>,
+    pub audiences: Option<Spanned<toml::Value>>,
+    pub allowed_client_ids: Option<Vec<Spanned<String>>>,
+    pub scopes: Option<Vec<Spanned<String>>>,
+    /// Method-level settings (Cloud Endpoints' `@endpoints.method`), by operation:
+    /// `get_collection`, `post_collection`, `delete_collection`, `get_item`,
+    /// `patch_item`, `put_item`, `delete_item`.
+    pub operations: Option<IndexMap<Spanned<String>, Spanned<OperationSpec>>>,
     #[serde(default)]
     pub schema: IndexMap<Spanned<String>, Spanned<FieldSpec>>,
+}
+
+/// `[resources.<r>.operations.<action>]`: one operation's own auth settings; the most
+/// specific setting wins.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationSpec {
+    /// No user is needed (the API key still is, if required).
+    pub public: Option<Spanned<bool>>,
+    pub authentication: Option<Spanned<Vec<Spanned<String>>>>,
+    pub api_key_required: Option<Spanned<bool>>,
+    /// The roles allowed, replacing those Eve's role settings give the operation.
+    pub allowed_roles: Option<Vec<Spanned<String>>>,
+    pub audiences: Option<Spanned<toml::Value>>,
+    pub allowed_client_ids: Option<Vec<Spanned<String>>>,
+    pub scopes: Option<Vec<Spanned<String>>>,
+}
+
+/// `[api.issuers.<name>]`: a JWT issuer, its keys at a JWKS URI or in an environment
+/// variable (never in the spec).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerSpec {
+    /// The `iss` claim its tokens carry.
+    pub issuer: Spanned<String>,
+    /// Where its public keys are published (JWKS).
+    pub jwks_uri: Option<Spanned<String>>,
+    /// The environment variable holding its key: an HMAC secret, or a PEM public key.
+    pub key_env: Option<Spanned<String>>,
+    /// The signing algorithms accepted (default `["RS256"]`).
+    pub algorithms: Option<Vec<Spanned<String>>>,
 }
 
 /// `indexes = { by_name_age = ["lastname", "-age"] }`: index name → its fields, in

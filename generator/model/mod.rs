@@ -21,6 +21,7 @@
 //! - `extending`: custom validation rules (`validator`) and the hooks a spec asks for.
 
 mod aggregation;
+pub mod auth;
 mod defaults;
 mod embedding;
 mod extending;
@@ -139,6 +140,9 @@ pub struct Api {
     pub oplog: Option<Oplog>,
     /// Eve's `SCHEMA_ENDPOINT`: the url below the prefix serving the resources' schemas.
     pub schema_endpoint: Option<String>,
+    /// JWT issuers and the signed-request window (`auth`); each operation's rule is
+    /// in its settings.
+    pub auth: auth::AuthApi,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -207,6 +211,9 @@ pub struct Resource {
     pub hooks: Vec<Hook>,
     /// Its writes are recorded in the oplog (`[api] oplog`).
     pub oplog: bool,
+    /// Eve's `auth_field`: the field holding each document's owner; callers reach
+    /// only their own documents.
+    pub auth_field: Option<String>,
 }
 
 /// A secondary index: `indexes = { by_name_age = ["lastname", "-age"] }`.

@@ -224,10 +224,13 @@ pub enum Shape {
     Schema,
 }
 
-/// Per-operation settings. Empty for now: auth, roles, quota costs and rate limits
-/// go here, inherited from the API down to each operation.
+/// Per-operation settings, inherited from the API down to each operation (quota
+/// costs and rate limits will join auth here).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OperationSettings {}
+pub struct OperationSettings {
+    /// Who may call it (`model::auth`); `None`: anyone.
+    pub auth: Option<super::auth::AuthRule>,
+}
 
 impl Operation {
     /// The path template with named parameters, below the mount point:

@@ -100,11 +100,15 @@ impl Resolver<'_> {
             }
             resources.push(self.oplog_resource(oplog)?);
         }
-        let operations = super::operations::operations(&api, &resources);
+        let mut operations = super::operations::operations(&api, &resources);
+        self.apply_auth(&api, &mut resources, &mut operations)?;
         self.check_media_endpoint(&api.media, &resources)?;
         self.check_versions_tables(&resources)?;
         let mut tables = super::storage::tables(&resources);
         tables.extend(super::media::table(&resources));
+        if super::auth::uses_store(&operations) {
+            tables.extend(super::auth::tables());
+        }
         self.check_index_names(&tables)?;
         Ok(Model {
             api,
@@ -230,6 +234,7 @@ impl Resolver<'_> {
             hooks: self.api_hooks(api.hooks.as_deref())?,
             oplog: self.oplog(api)?,
             schema_endpoint: self.schema_endpoint(api)?,
+            auth: self.auth_api(api)?,
         })
     }
 
@@ -441,6 +446,7 @@ impl Resolver<'_> {
             lookup,
             internal: spec.internal_resource,
             oplog: false,
+            auth_field: None,
             indexes,
             lifecycle,
             hooks: self.resource_hooks(spec, resource_methods, item_methods)?,

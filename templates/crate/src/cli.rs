@@ -31,6 +31,12 @@ pub fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+{%- if credentials %}
+        // Users, API keys and tokens, kept in the database (`auth::store`).
+        Some("users" | "keys" | "tokens") => {
+            {{ api.lib }}::api::auth::command::run(&Config::default(), &args)
+        }
+{%- endif %}
         Some("openapi") => {
             println!("{OPENAPI_JSON}");
             ExitCode::SUCCESS

@@ -47,6 +47,8 @@
 //! - [`xml`]: Eve's XML rendering (`renderers`).
 
 pub mod aggregation;
+#[cfg(feature = "auth")]
+pub mod auth;
 pub mod catalog;
 pub mod cors;
 pub mod data;
@@ -125,6 +127,12 @@ pub trait Api: 'static {
     /// Whether requests carry their client's address (`oplog::ClientAddr`): only
     /// when an audited oplog records it (`oplog_audit`), so other APIs pay nothing.
     const CLIENT_ADDRESS: bool = false;
+    /// The API's auth settings, when some operation has a rule (`auth`).
+    #[cfg(feature = "auth")]
+    const AUTH: Option<&'static auth::Settings> = None;
+    /// The user's own check (`authentication = ["custom"]`), from their `src/auth.rs`.
+    #[cfg(feature = "auth")]
+    const CHECK_AUTH: Option<auth::CheckAuth> = None;
 
     /// The routes the spec enables.
     fn router(state: state::AppState) -> axum::Router;

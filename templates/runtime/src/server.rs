@@ -79,6 +79,13 @@ pub fn app<A: Api>(config: &Config<A>, hooks: Arc<dyn Hooks>) -> Result<App, Ope
             body_read_timeout: config.body_read_timeout,
             bulk_max_items: A::BULK_MAX_ITEMS,
         }),
+        #[cfg(feature = "auth")]
+        auth: match A::AUTH {
+            None => None,
+            Some(settings) => Some(Arc::new(
+                crate::auth::Auth::new(settings, A::CHECK_AUTH).map_err(OpenError::Auth)?,
+            )),
+        },
     };
     Ok(crate::layers::wrap(A::router(state), A::WEB))
 }

@@ -10,6 +10,9 @@ pub struct AppState {
     pub db: Arc<Db>,
     pub hooks: Arc<dyn Hooks>,
     pub settings: Arc<Settings>,
+    /// Authentication's state (`auth`), when the API has any rule.
+    #[cfg(feature = "auth")]
+    pub auth: Option<Arc<crate::auth::Auth>>,
 }
 
 /// Settings the handlers read on every request.

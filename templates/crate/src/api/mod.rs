@@ -13,11 +13,14 @@
 {%- endif %}
 
 pub use apigen_runtime::{
-    catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers, links,
+    {% if auth %}auth, {% endif %}catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers, links,
     log, {% if uses_media %}media, {% endif %}objectid, options, query, render, request_hooks, resource, routes, schema, server, sqlite, state, store,
     tls, uuid, validate, xml,
 };
 
+{%- if auth %}
+pub mod access;
+{%- endif %}
 {%- if api_hooks %}
 pub mod api_hooks;
 {%- endif %}
@@ -43,6 +46,11 @@ impl apigen_runtime::Api for Api {
 {%- if uses_media %}
         &media::TABLE,
 {%- endif %}
+{%- if credentials %}
+        &auth::store::USERS,
+        &auth::store::KEYS,
+        &auth::store::TOKENS,
+{%- endif %}
     ];
     const RESOURCES: &'static [&'static resource::ResourceInfo] = &[
 {%- for module in resource_modules %}
@@ -65,6 +73,12 @@ impl apigen_runtime::Api for Api {
     ];
 {%- endif %}
     const DATES: &'static date::DateFormat = &DATE_FORMAT;
+{%- if auth %}
+    const AUTH: Option<&'static auth::Settings> = Some(&access::SETTINGS);
+{%- endif %}
+{%- if custom_auth %}
+    const CHECK_AUTH: Option<auth::CheckAuth> = Some(crate::auth::check_auth);
+{%- endif %}
     const WEB: &'static layers::Web = &WEB;
 {%- if let Some(oplog) = api.oplog %}
 {%- if oplog.audit %}

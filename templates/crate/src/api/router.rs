@@ -17,6 +17,9 @@
 {%- endif %}
 
 use axum::Router;
+{%- if guarded %}
+use axum::handler::Handler as _;
+{%- endif %}
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{{ routing_imports }};

@@ -133,6 +133,8 @@ pub enum OpenError {
     Migrate(super::migrate::MigrateError),
     /// The database file could not be created.
     File(std::io::Error),
+    /// The auth settings cannot be served (an issuer's key variable is unset).
+    Auth(String),
 }
 
 impl std::fmt::Display for OpenError {
@@ -143,6 +145,7 @@ impl std::fmt::Display for OpenError {
             OpenError::Stale(mismatch) => mismatch.fmt(f),
             OpenError::Migrate(error) => error.fmt(f),
             OpenError::File(error) => error.fmt(f),
+            OpenError::Auth(message) => f.write_str(message),
         }
     }
 }

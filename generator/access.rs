@@ -1,0 +1,123 @@
+//! `src/api/access.rs` of a crate whose spec has auth: the API's auth settings and one
+//! `auth::Policy` per operation with a rule (`model::auth`), which the router puts in
+//! front of that operation's handler.
+
+use crate::model::auth::{AuthRule, Scheme};
+use crate::model::{Action, Model, Operation};
+use crate::render::{self, RenderError};
+use crate::rust::str_lit;
+
+/// Whether the crate has `access.rs` (and the runtime's `auth` feature).
+pub fn uses_auth(model: &Model) -> bool {
+    model.operations.iter().any(|o| o.settings.auth.is_some())
+}
+
+/// Whether some operation accepts JWTs (the runtime's `jwt` feature).
+pub fn uses_jwt(model: &Model) -> bool {
+    crate::model::auth::schemes_used(&model.operations).contains(&Scheme::Jwt)
+}
+
+/// Whether the user's own check is used (`authentication = ["custom"]`).
+pub fn uses_custom(model: &Model) -> bool {
+    crate::model::auth::schemes_used(&model.operations).contains(&Scheme::Custom)
+}
+
+/// The policy static guarding `op` in the router, when it has a rule. An additional
+/// lookup shares its item's route and handler, so it shares the item GET's policy.
+pub fn policy_path(model: &Model, op: &Operation) -> Option<String> {
+    let op = if op.action == Action::GetByLookup {
+        let item = op.id.replace(Action::GetByLookup.name(), Action::GetItem.name());
+        model.operations.iter().find(|o| o.id == item).unwrap_or(op)
+    } else {
+        op
+    };
+    op.settings
+        .auth
+        .as_ref()
+        .map(|_| format!("super::access::{}", AuthRule::policy_name(op)))
+}
+
+fn str_list(items: &[String]) -> String {
+    let items: Vec<String> = items.iter().map(|s| str_lit(s)).collect();
+    format!("&[{}]", items.join(", "))
+}
+
+/// The file's text.
+pub fn access_rs(model: &Model) -> Result<String, RenderError> {
+    let api = &model.api;
+    let mut out = String::new();
+    out.push_str(
+        "//! Who may call what: the API's auth settings, and one policy per operation that\n\
+         //! has a rule (the spec's `authentication`, `api_key_required`, `public_methods`,\n\
+         //! `allowed_*roles`, JWT `audiences`, `allowed_client_ids` and `scopes`, the most\n\
+         //! specific winning). The router puts `auth::guard` with the policy in front of\n\
+         //! the operation's handler.\n\n\
+         use apigen_runtime::auth::{Issuer, Policy, Scheme, Settings};\n\n",
+    );
+    let issuers: Vec<String> = api
+        .auth
+        .issuers
+        .iter()
+        .map(|i| {
+            format!(
+                "Issuer {{ name: {}, issuer: {}, jwks_uri: {}, key_env: {}, algorithms: {} }}",
+                str_lit(&i.name),
+                str_lit(&i.issuer),
+                i.jwks_uri
+                    .as_ref()
+                    .map_or("None".into(), |u| format!("Some({})", str_lit(u))),
+                i.key_env
+                    .as_ref()
+                    .map_or("None".into(), |v| format!("Some({})", str_lit(v))),
+                str_list(&i.algorithms),
+            )
+        })
+        .collect();
+    out.push_str(&format!(
+        "/// The API's settings: the realm 401 answers name, the JWT issuers, and how far a\n\
+         /// signed request's time may be from the server's ({} s).\n\
+         pub static SETTINGS: Settings = Settings {{ realm: {}, issuers: &[{}], signature_max_age: ::std::time::Duration::from_secs({}) }};\n",
+        api.auth.signature_max_age,
+        str_lit(&api.name),
+        issuers.join(", "),
+        api.auth.signature_max_age,
+    ));
+    for op in &model.operations {
+        let Some(rule) = &op.settings.auth else {
+            continue;
+        };
+        let schemes: Vec<String> = rule
+            .schemes
+            .iter()
+            .map(|s| format!("Scheme::{}", s.variant()))
+            .collect();
+        let audiences: Vec<String> = rule
+            .audiences
+            .iter()
+            .map(|(issuer, list)| format!("({}, {})", str_lit(issuer), str_list(list)))
+            .collect();
+        let who = if rule.schemes.is_empty() {
+            "no user".to_string()
+        } else if rule.roles.is_empty() {
+            "any authenticated user".to_string()
+        } else {
+            format!("roles {}", rule.roles.join(", "))
+        };
+        out.push_str(&format!(
+            "\n/// `{} {}` ({}): {who}{}.\n\
+             pub static {}: Policy = Policy {{ schemes: &[{}], api_key_required: {}, roles: {}, audiences: &[{}], client_ids: {}, scopes: {} }};\n",
+            op.method.as_str(),
+            if op.template().is_empty() { "/".to_string() } else { op.template() },
+            op.id,
+            if rule.api_key_required { ", with an API key" } else { "" },
+            AuthRule::policy_name(op),
+            schemes.join(", "),
+            rule.api_key_required,
+            str_list(&rule.roles),
+            audiences.join(", "),
+            str_list(&rule.client_ids),
+            str_list(&rule.scopes),
+        ));
+    }
+    render::formatted(&out, "src/api/access.rs")
+}
