@@ -47,6 +47,9 @@
 //! - [`xml`]: Eve's XML rendering (`renderers`).
 
 pub mod aggregation;
+#[cfg(feature = "auth")]
+#[path = "auth/signed.rs"]
+pub mod auth_signed;
 pub mod catalog;
 pub mod cors;
 pub mod data;
