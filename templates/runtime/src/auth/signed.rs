@@ -1128,4 +1128,85 @@ mod tests {
             Err(SignError::BadSignature)
         );
     }
+
+    /// Mutations of valid requests (bytes dropped, swapped, duplicated, replaced with
+    /// non-ASCII or digits) never panic and are never accepted unless unchanged.
+    #[test]
+    fn mutated_inputs_never_panic_nor_pass() {
+        let state = std::cell::Cell::new(0x9e37_79b9_7f4a_7c15_u64);
+        let next = |bound: usize| {
+            let mut x = state.get();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            state.set(x);
+            (x % bound.max(1) as u64) as usize
+        };
+        let pieces = [
+            "é", "日", "0", "9", "-", ":", "%", "+", "=", "&", " ", "\u{0}", "f", "F",
+        ];
+        let mutate = |text: &str| -> String {
+            let mut chars: Vec<String> = text.chars().map(String::from).collect();
+            for _ in 0..=next(3) {
+                let i = next(chars.len() + 1);
+                match next(4) {
+                    0 if i < chars.len() => {
+                        chars.remove(i);
+                    }
+                    1 if i < chars.len() => chars[i] = pieces[next(pieces.len())].to_string(),
+                    2 => chars.insert(i, pieces[next(pieces.len())].to_string()),
+                    _ => chars.extend(chars.clone().into_iter().take(next(4))),
+                }
+            }
+            chars.concat()
+        };
+        let now = at(1_700_000_000);
+        let header = format!("alice:{EXAMPLE_HMAC}");
+        let query = format!("visitor=Jos%C3%A9&stamp=1700000000000&type=123&token={EXAMPLE_TOKEN}");
+        for _ in 0..3000 {
+            let cache = ReplayCache::new(MAX_AGE, 4);
+            // One of the header, the timestamp and the path is mutated at a time.
+            let which = next(3);
+            let maybe = |text: &str, me: usize| {
+                if which == me {
+                    mutate(text)
+                } else {
+                    text.to_string()
+                }
+            };
+            let h = maybe(&header, 0);
+            // The user only chooses the secret (the guard's lookup); here it is fixed.
+            if let Some((_user, signature_hex)) = parse_hmac_authorization(&h) {
+                let ts = maybe("1700000000", 1);
+                let path = maybe("/people?lang=fr", 2);
+                let request = HmacRequest {
+                    path_and_query: &path,
+                    timestamp: &ts,
+                    signature_hex,
+                    ..example()
+                };
+                let unchanged = signature_hex.eq_ignore_ascii_case(EXAMPLE_HMAC)
+                    && ts == "1700000000"
+                    && path == "/people?lang=fr";
+                let outcome = check_hmac(&cache, b"s3cret", &request, now);
+                assert_eq!(
+                    outcome.is_ok(),
+                    unchanged,
+                    "{h:?} {ts:?} {path:?}: {outcome:?}"
+                );
+            }
+            let _ = fresh(&mutate("Tue, 14 Nov 2023 22:13:20 GMT"), now, MAX_AGE);
+            let q = mutate(&query);
+            if let Some(fields) = dataset_fields(Some(&q), Some(mutate("ds=1").as_bytes())) {
+                let outcome = check_dataset(&cache, b"k3y", &fields, now);
+                let unchanged = fields == dataset_example()
+                    || fields
+                        == DatasetFields {
+                            token: EXAMPLE_TOKEN.to_uppercase(),
+                            ..dataset_example()
+                        };
+                assert_eq!(outcome.is_ok(), unchanged, "{q:?}: {outcome:?}");
+            }
+        }
+    }
 }
