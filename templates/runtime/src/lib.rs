@@ -47,6 +47,12 @@
 //! - [`xml`]: Eve's XML rendering (`renderers`).
 
 pub mod aggregation;
+#[cfg(feature = "auth")]
+#[path = "auth/command.rs"]
+pub mod auth_command;
+#[cfg(feature = "auth")]
+#[path = "auth/store.rs"]
+pub mod auth_store;
 pub mod catalog;
 pub mod cors;
 pub mod data;
