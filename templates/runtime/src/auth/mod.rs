@@ -121,7 +121,7 @@ pub type CheckAuth = fn(&AuthRequest<'_>) -> Option<Caller>;
 /// cache of signed requests, the JWT verifier and the user's own check.
 pub struct Auth {
     settings: &'static Settings,
-    passwords: store::PasswordCache,
+    passwords: Arc<store::PasswordCache>,
     replays: signed::ReplayCache,
     #[cfg(feature = "jwt")]
     jwt: Option<jwt::JwtVerifier>,
@@ -144,8 +144,8 @@ impl Auth {
     pub fn new(settings: &'static Settings, custom: Option<CheckAuth>) -> Result<Auth, String> {
         Ok(Auth {
             settings,
-            passwords: store::PasswordCache::new(),
-            replays: signed::ReplayCache::new(settings.signature_max_age * 2, REPLAY_ENTRIES),
+            passwords: Arc::new(store::PasswordCache::new().map_err(|e| e.to_string())?),
+            replays: signed::ReplayCache::new(settings.signature_max_age, REPLAY_ENTRIES),
             #[cfg(feature = "jwt")]
             jwt: if settings.issuers.is_empty() {
                 None
@@ -406,25 +406,14 @@ async fn identify(guard: &Guard, request: &mut Request) -> Result<Identified, Re
 async fn basic(state: &AppState, user: &str, password: &str) -> Result<Identified, Refusal> {
     let stored = state
         .db
-        .read(|conn| store::user(conn, user).map_err(ApiError::from))?
-        .ok_or(Refusal::Unauthorized)?;
+        .read(|conn| store::user(conn, user).map_err(ApiError::from))?;
     let auth = state.auth.as_deref().ok_or(Refusal::Unauthorized)?;
-    let verified = match auth.passwords.check(user, &stored.password_hash, password) {
-        Some(known) => known,
-        None => {
-            let (hash, attempt) = (stored.password_hash.clone(), password.to_string());
-            let ok = tokio::task::spawn_blocking(move || store::verify_password(&hash, &attempt))
-                .await
-                .unwrap_or(false);
-            if ok {
-                auth.passwords.remember(user, &stored.password_hash, password);
-            }
-            ok
-        }
-    };
-    if !verified {
+    // An unknown user is checked against a dummy hash: the answer takes as long.
+    let hash = stored.as_ref().map(|u| u.password_hash.as_str());
+    if !auth.passwords.verify(user, hash, password).await {
         return Err(Refusal::Unauthorized);
     }
+    let stored = stored.ok_or(Refusal::Unauthorized)?;
     Ok(Identified {
         name: stored.name,
         roles: stored.roles,
@@ -496,6 +485,7 @@ async fn hmac(
         .and_then(|v| v.to_str().ok())
         .ok_or(Refusal::Unauthorized)?
         .to_string();
+    // Stale before the database is asked.
     signed::fresh(&timestamp, now, auth.settings.signature_max_age)
         .map_err(|_| Refusal::Unauthorized)?;
     let stored = state
@@ -510,11 +500,15 @@ async fn hmac(
         .to_string();
     let method = request.method().as_str().to_string();
     let body = take_body(state, request).await?;
-    let message = signed::hmac_message(&method, &path, &timestamp, &body);
-    signed::verify_hmac(secret.as_bytes(), &message, signature).map_err(|_| Refusal::Unauthorized)?;
-    if !auth.replays.first_use(signature.as_bytes(), now) {
-        return Err(Refusal::Unauthorized);
-    }
+    let signed = signed::HmacRequest {
+        method: &method,
+        path_and_query: &path,
+        timestamp: &timestamp,
+        body: &body,
+        signature_hex: signature,
+    };
+    signed::check_hmac(&auth.replays, secret.as_bytes(), &signed, now)
+        .map_err(|_| Refusal::Unauthorized)?;
     Ok(Identified {
         name: stored.name,
         roles: stored.roles,
@@ -545,11 +539,8 @@ async fn dataset(guard: &Guard, request: &mut Request) -> Result<Identified, Ref
         .read(|conn| store::user(conn, &fields.visitor).map_err(ApiError::from))?
         .ok_or(Refusal::Unauthorized)?;
     let key = stored.secret.as_deref().ok_or(Refusal::Unauthorized)?;
-    signed::verify_dataset(key, &fields, now, auth.settings.signature_max_age)
+    signed::check_dataset(&auth.replays, key.as_bytes(), &fields, now)
         .map_err(|_| Refusal::Unauthorized)?;
-    if !auth.replays.first_use(fields.token.as_bytes(), now) {
-        return Err(Refusal::Unauthorized);
-    }
     Ok(Identified {
         name: stored.name,
         roles: stored.roles,
