@@ -86,6 +86,10 @@ pub mod validate;
 pub mod versioning;
 pub mod xml;
 
+#[cfg(feature = "jwt")]
+#[path = "auth/jwt.rs"]
+pub mod auth_jwt;
+
 pub use sqlite::db;
 
 // What generated crates name, re-exported so they need no dependency of their own.
