@@ -88,6 +88,7 @@ pub mod validate;
 pub mod versioning;
 pub mod xml;
 
+
 pub use sqlite::db;
 
 // What generated crates name, re-exported so they need no dependency of their own.

@@ -68,15 +68,22 @@ pub struct Policy {
     pub scopes: &'static [&'static str],
 }
 
-/// A JWT issuer (`[api.issuers.<name>]`).
+/// A token issuer (`[api.issuers.<name>]`).
 #[derive(Debug)]
 pub struct Issuer {
+    /// The spec's name for it, which rules and `audiences` refer to.
     pub name: &'static str,
-    /// The `iss` claim of its tokens.
+    /// What its tokens' `iss` claim says, exactly.
     pub issuer: &'static str,
+    /// Where its public keys are published (a JWKS); `https://`, or `http://` to a
+    /// loopback address.
     pub jwks_uri: Option<&'static str>,
-    /// The environment variable holding its key (an HMAC secret or a PEM public key).
+    /// Or: the environment variable holding its key: the HMAC secret (raw bytes, at
+    /// least 32) for `HS*`, a PEM public key for the others. Exactly one of `jwks_uri`
+    /// and `key_env` is set.
     pub key_env: Option<&'static str>,
+    /// The `alg`s accepted, e.g. `["RS256"]`; all of one family for `key_env`, no
+    /// `HS*` for `jwks_uri`. Empty: `RS256` for `jwks_uri`, `HS256` for `key_env`.
     pub algorithms: &'static [&'static str],
 }
 
