@@ -60,7 +60,10 @@ impl RuntimeSource {
         };
         match self {
             RuntimeSource::Vendored => {
-                format!("{{ path = {}{features} }}", toml_string(VENDORED_RUNTIME_DIR))
+                format!(
+                    "{{ path = {}{features} }}",
+                    toml_string(VENDORED_RUNTIME_DIR)
+                )
             }
             RuntimeSource::Path(path) => format!("{{ path = {}{features} }}", toml_string(path)),
             RuntimeSource::Version(version) if features.is_empty() => toml_string(version),

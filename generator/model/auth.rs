@@ -205,13 +205,14 @@ impl Resolver<'_> {
             (None, Some(var)) => {
                 let text = var.get_ref();
                 let valid = !text.is_empty()
-                    && text
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                     && !text.starts_with(|c: char| c.is_ascii_digit());
                 if !valid {
                     return Err(self
-                        .error(var, format!("`key_env` `{text}` is not an environment variable name"))
+                        .error(
+                            var,
+                            format!("`key_env` `{text}` is not an environment variable name"),
+                        )
                         .with_help("name a variable like `JWT_SECRET`: letters, digits and `_`"));
                 }
             }
@@ -224,7 +225,10 @@ impl Resolver<'_> {
         for algorithm in issuer.algorithms.iter().flatten() {
             if !ALGORITHMS.contains(&algorithm.get_ref().as_str()) {
                 return Err(self
-                    .error(algorithm, format!("unknown JWT algorithm `{}`", algorithm.get_ref()))
+                    .error(
+                        algorithm,
+                        format!("unknown JWT algorithm `{}`", algorithm.get_ref()),
+                    )
                     .with_help(format!("the algorithms are {}", ALGORITHMS.join(", "))));
             }
             algorithms.push(algorithm.get_ref().clone());
@@ -290,7 +294,10 @@ impl Resolver<'_> {
             if let Some(field) = &resource.auth_field {
                 let protected = operations.iter().any(|o| {
                     o.resource.as_deref() == Some(&resource.name)
-                        && o.settings.auth.as_ref().is_some_and(|r| !r.schemes.is_empty())
+                        && o.settings
+                            .auth
+                            .as_ref()
+                            .is_some_and(|r| !r.schemes.is_empty())
                 });
                 if !protected {
                     let at = self.auth_field_span(&resource.name);
@@ -325,7 +332,9 @@ impl Resolver<'_> {
             if *scheme == Scheme::Jwt && api.auth.issuers.is_empty() {
                 return Err(self
                     .error(word, "`jwt` authentication, but the API declares no issuer")
-                    .with_help("add `[api.issuers.<name>]` with `issuer` and `jwks_uri` or `key_env`"));
+                    .with_help(
+                        "add `[api.issuers.<name>]` with `issuer` and `jwks_uri` or `key_env`",
+                    ));
             }
             seen.push(*scheme);
         }
@@ -362,11 +371,19 @@ impl Resolver<'_> {
                 .collect()
         };
         let bad = || {
-            self.error(value, "`audiences` is a list of strings, or a table of issuer name → list of strings")
-                .with_help("write `audiences = [\"my-api\"]` or `audiences = { google = [\"my-api\"] }`")
+            self.error(
+                value,
+                "`audiences` is a list of strings, or a table of issuer name → list of strings",
+            )
+            .with_help(
+                "write `audiences = [\"my-api\"]` or `audiences = { google = [\"my-api\"] }`",
+            )
         };
         match value.get_ref() {
-            toml::Value::Array(_) => Ok(Some(vec![("*".into(), strings(value.get_ref()).ok_or_else(bad)?)])),
+            toml::Value::Array(_) => Ok(Some(vec![(
+                "*".into(),
+                strings(value.get_ref()).ok_or_else(bad)?,
+            )])),
             toml::Value::Table(table) => {
                 let mut out = Vec::new();
                 for (issuer, list) in table {
@@ -459,7 +476,8 @@ impl Resolver<'_> {
         if schemes.is_empty() && !api_key_required {
             return Ok(None);
         }
-        let pick = |res: Option<&Option<Vec<Spanned<String>>>>, api: &Option<Vec<Spanned<String>>>| {
+        let pick = |res: Option<&Option<Vec<Spanned<String>>>>,
+                    api: &Option<Vec<Spanned<String>>>| {
             res.and_then(|v| v.as_deref())
                 .or(api.as_deref())
                 .map(names)
@@ -470,9 +488,15 @@ impl Resolver<'_> {
             None if item => {
                 let mut roles = pick(r.map(|r| &r.allowed_item_roles), &a.allowed_item_roles);
                 roles.extend(if read {
-                    pick(r.map(|r| &r.allowed_item_read_roles), &a.allowed_item_read_roles)
+                    pick(
+                        r.map(|r| &r.allowed_item_read_roles),
+                        &a.allowed_item_read_roles,
+                    )
                 } else {
-                    pick(r.map(|r| &r.allowed_item_write_roles), &a.allowed_item_write_roles)
+                    pick(
+                        r.map(|r| &r.allowed_item_write_roles),
+                        &a.allowed_item_write_roles,
+                    )
                 });
                 roles
             }
@@ -536,11 +560,16 @@ impl Resolver<'_> {
         };
         let own = spec.auth_field.as_ref();
         let setting = own.or(self.spec.api.get_ref().auth_field.as_ref());
-        let Some(setting) = setting else { return Ok(()) };
+        let Some(setting) = setting else {
+            return Ok(());
+        };
         if resource.datasource.aggregation.is_some() {
             if own.is_some() {
                 return Err(self
-                    .error(setting, "an aggregation resource has no documents of its own to restrict")
+                    .error(
+                        setting,
+                        "an aggregation resource has no documents of its own to restrict",
+                    )
                     .with_help("put `auth_field` on the resource the pipeline reads"));
             }
             return Ok(());
@@ -553,8 +582,13 @@ impl Resolver<'_> {
         }
         if resource.path_fields.iter().any(|f| f == name) {
             return Err(self
-                .error(setting, format!("`auth_field` `{name}` is a field of the resource's url"))
-                .with_help("the url's fields are set by the path; choose another field for the owner"));
+                .error(
+                    setting,
+                    format!("`auth_field` `{name}` is a field of the resource's url"),
+                )
+                .with_help(
+                    "the url's fields are set by the path; choose another field for the owner",
+                ));
         }
         match resource.fields.iter().find(|f| &f.name == name) {
             Some(field) if field.kind != Kind::String => {
@@ -639,9 +673,10 @@ fn is_name(text: &str) -> bool {
 /// Whether some operation checks credentials the server keeps (users, keys, tokens):
 /// the storage schema then has the credential tables.
 pub fn uses_store(operations: &[Operation]) -> bool {
-    operations.iter().filter_map(|o| o.settings.auth.as_ref()).any(|r| {
-        r.api_key_required || r.schemes.iter().any(|s| s.uses_store())
-    })
+    operations
+        .iter()
+        .filter_map(|o| o.settings.auth.as_ref())
+        .any(|r| r.api_key_required || r.schemes.iter().any(|s| s.uses_store()))
 }
 
 /// Every scheme some operation accepts, in order.

@@ -67,7 +67,16 @@ static WEB: layers::Web = layers::Web {
     json: true,
     xml: true,
     jsonp_argument: None,
-    cors: None,
+    cors: Some(apigen_runtime::cors::Cors {
+        domains: &["https://app.notes.test"],
+        any_domain: false,
+        domains_re: &[],
+        headers: "Authorization, Content-Type, If-Match, X-Timestamp, x-api-key",
+        expose_headers: "",
+        allow_credentials: false,
+        max_age: 21600,
+        compiled: ::std::sync::OnceLock::new(),
+    }),
 };
 /// The oplog (`oplog = true`): every resource's writes get an entry in
 /// `resources::oplog`, in the same transaction.

@@ -137,7 +137,9 @@ pub struct Auth {
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Auth").field("settings", &self.settings).finish()
+        f.debug_struct("Auth")
+            .field("settings", &self.settings)
+            .finish()
     }
 }
 
@@ -186,7 +188,11 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
     match authenticate(&guard, request).await {
         Ok(request) => next.run(request).await,
         Err(refusal) => {
-            let realm = guard.state.auth.as_ref().map_or("api", |a| a.settings.realm);
+            let realm = guard
+                .state
+                .auth
+                .as_ref()
+                .map_or("api", |a| a.settings.realm);
             refusal.into_response(guard.policy, realm)
         }
     }
@@ -218,8 +224,11 @@ impl Refusal {
 
 /// Eve's answer to a request it does not let through.
 pub fn unauthorized(policy: &Policy, realm: &str) -> Response {
-    let mut response =
-        ApiError::new(StatusCode::UNAUTHORIZED, "Please provide proper credentials").into_response();
+    let mut response = ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "Please provide proper credentials",
+    )
+    .into_response();
     let mut challenges: Vec<String> = Vec::new();
     for scheme in policy.schemes {
         let challenge = match scheme {
@@ -239,7 +248,9 @@ pub fn unauthorized(policy: &Policy, realm: &str) -> Response {
     }
     for challenge in challenges {
         if let Ok(value) = HeaderValue::try_from(challenge) {
-            response.headers_mut().append(header::WWW_AUTHENTICATE, value);
+            response
+                .headers_mut()
+                .append(header::WWW_AUTHENTICATE, value);
         }
     }
     response
@@ -258,7 +269,8 @@ fn presented(headers: &HeaderMap) -> Presented<'_> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Presented::None;
     };
-    let Ok(text) = value.to_str() else {
+    // Not `to_str`, which refuses non-ASCII: an HMAC user name may be `Zoë`.
+    let Ok(text) = std::str::from_utf8(value.as_bytes()) else {
         return Presented::Malformed;
     };
     let text = text.trim();
@@ -354,7 +366,12 @@ async fn authenticate(guard: &Guard, mut request: Request) -> Result<Request, Re
     };
     caller.user = Some(user.name);
     caller.roles = user.roles;
-    if !policy.roles.is_empty() && !caller.roles.iter().any(|r| policy.roles.contains(&r.as_str())) {
+    if !policy.roles.is_empty()
+        && !caller
+            .roles
+            .iter()
+            .any(|r| policy.roles.contains(&r.as_str()))
+    {
         return Err(Refusal::Unauthorized);
     }
     request.extensions_mut().insert(caller);
