@@ -95,6 +95,8 @@ pub struct LibRs<'a> {
     pub doc: String,
     /// The spec names custom rules: the user's `validators` module.
     pub validators: bool,
+    /// `authentication = ["custom"]`: the user's `auth` module (`check_auth`).
+    pub custom_auth: bool,
 }
 
 impl<'a> LibRs<'a> {
@@ -108,6 +110,7 @@ impl<'a> LibRs<'a> {
             api,
             doc: doc_lines("//!", &about),
             validators: false,
+            custom_auth: false,
         }
     }
 }

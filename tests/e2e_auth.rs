@@ -21,6 +21,8 @@ const API: &str = "/api/v1";
 /// The HS256 secret of the spec's `local` issuer (`key_env = "NOTES_JWT_SECRET"`).
 const JWT_SECRET: &str = "a test secret of at least thirty-two bytes, ünïcödé";
 const ISSUER: &str = "https://login.notes.test";
+/// The secret the example's own `check_auth` (src/auth.rs) compares.
+const PROVIDER_SECRET: &str = "shared-with-the-provider";
 
 /// The issuer's key must be in the environment before a server starts.
 fn set_jwt_secret() {
@@ -28,7 +30,10 @@ fn set_jwt_secret() {
     ONCE.call_once(|| {
         // SAFETY: every test calls this first, before any server (the only reader of
         // the variable) starts; `Once` makes the others wait until it is set.
-        unsafe { std::env::set_var("NOTES_JWT_SECRET", JWT_SECRET) };
+        unsafe {
+            std::env::set_var("NOTES_JWT_SECRET", JWT_SECRET);
+            std::env::set_var("NOTES_PROVIDER_SECRET", PROVIDER_SECRET);
+        }
     });
 }
 
@@ -594,4 +599,35 @@ fn cors_preflights_and_the_openapi_document_need_no_credentials() {
         document["paths"]["/status"]["get"]["security"],
         json!([{"apiKey": []}, {"apiKeyQuery": []}])
     );
+}
+
+#[test]
+fn the_services_own_check_replaces_the_schemes_where_the_spec_says() {
+    let notes = start();
+    let event = json!({"event": "paid ✓", "amount": 9007199254740993_i64});
+    let send = |headers: &[(&str, &str)]| {
+        let mut all = vec![("Content-Type", "application/json")];
+        all.extend_from_slice(headers);
+        notes.server.request(
+            "POST",
+            &format!("{API}/deliveries"),
+            &all,
+            Some(event.to_string().as_bytes()),
+        )
+    };
+    let response = send(&[("X-Provider-Secret", PROVIDER_SECRET)]);
+    assert_eq!(response.status, 201, "{}", response.text());
+    // The API's schemes do not open it, and a wrong secret is refused.
+    assert_refused(&send(&[("Authorization", &as_user("edna"))]));
+    assert_refused(&send(&[("X-Provider-Secret", "shared-with-the-provideR")]));
+    assert_refused(&send(&[]));
+    let listed = notes.server.request(
+        "GET",
+        &format!("{API}/deliveries"),
+        &[("X-Provider-Secret", PROVIDER_SECRET)],
+        None,
+    );
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    assert_eq!(listed.json()["_items"][0]["amount"], 9007199254740993_i64);
+    assert_eq!(listed.json()["_meta"]["total"], 1);
 }

@@ -155,6 +155,9 @@ pub fn tables() -> Vec<Table> {
     ]
 }
 
+/// JWT audiences: `("*", [...])` for every issuer, or per issuer name.
+type Audiences = Vec<(String, Vec<String>)>;
+
 /// A list of names from the spec, owned.
 fn names(list: &[Spanned<String>]) -> Vec<String> {
     list.iter().map(|s| s.get_ref().clone()).collect()
@@ -233,8 +236,49 @@ impl Resolver<'_> {
             }
             algorithms.push(algorithm.get_ref().clone());
         }
+        let family = |a: &str| match &a[..2] {
+            "HS" => "HS",
+            "ES" => "ES",
+            _ => "RS",
+        };
+        if let (Some(list), Some(_)) = (&issuer.algorithms, &issuer.jwks_uri)
+            && let Some(hs) = list.iter().find(|a| family(a.get_ref()) == "HS")
+        {
+            return Err(self
+                .error(hs, format!("`{}` with `jwks_uri`: a JWKS publishes public keys, never an HMAC secret", hs.get_ref()))
+                .with_help("use an asymmetric algorithm (RS256, ES256, ...) with `jwks_uri`, or `key_env` for an HMAC secret"));
+        }
+        if let (Some(list), Some(_)) = (&issuer.algorithms, &issuer.key_env)
+            && let Some(other) = list
+                .iter()
+                .find(|a| family(a.get_ref()) != family(list[0].get_ref()))
+        {
+            return Err(self
+                .error(other, format!("`{}` and `{}` need different kinds of key, and `key_env` holds one", list[0].get_ref(), other.get_ref()))
+                .with_help("list algorithms of one family (HS*, RS*/PS*, or ES*) for a key from the environment"));
+        }
+        if let Some(uri) = &issuer.jwks_uri {
+            let text = uri.get_ref();
+            if let Some(rest) = text.strip_prefix("http://") {
+                let host = rest.split(['/', ':']).next().unwrap_or("");
+                if !["127.0.0.1", "localhost", "[::1]"].contains(&host)
+                    && !rest.starts_with("[::1]")
+                {
+                    return Err(self
+                        .error(uri, format!("`jwks_uri` `{text}` is plain http"))
+                        .with_help("keys fetched without TLS could be anyone's: use https (http only for a loopback address, in tests)"));
+                }
+            }
+        }
         if algorithms.is_empty() {
-            algorithms.push("RS256".into());
+            algorithms.push(
+                if issuer.key_env.is_some() {
+                    "HS256"
+                } else {
+                    "RS256"
+                }
+                .into(),
+            );
         }
         Ok(Issuer {
             name: name.get_ref().clone(),
@@ -268,9 +312,23 @@ impl Resolver<'_> {
                 let known = ACTIONS.iter().find(|a| a.name() == action.get_ref());
                 let Some(known) = known else {
                     let list: Vec<&str> = ACTIONS.iter().map(|a| a.name()).collect();
+                    let word = action.get_ref().to_lowercase();
+                    let guesses: Vec<&str> = list
+                        .iter()
+                        .copied()
+                        .filter(|a| a.starts_with(&format!("{word}_")))
+                        .collect();
+                    let help = if guesses.is_empty() {
+                        format!("the operations are {}", list.join(", "))
+                    } else {
+                        format!(
+                            "operations are named by method and target: did you mean `{}`?",
+                            guesses.join("` or `")
+                        )
+                    };
                     return Err(self
                         .error(action, format!("unknown operation `{}`", action.get_ref()))
-                        .with_help(format!("the operations are {}", list.join(", "))));
+                        .with_help(help));
                 };
                 let id = format!("{}.{}", name.get_ref(), known.name());
                 if !operations.iter().any(|o| o.id == id) {
@@ -289,6 +347,16 @@ impl Resolver<'_> {
         self.check_auth_field_sources(resources)?;
         for op in operations.iter_mut() {
             op.settings.auth = self.auth_rule(op, api)?;
+            let jwt_without_audience = op.settings.auth.as_ref().is_some_and(|rule| {
+                rule.schemes.contains(&Scheme::Jwt) && rule.audiences.is_empty()
+            });
+            if jwt_without_audience {
+                // A token another application of the same identity provider was given
+                // must not open this API: every JWT names the audience it is for.
+                return Err(self
+                    .error(&self.spec.api, format!("operation `{}` accepts JWTs for any audience", op.id))
+                    .with_help("set `audiences = [\"<this API's audience>\"]` on `[api]` (or per issuer: `audiences = { <issuer> = [...] }`)"));
+            }
         }
         for resource in resources.iter() {
             if let Some(field) = &resource.auth_field {
@@ -362,7 +430,7 @@ impl Resolver<'_> {
         &self,
         value: Option<&Spanned<toml::Value>>,
         api: &super::Api,
-    ) -> Result<Option<Vec<(String, Vec<String>)>>, Diagnostic> {
+    ) -> Result<Option<Audiences>, Diagnostic> {
         let Some(value) = value else { return Ok(None) };
         let strings = |v: &toml::Value| -> Option<Vec<String>> {
             v.as_array()?
@@ -593,7 +661,7 @@ impl Resolver<'_> {
         match resource.fields.iter().find(|f| &f.name == name) {
             Some(field) if field.kind != Kind::String => {
                 return Err(self
-                    .error(setting, format!("`auth_field` `{name}` is a {} field", field.kind.name()))
+                    .error(setting, format!("`auth_field` `{name}` is {} {} field", super::resolve::article(field.kind.name()), field.kind.name()))
                     .with_help("the owner is a user name: declare it as `{ type = \"string\" }`, or leave it out of the schema"));
             }
             Some(field) if field.required || field.unique || field.default.is_some() => {

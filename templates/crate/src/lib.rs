@@ -10,5 +10,8 @@ pub mod hooks;
 {%- if validators %}
 pub mod validators;
 {%- endif %}
+{%- if custom_auth %}
+pub mod auth;
+{%- endif %}
 
 pub use api::{app, serve, Config};

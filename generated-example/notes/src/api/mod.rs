@@ -29,6 +29,7 @@ impl apigen_runtime::Api for Api {
         &resources::comments::TABLE,
         &resources::announcements::TABLE,
         &resources::status::TABLE,
+        &resources::deliveries::TABLE,
         &resources::oplog::TABLE,
         &auth::store::USERS,
         &auth::store::KEYS,
@@ -39,10 +40,12 @@ impl apigen_runtime::Api for Api {
         &resources::comments::INFO,
         &resources::announcements::INFO,
         &resources::status::INFO,
+        &resources::deliveries::INFO,
         &resources::oplog::INFO,
     ];
     const DATES: &'static date::DateFormat = &DATE_FORMAT;
     const AUTH: Option<&'static auth::Settings> = Some(&access::SETTINGS);
+    const CHECK_AUTH: Option<auth::CheckAuth> = Some(crate::auth::check_auth);
     const WEB: &'static layers::Web = &WEB;
     const CLIENT_ADDRESS: bool = true;
     fn router(state: state::AppState) -> apigen_runtime::axum::Router {

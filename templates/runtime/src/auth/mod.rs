@@ -120,8 +120,9 @@ pub struct AuthRequest<'a> {
 }
 
 /// The user's own authentication (Eve's `check_auth`), the function `check_auth` of
-/// their `src/auth.rs`: the caller, or `None` to refuse the request (401). It decides
-/// the roles too, as Eve's does: the operation's allowed roles are in the request.
+/// their `src/auth.rs`: the caller (with a user), or `None` to refuse the request
+/// (401). The roles it gives the caller are then checked against the operation's, as
+/// for every scheme; they are in the request too, as Eve passes them.
 pub type CheckAuth = fn(&AuthRequest<'_>) -> Option<Caller>;
 
 /// The server's authentication state: the credential store's caches, the replay
@@ -355,12 +356,10 @@ async fn authenticate(guard: &Guard, mut request: Request) -> Result<Request, Re
             allowed_roles: policy.roles,
         };
         let decided = check(&asked).ok_or(Refusal::Unauthorized)?;
-        // The user's check decided the roles too, as Eve's `check_auth` does.
-        let consumer = caller.consumer.take();
-        caller = decided;
-        caller.consumer = caller.consumer.or(consumer);
-        request.extensions_mut().insert(caller);
-        return Ok(request);
+        Identified {
+            name: decided.user.ok_or(Refusal::Unauthorized)?,
+            roles: decided.roles,
+        }
     } else {
         identify(guard, &mut request).await?
     };
