@@ -6,12 +6,12 @@
 #[rustfmt::skip]
 #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
 pub mod api;
+{%- if custom_auth %}
+pub mod auth;
+{%- endif %}
 pub mod hooks;
 {%- if validators %}
 pub mod validators;
-{%- endif %}
-{%- if custom_auth %}
-pub mod auth;
 {%- endif %}
 
 pub use api::{app, serve, Config};
