@@ -560,14 +560,16 @@ fn media_expr(
     if fields.is_empty() {
         return None;
     }
+    let lists: Vec<String> = resource.media_lists().map(str_lit).collect();
     let extended: Vec<String> = media
         .extended
         .iter()
         .map(|variant| format!("crate::api::media::Extended::{variant}"))
         .collect();
     Some(format!(
-        "crate::api::media::Media {{ fields: &[{}], max_bytes: {}, as_base64: {}, as_url: {}, base_url: {}, extended: &[{}] }}",
+        "crate::api::media::Media {{ fields: &[{}], lists: &[{}], max_bytes: {}, as_base64: {}, as_url: {}, base_url: {}, extended: &[{}] }}",
         fields.join(", "),
+        lists.join(", "),
         media.max_bytes,
         media.as_base64,
         media.as_url,
