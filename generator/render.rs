@@ -85,6 +85,9 @@ pub struct CargoToml<'a> {
     pub description_toml: String,
     /// The `apigen-runtime` dependency: a path (vendored or shared) or a version.
     pub runtime_dependency: String,
+    /// The oldest Rust that builds the crate: 1.83, or 1.88 with the runtime's `jwt`
+    /// feature (jsonwebtoken 10 and later need it).
+    pub rust_version: &'static str,
 }
 
 #[derive(Template)]
