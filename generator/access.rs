@@ -26,7 +26,9 @@ pub fn uses_custom(model: &Model) -> bool {
 /// lookup shares its item's route and handler, so it shares the item GET's policy.
 pub fn policy_path(model: &Model, op: &Operation) -> Option<String> {
     let op = if op.action == Action::GetByLookup {
-        let item = op.id.replace(Action::GetByLookup.name(), Action::GetItem.name());
+        let item = op
+            .id
+            .replace(Action::GetByLookup.name(), Action::GetItem.name());
         model.operations.iter().find(|o| o.id == item).unwrap_or(op)
     } else {
         op

@@ -60,7 +60,10 @@ impl RuntimeSource {
         };
         match self {
             RuntimeSource::Vendored => {
-                format!("{{ path = {}{features} }}", toml_string(VENDORED_RUNTIME_DIR))
+                format!(
+                    "{{ path = {}{features} }}",
+                    toml_string(VENDORED_RUNTIME_DIR)
+                )
             }
             RuntimeSource::Path(path) => format!("{{ path = {}{features} }}", toml_string(path)),
             RuntimeSource::Version(version) if features.is_empty() => toml_string(version),
@@ -110,6 +113,9 @@ pub fn runtime_files(dir: &str) -> Vec<OutputFile> {
 /// The user's hooks file, created once.
 const USER_HOOKS: &str = include_str!("../templates/crate/src/hooks.rs");
 
+/// The user's own auth check, created once.
+const USER_AUTH: &str = include_str!("../templates/crate/src/auth.rs");
+
 /// Every file of the crate for `model`. `spec_path` is the spec's path relative to
 /// the crate, recorded so `apigen generate` can find it again; `runtime` says where the
 /// crate gets the runtime (vendored files are part of the crate).
@@ -156,6 +162,7 @@ pub fn crate_files(
     let lib = render::text(
         &render::LibRs {
             validators,
+            custom_auth: crate::access::uses_custom(model),
             ..render::LibRs::new(api)
         },
         "crate/src/lib.rs",
@@ -251,6 +258,11 @@ pub fn crate_files(
         )?,
         Owner::Apigen,
     );
+    if crate::access::uses_custom(model) {
+        // The user's own check (`authentication = ["custom"]`, Eve's `check_auth`),
+        // created once with a check that refuses everyone until it is written.
+        add("src/auth.rs", USER_AUTH.to_string(), Owner::User);
+    }
     if crate::access::uses_auth(model) {
         // Who may call each operation: the policies the router's guards hold.
         add(

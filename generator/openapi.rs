@@ -596,8 +596,7 @@ fn paths(model: &Model) -> Map<String, Value> {
                 }
                 if let Some(rule) = &op.settings.auth {
                     operation["security"] = security_requirements(rule);
-                    operation["responses"]["401"] =
-                        json!({"$ref": "#/components/responses/Error"});
+                    operation["responses"]["401"] = json!({"$ref": "#/components/responses/Error"});
                 }
                 item.insert(op.method.lowercase().into(), operation);
             }

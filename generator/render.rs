@@ -95,6 +95,8 @@ pub struct LibRs<'a> {
     pub doc: String,
     /// The spec names custom rules: the user's `validators` module.
     pub validators: bool,
+    /// `authentication = ["custom"]`: the user's `auth` module (`check_auth`).
+    pub custom_auth: bool,
 }
 
 impl<'a> LibRs<'a> {
@@ -108,6 +110,7 @@ impl<'a> LibRs<'a> {
             api,
             doc: doc_lines("//!", &about),
             validators: false,
+            custom_auth: false,
         }
     }
 }
@@ -231,6 +234,9 @@ pub struct RouterRs<'a> {
     pub routes: Vec<Route>,
     /// The media endpoint's path (`/api/v1/media/{id}`), with `return_media_as_url`.
     pub media_route: Option<String>,
+    /// The media endpoint's handler: `media::serve`, behind the API-level read rule
+    /// (the home page's, as Eve guards its media endpoint like its home) when there is one.
+    pub media_handler: String,
     /// With a schema endpoint: `(resource name, its schema as JSON, its collection
     /// GET's policy)` of each served resource, the first two as string literals, the
     /// policy as an `Option<&Policy>` expression (used when `guarded`), in the spec's
@@ -357,6 +363,15 @@ impl<'a> RouterRs<'a> {
             resources: model.served().collect(),
             routing_imports,
             routes,
+            media_handler: {
+                let home = model.operations.iter().find(|o| o.action == Action::Home);
+                match home.and_then(|op| crate::access::policy_path(model, op)) {
+                    Some(policy) => format!(
+                        "super::media::serve.layer(axum::middleware::from_fn_with_state(super::auth::Guard::new(&{policy}, &state), super::auth::guard))"
+                    ),
+                    None => "super::media::serve".to_string(),
+                }
+            },
             media_route: (model.uses_media() && model.api.media.as_url)
                 .then(|| format!("{prefix}/{}/{{id}}", model.api.media.endpoint)),
             schemas: model.api.schema_endpoint.as_ref().map(|_| {

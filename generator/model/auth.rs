@@ -155,6 +155,9 @@ pub fn tables() -> Vec<Table> {
     ]
 }
 
+/// JWT audiences: `("*", [...])` for every issuer, or per issuer name.
+type Audiences = Vec<(String, Vec<String>)>;
+
 /// A list of names from the spec, owned.
 fn names(list: &[Spanned<String>]) -> Vec<String> {
     list.iter().map(|s| s.get_ref().clone()).collect()
@@ -205,13 +208,14 @@ impl Resolver<'_> {
             (None, Some(var)) => {
                 let text = var.get_ref();
                 let valid = !text.is_empty()
-                    && text
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                     && !text.starts_with(|c: char| c.is_ascii_digit());
                 if !valid {
                     return Err(self
-                        .error(var, format!("`key_env` `{text}` is not an environment variable name"))
+                        .error(
+                            var,
+                            format!("`key_env` `{text}` is not an environment variable name"),
+                        )
                         .with_help("name a variable like `JWT_SECRET`: letters, digits and `_`"));
                 }
             }
@@ -224,13 +228,57 @@ impl Resolver<'_> {
         for algorithm in issuer.algorithms.iter().flatten() {
             if !ALGORITHMS.contains(&algorithm.get_ref().as_str()) {
                 return Err(self
-                    .error(algorithm, format!("unknown JWT algorithm `{}`", algorithm.get_ref()))
+                    .error(
+                        algorithm,
+                        format!("unknown JWT algorithm `{}`", algorithm.get_ref()),
+                    )
                     .with_help(format!("the algorithms are {}", ALGORITHMS.join(", "))));
             }
             algorithms.push(algorithm.get_ref().clone());
         }
+        let family = |a: &str| match &a[..2] {
+            "HS" => "HS",
+            "ES" => "ES",
+            _ => "RS",
+        };
+        if let (Some(list), Some(_)) = (&issuer.algorithms, &issuer.jwks_uri)
+            && let Some(hs) = list.iter().find(|a| family(a.get_ref()) == "HS")
+        {
+            return Err(self
+                .error(hs, format!("`{}` with `jwks_uri`: a JWKS publishes public keys, never an HMAC secret", hs.get_ref()))
+                .with_help("use an asymmetric algorithm (RS256, ES256, ...) with `jwks_uri`, or `key_env` for an HMAC secret"));
+        }
+        if let (Some(list), Some(_)) = (&issuer.algorithms, &issuer.key_env)
+            && let Some(other) = list
+                .iter()
+                .find(|a| family(a.get_ref()) != family(list[0].get_ref()))
+        {
+            return Err(self
+                .error(other, format!("`{}` and `{}` need different kinds of key, and `key_env` holds one", list[0].get_ref(), other.get_ref()))
+                .with_help("list algorithms of one family (HS*, RS*/PS*, or ES*) for a key from the environment"));
+        }
+        if let Some(uri) = &issuer.jwks_uri {
+            let text = uri.get_ref();
+            if let Some(rest) = text.strip_prefix("http://") {
+                let host = rest.split(['/', ':']).next().unwrap_or("");
+                if !["127.0.0.1", "localhost", "[::1]"].contains(&host)
+                    && !rest.starts_with("[::1]")
+                {
+                    return Err(self
+                        .error(uri, format!("`jwks_uri` `{text}` is plain http"))
+                        .with_help("keys fetched without TLS could be anyone's: use https (http only for a loopback address, in tests)"));
+                }
+            }
+        }
         if algorithms.is_empty() {
-            algorithms.push("RS256".into());
+            algorithms.push(
+                if issuer.key_env.is_some() {
+                    "HS256"
+                } else {
+                    "RS256"
+                }
+                .into(),
+            );
         }
         Ok(Issuer {
             name: name.get_ref().clone(),
@@ -264,9 +312,23 @@ impl Resolver<'_> {
                 let known = ACTIONS.iter().find(|a| a.name() == action.get_ref());
                 let Some(known) = known else {
                     let list: Vec<&str> = ACTIONS.iter().map(|a| a.name()).collect();
+                    let word = action.get_ref().to_lowercase();
+                    let guesses: Vec<&str> = list
+                        .iter()
+                        .copied()
+                        .filter(|a| a.starts_with(&format!("{word}_")))
+                        .collect();
+                    let help = if guesses.is_empty() {
+                        format!("the operations are {}", list.join(", "))
+                    } else {
+                        format!(
+                            "operations are named by method and target: did you mean `{}`?",
+                            guesses.join("` or `")
+                        )
+                    };
                     return Err(self
                         .error(action, format!("unknown operation `{}`", action.get_ref()))
-                        .with_help(format!("the operations are {}", list.join(", "))));
+                        .with_help(help));
                 };
                 let id = format!("{}.{}", name.get_ref(), known.name());
                 if !operations.iter().any(|o| o.id == id) {
@@ -285,12 +347,25 @@ impl Resolver<'_> {
         self.check_auth_field_sources(resources)?;
         for op in operations.iter_mut() {
             op.settings.auth = self.auth_rule(op, api)?;
+            let jwt_without_audience = op.settings.auth.as_ref().is_some_and(|rule| {
+                rule.schemes.contains(&Scheme::Jwt) && rule.audiences.is_empty()
+            });
+            if jwt_without_audience {
+                // A token another application of the same identity provider was given
+                // must not open this API: every JWT names the audience it is for.
+                return Err(self
+                    .error(&self.spec.api, format!("operation `{}` accepts JWTs for any audience", op.id))
+                    .with_help("set `audiences = [\"<this API's audience>\"]` on `[api]` (or per issuer: `audiences = { <issuer> = [...] }`)"));
+            }
         }
         for resource in resources.iter() {
             if let Some(field) = &resource.auth_field {
                 let protected = operations.iter().any(|o| {
                     o.resource.as_deref() == Some(&resource.name)
-                        && o.settings.auth.as_ref().is_some_and(|r| !r.schemes.is_empty())
+                        && o.settings
+                            .auth
+                            .as_ref()
+                            .is_some_and(|r| !r.schemes.is_empty())
                 });
                 if !protected {
                     let at = self.auth_field_span(&resource.name);
@@ -325,7 +400,9 @@ impl Resolver<'_> {
             if *scheme == Scheme::Jwt && api.auth.issuers.is_empty() {
                 return Err(self
                     .error(word, "`jwt` authentication, but the API declares no issuer")
-                    .with_help("add `[api.issuers.<name>]` with `issuer` and `jwks_uri` or `key_env`"));
+                    .with_help(
+                        "add `[api.issuers.<name>]` with `issuer` and `jwks_uri` or `key_env`",
+                    ));
             }
             seen.push(*scheme);
         }
@@ -353,7 +430,7 @@ impl Resolver<'_> {
         &self,
         value: Option<&Spanned<toml::Value>>,
         api: &super::Api,
-    ) -> Result<Option<Vec<(String, Vec<String>)>>, Diagnostic> {
+    ) -> Result<Option<Audiences>, Diagnostic> {
         let Some(value) = value else { return Ok(None) };
         let strings = |v: &toml::Value| -> Option<Vec<String>> {
             v.as_array()?
@@ -362,11 +439,19 @@ impl Resolver<'_> {
                 .collect()
         };
         let bad = || {
-            self.error(value, "`audiences` is a list of strings, or a table of issuer name → list of strings")
-                .with_help("write `audiences = [\"my-api\"]` or `audiences = { google = [\"my-api\"] }`")
+            self.error(
+                value,
+                "`audiences` is a list of strings, or a table of issuer name → list of strings",
+            )
+            .with_help(
+                "write `audiences = [\"my-api\"]` or `audiences = { google = [\"my-api\"] }`",
+            )
         };
         match value.get_ref() {
-            toml::Value::Array(_) => Ok(Some(vec![("*".into(), strings(value.get_ref()).ok_or_else(bad)?)])),
+            toml::Value::Array(_) => Ok(Some(vec![(
+                "*".into(),
+                strings(value.get_ref()).ok_or_else(bad)?,
+            )])),
             toml::Value::Table(table) => {
                 let mut out = Vec::new();
                 for (issuer, list) in table {
@@ -459,7 +544,8 @@ impl Resolver<'_> {
         if schemes.is_empty() && !api_key_required {
             return Ok(None);
         }
-        let pick = |res: Option<&Option<Vec<Spanned<String>>>>, api: &Option<Vec<Spanned<String>>>| {
+        let pick = |res: Option<&Option<Vec<Spanned<String>>>>,
+                    api: &Option<Vec<Spanned<String>>>| {
             res.and_then(|v| v.as_deref())
                 .or(api.as_deref())
                 .map(names)
@@ -470,9 +556,15 @@ impl Resolver<'_> {
             None if item => {
                 let mut roles = pick(r.map(|r| &r.allowed_item_roles), &a.allowed_item_roles);
                 roles.extend(if read {
-                    pick(r.map(|r| &r.allowed_item_read_roles), &a.allowed_item_read_roles)
+                    pick(
+                        r.map(|r| &r.allowed_item_read_roles),
+                        &a.allowed_item_read_roles,
+                    )
                 } else {
-                    pick(r.map(|r| &r.allowed_item_write_roles), &a.allowed_item_write_roles)
+                    pick(
+                        r.map(|r| &r.allowed_item_write_roles),
+                        &a.allowed_item_write_roles,
+                    )
                 });
                 roles
             }
@@ -536,11 +628,16 @@ impl Resolver<'_> {
         };
         let own = spec.auth_field.as_ref();
         let setting = own.or(self.spec.api.get_ref().auth_field.as_ref());
-        let Some(setting) = setting else { return Ok(()) };
+        let Some(setting) = setting else {
+            return Ok(());
+        };
         if resource.datasource.aggregation.is_some() {
             if own.is_some() {
                 return Err(self
-                    .error(setting, "an aggregation resource has no documents of its own to restrict")
+                    .error(
+                        setting,
+                        "an aggregation resource has no documents of its own to restrict",
+                    )
                     .with_help("put `auth_field` on the resource the pipeline reads"));
             }
             return Ok(());
@@ -553,13 +650,18 @@ impl Resolver<'_> {
         }
         if resource.path_fields.iter().any(|f| f == name) {
             return Err(self
-                .error(setting, format!("`auth_field` `{name}` is a field of the resource's url"))
-                .with_help("the url's fields are set by the path; choose another field for the owner"));
+                .error(
+                    setting,
+                    format!("`auth_field` `{name}` is a field of the resource's url"),
+                )
+                .with_help(
+                    "the url's fields are set by the path; choose another field for the owner",
+                ));
         }
         match resource.fields.iter().find(|f| &f.name == name) {
             Some(field) if field.kind != Kind::String => {
                 return Err(self
-                    .error(setting, format!("`auth_field` `{name}` is a {} field", field.kind.name()))
+                    .error(setting, format!("`auth_field` `{name}` is {} {} field", super::resolve::article(field.kind.name()), field.kind.name()))
                     .with_help("the owner is a user name: declare it as `{ type = \"string\" }`, or leave it out of the schema"));
             }
             Some(field) if field.required || field.unique || field.default.is_some() => {
@@ -663,9 +765,10 @@ fn is_name(text: &str) -> bool {
 /// Whether some operation checks credentials the server keeps (users, keys, tokens):
 /// the storage schema then has the credential tables.
 pub fn uses_store(operations: &[Operation]) -> bool {
-    operations.iter().filter_map(|o| o.settings.auth.as_ref()).any(|r| {
-        r.api_key_required || r.schemes.iter().any(|s| s.uses_store())
-    })
+    operations
+        .iter()
+        .filter_map(|o| o.settings.auth.as_ref())
+        .any(|r| r.api_key_required || r.schemes.iter().any(|s| s.uses_store()))
 }
 
 /// Every scheme some operation accepts, in order.

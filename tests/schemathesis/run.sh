@@ -54,6 +54,14 @@ free_port() {
 failed=()
 for name in "${examples[@]}"; do
   port=$(free_port)
+  # An example whose API has auth gets its credentials first: `setup/<name>.sh` runs
+  # with the binary, the database and the array `extra` (schemathesis' options, such
+  # as `--auth`) to fill, and exports what the server needs.
+  extra=()
+  if [ -f "$here/setup/$name.sh" ]; then
+    # shellcheck source=/dev/null
+    . "$here/setup/$name.sh" "$target/debug/$name-api" "$scratch/$name.db"
+  fi
   "$target/debug/$name-api" serve --addr "127.0.0.1:$port" --db "$scratch/$name.db" \
     > "$scratch/$name.log" 2>&1 &
   server=$!
@@ -77,7 +85,7 @@ WAIT
   if ! (cd "$here" && "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
       --checks all --exclude-checks use_after_free \
       --max-examples "$max_examples" --generation-database none \
-      --no-color "${seed[@]}"); then
+      --no-color "${seed[@]}" "${extra[@]}"); then
     failed+=("$name")
     echo "-- $name: server log"
     tail -n 20 "$scratch/$name.log"

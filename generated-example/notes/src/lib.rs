@@ -8,6 +8,7 @@
 #[rustfmt::skip]
 #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
 pub mod api;
+pub mod auth;
 pub mod hooks;
 
 pub use api::{app, serve, Config};

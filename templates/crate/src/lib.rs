@@ -6,6 +6,9 @@
 #[rustfmt::skip]
 #[allow(clippy::all, clippy::pedantic, clippy::nursery)]
 pub mod api;
+{%- if custom_auth %}
+pub mod auth;
+{%- endif %}
 pub mod hooks;
 {%- if validators %}
 pub mod validators;

@@ -88,7 +88,6 @@ pub mod validate;
 pub mod versioning;
 pub mod xml;
 
-
 pub use sqlite::db;
 
 // What generated crates name, re-exported so they need no dependency of their own.

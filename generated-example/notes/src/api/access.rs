@@ -174,6 +174,33 @@ pub static STATUS_GET_ITEM: Policy = Policy {
     client_ids: &[],
     scopes: &[],
 };
+/// `GET deliveries` (deliveries.get_collection): roles provider, reader, writer, admin.
+pub static DELIVERIES_GET_COLLECTION: Policy = Policy {
+    schemes: &[Scheme::Custom],
+    api_key_required: false,
+    roles: &["provider", "reader", "writer", "admin"],
+    audiences: &[("*", &["notes-api"])],
+    client_ids: &[],
+    scopes: &[],
+};
+/// `POST deliveries` (deliveries.post_collection): roles provider, writer, admin.
+pub static DELIVERIES_POST_COLLECTION: Policy = Policy {
+    schemes: &[Scheme::Custom],
+    api_key_required: false,
+    roles: &["provider", "writer", "admin"],
+    audiences: &[("*", &["notes-api"])],
+    client_ids: &[],
+    scopes: &[],
+};
+/// `GET deliveries/{id}` (deliveries.get_item): roles reader, writer, admin.
+pub static DELIVERIES_GET_ITEM: Policy = Policy {
+    schemes: &[Scheme::Custom],
+    api_key_required: false,
+    roles: &["reader", "writer", "admin"],
+    audiences: &[("*", &["notes-api"])],
+    client_ids: &[],
+    scopes: &[],
+};
 /// `GET oplog` (oplog.get_collection): roles reader, writer, admin.
 pub static OPLOG_GET_COLLECTION: Policy = Policy {
     schemes: &[Scheme::Basic, Scheme::Token, Scheme::Hmac, Scheme::Signed, Scheme::Jwt],

@@ -29,6 +29,7 @@ impl apigen_runtime::Api for Api {
         &resources::comments::TABLE,
         &resources::announcements::TABLE,
         &resources::status::TABLE,
+        &resources::deliveries::TABLE,
         &resources::oplog::TABLE,
         &auth::store::USERS,
         &auth::store::KEYS,
@@ -39,10 +40,12 @@ impl apigen_runtime::Api for Api {
         &resources::comments::INFO,
         &resources::announcements::INFO,
         &resources::status::INFO,
+        &resources::deliveries::INFO,
         &resources::oplog::INFO,
     ];
     const DATES: &'static date::DateFormat = &DATE_FORMAT;
     const AUTH: Option<&'static auth::Settings> = Some(&access::SETTINGS);
+    const CHECK_AUTH: Option<auth::CheckAuth> = Some(crate::auth::check_auth);
     const WEB: &'static layers::Web = &WEB;
     const CLIENT_ADDRESS: bool = true;
     fn router(state: state::AppState) -> apigen_runtime::axum::Router {
@@ -67,7 +70,16 @@ static WEB: layers::Web = layers::Web {
     json: true,
     xml: true,
     jsonp_argument: None,
-    cors: None,
+    cors: Some(apigen_runtime::cors::Cors {
+        domains: &["https://app.notes.test"],
+        any_domain: false,
+        domains_re: &[],
+        headers: "Authorization, Content-Type, If-Match, X-Timestamp, x-api-key",
+        expose_headers: "",
+        allow_credentials: false,
+        max_age: 21600,
+        compiled: ::std::sync::OnceLock::new(),
+    }),
 };
 /// The oplog (`oplog = true`): every resource's writes get an entry in
 /// `resources::oplog`, in the same transaction.

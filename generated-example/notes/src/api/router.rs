@@ -18,6 +18,7 @@ use super::resources::notes::NotesDocument;
 use super::resources::comments::CommentsDocument;
 use super::resources::announcements::AnnouncementsDocument;
 use super::resources::status::StatusDocument;
+use super::resources::deliveries::DeliveriesDocument;
 use super::resources::oplog::OplogDocument;
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -265,6 +266,48 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .route(
+            "/api/v1/deliveries",
+            get(
+                    handlers::get_collection::<DeliveriesDocument>
+                        .layer(
+                            axum::middleware::from_fn_with_state(
+                                super::auth::Guard::new(
+                                    &super::access::DELIVERIES_GET_COLLECTION,
+                                    &state,
+                                ),
+                                super::auth::guard,
+                            ),
+                        ),
+                )
+                .post(
+                    handlers::post_collection::<DeliveriesDocument>
+                        .layer(
+                            axum::middleware::from_fn_with_state(
+                                super::auth::Guard::new(
+                                    &super::access::DELIVERIES_POST_COLLECTION,
+                                    &state,
+                                ),
+                                super::auth::guard,
+                            ),
+                        ),
+                ),
+        )
+        .route(
+            "/api/v1/deliveries/{id}",
+            get(
+                handlers::get_item::<DeliveriesDocument>
+                    .layer(
+                        axum::middleware::from_fn_with_state(
+                            super::auth::Guard::new(
+                                &super::access::DELIVERIES_GET_ITEM,
+                                &state,
+                            ),
+                            super::auth::guard,
+                        ),
+                    ),
+            ),
+        )
+        .route(
             "/api/v1/oplog",
             get(
                 handlers::get_collection::<OplogDocument>
@@ -326,7 +369,7 @@ pub fn router(state: AppState) -> Router {
 async fn home() -> Response {
     json(HOME)
 }
-const HOME: &str = "{\"_links\":{\"child\":[{\"href\":\"notes\",\"title\":\"notes\"},{\"href\":\"comments\",\"title\":\"comments\"},{\"href\":\"announcements\",\"title\":\"announcements\"},{\"href\":\"status\",\"title\":\"status\"},{\"href\":\"oplog\",\"title\":\"oplog\"},{\"href\":\"schema\",\"title\":\"schema\"}]}}";
+const HOME: &str = "{\"_links\":{\"child\":[{\"href\":\"notes\",\"title\":\"notes\"},{\"href\":\"comments\",\"title\":\"comments\"},{\"href\":\"announcements\",\"title\":\"announcements\"},{\"href\":\"status\",\"title\":\"status\"},{\"href\":\"deliveries\",\"title\":\"deliveries\"},{\"href\":\"oplog\",\"title\":\"oplog\"},{\"href\":\"schema\",\"title\":\"schema\"}]}}";
 async fn openapi() -> Response {
     json(super::OPENAPI_JSON)
 }
@@ -352,7 +395,7 @@ async fn schema_item(
         None => not_found().await.into_response(),
     }
 }
-const SCHEMA: &str = "{\"notes\":{\"title\":{\"type\":\"string\",\"required\":true,\"maxlength\":200},\"body\":{\"type\":\"string\"},\"written\":{\"type\":\"datetime\"},\"owner\":{\"type\":\"string\",\"nullable\":true},\"_id\":{\"type\":\"objectid\"}},\"comments\":{\"note\":{\"type\":\"objectid\",\"required\":true,\"data_relation\":{\"resource\":\"notes\",\"field\":\"_id\",\"embeddable\":true}},\"text\":{\"type\":\"string\",\"required\":true},\"_id\":{\"type\":\"objectid\"}},\"announcements\":{\"headline\":{\"type\":\"string\",\"required\":true},\"published\":{\"type\":\"datetime\"},\"_id\":{\"type\":\"objectid\"}},\"status\":{\"service\":{\"type\":\"string\",\"required\":true},\"healthy\":{\"type\":\"boolean\"},\"_id\":{\"type\":\"objectid\"}},\"oplog\":{\"r\":{\"type\":\"string\"},\"o\":{\"type\":\"string\"},\"i\":{\"type\":\"string\"},\"ip\":{\"type\":\"string\"},\"u\":{\"type\":\"string\"},\"c\":{\"type\":\"dict\"},\"_id\":{\"type\":\"integer\"}}}";
+const SCHEMA: &str = "{\"notes\":{\"title\":{\"type\":\"string\",\"required\":true,\"maxlength\":200},\"body\":{\"type\":\"string\"},\"written\":{\"type\":\"datetime\"},\"owner\":{\"type\":\"string\",\"nullable\":true},\"_id\":{\"type\":\"objectid\"}},\"comments\":{\"note\":{\"type\":\"objectid\",\"required\":true,\"data_relation\":{\"resource\":\"notes\",\"field\":\"_id\",\"embeddable\":true}},\"text\":{\"type\":\"string\",\"required\":true},\"_id\":{\"type\":\"objectid\"}},\"announcements\":{\"headline\":{\"type\":\"string\",\"required\":true},\"published\":{\"type\":\"datetime\"},\"_id\":{\"type\":\"objectid\"}},\"status\":{\"service\":{\"type\":\"string\",\"required\":true},\"healthy\":{\"type\":\"boolean\"},\"_id\":{\"type\":\"objectid\"}},\"deliveries\":{\"event\":{\"type\":\"string\",\"required\":true},\"amount\":{\"type\":\"integer\"},\"_id\":{\"type\":\"objectid\"}},\"oplog\":{\"r\":{\"type\":\"string\"},\"o\":{\"type\":\"string\"},\"i\":{\"type\":\"string\"},\"ip\":{\"type\":\"string\"},\"u\":{\"type\":\"string\"},\"c\":{\"type\":\"dict\"},\"_id\":{\"type\":\"integer\"}}}";
 /// Each served resource's schema, by name.
 const SCHEMAS: &[(&str, &str)] = &[
     (
@@ -370,6 +413,10 @@ const SCHEMAS: &[(&str, &str)] = &[
     (
         "status",
         "{\"service\":{\"type\":\"string\",\"required\":true},\"healthy\":{\"type\":\"boolean\"},\"_id\":{\"type\":\"objectid\"}}",
+    ),
+    (
+        "deliveries",
+        "{\"event\":{\"type\":\"string\",\"required\":true},\"amount\":{\"type\":\"integer\"},\"_id\":{\"type\":\"objectid\"}}",
     ),
     (
         "oplog",

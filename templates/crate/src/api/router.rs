@@ -45,7 +45,7 @@ pub fn router(state: AppState) -> Router {
 {%- endfor %}
 {%- if let Some(path) = media_route %}
         // The files of media fields (`return_media_as_url`), with Range requests.
-        .route({{ path|json }}, get(super::media::serve))
+        .route({{ path|json }}, get({{ media_handler }}))
 {%- endif %}
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -758,4 +758,82 @@ mod tests {
         assert_eq!(strip_line_end("pw".into()), "pw");
         assert_eq!(strip_line_end(" pw \n".into()), " pw ");
     }
+
+    /// An API that keeps the credential tables and serves nothing else.
+    struct Keeps;
+
+    static WEB: crate::layers::Web = crate::layers::Web {
+        method_override: false,
+        json: true,
+        xml: false,
+        jsonp_argument: None,
+        cors: None,
+    };
+
+    impl Api for Keeps {
+        const PREFIX: &'static str = "";
+        const DEFAULT_DB_FILE: &'static str = "never-used.db";
+        const MAX_BODY_BYTES: usize = 1024;
+        const BULK_MAX_ITEMS: usize = 1;
+        const TABLES: &'static [&'static crate::schema::Table] = &store::TABLES;
+        const RESOURCES: &'static [&'static crate::resource::ResourceInfo] = &[];
+        const DATES: &'static crate::date::DateFormat = &crate::date::RFC1123;
+        const WEB: &'static crate::layers::Web = &WEB;
+        fn router(_: crate::state::AppState) -> axum::Router {
+            axum::Router::new()
+        }
+    }
+
+    /// An API without authentication: no credential tables.
+    struct Open;
+
+    impl Api for Open {
+        const PREFIX: &'static str = "";
+        const DEFAULT_DB_FILE: &'static str = "never-used.db";
+        const MAX_BODY_BYTES: usize = 1024;
+        const BULK_MAX_ITEMS: usize = 1;
+        const TABLES: &'static [&'static crate::schema::Table] = &[];
+        const RESOURCES: &'static [&'static crate::resource::ResourceInfo] = &[];
+        const DATES: &'static crate::date::DateFormat = &crate::date::RFC1123;
+        const WEB: &'static crate::layers::Web = &WEB;
+        fn router(_: crate::state::AppState) -> axum::Router {
+            axum::Router::new()
+        }
+    }
+
+    #[test]
+    fn run_opens_a_new_database_with_its_schema_and_answers_with_exit_codes() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("créé.db");
+        let config = Config::<Keeps> {
+            db: file.clone(),
+            ..Config::default()
+        };
+        let run = |line: &str| run(&config, &args(line));
+        assert_eq!(
+            run("keys create --consumer mobile --role reader"),
+            ExitCode::SUCCESS
+        );
+        assert!(file.exists());
+        let conn = Connection::open(&file).unwrap();
+        assert_eq!(store::list_keys(&conn).unwrap()[0].consumer, "mobile");
+        assert_eq!(run("keys list"), ExitCode::SUCCESS);
+        // Errors: 1; usage errors: 2.
+        assert_eq!(run("users remove nobody"), ExitCode::FAILURE);
+        assert_eq!(run("keys revoke zzzzzzzz"), ExitCode::FAILURE);
+        assert_eq!(run("users add"), ExitCode::from(2));
+        assert_eq!(run("keys create"), ExitCode::from(2));
+        // `--db` names another database.
+        let other = dir.path().join("other.db");
+        let line = format!("tokens list --db {}", other.display());
+        assert_eq!(run(&line), ExitCode::SUCCESS);
+        assert!(other.exists());
+        // An API that keeps no credentials says so, and creates nothing.
+        let open = Config::<Open> {
+            db: dir.path().join("open.db"),
+            ..Config::default()
+        };
+        assert_eq!(super::run(&open, &args("keys list")), ExitCode::FAILURE);
+        assert!(!dir.path().join("open.db").exists());
+    }
 }

@@ -26,8 +26,10 @@
 //! (key rotation). Refreshes are rate-limited to one per
 //! [`DEFAULT_MIN_REFRESH_INTERVAL`] per issuer, so tokens with made-up `kid`s cannot
 //! make the server hammer the identity provider; a failed fetch keeps the old keys.
-//! Nothing blocks the async workers: fetching is async, and a signature check is
-//! tens of microseconds of CPU.
+//! Nothing blocks the async workers for long: fetching is async, and one verification
+//! costs, in a release build on this project's 2-core machine (the `verify_cost` test),
+//! about 160 µs for RS256, 420 µs for ES256 (the pure-Rust backend) and 13 µs for
+//! HS256, which is also the parsing overhead in each.
 //!
 //! Errors ([`JwtError`]) are for the log; the client is only told 401.
 

@@ -120,8 +120,9 @@ pub struct AuthRequest<'a> {
 }
 
 /// The user's own authentication (Eve's `check_auth`), the function `check_auth` of
-/// their `src/auth.rs`: the caller, or `None` to refuse the request (401). It decides
-/// the roles too, as Eve's does: the operation's allowed roles are in the request.
+/// their `src/auth.rs`: the caller (with a user), or `None` to refuse the request
+/// (401). The roles it gives the caller are then checked against the operation's, as
+/// for every scheme; they are in the request too, as Eve passes them.
 pub type CheckAuth = fn(&AuthRequest<'_>) -> Option<Caller>;
 
 /// The server's authentication state: the credential store's caches, the replay
@@ -137,7 +138,9 @@ pub struct Auth {
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Auth").field("settings", &self.settings).finish()
+        f.debug_struct("Auth")
+            .field("settings", &self.settings)
+            .finish()
     }
 }
 
@@ -186,7 +189,11 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
     match authenticate(&guard, request).await {
         Ok(request) => next.run(request).await,
         Err(refusal) => {
-            let realm = guard.state.auth.as_ref().map_or("api", |a| a.settings.realm);
+            let realm = guard
+                .state
+                .auth
+                .as_ref()
+                .map_or("api", |a| a.settings.realm);
             refusal.into_response(guard.policy, realm)
         }
     }
@@ -218,8 +225,11 @@ impl Refusal {
 
 /// Eve's answer to a request it does not let through.
 pub fn unauthorized(policy: &Policy, realm: &str) -> Response {
-    let mut response =
-        ApiError::new(StatusCode::UNAUTHORIZED, "Please provide proper credentials").into_response();
+    let mut response = ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "Please provide proper credentials",
+    )
+    .into_response();
     let mut challenges: Vec<String> = Vec::new();
     for scheme in policy.schemes {
         let challenge = match scheme {
@@ -239,7 +249,9 @@ pub fn unauthorized(policy: &Policy, realm: &str) -> Response {
     }
     for challenge in challenges {
         if let Ok(value) = HeaderValue::try_from(challenge) {
-            response.headers_mut().append(header::WWW_AUTHENTICATE, value);
+            response
+                .headers_mut()
+                .append(header::WWW_AUTHENTICATE, value);
         }
     }
     response
@@ -258,7 +270,8 @@ fn presented(headers: &HeaderMap) -> Presented<'_> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Presented::None;
     };
-    let Ok(text) = value.to_str() else {
+    // Not `to_str`, which refuses non-ASCII: an HMAC user name may be `Zoë`.
+    let Ok(text) = std::str::from_utf8(value.as_bytes()) else {
         return Presented::Malformed;
     };
     let text = text.trim();
@@ -343,18 +356,21 @@ async fn authenticate(guard: &Guard, mut request: Request) -> Result<Request, Re
             allowed_roles: policy.roles,
         };
         let decided = check(&asked).ok_or(Refusal::Unauthorized)?;
-        // The user's check decided the roles too, as Eve's `check_auth` does.
-        let consumer = caller.consumer.take();
-        caller = decided;
-        caller.consumer = caller.consumer.or(consumer);
-        request.extensions_mut().insert(caller);
-        return Ok(request);
+        Identified {
+            name: decided.user.ok_or(Refusal::Unauthorized)?,
+            roles: decided.roles,
+        }
     } else {
         identify(guard, &mut request).await?
     };
     caller.user = Some(user.name);
     caller.roles = user.roles;
-    if !policy.roles.is_empty() && !caller.roles.iter().any(|r| policy.roles.contains(&r.as_str())) {
+    if !policy.roles.is_empty()
+        && !caller
+            .roles
+            .iter()
+            .any(|r| policy.roles.contains(&r.as_str()))
+    {
         return Err(Refusal::Unauthorized);
     }
     request.extensions_mut().insert(caller);

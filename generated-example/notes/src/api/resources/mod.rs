@@ -5,4 +5,5 @@ pub mod notes;
 pub mod comments;
 pub mod announcements;
 pub mod status;
+pub mod deliveries;
 pub mod oplog;
