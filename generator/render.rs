@@ -240,9 +240,11 @@ pub struct RouterRs<'a> {
     /// The media endpoint's handler: `media::serve`, behind the API-level read rule
     /// (the home page's, as Eve guards its media endpoint like its home) when there is one.
     pub media_handler: String,
-    /// With a schema endpoint: `(resource name, its schema as JSON)` of each served
-    /// resource, as string literals, in the spec's order.
-    pub schemas: Option<Vec<(String, String)>>,
+    /// With a schema endpoint: `(resource name, its schema as JSON, its collection
+    /// GET's policy)` of each served resource, the first two as string literals, the
+    /// policy as an `Option<&Policy>` expression (used when `guarded`), in the spec's
+    /// order.
+    pub schemas: Option<Vec<(String, String, String)>>,
     /// With a schema endpoint: every served resource's schema, as a string literal.
     pub all_schemas: String,
     /// With a schema endpoint: its full path (`/api/v1/schema`), for the doc comment.
@@ -378,7 +380,19 @@ impl<'a> RouterRs<'a> {
             schemas: model.api.schema_endpoint.as_ref().map(|_| {
                 crate::schema_json::schemas(model)
                     .into_iter()
-                    .map(|(name, schema)| (str_lit(&name), str_lit(&schema)))
+                    .map(|(name, schema)| {
+                        // The schema endpoint shows a resource to whoever may list it.
+                        let policy = model
+                            .operations
+                            .iter()
+                            .find(|op| {
+                                op.action == Action::GetCollection
+                                    && op.resource.as_deref() == Some(name.as_str())
+                            })
+                            .and_then(|op| crate::access::policy_path(model, op))
+                            .map_or("None".to_string(), |path| format!("Some(&{path})"));
+                        (str_lit(&name), str_lit(&schema), policy)
+                    })
                     .collect()
             }),
             schema_path: model

@@ -698,8 +698,32 @@ impl Resolver<'_> {
     }
 
     /// A resource serving another's table (`datasource.source`) restricts by a field
-    /// that table has.
+    /// that table has; an aggregation may not read an owned resource's documents.
     fn check_auth_field_sources(&self, resources: &mut [Resource]) -> Result<(), Diagnostic> {
+        // An aggregation's pipeline runs over every document of its source: over an
+        // owned resource it would total other users' documents. Refused rather than
+        // restricted, since `$group` results have no owner to check a caller against.
+        for resource in resources.iter() {
+            let (Some(_), Some(source)) = (
+                resource.datasource.aggregation.as_ref(),
+                resource.datasource.source.as_deref(),
+            ) else {
+                continue;
+            };
+            let owned = resources
+                .iter()
+                .find(|r| r.name == source)
+                .and_then(|s| s.auth_field.as_deref());
+            let at = self
+                .resource_spec(Some(&resource.name))
+                .and_then(|r| r.datasource.as_ref())
+                .and_then(|d| d.get_ref().aggregation.as_ref());
+            if let (Some(field), Some(at)) = (owned, at) {
+                return Err(self
+                    .error(at, format!("aggregation `{}` reads `{source}`, whose documents are each their owner's (`auth_field = \"{field}\"`)", resource.name))
+                    .with_help(format!("an aggregation would total every user's documents: aggregate a resource without `auth_field`, or drop `auth_field` from `{source}`")));
+            }
+        }
         for i in 0..resources.len() {
             let (Some(field), Some(source)) = (
                 resources[i].auth_field.clone(),

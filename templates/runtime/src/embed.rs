@@ -7,7 +7,10 @@
 //! are not embeddable are ignored, a reference whose document is gone becomes `null`,
 //! references inside dicts (and lists of dicts) are reached with dotted names
 //! (`meta.editor`), a list of references becomes a list of documents, and embedding
-//! goes one level deep. The documents of one relation are read for a whole page at
+//! goes one level deep. A document of a resource with an `auth_field` is embedded
+//! only for its owner: for anyone else (a caller without a user too) the reference
+//! stays the plain value it is, whether the document exists or not, so embedding
+//! neither shows another user's document nor tells whether it exists. The documents of one relation are read for a whole page at
 //! once (`store::Read::find_in`), and the served JSON is rewritten in place, so a
 //! document keeps the field order clients see without embedding.
 
@@ -41,7 +44,7 @@ pub struct Embed {
 pub type Found = HashMap<String, Box<RawValue>>;
 
 /// Reads through the store's read connection (see `fetch`).
-pub type Fetch = fn(&Reader, &str, &[Value]) -> Result<Found, ApiError>;
+pub type Fetch = fn(&Reader, &str, &[Value], Option<&str>) -> Result<Found, ApiError>;
 
 /// Embed what the request asks for into a page's documents: `None` when nothing is
 /// asked (the caller serves the documents as usual).
@@ -49,6 +52,7 @@ pub fn embed(
     embeds: &'static [Embed],
     conn: &Reader,
     query: Option<&str>,
+    user: Option<&str>,
     documents: &mut dyn FnMut() -> Vec<Vec<u8>>,
 ) -> Result<Option<Vec<Vec<u8>>>, ApiError> {
     let wanted = wanted(embeds, query)?;
@@ -71,7 +75,7 @@ pub fn embed(
         let found = if references.is_empty() {
             Found::new()
         } else {
-            (embed.fetch)(conn, embed.key, &references)?
+            (embed.fetch)(conn, embed.key, &references, user)?
         };
         for document in &mut documents {
             let raw: &RawValue = serde_json::from_slice(document).map_err(ApiError::internal)?;
@@ -115,13 +119,25 @@ fn wanted(embeds: &'static [Embed], query: Option<&str>) -> Result<Vec<&'static 
 }
 
 /// Read the documents of `R` whose `key` is one of `values`, serialized as `R` serves
-/// them: inside its datasource filter, with its default projection.
-pub fn fetch<R: Resource>(conn: &Reader, key: &str, values: &[Value]) -> Result<Found, ApiError> {
+/// them: inside its datasource filter, with its default projection; of a resource
+/// with an `auth_field`, only `user`'s, any other reference standing for itself.
+pub fn fetch<R: Resource>(
+    conn: &Reader,
+    key: &str,
+    values: &[Value],
+    user: Option<&str>,
+) -> Result<Found, ApiError> {
     let mut found = Found::new();
+    let owner = match (R::INFO.auth_field, user) {
+        (None, _) => None,
+        (Some(field), Some(user)) => Some((field, user)),
+        // No user owns anything: every reference stays as it is.
+        (Some(_), None) => return as_they_are(found, values),
+    };
     let projections = Projections::new(R::INFO, None)?;
     // Through the target's datasource, as Eve reads it: its fixed filter hides
     // documents (their references embed as `null`), its projection hides fields.
-    for document in conn.find_in::<R>(key, values)? {
+    for document in conn.find_in::<R>(key, values, owner)? {
         let mut text = serde_json::to_string(&document).map_err(ApiError::internal)?;
         if !R::INFO.media.fields.is_empty() {
             // An embedded document serves its files as its own GET does (Eve's
@@ -148,6 +164,22 @@ pub fn fetch<R: Resource>(conn: &Reader, key: &str, values: &[Value]) -> Result<
         };
         let raw = RawValue::from_string(text).map_err(ApiError::internal)?;
         found.insert(key_value.to_string(), raw);
+    }
+    if owner.is_some() {
+        // Another user's document, or none: the same plain reference.
+        return as_they_are(found, values);
+    }
+    Ok(found)
+}
+
+/// `found`, with each of `values` it has no document for standing for itself.
+fn as_they_are(mut found: Found, values: &[Value]) -> Result<Found, ApiError> {
+    for value in values {
+        let text = value.to_string();
+        if !found.contains_key(&text) {
+            let raw = RawValue::from_string(text.clone()).map_err(ApiError::internal)?;
+            found.insert(text, raw);
+        }
     }
     Ok(found)
 }

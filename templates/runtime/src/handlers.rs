@@ -23,7 +23,7 @@ use crate::oplog::{self, Client};
 use crate::options::{self, Projections};
 use crate::query::{Filter, SortKey};
 use crate::resource::{Resource, ResourceInfo};
-use crate::routes::{self, Params, PathParams, Scope};
+use crate::routes::{self, Params, PathParams, Scope, User};
 use crate::state::AppState;
 use crate::store::{self, Inserted, ItemKey, NewDocument, Read as _, Selection, Write as _};
 use crate::validate::{self, Issues, Mode};
@@ -57,11 +57,12 @@ fn collection_params(PathParams(params): &PathParams) -> &[(String, String)] {
 pub async fn get_collection<R: Resource>(
     State(state): State<AppState>,
     params: PathParams,
+    User(user): User,
     RawQuery(raw): RawQuery,
     http::IfNoneMatch(if_none_match): http::IfNoneMatch,
 ) -> Result<Response> {
     let info = R::INFO;
-    let scope = Scope::new(info, collection_params(&params))?;
+    let scope = Scope::new(info, collection_params(&params), user.as_deref())?;
     let list = ListQuery::parse(info, raw.as_deref())?;
     if info.embeds.is_empty()
         && list.projection.is_empty()
@@ -99,7 +100,7 @@ pub async fn get_collection<R: Resource>(
         .read_costly(|conn| {
             let (total, mut documents) = conn.list::<R>(info, &list.selection(info, &scope))?;
             R::fetched_resource(&mut documents);
-            let embedded = embedded(info, conn, raw.as_deref(), &documents)?;
+            let embedded = embedded(info, conn, raw.as_deref(), &documents, user.as_deref())?;
             let embedded = media::resolve(info, conn, &documents, embedded)?;
             Ok((total, documents, embedded))
         })
@@ -296,11 +297,12 @@ fn page_body(
 pub async fn get_item<R: Resource>(
     State(state): State<AppState>,
     PathParams(params): PathParams,
+    User(user): User,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response> {
     let info = R::INFO;
-    let scope = Scope::new(info, &params)?;
+    let scope = Scope::new(info, &params, user.as_deref())?;
     let key = routes::item_key(&params);
     let key = if info.id_type.is_valid(key) {
         ItemKey::Id(key)
@@ -326,7 +328,7 @@ pub async fn get_item<R: Resource>(
         } else {
             R::fetched_item(&mut document);
             let documents = std::slice::from_ref(&document);
-            let embedded = embedded(info, conn, raw.as_deref(), documents)?;
+            let embedded = embedded(info, conn, raw.as_deref(), documents, user.as_deref())?;
             media::resolve(info, conn, documents, embedded)?
         };
         Ok((document, fresh, embedded))
@@ -385,7 +387,7 @@ pub async fn post_collection<R: Resource>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    let scope = Scope::new(R::INFO, collection_params(&params))?;
+    let scope = Scope::new(R::INFO, collection_params(&params), client.user.as_deref())?;
     post(R::INFO, state, scope, client, headers, body).await
 }
 
@@ -530,7 +532,7 @@ async fn insert(
                 }
             }
             let ids = written.iter().map(|(id, _)| id.as_str());
-            oplog::posted(tx, info, client, now, ids.zip(&documents))?;
+            oplog::posted(tx, info, &client, now, ids.zip(&documents))?;
             state.hooks.on_insert_tx(info.name, &documents, tx)?;
             Ok((written, documents))
         })
@@ -649,7 +651,7 @@ async fn write_item(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    let scope = Scope::new(info, &params)?;
+    let scope = Scope::new(info, &params, client.user.as_deref())?;
     let id = routes::item_key(&params).to_string();
     let valid = info.id_type.is_valid(&id);
     if !valid && info.lookup.as_ref().is_some_and(|l| l.matches(&id)) {
@@ -728,8 +730,8 @@ async fn write_item(
             options::check_in_filter(tx, info, &id, None)?;
             versioning::after_write(tx, info, &id)?;
             match write {
-                Write::Patch => oplog::patched(tx, info, client, &id, now, &changes)?,
-                Write::Replace => oplog::replaced(tx, info, client, (&id, created, now), &fields)?,
+                Write::Patch => oplog::patched(tx, info, &client, &id, now, &changes)?,
+                Write::Replace => oplog::replaced(tx, info, &client, (&id, created, now), &fields)?,
             }
             Ok(Some((created, tag, fields, original_fields)))
         })
@@ -739,9 +741,17 @@ async fn write_item(
         // POST of the body with that `_id` would.
         item_ids::check_creatable(info, &id)?;
         changes.insert("_id".to_string(), item_ids::as_sent(info, &id));
+        // Another user's document has this id: the caller may neither see nor replace
+        // it, and must not learn it is there (Eve answers 403): 404, as for a PATCH.
+        let owned = scope.is_owned();
         return insert(info, state, scope, client, vec![changes], false, uploads)
             .await
-            .map_err(item_ids::taken_is_conflict);
+            .map_err(|error| match item_ids::taken_is_conflict(error) {
+                conflict if owned && conflict.status == StatusCode::CONFLICT => {
+                    ApiError::not_found()
+                }
+                error => error,
+            });
     };
     // "After" hooks run once the write is committed.
     if write == Write::Patch {
@@ -780,7 +790,7 @@ async fn delete_one(
     (params, client): (Params, Client),
     headers: HeaderMap,
 ) -> Result<Response> {
-    let scope = Scope::new(info, &params)?;
+    let scope = Scope::new(info, &params, client.user.as_deref())?;
     let id = routes::item_key(&params).to_string();
     let valid = info.id_type.is_valid(&id);
     if !valid && info.lookup.as_ref().is_some_and(|l| l.matches(&id)) {
@@ -810,7 +820,7 @@ async fn delete_one(
                 lifecycle::mark_deleted(tx, info, &id, &original.fields, now)?;
                 // Eve logs the marked document as a DELETE.
                 let marked = (original.created, now, &original.fields);
-                oplog::deleted(tx, info, client, &id, Some(marked))?;
+                oplog::deleted(tx, info, &client, &id, Some(marked))?;
                 return Ok(true);
             }
             // The oplog's `c` holds the deleted document: read it whole then.
@@ -837,7 +847,7 @@ async fn delete_one(
             tx.delete(info, &id)?;
             versioning::after_delete(tx, info, Some(&id))?;
             let deleted = original.as_ref().map(|s| (s.created, s.updated, &s.fields));
-            oplog::deleted(tx, info, client, &id, deleted)?;
+            oplog::deleted(tx, info, &client, &id, deleted)?;
             Ok(true)
         })
         .await?;
@@ -854,7 +864,7 @@ pub async fn delete_collection<R: Resource>(
     params: PathParams,
     client: Client,
 ) -> Result<Response> {
-    let scope = Scope::new(R::INFO, collection_params(&params))?;
+    let scope = Scope::new(R::INFO, collection_params(&params), client.user.as_deref())?;
     let loaders = (
         lifecycle::mark_all_deleted::<R> as MarkAll,
         load_all::<R> as AllLoader,
@@ -911,7 +921,7 @@ async fn delete_all(
                 oplog::deleted(
                     tx,
                     info,
-                    client,
+                    &client,
                     id,
                     Some((s.created, s.updated, &s.fields)),
                 )?;
@@ -972,11 +982,12 @@ fn embedded<R: Resource>(
     conn: &Reader,
     query: Option<&str>,
     documents: &[R],
+    user: Option<&str>,
 ) -> Result<Option<Vec<Vec<u8>>>> {
     if info.embeds.is_empty() {
         return Ok(None);
     }
-    embed::embed(info.embeds, conn, query, &mut || {
+    embed::embed(info.embeds, conn, query, user, &mut || {
         documents
             .iter()
             .map(|d| serde_json::to_vec(d).unwrap_or_default())

@@ -4,7 +4,8 @@
 //!
 //! An entry is Eve's (`eve/methods/common.py`, `oplog_push`): `r` the resource's url,
 //! `o` the method, `i` the document's id and, when auditing (`oplog_audit`), `ip` the
-//! client's address, `u` the user (`"n/a"` until the API has authentication, as in Eve)
+//! client's address, `u` the user (the request's authenticated user, `"n/a"` without
+//! one, as in Eve)
 //! and, for the methods of `oplog_change_methods`, `c` the changes: the fields sent
 //! (PATCH), the new document (PUT), the deleted document (DELETE), the new document
 //! (POST, when listed). A DELETE on a collection writes one DELETE entry per document
@@ -96,18 +97,24 @@ impl Op {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub SocketAddr);
 
-/// A write handler's view of its client: its address when the server recorded it.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Client(pub Option<IpAddr>);
+/// A write handler's view of its client: its address when the server recorded it,
+/// and its authenticated user (`auth::Caller`), which the oplog's `u` records and an
+/// `auth_field` resource's documents are restricted to.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: Option<IpAddr>,
+    pub user: Option<String>,
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        // Without the extension the map is empty and this is one pointer test.
-        Ok(Client(
-            parts.extensions.get::<ClientAddr>().map(|addr| addr.0.ip()),
-        ))
+        // Without the extensions the map is empty and these are pointer tests.
+        Ok(Client {
+            ip: parts.extensions.get::<ClientAddr>().map(|addr| addr.0.ip()),
+            user: crate::routes::request_user(&parts.extensions),
+        })
     }
 }
 
@@ -127,7 +134,7 @@ pub fn wants_document(info: &ResourceInfo, op: Op) -> bool {
 pub fn posted<'a>(
     tx: &Writer<'_>,
     info: &ResourceInfo,
-    client: Client,
+    client: &Client,
     now: i64,
     documents: impl Iterator<Item = (&'a str, &'a Map<String, Value>)>,
 ) -> Result<(), ApiError> {
@@ -145,7 +152,7 @@ pub fn posted<'a>(
 pub fn patched(
     tx: &Writer<'_>,
     info: &ResourceInfo,
-    client: Client,
+    client: &Client,
     id: &str,
     now: i64,
     changes: &Map<String, Value>,
@@ -162,7 +169,7 @@ pub fn patched(
 pub fn replaced(
     tx: &Writer<'_>,
     info: &ResourceInfo,
-    client: Client,
+    client: &Client,
     (id, created, now): (&str, i64, i64),
     fields: &Map<String, Value>,
 ) -> Result<(), ApiError> {
@@ -180,7 +187,7 @@ pub fn replaced(
 pub fn deleted(
     tx: &Writer<'_>,
     info: &ResourceInfo,
-    client: Client,
+    client: &Client,
     id: &str,
     deleted: Option<(i64, i64, &Map<String, Value>)>,
 ) -> Result<(), ApiError> {
@@ -231,7 +238,7 @@ fn push(
     log: &'static Oplog,
     info: &ResourceInfo,
     op: Op,
-    client: Client,
+    client: &Client,
     id: &str,
     updated: i64,
     changes: impl FnOnce() -> Value,
@@ -260,7 +267,7 @@ fn entry(
     log: &Oplog,
     info: &ResourceInfo,
     op: Op,
-    client: Client,
+    client: &Client,
     id: &str,
     changes: impl FnOnce() -> Value,
 ) -> Map<String, Value> {
@@ -270,10 +277,10 @@ fn entry(
     entry.insert("i".into(), Value::from(id));
     if log.audit {
         let ip = client
-            .0
+            .ip
             .map_or(Value::Null, |ip| Value::String(ip.to_string()));
         entry.insert("ip".into(), ip);
-        entry.insert("u".into(), Value::from("n/a"));
+        entry.insert("u".into(), Value::from(client.user.as_deref().unwrap_or("n/a")));
         if log.change_methods.has(op) {
             entry.insert("c".into(), changes());
         }
@@ -310,7 +317,10 @@ mod tests {
     }
 
     fn client() -> Client {
-        Client(Some(IpAddr::from([192, 0, 2, 7])))
+        Client {
+            ip: Some(IpAddr::from([192, 0, 2, 7])),
+            user: None,
+        }
     }
 
     #[test]
@@ -319,7 +329,7 @@ mod tests {
             &log(true),
             &BOOKS,
             Op::Patch,
-            client(),
+            &client(),
             "7",
             || json!({"a": 1}),
         );
@@ -332,7 +342,7 @@ mod tests {
             &log(true),
             &BOOKS,
             Op::Post,
-            client(),
+            &client(),
             "7",
             || unreachable!(),
         );
@@ -348,7 +358,7 @@ mod tests {
             &log(false),
             &BOOKS,
             Op::Patch,
-            client(),
+            &client(),
             "7",
             || unreachable!(),
         );

@@ -100,6 +100,10 @@ pub struct ResourceInfo {
     pub multipart_form_fields_as_json: bool,
     /// The oplog its writes are recorded in (`[api] oplog`); `None`: not logged.
     pub oplog: Option<&'static crate::oplog::Oplog>,
+    /// Eve's `auth_field`: the field holding each document's owner. A request with an
+    /// authenticated user reaches only that user's documents, and its writes stamp the
+    /// field with the user (`routes::Scope`); `None`: documents are everyone's.
+    pub auth_field: Option<&'static str>,
     /// The embedded store's statements for this resource, made once from the fields
     /// above on first use (`sqlite::statements`). Always `Cache::new()`.
     pub statements: Cache,
@@ -147,6 +151,7 @@ impl ResourceInfo {
         media: &crate::media::NONE,
         multipart_form_fields_as_json: false,
         oplog: None,
+        auth_field: None,
         statements: Cache::new(),
     };
 }

@@ -133,8 +133,42 @@ impl Lookup {
     }
 }
 
+/// The authenticated user of a request: the user of the `auth::Caller` its guard
+/// put in its extensions; `None` without one (no guard, a public operation, an API
+/// key alone), and always without the `auth` feature.
+pub fn request_user(extensions: &axum::http::Extensions) -> Option<String> {
+    #[cfg(feature = "auth")]
+    {
+        crate::auth::caller(extensions).and_then(|caller| caller.user.clone())
+    }
+    #[cfg(not(feature = "auth"))]
+    {
+        let _ = extensions;
+        None
+    }
+}
+
+/// A read handler's view of its caller: the request's authenticated user
+/// ([`request_user`]), which the documents of an `auth_field` resource are
+/// restricted to.
+#[derive(Debug, Clone, Default)]
+pub struct User(pub Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for User {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(User(request_user(&parts.extensions)))
+    }
+}
+
 /// The part of a resource a request addresses: all of it, or for a sub-resource the
-/// documents whose path fields hold the values in the URL.
+/// documents whose path fields hold the values in the URL; and of a resource with an
+/// `auth_field`, only the documents of the request's user (Eve's user-restricted
+/// resource access).
 #[derive(Debug)]
 pub struct Scope {
     /// The concrete collection path below the prefix (`people/5f8d.../invoices`), for
@@ -142,20 +176,32 @@ pub struct Scope {
     pub url: Cow<'static, str>,
     /// Each path field with its value, typed as the field.
     pub values: Vec<(&'static str, Value)>,
+    /// Of a resource with an `auth_field`: that field and the request's user. The
+    /// resource's statements hold `("<field>" = ? OR ? IS NULL)` and bind the user
+    /// twice after the path values, so one cached statement serves callers with a user
+    /// (their documents) and without one (a public operation: all, as in Eve).
+    /// `None` for other resources, whose statements have no such condition.
+    pub owner: Option<(&'static str, Option<String>)>,
 }
 
 impl Scope {
-    /// The scope of a request to `info`'s routes; `params` are the route's parameters
+    /// The scope of a request to `info`'s routes by `user` (the request's
+    /// authenticated user, [`request_user`]); `params` are the route's parameters
     /// in order (an item key after the path fields is ignored here). A value that
     /// cannot be the field's (say, not an objectid) names no documents: 404.
     pub fn new(
         info: &'static ResourceInfo,
         params: &[(String, String)],
+        user: Option<&str>,
     ) -> Result<Scope, ApiError> {
+        let owner = info
+            .auth_field
+            .map(|field| (field, user.map(str::to_string)));
         if info.path_fields.is_empty() {
             return Ok(Scope {
                 url: Cow::Borrowed(info.url),
                 values: Vec::new(),
+                owner,
             });
         }
         if params.len() < info.path_fields.len() {
@@ -200,18 +246,33 @@ impl Scope {
         Ok(Scope {
             url: Cow::Owned(url),
             values,
+            owner,
         })
     }
 
     /// Put the path values into a document written through this scope: Eve fills
     /// the path fields from the URL, over any value in the body. With `all` false (a
-    /// PATCH), only the path fields the body names are overwritten.
+    /// PATCH), only the path fields the body names are overwritten. The owner is
+    /// filled the same way: a POST or PUT is stamped with the caller's user whatever
+    /// the body says, and a PATCH cannot give the document away (Eve's
+    /// `resolve_user_restricted_access`). Without a user (a public operation) the
+    /// body's value stands, as in Eve.
     pub fn fill(&self, document: &mut Map<String, Value>, all: bool) {
         for (name, value) in &self.values {
             if all || document.contains_key(*name) {
                 document.insert((*name).to_string(), value.clone());
             }
         }
+        if let Some((field, Some(user))) = &self.owner {
+            if all || document.contains_key(*field) {
+                document.insert((*field).to_string(), Value::String(user.clone()));
+            }
+        }
+    }
+
+    /// Whether the scope is restricted to a user's documents.
+    pub fn is_owned(&self) -> bool {
+        matches!(self.owner, Some((_, Some(_))))
     }
 }
 
@@ -225,6 +286,54 @@ fn push_segment(url: &mut String, text: &str) {
             url.push_str(&format!("%{byte:02X}"));
         }
     }
+}
+
+/// Whether `caller` (the `auth::Caller` of a request, if its operation has a guard)
+/// could call an operation of `policy`: its API key if the policy wants one, then a
+/// user with an allowed role, unless the operation is public; `None`: the operation
+/// has no rule. The schema endpoint shows only the resources whose collection GET
+/// the caller may call.
+#[cfg(feature = "auth")]
+pub fn may_call(policy: Option<&crate::auth::Policy>, caller: Option<&crate::auth::Caller>) -> bool {
+    let Some(policy) = policy else {
+        return true;
+    };
+    if policy.api_key_required && caller.is_none_or(|c| c.consumer.is_none()) {
+        return false;
+    }
+    if policy.schemes.is_empty() {
+        return true;
+    }
+    caller.is_some_and(|caller| {
+        caller.user.is_some()
+            && (policy.roles.is_empty()
+                || caller.roles.iter().any(|r| policy.roles.contains(&r.as_str())))
+    })
+}
+
+/// The schema endpoint's answer for `caller`: the schema of each resource of
+/// `schemas` (`(name, schema JSON, its collection GET's policy)`) that the caller may
+/// read ([`may_call`]), as one JSON object.
+#[cfg(feature = "auth")]
+pub fn visible_schemas(
+    schemas: &[(&str, &str, Option<&crate::auth::Policy>)],
+    caller: Option<&crate::auth::Caller>,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(schemas.iter().map(|(_, s, _)| s.len() + 16).sum());
+    out.push(b'{');
+    for (name, schema, policy) in schemas {
+        if !may_call(*policy, caller) {
+            continue;
+        }
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        crate::http::write_json_str(&mut out, name);
+        out.push(b':');
+        out.extend_from_slice(schema.as_bytes());
+    }
+    out.push(b'}');
+    out
 }
 
 /// The item key of an item route: its last parameter.

@@ -150,7 +150,13 @@ pub trait Read {
 
     /// The documents of `R` (inside its datasource filter) whose `field` holds one of
     /// `values`, in no particular order: embedding reads the references of a page so.
-    fn find_in<R: Resource>(&self, field: &str, values: &[Value]) -> Result<Vec<R>, ApiError>;
+    /// With `owner` (`(auth_field, user)`), only that user's documents.
+    fn find_in<R: Resource>(
+        &self,
+        field: &str,
+        values: &[Value],
+        owner: Option<(&str, &str)>,
+    ) -> Result<Vec<R>, ApiError>;
 }
 
 /// What a request may do inside the write transaction.

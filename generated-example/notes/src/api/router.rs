@@ -380,46 +380,65 @@ fn json(body: &'static str) -> Response {
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
-/// Eve's schema endpoint (`schema_endpoint`): every served resource's schema, as
-/// Cerberus rules in JSON.
-async fn schema() -> Response {
-    json(SCHEMA)
+/// Eve's schema endpoint (`schema_endpoint`): the schema of every served resource
+/// whose collection GET the caller may call, as Cerberus rules in JSON.
+async fn schema(caller: Option<axum::Extension<super::auth::Caller>>) -> Response {
+    let caller = caller.as_ref().map(|c| &c.0);
+    let mut response = super::routes::visible_schemas(SCHEMAS, caller).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
 }
-/// One resource's schema, by its name; 404 for a name no served resource has.
+/// One resource's schema, by its name; 404 for a name no served resource has, or
+/// one whose collection GET the caller may not call.
 async fn schema_item(
+    caller: Option<axum::Extension<super::auth::Caller>>,
     super::routes::PathParams(params): super::routes::PathParams,
 ) -> Response {
+    let caller = caller.as_ref().map(|c| &c.0);
     let name = super::routes::item_key(&params);
-    match SCHEMAS.iter().find(|(resource, _)| *resource == name) {
-        Some((_, schema)) => json(schema),
+    match SCHEMAS
+        .iter()
+        .find(|(resource, _, policy)| {
+            *resource == name && super::routes::may_call(*policy, caller)
+        })
+    {
+        Some((_, schema, _)) => json(schema),
         None => not_found().await.into_response(),
     }
 }
-const SCHEMA: &str = "{\"notes\":{\"title\":{\"type\":\"string\",\"required\":true,\"maxlength\":200},\"body\":{\"type\":\"string\"},\"written\":{\"type\":\"datetime\"},\"owner\":{\"type\":\"string\",\"nullable\":true},\"_id\":{\"type\":\"objectid\"}},\"comments\":{\"note\":{\"type\":\"objectid\",\"required\":true,\"data_relation\":{\"resource\":\"notes\",\"field\":\"_id\",\"embeddable\":true}},\"text\":{\"type\":\"string\",\"required\":true},\"_id\":{\"type\":\"objectid\"}},\"announcements\":{\"headline\":{\"type\":\"string\",\"required\":true},\"published\":{\"type\":\"datetime\"},\"_id\":{\"type\":\"objectid\"}},\"status\":{\"service\":{\"type\":\"string\",\"required\":true},\"healthy\":{\"type\":\"boolean\"},\"_id\":{\"type\":\"objectid\"}},\"deliveries\":{\"event\":{\"type\":\"string\",\"required\":true},\"amount\":{\"type\":\"integer\"},\"_id\":{\"type\":\"objectid\"}},\"oplog\":{\"r\":{\"type\":\"string\"},\"o\":{\"type\":\"string\"},\"i\":{\"type\":\"string\"},\"ip\":{\"type\":\"string\"},\"u\":{\"type\":\"string\"},\"c\":{\"type\":\"dict\"},\"_id\":{\"type\":\"integer\"}}}";
-/// Each served resource's schema, by name.
-const SCHEMAS: &[(&str, &str)] = &[
+/// Each served resource's schema, by name, with its collection GET's policy.
+#[allow(clippy::type_complexity)]
+const SCHEMAS: &[(&str, &str, Option<&super::auth::Policy>)] = &[
     (
         "notes",
         "{\"title\":{\"type\":\"string\",\"required\":true,\"maxlength\":200},\"body\":{\"type\":\"string\"},\"written\":{\"type\":\"datetime\"},\"owner\":{\"type\":\"string\",\"nullable\":true},\"_id\":{\"type\":\"objectid\"}}",
+        Some(&super::access::NOTES_GET_COLLECTION),
     ),
     (
         "comments",
         "{\"note\":{\"type\":\"objectid\",\"required\":true,\"data_relation\":{\"resource\":\"notes\",\"field\":\"_id\",\"embeddable\":true}},\"text\":{\"type\":\"string\",\"required\":true},\"_id\":{\"type\":\"objectid\"}}",
+        Some(&super::access::COMMENTS_GET_COLLECTION),
     ),
     (
         "announcements",
         "{\"headline\":{\"type\":\"string\",\"required\":true},\"published\":{\"type\":\"datetime\"},\"_id\":{\"type\":\"objectid\"}}",
+        None,
     ),
     (
         "status",
         "{\"service\":{\"type\":\"string\",\"required\":true},\"healthy\":{\"type\":\"boolean\"},\"_id\":{\"type\":\"objectid\"}}",
+        Some(&super::access::STATUS_GET_COLLECTION),
     ),
     (
         "deliveries",
         "{\"event\":{\"type\":\"string\",\"required\":true},\"amount\":{\"type\":\"integer\"},\"_id\":{\"type\":\"objectid\"}}",
+        Some(&super::access::DELIVERIES_GET_COLLECTION),
     ),
     (
         "oplog",
         "{\"r\":{\"type\":\"string\"},\"o\":{\"type\":\"string\"},\"i\":{\"type\":\"string\"},\"ip\":{\"type\":\"string\"},\"u\":{\"type\":\"string\"},\"c\":{\"type\":\"dict\"},\"_id\":{\"type\":\"integer\"}}",
+        Some(&super::access::OPLOG_GET_COLLECTION),
     ),
 ];

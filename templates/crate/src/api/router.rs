@@ -73,6 +73,43 @@ fn json(body: &'static str) -> Response {
     response
 }
 {%- if let Some(schemas) = schemas %}
+{%- if guarded %}
+
+/// Eve's schema endpoint (`schema_endpoint`): the schema of every served resource
+/// whose collection GET the caller may call, as Cerberus rules in JSON.
+async fn schema(caller: Option<axum::Extension<super::auth::Caller>>) -> Response {
+    let caller = caller.as_ref().map(|c| &c.0);
+    let mut response = super::routes::visible_schemas(SCHEMAS, caller).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// One resource's schema, by its name; 404 for a name no served resource has, or
+/// one whose collection GET the caller may not call.
+async fn schema_item(
+    caller: Option<axum::Extension<super::auth::Caller>>,
+    super::routes::PathParams(params): super::routes::PathParams,
+) -> Response {
+    let caller = caller.as_ref().map(|c| &c.0);
+    let name = super::routes::item_key(&params);
+    match SCHEMAS.iter().find(|(resource, _, policy)| {
+        *resource == name && super::routes::may_call(*policy, caller)
+    }) {
+        Some((_, schema, _)) => json(schema),
+        None => not_found().await.into_response(),
+    }
+}
+
+/// Each served resource's schema, by name, with its collection GET's policy.
+#[allow(clippy::type_complexity)]
+const SCHEMAS: &[(&str, &str, Option<&super::auth::Policy>)] = &[
+{%- for (name, schema, policy) in schemas %}
+    ({{ name }}, {{ schema }}, {{ policy }}),
+{%- endfor %}
+];
+{%- else %}
 
 /// Eve's schema endpoint (`schema_endpoint`): every served resource's schema, as
 /// Cerberus rules in JSON.
@@ -93,8 +130,9 @@ const SCHEMA: &str = {{ all_schemas }};
 
 /// Each served resource's schema, by name.
 const SCHEMAS: &[(&str, &str)] = &[
-{%- for (name, schema) in schemas %}
+{%- for (name, schema, _) in schemas %}
     ({{ name }}, {{ schema }}),
 {%- endfor %}
 ];
+{%- endif %}
 {%- endif %}

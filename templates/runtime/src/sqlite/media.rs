@@ -12,7 +12,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, MAIN_DB}
 
 use super::quote;
 use super::statements::statements;
-use super::values::{id_value, path_value};
+use super::values::id_value;
 use crate::error::ApiError;
 use crate::media::{Media, TABLE};
 use crate::resource::ResourceInfo;
@@ -215,7 +215,7 @@ pub fn delete_of_document(
 }
 
 /// Delete the files of every document a collection DELETE deletes: those of `scope`
-/// (a sub-resource's path) and of the datasource filter.
+/// (a sub-resource's path, the caller's own) and of the datasource filter.
 pub fn delete_of_scope(
     conn: &Connection,
     info: &'static ResourceInfo,
@@ -227,11 +227,11 @@ pub fn delete_of_scope(
         quote(TABLE.name),
         media_ids(info, info.media, &s.list_condition)
     );
-    // Each field's subquery binds the filter's values, then the path's.
+    // Each field's subquery binds the filter's values, then the path's (and owner's).
     let mut values: Vec<Sql> = Vec::new();
     for _ in info.media.fields {
         values.extend(s.filter_values.iter().cloned());
-        values.extend(scope.values.iter().map(|(_, v)| path_value(v)));
+        values.extend(super::store::path_values(scope));
     }
     conn.prepare_cached(&sql)?
         .execute(params_from_iter(values))?;

@@ -3,7 +3,7 @@
 //!
 //! A statement's placeholders are bound in one order throughout: the key (or the
 //! lookup value), then the datasource filter's values, then the sub-resource's path
-//! values. The page size of a list is written into its statement (see `store`), every
+//! values, then (of a resource with an `auth_field`) the caller's user, twice. The page size of a list is written into its statement (see `store`), every
 //! other value is bound.
 
 use std::mem::ManuallyDrop;
@@ -55,8 +55,8 @@ pub struct Statements {
     /// `SELECT count(*) FROM <table>`
     pub count: String,
     /// What every statement reading a collection adds after its `WHERE`: the
-    /// datasource filter and the sub-resource's path conditions, joined by `AND`
-    /// (empty when there is neither).
+    /// datasource filter, the sub-resource's path conditions and the owner's
+    /// (`auth_field`), joined by `AND` (empty when there is none).
     pub list_condition: String,
     /// The values `list_condition` binds before the path values: the filter's.
     pub filter_values: Vec<Value>,
@@ -114,6 +114,12 @@ impl Statements {
         let and_filter = narrow.clone();
         for field in info.path_fields {
             narrow.push_str(&format!(" AND {} = ?", quote(field)));
+        }
+        // Eve's `auth_field`: the caller's documents, or all when the request has no
+        // user (a public operation); bound twice (`routes::Scope::owner`). Resources
+        // without one have no such condition, and pay nothing.
+        if let Some(field) = info.auth_field {
+            narrow.push_str(&format!(" AND ({} = ? OR ? IS NULL)", quote(field)));
         }
         let list_condition = narrow.strip_prefix(" AND ").unwrap_or_default().to_string();
         let by = |column: &str| format!(" WHERE {} = ?", quote(column));

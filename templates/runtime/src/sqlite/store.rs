@@ -20,9 +20,16 @@ use crate::store::{Inserted, ItemKey, NewDocument, Read, RowKey, Selection, Writ
 /// References bound in one `IN (...)` query, well below SQLite's parameter limit.
 const CHUNK: usize = 500;
 
-/// A sub-resource's path values, bound after the datasource filter's.
-fn path_values(scope: &Scope) -> Vec<Sql> {
-    scope.values.iter().map(|(_, v)| path_value(v)).collect()
+/// A sub-resource's path values, bound after the datasource filter's, then the
+/// owner's (`auth_field`): the caller's user, or NULL, twice (`statements`).
+pub(crate) fn path_values(scope: &Scope) -> Vec<Sql> {
+    let mut values: Vec<Sql> = scope.values.iter().map(|(_, v)| path_value(v)).collect();
+    if let Some((_, user)) = &scope.owner {
+        let user = user.as_ref().map_or(Sql::Null, |user| Sql::Text(user.clone()));
+        values.push(user.clone());
+        values.push(user);
+    }
+    values
 }
 
 /// A page's statements: the count of every match, and the page query, with the values
@@ -225,23 +232,35 @@ impl Read for Connection {
             .optional()?)
     }
 
-    fn find_in<R: Resource>(&self, field: &str, values: &[Value]) -> Result<Vec<R>, ApiError> {
+    fn find_in<R: Resource>(
+        &self,
+        field: &str,
+        values: &[Value],
+        owner: Option<(&str, &str)>,
+    ) -> Result<Vec<R>, ApiError> {
         let s = statements(R::INFO)?;
         let bindable: Vec<Sql> = values.iter().filter_map(reference_value).collect();
+        let (mine, user) = match owner {
+            Some((auth_field, user)) => (
+                format!(" AND {} = ?", quote(auth_field)),
+                vec![Sql::Text(user.to_string())],
+            ),
+            None => (String::new(), Vec::new()),
+        };
         let mut found = Vec::new();
         for chunk in bindable.chunks(CHUNK) {
             let marks = vec!["?"; chunk.len()].join(",");
             // Through the target's datasource, as Eve reads it: its fixed filter hides
             // documents (their references embed as `null`).
             let sql = format!(
-                "{} WHERE {} IN ({marks}){}",
+                "{} WHERE {} IN ({marks}){}{mine}",
                 s.select,
                 quote(field),
                 s.and_filter
             );
             let mut statement = self.prepare(&sql)?;
             let rows = statement.query_map(
-                params_from_iter(chunk.iter().chain(&s.filter_values)),
+                params_from_iter(chunk.iter().chain(&s.filter_values).chain(&user)),
                 |row| R::from_row(row),
             )?;
             for row in rows {
@@ -280,8 +299,13 @@ impl Read for Transaction<'_> {
         (**self).get(info, key, scope)
     }
 
-    fn find_in<R: Resource>(&self, field: &str, values: &[Value]) -> Result<Vec<R>, ApiError> {
-        (**self).find_in(field, values)
+    fn find_in<R: Resource>(
+        &self,
+        field: &str,
+        values: &[Value],
+        owner: Option<(&str, &str)>,
+    ) -> Result<Vec<R>, ApiError> {
+        (**self).find_in(field, values, owner)
     }
 }
 

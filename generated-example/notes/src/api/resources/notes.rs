@@ -99,6 +99,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     pagination_default: 25,
     pagination_limit: 50,
     oplog: Some(&crate::api::OPLOG),
+    auth_field: Some("owner"),
     dates: &crate::api::DATE_FORMAT,
     ..ResourceInfo::DEFAULTS
 };

@@ -178,6 +178,9 @@ pub static INFO: ResourceInfo = ResourceInfo {
 {%- if r.resource.oplog %}
     oplog: Some(&crate::api::OPLOG),
 {%- endif %}
+{%- if let Some(field) = r.resource.auth_field %}
+    auth_field: Some({{ field|json }}),
+{%- endif %}
 {%- if !r.resource.embeds.is_empty() %}
     embeds: EMBEDS,
 {%- endif %}
