@@ -52,6 +52,18 @@ fn start(name: &str) -> TestServer {
         "crm" => support::start_generated!(crm_api, ""),
         "library" => support::start_generated!(library_api, ""),
         "nolinks" => support::start_generated!(nolinks_api, ""),
+        "notes" => {
+            // The JWT issuer's key comes from the environment, read at start.
+            static KEY: std::sync::Once = std::sync::Once::new();
+            // SAFETY: set once, before the first notes server (its only reader) starts.
+            KEY.call_once(|| unsafe {
+                std::env::set_var(
+                    "NOTES_JWT_SECRET",
+                    "operations test secret, 32 bytes or more",
+                )
+            });
+            support::start_generated!(notes_api, "")
+        }
         "people" => support::start_generated!(people_api, ""),
         "places" => support::start_generated!(places_api, ""),
         "web" => support::start_generated!(web_api, ""),

@@ -280,7 +280,10 @@ fn entry(
             .ip
             .map_or(Value::Null, |ip| Value::String(ip.to_string()));
         entry.insert("ip".into(), ip);
-        entry.insert("u".into(), Value::from(client.user.as_deref().unwrap_or("n/a")));
+        entry.insert(
+            "u".into(),
+            Value::from(client.user.as_deref().unwrap_or("n/a")),
+        );
         if log.change_methods.has(op) {
             entry.insert("c".into(), changes());
         }

@@ -24,6 +24,8 @@
 
 pub mod aggregate;
 pub mod conformance;
+#[cfg(feature = "auth")]
+pub mod credentials;
 pub mod db;
 pub mod ddl;
 pub mod filter;
