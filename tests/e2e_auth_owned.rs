@@ -51,7 +51,8 @@ fn start() -> Notes {
     // The database exists once the server answers.
     let _ = server.get(&format!("{API}/announcements"));
     let conn = rusqlite::Connection::open(server.dir().join("api.db")).expect("open the db");
-    conn.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
     for (name, role) in [("alice", "writer"), ("bob", "writer"), ("rita", "reader")] {
         let roles = vec![role.to_string()];
         store::add_user(&conn, name, &password(name), &roles, None).expect("add user");
@@ -103,15 +104,28 @@ impl Notes {
 
     fn post(&self, user: &str, path: &str, body: Value) -> Value {
         let response = self.call(user, "POST", path, None, Some(&body));
-        assert_eq!(response.status, 201, "POST {path} as {user}: {}", response.text());
+        assert_eq!(
+            response.status,
+            201,
+            "POST {path} as {user}: {}",
+            response.text()
+        );
         response.json()
     }
 
     /// The `_items` of a collection GET that must answer 200.
     fn items(&self, user: &str, path: &str) -> Vec<Value> {
         let response = self.get(user, path);
-        assert_eq!(response.status, 200, "GET {path} as {user}: {}", response.text());
-        response.json()["_items"].as_array().expect("_items").clone()
+        assert_eq!(
+            response.status,
+            200,
+            "GET {path} as {user}: {}",
+            response.text()
+        );
+        response.json()["_items"]
+            .as_array()
+            .expect("_items")
+            .clone()
     }
 
     /// The titles of the notes `user` lists.
@@ -163,7 +177,10 @@ fn each_writer_reaches_only_their_own_notes() {
         assert_eq!(notes.items("bob", &path), Vec::<Value>::new(), "{clause}");
     }
     // Alice's own `where` still works.
-    let path = format!("notes?where={}", enc(&json!({"title": ALICE_TITLE}).to_string()));
+    let path = format!(
+        "notes?where={}",
+        enc(&json!({"title": ALICE_TITLE}).to_string())
+    );
     assert_eq!(notes.items("alice", &path).len(), 1);
 
     // Her note by id is not there for bob: GET, HEAD, PATCH, PUT are 404 ...
@@ -221,7 +238,12 @@ fn the_owner_is_the_writer_whatever_the_body_says() {
         Some(&json!([{"title": "b1", "owner": "alice"}, {"title": "b2"}])),
     );
     assert_eq!(bulk.status, 201, "{}", bulk.text());
-    assert!(notes.items("bob", "notes").iter().all(|n| n["owner"] == "bob"));
+    assert!(
+        notes
+            .items("bob", "notes")
+            .iter()
+            .all(|n| n["owner"] == "bob")
+    );
     assert_eq!(notes.titles("alice"), Vec::<String>::new());
 
     // PATCH and PUT cannot give a note away.
@@ -281,7 +303,11 @@ fn a_note_is_embedded_only_for_its_owner() {
     let notes = start();
     let alice_id = id(&notes.post("alice", "notes", json!({"title": ALICE_TITLE})));
     // Anyone may point at any note: the reference is checked against every note.
-    let comment = notes.post("bob", "comments", json!({"note": alice_id, "text": "👀 nice"}));
+    let comment = notes.post(
+        "bob",
+        "comments",
+        json!({"note": alice_id, "text": "👀 nice"}),
+    );
     let comment_id = id(&comment);
     // A note that does not exist is still refused.
     let missing = notes.call(
@@ -342,19 +368,20 @@ fn the_schema_endpoint_shows_what_the_caller_may_list() {
     assert_eq!(notes.get("rita", "schema/announcements").status, 200);
 
     // A user with no role the endpoint allows is refused by its guard, as Eve does.
-    let unknown = notes.server.request(
-        "GET",
-        &format!("{API}/schema"),
-        &[],
-        None,
-    );
+    let unknown = notes
+        .server
+        .request("GET", &format!("{API}/schema"), &[], None);
     assert_eq!(unknown.status, 401);
 }
 
 #[test]
 fn the_oplog_records_the_writer() {
     let notes = start();
-    let posted = notes.post("alice", "notes", json!({"title": ALICE_TITLE, "written": MOON}));
+    let posted = notes.post(
+        "alice",
+        "notes",
+        json!({"title": ALICE_TITLE, "written": MOON}),
+    );
     let alice_id = id(&posted);
     let bobs = notes.post("bob", "notes", json!({"title": "bob's"}));
     let patched = notes.call(

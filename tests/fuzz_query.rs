@@ -1190,7 +1190,9 @@ fn embedded_never_panics_and_what_it_embeds_is_json() {
     fuzz("embedded", 1000, strategy, |(t, query, docs)| {
         let target = &TARGETS[t];
         let conn = &dbs[target.api];
-        let outcome = embed::embed(target.info.embeds, conn, Some(&query), &mut || docs.clone());
+        let outcome = embed::embed(target.info.embeds, conn, Some(&query), None, &mut || {
+            docs.clone()
+        });
         if let Ok(Some(documents)) = outcome {
             accepted();
             prop_assert_eq!(documents.len(), docs.len());

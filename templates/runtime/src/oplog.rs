@@ -280,7 +280,10 @@ fn entry(
             .ip
             .map_or(Value::Null, |ip| Value::String(ip.to_string()));
         entry.insert("ip".into(), ip);
-        entry.insert("u".into(), Value::from(client.user.as_deref().unwrap_or("n/a")));
+        entry.insert(
+            "u".into(),
+            Value::from(client.user.as_deref().unwrap_or("n/a")),
+        );
         if log.change_methods.has(op) {
             entry.insert("c".into(), changes());
         }
@@ -350,6 +353,16 @@ mod tests {
             Value::Object(post),
             json!({"r": "books", "o": "POST", "i": "7", "ip": "192.0.2.7", "u": "n/a"})
         );
+    }
+
+    #[test]
+    fn an_audited_entry_names_the_authenticated_user() {
+        let alice = Client {
+            user: Some("Zoë".into()),
+            ..client()
+        };
+        let post = entry(&log(true), &BOOKS, Op::Post, &alice, "7", || unreachable!());
+        assert_eq!(post["u"], "Zoë");
     }
 
     #[test]

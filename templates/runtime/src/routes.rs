@@ -294,7 +294,10 @@ fn push_segment(url: &mut String, text: &str) {
 /// has no rule. The schema endpoint shows only the resources whose collection GET
 /// the caller may call.
 #[cfg(feature = "auth")]
-pub fn may_call(policy: Option<&crate::auth::Policy>, caller: Option<&crate::auth::Caller>) -> bool {
+pub fn may_call(
+    policy: Option<&crate::auth::Policy>,
+    caller: Option<&crate::auth::Caller>,
+) -> bool {
     let Some(policy) = policy else {
         return true;
     };
@@ -307,7 +310,10 @@ pub fn may_call(policy: Option<&crate::auth::Policy>, caller: Option<&crate::aut
     caller.is_some_and(|caller| {
         caller.user.is_some()
             && (policy.roles.is_empty()
-                || caller.roles.iter().any(|r| policy.roles.contains(&r.as_str())))
+                || caller
+                    .roles
+                    .iter()
+                    .any(|r| policy.roles.contains(&r.as_str())))
     })
 }
 

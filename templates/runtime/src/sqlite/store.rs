@@ -25,7 +25,9 @@ const CHUNK: usize = 500;
 pub(crate) fn path_values(scope: &Scope) -> Vec<Sql> {
     let mut values: Vec<Sql> = scope.values.iter().map(|(_, v)| path_value(v)).collect();
     if let Some((_, user)) = &scope.owner {
-        let user = user.as_ref().map_or(Sql::Null, |user| Sql::Text(user.clone()));
+        let user = user
+            .as_ref()
+            .map_or(Sql::Null, |user| Sql::Text(user.clone()));
         values.push(user.clone());
         values.push(user);
     }
