@@ -149,6 +149,9 @@ impl Statements {
                 (field, sql)
             })
             .collect();
+        // Not narrowed by the path or the owner (`auth_field`): a reference may name
+        // any existing document, another user's too (Eve checks `data_relation`
+        // against the whole collection); embedding it shows it to its owner only.
         let keys = std::iter::once(KEY).chain(unique_fields);
         let exists = keys
             .map(|field| {
