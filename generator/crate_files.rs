@@ -150,6 +150,11 @@ pub fn crate_files(
                 spec_path,
                 description_toml: toml_string(description),
                 runtime_dependency: runtime.dependency(&runtime_features(model)),
+                rust_version: if crate::access::uses_jwt(model) {
+                    "1.88"
+                } else {
+                    "1.83"
+                },
             },
             "crate/Cargo.toml",
         )?,

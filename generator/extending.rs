@@ -89,6 +89,7 @@ const HOOKS_TYPE: &str = "crate::hooks::AppHooks";
 const REQUEST: &str = "crate::api::request_hooks::Request<'_>";
 const STATUS: &str = "crate::api::request_hooks::StatusCode";
 const PRE_RESULT: &str = "::std::result::Result<(), crate::api::error::ApiError>";
+const JSON_MAP: &str = "::serde_json::Map<::std::string::String, ::serde_json::Value>";
 
 /// A hook's signature in a trait, after its name: typed with `doc` for a resource's
 /// trait, with the resource's name first for `ApiHooks`.
@@ -98,14 +99,16 @@ fn signature(hook: Hook, doc: Option<&str>) -> String {
     } else {
         "resource: &str, "
     };
-    match hook {
-        Hook::FetchedResource => format!(
-            "(documents: &mut ::std::vec::Vec<{}>)",
-            doc.unwrap_or_default()
-        ),
-        Hook::FetchedItem => format!("(document: &mut {})", doc.unwrap_or_default()),
-        Hook::Pre(_) => format!("({resource}request: &{REQUEST}) -> {PRE_RESULT}"),
-        Hook::Post(_) => format!(
+    match (hook, doc) {
+        (Hook::FetchedResource, Some(doc)) => {
+            format!("(documents: &mut ::std::vec::Vec<{doc}>)")
+        }
+        (Hook::FetchedItem, Some(doc)) => format!("(document: &mut {doc})"),
+        // API-wide: the documents as served, as JSON, with the resource's name.
+        (Hook::FetchedResource, None) => format!("(resource: &str, documents: &mut [{JSON_MAP}])"),
+        (Hook::FetchedItem, None) => format!("(resource: &str, document: &mut {JSON_MAP})"),
+        (Hook::Pre(_), _) => format!("({resource}request: &{REQUEST}) -> {PRE_RESULT}"),
+        (Hook::Post(_), _) => format!(
             "({resource}request: &{REQUEST}, status: {STATUS}, payload: &::serde_json::Value)"
         ),
     }
@@ -117,15 +120,17 @@ fn hook_doc(hook: Hook, resource: Option<&str>) -> String {
         Some(name) => format!("{}_{name}", hook.eve_name()),
         None => hook.eve_name(),
     };
-    let what = match hook {
-        Hook::FetchedResource => "a collection page's documents, before they are served and embedded (a read moved off the async workers runs again, and so may call it again)".to_string(),
-        Hook::FetchedItem => "an item's document, before it is served and embedded (not for a 304)".to_string(),
-        Hook::Pre(method) => format!(
+    let what = match (hook, resource) {
+        (Hook::FetchedResource, Some(_)) => "a collection page's documents, before they are served and embedded (a read moved off the async workers runs again, and so may call it again)".to_string(),
+        (Hook::FetchedItem, Some(_)) => "an item's document, before it is served and embedded (not for a 304)".to_string(),
+        (Hook::FetchedResource, None) => "a collection page's documents as served (embedded, files resolved; before `_links` and `?projection=`), as JSON; after the resource's own, typed hook".to_string(),
+        (Hook::FetchedItem, None) => "an item's document as served (embedded, files resolved; before `_links` and `?projection=`), as JSON; after the resource's own, typed hook; not for a 304 or a soft-deleted document".to_string(),
+        (Hook::Pre(method), _) => format!(
             "before a {}{} is handled; `Err` refuses it with that error",
             method.as_str(),
             if method == Method::Get { " (or HEAD)" } else { "" }
         ),
-        Hook::Post(method) => format!(
+        (Hook::Post(method), _) => format!(
             "after a {} was answered: its status and its JSON payload (`null` when empty)",
             method.as_str()
         ),
@@ -150,6 +155,28 @@ impl ResourceHooks {
             hooks.resource_items.push_str(&format!(
                 "fn fetched_item(document: &mut Self) {{ {}(document) }}\n",
                 call(Hook::FetchedItem)
+            ));
+        }
+        // `[api] hooks`' fetch hooks, given this resource's name.
+        let api = |hook: Hook| {
+            format!(
+                "<{HOOKS_TYPE} as crate::api::api_hooks::ApiHooks>::{}({}, ",
+                hook.method_name(),
+                crate::rust::str_lit(&resource.name)
+            )
+        };
+        if !resource.internal && model.api.hooks.contains(&Hook::FetchedResource) {
+            hooks.resource_items.push_str(&format!(
+                "const API_FETCHED_RESOURCE: bool = true;\n\
+                 fn api_fetched_resource(documents: &mut [{JSON_MAP}]) {{ {}documents) }}\n",
+                api(Hook::FetchedResource)
+            ));
+        }
+        if !resource.internal && model.api.hooks.contains(&Hook::FetchedItem) {
+            hooks.resource_items.push_str(&format!(
+                "const API_FETCHED_ITEM: bool = true;\n\
+                 fn api_fetched_item(document: &mut {JSON_MAP}) {{ {}document) }}\n",
+                api(Hook::FetchedItem)
             ));
         }
         if !resource.hooks.is_empty() {
@@ -268,12 +295,31 @@ fn api_hooks_file(model: &Model) -> Result<Option<String>, RenderError> {
         .collect();
     let source = format!(
         "//! The API-wide hooks `[api] hooks` names: your `src/hooks.rs` implements them\n\
-         //! for `AppHooks`, and they run for every resource, before its own hooks, given\n\
-         //! its name. A hook named in the spec but not written is a build error naming it.\n\n\
-         /// Eve's API-wide request hooks, as the spec names them.\n\
+         //! for `AppHooks`, and they run for every resource, given its name: request hooks\n\
+         //! before its own, fetch hooks (on the documents as served, as JSON) after its own\n\
+         //! typed ones. A hook named in the spec but not written is a build error naming it.\n\n\
+         /// Eve's API-wide hooks, as the spec names them.\n\
          pub trait ApiHooks {{\n{methods}}}\n"
     );
     render::formatted(&source, "crate/src/api/api_hooks.rs").map(Some)
+}
+
+/// A parameter list split at its top-level commas (not those inside `<...>` or `[...]`).
+fn split_params(list: &str) -> Vec<&str> {
+    let (mut params, mut depth, mut start) = (Vec::new(), 0i32, 0);
+    for (i, c) in list.char_indices() {
+        match c {
+            '<' | '[' | '(' => depth += 1,
+            '>' | ']' | ')' => depth -= 1,
+            ',' if depth == 0 => {
+                params.push(list[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    params.push(list[start..].trim());
+    params
 }
 
 /// What a new crate's `src/hooks.rs` gets after its `Hooks` impl: an impl of each hook
@@ -282,8 +328,10 @@ pub fn user_hook_impls(model: &Model) -> String {
     // Laid out as rustfmt lays it out, so a new crate passes `cargo fmt --check`.
     let stub = |hook: Hook, doc: Option<&str>| {
         let body = match hook {
-            Hook::FetchedResource => "let _ = documents;",
-            Hook::FetchedItem => "let _ = document;",
+            Hook::FetchedResource if doc.is_some() => "let _ = documents;",
+            Hook::FetchedItem if doc.is_some() => "let _ = document;",
+            Hook::FetchedResource => "let _ = (resource, documents);",
+            Hook::FetchedItem => "let _ = (resource, document);",
             Hook::Pre(_) if doc.is_some() => "let _ = request;\n        Ok(())",
             Hook::Pre(_) => "let _ = (resource, request);\n        Ok(())",
             Hook::Post(_) if doc.is_some() => "let _ = (request, status, payload);",
@@ -294,6 +342,7 @@ pub fn user_hook_impls(model: &Model) -> String {
             .replace("crate::api::error::", "")
             .replace("::std::result::", "")
             .replace("::std::vec::", "")
+            .replace("::std::string::", "")
             .replace("::serde_json::", "serde_json::");
         let name = hook.method_name();
         let one_line = format!("    fn {name}{signature} {{");
@@ -302,8 +351,8 @@ pub fn user_hook_impls(model: &Model) -> String {
         } else {
             // One parameter a line: `(a: A, b: B) -> R` becomes `(\n a: A,\n b: B,\n) -> R`.
             let close = signature.find(')').unwrap_or(signature.len());
-            let params: String = signature[1..close]
-                .split(", ")
+            let params: String = split_params(&signature[1..close])
+                .iter()
                 .map(|param| format!("        {param},\n"))
                 .collect();
             format!(
@@ -328,7 +377,7 @@ pub fn user_hook_impls(model: &Model) -> String {
         .chain(model.resources.iter().flat_map(|r| &r.hooks))
         .any(|h| h.method().is_some());
     if !model.api.hooks.is_empty() {
-        out.push_str("\n/// `[api] hooks`: every resource's requests, given its name.\nimpl crate::api::api_hooks::ApiHooks for AppHooks {\n");
+        out.push_str("\n/// `[api] hooks`: every resource's, given its name.\nimpl crate::api::api_hooks::ApiHooks for AppHooks {\n");
         out.push_str(&stubs(&model.api.hooks, None));
         out.push_str("}\n");
     }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use crate::model::auth::{AuthRule, Scheme};
 
 use crate::model::{
-    Action, Field, IdType, Kind, Literal, Method, Model, Operation, ParamType, QueryParam,
+    Action, Field, Hook, IdType, Kind, Literal, Method, Model, Operation, ParamType, QueryParam,
     Resource, ResultType, Shape,
 };
 
@@ -268,13 +268,28 @@ fn resource_schemas(model: &Model, resource: &Resource) -> Vec<(String, Value)> 
     if resource.hateoas {
         served.insert("_links".into(), document_links_schema(resource));
     }
-    let document = json!({
+    // An API-wide fetch hook (`[api] hooks`) is given served documents as JSON, and
+    // may add members to them.
+    let hooked = !resource.internal
+        && model
+            .api
+            .hooks
+            .iter()
+            .any(|hook| matches!(hook, Hook::FetchedResource | Hook::FetchedItem));
+    let mut document = json!({
         "type": "object",
         "description": format!("A `{}` document as the server sends it: `_id`, `_created`, `_updated` and `_etag` always; its fields unless a projection leaves them out; embedded references as the documents they name", resource.name),
         "properties": served,
         "required": ["_id", "_created", "_updated", "_etag"],
         "additionalProperties": false
     });
+    if hooked {
+        document["additionalProperties"] = json!(true);
+        document["description"] = json!(format!(
+            "{}; and what the API's fetch hooks add",
+            document["description"].as_str().unwrap_or_default()
+        ));
+    }
     let mut page = Map::new();
     page.insert(
         "_items".into(),

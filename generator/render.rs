@@ -85,6 +85,9 @@ pub struct CargoToml<'a> {
     pub description_toml: String,
     /// The `apigen-runtime` dependency: a path (vendored or shared) or a version.
     pub runtime_dependency: String,
+    /// The oldest Rust that builds the crate: 1.83, or 1.88 with the runtime's `jwt`
+    /// feature (jsonwebtoken 10 and later need it).
+    pub rust_version: &'static str,
 }
 
 #[derive(Template)]
@@ -574,14 +577,16 @@ fn media_expr(
     if fields.is_empty() {
         return None;
     }
+    let lists: Vec<String> = resource.media_lists().map(str_lit).collect();
     let extended: Vec<String> = media
         .extended
         .iter()
         .map(|variant| format!("crate::api::media::Extended::{variant}"))
         .collect();
     Some(format!(
-        "crate::api::media::Media {{ fields: &[{}], max_bytes: {}, as_base64: {}, as_url: {}, base_url: {}, extended: &[{}] }}",
+        "crate::api::media::Media {{ fields: &[{}], lists: &[{}], max_bytes: {}, as_base64: {}, as_url: {}, base_url: {}, extended: &[{}] }}",
         fields.join(", "),
+        lists.join(", "),
         media.max_bytes,
         media.as_base64,
         media.as_url,

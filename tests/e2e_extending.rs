@@ -390,3 +390,81 @@ fn only_hooked_resources_leave_the_page_fast_path() {
     const { assert!(!<InvoicesDocument as Resource>::FETCHED_RESOURCE) };
     const { assert!(<WorksDocument as Resource>::FETCHED_RESOURCE) };
 }
+
+/// Eve's API-wide fetch hooks (`[api] hooks = ["on_fetched_resource",
+/// "on_fetched_item"]`), on the library crate, whose `src/hooks.rs` gives every
+/// document a GET serves `_resource` (the resource's name) and a book the number of
+/// its photos. They see documents as served (embedded references, files resolved),
+/// as JSON, on item and collection GETs of every resource (the oplog's too); what
+/// they add follows the document's own members, before `_links`. Not on a 304, a
+/// write's answer or an aggregation's results.
+#[test]
+fn api_wide_fetch_hooks_see_every_document_as_served() {
+    const LIBRARY: &str = "/api/v1";
+    let server = support::start_generated!(library_api, LIBRARY);
+    let posted = server.post(
+        &format!("{LIBRARY}/authors"),
+        &json!({"name": "Gabriela Mistral — Lucila Godoy", "born": "Sun, 07 Apr 1889 00:00:00 GMT"}),
+    );
+    assert_eq!(posted.status, 201, "{}", posted.text());
+    assert!(
+        posted.json().get("_resource").is_none(),
+        "a write answer is not fetched"
+    );
+    let author = posted.json()["_id"].as_str().unwrap().to_string();
+    let book = server.create(
+        "books",
+        json!({"title": "Desolación", "author": author, "pages": 9007199254740993_i64, "photos": []}),
+    );
+    let book = book["_id"].as_str().unwrap().to_string();
+    server.create("books", json!({"title": "Ternura"}));
+
+    let item = server.get(&format!("{LIBRARY}/authors/{author}"));
+    assert_eq!(item.status, 200);
+    assert_eq!(item.json()["_resource"], "authors");
+    assert_eq!(item.json()["born"], "Sun, 07 Apr 1889 00:00:00 GMT");
+    assert!(item.json().get("photo_count").is_none());
+    // Added after the document's members, before `_links`.
+    let text = item.text();
+    let (etag_at, added_at, links_at) = (
+        text.find("\"_etag\"").unwrap(),
+        text.find("\"_resource\"").unwrap(),
+        text.find("\"_links\"").unwrap(),
+    );
+    assert!(etag_at < added_at && added_at < links_at, "{text}");
+
+    // A book: `photo_count` from its (empty) list; big numbers kept exactly; the
+    // embedded author is seen as served, inside the book.
+    let served = server.get(&format!(
+        "{LIBRARY}/books/{book}?embedded={}",
+        support::enc(r#"{"author": 1}"#)
+    ));
+    assert_eq!(served.status, 200, "{}", served.text());
+    let served = served.json();
+    assert_eq!(served["_resource"], "books");
+    assert_eq!(served["photo_count"], 0);
+    assert_eq!(served["pages"], json!(9007199254740993_i64));
+    assert_eq!(served["author"]["name"], "Gabriela Mistral — Lucila Godoy");
+    assert!(served["author"].get("_resource").is_none());
+
+    // Every document of a collection page; the oplog's entries too.
+    let books = server.items(&format!("{LIBRARY}/books"));
+    assert_eq!(books.len(), 2);
+    assert!(books.iter().all(|b| b["_resource"] == "books"));
+    assert_eq!(books[0]["photo_count"], 0);
+    assert!(books[1].get("photo_count").is_none(), "no photos, no count");
+    let log = server.items(&format!("{LIBRARY}/oplog"));
+    assert_eq!(log.len(), 3);
+    assert!(log.iter().all(|e| e["_resource"] == "oplog"));
+
+    // A 304 has no body to change; an aggregation's results are not documents.
+    let tag = server.get(&format!("{LIBRARY}/authors/{author}")).etag();
+    let cached = server.get_with(
+        &format!("{LIBRARY}/authors/{author}"),
+        &[("If-None-Match", &tag)],
+    );
+    assert_eq!(cached.status, 304);
+    let editions = server.items(&format!("{LIBRARY}/editions"));
+    assert!(!editions.is_empty());
+    assert!(editions.iter().all(|e| e.get("_resource").is_none()));
+}

@@ -977,3 +977,294 @@ fn a_soft_deleted_versioned_book_its_oplog_entries_and_its_cover() {
     let log = server.get(&format!("{API}/oplog?where={}", support::enc(&filter)));
     assert_eq!(log.json()["_meta"]["total"], 5);
 }
+
+/// A part of the list of files `field`.
+fn file_part<'a>(field: &'a str, bytes: &'a [u8], file_name: &'a str) -> Part<'a> {
+    Part::File {
+        name: field,
+        file_name,
+        content_type: Some("image/jpeg"),
+        bytes,
+    }
+}
+
+/// The media ids of a list of files as a document serves it (URLs with extended info);
+/// none when the document has no list.
+fn media_ids(list: &Value) -> Vec<String> {
+    if list.is_null() {
+        return Vec::new();
+    }
+    list.as_array()
+        .unwrap_or_else(|| panic!("a list of files: {list}"))
+        .iter()
+        .map(media_id)
+        .collect()
+}
+
+/// A list of files (`photos = { type = "list", items = { type = "media" } }`): the
+/// parts named `photos` of one multipart body make the list, in order, and each is
+/// served as a single file is (its URL with Eve's extended info), in item GETs,
+/// collection GETs, embedded and versioned views; each URL serves its bytes, with
+/// Range requests. A single part is a list of one (Eve's `AUTO_CREATE_LISTS`).
+#[test]
+fn a_list_of_photos_is_uploaded_in_one_body_and_served_in_order() {
+    let (server, db) = start();
+    let first = binary(1000);
+    // More than one of the server's 64 KiB chunks.
+    let second = binary(70_001);
+    let third = "último fotograma — 写真".as_bytes();
+    let names = ["fotografía 1.jpg", "写真 2.jpg", "Ørsted №3.jpg"];
+    let posted = send_multipart(
+        &server,
+        "POST",
+        &format!("{API}/books"),
+        None,
+        &[
+            file_part("photos", &first, names[0]),
+            Part::Text("title", "Rayuela"),
+            file_part("photos", &second, names[1]),
+            cover_part(b"the cover", "portada.png"),
+            file_part("photos", third, names[2]),
+        ],
+    );
+    assert_eq!(posted.status, 201, "{}", posted.text());
+    assert!(posted.json().get("photos").is_none(), "meta fields only");
+    let id = posted.json()["_id"].as_str().expect("an id").to_string();
+    assert_eq!(stored_files(&db), 4, "three photos and a cover");
+
+    let book = server.get(&book_url(&id)).json();
+    let photos = book["photos"].clone();
+    let ids = media_ids(&photos);
+    assert_eq!(ids.len(), 3);
+    for (i, (bytes, name)) in [&first[..], &second[..], third]
+        .iter()
+        .zip(names)
+        .enumerate()
+    {
+        assert_eq!(
+            photos[i],
+            json!({
+                "file": format!("{API}/media/{}", ids[i]),
+                "content_type": "image/jpeg",
+                "name": name,
+                "length": bytes.len(),
+            })
+        );
+        let file = server.get(&format!("{API}/media/{}", ids[i]));
+        assert_eq!(file.status, 200);
+        assert!(file.body == *bytes, "photo {i} serves its own bytes");
+    }
+    // The cover is still a single file.
+    assert_eq!(book["cover"]["name"], "portada.png");
+    // The collection, a projection and a `where` on another field serve the same list.
+    let items = server.items(&format!("{API}/books"));
+    assert_eq!(items[0]["photos"], photos);
+    let projected = server.get(&format!(
+        "{API}/books/{id}?projection={}",
+        support::enc(r#"{"photos": 1}"#)
+    ));
+    assert_eq!(projected.json()["photos"], photos);
+    assert!(projected.json().get("title").is_none());
+    let filtered = server.items(&format!(
+        "{API}/books?where={}",
+        support::enc(r#"{"title": "Rayuela"}"#)
+    ));
+    assert_eq!(filtered[0]["photos"], photos);
+    // A version serves files as the document does (photos are not versioned: the
+    // current ones).
+    let version = server.get(&format!("{}?version=1", book_url(&id)));
+    assert_eq!(version.status, 200, "{}", version.text());
+    assert_eq!(version.json()["photos"], photos);
+    assert_eq!(version.json()["cover"], book["cover"]);
+
+    // One photo, read by range across a chunk boundary.
+    let url = format!("{API}/media/{}", ids[1]);
+    let part = server.get_with(&url, &[("Range", "bytes=65530-65545")]);
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, second[65530..=65545]);
+    assert_eq!(
+        part.header("Content-Range"),
+        Some("bytes 65530-65545/70001")
+    );
+
+    // A single part for the list: a list of one.
+    let one = send_multipart(
+        &server,
+        "POST",
+        &format!("{API}/books"),
+        None,
+        &[
+            Part::Text("title", "Uno"),
+            file_part("photos", b"solo", "sólo.jpg"),
+        ],
+    );
+    assert_eq!(one.status, 201, "{}", one.text());
+    let one = server
+        .get(&book_url(one.json()["_id"].as_str().unwrap()))
+        .json();
+    assert_eq!(one["photos"].as_array().map(Vec::len), Some(1));
+    assert_eq!(one["photos"][0]["name"], "sólo.jpg");
+    assert_eq!(stored_files(&db), 5);
+}
+
+/// A PATCH (or PUT) that sends the list replaces all of it: the new files in their
+/// order, the old ones deleted (404); one that leaves the list out keeps it; `[]`
+/// (or `null`) empties it. A list is of files only: ids are refused, and its
+/// `maxlength` counts files.
+#[test]
+fn replacing_a_list_of_photos_deletes_the_old_files() {
+    let (server, db) = start();
+    let posted = send_multipart(
+        &server,
+        "POST",
+        &format!("{API}/books"),
+        None,
+        &[
+            Part::Text("title", "Pedro Páramo"),
+            file_part("photos", b"uno", "1.jpg"),
+            file_part("photos", b"dos", "2.jpg"),
+            file_part("photos", b"tres", "3.jpg"),
+        ],
+    );
+    assert_eq!(posted.status, 201, "{}", posted.text());
+    let id = posted.json()["_id"].as_str().unwrap().to_string();
+    let book = server.get(&book_url(&id));
+    let old = media_ids(&book.json()["photos"]);
+
+    // A PATCH of another field keeps the files.
+    let kept = server.patch(&book_url(&id), Some(&book.etag()), &json!({"pages": 124}));
+    assert_eq!(kept.status, 200, "{}", kept.text());
+    let book = server.get(&book_url(&id));
+    assert_eq!(media_ids(&book.json()["photos"]), old);
+
+    let replaced = send_multipart(
+        &server,
+        "PATCH",
+        &book_url(&id),
+        Some(&book.etag()),
+        &[
+            file_part("photos", "nueva ñ".as_bytes(), "nueva ñ.jpg"),
+            file_part("photos", b"otra", "otra.jpg"),
+        ],
+    );
+    assert_eq!(replaced.status, 200, "{}", replaced.text());
+    let book = server.get(&book_url(&id));
+    let photos = book.json()["photos"].clone();
+    let new = media_ids(&photos);
+    assert_eq!(photos[0]["name"], "nueva ñ.jpg");
+    assert_eq!(photos[1]["name"], "otra.jpg");
+    assert_eq!(book.json()["pages"], 124);
+    for old in &old {
+        assert!(!new.contains(old));
+        server.get(&format!("{API}/media/{old}")).error(404);
+    }
+    assert_eq!(
+        server.get(&format!("{API}/media/{}", new[0])).body,
+        "nueva ñ".as_bytes()
+    );
+    assert_eq!(stored_files(&db), 2);
+
+    // Ids are not files; more files than `maxlength = 10` is refused, and nothing
+    // of the request is stored.
+    let ids = server.patch(
+        &book_url(&id),
+        Some(&book.etag()),
+        &json!({"photos": [new[0]]}),
+    );
+    assert_eq!(ids.status, 422, "{}", ids.text());
+    assert_eq!(ids.issues(), json!({"photos": "must be of media type"}));
+    let names: Vec<String> = (0..11).map(|i| format!("{i}.jpg")).collect();
+    let eleven: Vec<Part<'_>> = names.iter().map(|n| file_part("photos", b"x", n)).collect();
+    let too_many = send_multipart(
+        &server,
+        "PATCH",
+        &book_url(&id),
+        Some(&book.etag()),
+        &eleven,
+    );
+    assert_eq!(too_many.status, 422, "{}", too_many.text());
+    assert_eq!(too_many.issues(), json!({"photos": "max length is 10"}));
+    assert_eq!(stored_files(&db), 2);
+
+    // `[]` empties the list and deletes its files.
+    let emptied = server.patch(&book_url(&id), Some(&book.etag()), &json!({"photos": []}));
+    assert_eq!(emptied.status, 200, "{}", emptied.text());
+    assert_eq!(server.get(&book_url(&id)).json()["photos"], json!([]));
+    for new in &new {
+        server.get(&format!("{API}/media/{new}")).error(404);
+    }
+    assert_eq!(stored_files(&db), 0);
+}
+
+fn author_url(id: &str) -> String {
+    format!("{API}/authors/{id}")
+}
+
+/// Authors are deleted for good (no soft delete): deleting one deletes every file of
+/// its list, a PUT replaces the list, and a collection DELETE deletes the files of
+/// every author.
+#[test]
+fn deleting_documents_deletes_their_lists_of_files() {
+    let (server, db) = start();
+    let post_author = |name: &str, files: &[(&str, &[u8])]| -> (String, Vec<String>) {
+        let mut parts = vec![Part::Text("name", name)];
+        for (file_name, bytes) in files {
+            parts.push(file_part("portraits", bytes, file_name));
+        }
+        let posted = send_multipart(&server, "POST", &format!("{API}/authors"), None, &parts);
+        assert_eq!(posted.status, 201, "{}", posted.text());
+        let id = posted.json()["_id"].as_str().unwrap().to_string();
+        let author = server.get(&author_url(&id)).json();
+        (id, media_ids(&author["portraits"]))
+    };
+    let (borges, portraits) = post_author(
+        "Jorge Luis Borges — 1899",
+        &[("retrato 1.jpg", b"uno"), ("retrato 2.jpg", b"dos")],
+    );
+    assert_eq!(portraits.len(), 2);
+
+    // PUT replaces the whole document, the list with it.
+    let etag = server.get(&author_url(&borges)).etag();
+    let put = send_multipart(
+        &server,
+        "PUT",
+        &author_url(&borges),
+        Some(&etag),
+        &[
+            Part::Text("name", "Jorge Luis Borges"),
+            file_part("portraits", b"tres", "retrato 3.jpg"),
+        ],
+    );
+    assert_eq!(put.status, 200, "{}", put.text());
+    let author = server.get(&author_url(&borges));
+    let current = media_ids(&author.json()["portraits"]);
+    assert_eq!(current.len(), 1);
+    for old in &portraits {
+        server.get(&format!("{API}/media/{old}")).error(404);
+    }
+    assert_eq!(stored_files(&db), 1);
+
+    // DELETE of the author: its files go with it.
+    assert_eq!(
+        server
+            .delete(&author_url(&borges), Some(&author.etag()))
+            .status,
+        204
+    );
+    server
+        .get(&format!("{API}/media/{}", current[0]))
+        .error(404);
+    assert_eq!(stored_files(&db), 0);
+
+    // A collection DELETE: every author's files.
+    let (_, a) = post_author("Clarice Lispector", &[("a.jpg", b"a"), ("b.jpg", b"b")]);
+    let (_, b) = post_author("Julio Cortázar", &[("c.jpg", b"c")]);
+    let (_, none) = post_author("Sin retrato", &[]);
+    assert!(none.is_empty());
+    assert_eq!(stored_files(&db), 3);
+    assert_eq!(server.delete(&format!("{API}/authors"), None).status, 204);
+    for id in a.iter().chain(&b) {
+        server.get(&format!("{API}/media/{id}")).error(404);
+    }
+    assert_eq!(stored_files(&db), 0);
+}

@@ -379,6 +379,7 @@ fn the_schema_endpoint_answers_each_resources_rules() {
         "published": {"type": "datetime"},
         "tags": {"type": "list", "items": {"type": "string", "maxlength": 40}},
         "cover": {"type": "media"},
+        "photos": {"type": "list", "items": {"type": "media"}, "maxlength": 10},
         "_deleted": {"type": "boolean", "default": false},
         "_version": {"type": "integer", "default": 1},
         "_id": {"type": "objectid"},
@@ -404,6 +405,7 @@ fn the_schema_endpoint_answers_each_resources_rules() {
         json!({
             "name": {"type": "string", "required": true, "unique": true, "minlength": 1, "maxlength": 100},
             "born": {"type": "datetime"},
+            "portraits": {"type": "list", "items": {"type": "media"}},
             "_version": {"type": "integer", "default": 1},
             "_id": {"type": "objectid"},
         })

@@ -133,17 +133,13 @@ impl Resolver<'_> {
         Ok(hooks)
     }
 
-    /// `[api] hooks`: request hooks, called for every resource with its name.
+    /// `[api] hooks`: request and fetch hooks, called for every resource with its name
+    /// (fetch hooks with its documents as JSON: they cannot be typed per resource).
     pub(super) fn api_hooks(
         &self,
         listed: Option<&[Spanned<String>]>,
     ) -> Result<Vec<Hook>, Diagnostic> {
         let hooks = self.hooks(listed.unwrap_or_default())?;
-        if let Some((_, name)) = hooks.iter().find(|(hook, _)| hook.method().is_none()) {
-            return Err(self
-                .error(name, format!("`{}` is typed per resource", name.get_ref()))
-                .with_help("fetch hooks are given the resource's own documents: list it under each `[resources.<name>] hooks` that needs it"));
-        }
         Ok(hooks.into_iter().map(|(hook, _)| hook).collect())
     }
 
@@ -221,7 +217,11 @@ impl super::Resource {
     /// Whether a request to it calls hooks: its own, or the API's.
     pub fn has_request_hooks(&self, api: &super::Api) -> bool {
         !self.internal
-            && (!api.hooks.is_empty() || self.hooks.iter().any(|hook| hook.method().is_some()))
+            && api
+                .hooks
+                .iter()
+                .chain(&self.hooks)
+                .any(|hook| hook.method().is_some())
     }
 }
 
@@ -308,7 +308,6 @@ mod tests {
                 "listed twice",
             ),
             ("", "hooks = [\"on_pre_PUT\"]", "does not answer PUT"),
-            ("hooks = [\"on_fetched_item\"]", "", "typed per resource"),
         ] {
             let source = format!(
                 "{API}{api}\n[resources.things]\n{resource}\n[resources.things.schema]\nn = {{ type = \"integer\" }}\n"

@@ -173,7 +173,7 @@ impl Resolver<'_> {
                 .error(&spec.kind, format!("unknown type `{kind_text}`"))
                 .with_help(help));
         };
-        self.check_media_rule(spanned, kind, depth)?;
+        self.check_media_rule(name, spanned, kind, depth)?;
         let is_number = matches!(kind, Kind::Integer | Kind::Float | Kind::Number);
         let sized = matches!(kind, Kind::String | Kind::List);
         let rule_needs = |present: bool, key: &str, what: &str, span: std::ops::Range<usize>| {

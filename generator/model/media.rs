@@ -52,12 +52,28 @@ impl Default for Media {
 }
 
 impl Resource {
-    /// The resource's media fields (all top-level), in spec order.
+    /// The resource's media fields (all top-level), in spec order: single files and
+    /// lists of files.
     pub fn media_fields(&self) -> impl Iterator<Item = &str> {
         self.fields
             .iter()
-            .filter(|f| f.kind == Kind::Media)
+            .filter(|f| f.kind == Kind::Media || f.is_media_list())
             .map(|f| f.name.as_str())
+    }
+
+    /// Its lists of files (`type = "list"`, `items = { type = "media" }`), in spec order.
+    pub fn media_lists(&self) -> impl Iterator<Item = &str> {
+        self.fields
+            .iter()
+            .filter(|f| f.is_media_list())
+            .map(|f| f.name.as_str())
+    }
+}
+
+impl super::Field {
+    /// A list of files: its column holds a JSON list of media ids.
+    pub fn is_media_list(&self) -> bool {
+        self.kind == Kind::List && self.items.as_ref().is_some_and(|i| i.kind == Kind::Media)
     }
 }
 
@@ -136,22 +152,31 @@ impl Resolver<'_> {
         })
     }
 
-    /// A media field is a resource's top-level field, and takes no rule that compares
-    /// values: a file has none to compare.
+    /// A media field is a resource's top-level field or the items of a top-level list
+    /// (a list of files), and takes no rule that compares values: a file has none to
+    /// compare. `name` is empty for a list's items.
     pub(super) fn check_media_rule(
         &self,
+        name: &str,
         spanned: &Spanned<FieldSpec>,
         kind: Kind,
         depth: usize,
     ) -> Result<(), Diagnostic> {
-        if kind != Kind::Media {
+        let spec = spanned.get_ref();
+        let list_of_media = kind == Kind::List
+            && spec
+                .items
+                .as_ref()
+                .is_some_and(|items| items.get_ref().kind.get_ref() == Kind::Media.name());
+        if kind != Kind::Media && !list_of_media {
             return Ok(());
         }
-        let spec = spanned.get_ref();
-        if depth > 0 {
+        // The items of a top-level list: depth 1, no name.
+        let top_level = depth == 0 || (kind == Kind::Media && depth == 1 && name.is_empty());
+        if !top_level {
             return Err(self
-                .error(&spec.kind, "a `media` field must be a resource's top-level field")
-                .with_help("files inside dicts and lists of files are not supported: give each file its own top-level field"));
+                .error(&spec.kind, "a `media` field must be a resource's top-level field, or the items of a top-level list")
+                .with_help("files inside dicts, and lists of files inside dicts or lists, are not supported: give each file, or list of files, its own top-level field"));
         }
         let refused = [
             (spec.unique, "unique"),
@@ -159,8 +184,13 @@ impl Resolver<'_> {
             (spec.allowed.is_some(), "allowed"),
         ];
         if let Some((_, key)) = refused.iter().find(|(set, _)| *set) {
+            let what = if list_of_media {
+                "a list of `media`"
+            } else {
+                "a `media` field"
+            };
             return Err(self
-                .error(spanned, format!("a `media` field cannot have `{key}`"))
+                .error(spanned, format!("{what} cannot have `{key}`"))
                 .with_help(format!(
                     "remove `{key}`: a file is uploaded, never compared or filled in"
                 )));

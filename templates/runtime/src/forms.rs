@@ -5,9 +5,13 @@
 //! an integer field, as Eve refuses it; with `multipart_form_fields_as_json` each
 //! multipart field is read as JSON (`3`, `true`, `["a"]`), and as a string when it is
 //! not JSON. A key sent twice keeps its first value (Eve's default,
-//! `AUTO_COLLAPSE_MULTI_KEYS = False`). A multipart file part named after a media
-//! field is streamed to a temporary file as it arrives (`media::Spool`); the document
-//! then holds the id the file will be stored under. Any other content type is 400.
+//! `AUTO_COLLAPSE_MULTI_KEYS = False`), except the file parts of a list of files:
+//! those make the list, in the order they arrived, and a single one a list of one
+//! (what Eve's `AUTO_COLLAPSE_MULTI_KEYS` and `AUTO_CREATE_LISTS` do for such a field).
+//! A multipart file part named after a media field is streamed to a temporary file as
+//! it arrives (`media::Spool`), each within `media_max_bytes`; the document then holds
+//! the id the file will be stored under (a list of ids for a list of files). Any other
+//! content type is 400.
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -118,7 +122,18 @@ async fn multipart(
     }
     let mut document = document;
     for upload in &uploads {
-        document.insert(upload.field.clone(), Value::String(upload.id.clone()));
+        let id = Value::String(upload.id.clone());
+        if info.media.is_list(&upload.field) {
+            match document
+                .entry(upload.field.clone())
+                .or_insert_with(|| Value::Array(Vec::new()))
+            {
+                Value::Array(ids) => ids.push(id),
+                other => *other = Value::Array(vec![id]),
+            }
+        } else {
+            document.insert(upload.field.clone(), id);
+        }
     }
     Ok((document, uploads))
 }
@@ -174,7 +189,8 @@ async fn read_parts(
             issues.add(&name, issue);
             continue;
         }
-        if taken {
+        // Every file of a list of files counts; another field keeps its first.
+        if taken && !info.media.is_list(&name) {
             continue;
         }
         let content_type = part
@@ -185,6 +201,10 @@ async fn read_parts(
         let mut spool = Spool::new()?;
         while let Some(chunk) = part.chunk().await.map_err(|e| multipart_error(e, limit))? {
             spool.write(&chunk)?;
+            // Each file within `media_max_bytes`, whatever the whole body's cap.
+            if spool.length() > info.media.max_bytes as u64 {
+                return Err(http::too_large(info.media.max_bytes));
+            }
         }
         uploads.push(spool.finish(name, content_type, file_name));
     }

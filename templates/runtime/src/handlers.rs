@@ -69,6 +69,7 @@ pub async fn get_collection<R: Resource>(
         && !related::links(info)
         && info.media.fields.is_empty()
         && !R::FETCHED_RESOURCE
+        && !R::API_FETCHED_RESOURCE
     {
         // Nothing to embed or project: each row is written as JSON as it is read, with
         // no document built in between.
@@ -104,6 +105,12 @@ pub async fn get_collection<R: Resource>(
             Ok((total, documents, embedded))
         })
         .await?;
+    // The API-wide hook runs on the documents as served, off the database.
+    let embedded = if R::API_FETCHED_RESOURCE {
+        Some(api_fetched(&documents, embedded, R::api_fetched_resource)?)
+    } else {
+        embedded
+    };
     let mut page = Page::new(documents.len());
     for (i, document) in documents.iter().enumerate() {
         page.add(document.etag(), document.updated());
@@ -332,6 +339,18 @@ pub async fn get_item<R: Resource>(
             http::not_modified_response(document.etag(), Some(document.updated())),
         ));
     }
+    let embedded = if R::API_FETCHED_ITEM && !document.deleted() {
+        let hook = |documents: &mut [Map<String, Value>]| {
+            documents.iter_mut().for_each(R::api_fetched_item)
+        };
+        Some(api_fetched(
+            std::slice::from_ref(&document),
+            embedded,
+            hook,
+        )?)
+    } else {
+        embedded
+    };
     let mut out = Vec::with_capacity(512);
     let served = embedded.as_ref().map(|e| e[0].as_slice());
     write_document(
@@ -1007,6 +1026,63 @@ fn write_document<R: Resource>(
         .then(|| related::references_in(R::INFO, &out[start..]))
         .flatten();
     append_links_with_related(out, R::INFO, url, document.id(), links, fields.as_ref());
+}
+
+/// Run an API-wide fetch hook (`[api] hooks`) on documents as served: `served` (embedded,
+/// files resolved), or the documents themselves. The hook is given each as a JSON map;
+/// what it keeps stays in the served order, what it adds follows.
+fn api_fetched<R: Resource>(
+    documents: &[R],
+    served: Option<Vec<Vec<u8>>>,
+    hook: impl FnOnce(&mut [Map<String, Value>]),
+) -> Result<Vec<Vec<u8>>> {
+    let served = match served {
+        Some(served) => served,
+        None => documents
+            .iter()
+            .map(|d| serde_json::to_vec(d).map_err(ApiError::internal))
+            .collect::<Result<_>>()?,
+    };
+    let mut maps = served
+        .iter()
+        .map(|bytes| serde_json::from_slice(bytes).map_err(ApiError::internal))
+        .collect::<Result<Vec<Map<String, Value>>>>()?;
+    hook(&mut maps);
+    served
+        .iter()
+        .zip(maps)
+        .map(|(before, mut after)| {
+            let embed::Entries(entries) =
+                serde_json::from_slice(before).map_err(ApiError::internal)?;
+            let mut out = Vec::with_capacity(before.len() + 64);
+            out.push(b'{');
+            let member = |out: &mut Vec<u8>, name: &str| {
+                if out.len() > 1 {
+                    out.push(b',');
+                }
+                http::write_json_str(out, name);
+                out.push(b':');
+            };
+            for (name, raw) in entries {
+                let Some(value) = after.remove(&name) else {
+                    continue;
+                };
+                member(&mut out, &name);
+                // Unchanged: its text as served (a float keeps its digits).
+                if serde_json::from_str::<Value>(raw.get()).is_ok_and(|v| v == value) {
+                    out.extend_from_slice(raw.get().as_bytes());
+                } else {
+                    serde_json::to_writer(&mut out, &value).map_err(ApiError::internal)?;
+                }
+            }
+            for (name, value) in after {
+                member(&mut out, &name);
+                serde_json::to_writer(&mut out, &value).map_err(ApiError::internal)?;
+            }
+            out.push(b'}');
+            Ok(out)
+        })
+        .collect()
 }
 
 /// Add a document's `_links` to the JSON object that ends `out`.

@@ -7,14 +7,16 @@
 //!   lock; the write transaction then copies it into a BLOB a chunk at a time
 //!   ([`store`]), with the document. A document that fails validation rolls the
 //!   transaction back: no file is left without its document.
-//! - A document's media column holds the file's id. Replacing the file (PATCH, PUT)
-//!   stores a new one under a new id and deletes the old ([`release_replaced`]);
-//!   deleting the document deletes its files ([`delete_of_document`],
-//!   [`delete_of_scope`]).
+//! - A document's media column holds the file's id; a list of files
+//!   (`type = "list"`, `items = { type = "media" }`) holds a JSON list of ids, in the
+//!   order the parts arrived. Replacing the file or the list (PATCH, PUT) stores new
+//!   files under new ids and deletes the old ([`release_replaced`]); deleting the
+//!   document deletes its files ([`delete_of_document`], [`delete_of_scope`]).
 //! - In a served document the id becomes what Eve serves ([`resolve`]): the file as a
 //!   base64 string (`return_media_as_base64_string`, Eve's default), or its URL
 //!   (`return_media_as_url`), or `null`; with `extended_media_info` an object
-//!   `{"file": ..., "content_type": ..., "name": ..., "length": ...}`.
+//!   `{"file": ..., "content_type": ..., "name": ..., "length": ...}`. A list of
+//!   files is served as a list of those.
 //! - [`serve`]: the media endpoint, streamed, with `Range: bytes=...` answered 206.
 
 use std::io::{Seek, Write as _};
@@ -82,10 +84,14 @@ impl Extended {
 /// A resource's media fields and the API's media settings (Eve's, API-wide).
 #[derive(Debug)]
 pub struct Media {
-    /// The resource's top-level media fields; empty: none, and nothing here runs.
+    /// The resource's top-level media fields, lists of files included; empty: none,
+    /// and nothing here runs.
     pub fields: &'static [&'static str],
+    /// Those of `fields` that are lists of files (a JSON list of media ids each).
+    pub lists: &'static [&'static str],
     /// `media_max_bytes`: the largest `multipart/form-data` body (its files) the
-    /// resource accepts; its text fields together stay within `max_body_bytes`.
+    /// resource accepts, and so the largest file; its text fields together stay
+    /// within `max_body_bytes`.
     pub max_bytes: usize,
     /// `return_media_as_base64_string`: a document holds its files as base64.
     pub as_base64: bool,
@@ -102,6 +108,7 @@ impl Media {
     /// No media field, Eve's default settings.
     pub const NONE: Media = Media {
         fields: &[],
+        lists: &[],
         max_bytes: 0,
         as_base64: true,
         as_url: false,
@@ -109,8 +116,23 @@ impl Media {
         extended: &[],
     };
 
+    /// Whether `name` is a media field (a file, or a list of files).
     pub fn is_field(&self, name: &str) -> bool {
         self.fields.contains(&name)
+    }
+
+    /// Whether `name` is a list of files.
+    pub fn is_list(&self, name: &str) -> bool {
+        self.lists.contains(&name)
+    }
+}
+
+/// The media ids a media field's stored value holds: one id, a list of ids, or none.
+pub fn ids_in(value: Option<&Value>) -> Vec<&str> {
+    match value {
+        Some(Value::String(id)) => vec![id.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -151,6 +173,11 @@ impl Spool {
         self.file.write_all(chunk).map_err(ApiError::internal)
     }
 
+    /// The bytes received so far.
+    pub fn length(&self) -> u64 {
+        self.length
+    }
+
     pub fn finish(self, field: String, content_type: String, name: String) -> Upload {
         Upload {
             id: crate::objectid::new_id(),
@@ -187,17 +214,19 @@ pub fn store(tx: &Writer<'_>, uploads: &Uploads) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// 422 when a body gives a media field anything but a file (or `null`): a client may
-/// not point a document at a file by its id, as Eve's `media` type accepts only an
-/// uploaded file.
+/// 422 when a body gives a media field anything but a file (or `null`, or `[]` for a
+/// list of files, which empties it): a client may not point a document at a file by
+/// its id, as Eve's `media` type accepts only an uploaded file.
 pub fn check_client_values(
     info: &ResourceInfo,
     document: &Map<String, Value>,
 ) -> Result<(), ApiError> {
     let mut issues = Issues::new();
     for field in info.media.fields {
-        if document.get(*field).is_some_and(|value| !value.is_null()) {
-            issues.add(field, "must be of media type");
+        match document.get(*field) {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) if items.is_empty() && info.media.is_list(field) => {}
+            Some(_) => issues.add(field, "must be of media type"),
         }
     }
     if issues.is_empty() {
@@ -216,11 +245,12 @@ pub fn release_replaced(
 ) -> Result<(), ApiError> {
     let mut gone = Vec::new();
     for field in info.media.fields {
-        if let Some(Value::String(id)) = before.get(*field) {
-            if after.get(*field) != before.get(*field) {
-                gone.push(id.as_str());
-            }
-        }
+        let kept = ids_in(after.get(*field));
+        gone.extend(
+            ids_in(before.get(*field))
+                .into_iter()
+                .filter(|id| !kept.contains(id)),
+        );
     }
     if gone.is_empty() {
         return Ok(());
@@ -291,13 +321,22 @@ pub(crate) fn rewrite(media: &Media, conn: &Reader, document: &[u8]) -> Result<V
         }
         http::write_json_str(&mut out, &name);
         out.push(b':');
-        let id = media
-            .is_field(&name)
-            .then(|| serde_json::from_str::<String>(value.get()).ok())
-            .flatten();
-        match id {
-            Some(id) => write_one(media, conn, &id, &mut out)?,
-            None => out.extend_from_slice(value.get().as_bytes()),
+        if !media.is_field(&name) {
+            out.extend_from_slice(value.get().as_bytes());
+        } else if let Ok(id) = serde_json::from_str::<String>(value.get()) {
+            write_one(media, conn, &id, &mut out)?;
+        } else if let Ok(ids) = serde_json::from_str::<Vec<String>>(value.get()) {
+            // A list of files: each served as one file is, in order.
+            out.push(b'[');
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_one(media, conn, id, &mut out)?;
+            }
+            out.push(b']');
+        } else {
+            out.extend_from_slice(value.get().as_bytes());
         }
     }
     out.push(b'}');
@@ -615,6 +654,30 @@ mod tests {
                 r#"{{"_id":"1","title":"ñ","cover":"AP9oZWxsbw==","back":"{ID}","_etag":"x"}}"#
             )
         );
+    }
+
+    /// A list of files is served as a list of what each file is served as, in order
+    /// (a missing one `null`); its ids are what `ids_in` reads.
+    #[test]
+    fn a_list_of_files_resolved() {
+        let conn = database();
+        let media = Media {
+            fields: &["cover", "photos"],
+            lists: &["photos"],
+            ..Media::NONE
+        };
+        let missing = "000000000000000000000000";
+        let document = format!(r#"{{"photos":["{ID}","{missing}","{ID}"],"empty":[]}}"#);
+        let out = rewrite(&media, &conn, document.as_bytes()).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"photos":["AP9oZWxsbw==",null,"AP9oZWxsbw=="],"empty":[]}"#
+        );
+        let list = serde_json::json!([ID, missing]);
+        assert_eq!(ids_in(Some(&list)), [ID, missing]);
+        assert_eq!(ids_in(Some(&Value::String(ID.into()))), [ID]);
+        assert!(ids_in(Some(&Value::Null)).is_empty());
+        assert!(ids_in(None).is_empty());
     }
 
     /// Chunks read back what was written, at any offset, and nothing past the end.

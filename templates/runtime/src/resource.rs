@@ -215,6 +215,24 @@ pub trait Resource: serde::Serialize + Sized + Send + 'static {
     fn fetched_item(document: &mut Self) {
         let _ = document;
     }
+
+    /// Whether `[api] hooks` names `on_fetched_resource`: a collection GET then builds
+    /// its served documents for [`Resource::api_fetched_resource`] (no fast path).
+    const API_FETCHED_RESOURCE: bool = false;
+    /// Eve's API-wide `on_fetched_resource`: the user's hook, given the resource's name
+    /// and a page's documents as served (embedded, files resolved), as JSON.
+    #[inline]
+    fn api_fetched_resource(documents: &mut [Map<String, Value>]) {
+        let _ = documents;
+    }
+    /// Whether `[api] hooks` names `on_fetched_item`.
+    const API_FETCHED_ITEM: bool = false;
+    /// Eve's API-wide `on_fetched_item`: the user's hook, given the resource's name and
+    /// an item GET's document as served, as JSON; not called for a 304.
+    #[inline]
+    fn api_fetched_item(document: &mut Map<String, Value>) {
+        let _ = document;
+    }
 }
 
 /// Writes a document's JSON object field by field, as a resource's generated `Serialize`

@@ -160,7 +160,7 @@ pub async fn get<R: Resource>(
     raw_query: Option<&str>,
 ) -> Result<Response> {
     let params = ListParams::parse(raw_query, info.pagination_default, info.pagination_limit)?;
-    let (current, total, versions) = state
+    let (current, total, versions, resolved) = state
         .db
         .read_costly(|conn| {
             let current = conn
@@ -187,26 +187,42 @@ pub async fn get<R: Resource>(
                     }
                 }
             };
-            Ok((current, total, versions))
+            // Files as the API serves them (a version holds media ids, as the
+            // document does): the current document's, then each version's.
+            let resolved = crate::media::resolve(info, conn, std::slice::from_ref(&current), None)?
+                .map(|mut current| -> Result<_, ApiError> {
+                    let versions = crate::media::resolve(info, conn, &versions, None)?;
+                    Ok((current.remove(0), versions.unwrap_or_default()))
+                })
+                .transpose()?;
+            Ok((current, total, versions, resolved))
         })
         .await?;
+    let (current_served, versions_served) = match resolved {
+        Some((current, versions)) => (Some(current), versions),
+        None => (None, Vec::new()),
+    };
+    let as_map = |document: &R, served: Option<&Vec<u8>>| -> Map<String, Value> {
+        let value = match served {
+            Some(bytes) => serde_json::from_slice(bytes).ok(),
+            None => serde_json::to_value(document).ok(),
+        };
+        match value {
+            Some(Value::Object(document)) => document,
+            _ => Map::new(),
+        }
+    };
     let latest = current.version().unwrap_or(1);
     let url = format!("{}/{}", scope.url, current.id());
     let settings = info.versioning.ok_or_else(ApiError::not_found)?;
     // What an old version takes from the current document: its unversioned fields.
     let current_fields = match settings.unversioned.is_empty() {
         true => Map::new(),
-        false => match serde_json::to_value(&current) {
-            Ok(Value::Object(fields)) => fields,
-            _ => Map::new(),
-        },
+        false => as_map(&current, current_served.as_ref()),
     };
     let projection = Projections::for_item(info, raw_query)?;
-    let served = |version: &R| {
-        let mut document = match serde_json::to_value(version) {
-            Ok(Value::Object(document)) => document,
-            _ => Map::new(),
-        };
+    let served = |version: &R, resolved: Option<&Vec<u8>>| {
+        let mut document = as_map(version, resolved);
         for name in settings.unversioned {
             match current_fields.get(*name) {
                 Some(value) => document.insert(name.to_string(), value.clone()),
@@ -236,7 +252,7 @@ pub async fn get<R: Resource>(
     let (body, etag) = match requested {
         Requested::Number(number) => {
             let old = &versions[0];
-            let mut document = served(old);
+            let mut document = served(old, versions_served.first());
             if info.hateoas {
                 document.insert(
                     "_links".to_string(),
@@ -252,9 +268,13 @@ pub async fn get<R: Resource>(
         Requested::All | Requested::Diffs => {
             let mut documents: Vec<Map<String, Value>> = if versions.is_empty() {
                 // Stored before versioning was on: the document is its only version.
-                vec![served(&current)]
+                vec![served(&current, current_served.as_ref())]
             } else {
-                versions.iter().map(served).collect()
+                versions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, version)| served(version, versions_served.get(i)))
+                    .collect()
             };
             if requested == Requested::Diffs {
                 let first_page = params.page <= 1 || !info.pagination;

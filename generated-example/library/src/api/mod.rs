@@ -13,6 +13,7 @@ pub use apigen_runtime::{
     links, log, media, objectid, options, query, render, request_hooks, resource, routes,
     schema, server, sqlite, state, store, tls, uuid, validate, xml,
 };
+pub mod api_hooks;
 pub mod resources;
 pub mod router;
 /// This API, as the runtime sees it.

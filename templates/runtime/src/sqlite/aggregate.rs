@@ -116,9 +116,12 @@ pub fn run(
             }];
             for column in info.table.columns {
                 let field = info.fields.iter().find(|f| f.name == column.name);
-                // A media column holds a file's id: documents serve files through
-                // the media module, which an aggregation's results do not go through.
-                if field.is_some_and(|f| f.kind == Kind::Media) {
+                // A media column holds a file's id (or a list of them): documents
+                // serve files through the media module, which an aggregation's
+                // results do not go through.
+                if field.is_some_and(|f| {
+                    f.kind == Kind::Media || f.items.is_some_and(|i| i.kind == Kind::Media)
+                }) {
                     continue;
                 }
                 columns.push(quote(column.name));

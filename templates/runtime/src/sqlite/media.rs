@@ -2,7 +2,8 @@
 //! SQLite's incremental BLOB I/O, so no file is ever held whole in memory.
 //!
 //! The table is `media::TABLE` (in the storage schema, so migrations and the
-//! conformance check see it); a document's media column holds a media `_id`.
+//! conformance check see it); a document's media column holds a media `_id`, or a
+//! JSON list of them for a list of files.
 
 use std::io::{Read, Write as _};
 
@@ -168,7 +169,9 @@ pub fn delete(conn: &Connection, ids: &[&str]) -> Result<(), ApiError> {
 }
 
 /// `SELECT "<field>" FROM <table> WHERE <condition>`, once per media field, joined:
-/// the media ids of the documents the condition selects.
+/// the media ids of the documents the condition selects. A list of files holds a JSON
+/// list of ids, each one a row through `json_each` (over a subquery, so the
+/// condition's column names never meet `json_each`'s `key`, `value`...).
 fn media_ids(info: &ResourceInfo, media: &Media, condition: &str) -> String {
     let table = quote(info.table.name);
     media
@@ -181,7 +184,14 @@ fn media_ids(info: &ResourceInfo, media: &Media, condition: &str) -> String {
             } else {
                 format!(" WHERE ({condition}) AND {column} IS NOT NULL")
             };
-            format!("SELECT {column} FROM {table}{condition}")
+            if media.is_list(field) {
+                format!(
+                    "SELECT \"ids\".\"value\" FROM (SELECT {column} AS \"list\" FROM {table}{condition}) \
+                     AS \"documents\", json_each(\"documents\".\"list\") AS \"ids\""
+                )
+            } else {
+                format!("SELECT {column} FROM {table}{condition}")
+            }
         })
         .collect::<Vec<_>>()
         .join(" UNION ALL ")

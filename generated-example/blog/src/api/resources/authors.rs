@@ -98,6 +98,7 @@ impl ::serde::Serialize for AuthorsDocument {
 /// `return_media_as_url`, `media_endpoint`, `extended_media_info`).
 static MEDIA: crate::api::media::Media = crate::api::media::Media {
     fields: &["avatar"],
+    lists: &[],
     max_bytes: 1048576,
     as_base64: true,
     as_url: false,

@@ -21,6 +21,10 @@ pub static FIELDS: &[Field] = &[
         ..Field::new("born", Kind::Datetime)
     },
     Field {
+        items: Some(&Field::new("", Kind::Media)),
+        ..Field::new("portraits", Kind::List)
+    },
+    Field {
         default: Some("1"),
         ..Field::new("_version", Kind::Integer)
     },
@@ -32,6 +36,7 @@ pub static TABLE: schema::Table = schema::Table {
     columns: &[
         schema::Column::new("name", schema::ColumnType::Text),
         schema::Column::new("born", schema::ColumnType::Datetime),
+        schema::Column::new("portraits", schema::ColumnType::Json),
         schema::Column::new("_version", schema::ColumnType::Integer),
     ],
     indexes: &[
@@ -50,6 +55,7 @@ pub static VERSIONS_TABLE: schema::Table = schema::Table {
         schema::Column::new("_id_document", schema::ColumnType::Text),
         schema::Column::new("name", schema::ColumnType::Text),
         schema::Column::new("born", schema::ColumnType::Datetime),
+        schema::Column::new("portraits", schema::ColumnType::Json),
         schema::Column::new("_version", schema::ColumnType::Integer),
     ],
     indexes: &[
@@ -75,6 +81,9 @@ pub struct AuthorsDocument {
     pub _id: ::std::string::String,
     pub name: ::std::option::Option<::std::string::String>,
     pub born: ::std::option::Option<i64>,
+    pub portraits: ::std::option::Option<
+        ::std::boxed::Box<::serde_json::value::RawValue>,
+    >,
     pub _version: ::std::option::Option<i64>,
     pub _created: i64,
     pub _updated: i64,
@@ -88,7 +97,7 @@ impl ::serde::Serialize for AuthorsDocument {
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         use ::serde::ser::SerializeStruct;
-        let mut state = serializer.serialize_struct("AuthorsDocument", 7)?;
+        let mut state = serializer.serialize_struct("AuthorsDocument", 8)?;
         state.serialize_field("_id", &self._id)?;
         if let ::std::option::Option::Some(value) = &self.name {
             state.serialize_field("name", value)?;
@@ -99,6 +108,9 @@ impl ::serde::Serialize for AuthorsDocument {
                     "born",
                     &crate::api::date::Wire(*value, &crate::api::DATE_FORMAT),
                 )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.portraits {
+            state.serialize_field("portraits", value)?;
         }
         if let ::std::option::Option::Some(value) = &self._version {
             state.serialize_field("_version", value)?;
@@ -120,6 +132,22 @@ impl ::serde::Serialize for AuthorsDocument {
         state.end()
     }
 }
+/// The media fields of `authors` (files, uploaded as `multipart/form-data` parts)
+/// and how documents serve them (`return_media_as_base64_string`,
+/// `return_media_as_url`, `media_endpoint`, `extended_media_info`).
+static MEDIA: crate::api::media::Media = crate::api::media::Media {
+    fields: &["portraits"],
+    lists: &["portraits"],
+    max_bytes: 67108864,
+    as_base64: false,
+    as_url: true,
+    base_url: "/api/v1/media",
+    extended: &[
+        crate::api::media::Extended::ContentType,
+        crate::api::media::Extended::Name,
+        crate::api::media::Extended::Length,
+    ],
+};
 /// The `authors` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
     name: "authors",
@@ -132,6 +160,7 @@ pub static INFO: ResourceInfo = ResourceInfo {
     oplog: Some(&crate::api::OPLOG),
     versioning: Some(&VERSIONING),
     dates: &crate::api::DATE_FORMAT,
+    media: &MEDIA,
     ..ResourceInfo::DEFAULTS
 };
 impl Resource for AuthorsDocument {
@@ -143,10 +172,11 @@ impl Resource for AuthorsDocument {
             _id: row.key(0)?,
             name: row.text(1)?,
             born: row.integer(2)?,
-            _version: row.integer(3)?,
-            _created: row.required_integer(4)?,
-            _updated: row.required_integer(5)?,
-            _etag: row.required_text(6)?,
+            portraits: row.json(3)?,
+            _version: row.integer(4)?,
+            _created: row.required_integer(5)?,
+            _updated: row.required_integer(6)?,
+            _etag: row.required_text(7)?,
         })
     }
     fn write_row<'r, R: crate::api::store::Row>(
@@ -158,22 +188,23 @@ impl Resource for AuthorsDocument {
         doc.text("_id", id, false);
         doc.text("name", row.text_ref(1)?, false);
         doc.date("born", row.integer(2)?, false, &crate::api::DATE_FORMAT);
-        doc.integer("_version", row.integer(3)?, false);
-        doc.integer("_latest_version", row.integer(3)?, false);
+        doc.raw("portraits", row.json_ref(3)?, false);
+        doc.integer("_version", row.integer(4)?, false);
+        doc.integer("_latest_version", row.integer(4)?, false);
         doc.date(
             "_created",
-            ::std::option::Option::Some(row.required_integer(4)?),
+            ::std::option::Option::Some(row.required_integer(5)?),
             false,
             &crate::api::DATE_FORMAT,
         );
-        let updated = row.required_integer(5)?;
+        let updated = row.required_integer(6)?;
         doc.date(
             "_updated",
             ::std::option::Option::Some(updated),
             false,
             &crate::api::DATE_FORMAT,
         );
-        let etag = row.text_ref(6)?;
+        let etag = row.text_ref(7)?;
         doc.text("_etag", etag, false);
         doc.finish();
         ::std::result::Result::Ok(crate::api::store::RowMeta {
@@ -211,9 +242,30 @@ impl Resource for AuthorsDocument {
                     ::serde_json::Value::String(crate::api::DATE_FORMAT.format(value)),
                 );
         }
+        if let ::std::option::Option::Some(value) = self.portraits {
+            fields.insert("portraits".into(), crate::api::store::parse_raw(&value));
+        }
         if let ::std::option::Option::Some(value) = self._version {
             fields.insert("_version".into(), ::serde_json::Value::from(value));
         }
         fields
+    }
+    const API_FETCHED_RESOURCE: bool = true;
+    fn api_fetched_resource(
+        documents: &mut [::serde_json::Map<::std::string::String, ::serde_json::Value>],
+    ) {
+        <crate::hooks::AppHooks as crate::api::api_hooks::ApiHooks>::on_fetched_resource(
+            "authors",
+            documents,
+        )
+    }
+    const API_FETCHED_ITEM: bool = true;
+    fn api_fetched_item(
+        document: &mut ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ) {
+        <crate::hooks::AppHooks as crate::api::api_hooks::ApiHooks>::on_fetched_item(
+            "authors",
+            document,
+        )
     }
 }

@@ -52,6 +52,11 @@ pub static FIELDS: &[Field] = &[
     },
     Field::new("cover", Kind::Media),
     Field {
+        maxlength: Some(10),
+        items: Some(&Field::new("", Kind::Media)),
+        ..Field::new("photos", Kind::List)
+    },
+    Field {
         default: Some("false"),
         ..Field::new("_deleted", Kind::Boolean)
     },
@@ -71,6 +76,7 @@ pub struct BooksPerAuthorDocument {
     pub published: ::std::option::Option<i64>,
     pub tags: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
     pub cover: ::std::option::Option<::std::string::String>,
+    pub photos: ::std::option::Option<::std::boxed::Box<::serde_json::value::RawValue>>,
     pub _deleted: ::std::option::Option<bool>,
     pub _version: ::std::option::Option<i64>,
     pub _created: i64,
@@ -85,7 +91,7 @@ impl ::serde::Serialize for BooksPerAuthorDocument {
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         use ::serde::ser::SerializeStruct;
-        let mut state = serializer.serialize_struct("BooksPerAuthorDocument", 13)?;
+        let mut state = serializer.serialize_struct("BooksPerAuthorDocument", 14)?;
         state.serialize_field("_id", &self._id)?;
         if let ::std::option::Option::Some(value) = &self.title {
             state.serialize_field("title", value)?;
@@ -111,6 +117,9 @@ impl ::serde::Serialize for BooksPerAuthorDocument {
         }
         if let ::std::option::Option::Some(value) = &self.cover {
             state.serialize_field("cover", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &self.photos {
+            state.serialize_field("photos", value)?;
         }
         if let ::std::option::Option::Some(value) = &self._deleted {
             state.serialize_field("_deleted", value)?;
@@ -150,7 +159,8 @@ static EMBEDS: &[crate::api::embed::Embed] = &[
 /// and how documents serve them (`return_media_as_base64_string`,
 /// `return_media_as_url`, `media_endpoint`, `extended_media_info`).
 static MEDIA: crate::api::media::Media = crate::api::media::Media {
-    fields: &["cover"],
+    fields: &["cover", "photos"],
+    lists: &["photos"],
     max_bytes: 67108864,
     as_base64: false,
     as_url: true,
@@ -198,11 +208,12 @@ impl Resource for BooksPerAuthorDocument {
             published: row.integer(5)?,
             tags: row.json(6)?,
             cover: row.text(7)?,
-            _deleted: row.boolean(8)?,
-            _version: row.integer(9)?,
-            _created: row.required_integer(10)?,
-            _updated: row.required_integer(11)?,
-            _etag: row.required_text(12)?,
+            photos: row.json(8)?,
+            _deleted: row.boolean(9)?,
+            _version: row.integer(10)?,
+            _created: row.required_integer(11)?,
+            _updated: row.required_integer(12)?,
+            _etag: row.required_text(13)?,
         })
     }
     fn write_row<'r, R: crate::api::store::Row>(
@@ -219,23 +230,24 @@ impl Resource for BooksPerAuthorDocument {
         doc.date("published", row.integer(5)?, false, &crate::api::DATE_FORMAT);
         doc.raw("tags", row.json_ref(6)?, false);
         doc.text("cover", row.text_ref(7)?, false);
-        doc.boolean("_deleted", row.boolean(8)?, false);
-        doc.integer("_version", row.integer(9)?, false);
-        doc.integer("_latest_version", row.integer(9)?, false);
+        doc.raw("photos", row.json_ref(8)?, false);
+        doc.boolean("_deleted", row.boolean(9)?, false);
+        doc.integer("_version", row.integer(10)?, false);
+        doc.integer("_latest_version", row.integer(10)?, false);
         doc.date(
             "_created",
-            ::std::option::Option::Some(row.required_integer(10)?),
+            ::std::option::Option::Some(row.required_integer(11)?),
             false,
             &crate::api::DATE_FORMAT,
         );
-        let updated = row.required_integer(11)?;
+        let updated = row.required_integer(12)?;
         doc.date(
             "_updated",
             ::std::option::Option::Some(updated),
             false,
             &crate::api::DATE_FORMAT,
         );
-        let etag = row.text_ref(12)?;
+        let etag = row.text_ref(13)?;
         doc.text("_etag", etag, false);
         doc.finish();
         ::std::result::Result::Ok(crate::api::store::RowMeta {
@@ -291,6 +303,9 @@ impl Resource for BooksPerAuthorDocument {
         if let ::std::option::Option::Some(value) = self.cover {
             fields.insert("cover".into(), ::serde_json::Value::from(value));
         }
+        if let ::std::option::Option::Some(value) = self.photos {
+            fields.insert("photos".into(), crate::api::store::parse_raw(&value));
+        }
         if let ::std::option::Option::Some(value) = self._deleted {
             fields.insert("_deleted".into(), ::serde_json::Value::from(value));
         }
@@ -298,5 +313,23 @@ impl Resource for BooksPerAuthorDocument {
             fields.insert("_version".into(), ::serde_json::Value::from(value));
         }
         fields
+    }
+    const API_FETCHED_RESOURCE: bool = true;
+    fn api_fetched_resource(
+        documents: &mut [::serde_json::Map<::std::string::String, ::serde_json::Value>],
+    ) {
+        <crate::hooks::AppHooks as crate::api::api_hooks::ApiHooks>::on_fetched_resource(
+            "books_per_author",
+            documents,
+        )
+    }
+    const API_FETCHED_ITEM: bool = true;
+    fn api_fetched_item(
+        document: &mut ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ) {
+        <crate::hooks::AppHooks as crate::api::api_hooks::ApiHooks>::on_fetched_item(
+            "books_per_author",
+            document,
+        )
     }
 }

@@ -200,4 +200,22 @@ impl Resource for OplogDocument {
         }
         fields
     }
+    const API_FETCHED_RESOURCE: bool = true;
+    fn api_fetched_resource(
+        documents: &mut [::serde_json::Map<::std::string::String, ::serde_json::Value>],
+    ) {
+        <crate::hooks::AppHooks as crate::api::api_hooks::ApiHooks>::on_fetched_resource(
+            "oplog",
+            documents,
+        )
+    }
+    const API_FETCHED_ITEM: bool = true;
+    fn api_fetched_item(
+        document: &mut ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ) {
+        <crate::hooks::AppHooks as crate::api::api_hooks::ApiHooks>::on_fetched_item(
+            "oplog",
+            document,
+        )
+    }
 }
