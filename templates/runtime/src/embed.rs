@@ -175,10 +175,9 @@ pub fn fetch<R: Resource>(
 /// `found`, with each of `values` it has no document for standing for itself.
 fn as_they_are(mut found: Found, values: &[Value]) -> Result<Found, ApiError> {
     for value in values {
-        let text = value.to_string();
-        if !found.contains_key(&text) {
-            let raw = RawValue::from_string(text.clone()).map_err(ApiError::internal)?;
-            found.insert(text, raw);
+        if let std::collections::hash_map::Entry::Vacant(entry) = found.entry(value.to_string()) {
+            let raw = RawValue::from_string(entry.key().clone()).map_err(ApiError::internal)?;
+            entry.insert(raw);
         }
     }
     Ok(found)

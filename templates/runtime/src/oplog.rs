@@ -356,6 +356,16 @@ mod tests {
     }
 
     #[test]
+    fn an_audited_entry_names_the_authenticated_user() {
+        let alice = Client {
+            user: Some("Zoë".into()),
+            ..client()
+        };
+        let post = entry(&log(true), &BOOKS, Op::Post, &alice, "7", || unreachable!());
+        assert_eq!(post["u"], "Zoë");
+    }
+
+    #[test]
     fn without_audit_an_entry_is_the_resource_the_method_and_the_id() {
         let patch = entry(
             &log(false),

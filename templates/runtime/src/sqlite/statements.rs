@@ -149,6 +149,9 @@ impl Statements {
                 (field, sql)
             })
             .collect();
+        // Not narrowed by the path or the owner (`auth_field`): a reference may name
+        // any existing document, another user's too (Eve checks `data_relation`
+        // against the whole collection); embedding it shows it to its owner only.
         let keys = std::iter::once(KEY).chain(unique_fields);
         let exists = keys
             .map(|field| {
@@ -246,6 +249,13 @@ mod tests {
         }),
         ..ResourceInfo::DEFAULTS
     };
+    static OWNED: ResourceInfo = ResourceInfo {
+        name: "owned",
+        table: &TABLE,
+        fields: FIELDS,
+        auth_field: Some("maker"),
+        ..ResourceInfo::DEFAULTS
+    };
     static BROKEN: ResourceInfo = ResourceInfo {
         name: "broken",
         table: &TABLE,
@@ -318,6 +328,29 @@ mod tests {
             s.exists("name"),
             Some(r#"SELECT 1 FROM "products" WHERE "name" = ? AND (("price" < ?)) LIMIT 1"#)
         );
+    }
+
+    #[test]
+    fn an_owned_resource_reaches_the_callers_documents_or_all_without_a_user() {
+        let s = statements(&OWNED).unwrap();
+        let owner = r#"("maker" = ? OR ? IS NULL)"#;
+        assert_eq!(s.list_condition, owner);
+        assert!(s
+            .select_by_id
+            .ends_with(&format!(r#" WHERE "_id" = ? AND {owner}"#)));
+        assert!(s
+            .select_etag
+            .ends_with(&format!(r#" WHERE "_id" = ? AND {owner}"#)));
+        assert_eq!(
+            s.delete_all,
+            format!(r#"DELETE FROM "products" WHERE {owner}"#)
+        );
+        // References and unique values are checked against every document.
+        assert_eq!(
+            s.exists("_id"),
+            Some(r#"SELECT 1 FROM "products" WHERE "_id" = ? LIMIT 1"#)
+        );
+        assert!(!s.unique[0].1.contains("maker"));
     }
 
     #[test]
