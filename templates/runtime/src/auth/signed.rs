@@ -1225,8 +1225,16 @@ mod tests {
         const REPLAY_ENTRIES: usize = 1 << 18;
         let window = Duration::from_secs(120);
         let now = SystemTime::now();
-        let seconds = now.duration_since(UNIX_EPOCH).unwrap().as_secs().to_string();
-        let millis = now.duration_since(UNIX_EPOCH).unwrap().as_millis().to_string();
+        let seconds = now
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .to_string();
+        let millis = now
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            .to_string();
         let secret = b"a per-user secret of 32 bytes...";
         let per_call = |started: Instant| started.elapsed() / ROUNDS;
 
