@@ -18,7 +18,7 @@ import urllib.parse
 from email.utils import parsedate_to_datetime
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from seed import Client  # noqa: E402
+from seed import Client, header_arg  # noqa: E402
 
 problems = []
 
@@ -59,8 +59,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--base", required=True)
     ap.add_argument("--out", required=True, help="seed.py's output directory")
+    ap.add_argument("--header", type=header_arg, action="append", default=[], metavar="NAME:VALUE",
+                    help="a header sent with every request (repeatable), e.g. x-api-key:KEY")
     args = ap.parse_args()
-    c = Client(args.base)
+    c = Client(args.base, args.header)
     ids = open(f"{args.out}/ids.txt").read().split()
     lastnames = open(f"{args.out}/lastnames.txt").read().split()
     ages = [int(a) for a in open(f"{args.out}/ages.txt").read().split()]

@@ -19,6 +19,12 @@
 #               prove the harness against the reference alone)
 #   REF_BIN     use this binary as "reference" instead of building bench/reference
 #   OUT         where logs and results go (default bench/out/run-<UTC time>)
+#   GEN_API_KEY=1  the generated server requires an API key (a spec with
+#               `api_key_required = true`, as `bench/variants.sh api_key` builds): one is
+#               made with `$GEN_BIN keys create --consumer bench --db <its database>`
+#               before it starts, and every request of the run carries it in `x-api-key`
+#               (curl, seed.py, check.py and wrk through BENCH_API_KEY), to the
+#               reference too, which ignores it
 #
 # Both servers run on loopback with fresh databases, are seeded with the same
 # documents through their HTTP API, checked against the wire contract the scenarios
@@ -112,6 +118,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# GEN_API_KEY=1: the key every request carries, and the options that send it.
+CURL_KEY=() PY_KEY=()
+if [[ ${GEN_API_KEY:-} == 1 ]]; then
+  BENCH_API_KEY=$("$GEN_BIN" keys create --consumer bench --db "$TMP/gen.db")
+  [[ -n $BENCH_API_KEY ]] || { echo "keys create printed no key" >&2; exit 1; }
+  export BENCH_API_KEY   # read by wrk/common.lua
+  CURL_KEY=(-H "x-api-key: $BENCH_API_KEY")
+  PY_KEY=(--header "x-api-key:$BENCH_API_KEY")
+  log "every request carries an API key (consumer bench, made in $TMP/gen.db)"
+else
+  unset BENCH_API_KEY   # none from the environment either: wrk would send it
+fi
+
 # --- 3. start, seed, check ----------------------------------------------------
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -124,7 +143,7 @@ start_server() {
   "${BIN[$s]}" serve --addr "127.0.0.1:$port" --db "$TMP/$s.db" >"$OUT/$s-server.log" 2>&1 &
   PID[$s]=$!
   local deadline=$((SECONDS + 30))
-  until [[ $(curl -s -o /dev/null -w '%{http_code}' "${BASE[$s]}/people?max_results=1" || true) == 200 ]]; do
+  until [[ $(curl -s "${CURL_KEY[@]}" -o /dev/null -w '%{http_code}' "${BASE[$s]}/people?max_results=1" || true) == 200 ]]; do
     if ! kill -0 "${PID[$s]}" 2>/dev/null; then
       echo "$s server exited; its log:" >&2; cat "$OUT/$s-server.log" >&2; exit 1
     fi
@@ -139,9 +158,9 @@ for s in gen ref; do
   start_server "$s"
   mkdir -p "$OUT/$s"
   log "$s: seeding $SEED_COUNT people"
-  python3 "$BENCH/seed.py" --base "${BASE[$s]}" --out "$OUT/$s" --count "$SEED_COUNT"
+  python3 "$BENCH/seed.py" --base "${BASE[$s]}" --out "$OUT/$s" --count "$SEED_COUNT" "${PY_KEY[@]}"
   log "$s: checking the wire contract"
-  python3 "$BENCH/check.py" --base "${BASE[$s]}" --out "$OUT/$s" || contract_ok=0
+  python3 "$BENCH/check.py" --base "${BASE[$s]}" --out "$OUT/$s" "${PY_KEY[@]}" || contract_ok=0
 done
 
 # --- 4. load ------------------------------------------------------------------
@@ -220,6 +239,7 @@ done
   echo "apigen benchmark  $(date -u '+%Y-%m-%d %H:%M UTC')  $(nproc) cores  wrk -t$THREADS -c$CONNECTIONS -d$DURATION (warm-up $WARMUP), $ROUNDS round(s), $SEED_COUNT seeded"
   echo "generated: $GEN_BIN"
   echo "reference: $REF_BIN"
+  [[ -z ${BENCH_API_KEY:-} ]] || echo "every request carried an API key (x-api-key); the generated server required it"
   python3 - "$RESULTS" <<'EOF'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))

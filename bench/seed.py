@@ -54,15 +54,27 @@ def documents(count, seed=42):
         yield doc
 
 
+def header_arg(text):
+    """`--header NAME:VALUE` (run.sh's API key: `x-api-key:<key>`) as a (name, value) pair."""
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"not NAME:VALUE: {text!r}")
+    return name.strip(), value.strip()
+
+
 class Client:
-    def __init__(self, base):
+    def __init__(self, base, headers=()):
         url = urllib.parse.urlsplit(base)
         self.host, self.port, self.prefix = url.hostname, url.port, url.path.rstrip("/")
+        # Sent with every request (e.g. an API key), under the request's own.
+        self.headers = dict(headers)
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
 
     def request(self, method, path, body=None, headers=None):
         data = None if body is None else json.dumps(body).encode()
-        hdrs = {"Content-Type": "application/json"} if data is not None else {}
+        hdrs = dict(self.headers)
+        if data is not None:
+            hdrs["Content-Type"] = "application/json"
         hdrs.update(headers or {})
         for attempt in range(2):
             try:
@@ -116,10 +128,12 @@ def main():
     ap.add_argument("--out", required=True, help="directory for ids.txt, lastnames.txt, patch.txt")
     ap.add_argument("--count", type=int, default=10000)
     ap.add_argument("--batch", type=int, default=500, help="documents per bulk POST (1: no bulk)")
+    ap.add_argument("--header", type=header_arg, action="append", default=[], metavar="NAME:VALUE",
+                    help="a header sent with every request (repeatable), e.g. x-api-key:KEY")
     args = ap.parse_args()
 
     docs = list(documents(args.count))
-    client = Client(args.base)
+    client = Client(args.base, args.header)
     started = time.monotonic()
     pairs = seed(client, docs, args.batch)
     elapsed = time.monotonic() - started

@@ -10,6 +10,10 @@
 #          versioning   `versioning = true` on people: a shadow copy per version
 #          soft_delete  `soft_delete = true` on people: DELETE marks, reads filter
 #          all          the three together
+#          api_key      `api_key_required = true` under [api]: every operation needs an
+#                       API key, looked up in the server's keys table; run.sh makes one
+#                       (GEN_API_KEY=1) and every request of the run carries it, to the
+#                       plain build too, which ignores it
 # e.g. bash bench/variants.sh oplog -s post,patch -r 3
 set -euo pipefail
 
@@ -23,6 +27,7 @@ case $feature in
   versioning) people_lines=("versioning = true") ;;
   soft_delete) people_lines=("soft_delete = true") ;;
   all) api_lines=("oplog = true"); people_lines=("versioning = true" "soft_delete = true") ;;
+  api_key) api_lines=("api_key_required = true"); export GEN_API_KEY=1 ;;
   *) echo "unknown feature: $feature" >&2; exit 2 ;;
 esac
 

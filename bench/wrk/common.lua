@@ -6,6 +6,21 @@
 
 local threads = {}
 
+-- run.sh's GEN_API_KEY=1: every request carries the key (bench/variants.sh api_key).
+local api_key = os.getenv("BENCH_API_KEY")
+if api_key == "" then api_key = nil end
+
+-- The headers of a request with the API key added when there is one; without a key,
+-- `headers` itself (nil included, which wrk.format reads as wrk.headers), so the
+-- requests are exactly those of a run without it.
+function with_key(headers)
+   if api_key == nil then return headers end
+   local out = {}
+   for name, value in pairs(headers or wrk.headers) do out[name] = value end
+   out["x-api-key"] = api_key
+   return out
+end
+
 function setup(thread)
    thread:set("tid", #threads)          -- 0-based wrk thread number, seen by init()
    table.insert(threads, thread)

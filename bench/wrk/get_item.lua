@@ -8,7 +8,7 @@ function init(args)
    math.randomseed(os.time() * 1000 + tid * 7919)
    reqs = {}
    for i, id in ipairs(read_lines(args[1])) do
-      reqs[i] = wrk.format("GET", "/api/v1/people/" .. id)
+      reqs[i] = wrk.format("GET", "/api/v1/people/" .. id, with_key(nil))
    end
 end
 

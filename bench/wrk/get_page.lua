@@ -20,7 +20,8 @@ function init(args)
    for i, age in ipairs(read_lines(args[1])) do
       local where = '{"age":' .. age .. '}'
       reqs[i] = wrk.format("GET", "/api/v1/people?where=" .. urlencode(where) ..
-                           "&sort=" .. urlencode("lastname") .. "&max_results=25")
+                           "&sort=" .. urlencode("lastname") .. "&max_results=25",
+                           with_key(nil))
    end
 end
 

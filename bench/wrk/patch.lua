@@ -49,10 +49,10 @@ function request()
    end
    counter = counter + 1
    local body = string.format('{"age":%d,"firstname":"P%d"}', counter % 151, counter % 100000)
-   return wrk.format("PATCH", "/api/v1/people/" .. doc[1], {
+   return wrk.format("PATCH", "/api/v1/people/" .. doc[1], with_key({
       ["Content-Type"] = "application/json",
       ["If-Match"] = '"' .. doc[2] .. '"',
-   }, body)
+   }), body)
 end
 
 function response(status, headers, body)

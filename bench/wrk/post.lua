@@ -6,7 +6,7 @@
 dofile((string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "./") .. "common.lua")
 
 local prefix, counter = "P", 0
-local headers = { ["Content-Type"] = "application/json" }
+local headers = with_key({ ["Content-Type"] = "application/json" })
 local cities = { "Paris", "Rome", "Berlin", "Madrid", "Lisbon", "Vienna" }
 
 function init(args)

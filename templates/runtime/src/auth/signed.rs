@@ -1209,4 +1209,95 @@ mod tests {
             }
         }
     }
+
+    /// `cargo test --release -p apigen-runtime --features auth -- --ignored --nocapture
+    /// measure`: what one `hmac` and one `signed` check cost per request, as the guard
+    /// calls them (shape, freshness, the MAC or SHA-1 in constant time, the replay
+    /// cache). wrk cannot measure these schemes over HTTP, since a replayed signature is
+    /// refused, so the requests are signed beforehand, each one different, and only the
+    /// checks are timed. The replay cache is the server's (`REPLAY_ENTRIES`), filling up
+    /// to `ROUNDS` entries as it would under that many requests in one window.
+    #[test]
+    #[ignore]
+    fn measure() {
+        use std::time::Instant;
+        const ROUNDS: u32 = 100_000;
+        const REPLAY_ENTRIES: usize = 1 << 18;
+        let window = Duration::from_secs(120);
+        let now = SystemTime::now();
+        let seconds = now
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .to_string();
+        let millis = now
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            .to_string();
+        let secret = b"a per-user secret of 32 bytes...";
+        let per_call = |started: Instant| started.elapsed() / ROUNDS;
+
+        // hmac, a GET (no body) and a POST of 1 KiB.
+        let post_body = vec![b'x'; 1024];
+        for (method, body) in [("GET", &b""[..]), ("POST", &post_body[..])] {
+            let requests: Vec<(String, String)> = (0..ROUNDS)
+                .map(|i| {
+                    let path = format!("/api/v1/comments?max_results=1&n={i}");
+                    let message = hmac_message(method, &path, &seconds, body);
+                    let signature = sign_hmac(secret, &message);
+                    (path, signature)
+                })
+                .collect();
+            let cache = ReplayCache::new(window, REPLAY_ENTRIES);
+            let started = Instant::now();
+            for (path, signature) in &requests {
+                let request = HmacRequest {
+                    method,
+                    path_and_query: path,
+                    timestamp: &seconds,
+                    body,
+                    signature_hex: signature,
+                };
+                check_hmac(&cache, secret, &request, now).unwrap();
+            }
+            let whole = per_call(started);
+            let started = Instant::now();
+            for (path, signature) in &requests {
+                let message = hmac_message(method, path, &seconds, body);
+                verify_hmac(secret, &message, signature).unwrap();
+            }
+            let mac = per_call(started);
+            eprintln!(
+                "hmac {method} ({} B body): check_hmac {whole:?} per call, of which the \
+                 signed text and MAC {mac:?} (the rest: freshness and the replay cache)",
+                body.len()
+            );
+        }
+
+        // signed (the dataset seed): the fields parsed from the query as the guard does.
+        let queries: Vec<String> = (0..ROUNDS)
+            .map(|i| {
+                let kind = format!("comments{i}");
+                let token = sign_dataset(secret, &millis, "bench", &kind);
+                format!("max_results=1&visitor=bench&stamp={millis}&type={kind}&token={token}")
+            })
+            .collect();
+        let cache = ReplayCache::new(window, REPLAY_ENTRIES);
+        let started = Instant::now();
+        for query in &queries {
+            let fields = dataset_fields(Some(query), None).unwrap();
+            check_dataset(&cache, secret, &fields, now).unwrap();
+        }
+        let whole = per_call(started);
+        let started = Instant::now();
+        for query in &queries {
+            std::hint::black_box(dataset_fields(Some(query), None).unwrap());
+        }
+        let parse = per_call(started);
+        eprintln!(
+            "signed: dataset_fields + check_dataset {whole:?} per call, of which reading the \
+             query {parse:?}"
+        );
+    }
 }
