@@ -631,3 +631,42 @@ fn the_services_own_check_replaces_the_schemes_where_the_spec_says() {
     assert_eq!(listed.json()["_items"][0]["amount"], 9007199254740993_i64);
     assert_eq!(listed.json()["_meta"]["total"], 1);
 }
+
+#[test]
+fn a_jwt_posting_a_comment_needs_the_web_apps_azp_and_the_scope() {
+    let notes = start();
+    let note = notes.call(
+        "POST",
+        "notes",
+        Some(&as_user("alice")),
+        Some(&json!({"title": "n"})),
+    );
+    let comment = json!({"note": note.json()["_id"], "text": "Très bien 👍"});
+    let post = |token: &str| notes.call("POST", "comments", Some(&bearer(token)), Some(&comment));
+    let sign = |extra: Value| jwt(&claims(extra), JWT_SECRET.as_bytes());
+    for (what, token) in [
+        ("no azp", sign(json!({"scope": "comments:write"}))),
+        (
+            "wrong azp",
+            sign(json!({"azp": "evil-app", "scope": "comments:write"})),
+        ),
+        ("no scope", sign(json!({"azp": "notes-web"}))),
+        (
+            "another scope",
+            sign(json!({"azp": "notes-web", "scope": "comments:read notes:write"})),
+        ),
+    ] {
+        let response = post(&token);
+        assert_eq!(response.status, 401, "{what}: {}", response.text());
+    }
+    let good = sign(json!({"azp": "notes-web", "scope": "profile comments:write"}));
+    let response = post(&good);
+    assert_eq!(response.status, 201, "{}", response.text());
+    // Reading comments has no such rule: any valid token of a reader or writer reads.
+    let plain = sign(json!({}));
+    let listed = notes.get("comments", Some(&bearer(&plain)));
+    assert_eq!(listed.json()["_meta"]["total"], 1, "{}", listed.text());
+    // Basic is not affected by the JWT settings.
+    let response = notes.call("POST", "comments", Some(&as_user("bob")), Some(&comment));
+    assert_eq!(response.status, 201, "{}", response.text());
+}

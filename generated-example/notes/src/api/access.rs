@@ -108,8 +108,8 @@ pub static COMMENTS_POST_COLLECTION: Policy = Policy {
     api_key_required: false,
     roles: &["writer", "admin"],
     audiences: &[("*", &["notes-api"])],
-    client_ids: &[],
-    scopes: &[],
+    client_ids: &["notes-web"],
+    scopes: &["comments:write"],
 };
 /// `GET comments/{id}` (comments.get_item): roles reader, writer, admin.
 pub static COMMENTS_GET_ITEM: Policy = Policy {
