@@ -53,9 +53,27 @@ pub fn access_rs(model: &Model) -> Result<String, RenderError> {
          //! has a rule (the spec's `authentication`, `api_key_required`, `public_methods`,\n\
          //! `allowed_*roles`, JWT `audiences`, `allowed_client_ids` and `scopes`, the most\n\
          //! specific winning). The router puts `auth::guard` with the policy in front of\n\
-         //! the operation's handler.\n\n\
-         use apigen_runtime::auth::{Issuer, Policy, Scheme, Settings};\n\n",
+         //! the operation's handler.\n\n",
     );
+    // Only what the file names: a spec with API keys alone has no scheme to list and
+    // no issuer, and an unused import would warn in the user's build.
+    let mut imports = vec!["Policy", "Settings"];
+    if !api.auth.issuers.is_empty() {
+        imports.push("Issuer");
+    }
+    if model
+        .operations
+        .iter()
+        .filter_map(|o| o.settings.auth.as_ref())
+        .any(|rule| !rule.schemes.is_empty())
+    {
+        imports.push("Scheme");
+    }
+    imports.sort();
+    out.push_str(&format!(
+        "use apigen_runtime::auth::{{{}}};\n\n",
+        imports.join(", ")
+    ));
     let issuers: Vec<String> = api
         .auth
         .issuers
@@ -122,4 +140,22 @@ pub fn access_rs(model: &Model) -> Result<String, RenderError> {
         ));
     }
     render::formatted(&out, "src/api/access.rs")
+}
+
+#[cfg(test)]
+mod tests {
+    /// A spec with API keys alone names no scheme and no issuer: neither is imported.
+    #[test]
+    fn an_api_key_only_spec_imports_only_what_it_uses() {
+        let source = "[api]\nname = \"shop\"\nversion = \"1.0.0\"\napi_key_required = true\n\
+                      [resources.products.schema]\nname = { type = \"string\" }\n";
+        let spec = crate::spec::parse("test.toml", source).expect("parses");
+        let model = crate::model::resolve("test.toml", source, &spec).expect("resolves");
+        let text = super::access_rs(&model).expect("renders");
+        assert!(
+            text.contains("use apigen_runtime::auth::{Policy, Settings};"),
+            "{text}"
+        );
+        assert!(text.contains("schemes: &[]"), "{text}");
+    }
 }
