@@ -99,18 +99,6 @@ pub fn document(model: &Model) -> Value {
     document
 }
 
-/// The name of a scheme in `components.securitySchemes`.
-fn scheme_name(scheme: Scheme) -> &'static str {
-    match scheme {
-        Scheme::Basic => "basic",
-        Scheme::Token => "token",
-        Scheme::Hmac => "hmac",
-        Scheme::Jwt => "jwt",
-        Scheme::Signed => "signed",
-        Scheme::Custom => "custom",
-    }
-}
-
 /// Every scheme some operation accepts, and the API key's two places.
 fn security_schemes(model: &Model) -> Map<String, Value> {
     let mut schemes = Map::new();
@@ -119,6 +107,7 @@ fn security_schemes(model: &Model) -> Map<String, Value> {
         .iter()
         .filter_map(|o| o.settings.auth.as_ref())
         .collect();
+    // Each scheme under the spec's word for it.
     for scheme in crate::model::auth::schemes_used(&model.operations) {
         let value = match scheme {
             Scheme::Basic => json!({"type": "http", "scheme": "basic",
@@ -134,7 +123,7 @@ fn security_schemes(model: &Model) -> Map<String, Value> {
             Scheme::Custom => json!({"type": "apiKey", "in": "header", "name": "Authorization",
                 "description": "Checked by the service's own `check_auth`"}),
         };
-        schemes.insert(scheme_name(scheme).into(), value);
+        schemes.insert(scheme.name().into(), value);
     }
     if rules.iter().any(|r| r.api_key_required) {
         schemes.insert(
@@ -162,7 +151,7 @@ fn security_requirements(rule: &AuthRule) -> Value {
     let users: Vec<Option<&str>> = if rule.schemes.is_empty() {
         vec![None]
     } else {
-        rule.schemes.iter().map(|s| Some(scheme_name(*s))).collect()
+        rule.schemes.iter().map(|s| Some(s.name())).collect()
     };
     let mut alternatives = Vec::new();
     for user in &users {

@@ -43,22 +43,30 @@ pub enum Scheme {
 }
 
 impl Scheme {
-    const ALL: [(&'static str, Scheme); 6] = [
-        ("basic", Scheme::Basic),
-        ("token", Scheme::Token),
-        ("hmac", Scheme::Hmac),
-        ("jwt", Scheme::Jwt),
-        ("signed", Scheme::Signed),
-        ("custom", Scheme::Custom),
+    const ALL: [Scheme; 6] = [
+        Scheme::Basic,
+        Scheme::Token,
+        Scheme::Hmac,
+        Scheme::Jwt,
+        Scheme::Signed,
+        Scheme::Custom,
     ];
 
-    /// The spec's word.
+    /// The scheme the spec's word names.
+    fn named(word: &str) -> Option<Scheme> {
+        Scheme::ALL.into_iter().find(|s| s.name() == word)
+    }
+
+    /// The spec's word (also the scheme's name in OpenAPI's `securitySchemes`).
     pub fn name(self) -> &'static str {
-        Scheme::ALL
-            .iter()
-            .find(|(_, s)| *s == self)
-            .map(|(n, _)| *n)
-            .unwrap_or("basic")
+        match self {
+            Scheme::Basic => "basic",
+            Scheme::Token => "token",
+            Scheme::Hmac => "hmac",
+            Scheme::Jwt => "jwt",
+            Scheme::Signed => "signed",
+            Scheme::Custom => "custom",
+        }
     }
 
     /// The runtime's `auth::Scheme` variant.
@@ -386,25 +394,25 @@ impl Resolver<'_> {
         let Some(list) = list else { return Ok(()) };
         let mut seen = Vec::new();
         for word in list.get_ref() {
-            let Some((_, scheme)) = Scheme::ALL.iter().find(|(n, _)| n == word.get_ref()) else {
-                let all: Vec<&str> = Scheme::ALL.iter().map(|(n, _)| *n).collect();
+            let Some(scheme) = Scheme::named(word.get_ref()) else {
+                let all: Vec<&str> = Scheme::ALL.iter().map(|s| s.name()).collect();
                 return Err(self
                     .error(word, format!("unknown authentication `{}`", word.get_ref()))
                     .with_help(format!("the schemes are {}", all.join(", "))));
             };
-            if seen.contains(scheme) {
+            if seen.contains(&scheme) {
                 return Err(self
                     .error(word, format!("`{}` is listed twice", word.get_ref()))
                     .with_help("list each scheme once"));
             }
-            if *scheme == Scheme::Jwt && api.auth.issuers.is_empty() {
+            if scheme == Scheme::Jwt && api.auth.issuers.is_empty() {
                 return Err(self
                     .error(word, "`jwt` authentication, but the API declares no issuer")
                     .with_help(
                         "add `[api.issuers.<name>]` with `issuer` and `jwks_uri` or `key_env`",
                     ));
             }
-            seen.push(*scheme);
+            seen.push(scheme);
         }
         if seen.contains(&Scheme::Custom) && seen.len() > 1 {
             return Err(self
@@ -514,8 +522,7 @@ impl Resolver<'_> {
             .map(|list| {
                 list.get_ref()
                     .iter()
-                    .filter_map(|w| Scheme::ALL.iter().find(|(n, _)| n == w.get_ref()))
-                    .map(|(_, s)| *s)
+                    .filter_map(|w| Scheme::named(w.get_ref()))
                     .collect()
             })
             .unwrap_or_default();

@@ -288,60 +288,6 @@ fn push_segment(url: &mut String, text: &str) {
     }
 }
 
-/// Whether `caller` (the `auth::Caller` of a request, if its operation has a guard)
-/// could call an operation of `policy`: its API key if the policy wants one, then a
-/// user with an allowed role, unless the operation is public; `None`: the operation
-/// has no rule. The schema endpoint shows only the resources whose collection GET
-/// the caller may call.
-#[cfg(feature = "auth")]
-pub fn may_call(
-    policy: Option<&crate::auth::Policy>,
-    caller: Option<&crate::auth::Caller>,
-) -> bool {
-    let Some(policy) = policy else {
-        return true;
-    };
-    if policy.api_key_required && caller.is_none_or(|c| c.consumer.is_none()) {
-        return false;
-    }
-    if policy.schemes.is_empty() {
-        return true;
-    }
-    caller.is_some_and(|caller| {
-        caller.user.is_some()
-            && (policy.roles.is_empty()
-                || caller
-                    .roles
-                    .iter()
-                    .any(|r| policy.roles.contains(&r.as_str())))
-    })
-}
-
-/// The schema endpoint's answer for `caller`: the schema of each resource of
-/// `schemas` (`(name, schema JSON, its collection GET's policy)`) that the caller may
-/// read ([`may_call`]), as one JSON object.
-#[cfg(feature = "auth")]
-pub fn visible_schemas(
-    schemas: &[(&str, &str, Option<&crate::auth::Policy>)],
-    caller: Option<&crate::auth::Caller>,
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(schemas.iter().map(|(_, s, _)| s.len() + 16).sum());
-    out.push(b'{');
-    for (name, schema, policy) in schemas {
-        if !may_call(*policy, caller) {
-            continue;
-        }
-        if out.len() > 1 {
-            out.push(b',');
-        }
-        crate::http::write_json_str(&mut out, name);
-        out.push(b':');
-        out.extend_from_slice(schema.as_bytes());
-    }
-    out.push(b'}');
-    out
-}
-
 /// The item key of an item route: its last parameter.
 pub fn item_key(params: &[(String, String)]) -> &str {
     params.last().map_or("", |(_, v)| v.as_str())

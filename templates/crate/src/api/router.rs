@@ -79,7 +79,7 @@ fn json(body: &'static str) -> Response {
 /// whose collection GET the caller may call, as Cerberus rules in JSON.
 async fn schema(caller: Option<axum::Extension<super::auth::Caller>>) -> Response {
     let caller = caller.as_ref().map(|c| &c.0);
-    let mut response = super::routes::visible_schemas(SCHEMAS, caller).into_response();
+    let mut response = super::auth::visible_schemas(SCHEMAS, caller).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -95,7 +95,7 @@ async fn schema_item(
     let caller = caller.as_ref().map(|c| &c.0);
     let name = super::routes::item_key(&params);
     match SCHEMAS.iter().find(|(resource, _, policy)| {
-        *resource == name && super::routes::may_call(*policy, caller)
+        *resource == name && super::auth::may_call(*policy, caller)
     }) {
         Some((_, schema, _)) => json(schema),
         None => not_found().await.into_response(),

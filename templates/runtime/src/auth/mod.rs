@@ -68,6 +68,14 @@ pub struct Policy {
     pub scopes: &'static [&'static str],
 }
 
+impl Policy {
+    /// Whether a caller with `roles` has a role the operation allows (any, when it
+    /// names none).
+    pub fn allows(&self, roles: &[String]) -> bool {
+        self.roles.is_empty() || roles.iter().any(|r| self.roles.contains(&r.as_str()))
+    }
+}
+
 /// A token issuer (`[api.issuers.<name>]`).
 #[derive(Debug)]
 pub struct Issuer {
@@ -326,6 +334,7 @@ fn api_key(request: &Request) -> Option<String> {
 }
 
 /// Whether a token has a JWT's shape: three base64url parts.
+#[cfg(feature = "jwt")]
 fn looks_like_jwt(token: &str) -> bool {
     token.split('.').count() == 3
 }
@@ -365,12 +374,7 @@ async fn authenticate(guard: &Guard, mut request: Request) -> Result<Request, Re
     };
     caller.user = Some(user.name);
     caller.roles = user.roles;
-    if !policy.roles.is_empty()
-        && !caller
-            .roles
-            .iter()
-            .any(|r| policy.roles.contains(&r.as_str()))
-    {
+    if !policy.allows(&caller.roles) {
         return Err(Refusal::Unauthorized);
     }
     request.extensions_mut().insert(caller);
@@ -410,7 +414,6 @@ async fn identify(guard: &Guard, request: &mut Request) -> Result<Identified, Re
             if accepts(Scheme::Token) {
                 return token(state, &value);
             }
-            let _ = looks_like_jwt;
             Err(Refusal::Unauthorized)
         }
         Presented::Hmac { user, signature } if accepts(Scheme::Hmac) => {
@@ -568,6 +571,48 @@ async fn dataset(guard: &Guard, request: &mut Request) -> Result<Identified, Ref
         name: stored.name,
         roles: stored.roles,
     })
+}
+
+/// Whether `caller` (the `auth::Caller` of a request, if its operation has a guard)
+/// could call an operation of `policy`: its API key if the policy wants one, then a
+/// user with an allowed role, unless the operation is public; `None`: the operation
+/// has no rule. The schema endpoint shows only the resources whose collection GET
+/// the caller may call.
+pub fn may_call(policy: Option<&Policy>, caller: Option<&Caller>) -> bool {
+    let Some(policy) = policy else {
+        return true;
+    };
+    if policy.api_key_required && caller.is_none_or(|c| c.consumer.is_none()) {
+        return false;
+    }
+    if policy.schemes.is_empty() {
+        return true;
+    }
+    caller.is_some_and(|caller| caller.user.is_some() && policy.allows(&caller.roles))
+}
+
+/// The schema endpoint's answer for `caller`: the schema of each resource of
+/// `schemas` (`(name, schema JSON, its collection GET's policy)`) that the caller may
+/// read ([`may_call`]), as one JSON object.
+pub fn visible_schemas(
+    schemas: &[(&str, &str, Option<&Policy>)],
+    caller: Option<&Caller>,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(schemas.iter().map(|(_, s, _)| s.len() + 16).sum());
+    out.push(b'{');
+    for (name, schema, policy) in schemas {
+        if !may_call(*policy, caller) {
+            continue;
+        }
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        crate::http::write_json_str(&mut out, name);
+        out.push(b':');
+        out.extend_from_slice(schema.as_bytes());
+    }
+    out.push(b'}');
+    out
 }
 
 /// The caller of a request, if its operation has a guard.
