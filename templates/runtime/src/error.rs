@@ -64,6 +64,17 @@ impl ApiError {
         )
     }
 
+    /// 501 for a custom endpoint whose method the service's `src/endpoints.rs` has not
+    /// written yet: what the generated trait's default method answers.
+    pub fn not_implemented(endpoint: &str) -> Self {
+        ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            format!(
+                "The endpoint '{endpoint}' is not implemented yet: write it in src/endpoints.rs"
+            ),
+        )
+    }
+
     /// 422 for one document with `_issues`.
     pub fn invalid(issues: Issues, verb: &str) -> Self {
         ApiError {

@@ -34,7 +34,7 @@ pub use crate::aggregation::get_aggregation;
 
 /// One submitted document of a POST: its id (if the client gave one) and its
 /// validated fields, or its issues.
-type Outcome = Result<(Option<String>, Map<String, Value>), Issues>;
+pub(crate) type Outcome = Result<(Option<String>, Map<String, Value>), Issues>;
 
 /// Meta fields a client may send back (say, a document it read) but never sets.
 const READ_ONLY_META: [&str; 4] = ["_created", "_updated", "_etag", "_links"];
@@ -452,89 +452,13 @@ async fn insert(
     bulk: bool,
     uploads: media::Uploads,
 ) -> Result<Response> {
-    // Validate every document before touching the database; collect all outcomes.
-    let mut outcomes: Vec<Outcome> = submitted
-        .into_iter()
-        .map(|mut document| {
-            let id = take_client_id(info, &mut document)?;
-            strip_read_only(&mut document);
-            let mut kept = Issues::new();
-            lifecycle::refuse_kept_fields(info, &document, &mut kept);
-            if !kept.is_empty() {
-                return Err(kept);
-            }
-            scope.fill(&mut document, true);
-            let mut fields = validate::validate_document(info.fields, document, Mode::Insert)?;
-            store::fill_nulls(info.fields, &mut fields);
-            lifecycle::set_live(info, &mut fields);
-            versioning::set_first(info, &mut fields);
-            Ok((id, fields))
-        })
-        .collect();
-
+    let outcomes = validate_inserts(info, &scope, submitted);
     let now = date::now();
     let inserted = state
         .db
         .write(|tx| {
-            let mut accepted: Vec<Map<String, Value>> = Vec::new();
-            for outcome in outcomes.iter_mut() {
-                if let Ok((id, fields)) = outcome {
-                    let issues = store::check_constraints(
-                        tx,
-                        info,
-                        fields,
-                        id.as_deref().unwrap_or(""),
-                        &accepted,
-                        |_| true,
-                    )?;
-                    if issues.is_empty() {
-                        // Later documents of the same request must not repeat its unique values.
-                        if bulk {
-                            accepted.push(fields.clone());
-                        }
-                    } else {
-                        *outcome = Err(issues);
-                    }
-                }
-            }
-            let failed = outcomes.iter().filter(|o| o.is_err()).count();
-            if failed > 0 {
-                return Err(rejection(&outcomes, bulk, failed));
-            }
-            media::store(tx, &uploads)?;
-            // Every outcome is Ok here: split them into ids and documents.
-            let (ids, mut documents): (Vec<Option<String>>, Vec<Map<String, Value>>) =
-                std::mem::take(&mut outcomes).into_iter().flatten().unzip();
-            state.hooks.on_insert(info.name, &mut documents)?;
-            let mut written = Vec::with_capacity(documents.len());
-            for (position, (id, fields)) in ids.into_iter().zip(documents.iter()).enumerate() {
-                let tag = etag::of_fields(fields);
-                let document = NewDocument {
-                    id: id.as_deref(),
-                    created: now,
-                    updated: now,
-                    etag: &tag,
-                    fields,
-                };
-                match tx.insert(info, document)? {
-                    // Integer ids left out are numbered by the database.
-                    Inserted::Id(id) => {
-                        options::check_in_filter(tx, info, &id, bulk.then_some(position))?;
-                        versioning::after_write(tx, info, &id)?;
-                        written.push((id, tag));
-                    }
-                    Inserted::Duplicate => {
-                        let mut issues = Issues::new();
-                        let id = id.unwrap_or_default();
-                        issues.add("_id", format!("value '{id}' is not unique"));
-                        return Err(ApiError::invalid(issues, "Insertion"));
-                    }
-                }
-            }
-            let ids = written.iter().map(|(id, _)| id.as_str());
-            oplog::posted(tx, info, &client, now, ids.zip(&documents))?;
-            state.hooks.on_insert_tx(info.name, &documents, tx)?;
-            Ok((written, documents))
+            let hooks = &*state.hooks;
+            insert_in(tx, info, hooks, &client, (outcomes, bulk), &uploads, now)
         })
         .await?;
     let (written, documents) = inserted;
@@ -565,6 +489,109 @@ async fn insert(
         response.headers_mut().insert(header::LOCATION, value);
     }
     Ok(response)
+}
+
+/// Validate the documents of an insert before touching the database: each one's
+/// `_id`, read-only and kept fields, the scope's values filled in, the rules, nulls,
+/// soft-delete and version fields. One outcome per document, in order.
+pub(crate) fn validate_inserts(
+    info: &'static ResourceInfo,
+    scope: &Scope,
+    submitted: Vec<Map<String, Value>>,
+) -> Vec<Outcome> {
+    submitted
+        .into_iter()
+        .map(|mut document| {
+            let id = take_client_id(info, &mut document)?;
+            strip_read_only(&mut document);
+            let mut kept = Issues::new();
+            lifecycle::refuse_kept_fields(info, &document, &mut kept);
+            if !kept.is_empty() {
+                return Err(kept);
+            }
+            scope.fill(&mut document, true);
+            let mut fields = validate::validate_document(info.fields, document, Mode::Insert)?;
+            store::fill_nulls(info.fields, &mut fields);
+            lifecycle::set_live(info, &mut fields);
+            versioning::set_first(info, &mut fields);
+            Ok((id, fields))
+        })
+        .collect()
+}
+
+/// The database part of an insert, inside the write transaction `tx`: the `unique`
+/// and `data_relation` checks, the files, `on_insert`, the rows, the datasource
+/// filter, versions, the oplog and `on_insert_tx`. All or none: the first failure is
+/// the error (`_issues`, or `_items` for a `bulk` insert). Each written document's
+/// `_id` and tag, and the documents as written.
+pub(crate) fn insert_in(
+    tx: &Writer<'_>,
+    info: &'static ResourceInfo,
+    hooks: &dyn crate::hooks::Hooks,
+    client: &Client,
+    (mut outcomes, bulk): (Vec<Outcome>, bool),
+    uploads: &media::Uploads,
+    now: i64,
+) -> Result<(Vec<(String, String)>, Vec<Map<String, Value>>)> {
+    let mut accepted: Vec<Map<String, Value>> = Vec::new();
+    for outcome in outcomes.iter_mut() {
+        if let Ok((id, fields)) = outcome {
+            let issues = store::check_constraints(
+                tx,
+                info,
+                fields,
+                id.as_deref().unwrap_or(""),
+                &accepted,
+                |_| true,
+            )?;
+            if issues.is_empty() {
+                // Later documents of the same request must not repeat its unique values.
+                if bulk {
+                    accepted.push(fields.clone());
+                }
+            } else {
+                *outcome = Err(issues);
+            }
+        }
+    }
+    let failed = outcomes.iter().filter(|o| o.is_err()).count();
+    if failed > 0 {
+        return Err(rejection(&outcomes, bulk, failed));
+    }
+    media::store(tx, uploads)?;
+    // Every outcome is Ok here: split them into ids and documents.
+    let (ids, mut documents): (Vec<Option<String>>, Vec<Map<String, Value>>) =
+        std::mem::take(&mut outcomes).into_iter().flatten().unzip();
+    hooks.on_insert(info.name, &mut documents)?;
+    let mut written = Vec::with_capacity(documents.len());
+    for (position, (id, fields)) in ids.into_iter().zip(documents.iter()).enumerate() {
+        let tag = etag::of_fields(fields);
+        let document = NewDocument {
+            id: id.as_deref(),
+            created: now,
+            updated: now,
+            etag: &tag,
+            fields,
+        };
+        match tx.insert(info, document)? {
+            // Integer ids left out are numbered by the database.
+            Inserted::Id(id) => {
+                options::check_in_filter(tx, info, &id, bulk.then_some(position))?;
+                versioning::after_write(tx, info, &id)?;
+                written.push((id, tag));
+            }
+            Inserted::Duplicate => {
+                let mut issues = Issues::new();
+                let id = id.unwrap_or_default();
+                issues.add("_id", format!("value '{id}' is not unique"));
+                return Err(ApiError::invalid(issues, "Insertion"));
+            }
+        }
+    }
+    let ids = written.iter().map(|(id, _)| id.as_str());
+    oplog::posted(tx, info, client, now, ids.zip(&documents))?;
+    hooks.on_insert_tx(info.name, &documents, tx)?;
+    Ok((written, documents))
 }
 
 /// PATCH on an item: update the named fields (dotted keys reach into dicts).
@@ -608,7 +635,7 @@ pub async fn put_item<R: Resource>(
 }
 
 /// A stored document as the write paths need it.
-struct Stored {
+pub(crate) struct Stored {
     created: i64,
     updated: i64,
     etag: String,
@@ -617,7 +644,11 @@ struct Stored {
 
 /// Read a stored document for PUT/PATCH, by `_id` inside the request's scope: the one
 /// generic step of a write.
-fn load<R: Resource>(tx: &Writer<'_>, id: &str, scope: &Scope) -> Result<Option<Stored>> {
+pub(crate) fn load<R: Resource>(
+    tx: &Writer<'_>,
+    id: &str,
+    scope: &Scope,
+) -> Result<Option<Stored>> {
     let document = tx.get::<R>(R::INFO, ItemKey::Id(id), scope)?;
     Ok(document.map(stored))
 }
@@ -631,11 +662,11 @@ fn stored<R: Resource>(document: R) -> Stored {
     }
 }
 
-type Loader = fn(&Writer<'_>, &str, &Scope) -> Result<Option<Stored>>;
+pub(crate) type Loader = fn(&Writer<'_>, &str, &Scope) -> Result<Option<Stored>>;
 
 /// What an item write does with the body.
 #[derive(Clone, Copy, PartialEq)]
-enum Write {
+pub(crate) enum Write {
     /// PATCH: update the fields sent (dotted keys reach into dicts).
     Patch,
     /// PUT: replace the whole document, defaults filled as on insert.
@@ -678,64 +709,22 @@ async fn write_item(
     // A sub-resource's documents stay in it: its path fields hold the URL's values.
     scope.fill(&mut changes, write == Write::Replace);
     let now = date::now();
-    let written = state
-        .db
-        .write(|tx| {
-            let original = match load(tx, &id, &scope)? {
-                Some(original) => original,
-                None if upsert => return Ok(None),
-                None => return Err(ApiError::not_found()),
-            };
-            http::check_if_match(&headers, &original.etag)?;
-            if let Some(sent) = &sent_id {
-                item_ids::check_unchanged(info, &id, sent)?;
-            }
-            let created = original.created;
-            let original_fields = original.fields;
-            let mut fields = if write == Write::Patch {
-                let options = validate::PatchOptions {
-                    normalize: info.normalize_on_patch,
-                    merge_nested: info.merge_nested_documents,
-                };
-                validate::apply_patch_with(info.fields, &original_fields, changes.clone(), options)
-            } else {
-                validate::validate_document(info.fields, changes.clone(), Mode::Replace)
-            }
-            .map_err(|issues| ApiError::invalid(issues, "Insertion"))?;
-            store::fill_nulls(info.fields, &mut fields);
-            // A write restores a soft-deleted document: its unique values count again.
-            let restoring = info.soft_delete && lifecycle::is_deleted(&original_fields);
-            lifecycle::set_live(info, &mut fields);
-            versioning::set_next(info, &mut fields, &original_fields);
-            let issues = store::check_constraints(tx, info, &fields, &id, &[], |name| {
-                restoring || fields.get(name) != original_fields.get(name)
-            })?;
-            if !issues.is_empty() {
-                return Err(ApiError::invalid(issues, "Insertion"));
-            }
-            if write == Write::Patch {
-                state
-                    .hooks
-                    .on_update(info.name, &changes, &original_fields)?;
-            } else {
-                state
-                    .hooks
-                    .on_replace(info.name, &fields, &original_fields)?;
-            }
-            let tag = etag::of_fields(&fields);
-            media::store(tx, &uploads)?;
-            versioning::before_rewrite(tx, info, &id)?;
-            tx.update(info, &fields, &original_fields, (now, &tag, &id))?;
-            media::release_replaced(tx, info, &original_fields, &fields)?;
-            options::check_in_filter(tx, info, &id, None)?;
-            versioning::after_write(tx, info, &id)?;
-            match write {
-                Write::Patch => oplog::patched(tx, info, &client, &id, now, &changes)?,
-                Write::Replace => oplog::replaced(tx, info, &client, (&id, created, now), &fields)?,
-            }
-            Ok(Some((created, tag, fields, original_fields)))
-        })
-        .await?;
+    let item = ItemWrite {
+        info,
+        load,
+        write,
+        hooks: &*state.hooks,
+        client: &client,
+        id: &id,
+        scope: &scope,
+        changes: &changes,
+        sent_id: sent_id.as_ref(),
+        if_match: Some(&headers),
+        upsert,
+        uploads: &uploads,
+        now,
+    };
+    let written = state.db.write(|tx| write_item_in(tx, &item)).await?;
     let Some((created, tag, fields, original_fields)) = written else {
         // Eve's `UPSERT_ON_PUT`: no document has this id, so the PUT creates it, as a
         // POST of the body with that `_id` would.
@@ -773,6 +762,106 @@ async fn write_item(
     ))
 }
 
+/// An item write (PATCH or PUT) as its database part needs it.
+pub(crate) struct ItemWrite<'a> {
+    pub info: &'static ResourceInfo,
+    pub load: Loader,
+    pub write: Write,
+    pub hooks: &'a dyn crate::hooks::Hooks,
+    pub client: &'a Client,
+    /// A well-formed `_id` of the resource.
+    pub id: &'a str,
+    pub scope: &'a Scope,
+    /// The body, read-only meta fields and `_id` taken out, the scope's values filled.
+    pub changes: &'a Map<String, Value>,
+    /// The `_id` the body held, which must be the document's.
+    pub sent_id: Option<&'a Value>,
+    /// The request's headers, whose `If-Match` must name the stored tag; `None`
+    /// (a write from Rust, `endpoint::Data`): no tag is asked for.
+    pub if_match: Option<&'a HeaderMap>,
+    /// A missing document is created by the caller (`upsert_on_put`): `Ok(None)`.
+    pub upsert: bool,
+    pub uploads: &'a media::Uploads,
+    pub now: i64,
+}
+
+/// What an item write stored: the document's `_created`, its new tag, its fields, and
+/// its fields before.
+pub(crate) type ItemWritten = (i64, String, Map<String, Value>, Map<String, Value>);
+
+/// The database part of a PATCH or PUT, inside the write transaction `tx`: the
+/// document read inside the scope (404, or `None` to upsert), `If-Match`, the rules,
+/// `unique` and `data_relation`, the "before" hook, the row, files, the datasource
+/// filter, versions and the oplog.
+pub(crate) fn write_item_in(tx: &Writer<'_>, item: &ItemWrite<'_>) -> Result<Option<ItemWritten>> {
+    let &ItemWrite {
+        info,
+        load,
+        write,
+        hooks,
+        client,
+        id,
+        scope,
+        changes,
+        sent_id,
+        if_match,
+        upsert,
+        uploads,
+        now,
+    } = item;
+    let original = match load(tx, id, scope)? {
+        Some(original) => original,
+        None if upsert => return Ok(None),
+        None => return Err(ApiError::not_found()),
+    };
+    if let Some(headers) = if_match {
+        http::check_if_match(headers, &original.etag)?;
+    }
+    if let Some(sent) = sent_id {
+        item_ids::check_unchanged(info, id, sent)?;
+    }
+    let created = original.created;
+    let original_fields = original.fields;
+    let mut fields = if write == Write::Patch {
+        let options = validate::PatchOptions {
+            normalize: info.normalize_on_patch,
+            merge_nested: info.merge_nested_documents,
+        };
+        validate::apply_patch_with(info.fields, &original_fields, changes.clone(), options)
+    } else {
+        validate::validate_document(info.fields, changes.clone(), Mode::Replace)
+    }
+    .map_err(|issues| ApiError::invalid(issues, "Insertion"))?;
+    store::fill_nulls(info.fields, &mut fields);
+    // A write restores a soft-deleted document: its unique values count again.
+    let restoring = info.soft_delete && lifecycle::is_deleted(&original_fields);
+    lifecycle::set_live(info, &mut fields);
+    versioning::set_next(info, &mut fields, &original_fields);
+    let issues = store::check_constraints(tx, info, &fields, id, &[], |name| {
+        restoring || fields.get(name) != original_fields.get(name)
+    })?;
+    if !issues.is_empty() {
+        return Err(ApiError::invalid(issues, "Insertion"));
+    }
+    if write == Write::Patch {
+        hooks.on_update(info.name, changes, &original_fields)?;
+    } else {
+        hooks.on_replace(info.name, &fields, &original_fields)?;
+    }
+    let tag = etag::of_fields(&fields);
+    media::store(tx, uploads)?;
+    versioning::before_rewrite(tx, info, id)?;
+    tx.update(info, &fields, &original_fields, (now, &tag, id))?;
+    media::release_replaced(tx, info, &original_fields, &fields)?;
+    options::check_in_filter(tx, info, id, None)?;
+    versioning::after_write(tx, info, id)?;
+    match write {
+        Write::Patch => oplog::patched(tx, info, client, id, now, changes)?,
+        Write::Replace => oplog::replaced(tx, info, client, (id, created, now), &fields)?,
+    }
+    Ok(Some((created, tag, fields, original_fields)))
+}
+
 /// DELETE on an item.
 pub async fn delete_item<R: Resource>(
     State(state): State<AppState>,
@@ -803,58 +892,96 @@ async fn delete_one(
     if !valid {
         return Err(ApiError::not_found());
     }
-    let deleted = state
-        .db
-        .write(|tx| {
-            if info.soft_delete {
-                // Not there, or deleted already: nothing to do, no hooks (as Eve).
-                let Some(original) = load(tx, &id, &scope)? else {
-                    return Ok(false);
-                };
-                http::check_if_match(&headers, &original.etag)?;
-                if lifecycle::is_deleted(&original.fields) {
-                    return Ok(false);
-                }
-                state.hooks.on_delete_item(info.name, &id)?;
-                let now = date::now();
-                lifecycle::mark_deleted(tx, info, &id, &original.fields, now)?;
-                // Eve logs the marked document as a DELETE.
-                let marked = (original.created, now, &original.fields);
-                oplog::deleted(tx, info, &client, &id, Some(marked))?;
-                return Ok(true);
-            }
-            // The oplog's `c` holds the deleted document: read it whole then.
-            let original = if oplog::wants_document(info, oplog::Op::Delete) {
-                match load(tx, &id, &scope)? {
-                    Some(stored) => Some(stored),
-                    // Eve answers 204 for a document that is not there: nothing to delete.
-                    None => return Ok(false),
-                }
-            } else {
-                None
-            };
-            let current = match &original {
-                Some(stored) => stored.etag.clone(),
-                None => match tx.etag(info, &id, &scope)? {
-                    Some(current) => current,
-                    // Eve answers 204 for a document that is not there: nothing to delete.
-                    None => return Ok(false),
-                },
-            };
-            http::check_if_match(&headers, &current)?;
-            state.hooks.on_delete_item(info.name, &id)?;
-            media::delete_of_document(tx, info, &id)?;
-            tx.delete(info, &id)?;
-            versioning::after_delete(tx, info, Some(&id))?;
-            let deleted = original.as_ref().map(|s| (s.created, s.updated, &s.fields));
-            oplog::deleted(tx, info, &client, &id, deleted)?;
-            Ok(true)
-        })
-        .await?;
+    let item = ItemDelete {
+        info,
+        load,
+        hooks: &*state.hooks,
+        client: &client,
+        id: &id,
+        scope: &scope,
+        if_match: Some(&headers),
+    };
+    let deleted = state.db.write(|tx| delete_item_in(tx, &item)).await?;
     if deleted {
         state.hooks.on_deleted_item(info.name, &id);
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// An item DELETE as its database part needs it.
+pub(crate) struct ItemDelete<'a> {
+    pub info: &'static ResourceInfo,
+    pub load: Loader,
+    pub hooks: &'a dyn crate::hooks::Hooks,
+    pub client: &'a Client,
+    /// A well-formed `_id` of the resource.
+    pub id: &'a str,
+    pub scope: &'a Scope,
+    /// The request's headers, whose `If-Match` must name the stored tag; `None`
+    /// (a delete from Rust, `endpoint::Data`): no tag is asked for.
+    pub if_match: Option<&'a HeaderMap>,
+}
+
+/// The database part of an item DELETE, inside the write transaction `tx`: whether a
+/// document was deleted (marked, when soft-deleting), with its hook, files, versions
+/// and oplog entry. `false`: nothing was there (Eve answers 204 all the same).
+pub(crate) fn delete_item_in(tx: &Writer<'_>, item: &ItemDelete<'_>) -> Result<bool> {
+    let &ItemDelete {
+        info,
+        load,
+        hooks,
+        client,
+        id,
+        scope,
+        if_match,
+    } = item;
+    let check = |current: &str| match if_match {
+        Some(headers) => http::check_if_match(headers, current),
+        None => Ok(()),
+    };
+    if info.soft_delete {
+        // Not there, or deleted already: nothing to do, no hooks (as Eve).
+        let Some(original) = load(tx, id, scope)? else {
+            return Ok(false);
+        };
+        check(&original.etag)?;
+        if lifecycle::is_deleted(&original.fields) {
+            return Ok(false);
+        }
+        hooks.on_delete_item(info.name, id)?;
+        let now = date::now();
+        lifecycle::mark_deleted(tx, info, id, &original.fields, now)?;
+        // Eve logs the marked document as a DELETE.
+        let marked = (original.created, now, &original.fields);
+        oplog::deleted(tx, info, client, id, Some(marked))?;
+        return Ok(true);
+    }
+    // The oplog's `c` holds the deleted document: read it whole then.
+    let original = if oplog::wants_document(info, oplog::Op::Delete) {
+        match load(tx, id, scope)? {
+            Some(stored) => Some(stored),
+            // Eve answers 204 for a document that is not there: nothing to delete.
+            None => return Ok(false),
+        }
+    } else {
+        None
+    };
+    let current = match &original {
+        Some(stored) => stored.etag.clone(),
+        None => match tx.etag(info, id, scope)? {
+            Some(current) => current,
+            // Eve answers 204 for a document that is not there: nothing to delete.
+            None => return Ok(false),
+        },
+    };
+    check(&current)?;
+    hooks.on_delete_item(info.name, id)?;
+    media::delete_of_document(tx, info, id)?;
+    tx.delete(info, id)?;
+    versioning::after_delete(tx, info, Some(id))?;
+    let deleted = original.as_ref().map(|s| (s.created, s.updated, &s.fields));
+    oplog::deleted(tx, info, client, id, deleted)?;
+    Ok(true)
 }
 
 /// DELETE on a collection: every document goes (of a sub-resource: every document
@@ -952,7 +1079,7 @@ fn take_client_id(
     }
 }
 
-fn strip_read_only(document: &mut Map<String, Value>) {
+pub(crate) fn strip_read_only(document: &mut Map<String, Value>) {
     for key in READ_ONLY_META {
         document.remove(key);
     }

@@ -16,6 +16,8 @@
 //! - [`data`]: writing documents from Rust (hooks), for internal resources;
 //! - [`date`]: dates on the wire in the API's `date_format`, epoch seconds in the database;
 //! - [`db`]: the embedded SQLite database and its connection pool (`sqlite::db`);
+//! - [`endpoint`]: custom endpoints: parameters and bodies in, answers out, and the
+//!   data handle their code reads and writes resources with;
 //! - [`embed`]: `?embedded=`, references replaced by the documents they name;
 //! - [`error`]: the error type and Eve's error envelope;
 //! - [`etag`]: entity tags (SHA-1 of a document) and header matching;
@@ -54,6 +56,7 @@ pub mod cors;
 pub mod data;
 pub mod date;
 pub mod embed;
+pub mod endpoint;
 pub mod error;
 pub mod etag;
 pub mod forms;

@@ -33,6 +33,15 @@ pub struct Selection<'a> {
     pub hide_deleted: bool,
 }
 
+/// Which of the documents a selection matches are read (`Read::find`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Window {
+    /// How many to leave out first.
+    pub skip: u64,
+    /// How many to read at most; `None`: all the rest.
+    pub limit: Option<u64>,
+}
+
 /// How an item route names its document.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ItemKey<'a> {
@@ -140,6 +149,24 @@ pub trait Read {
         each: &mut dyn FnMut(&mut Vec<u8>, Written<'_>),
     ) -> Result<i64, ApiError>;
 
+    /// The number of documents `selection` matches (its `page` ignored), counted by
+    /// the store without reading them.
+    fn count(
+        &self,
+        info: &'static ResourceInfo,
+        selection: &Selection<'_>,
+    ) -> Result<i64, ApiError>;
+
+    /// The documents `selection` matches (its `page` ignored), in its order, `window`
+    /// of them: how Rust code reads (`endpoint::Data::find`), where a skip need not be
+    /// a whole number of pages.
+    fn find<R: Resource>(
+        &self,
+        info: &'static ResourceInfo,
+        selection: &Selection<'_>,
+        window: Window,
+    ) -> Result<Vec<R>, ApiError>;
+
     /// The document `key` names inside `scope` (and the datasource filter).
     fn get<R: Resource>(
         &self,
@@ -208,6 +235,12 @@ pub trait Write: Read {
     /// Whether the document `id` names is inside the resource's datasource filter
     /// (always, without one).
     fn is_visible(&self, info: &'static ResourceInfo, id: &str) -> Result<bool, ApiError>;
+
+    /// Run `work` as one step of the transaction: when it fails, what it wrote is
+    /// undone and the transaction goes on as before it (a savepoint). A write from
+    /// Rust (`endpoint::Tx`) is all or none even when its caller goes on after its
+    /// error.
+    fn atomically<T>(&self, work: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError>;
 }
 
 /// Give every nullable field that the document leaves out an explicit `null`, so a

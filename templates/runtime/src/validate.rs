@@ -210,6 +210,24 @@ pub fn validate_document(
     }
 }
 
+/// Validate one value against a whole rule, as if it were a document's field named
+/// after the rule (`rule.name`; `"value"` for an unnamed one): a custom endpoint's
+/// body. Its type, rules and nested schema are checked and its defaults filled as
+/// [`validate_document`] would; `_issues` name the rule. A `null` is refused unless
+/// the rule is `nullable`; whether a value is required at all is the caller's question.
+pub fn validate_value(rule: &'static Field, value: Value) -> Result<Value, Issues> {
+    check_value(rule, value, 1).map_err(|issue| {
+        let mut issues = Issues::new();
+        let name = if rule.name.is_empty() {
+            "value"
+        } else {
+            rule.name
+        };
+        issues.insert(name, issue);
+        issues
+    })
+}
+
 /// Apply a PATCH body to the stored document and validate the result.
 ///
 /// Keys may be dotted (`{"location.city": "Paris"}`) or nested

@@ -18,7 +18,9 @@ pub fn render(json: &[u8]) -> Vec<u8> {
             data.insert("_items".into(), Value::Array(items));
             document(&mut out, &data);
         }
-        _ => {}
+        // A custom endpoint may answer a bare number, string or boolean.
+        Ok(scalar) => element(&mut out, "resource", &scalar, None),
+        Err(_) => {}
     }
     out.into_bytes()
 }
@@ -44,6 +46,9 @@ fn document(out: &mut String, data: &Map<String, Value>) {
                     links(out, item);
                     fields(out, item);
                     out.push_str("</resource>");
+                } else {
+                    // A custom endpoint's list of numbers or strings: one element each.
+                    element(out, "resource", item, None);
                 }
             }
         }
@@ -235,6 +240,23 @@ mod tests {
             "<resource><_id>1</_id><h_>1</h_><note>a\u{fffd}b\u{fffd}c&#9;d&#10;e&#13;f\u{fffd}g</note></resource>"
         );
         assert!(!xml.chars().any(|c| c.is_control()), "{xml:?}");
+    }
+
+    #[test]
+    fn bare_numbers_strings_and_lists_of_them_render() {
+        let xml = |json: &[u8]| String::from_utf8(render(json)).unwrap();
+        assert_eq!(xml(b"42"), "<resource>42</resource>");
+        assert_eq!(xml(b"-1.5"), "<resource>-1.5</resource>");
+        assert_eq!(xml(br#""a<b""#), "<resource>a&lt;b</resource>");
+        assert_eq!(xml(b"true"), "<resource>True</resource>");
+        assert_eq!(
+            xml(b"[1,2]"),
+            "<resource><resource>1</resource><resource>2</resource></resource>"
+        );
+        assert_eq!(
+            xml(br#"[{"n":1},"x"]"#),
+            "<resource><resource><n>1</n></resource><resource>x</resource></resource>"
+        );
     }
 
     #[test]

@@ -15,7 +15,9 @@ use crate::catalog::{Field, Relation};
 use crate::error::ApiError;
 use crate::resource::{Resource, ResourceInfo};
 use crate::routes::Scope;
-use crate::store::{Inserted, ItemKey, NewDocument, Read, RowKey, Selection, Write, Written};
+use crate::store::{
+    Inserted, ItemKey, NewDocument, Read, RowKey, Selection, Window, Write, Written,
+};
 
 /// References bound in one `IN (...)` query, well below SQLite's parameter limit.
 const CHUNK: usize = 500;
@@ -112,6 +114,14 @@ fn page_query(
     })
 }
 
+/// `selection` with every page: `Read::count` and `Read::find` page by themselves.
+fn unpaged<'a>(selection: &Selection<'a>) -> Selection<'a> {
+    Selection {
+        page: None,
+        ..*selection
+    }
+}
+
 /// Run `work` (a page's count and its rows) in one read transaction: the total and
 /// the page then come from the same snapshot even while others write, and the
 /// database's shared lock is taken once instead of once per statement. Inside an open
@@ -180,6 +190,41 @@ fn write_page<R: Resource>(
 }
 
 impl Read for Connection {
+    fn count(
+        &self,
+        info: &'static ResourceInfo,
+        selection: &Selection<'_>,
+    ) -> Result<i64, ApiError> {
+        let query = page_query(info, &unpaged(selection))?;
+        Ok(self.prepare_cached(&query.count)?.query_row(
+            params_from_iter(&query.values[..query.count_values]),
+            |row| row.get(0),
+        )?)
+    }
+
+    fn find<R: Resource>(
+        &self,
+        info: &'static ResourceInfo,
+        selection: &Selection<'_>,
+        window: Window,
+    ) -> Result<Vec<R>, ApiError> {
+        let query = page_query(info, &unpaged(selection))?;
+        // Literals, as a page's size is (see `page_query`): integers made here. SQLite
+        // reads a negative LIMIT as none; both are at most i64::MAX.
+        let limit = window
+            .limit
+            .map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
+        let skip = i64::try_from(window.skip).unwrap_or(i64::MAX);
+        let sql = format!("{} LIMIT {limit} OFFSET {skip}", query.select);
+        let documents = self
+            .prepare_cached(&sql)?
+            .query_map(params_from_iter(query.values.iter()), |row| {
+                R::from_row(row)
+            })?
+            .collect::<rusqlite::Result<Vec<R>>>()?;
+        Ok(documents)
+    }
+
     fn list<R: Resource>(
         &self,
         info: &'static ResourceInfo,
@@ -274,6 +319,23 @@ impl Read for Connection {
 }
 
 impl Read for Transaction<'_> {
+    fn count(
+        &self,
+        info: &'static ResourceInfo,
+        selection: &Selection<'_>,
+    ) -> Result<i64, ApiError> {
+        (**self).count(info, selection)
+    }
+
+    fn find<R: Resource>(
+        &self,
+        info: &'static ResourceInfo,
+        selection: &Selection<'_>,
+        window: Window,
+    ) -> Result<Vec<R>, ApiError> {
+        (**self).find(info, selection, window)
+    }
+
     fn list<R: Resource>(
         &self,
         info: &'static ResourceInfo,
@@ -312,6 +374,23 @@ impl Read for Transaction<'_> {
 }
 
 impl Write for Transaction<'_> {
+    fn atomically<T>(&self, work: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
+        self.prepare_cached("SAVEPOINT apigen_step")?.execute([])?;
+        match work() {
+            Ok(value) => {
+                self.prepare_cached("RELEASE apigen_step")?.execute([])?;
+                Ok(value)
+            }
+            Err(error) => {
+                // Undone, then forgotten: the transaction is as it was before `work`.
+                self.prepare_cached("ROLLBACK TO apigen_step")?
+                    .execute([])?;
+                self.prepare_cached("RELEASE apigen_step")?.execute([])?;
+                Err(error)
+            }
+        }
+    }
+
     fn etag(
         &self,
         info: &'static ResourceInfo,
