@@ -519,6 +519,9 @@ pub(crate) fn validate_inserts(
         .collect()
 }
 
+/// What an insert wrote: each document's `_id` and tag, and the documents as written.
+pub(crate) type Insertion = (Vec<(String, String)>, Vec<Map<String, Value>>);
+
 /// The database part of an insert, inside the write transaction `tx`: the `unique`
 /// and `data_relation` checks, the files, `on_insert`, the rows, the datasource
 /// filter, versions, the oplog and `on_insert_tx`. All or none: the first failure is
@@ -532,7 +535,7 @@ pub(crate) fn insert_in(
     (mut outcomes, bulk): (Vec<Outcome>, bool),
     uploads: &media::Uploads,
     now: i64,
-) -> Result<(Vec<(String, String)>, Vec<Map<String, Value>>)> {
+) -> Result<Insertion> {
     let mut accepted: Vec<Map<String, Value>> = Vec::new();
     for outcome in outcomes.iter_mut() {
         if let Ok((id, fields)) = outcome {

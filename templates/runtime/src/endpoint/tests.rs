@@ -234,7 +234,7 @@ async fn a_body_must_be_json_well_formed_and_within_the_limit() {
         .await
         .unwrap_err();
     assert_eq!(error.status, StatusCode::BAD_REQUEST);
-    let huge = format!("[{}]", vec![r#"{"year":1}"#; 10].join(","));
+    let huge = format!("[{}]", [r#"{"year":1}"#; 10].join(","));
     let error = read::<Value>(&ROWS, &json_headers(), &huge)
         .await
         .unwrap_err();
