@@ -257,4 +257,6 @@ fn deserialize<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
 }
 
 #[cfg(test)]
+mod data_tests;
+#[cfg(test)]
 mod tests;
