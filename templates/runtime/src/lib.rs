@@ -28,6 +28,7 @@
 //! - [`http`]: reading bodies, conditional requests, query strings;
 //! - [`layers`]: the HTTP layer before the routes: method override, rendering, CORS;
 //! - [`links`]: HATEOAS, the `_links` of every response;
+//! - `limits`: quotas and rate limits per consumer or client (feature `limits`);
 //! - [`log`]: request logging through `tracing` (`serve --log-level`);
 //! - [`media`]: media fields: uploads, the media table, the media endpoint (Range);
 //! - [`objectid`]: ObjectId-style document ids;
@@ -67,6 +68,8 @@ pub mod http;
 pub mod item_ids;
 pub mod layers;
 pub mod lifecycle;
+#[cfg(feature = "limits")]
+pub mod limits;
 pub mod links;
 pub mod log;
 pub mod media;
@@ -136,6 +139,11 @@ pub trait Api: 'static {
     /// The user's own check (`authentication = ["custom"]`), from their `src/auth.rs`.
     #[cfg(feature = "auth")]
     const CHECK_AUTH: Option<auth::CheckAuth> = None;
+    /// The API's quotas and rate limits, when some operation has a cost or a rate
+    /// limit (`limits`); the generator then sets `CLIENT_ADDRESS` too, as clients
+    /// without a user are counted by their address.
+    #[cfg(feature = "limits")]
+    const LIMITS: Option<&'static limits::Settings> = None;
 
     /// The routes the spec enables.
     fn router(state: state::AppState) -> axum::Router;

@@ -86,6 +86,8 @@ pub fn app<A: Api>(config: &Config<A>, hooks: Arc<dyn Hooks>) -> Result<App, Ope
                 crate::auth::Auth::new(settings, A::CHECK_AUTH).map_err(OpenError::Auth)?,
             )),
         },
+        #[cfg(feature = "limits")]
+        limits: A::LIMITS.map(|settings| Arc::new(crate::limits::Limits::in_memory(settings))),
     };
     Ok(crate::layers::wrap(A::router(state), A::WEB))
 }

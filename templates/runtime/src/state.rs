@@ -13,6 +13,9 @@ pub struct AppState {
     /// Authentication's state (`auth`), when the API has any rule.
     #[cfg(feature = "auth")]
     pub auth: Option<Arc<crate::auth::Auth>>,
+    /// Quotas and rate limits (`limits`), when the API has any.
+    #[cfg(feature = "limits")]
+    pub limits: Option<Arc<crate::limits::Limits>>,
 }
 
 /// Settings the handlers read on every request.

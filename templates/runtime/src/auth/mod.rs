@@ -103,6 +103,10 @@ pub struct Settings {
     pub issuers: &'static [Issuer],
     /// How far a signed request's time may be from the server's.
     pub signature_max_age: Duration,
+    /// The API-wide `authentication` schemes: how [`verified_user`] identifies the
+    /// caller of an operation without a rule of its own (for its rate limits and
+    /// quotas, `limits`). Empty: such callers are known by their address alone.
+    pub schemes: &'static [Scheme],
 }
 
 /// The caller of a request that passed its guard.
@@ -370,7 +374,7 @@ async fn authenticate(guard: &Guard, mut request: Request) -> Result<Request, Re
             roles: decided.roles,
         }
     } else {
-        identify(guard, &mut request).await?
+        identify(policy, state, &mut request).await?
     };
     caller.user = Some(user.name);
     caller.roles = user.roles;
@@ -389,9 +393,11 @@ struct Identified {
 
 /// The user the request's credentials prove, by the first of the policy's schemes
 /// they are shaped for.
-async fn identify(guard: &Guard, request: &mut Request) -> Result<Identified, Refusal> {
-    let policy = guard.policy;
-    let state = &guard.state;
+async fn identify(
+    policy: &Policy,
+    state: &AppState,
+    request: &mut Request,
+) -> Result<Identified, Refusal> {
     let accepts = |scheme| policy.schemes.contains(&scheme);
     match presented(request.headers()) {
         Presented::Malformed => Err(Refusal::Unauthorized),
@@ -409,7 +415,7 @@ async fn identify(guard: &Guard, request: &mut Request) -> Result<Identified, Re
             let value = value.to_string();
             #[cfg(feature = "jwt")]
             if accepts(Scheme::Jwt) && looks_like_jwt(&value) {
-                return jwt(guard, &value).await;
+                return jwt(policy, state, &value).await;
             }
             if accepts(Scheme::Token) {
                 return token(state, &value);
@@ -418,10 +424,10 @@ async fn identify(guard: &Guard, request: &mut Request) -> Result<Identified, Re
         }
         Presented::Hmac { user, signature } if accepts(Scheme::Hmac) => {
             let (user, signature) = (user.to_string(), signature.to_string());
-            hmac(guard, request, &user, &signature).await
+            hmac(state, request, &user, &signature).await
         }
         Presented::Hmac { .. } => Err(Refusal::Unauthorized),
-        Presented::None if accepts(Scheme::Signed) => dataset(guard, request).await,
+        Presented::None if accepts(Scheme::Signed) => dataset(state, request).await,
         Presented::None => Err(Refusal::Unauthorized),
     }
 }
@@ -462,10 +468,9 @@ fn token(state: &AppState, token: &str) -> Result<Identified, Refusal> {
 }
 
 #[cfg(feature = "jwt")]
-async fn jwt(guard: &Guard, token: &str) -> Result<Identified, Refusal> {
-    let auth = guard.state.auth.as_deref().ok_or(Refusal::Unauthorized)?;
+async fn jwt(policy: &Policy, state: &AppState, token: &str) -> Result<Identified, Refusal> {
+    let auth = state.auth.as_deref().ok_or(Refusal::Unauthorized)?;
     let verifier = auth.jwt.as_ref().ok_or(Refusal::Unauthorized)?;
-    let policy = guard.policy;
     let rule = jwt::JwtRule {
         issuers: &[],
         audiences: policy.audiences,
@@ -496,12 +501,11 @@ async fn take_body(state: &AppState, request: &mut Request) -> Result<axum::body
 /// Eve's HMAC: a signature over the method, path and query, time and body, with the
 /// user's secret; a stale time or a signature seen before is refused.
 async fn hmac(
-    guard: &Guard,
+    state: &AppState,
     request: &mut Request,
     user: &str,
     signature: &str,
 ) -> Result<Identified, Refusal> {
-    let state = &guard.state;
     let auth = state.auth.as_deref().ok_or(Refusal::Unauthorized)?;
     let now = SystemTime::now();
     let timestamp = request
@@ -543,8 +547,7 @@ async fn hmac(
 
 /// The dataset API's signed request: `visitor`, `stamp`, `type` and `token` in the
 /// query string or an urlencoded form body.
-async fn dataset(guard: &Guard, request: &mut Request) -> Result<Identified, Refusal> {
-    let state = &guard.state;
+async fn dataset(state: &AppState, request: &mut Request) -> Result<Identified, Refusal> {
     let auth = state.auth.as_deref().ok_or(Refusal::Unauthorized)?;
     let now = SystemTime::now();
     let query = request.uri().query().map(str::to_string);
@@ -571,6 +574,43 @@ async fn dataset(guard: &Guard, request: &mut Request) -> Result<Identified, Ref
         name: stored.name,
         roles: stored.roles,
     })
+}
+
+/// The user the `Authorization` header of `request` proves with one of the API's
+/// own schemes (`Settings::schemes`), for an operation that checks none (public):
+/// rate limits and quotas count such a caller as that user. `None` without the
+/// header, without schemes, or when the credentials do not check out (the request
+/// goes on, counted by its address): a client cannot escape its address's limits by
+/// sending made-up user names. A JWT is not accepted here: without an operation
+/// there is no audience to check it against.
+pub async fn verified_user(state: &AppState, request: &mut Request) -> Option<String> {
+    let auth = state.auth.as_deref()?;
+    let schemes = auth.settings.schemes;
+    if schemes.is_empty() || !request.headers().contains_key(header::AUTHORIZATION) {
+        return None;
+    }
+    if schemes.contains(&Scheme::Custom) {
+        let check = auth.custom.as_ref()?;
+        let asked = AuthRequest {
+            method: request.method(),
+            uri: request.uri(),
+            headers: request.headers(),
+            allowed_roles: &[],
+        };
+        return check(&asked)?.user;
+    }
+    let policy = Policy {
+        schemes,
+        api_key_required: false,
+        roles: &[],
+        audiences: &[],
+        client_ids: &[],
+        scopes: &[],
+    };
+    identify(&policy, state, request)
+        .await
+        .ok()
+        .map(|user| user.name)
 }
 
 /// Whether `caller` (the `auth::Caller` of a request, if its operation has a guard)
