@@ -199,6 +199,8 @@ fn state(name: &str) -> (AppState, Arc<Recorder>, std::path::PathBuf) {
         }),
         #[cfg(feature = "auth")]
         auth: None,
+        #[cfg(feature = "limits")]
+        limits: None,
     };
     (state, recorder, dir)
 }
