@@ -365,3 +365,146 @@ mod with_auth {
         );
     }
 }
+
+/// An API of one operation limited to 1,000 GETs per second per client, served by
+/// the runtime's own server, for [`measure_http_admitted_per_window`].
+#[cfg(feature = "jwt")]
+mod served {
+    use super::*;
+
+    pub struct Metered;
+
+    static WEB: crate::layers::Web = crate::layers::Web {
+        method_override: false,
+        json: true,
+        xml: false,
+        jsonp_argument: None,
+        cors: None,
+    };
+
+    pub static PER_SECOND: Settings = Settings {
+        quotas: &[],
+        windows: &[1],
+    };
+
+    static GET_X: Metering = Metering {
+        costs: &[],
+        rate: Some(RateLimit {
+            limit: 1000,
+            window_secs: 1,
+            scope: "",
+        }),
+        method: "GET",
+    };
+
+    impl crate::Api for Metered {
+        const PREFIX: &'static str = "";
+        const DEFAULT_DB_FILE: &'static str = "never-used.db";
+        const MAX_BODY_BYTES: usize = 1024;
+        const BULK_MAX_ITEMS: usize = 1;
+        const TABLES: &'static [&'static crate::schema::Table] = &[];
+        const RESOURCES: &'static [&'static crate::resource::ResourceInfo] = &[];
+        const DATES: &'static crate::date::DateFormat = &crate::date::RFC1123;
+        const WEB: &'static crate::layers::Web = &WEB;
+        const CLIENT_ADDRESS: bool = true;
+        const LIMITS: Option<&'static Settings> = Some(&PER_SECOND);
+        fn router(state: AppState) -> Router {
+            router(&state, &GET_X)
+        }
+    }
+}
+
+/// A load generator against a server limited to 1,000 requests per second: 32
+/// connections from one address sending GETs as fast as they are answered for about
+/// six seconds; what passed in each window (told by `X-RateLimit-Reset`).
+#[cfg(feature = "jwt")]
+#[test]
+#[ignore]
+fn measure_http_admitted_per_window() {
+    use http_body_util::BodyExt as _;
+    use hyper::body::Bytes;
+    use hyper_util::rt::TokioIo;
+    use std::collections::BTreeMap;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::server::Config::<served::Metered> {
+            db: dir.path().join("served.db"),
+            ..crate::server::Config::default()
+        };
+        let app = crate::server::app(&config, Arc::new(NoHooks)).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            crate::server::serve(listener, app, &config, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        let epoch = || {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64()
+        };
+        let end = epoch().ceil() + 6.0;
+        let clients: Vec<_> = (0..32)
+            .map(|_| {
+                tokio::spawn(async move {
+                    // reset second -> (admitted, refused)
+                    let mut seen: BTreeMap<u64, (u32, u32)> = BTreeMap::new();
+                    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+                    let (mut sender, connection) =
+                        hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                            .await
+                            .unwrap();
+                    tokio::spawn(connection);
+                    while epoch() < end {
+                        let request = HttpRequest::get("/x")
+                            .header(header::HOST, "localhost")
+                            .body(http_body_util::Empty::<Bytes>::new())
+                            .unwrap();
+                        let response = sender.send_request(request).await.unwrap();
+                        let reset = response
+                            .headers()
+                            .get("x-ratelimit-reset")
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.parse().ok())
+                            .expect("X-RateLimit-Reset");
+                        let entry = seen.entry(reset).or_default();
+                        match response.status() {
+                            StatusCode::OK => entry.0 += 1,
+                            StatusCode::TOO_MANY_REQUESTS => entry.1 += 1,
+                            other => panic!("unexpected {other}"),
+                        }
+                        let _ = response.into_body().collect().await;
+                    }
+                    seen
+                })
+            })
+            .collect();
+        let mut windows: BTreeMap<u64, (u32, u32)> = BTreeMap::new();
+        for client in clients {
+            for (reset, (ok, refused)) in client.await.unwrap() {
+                let entry = windows.entry(reset).or_default();
+                entry.0 += ok;
+                entry.1 += refused;
+            }
+        }
+        let _ = stop.send(());
+        let _ = server.await;
+        println!("measure_http_admitted_per_window: limit 1000 per 1 s window, 32 connections from one address");
+        for (reset, (ok, refused)) in &windows {
+            println!(
+                "  window ending {reset}: {ok} admitted (200), {refused} refused (429), {} requests/s offered",
+                ok + refused
+            );
+        }
+        assert!(windows.values().all(|&(ok, _)| ok <= 1000));
+    });
+}
