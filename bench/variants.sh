@@ -14,6 +14,10 @@
 #                       API key, looked up in the server's keys table; run.sh makes one
 #                       (GEN_API_KEY=1) and every request of the run carries it, to the
 #                       plain build too, which ignores it
+#          limits       a quota (`metric_costs` under [api], `[quotas.bench-requests]`) and
+#                       a rate limit on every method (`rate_limit`), both set high enough
+#                       that the run is never refused: every request is metered and
+#                       counted by client address, and its answer carries X-RateLimit-*
 # e.g. bash bench/variants.sh oplog -s post,patch -r 3
 set -euo pipefail
 
@@ -21,23 +25,28 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 feature=${1:-}
 [[ -n $feature ]] || { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 2; }
 shift
-api_lines=() people_lines=()
+api_lines=() people_lines=() tail_lines=()
 case $feature in
   oplog) api_lines=("oplog = true") ;;
   versioning) people_lines=("versioning = true") ;;
   soft_delete) people_lines=("soft_delete = true") ;;
   all) api_lines=("oplog = true"); people_lines=("versioning = true" "soft_delete = true") ;;
   api_key) api_lines=("api_key_required = true"); export GEN_API_KEY=1 ;;
+  limits)
+    api_lines=("metric_costs = { bench-requests = 1 }"
+      "rate_limit = { get = [4000000000, 60], post = [4000000000, 60], patch = [4000000000, 60], put = [4000000000, 60], delete = [4000000000, 60] }")
+    tail_lines=("[quotas.bench-requests]" "per_minute = 4000000000") ;;
   *) echo "unknown feature: $feature" >&2; exit 2 ;;
 esac
 
 # Outside the repository: cargo would take a crate under it for a workspace member.
 work=${TMPDIR:-/tmp}/apigen-bench-variants/$feature
 rm -rf "$work" && mkdir -p "$work"
-python3 - "$ROOT/specs/people.toml" "$work/people.toml" "${#api_lines[@]}" "${api_lines[@]}" "${people_lines[@]}" <<'PY'
+python3 - "$ROOT/specs/people.toml" "$work/people.toml" "${#api_lines[@]}" "${#tail_lines[@]}" "${api_lines[@]}" "${tail_lines[@]}" "${people_lines[@]}" <<'PY'
 import sys
-source, dest, n_api, *lines = sys.argv[1:]
-api, people = lines[: int(n_api)], lines[int(n_api):]
+source, dest, n_api, n_tail, *lines = sys.argv[1:]
+n_api, n_tail = int(n_api), int(n_tail)
+api, tail, people = lines[:n_api], lines[n_api : n_api + n_tail], lines[n_api + n_tail :]
 out = []
 for line in open(source, encoding="utf-8").read().splitlines():
     out.append(line)
@@ -45,9 +54,10 @@ for line in open(source, encoding="utf-8").read().splitlines():
         out.extend(api)
     elif line.strip() == "[resources.people]":
         out.extend(people)
+out.extend(tail)
 open(dest, "w", encoding="utf-8").write("\n".join(out) + "\n")
 PY
-echo "==> people-api with: ${api_lines[*]} ${people_lines[*]}" >&2
+echo "==> people-api with: ${api_lines[*]} ${people_lines[*]} ${tail_lines[*]}" >&2
 (cd "$ROOT" && cargo run --quiet -- new "$work/people.toml" --out "$work/people-api" \
   --runtime-path "$ROOT/templates/runtime" >/dev/null)
 (cd "$work/people-api" && CARGO_TARGET_DIR=$ROOT/target/bench-variants/target \

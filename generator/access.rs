@@ -93,14 +93,28 @@ pub fn access_rs(model: &Model) -> Result<String, RenderError> {
             )
         })
         .collect();
+    // A public operation's caller is still known by the schemes the API uses, for
+    // its rate limits and quotas (`auth::verified_user`).
+    // The user's own check belongs to the operations that name it; where other
+    // schemes exist, those tell who calls.
+    let mut used = crate::model::auth::schemes_used(&model.operations);
+    if used.len() > 1 {
+        used.retain(|s| *s != Scheme::Custom);
+    }
+    let schemes: Vec<String> = used
+        .iter()
+        .map(|s| format!("Scheme::{}", s.variant()))
+        .collect();
     out.push_str(&format!(
-        "/// The API's settings: the realm 401 answers name, the JWT issuers, and how far a\n\
-         /// signed request's time may be from the server's ({} s).\n\
-         pub static SETTINGS: Settings = Settings {{ realm: {}, issuers: &[{}], signature_max_age: ::std::time::Duration::from_secs({}) }};\n",
+        "/// The API's settings: the realm 401 answers name, the JWT issuers, how far a\n\
+         /// signed request's time may be from the server's ({} s), and the schemes that\n\
+         /// tell who calls a public operation (for its rate limits and quotas).\n\
+         pub static SETTINGS: Settings = Settings {{ realm: {}, issuers: &[{}], signature_max_age: ::std::time::Duration::from_secs({}), schemes: &[{}] }};\n",
         api.auth.signature_max_age,
         str_lit(&api.name),
         issuers.join(", "),
         api.auth.signature_max_age,
+        schemes.join(", "),
     ));
     for op in &model.operations {
         let Some(rule) = &op.settings.auth else {

@@ -75,7 +75,7 @@ impl RuntimeSource {
 }
 
 /// The runtime's optional parts a crate uses: `auth` when an operation has a rule,
-/// `jwt` when one accepts JWTs.
+/// `jwt` when one accepts JWTs, `limits` when one is metered.
 fn runtime_features(model: &Model) -> Vec<&'static str> {
     let mut features = Vec::new();
     if crate::access::uses_auth(model) {
@@ -83,6 +83,9 @@ fn runtime_features(model: &Model) -> Vec<&'static str> {
     }
     if crate::access::uses_jwt(model) {
         features.push("jwt");
+    }
+    if crate::limits::uses_metering(model) {
+        features.push("limits");
     }
     features
 }
@@ -150,6 +153,7 @@ pub fn crate_files(
                 spec_path,
                 description_toml: toml_string(description),
                 runtime_dependency: runtime.dependency(&runtime_features(model)),
+                serde_derive: crate::endpoints::uses_endpoints(model),
                 rust_version: if crate::access::uses_jwt(model) {
                     "1.88"
                 } else {
@@ -168,6 +172,7 @@ pub fn crate_files(
         &render::LibRs {
             validators,
             custom_auth: crate::access::uses_custom(model),
+            endpoints: crate::endpoints::uses_endpoints(model),
             ..render::LibRs::new(api)
         },
         "crate/src/lib.rs",
@@ -258,6 +263,8 @@ pub fn crate_files(
                 auth: crate::access::uses_auth(model),
                 credentials: crate::model::auth::uses_store(&model.operations),
                 custom_auth: crate::access::uses_custom(model),
+                endpoints: crate::endpoints::uses_endpoints(model),
+                limits: crate::limits::uses_metering(model),
             },
             "crate/src/api/mod.rs",
         )?,
@@ -274,6 +281,28 @@ pub fn crate_files(
             "src/api/access.rs",
             crate::access::access_rs(model)?,
             Owner::Apigen,
+        );
+    }
+    if crate::limits::uses_metering(model) {
+        // What each operation costs: the quotas and rate limits the router's meters hold.
+        add(
+            "src/api/metering.rs",
+            crate::limits::limits_rs(model)?,
+            Owner::Apigen,
+        );
+    }
+    if crate::endpoints::uses_endpoints(model) {
+        // The custom endpoints' types, trait and handlers, and the user's file that
+        // implements the trait (created once, with a stub per endpoint).
+        add(
+            "src/api/endpoints.rs",
+            crate::endpoints::endpoints_rs(model)?,
+            Owner::Apigen,
+        );
+        add(
+            "src/endpoints.rs",
+            crate::endpoints::user_endpoints_rs(model),
+            Owner::User,
         );
     }
     add(

@@ -94,6 +94,21 @@ pub fn document(model: &Model) -> Value {
     if !schemes.is_empty() {
         document["components"]["securitySchemes"] = Value::Object(schemes);
     }
+    if !api.quotas.is_empty() {
+        // Cloud Endpoints' quota configuration: the metrics and their per-minute
+        // limits per consumer.
+        let metrics: Vec<Value> = api
+            .quotas
+            .iter()
+            .map(|q| json!({"name": q.name, "displayName": q.display_name, "valueType": "INT64", "metricKind": "DELTA"}))
+            .collect();
+        let limits: Vec<Value> = api
+            .quotas
+            .iter()
+            .map(|q| json!({"name": format!("{}-limit", q.name), "metric": q.name, "unit": "1/min/{project}", "values": {"STANDARD": q.per_minute}}))
+            .collect();
+        document["x-google-management"] = json!({"metrics": metrics, "quota": {"limits": limits}});
+    }
     set_dates(&mut document, &dates);
     http_layer(model, &mut document);
     document
@@ -607,7 +622,135 @@ fn paths(model: &Model) -> Map<String, Value> {
         }
         paths.insert(path, Value::Object(item));
     }
+    for op in &model.operations {
+        let Some(endpoint) = op
+            .endpoint
+            .as_ref()
+            .and_then(|name| model.endpoints.iter().find(|e| &e.name == name))
+        else {
+            continue;
+        };
+        let path = format!("/{}", op.template());
+        let mut operation = endpoint_operation(endpoint);
+        if let Some(rule) = &op.settings.auth {
+            operation["security"] = security_requirements(rule);
+            operation["responses"]["401"] = json!({"$ref": "#/components/responses/Error"});
+        }
+        let entry = paths.entry(path).or_insert_with(|| json!({}));
+        entry[op.method.lowercase()] = operation;
+    }
+    for op in &model.operations {
+        if let Some(metering) = &op.settings.metering {
+            let path = format!("/{}", op.template());
+            let Some(operation) = paths
+                .get_mut(&path)
+                .and_then(|item| item.get_mut(op.method.lowercase()))
+            else {
+                continue;
+            };
+            meter_operation(model, metering, operation);
+        }
+    }
     paths
+}
+
+/// A custom endpoint's operation: its typed parameters, body and answer, and every
+/// status its handler answers itself (400 for a body that is not JSON, 422 for a
+/// value that breaks a rule, 501 while the user's method is a stub).
+fn endpoint_operation(endpoint: &crate::model::endpoints::Endpoint) -> Value {
+    let mut parameters: Vec<Value> = endpoint
+        .path_fields
+        .iter()
+        .map(|f| json!({"name": f.name, "in": "path", "required": true, "schema": field_schema(f)}))
+        .collect();
+    for field in &endpoint.query {
+        let mut parameter = if field.kind == Kind::List {
+            // A list is sent as JSON text: `?years=[2000,2001]`.
+            json!({"name": field.name, "in": "query", "content": json_content(field_schema(field))})
+        } else {
+            json!({"name": field.name, "in": "query", "schema": field_schema(field)})
+        };
+        if field.required {
+            parameter["required"] = json!(true);
+        }
+        parameters.push(parameter);
+    }
+    let mut codes = vec!["400", "422", "500", "501", "503"];
+    if endpoint.body.is_some() {
+        codes.extend(["408", "413"]);
+    }
+    codes.sort_unstable();
+    let mut responses = error_responses(&codes);
+    match &endpoint.response {
+        Some(field) => {
+            responses.insert(
+                "200".into(),
+                json!({"description": "The endpoint's answer", "content": json_content(field_schema(field))}),
+            );
+        }
+        None => {
+            responses.insert("204".into(), json!({"description": "Done; no content"}));
+        }
+    }
+    let mut operation = json!({
+        "operationId": endpoint.operation_id(),
+        "tags": ["endpoints"],
+        "responses": responses,
+    });
+    if !endpoint.summary.is_empty() {
+        operation["summary"] = json!(endpoint.summary);
+    }
+    if !endpoint.description.is_empty() {
+        operation["description"] = json!(endpoint.description);
+    }
+    if !parameters.is_empty() {
+        operation["parameters"] = Value::Array(parameters);
+    }
+    if let Some(body) = &endpoint.body {
+        operation["requestBody"] =
+            json!({"required": body.required, "content": json_content(field_schema(body))});
+    }
+    operation
+}
+
+/// A metered operation: Cloud Endpoints' `x-google-quota` with its metric costs, the
+/// rate limit's `X-RateLimit-*` headers, and the 429 a request over either answers.
+fn meter_operation(
+    model: &Model,
+    metering: &crate::model::limits::Metering,
+    operation: &mut Value,
+) {
+    if !metering.costs.is_empty() {
+        let costs: Map<String, Value> = metering
+            .costs
+            .iter()
+            .map(|(i, units)| (model.api.quotas[*i].name.clone(), json!(units)))
+            .collect();
+        operation["x-google-quota"] = json!({"metricCosts": costs});
+    }
+    let mut too_many = json!({
+        "description": "Over a quota or the rate limit: nothing was done or counted; retry after `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    });
+    if let Some(rate) = &metering.rate_limit {
+        let headers = json!({
+            "X-RateLimit-Limit": {"description": format!("Requests allowed per {} s", rate.window_secs), "schema": {"type": "integer"}},
+            "X-RateLimit-Remaining": {"description": "Requests left in this window", "schema": {"type": "integer"}},
+            "X-RateLimit-Reset": {"description": "When the window ends, in seconds since the epoch", "schema": {"type": "integer"}}
+        });
+        if let Some(responses) = operation["responses"].as_object_mut() {
+            for (code, response) in responses.iter_mut() {
+                if let (true, Some(object)) = (code.starts_with('2'), response.as_object_mut()) {
+                    object.insert("headers".into(), headers.clone());
+                }
+            }
+        }
+        for (name, header) in headers.as_object().into_iter().flatten() {
+            too_many["headers"][name] = header.clone();
+        }
+    }
+    operation["responses"]["429"] = too_many;
 }
 
 /// The parameters of a path's template, shared by its operations. An item's `id`
@@ -934,7 +1077,8 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
         | Action::Home
         | Action::OpenApi
         | Action::Schema
-        | Action::SchemaItem => return None,
+        | Action::SchemaItem
+        | Action::Endpoint => return None,
     };
     Some(operation)
 }

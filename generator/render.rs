@@ -88,6 +88,8 @@ pub struct CargoToml<'a> {
     /// The oldest Rust that builds the crate: 1.83, or 1.88 with the runtime's `jwt`
     /// feature (jsonwebtoken 10 and later need it).
     pub rust_version: &'static str,
+    /// Custom endpoints' typed parameters and answers derive serde's traits.
+    pub serde_derive: bool,
 }
 
 #[derive(Template)]
@@ -100,6 +102,8 @@ pub struct LibRs<'a> {
     pub validators: bool,
     /// `authentication = ["custom"]`: the user's `auth` module (`check_auth`).
     pub custom_auth: bool,
+    /// Custom endpoints: the user's `endpoints` module (`Service`).
+    pub endpoints: bool,
 }
 
 impl<'a> LibRs<'a> {
@@ -114,6 +118,7 @@ impl<'a> LibRs<'a> {
             doc: doc_lines("//!", &about),
             validators: false,
             custom_auth: false,
+            endpoints: false,
         }
     }
 }
@@ -205,6 +210,10 @@ pub struct ApiModRs<'a> {
     pub credentials: bool,
     /// The user's own auth check (`src/auth.rs`).
     pub custom_auth: bool,
+    /// Custom endpoints: the `endpoints` module.
+    pub endpoints: bool,
+    /// Some operation is metered: the crate has `metering.rs`.
+    pub limits: bool,
     /// The oplog resource's module, when the API has an oplog.
     pub oplog_module: Option<&'a str>,
 }
@@ -277,6 +286,16 @@ impl<'a> RouterRs<'a> {
                 (Action::OpenApi, _) => "openapi".to_string(),
                 (Action::Schema, _) => "schema".to_string(),
                 (Action::SchemaItem, _) => "schema_item".to_string(),
+                (Action::Endpoint, _) => {
+                    let endpoint = model
+                        .endpoints
+                        .iter()
+                        .find(|e| op.endpoint.as_deref() == Some(e.name.as_str()))
+                        .ok_or_else(|| {
+                            router_error(format!("operation `{}` names no endpoint", op.id))
+                        })?;
+                    format!("super::endpoints::{}", endpoint.ident)
+                }
                 (action, Some(name)) => {
                     let resource = model
                         .resources
@@ -308,6 +327,18 @@ impl<'a> RouterRs<'a> {
                         op.id
                     )));
                 }
+            };
+            // The meter runs after the guard (the outer layer runs first), so it
+            // counts a request against the consumer the guard authenticated, and a
+            // refused request costs nothing.
+            let handler = match crate::limits::metering_path(model, op) {
+                Some(metering) => {
+                    guarded = true;
+                    format!(
+                        "{handler}.layer(axum::middleware::from_fn_with_state(super::limits::Meter::new(&{metering}, &state), super::limits::meter))"
+                    )
+                }
+                None => handler,
             };
             let handler = match crate::access::policy_path(model, op) {
                 Some(policy) => {

@@ -17,6 +17,82 @@ pub struct Spec {
     pub api: Spanned<ApiSpec>,
     #[serde(default)]
     pub resources: IndexMap<Spanned<String>, Spanned<ResourceSpec>>,
+    /// Cloud Endpoints' `limit_definitions`: quotas by metric name, each a limit per
+    /// minute per consumer that operations' `metric_costs` draw on.
+    #[serde(default)]
+    pub quotas: IndexMap<Spanned<String>, Spanned<QuotaSpec>>,
+    /// Custom endpoints (atoti's `Session.endpoint`): the user's code, served beside
+    /// the resources under the same prefix and auth.
+    #[serde(default)]
+    pub endpoints: IndexMap<Spanned<String>, Spanned<EndpointSpec>>,
+}
+
+/// `[quotas.<metric>]`: one quota (Cloud Endpoints' `limit_definitions` entry).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSpec {
+    /// What 429 answers and OpenAPI call it; default: the metric name.
+    pub display_name: Option<Spanned<String>>,
+    /// The units one consumer may spend per minute.
+    pub per_minute: Spanned<i64>,
+}
+
+/// `metric_costs = { read-requests = 1 }`: quota metric -> units one request costs.
+pub type MetricCostsSpec = Spanned<IndexMap<Spanned<String>, Spanned<i64>>>;
+
+/// `rate_limit = { get = [300, 900] }`: Eve's `RATE_LIMIT_<METHOD>`, method ->
+/// `[requests, window in seconds]`.
+pub type RateLimitSpec = Spanned<IndexMap<Spanned<String>, Spanned<Vec<Spanned<i64>>>>>;
+
+/// `[endpoints.<name>]`: a custom endpoint, implemented in the user's
+/// `src/endpoints.rs`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointSpec {
+    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`; default `POST` (Cloud Endpoints').
+    pub method: Option<Spanned<String>>,
+    /// The path below the API prefix; `{name}` segments are path parameters.
+    pub path: Spanned<String>,
+    /// One line for OpenAPI's `summary` and the trait method's doc.
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    /// The path parameters' rules, by name (default: a string).
+    pub path_params: Option<IndexMap<Spanned<String>, Spanned<FieldSpec>>>,
+    /// The query parameters (Cloud Endpoints' `ResourceContainer`), by name.
+    pub query: Option<IndexMap<Spanned<String>, Spanned<FieldSpec>>>,
+    /// The request body's rule: any field rule (`dict` with a `schema`, `list`...).
+    pub body: Option<Spanned<FieldSpec>>,
+    /// The answer's rule; none: 204 No Content.
+    pub response: Option<Spanned<FieldSpec>>,
+    /// The quotas a call costs (replacing the API's).
+    pub metric_costs: Option<MetricCostsSpec>,
+    /// `[requests, seconds]`: a rate limit of the endpoint's own (default: the API's
+    /// for its method).
+    pub rate_limit: Option<Spanned<Vec<Spanned<i64>>>>,
+    // Auth, as a resource operation's (`OperationSpec`).
+    pub public: Option<Spanned<bool>>,
+    pub authentication: Option<Spanned<Vec<Spanned<String>>>>,
+    pub api_key_required: Option<Spanned<bool>>,
+    pub allowed_roles: Option<Vec<Spanned<String>>>,
+    pub audiences: Option<Spanned<toml::Value>>,
+    pub allowed_client_ids: Option<Vec<Spanned<String>>>,
+    pub scopes: Option<Vec<Spanned<String>>>,
+}
+
+impl EndpointSpec {
+    /// Its auth settings, as an operation's.
+    pub fn auth(&self) -> OperationSpec {
+        OperationSpec {
+            public: self.public.clone(),
+            authentication: self.authentication.clone(),
+            api_key_required: self.api_key_required.clone(),
+            allowed_roles: self.allowed_roles.clone(),
+            audiences: self.audiences.clone(),
+            allowed_client_ids: self.allowed_client_ids.clone(),
+            scopes: self.scopes.clone(),
+            metric_costs: None,
+        }
+    }
 }
 
 /// `[api]`: settings of the whole API (Cloud Endpoints' words where they exist).
@@ -161,6 +237,12 @@ pub struct ApiSpec {
     pub scopes: Option<Vec<Spanned<String>>>,
     /// How old (or how far ahead) a signed request's time may be, in seconds (300).
     pub signature_max_age: Option<Spanned<i64>>,
+    // Quotas and rate limits (`model::limits`); resources, operations and endpoints
+    // override them.
+    /// Cloud Endpoints' `metric_costs` of every operation.
+    pub metric_costs: Option<MetricCostsSpec>,
+    /// Eve's `RATE_LIMIT_GET`... of every operation, per client and method.
+    pub rate_limit: Option<RateLimitSpec>,
 }
 
 /// `[resources.<name>]`: one Eve resource (a collection and its items).
@@ -239,6 +321,10 @@ pub struct ResourceSpec {
     pub audiences: Option<Spanned<toml::Value>>,
     pub allowed_client_ids: Option<Vec<Spanned<String>>>,
     pub scopes: Option<Vec<Spanned<String>>>,
+    /// The quotas its operations cost (replacing the API's).
+    pub metric_costs: Option<MetricCostsSpec>,
+    /// Its own rate limits, per method (counted apart from the API's).
+    pub rate_limit: Option<RateLimitSpec>,
     /// Method-level settings (Cloud Endpoints' `@endpoints.method`), by operation:
     /// `get_collection`, `post_collection`, `delete_collection`, `get_item`,
     /// `patch_item`, `put_item`, `delete_item`.
@@ -247,8 +333,8 @@ pub struct ResourceSpec {
     pub schema: IndexMap<Spanned<String>, Spanned<FieldSpec>>,
 }
 
-/// `[resources.<r>.operations.<action>]`: one operation's own auth settings; the most
-/// specific setting wins.
+/// `[resources.<r>.operations.<action>]`: one operation's own auth settings and quota
+/// costs; the most specific setting wins.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OperationSpec {
@@ -261,6 +347,8 @@ pub struct OperationSpec {
     pub audiences: Option<Spanned<toml::Value>>,
     pub allowed_client_ids: Option<Vec<Spanned<String>>>,
     pub scopes: Option<Vec<Spanned<String>>>,
+    /// The quotas this operation costs (replacing the resource's and the API's).
+    pub metric_costs: Option<MetricCostsSpec>,
 }
 
 /// `[api.issuers.<name>]`: a JWT issuer, its keys at a JWKS URI or in an environment

@@ -66,6 +66,7 @@ fn start(name: &str) -> TestServer {
         }
         "people" => support::start_generated!(people_api, ""),
         "places" => support::start_generated!(places_api, ""),
+        "tables" => support::start_generated!(tables_api, ""),
         "web" => support::start_generated!(web_api, ""),
         other => panic!(
             "specs/{other}.toml has no server in this test: add its crate to `start` (and to the dev-dependencies)"
@@ -125,11 +126,12 @@ fn concrete_paths(op: &Operation, prefix: &str) -> Vec<String> {
 #[test]
 fn openapi_json_documents_exactly_the_operations() {
     for (name, model) in examples() {
-        // The resources' operations, in OpenAPI's path syntax. The API's own pages
+        // The resources' and custom endpoints' operations, in OpenAPI's path syntax. The API's own pages
         // (the home page, this document) are not part of the API it describes; with
         // CORS, every path also answers the OPTIONS preflight.
         let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for op in model.operations.iter().filter(|op| op.resource.is_some()) {
+        let described = |op: &&Operation| op.resource.is_some() || op.endpoint.is_some();
+        for op in model.operations.iter().filter(described) {
             let methods = expected.entry(format!("/{}", op.template())).or_default();
             methods.insert(op.method.lowercase().to_string());
             if model.api.web.cors.is_some() {

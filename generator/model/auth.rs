@@ -349,6 +349,11 @@ impl Resolver<'_> {
                 self.audiences(op.audiences.as_ref(), api)?;
             }
         }
+        for (_, spec) in &self.spec.endpoints {
+            let spec = spec.get_ref();
+            self.check_schemes(spec.authentication.as_ref(), api)?;
+            self.audiences(spec.audiences.as_ref(), api)?;
+        }
         for resource in resources.iter_mut() {
             self.auth_field(resource)?;
         }
@@ -478,7 +483,7 @@ impl Resolver<'_> {
 
     /// The spec of the resource an operation acts on (none for the API's own
     /// operations and generated resources such as the oplog).
-    fn resource_spec(&self, name: Option<&str>) -> Option<&ResourceSpec> {
+    pub(super) fn resource_spec(&self, name: Option<&str>) -> Option<&ResourceSpec> {
         let name = name?;
         self.spec
             .resources
@@ -491,12 +496,22 @@ impl Resolver<'_> {
     fn auth_rule(&self, op: &Operation, api: &super::Api) -> Result<Option<AuthRule>, Diagnostic> {
         let a = self.spec.api.get_ref();
         let r = self.resource_spec(op.resource.as_deref());
-        let o: Option<&OperationSpec> = r.and_then(|r| {
-            r.operations
+        // A custom endpoint's own settings are its operation's.
+        let endpoint = op.endpoint.as_deref().and_then(|name| {
+            self.spec
+                .endpoints
                 .iter()
-                .flatten()
-                .find(|(k, _)| k.get_ref() == op.action.name())
-                .map(|(_, v)| v.get_ref())
+                .find(|(k, _)| k.get_ref() == name)
+                .map(|(_, v)| v.get_ref().auth())
+        });
+        let o: Option<&OperationSpec> = endpoint.as_ref().or_else(|| {
+            r.and_then(|r| {
+                r.operations
+                    .iter()
+                    .flatten()
+                    .find(|(k, _)| k.get_ref() == op.action.name())
+                    .map(|(_, v)| v.get_ref())
+            })
         });
         let item = matches!(
             op.action,

@@ -143,7 +143,7 @@ impl Resolver<'_> {
     }
 
     /// The rules of a field or of a list's items (`name` is empty for items).
-    fn rule(
+    pub(super) fn rule(
         &self,
         name: &str,
         spanned: &Spanned<FieldSpec>,

@@ -24,10 +24,12 @@ mod aggregation;
 pub mod auth;
 mod defaults;
 mod embedding;
+pub mod endpoints;
 mod extending;
 mod fields;
 mod indexes;
 mod lifecycle;
+pub mod limits;
 pub mod media;
 mod operations;
 mod oplog;
@@ -66,6 +68,9 @@ pub struct Model {
     pub operations: Vec<Operation>,
     /// The tables the resources keep, typed: one per resource that owns its table.
     pub tables: Vec<storage::Table>,
+    /// The custom endpoints (`[endpoints.<name>]`), in the spec's order; each is also
+    /// an operation.
+    pub endpoints: Vec<endpoints::Endpoint>,
 }
 
 impl Model {
@@ -143,6 +148,8 @@ pub struct Api {
     /// JWT issuers and the signed-request window (`auth`); each operation's rule is
     /// in its settings.
     pub auth: auth::AuthApi,
+    /// The quotas (`[quotas.<metric>]`); each operation's costs are in its settings.
+    pub quotas: Vec<limits::Quota>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -279,6 +286,31 @@ pub struct Field {
     /// A custom rule (`validator = "odd"`): a method of the generated `Validators`
     /// trait, which the user implements.
     pub validator: Option<String>,
+}
+
+impl Field {
+    /// A field of `kind` with no rule: not required, no bounds, no default.
+    pub fn plain(name: &str, kind: Kind) -> Field {
+        Field {
+            name: name.to_string(),
+            ident: rust_ident(name),
+            kind,
+            required: false,
+            unique: false,
+            nullable: false,
+            minlength: None,
+            maxlength: None,
+            min: None,
+            max: None,
+            regex: None,
+            allowed: Vec::new(),
+            default: None,
+            schema: Vec::new(),
+            items: None,
+            relation: None,
+            validator: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

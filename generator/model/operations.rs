@@ -20,8 +20,11 @@ pub struct Operation {
     pub path: Vec<Segment>,
     /// Also answered with a trailing `/` (the home page: `/api/v1/`).
     pub trailing_slash: bool,
-    /// The resource (its spec name) the operation acts on; `None` for the API's own.
+    /// The resource (its spec name) the operation acts on; `None` for the API's own
+    /// and for custom endpoints.
     pub resource: Option<String>,
+    /// The custom endpoint (its spec name) the operation is.
+    pub endpoint: Option<String>,
     /// What the operation does.
     pub action: Action,
     /// The query parameters it reads, in the order OpenAPI lists them.
@@ -136,6 +139,8 @@ pub enum Action {
     Schema,
     /// One served resource's schema (`<schema_endpoint>/{resource}`).
     SchemaItem,
+    /// A custom endpoint (`[endpoints.<name>]`): the user's code.
+    Endpoint,
 }
 
 impl Action {
@@ -155,6 +160,7 @@ impl Action {
             Action::GetAggregation => "get_aggregation",
             Action::Schema => "schema",
             Action::SchemaItem => "schema_item",
+            Action::Endpoint => "endpoint",
         }
     }
 }
@@ -222,14 +228,17 @@ pub enum Shape {
     OpenApi,
     /// Resources' schemas (the schema endpoint).
     Schema,
+    /// A custom endpoint's body or answer (its rule, in `Model::endpoints`).
+    Endpoint(String),
 }
 
-/// Per-operation settings, inherited from the API down to each operation (quota
-/// costs and rate limits will join auth here).
+/// Per-operation settings, inherited from the API down to each operation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OperationSettings {
     /// Who may call it (`model::auth`); `None`: anyone.
     pub auth: Option<super::auth::AuthRule>,
+    /// Its quota costs and rate limit (`model::limits`); `None`: not metered.
+    pub metering: Option<super::limits::Metering>,
 }
 
 impl Operation {
@@ -299,7 +308,11 @@ fn positional_param(n: usize) -> String {
 
 /// Every operation of the API, in a fixed order: the home page (with HATEOAS), the
 /// OpenAPI document, then each served resource's collection and item operations.
-pub(super) fn operations(api: &Api, resources: &[Resource]) -> Vec<Operation> {
+pub(super) fn operations(
+    api: &Api,
+    resources: &[Resource],
+    endpoints: &[super::endpoints::Endpoint],
+) -> Vec<Operation> {
     let mut list = Vec::new();
     let api_operation = |action: Action, mount, path, response| Operation {
         id: action.name().to_string(),
@@ -308,6 +321,7 @@ pub(super) fn operations(api: &Api, resources: &[Resource]) -> Vec<Operation> {
         path,
         trailing_slash: action == Action::Home,
         resource: None,
+        endpoint: None,
         action,
         query: Vec::new(),
         request: Shape::None,
@@ -353,6 +367,28 @@ pub(super) fn operations(api: &Api, resources: &[Resource]) -> Vec<Operation> {
             item,
             Shape::Schema,
         ));
+    }
+    for endpoint in endpoints {
+        list.push(Operation {
+            id: endpoint.operation_id(),
+            method: endpoint.method,
+            mount: Mount::Api,
+            path: endpoint.path.clone(),
+            trailing_slash: false,
+            resource: None,
+            endpoint: Some(endpoint.name.clone()),
+            action: Action::Endpoint,
+            query: Vec::new(),
+            request: match endpoint.body {
+                Some(_) => Shape::Endpoint(endpoint.name.clone()),
+                None => Shape::None,
+            },
+            response: match endpoint.response {
+                Some(_) => Shape::Endpoint(endpoint.name.clone()),
+                None => Shape::None,
+            },
+            settings: OperationSettings::default(),
+        });
     }
     list
 }
@@ -430,6 +466,7 @@ fn resource_operations(resource: &Resource) -> Vec<Operation> {
             path: path.clone(),
             trailing_slash: false,
             resource: Some(name.clone()),
+            endpoint: None,
             action,
             query,
             request,

@@ -100,8 +100,11 @@ impl Resolver<'_> {
             }
             resources.push(self.oplog_resource(oplog)?);
         }
-        let mut operations = super::operations::operations(&api, &resources);
+        let endpoints = self.endpoints()?;
+        let mut operations = super::operations::operations(&api, &resources, &endpoints);
+        self.check_endpoint_routes(&api.prefix, &operations)?;
         self.apply_auth(&api, &mut resources, &mut operations)?;
+        self.apply_limits(&api.quotas, &mut operations)?;
         self.check_media_endpoint(&api.media, &resources)?;
         self.check_versions_tables(&resources)?;
         let mut tables = super::storage::tables(&resources);
@@ -115,6 +118,7 @@ impl Resolver<'_> {
             tables,
             resources,
             operations,
+            endpoints,
         })
     }
 
@@ -235,6 +239,7 @@ impl Resolver<'_> {
             oplog: self.oplog(api)?,
             schema_endpoint: self.schema_endpoint(api)?,
             auth: self.auth_api(api)?,
+            quotas: self.quotas()?,
         })
     }
 

@@ -9,6 +9,9 @@ pub mod api;
 {%- if custom_auth %}
 pub mod auth;
 {%- endif %}
+{%- if endpoints %}
+pub mod endpoints;
+{%- endif %}
 pub mod hooks;
 {%- if validators %}
 pub mod validators;

@@ -6,8 +6,9 @@
 //! specific winning). The router puts `auth::guard` with the policy in front of
 //! the operation's handler.
 use apigen_runtime::auth::{Issuer, Policy, Scheme, Settings};
-/// The API's settings: the realm 401 answers name, the JWT issuers, and how far a
-/// signed request's time may be from the server's (120 s).
+/// The API's settings: the realm 401 answers name, the JWT issuers, how far a
+/// signed request's time may be from the server's (120 s), and the schemes that
+/// tell who calls a public operation (for its rate limits and quotas).
 pub static SETTINGS: Settings = Settings {
     realm: "notes",
     issuers: &[
@@ -20,6 +21,7 @@ pub static SETTINGS: Settings = Settings {
         },
     ],
     signature_max_age: ::std::time::Duration::from_secs(120),
+    schemes: &[Scheme::Basic, Scheme::Token, Scheme::Hmac, Scheme::Jwt, Scheme::Signed],
 };
 /// `GET /` (home): roles reader, writer, admin.
 pub static HOME: Policy = Policy {

@@ -13,7 +13,7 @@
 {%- endif %}
 
 pub use apigen_runtime::{
-    {% if auth %}auth, {% endif %}catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers, links,
+    {% if auth %}auth, {% endif %}catalog, data, date, db, embed, {% if endpoints %}endpoint, {% endif %}error, etag, geo, handlers, hooks, http, layers, {% if limits %}limits, {% endif %}links,
     log, {% if uses_media %}media, {% endif %}objectid, options, query, render, request_hooks, resource, routes, schema, server, sqlite, state, store,
     tls, uuid, validate, xml,
 };
@@ -23,6 +23,12 @@ pub mod access;
 {%- endif %}
 {%- if api_hooks %}
 pub mod api_hooks;
+{%- endif %}
+{%- if endpoints %}
+pub mod endpoints;
+{%- endif %}
+{%- if limits %}
+pub mod metering;
 {%- endif %}
 pub mod resources;
 pub mod router;
@@ -79,8 +85,14 @@ impl apigen_runtime::Api for Api {
 {%- if custom_auth %}
     const CHECK_AUTH: Option<auth::CheckAuth> = Some(crate::auth::check_auth);
 {%- endif %}
+{%- if limits %}
+    const LIMITS: Option<&'static limits::Settings> = Some(&metering::SETTINGS);
+{%- endif %}
     const WEB: &'static layers::Web = &WEB;
-{%- if let Some(oplog) = api.oplog %}
+{%- if limits %}
+    // Quotas and rate limits count per client address when no user or key is known.
+    const CLIENT_ADDRESS: bool = true;
+{%- else if let Some(oplog) = api.oplog %}
 {%- if oplog.audit %}
     const CLIENT_ADDRESS: bool = true;
 {%- endif %}
