@@ -696,23 +696,8 @@ impl Resolver<'_> {
                 // Checked against the source's fields once every resource is resolved.
             }
             None => resource.fields.push(Field {
-                name: name.clone(),
-                ident: super::rust_ident(name),
-                kind: Kind::String,
-                required: false,
-                unique: false,
                 nullable: true,
-                minlength: None,
-                maxlength: None,
-                min: None,
-                max: None,
-                regex: None,
-                allowed: Vec::new(),
-                default: None,
-                schema: Vec::new(),
-                items: None,
-                relation: None,
-                validator: None,
+                ..Field::plain(name, Kind::String)
             }),
         }
         resource.auth_field = Some(name.clone());

@@ -8,6 +8,7 @@ use heck::ToUpperCamelCase;
 use indexmap::IndexMap;
 use toml::Spanned;
 
+use super::fields::is_scalar;
 use super::resolve::rust_ident;
 use super::{Field, Kind, Method, Operation, PathParam, Segment};
 use crate::diagnostic::Diagnostic;
@@ -70,20 +71,6 @@ fn check_kind(field: &Field) -> Option<&'static str> {
         .iter()
         .chain(field.items.as_deref())
         .find_map(check_kind)
-}
-
-/// Path and query parameters are text: scalars only.
-fn is_scalar(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::String
-            | Kind::Integer
-            | Kind::Float
-            | Kind::Number
-            | Kind::Boolean
-            | Kind::Datetime
-            | Kind::ObjectId
-    )
 }
 
 fn is_segment_text(text: &str) -> bool {

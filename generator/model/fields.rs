@@ -543,3 +543,18 @@ pub(super) fn bound_number(bound: apigen_runtime::catalog::Bound) -> Option<serd
         apigen_runtime::catalog::Bound::Float(f) => serde_json::Number::from_f64(f),
     }
 }
+
+/// Whether values of `kind` are scalars (text, numbers, booleans, dates, object ids):
+/// what an index key, a path segment or a query parameter holds.
+pub(super) fn is_scalar(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::String
+            | Kind::Integer
+            | Kind::Float
+            | Kind::Number
+            | Kind::Boolean
+            | Kind::Datetime
+            | Kind::ObjectId
+    )
+}

@@ -18,18 +18,10 @@ const INDEXABLE: &str =
 /// The fields the server keeps itself: not in the schema, so not indexable here.
 const META_FIELDS: [&str; 4] = ["_id", "_created", "_updated", "_etag"];
 
-/// Whether a top-level field of this type can be a key of a secondary index.
+/// Whether a top-level field of this type can be a key of a secondary index: a
+/// scalar.
 fn indexable(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::String
-            | Kind::Integer
-            | Kind::Float
-            | Kind::Number
-            | Kind::Boolean
-            | Kind::Datetime
-            | Kind::ObjectId
-    )
+    super::fields::is_scalar(kind)
 }
 
 impl Resolver<'_> {

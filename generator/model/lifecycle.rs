@@ -30,24 +30,11 @@ pub struct Lifecycle {
 impl Lifecycle {
     /// The fields the server keeps on each document, after the schema's.
     pub fn kept_fields(&self) -> Vec<Field> {
+        // `_deleted`, `_version`: plain identifiers, never escaped.
         let field = |name: &str, kind, default| Field {
-            name: name.to_string(),
             ident: name.to_string(),
-            kind,
-            required: false,
-            unique: false,
-            nullable: false,
-            minlength: None,
-            maxlength: None,
-            min: None,
-            max: None,
-            regex: None,
-            allowed: Vec::new(),
             default: Some(default),
-            schema: Vec::new(),
-            items: None,
-            relation: None,
-            validator: None,
+            ..Field::plain(name, kind)
         };
         let mut fields = Vec::new();
         if self.soft_delete {
