@@ -130,19 +130,25 @@ impl Limits {
     }
 }
 
-/// A metered operation's state: its costs and the server's state.
+/// A metered operation's state: its costs and the server's state. The middleware
+/// clones it for every request: one reference count, not the server state's several.
 #[derive(Clone)]
-pub struct Meter {
-    pub metering: &'static Metering,
-    pub state: AppState,
+pub struct Meter(Arc<MeterState>);
+
+struct MeterState {
+    metering: &'static Metering,
+    state: AppState,
+    /// `X-RateLimit-Limit`, the same on every answer of the operation.
+    limit: Option<HeaderValue>,
 }
 
 impl Meter {
     pub fn new(metering: &'static Metering, state: &AppState) -> Meter {
-        Meter {
+        Meter(Arc::new(MeterState {
             metering,
             state: state.clone(),
-        }
+            limit: metering.rate.map(|rate| HeaderValue::from(rate.limit)),
+        }))
     }
 }
 
@@ -168,6 +174,7 @@ const INLINE: usize = 8;
 /// The middleware in front of a metered operation: the request is counted and goes
 /// on, or is answered 429 and counts nothing.
 pub async fn meter(State(meter): State<Meter>, request: Request, next: Next) -> Response {
+    let meter = &*meter.0;
     let Some(limits) = meter.state.limits.as_deref() else {
         return next.run(request).await;
     };
@@ -239,14 +246,14 @@ pub async fn meter(State(meter): State<Meter>, request: Request, next: Next) -> 
         } else {
             rate.limit.saturating_sub(taken.count(0))
         };
-        (rate.limit, remaining, reset(now, rate.window_secs))
+        (remaining, reset(now, rate.window_secs))
     });
     let mut response = match taken.refused {
         None => next.run(request).await,
         Some(index) => refusal(limits, metering, index, now),
     };
-    if let Some((limit, remaining, reset)) = rate_headers {
-        set_rate_headers(response.headers_mut(), limit, remaining, reset);
+    if let (Some((remaining, reset)), Some(limit)) = (rate_headers, &meter.limit) {
+        set_rate_headers(response.headers_mut(), limit.clone(), remaining, reset);
     }
     response
 }
@@ -318,8 +325,10 @@ fn refusal(limits: &Limits, metering: &Metering, index: usize, now: u64) -> Resp
     response
 }
 
-fn set_rate_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset: u64) {
-    headers.insert(LIMIT, HeaderValue::from(limit));
+fn set_rate_headers(headers: &mut HeaderMap, limit: HeaderValue, remaining: u32, reset: u64) {
+    // Room for the three at once: one growth of the map at most.
+    headers.reserve(3);
+    headers.insert(LIMIT, limit);
     headers.insert(REMAINING, HeaderValue::from(remaining));
     headers.insert(RESET, HeaderValue::from(reset));
 }
