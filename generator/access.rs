@@ -22,17 +22,23 @@ pub fn uses_custom(model: &Model) -> bool {
     crate::model::auth::schemes_used(&model.operations).contains(&Scheme::Custom)
 }
 
-/// The policy static guarding `op` in the router, when it has a rule. An additional
-/// lookup shares its item's route and handler, so it shares the item GET's policy.
-pub fn policy_path(model: &Model, op: &Operation) -> Option<String> {
-    let op = if op.action == Action::GetByLookup {
+/// The operation whose handler, guard and meter answer `op`'s route: an additional
+/// lookup shares its item GET's.
+pub fn route_owner<'a>(model: &'a Model, op: &'a Operation) -> &'a Operation {
+    if op.action == Action::GetByLookup {
         let item = op
             .id
             .replace(Action::GetByLookup.name(), Action::GetItem.name());
         model.operations.iter().find(|o| o.id == item).unwrap_or(op)
     } else {
         op
-    };
+    }
+}
+
+/// The policy static guarding `op` in the router, when it has a rule. An additional
+/// lookup shares its item's route and handler, so it shares the item GET's policy.
+pub fn policy_path(model: &Model, op: &Operation) -> Option<String> {
+    let op = route_owner(model, op);
     op.settings
         .auth
         .as_ref()

@@ -5,7 +5,7 @@
 //! an endpoint added later makes the build fail there, naming the missing method).
 
 use crate::model::endpoints::Endpoint;
-use crate::model::{Field, Kind, Model};
+use crate::model::{Field, Kind, Model, article};
 use crate::render::{self, RenderError};
 use crate::rust::{anchored_regex_lit, doc_lines, regex_static, str_lit};
 
@@ -158,14 +158,6 @@ fn describe(field: &Field) -> String {
         words.push(format!("default `{default}`"));
     }
     words.join(", ")
-}
-
-fn article(word: &str) -> &'static str {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    }
 }
 
 /// What one endpoint's handler and trait method take and give.

@@ -4,7 +4,7 @@
 
 use crate::model::auth::AuthRule;
 use crate::model::limits::{Metering, uses_limits, windows};
-use crate::model::{Action, Model, Operation};
+use crate::model::{Model, Operation};
 use crate::render::{self, RenderError};
 use crate::rust::str_lit;
 
@@ -13,22 +13,9 @@ pub fn uses_metering(model: &Model) -> bool {
     uses_limits(&model.operations)
 }
 
-/// The operation whose metering applies to `op`: an additional lookup shares its
-/// item's route and handler, so it shares the item GET's.
-fn metered<'a>(model: &'a Model, op: &'a Operation) -> &'a Operation {
-    if op.action == Action::GetByLookup {
-        let item = op
-            .id
-            .replace(Action::GetByLookup.name(), Action::GetItem.name());
-        model.operations.iter().find(|o| o.id == item).unwrap_or(op)
-    } else {
-        op
-    }
-}
-
 /// The metering static in front of `op` in the router, when it is metered.
 pub fn metering_path(model: &Model, op: &Operation) -> Option<String> {
-    let op = metered(model, op);
+    let op = crate::access::route_owner(model, op);
     op.settings
         .metering
         .as_ref()

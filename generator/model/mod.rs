@@ -56,7 +56,7 @@ pub use operations::{
 pub use oplog::Oplog;
 pub use query_options::Datasource;
 pub(crate) use resolve::Resolver;
-pub use resolve::{module_ident, rust_ident};
+pub use resolve::{article, module_ident, rust_ident};
 pub use routing::{IdType, Lookup};
 pub use web::{Cache, Cors, Web};
 

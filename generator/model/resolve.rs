@@ -45,7 +45,7 @@ pub fn rust_ident(name: &str) -> String {
 }
 
 /// "a" or "an" before a type name: "an integer", "a string".
-pub(super) fn article(word: &str) -> &'static str {
+pub fn article(word: &str) -> &'static str {
     if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
         "an"
     } else {

@@ -137,28 +137,18 @@ impl Data {
         filter: &Value,
         options: Find,
     ) -> Result<Vec<R>, ApiError> {
-        let Some(query) = Query::new(R::INFO, filter, options.sort.as_deref(), &self.client)?
-        else {
-            return Ok(Vec::new());
-        };
-        let window = window(&options);
         self.state
             .db
-            .read_costly(|conn| conn.find::<R>(R::INFO, &query.selection(), window))
+            .read_costly(|conn| find_in::<R>(conn, &self.client, filter, &options))
             .await
     }
 
     /// How many documents of `R` `filter` matches, counted by the store.
     pub async fn count<R: Resource>(&self, filter: &Value) -> Result<u64, ApiError> {
-        let Some(query) = Query::new(R::INFO, filter, None, &self.client)? else {
-            return Ok(0);
-        };
-        let total = self
-            .state
+        self.state
             .db
-            .read_costly(|conn| conn.count(R::INFO, &query.selection()))
-            .await?;
-        Ok(u64::try_from(total).unwrap_or(0))
+            .read_costly(|conn| count_in::<R>(conn, &self.client, filter))
+            .await
     }
 
     /// The document of `R` whose `_id` is `id`; `None` when there is none the caller
@@ -259,21 +249,12 @@ enum After {
 impl Tx<'_> {
     /// [`Data::find`], inside the transaction (it sees the transaction's writes).
     pub fn find<R: Resource>(&self, filter: &Value, options: Find) -> Result<Vec<R>, ApiError> {
-        let Some(query) = Query::new(R::INFO, filter, options.sort.as_deref(), self.client())?
-        else {
-            return Ok(Vec::new());
-        };
-        self.writer
-            .find::<R>(R::INFO, &query.selection(), window(&options))
+        find_in::<R>(self.writer, self.client(), filter, &options)
     }
 
     /// [`Data::count`], inside the transaction.
     pub fn count<R: Resource>(&self, filter: &Value) -> Result<u64, ApiError> {
-        let Some(query) = Query::new(R::INFO, filter, None, self.client())? else {
-            return Ok(0);
-        };
-        let total = self.writer.count(R::INFO, &query.selection())?;
-        Ok(u64::try_from(total).unwrap_or(0))
+        count_in::<R>(self.writer, self.client(), filter)
     }
 
     /// [`Data::get`], inside the transaction.
@@ -458,6 +439,32 @@ fn window(options: &Find) -> Window {
         skip: options.skip.map_or(0, u64::from),
         limit: options.limit.map(u64::from),
     }
+}
+
+/// The documents `filter` matches through `conn`, as the caller may see them.
+fn find_in<R: Resource>(
+    conn: &impl Read,
+    client: &Client,
+    filter: &Value,
+    options: &Find,
+) -> Result<Vec<R>, ApiError> {
+    let Some(query) = Query::new(R::INFO, filter, options.sort.as_deref(), client)? else {
+        return Ok(Vec::new());
+    };
+    conn.find::<R>(R::INFO, &query.selection(), window(options))
+}
+
+/// How many documents `filter` matches through `conn`, as the caller may see them.
+fn count_in<R: Resource>(
+    conn: &impl Read,
+    client: &Client,
+    filter: &Value,
+) -> Result<u64, ApiError> {
+    let Some(query) = Query::new(R::INFO, filter, None, client)? else {
+        return Ok(0);
+    };
+    let total = conn.count(R::INFO, &query.selection())?;
+    Ok(u64::try_from(total).unwrap_or(0))
 }
 
 /// A document by `_id` through `conn`, as the caller may see it.
