@@ -74,8 +74,27 @@ impl RuntimeSource {
     }
 }
 
+/// `ApiModRs::importers`: each importable resource's name and document type.
+fn importers(model: &Model) -> Vec<(String, String)> {
+    crate::imports::importable(model)
+        .into_iter()
+        .map(|(name, doc_type)| {
+            let module = model
+                .resources
+                .iter()
+                .find(|r| r.name == name)
+                .map_or("", |r| r.module_ident.as_str());
+            (
+                crate::rust::str_lit(name),
+                format!("resources::{module}::{doc_type}"),
+            )
+        })
+        .collect()
+}
+
 /// The runtime's optional parts a crate uses: `auth` when an operation has a rule,
-/// `jwt` when one accepts JWTs, `limits` when one is metered.
+/// `jwt` when one accepts JWTs, `limits` when one is metered, `import` when a resource
+/// takes imports.
 fn runtime_features(model: &Model) -> Vec<&'static str> {
     let mut features = Vec::new();
     if crate::access::uses_auth(model) {
@@ -86,6 +105,9 @@ fn runtime_features(model: &Model) -> Vec<&'static str> {
     }
     if crate::limits::uses_metering(model) {
         features.push("limits");
+    }
+    if !crate::imports::importable(model).is_empty() {
+        features.push("import");
     }
     features
 }
@@ -265,6 +287,7 @@ pub fn crate_files(
                 custom_auth: crate::access::uses_custom(model),
                 endpoints: crate::endpoints::uses_endpoints(model),
                 limits: crate::limits::uses_metering(model),
+                importers: importers(model),
             },
             "crate/src/api/mod.rs",
         )?,

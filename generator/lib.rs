@@ -23,6 +23,7 @@ pub mod diagnostic;
 pub mod document;
 pub mod endpoints;
 pub mod extending;
+pub mod imports;
 pub mod limits;
 pub mod migration;
 pub mod model;

@@ -1073,6 +1073,10 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
                 "responses": responses
             })
         }
+        Action::Import => {
+            let import = resource.import.as_ref()?;
+            crate::imports::operation(resource, import)
+        }
         Action::GetByLookup
         | Action::Home
         | Action::OpenApi

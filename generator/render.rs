@@ -139,6 +139,8 @@ pub struct CliRs<'a> {
     pub usage: String,
     /// `TITLE`, the API's title the start-up line names, as a string literal.
     pub title: String,
+    /// Some resource takes imports: the `import` command.
+    pub imports: bool,
 }
 
 /// The text of the command line's `--help`, made into `CliRs::usage`.
@@ -150,6 +152,8 @@ pub struct CliUsage<'a> {
     pub first_url: &'a str,
     /// The binary manages credentials (`users`, `keys`, `tokens`).
     pub credentials: bool,
+    /// The resources that take imports, for the `import` command's line.
+    pub importable: Vec<&'a str>,
 }
 
 impl<'a> CliRs<'a> {
@@ -161,6 +165,10 @@ impl<'a> CliRs<'a> {
                 default_db: default_db(model),
                 credentials: crate::model::auth::uses_store(&model.operations),
                 first_url: model.served().next().map_or("", |r| r.url.as_str()),
+                importable: crate::imports::importable(model)
+                    .into_iter()
+                    .map(|(name, _)| name)
+                    .collect(),
             },
             "crate/src/cli_usage.txt",
         )?;
@@ -169,6 +177,7 @@ impl<'a> CliRs<'a> {
             credentials: crate::model::auth::uses_store(&model.operations),
             usage: multiline_str_lit(&usage),
             title: str_lit(&api.title),
+            imports: !crate::imports::importable(model).is_empty(),
         })
     }
 }
@@ -216,6 +225,9 @@ pub struct ApiModRs<'a> {
     pub limits: bool,
     /// The oplog resource's module, when the API has an oplog.
     pub oplog_module: Option<&'a str>,
+    /// The resources that take imports: `(name literal, document type path)`, for
+    /// the `import` command's `IMPORTERS`.
+    pub importers: Vec<(String, String)>,
 }
 
 /// The doc comment of the `api` module, which names the API by its title.
@@ -313,13 +325,22 @@ impl<'a> RouterRs<'a> {
                         Action::GetByLookup => Action::GetItem.name(),
                         other => other.name(),
                     };
+                    let module = match action {
+                        Action::Import => "super::import",
+                        _ => "handlers",
+                    };
                     if resource.has_request_hooks(&model.api) {
                         hooks = Some(format!(
                             "super::resources::{}::REQUEST_HOOKS",
                             resource.module_ident
                         ));
                     }
-                    format!("handlers::{function}::<{}>", resource.doc_type)
+                    let function = if action == Action::Import {
+                        "handle"
+                    } else {
+                        function
+                    };
+                    format!("{module}::{function}::<{}>", resource.doc_type)
                 }
                 (_, None) => {
                     return Err(router_error(format!(

@@ -327,10 +327,28 @@ pub struct ResourceSpec {
     pub rate_limit: Option<RateLimitSpec>,
     /// Method-level settings (Cloud Endpoints' `@endpoints.method`), by operation:
     /// `get_collection`, `post_collection`, `delete_collection`, `get_item`,
-    /// `patch_item`, `put_item`, `delete_item`.
+    /// `patch_item`, `put_item`, `delete_item`, `import`.
     pub operations: Option<IndexMap<Spanned<String>, Spanned<OperationSpec>>>,
+    /// Tabular imports (`POST <collection>/import`): the dataset API's table, CSV or
+    /// XLSX, in insert, upsert or replace mode (`model::imports`).
+    pub import: Option<Spanned<ImportSpec>>,
     #[serde(default)]
     pub schema: IndexMap<Spanned<String>, Spanned<FieldSpec>>,
+}
+
+/// `[resources.<r>.import]`: the resource takes tables of rows.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportSpec {
+    /// The fields an upsert may match documents by, besides `_id`: each `unique`.
+    pub upsert_on: Option<Vec<Spanned<String>>>,
+    /// Whether an import may empty the collection first (`mode=replace`, the
+    /// dataset API's `truncate`); default false.
+    pub replace: Option<bool>,
+    /// Rows per batch (a transaction of an `on_error=skip` import); default 1000.
+    pub batch: Option<Spanned<i64>>,
+    /// Largest body an import takes, in bytes; default 1 GiB.
+    pub max_bytes: Option<Spanned<i64>>,
 }
 
 /// `[resources.<r>.operations.<action>]`: one operation's own auth settings and quota

@@ -501,7 +501,8 @@ fn new_vendors_the_runtime_and_check_catches_an_edit_to_it() {
     // The service depends on its own copy, by path: it builds alone and offline.
     let cargo_toml = fs::read_to_string(dir.join("Cargo.toml")).unwrap();
     assert!(
-        cargo_toml.contains("apigen-runtime = { path = \"apigen-runtime\" }"),
+        cargo_toml
+            .contains("apigen-runtime = { path = \"apigen-runtime\", features = [\"import\"] }"),
         "{cargo_toml}"
     );
     let manifest: serde_json::Value =
@@ -581,7 +582,8 @@ fn a_shared_runtime_is_written_once_and_named_by_path() {
     );
     let cargo_toml = fs::read_to_string(scratch.path("svc/Cargo.toml")).unwrap();
     assert!(
-        cargo_toml.contains("apigen-runtime = { path = \"../apigen-runtime\" }"),
+        cargo_toml
+            .contains("apigen-runtime = { path = \"../apigen-runtime\", features = [\"import\"] }"),
         "{cargo_toml}"
     );
     let manifest: serde_json::Value =
@@ -603,7 +605,7 @@ fn a_shared_runtime_is_written_once_and_named_by_path() {
     expect_code(&output, 0, "switch to a published runtime");
     let cargo_toml = fs::read_to_string(scratch.path("svc/Cargo.toml")).unwrap();
     assert!(
-        cargo_toml.contains("apigen-runtime = \"0.1\""),
+        cargo_toml.contains("apigen-runtime = { version = \"0.1\", features = [\"import\"] }"),
         "{cargo_toml}"
     );
     // And back to vendoring writes the copy.

@@ -284,6 +284,39 @@ fn the_owner_is_the_writer_whatever_the_body_says() {
     let stored = notes.get("bob", &format!("notes/{new_id}")).json();
     assert_eq!(stored["owner"], "bob");
     assert_eq!(notes.get("alice", &format!("notes/{new_id}")).status, 404);
+
+    // An owner that is no user name is refused, as Eve validates before it stamps:
+    // a POST, a PATCH and a PUT each answer 422 naming the field and change nothing.
+    let before = notes.items("bob", "notes").len();
+    for owner in [json!({}), json!(7), json!(["alice"])] {
+        let post = notes.call(
+            "bob",
+            "POST",
+            "notes",
+            None,
+            Some(&json!({"title": "odd", "owner": owner})),
+        );
+        assert_eq!(post.status, 422, "{}", post.text());
+        assert!(
+            post.json()["_issues"]["owner"].is_string(),
+            "{}",
+            post.text()
+        );
+        let stored = notes.get("bob", &item).json();
+        let tag = etag(&stored);
+        for method in ["PATCH", "PUT"] {
+            let write = notes.call(
+                "bob",
+                method,
+                &item,
+                Some(&tag),
+                Some(&json!({"title": "odd", "owner": owner})),
+            );
+            assert_eq!(write.status, 422, "{method}: {}", write.text());
+        }
+        assert_eq!(notes.get("bob", &item).json()["title"], "replaced");
+    }
+    assert_eq!(notes.items("bob", "notes").len(), before);
 }
 
 #[test]

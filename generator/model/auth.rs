@@ -131,7 +131,7 @@ impl AuthRule {
 }
 
 /// The operation actions a spec's `operations` table may name.
-const ACTIONS: [Action; 7] = [
+const ACTIONS: [Action; 8] = [
     Action::GetCollection,
     Action::PostCollection,
     Action::DeleteCollection,
@@ -139,6 +139,7 @@ const ACTIONS: [Action; 7] = [
     Action::PatchItem,
     Action::PutItem,
     Action::DeleteItem,
+    Action::Import,
 ];
 
 /// The runtime's credential tables (`auth::store`), in the storage schema when some

@@ -27,6 +27,7 @@ mod embedding;
 pub mod endpoints;
 mod extending;
 mod fields;
+mod imports;
 mod indexes;
 mod lifecycle;
 pub mod limits;
@@ -46,6 +47,7 @@ use apigen_runtime::date::DateFormat;
 pub use aggregation::{Aggregation, ResultType};
 pub use defaults::toml_to_json;
 pub use embedding::Embed;
+pub use imports::Import;
 pub use lifecycle::{Lifecycle, version_id_column};
 
 pub use extending::{Hook, Validator};
@@ -221,6 +223,8 @@ pub struct Resource {
     /// Eve's `auth_field`: the field holding each document's owner; callers reach
     /// only their own documents.
     pub auth_field: Option<String>,
+    /// Its tabular imports (`import`); `None`: it takes none.
+    pub import: Option<Import>,
 }
 
 /// A secondary index: `indexes = { by_name_age = ["lastname", "-age"] }`.

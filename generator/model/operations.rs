@@ -141,6 +141,8 @@ pub enum Action {
     SchemaItem,
     /// A custom endpoint (`[endpoints.<name>]`): the user's code.
     Endpoint,
+    /// `POST <collection>/import`: a table of rows (`[resources.<r>.import]`).
+    Import,
 }
 
 impl Action {
@@ -161,6 +163,7 @@ impl Action {
             Action::Schema => "schema",
             Action::SchemaItem => "schema_item",
             Action::Endpoint => "endpoint",
+            Action::Import => "import",
         }
     }
 }
@@ -230,6 +233,10 @@ pub enum Shape {
     Schema,
     /// A custom endpoint's body or answer (its rule, in `Model::endpoints`).
     Endpoint(String),
+    /// An import's table: JSON or a form with `ds`, CSV, or a multipart file.
+    ImportTable(String),
+    /// An import's report: rows inserted, updated, rejected (with their issues).
+    ImportReport(String),
 }
 
 /// Per-operation settings, inherited from the API down to each operation.
@@ -576,6 +583,18 @@ fn resource_operations(resource: &Resource) -> Vec<Operation> {
             read_query(item_query),
             Shape::None,
             document(),
+        ));
+    }
+    if resource.import.is_some() {
+        let mut path = collection.clone();
+        path.push(Segment::Literal("import".to_string()));
+        list.push(operation(
+            Action::Import,
+            Method::Post,
+            &path,
+            Vec::new(),
+            Shape::ImportTable(name.clone()),
+            Shape::ImportReport(name.clone()),
         ));
     }
     list

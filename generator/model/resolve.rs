@@ -408,6 +408,13 @@ impl Resolver<'_> {
             None => None,
         };
         let indexes = self.indexes(text, spec, source.map(|(n, _)| n.as_str()), &fields)?;
+        let datasource = self.datasource(spec, source.map(|(n, _)| n.clone()), &fields, id_type)?;
+        let import = self.import(
+            spec.import.as_ref(),
+            &fields,
+            &datasource,
+            spec.internal_resource,
+        )?;
         let ident = module_ident(text);
         Ok(Resource {
             name: text.clone(),
@@ -429,7 +436,7 @@ impl Resolver<'_> {
             pagination: inherit(spec.pagination, api.pagination, true),
             projection: inherit(spec.projection, api.projection, true),
             validate_filtering: inherit(spec.validate_filtering, api.validate_filtering, false),
-            datasource: self.datasource(spec, source.map(|(n, _)| n.clone()), &fields, id_type)?,
+            datasource,
             normalize_on_patch: inherit(spec.normalize_on_patch, api.normalize_on_patch, true),
             merge_nested_documents: inherit(
                 spec.merge_nested_documents,
@@ -452,6 +459,7 @@ impl Resolver<'_> {
             internal: spec.internal_resource,
             oplog: false,
             auth_field: None,
+            import,
             indexes,
             lifecycle,
             hooks: self.resource_hooks(spec, resource_methods, item_methods)?,

@@ -15,6 +15,10 @@ Usage:
   people-api migrate [--db FILE] [--dry-run]
                               apply pending migrations (--dry-run: print their SQL)
   people-api openapi           print the OpenAPI 3.1 document
+  people-api import RESOURCE FILE [--upsert-on KEY] [--mode insert|upsert|replace]
+                              [--on-error abort|skip] [--db FILE]
+                              load a CSV, XLSX or JSON table (a header row, then rows)
+                              into people; `-` reads a CSV from stdin
 
 Options for serve:
   --addr ADDR                 address to listen on [default: 127.0.0.1:8080]
@@ -64,6 +68,15 @@ pub fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             }
+        }
+        Some("import") => {
+            people_api::api::import::command::main::<
+                people_api::api::Api,
+            >(
+                &args[1..],
+                people_api::api::IMPORTERS,
+                std::sync::Arc::new(people_api::hooks::AppHooks),
+            )
         }
         Some("openapi") => {
             println!("{OPENAPI_JSON}");

@@ -15,6 +15,10 @@ Usage:
   tables-api migrate [--db FILE] [--dry-run]
                               apply pending migrations (--dry-run: print their SQL)
   tables-api openapi           print the OpenAPI 3.1 document
+  tables-api import RESOURCE FILE [--upsert-on KEY] [--mode insert|upsert|replace]
+                              [--on-error abort|skip] [--db FILE]
+                              load a CSV, XLSX or JSON table (a header row, then rows)
+                              into rows; `-` reads a CSV from stdin
   tables-api users add NAME [--role ROLE]... [--password-stdin]
                               add a user (the password is read from the terminal or
                               stdin, never the command line); also: users passwd NAME,
@@ -79,6 +83,15 @@ pub fn main() -> ExitCode {
         }
         Some("users" | "keys" | "tokens") => {
             tables_api::api::auth::command::run(&Config::default(), &args)
+        }
+        Some("import") => {
+            tables_api::api::import::command::main::<
+                tables_api::api::Api,
+            >(
+                &args[1..],
+                tables_api::api::IMPORTERS,
+                std::sync::Arc::new(tables_api::hooks::AppHooks),
+            )
         }
         Some("openapi") => {
             println!("{OPENAPI_JSON}");

@@ -37,6 +37,14 @@ pub fn main() -> ExitCode {
             {{ api.lib }}::api::auth::command::run(&Config::default(), &args)
         }
 {%- endif %}
+{%- if imports %}
+        // A local file into a resource, without HTTP (`import::command`).
+        Some("import") => {{ api.lib }}::api::import::command::main::<{{ api.lib }}::api::Api>(
+            &args[1..],
+            {{ api.lib }}::api::IMPORTERS,
+            std::sync::Arc::new({{ api.lib }}::hooks::AppHooks),
+        ),
+{%- endif %}
         Some("openapi") => {
             println!("{OPENAPI_JSON}");
             ExitCode::SUCCESS

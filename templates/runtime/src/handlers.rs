@@ -995,15 +995,11 @@ pub async fn delete_collection<R: Resource>(
     client: Client,
 ) -> Result<Response> {
     let scope = Scope::new(R::INFO, collection_params(&params), client.user.as_deref())?;
-    let loaders = (
-        lifecycle::mark_all_deleted::<R> as MarkAll,
-        load_all::<R> as AllLoader,
-    );
-    delete_all(R::INFO, loaders, state, (scope, client)).await
+    delete_all(R::INFO, delete_all_loaders::<R>(), state, (scope, client)).await
 }
 
-type MarkAll = fn(&Writer<'_>, &Scope, i64) -> Result<()>;
-type AllLoader = fn(&Writer<'_>, &Scope) -> Result<Vec<(String, Stored)>>;
+pub(crate) type MarkAll = fn(&Writer<'_>, &Scope, i64) -> Result<()>;
+pub(crate) type AllLoader = fn(&Writer<'_>, &Scope) -> Result<Vec<(String, Stored)>>;
 
 /// Every stored document inside `scope` (and the datasource filter), with its `_id`.
 fn load_all<R: Resource>(tx: &Writer<'_>, scope: &Scope) -> Result<Vec<(String, Stored)>> {
@@ -1034,33 +1030,54 @@ async fn delete_all(
         .db
         .write(|tx| {
             state.hooks.on_delete_resource(info.name)?;
-            if info.soft_delete {
-                // The documents stay, and so do their files.
-                return mark_all_deleted(tx, &scope, date::now());
-            }
-            // Each document removed gets its oplog entry: read them first then.
-            let deleted = if oplog::logs(info, oplog::Op::Delete) {
-                load_all(tx, &scope)?
-            } else {
-                Vec::new()
-            };
-            media::delete_of_scope(tx, info, &scope)?;
-            tx.delete_all(info, &scope)?;
-            versioning::after_delete(tx, info, None)?;
-            for (id, s) in &deleted {
-                oplog::deleted(
-                    tx,
-                    info,
-                    &client,
-                    id,
-                    Some((s.created, s.updated, &s.fields)),
-                )?;
-            }
-            Ok(())
+            delete_all_in(tx, info, (mark_all_deleted, load_all), &scope, &client)
         })
         .await?;
     state.hooks.on_deleted_resource(info.name);
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The database part of a collection DELETE, inside the write transaction `tx`
+/// (also an import's `replace`): the documents of `scope` marked deleted (soft
+/// delete) or removed with their files, versions and oplog entries.
+pub(crate) fn delete_all_in(
+    tx: &Writer<'_>,
+    info: &'static ResourceInfo,
+    (mark_all_deleted, load_all): (MarkAll, AllLoader),
+    scope: &Scope,
+    client: &Client,
+) -> Result<()> {
+    if info.soft_delete {
+        // The documents stay, and so do their files.
+        return mark_all_deleted(tx, scope, date::now());
+    }
+    // Each document removed gets its oplog entry: read them first then.
+    let deleted = if oplog::logs(info, oplog::Op::Delete) {
+        load_all(tx, scope)?
+    } else {
+        Vec::new()
+    };
+    media::delete_of_scope(tx, info, scope)?;
+    tx.delete_all(info, scope)?;
+    versioning::after_delete(tx, info, None)?;
+    for (id, s) in &deleted {
+        oplog::deleted(
+            tx,
+            info,
+            client,
+            id,
+            Some((s.created, s.updated, &s.fields)),
+        )?;
+    }
+    Ok(())
+}
+
+/// The loaders a collection delete of `R` needs.
+pub(crate) fn delete_all_loaders<R: Resource>() -> (MarkAll, AllLoader) {
+    (
+        lifecycle::mark_all_deleted::<R> as MarkAll,
+        load_all::<R> as AllLoader,
+    )
 }
 
 /// A client may choose a new document's `_id` (Eve allows it); it must be well formed.

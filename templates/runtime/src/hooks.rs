@@ -92,4 +92,42 @@ pub trait Hooks: Send + Sync + 'static {
     fn on_deleted_resource(&self, resource: &str) {
         let _ = resource;
     }
+
+    /// Before an import (`POST <collection>/import`, or the `import` command) writes
+    /// its first row, inside its transaction (with `on_error=skip`, the first batch's):
+    /// the dataset API's `preSql` steps. For `mode=replace` the collection is emptied
+    /// after this hook. Each row then goes through `on_insert`/`on_insert_tx` (new
+    /// documents) or `on_update` (upserts), as a POST or PATCH would.
+    #[cfg(feature = "import")]
+    fn before_import(
+        &self,
+        resource: &str,
+        options: &crate::import::Options,
+        tx: &crate::db::Writer<'_>,
+    ) -> Result<(), ApiError> {
+        let _ = (resource, options, tx);
+        Ok(())
+    }
+
+    /// After an import wrote its last row, inside its transaction (with
+    /// `on_error=skip`, the last batch's): the dataset API's `postSql` steps. `Err`
+    /// rolls that transaction back.
+    #[cfg(feature = "import")]
+    fn after_import(
+        &self,
+        resource: &str,
+        report: &crate::import::Report,
+        tx: &crate::db::Writer<'_>,
+    ) -> Result<(), ApiError> {
+        let _ = (resource, report, tx);
+        Ok(())
+    }
+
+    /// Once an import is committed. An import does not call `on_inserted` or
+    /// `on_updated` per document: a million-row import would hold every document
+    /// until its commit.
+    #[cfg(feature = "import")]
+    fn on_imported(&self, resource: &str, report: &crate::import::Report) {
+        let _ = (resource, report);
+    }
 }

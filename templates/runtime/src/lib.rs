@@ -65,6 +65,8 @@ pub mod geo;
 pub mod handlers;
 pub mod hooks;
 pub mod http;
+#[cfg(feature = "import")]
+pub mod import;
 pub mod item_ids;
 pub mod layers;
 pub mod lifecycle;

@@ -104,6 +104,9 @@ pub struct ResourceInfo {
     /// authenticated user reaches only that user's documents, and its writes stamp the
     /// field with the user (`routes::Scope`); `None`: documents are everyone's.
     pub auth_field: Option<&'static str>,
+    /// Its imports (`[resources.<r>.import]`, `import`); `None`: it has none.
+    #[cfg(feature = "import")]
+    pub import: Option<&'static crate::import::Import>,
     /// The embedded store's statements for this resource, made once from the fields
     /// above on first use (`sqlite::statements`). Always `Cache::new()`.
     pub statements: Cache,
@@ -152,6 +155,8 @@ impl ResourceInfo {
         multipart_form_fields_as_json: false,
         oplog: None,
         auth_field: None,
+        #[cfg(feature = "import")]
+        import: None,
         statements: Cache::new(),
     };
 }

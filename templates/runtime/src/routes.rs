@@ -256,7 +256,9 @@ impl Scope {
     /// filled the same way: a POST or PUT is stamped with the caller's user whatever
     /// the body says, and a PATCH cannot give the document away (Eve's
     /// `resolve_user_restricted_access`). Without a user (a public operation) the
-    /// body's value stands, as in Eve.
+    /// body's value stands, as in Eve. Eve validates the body before it stamps the
+    /// owner, so an owner that is not a string (`"owner": {}`) is left for the
+    /// validation to refuse (422) rather than silently replaced.
     pub fn fill(&self, document: &mut Map<String, Value>, all: bool) {
         for (name, value) in &self.values {
             if all || document.contains_key(*name) {
@@ -264,7 +266,12 @@ impl Scope {
             }
         }
         if let Some((field, Some(user))) = &self.owner {
-            if all || document.contains_key(*field) {
+            let stamp = match document.get(*field) {
+                None => all,
+                Some(Value::String(_) | Value::Null) => true,
+                Some(_) => false,
+            };
+            if stamp {
                 document.insert((*field).to_string(), Value::String(user.clone()));
             }
         }

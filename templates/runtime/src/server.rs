@@ -66,11 +66,18 @@ impl<A: Api> Default for Config<A> {
 /// Open the database and build the application (router and state).
 /// What opening the database did to it (migrations applied) is logged on stderr.
 pub fn app<A: Api>(config: &Config<A>, hooks: Arc<dyn Hooks>) -> Result<App, OpenError> {
+    let state = state::<A>(config, hooks)?;
+    Ok(crate::layers::wrap(A::router(state), A::WEB))
+}
+
+/// Open the database and build what every handler is given (also the `import`
+/// command's, which writes through the handlers' code without serving).
+pub fn state<A: Api>(config: &Config<A>, hooks: Arc<dyn Hooks>) -> Result<AppState, OpenError> {
     let db = Db::open_with::<A>(&config.db, config.db_options)?;
     for line in db.migrated() {
         eprintln!("{line}");
     }
-    let state = AppState {
+    Ok(AppState {
         db: Arc::new(db),
         hooks,
         settings: Arc::new(Settings {
@@ -88,8 +95,7 @@ pub fn app<A: Api>(config: &Config<A>, hooks: Arc<dyn Hooks>) -> Result<App, Ope
         },
         #[cfg(feature = "limits")]
         limits: A::LIMITS.map(|settings| Arc::new(crate::limits::Limits::in_memory(settings))),
-    };
-    Ok(crate::layers::wrap(A::router(state), A::WEB))
+    })
 }
 
 /// The `migrate` command: bring the database to this version (`sqlite::migrate`)

@@ -10,9 +10,9 @@
 //! - `router`: the routes and methods the spec enables;
 //! - `validators`: the custom rules the spec names, which `src/validators.rs` implements.
 pub use apigen_runtime::{
-    catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers,
-    links, log, objectid, options, query, render, request_hooks, resource, routes,
-    schema, server, sqlite, state, store, tls, uuid, validate, xml,
+    catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, import,
+    layers, links, log, objectid, options, query, render, request_hooks, resource,
+    routes, schema, server, sqlite, state, store, tls, uuid, validate, xml,
 };
 pub mod resources;
 pub mod router;
@@ -51,6 +51,10 @@ pub fn app(
     server::app(config, hooks)
 }
 pub use server::serve;
+/// The resources the `import` command loads files into, by name.
+pub const IMPORTERS: &[(&str, import::command::Importer)] = &[
+    ("people", import::command::importer::<resources::people::PeopleDocument>),
+];
 /// Dates on the wire: RFC 1123 (`Tue, 19 Apr 2016 08:19:00 GMT`), Eve's default.
 pub static DATE_FORMAT: date::DateFormat = date::DateFormat::RFC1123;
 /// The HTTP layer: renderers, JSONP, method override and CORS as the spec sets them.

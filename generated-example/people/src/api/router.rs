@@ -7,7 +7,7 @@
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use super::handlers::{self, method_not_allowed, not_found};
 use super::state::AppState;
 use super::resources::people::PeopleDocument;
@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
                 .put(handlers::put_item::<PeopleDocument>)
                 .delete(handlers::delete_item::<PeopleDocument>),
         )
+        .route("/api/v1/people/import", post(super::import::handle::<PeopleDocument>))
         .route(
             "/api/v1/invoices",
             get(handlers::get_collection::<InvoicesDocument>)

@@ -13,7 +13,7 @@ pub static SETTINGS: Settings = Settings {
     realm: "tables",
     issuers: &[],
     signature_max_age: ::std::time::Duration::from_secs(300),
-    schemes: &[Scheme::Basic, Scheme::Token],
+    schemes: &[Scheme::Basic, Scheme::Token, Scheme::Signed],
 };
 /// `POST rows` (rows.post_collection): roles loader, admin.
 pub static ROWS_POST_COLLECTION: Policy = Policy {
@@ -36,6 +36,15 @@ pub static ROWS_PATCH_ITEM: Policy = Policy {
 /// `DELETE rows/{id}` (rows.delete_item): roles loader, admin.
 pub static ROWS_DELETE_ITEM: Policy = Policy {
     schemes: &[Scheme::Basic, Scheme::Token],
+    api_key_required: false,
+    roles: &["loader", "admin"],
+    audiences: &[],
+    client_ids: &[],
+    scopes: &[],
+};
+/// `POST rows/import` (rows.import): roles loader, admin.
+pub static ROWS_IMPORT: Policy = Policy {
+    schemes: &[Scheme::Basic, Scheme::Signed],
     api_key_required: false,
     roles: &["loader", "admin"],
     audiences: &[],

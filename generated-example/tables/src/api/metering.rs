@@ -77,6 +77,16 @@ pub static ROWS_DELETE_ITEM: Metering = Metering {
     }),
     method: "DELETE",
 };
+/// `POST rows/import` (rows.import): costs write-requests 5; at most 100 per 60 s per client (the API's counter).
+pub static ROWS_IMPORT: Metering = Metering {
+    costs: &[(1, 5)],
+    rate: Some(RateLimit {
+        limit: 100,
+        window_secs: 60,
+        scope: "",
+    }),
+    method: "POST",
+};
 /// `GET oplog` (oplog.get_collection): costs read-requests 1; at most 1000 per 60 s per client (the API's counter).
 pub static OPLOG_GET_COLLECTION: Metering = Metering {
     costs: &[(0, 1)],

@@ -10,8 +10,9 @@
 //! - `router`: the routes and methods the spec enables.
 pub use apigen_runtime::{
     auth, catalog, data, date, db, embed, endpoint, error, etag, geo, handlers, hooks,
-    http, layers, limits, links, log, objectid, options, query, render, request_hooks,
-    resource, routes, schema, server, sqlite, state, store, tls, uuid, validate, xml,
+    http, import, layers, limits, links, log, objectid, options, query, render,
+    request_hooks, resource, routes, schema, server, sqlite, state, store, tls, uuid,
+    validate, xml,
 };
 pub mod access;
 pub mod endpoints;
@@ -56,6 +57,10 @@ pub fn app(
     server::app(config, hooks)
 }
 pub use server::serve;
+/// The resources the `import` command loads files into, by name.
+pub const IMPORTERS: &[(&str, import::command::Importer)] = &[
+    ("rows", import::command::importer::<resources::rows::RowsDocument>),
+];
 /// Dates on the wire: RFC 1123 (`Tue, 19 Apr 2016 08:19:00 GMT`), Eve's default.
 pub static DATE_FORMAT: date::DateFormat = date::DateFormat::RFC1123;
 /// The HTTP layer: renderers, JSONP, method override and CORS as the spec sets them.

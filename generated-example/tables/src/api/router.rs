@@ -134,6 +134,27 @@ pub fn router(state: AppState) -> Router {
                 ),
         )
         .route(
+            "/api/v1/rows/import",
+            post(
+                super::import::handle::<RowsDocument>
+                    .layer(
+                        axum::middleware::from_fn_with_state(
+                            super::limits::Meter::new(
+                                &super::metering::ROWS_IMPORT,
+                                &state,
+                            ),
+                            super::limits::meter,
+                        ),
+                    )
+                    .layer(
+                        axum::middleware::from_fn_with_state(
+                            super::auth::Guard::new(&super::access::ROWS_IMPORT, &state),
+                            super::auth::guard,
+                        ),
+                    ),
+            ),
+        )
+        .route(
             "/api/v1/oplog",
             get(
                 handlers::get_collection::<OplogDocument>

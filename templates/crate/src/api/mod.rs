@@ -13,7 +13,7 @@
 {%- endif %}
 
 pub use apigen_runtime::{
-    {% if auth %}auth, {% endif %}catalog, data, date, db, embed, {% if endpoints %}endpoint, {% endif %}error, etag, geo, handlers, hooks, http, layers, {% if limits %}limits, {% endif %}links,
+    {% if auth %}auth, {% endif %}catalog, data, date, db, embed, {% if endpoints %}endpoint, {% endif %}error, etag, geo, handlers, hooks, http, {% if !importers.is_empty() %}import, {% endif %}layers, {% if limits %}limits, {% endif %}links,
     log, {% if uses_media %}media, {% endif %}objectid, options, query, render, request_hooks, resource, routes, schema, server, sqlite, state, store,
     tls, uuid, validate, xml,
 };
@@ -115,6 +115,15 @@ pub fn app(
 }
 
 pub use server::serve;
+{%- if !importers.is_empty() %}
+
+/// The resources the `import` command loads files into, by name.
+pub const IMPORTERS: &[(&str, import::command::Importer)] = &[
+{%- for (name, doc_type) in importers %}
+    ({{ name }}, import::command::importer::<{{ doc_type }}>),
+{%- endfor %}
+];
+{%- endif %}
 
 /// Dates on the wire: {{ date_doc }}.
 pub static DATE_FORMAT: date::DateFormat = {{ date_format_expr }};

@@ -442,7 +442,7 @@ fn window(options: &Find) -> Window {
 }
 
 /// The documents `filter` matches through `conn`, as the caller may see them.
-fn find_in<R: Resource>(
+pub(crate) fn find_in<R: Resource>(
     conn: &impl Read,
     client: &Client,
     filter: &Value,

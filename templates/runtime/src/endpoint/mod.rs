@@ -16,7 +16,7 @@
 //! Dates: a validated datetime is text in the API's `date_format`; the generated
 //! structs hold `i64` seconds and convert with `DateFormat::parse`/`format`.
 
-mod data;
+pub(crate) mod data;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
@@ -187,7 +187,7 @@ pub fn respond<T: Serialize + 'static>(answer: &T) -> Response {
 
 /// A parameter's text as the JSON value its field's kind reads; `Err`: the message
 /// `_issues` shows (validation's own "must be of ... type").
-fn from_text(field: &Field, text: &str) -> Result<Value, String> {
+pub(crate) fn from_text(field: &Field, text: &str) -> Result<Value, String> {
     let wrong = || format!("must be of {} type", field.kind.name());
     match field.kind {
         Kind::Integer => text.parse::<i64>().map(Value::from).map_err(|_| wrong()),

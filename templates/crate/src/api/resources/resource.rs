@@ -135,6 +135,17 @@ static MEDIA: crate::api::media::Media = {{ media }};
 pub static AGGREGATION: crate::api::resource::Aggregation =
     crate::api::resource::Aggregation::new({{ pipeline }});
 {%- endif %}
+{%- if let Some(import) = r.resource.import %}
+
+/// Imports into `{{ r.name }}` (`[resources.{{ r.name }}.import]`): `POST .../import`
+/// and the binary's `import` command.
+static IMPORT: crate::api::import::Import = crate::api::import::Import {
+    upsert_on: &[{% for key in import.upsert_on %}{{ key|json }}{% if !loop.last %}, {% endif %}{% endfor %}],
+    replace: {{ import.replace }},
+    batch: {{ import.batch }},
+    max_bytes: {{ import.max_bytes }},
+};
+{%- endif %}
 
 /// The `{{ r.name }}` resource as the protocol handlers see it.
 pub static INFO: ResourceInfo = ResourceInfo {
@@ -227,6 +238,9 @@ pub static INFO: ResourceInfo = ResourceInfo {
 {%- endif %}
 {%- if form_fields_as_json %}
     multipart_form_fields_as_json: true,
+{%- endif %}
+{%- if r.resource.import.is_some() %}
+    import: Some(&IMPORT),
 {%- endif %}
     ..ResourceInfo::DEFAULTS
 };
