@@ -109,9 +109,10 @@ pub trait Hooks: Send + Sync + 'static {
         Ok(())
     }
 
-    /// After an import wrote its last row, inside its transaction (with
-    /// `on_error=skip`, the last batch's): the dataset API's `postSql` steps. `Err`
-    /// rolls that transaction back.
+    /// After an import wrote its last row, inside its transaction: the dataset API's
+    /// `postSql` steps. `Err` rolls the import back; with `on_error=skip`, whose
+    /// batches are committed as they come, this hook runs in a transaction of its own
+    /// after them, and `Err` undoes only what the hook did.
     #[cfg(feature = "import")]
     fn after_import(
         &self,

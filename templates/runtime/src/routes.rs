@@ -169,7 +169,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for User {
 /// documents whose path fields hold the values in the URL; and of a resource with an
 /// `auth_field`, only the documents of the request's user (Eve's user-restricted
 /// resource access).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Scope {
     /// The concrete collection path below the prefix (`people/5f8d.../invoices`), for
     /// `_links` and `Location`.

@@ -8,7 +8,7 @@
 //! means `--mode upsert`.
 
 use std::future::Future;
-use std::io::{IsTerminal, Read as _, Write as _};
+use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::process::ExitCode;
@@ -16,9 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Bytes;
-
-use super::source::{Chunks, Source};
+use super::source::Source;
 use super::{Import, Mode, OnError, Options, Report};
 use crate::error::ApiError;
 use crate::oplog::Client;
@@ -269,7 +267,7 @@ pub async fn import_file<R: Resource>(
         (Box::new(file), size)
     };
     let read = Arc::new(AtomicU64::new(0));
-    let chunks = file_chunks(file, read.clone());
+    let chunks = super::source::file_chunks(file, read.clone());
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
@@ -305,7 +303,7 @@ pub async fn import_file<R: Resource>(
     let client = Client::default();
     let terminal = std::io::stderr().is_terminal();
     let started = Instant::now();
-    let mut progress = move |report: &Report| {
+    let progress = move |report: &Report| {
         if !terminal {
             return;
         }
@@ -322,7 +320,7 @@ pub async fn import_file<R: Resource>(
         );
         let _ = std::io::stderr().flush();
     };
-    super::write::run::<R>(state, &scope, &client, options, source, &mut progress).await
+    super::write::run::<R>(state, &scope, &client, options, source, Box::new(progress)).await
 }
 
 /// End the progress line, if one was drawn.
@@ -330,33 +328,6 @@ fn clear_progress() {
     if std::io::stderr().is_terminal() {
         eprint!("\r\x1b[2K");
     }
-}
-
-/// A file read in 64 KiB chunks, counting the bytes read into `read`.
-fn file_chunks(file: Box<dyn std::io::Read + Send>, read: Arc<AtomicU64>) -> Chunks {
-    Box::pin(futures_util::stream::unfold(
-        (file, read, false),
-        |(mut file, read, failed)| async move {
-            if failed {
-                return None;
-            }
-            let mut buffer = vec![0; 1 << 16];
-            match file.read(&mut buffer) {
-                Ok(0) => None,
-                Ok(n) => {
-                    buffer.truncate(n);
-                    read.fetch_add(n as u64, Ordering::Relaxed);
-                    Some((Ok(Bytes::from(buffer)), (file, read, false)))
-                }
-                Err(error) => Some((
-                    Err(ApiError::bad_request(format!(
-                        "cannot read the file: {error}"
-                    ))),
-                    (file, read, true),
-                )),
-            }
-        },
-    ))
 }
 
 #[cfg(test)]

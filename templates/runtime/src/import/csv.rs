@@ -40,6 +40,11 @@ impl CsvRows {
         }
     }
 
+    /// The chunks not read yet (to spool them: `Source::spooled`).
+    pub fn chunks(&mut self) -> &mut Chunks {
+        &mut self.chunks
+    }
+
     /// The next record's cells and number; `None` at the end. Blank lines are skipped
     /// (csv-core does) and not counted.
     pub async fn next_record(&mut self) -> Result<Option<(u64, Vec<Cell>)>, ApiError> {

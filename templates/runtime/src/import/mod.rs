@@ -28,11 +28,11 @@
 //!
 //! Memory does not grow with the file. A CSV is parsed as it arrives; an XLSX is
 //! spooled to a temporary file (a zip cannot be read from the front) and its sheet read
-//! cell by cell. Rows go to the database in batches (`Import::batch`): with `skip`,
-//! each batch is its own transaction, committed as it arrives; with `abort`, the rows
-//! are checked as they arrive and spooled to a temporary file, then written in one
-//! transaction once the body is in, so a slow upload never holds the write lock
-//! (`write`). A JSON or form table is one value, held whole, within `max_bytes`.
+//! cell by cell. Rows are read and checked on one thread and written in batches
+//! (`Import::batch`) on another (`write`): with `skip`, each batch is its own
+//! transaction, committed as it arrives; with `abort`, one transaction holds them all,
+//! and the body is first spooled to a temporary file, so a slow upload never holds the
+//! write lock. A JSON or form table is one value, held whole, within `max_bytes`.
 //!
 //! The oplog gets one entry per document, as a bulk POST writes them: its readers
 //! (a client catching up on changes) see an imported document like any other.
@@ -223,8 +223,15 @@ pub async fn handle<R: Resource>(
         &state.settings,
     )
     .await?;
+    // All or nothing holds the write lock while rows are read: from a file on disk,
+    // never from a client that may send slowly.
+    let source = match options.on_error {
+        OnError::Abort => source.spooled().await?,
+        OnError::Skip => source,
+    };
     let on_error = options.on_error;
-    let report = write::run::<R>(&state, &scope, &client, &options, source, &mut |_| {}).await?;
+    let report =
+        write::run::<R>(&state, &scope, &client, &options, source, Box::new(|_| {})).await?;
     Ok(report.into_response(on_error))
 }
 

@@ -1,7 +1,10 @@
 //! Where an import's rows come from: a table already in memory (JSON `ds`), a CSV
 //! parsed as it streams in, or rows a spreadsheet reader sends from its own thread.
 
+use std::io::Read as _;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use futures_util::Stream;
@@ -72,6 +75,52 @@ impl Source {
             },
         }
     }
+}
+
+impl Source {
+    /// The same rows, read from disk: a CSV arriving over the network is first
+    /// copied whole to an unnamed temporary file (within the request's limits), so
+    /// reading it never waits on the client. Other sources are in memory or on disk
+    /// already.
+    pub async fn spooled(self) -> Result<Source, ApiError> {
+        let Source::Csv(mut rows) = self else {
+            return Ok(self);
+        };
+        let mut file = tempfile::tempfile().map_err(ApiError::internal)?;
+        while let Some(chunk) = futures_util::StreamExt::next(rows.chunks()).await {
+            std::io::Write::write_all(&mut file, &chunk?).map_err(ApiError::internal)?;
+        }
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).map_err(ApiError::internal)?;
+        let read = Arc::new(AtomicU64::new(0));
+        Ok(Source::csv(file_chunks(Box::new(file), read)))
+    }
+}
+
+/// A file read in 64 KiB chunks, counting the bytes read into `read`.
+pub fn file_chunks(file: Box<dyn std::io::Read + Send>, read: Arc<AtomicU64>) -> Chunks {
+    Box::pin(futures_util::stream::unfold(
+        (file, read, false),
+        |(mut file, read, failed)| async move {
+            if failed {
+                return None;
+            }
+            let mut buffer = vec![0; 1 << 16];
+            match file.read(&mut buffer) {
+                Ok(0) => None,
+                Ok(n) => {
+                    buffer.truncate(n);
+                    read.fetch_add(n as u64, Ordering::Relaxed);
+                    Some((Ok(Bytes::from(buffer)), (file, read, false)))
+                }
+                Err(error) => Some((
+                    Err(ApiError::bad_request(format!(
+                        "cannot read the file: {error}"
+                    ))),
+                    (file, read, true),
+                )),
+            }
+        },
+    ))
 }
 
 /// A JSON table's cell: `null` is no value, a string is text (read as its column's

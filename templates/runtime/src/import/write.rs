@@ -1,20 +1,22 @@
-//! Rows into the database: checked as they arrive (cells read, rules of a POST), then
-//! written in batches by the handlers' own database parts.
+//! Rows into the database, on two threads: a parser (the request's task) reads rows,
+//! reads their cells and checks them (the rules of a POST), and sends them in batches
+//! over a bounded channel to a writer (a blocking thread holding the write
+//! connection), which writes each batch with the handlers' own database parts. The
+//! two overlap, and at most a few batches are in flight: memory does not grow with
+//! the file.
 //!
-//! `on_error=skip`: each batch is written in its own transaction as soon as it is
-//! full; a rejected row is reported and the others stay.
+//! `on_error=skip`: the writer commits each batch in its own transaction, holding the
+//! write lock only while it writes one; a rejected row is reported, the others stay.
 //!
-//! `on_error=abort`: all or nothing, so the whole import is one transaction. Holding
-//! the write lock while a client uploads would let one slow upload stall every other
-//! writer, so the checked rows are spooled to an unnamed temporary file as they
-//! arrive, and the transaction runs once the body is in. Rows the database refuses
-//! (`unique`, `data_relation`) are found in that transaction; every row is tried even
-//! after one failed, so the report names them all, and the transaction is then
-//! rolled back.
-
-use std::io::{BufRead, BufReader, BufWriter, Seek, SeekFrom, Write as _};
+//! `on_error=abort`: all or nothing, so the whole import is one transaction, open
+//! while the parser reads. Its source must not be a slow client then: the handler
+//! spools the request's body to a temporary file first (`Source::spooled`), so the
+//! transaction reads from disk. Rows the database refuses (`unique`,
+//! `data_relation`) are found in that transaction; every row is tried even after one
+//! failed, so the report names them all, and the transaction is then rolled back.
 
 use serde_json::{Map, Value};
+use tokio::sync::mpsc;
 
 use super::cells::Header;
 use super::{row_issue, Mode, OnError, Options, Report, Source};
@@ -36,21 +38,35 @@ type NewRow = (u64, Option<String>, Map<String, Value>);
 /// A row checked and ready for the database.
 enum Ready {
     /// A new document: its `_id` (when chosen or made) and its validated fields.
-    Insert(u64, Option<String>, Map<String, Value>),
+    Insert(NewRow),
     /// An upsert: the row's cells as a document, validated once its key is looked up.
     Upsert(u64, Map<String, Value>),
 }
 
+/// What the parser sends the writer.
+enum Message {
+    /// Checked rows, and how many rows were read so far.
+    Batch(u64, Vec<Ready>),
+    /// The end: the rows read and those the parser rejected.
+    Done(Report),
+}
+
+/// Batches in flight between the parser and the writer.
+const IN_FLIGHT: usize = 4;
+
+/// Told after each batch (the `import` command's progress line).
+pub type Progress = Box<dyn FnMut(&Report) + Send>;
+
 /// Import `source` into `R` as `client` within `scope`, as `options` say; `progress`
 /// is told after each batch. The report; `Err` only for what is not a row's fault
-/// (a malformed body, an unknown column, a database failure).
+/// (a malformed body, an unknown column, a database failure, a hook's error).
 pub async fn run<R: Resource>(
     state: &AppState,
     scope: &Scope,
     client: &Client,
     options: &Options,
     mut source: Source,
-    progress: &mut (dyn FnMut(&Report) + Send),
+    progress: Progress,
 ) -> Result<Report, ApiError> {
     let info = R::INFO;
     let batch_size = info.import.map_or(1000, |i| i.batch.max(1));
@@ -60,106 +76,253 @@ pub async fn run<R: Resource>(
         ));
     };
     let header = Header::read(info, header)?;
-    let mut report = Report::default();
-    let mut batch: Vec<Ready> = Vec::with_capacity(batch_size);
-    let mut spool = match options.on_error {
-        OnError::Abort => Some(Spool::new()?),
-        OnError::Skip => None,
+    let (sender, receiver) = mpsc::channel(IN_FLIGHT);
+    let parser = tokio::spawn(parse(
+        info,
+        (scope.clone(), options.clone()),
+        header,
+        source,
+        (sender, batch_size),
+    ));
+    let writer = {
+        let (state, scope, client, options) = (
+            state.clone(),
+            scope.clone(),
+            client.clone(),
+            options.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let job = Job {
+                state: &state,
+                scope: &scope,
+                client: &client,
+                options: &options,
+            };
+            match options.on_error {
+                OnError::Abort => job.all_or_nothing::<R>(receiver, progress),
+                OnError::Skip => job.batch_by_batch::<R>(receiver, progress),
+            }
+        })
     };
-    let mut started = false;
+    let (written, mut report) = writer.await.map_err(ApiError::internal)?;
+    // The parser's own failure (a body that is not CSV, a timeout) explains the rest.
+    parser.await.map_err(ApiError::internal)??;
+    report.rejects.sort_by_key(|(row, _)| *row);
+    match written {
+        Ok(()) => {}
+        Err(_) if options.on_error == OnError::Abort && report.rejected > 0 => {
+            // Rolled back: nothing was written.
+            report.inserted = 0;
+            report.updated = 0;
+            report.replaced = 0;
+            return Ok(report);
+        }
+        Err(error) => return Err(error),
+    }
+    state.hooks.on_imported(info.name, &report);
+    Ok(report)
+}
+
+/// The parser: rows read from `source`, cells read by `header`, each checked, sent in
+/// batches; then the rows it rejected. Stops early, quietly, if the writer has.
+async fn parse(
+    info: &'static ResourceInfo,
+    (scope, options): (Scope, Options),
+    header: Header,
+    mut source: Source,
+    (sender, batch_size): (mpsc::Sender<Message>, usize),
+) -> Result<(), ApiError> {
+    let mut report = Report::default();
+    let mut batch = Vec::with_capacity(batch_size);
     while let Some((row, cells)) = source.next_row().await? {
         report.rows += 1;
-        let ready = match header.document(cells) {
-            Err(issues) => Err(issues),
-            Ok(document) => check(info, scope, options, row, document),
-        };
+        let ready = header
+            .document(cells)
+            .and_then(|document| check(info, &scope, &options, row, document));
         match ready {
             Err(issues) => report.reject(row, issues),
-            Ok(ready) => match spool.as_mut() {
-                Some(spool) => spool.push(&ready)?,
-                None => batch.push(ready),
-            },
+            Ok(ready) => batch.push(ready),
         }
         if batch.len() >= batch_size {
-            let rows = std::mem::take(&mut batch);
-            let first = !std::mem::replace(&mut started, true);
-            let report_now = &mut report;
-            state
-                .db
-                .write_long(|tx| {
-                    if first {
-                        begin::<R>(state, tx, scope, client, options, report_now)?;
-                    }
-                    write_batch::<R>(state, tx, scope, client, options, rows, report_now)
-                })
-                .await?;
-        }
-        if report.rows % batch_size as u64 == 0 {
-            progress(&report);
-        }
-    }
-    match spool {
-        None => {
-            let rows = std::mem::take(&mut batch);
-            let first = !started;
-            let report_now = &mut report;
-            state
-                .db
-                .write_long(|tx| {
-                    if first {
-                        begin::<R>(state, tx, scope, client, options, report_now)?;
-                    }
-                    write_batch::<R>(state, tx, scope, client, options, rows, report_now)?;
-                    state.hooks.after_import(info.name, report_now, tx)
-                })
-                .await?;
-        }
-        // Rows already rejected still go through the database's checks (`unique`,
-        // `data_relation`), so the report names every bad row at once; the
-        // transaction is then rolled back.
-        Some(spool) => {
-            let report_now = &mut report;
-            let written = state
-                .db
-                .write_long(|tx| {
-                    begin::<R>(state, tx, scope, client, options, report_now)?;
-                    let mut rows = spool.into_rows()?;
-                    loop {
-                        let next: Vec<Ready> =
-                            rows.by_ref().take(batch_size).collect::<Result<_, _>>()?;
-                        if next.is_empty() {
-                            break;
-                        }
-                        write_batch::<R>(state, tx, scope, client, options, next, report_now)?;
-                        progress(report_now);
-                    }
-                    if report_now.rejected > 0 {
-                        // Roll the whole import back; the report says why.
-                        return Err(ApiError::new(
-                            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                            "rolled back",
-                        ));
-                    }
-                    state.hooks.after_import(info.name, report_now, tx)
-                })
-                .await;
-            match written {
-                Ok(()) => {}
-                Err(_) if report.rejected > 0 => {
-                    report.inserted = 0;
-                    report.updated = 0;
-                    report.replaced = 0;
-                    report.rejects.sort_by_key(|(row, _)| *row);
-                    return Ok(report);
-                }
-                Err(error) => return Err(error),
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+            if sender
+                .send(Message::Batch(report.rows, full))
+                .await
+                .is_err()
+            {
+                return Ok(());
             }
         }
     }
-    report.rejects.sort_by_key(|(row, _)| *row);
-    progress(&report);
-    state.hooks.on_imported(info.name, &report);
-    Ok(report)
+    if !batch.is_empty()
+        && sender
+            .send(Message::Batch(report.rows, batch))
+            .await
+            .is_err()
+    {
+        return Ok(());
+    }
+    let _ = sender.send(Message::Done(report)).await;
+    Ok(())
+}
+
+/// The writer's side of one import.
+struct Job<'a> {
+    state: &'a AppState,
+    scope: &'a Scope,
+    client: &'a Client,
+    options: &'a Options,
+}
+
+/// The parser stopped without its last message: its own error is the answer.
+fn parser_stopped() -> ApiError {
+    ApiError::internal("the import's rows stopped coming")
+}
+
+/// Add the parser's count and rejects to the writer's report.
+fn merge(report: &mut Report, parsed: Report) {
+    report.rows = parsed.rows;
+    report.rejected += parsed.rejected;
+    for reject in parsed.rejects {
+        if report.rejects.len() < super::LISTED_REJECTS {
+            report.rejects.push(reject);
+        }
+    }
+}
+
+impl Job<'_> {
+    /// `on_error=abort`: one transaction for every batch; rolled back (`Err`) when a
+    /// row was rejected. Runs on a blocking thread.
+    fn all_or_nothing<R: Resource>(
+        &self,
+        mut receiver: mpsc::Receiver<Message>,
+        mut progress: Progress,
+    ) -> (Result<(), ApiError>, Report) {
+        let mut report = Report::default();
+        let written = self.state.db.write_blocking(|tx| {
+            self.begin::<R>(tx, &mut report)?;
+            let mut parsed = None;
+            while let Some(message) = receiver.blocking_recv() {
+                match message {
+                    Message::Batch(read, rows) => {
+                        self.write_batch::<R>(tx, rows, &mut report)?;
+                        report.rows = read;
+                        progress(&report);
+                    }
+                    Message::Done(done) => {
+                        parsed = Some(done);
+                        break;
+                    }
+                }
+            }
+            merge(&mut report, parsed.ok_or_else(parser_stopped)?);
+            if report.rejected > 0 {
+                // Roll the whole import back; the report says why.
+                return Err(ApiError::new(
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    "rolled back",
+                ));
+            }
+            self.state.hooks.after_import(R::INFO.name, &report, tx)
+        });
+        progress(&report);
+        (written, report)
+    }
+
+    /// `on_error=skip`: each batch committed in its own transaction as it comes; the
+    /// `after_import` hook in one more. Runs on a blocking thread.
+    fn batch_by_batch<R: Resource>(
+        &self,
+        mut receiver: mpsc::Receiver<Message>,
+        mut progress: Progress,
+    ) -> (Result<(), ApiError>, Report) {
+        let mut report = Report::default();
+        let mut started = false;
+        let mut parsed = None;
+        while let Some(message) = receiver.blocking_recv() {
+            match message {
+                Message::Batch(read, rows) => {
+                    let first = !std::mem::replace(&mut started, true);
+                    let written = self.state.db.write_blocking(|tx| {
+                        if first {
+                            self.begin::<R>(tx, &mut report)?;
+                        }
+                        self.write_batch::<R>(tx, rows, &mut report)
+                    });
+                    if let Err(error) = written {
+                        return (Err(error), report);
+                    }
+                    report.rows = read;
+                    progress(&report);
+                }
+                Message::Done(done) => {
+                    parsed = Some(done);
+                    break;
+                }
+            }
+        }
+        let Some(parsed) = parsed else {
+            return (Err(parser_stopped()), report);
+        };
+        merge(&mut report, parsed);
+        let written = self.state.db.write_blocking(|tx| {
+            if !started {
+                self.begin::<R>(tx, &mut report)?;
+            }
+            self.state.hooks.after_import(R::INFO.name, &report, tx)
+        });
+        progress(&report);
+        (written, report)
+    }
+
+    /// What runs once, in the import's first transaction: the `before_import` hook
+    /// (the seed's `preSql`), then for `replace`, the collection emptied as a DELETE
+    /// would.
+    fn begin<R: Resource>(&self, tx: &Writer<'_>, report: &mut Report) -> Result<(), ApiError> {
+        let info = R::INFO;
+        self.state
+            .hooks
+            .before_import(info.name, self.options, tx)?;
+        if self.options.mode == Mode::Replace {
+            let every = Selection {
+                scope: self.scope,
+                filter: None,
+                sort: &[],
+                page: None,
+                hide_deleted: true,
+            };
+            report.replaced = u64::try_from(tx.count(info, &every)?).unwrap_or(0);
+            let loaders = handlers::delete_all_loaders::<R>();
+            handlers::delete_all_in(tx, info, loaders, self.scope, self.client)?;
+        }
+        Ok(())
+    }
+
+    /// Write checked rows inside `tx`, counting them in `report`.
+    fn write_batch<R: Resource>(
+        &self,
+        tx: &Writer<'_>,
+        rows: Vec<Ready>,
+        report: &mut Report,
+    ) -> Result<(), ApiError> {
+        let now = date::now();
+        let mut inserts = Vec::with_capacity(rows.len());
+        for ready in rows {
+            match ready {
+                Ready::Insert(row) => inserts.push(row),
+                Ready::Upsert(row, document) => {
+                    // In order: a later row with the same key finds what an earlier made.
+                    let (state, scope, client, options) =
+                        (self.state, self.scope, self.client, self.options);
+                    let context = (state, scope, client, options);
+                    if let Some(new) = upsert::<R>(tx, context, (row, document), now, report)? {
+                        insert_rows(self.state, tx, R::INFO, self.client, vec![new], now, report)?;
+                    }
+                }
+            }
+        }
+        insert_rows(self.state, tx, R::INFO, self.client, inserts, now, report)
+    }
 }
 
 /// A row's document checked before the database is touched: for an insert, the rules
@@ -177,7 +340,7 @@ fn check(
             let (id, fields) = outcomes
                 .pop()
                 .unwrap_or_else(|| Err(row_issue("no document")))?;
-            Ok(Ready::Insert(row, id, fields))
+            Ok(Ready::Insert((row, id, fields)))
         }
         Mode::Upsert => {
             if document.get(&options.key).is_none_or(Value::is_null) {
@@ -188,67 +351,6 @@ fn check(
             Ok(Ready::Upsert(row, document))
         }
     }
-}
-
-/// What runs once, in the import's first transaction: the `before_import` hook (the
-/// seed's `preSql`), then for `replace`, the collection emptied as a DELETE would.
-fn begin<R: Resource>(
-    state: &AppState,
-    tx: &Writer<'_>,
-    scope: &Scope,
-    client: &Client,
-    options: &Options,
-    report: &mut Report,
-) -> Result<(), ApiError> {
-    let info = R::INFO;
-    state.hooks.before_import(info.name, options, tx)?;
-    if options.mode == Mode::Replace {
-        let every = Selection {
-            scope,
-            filter: None,
-            sort: &[],
-            page: None,
-            hide_deleted: true,
-        };
-        report.replaced = u64::try_from(tx.count(info, &every)?).unwrap_or(0);
-        handlers::delete_all_in(tx, info, handlers::delete_all_loaders::<R>(), scope, client)?;
-    }
-    Ok(())
-}
-
-/// Write checked rows inside `tx`, counting them in `report`.
-fn write_batch<R: Resource>(
-    state: &AppState,
-    tx: &Writer<'_>,
-    scope: &Scope,
-    client: &Client,
-    options: &Options,
-    rows: Vec<Ready>,
-    report: &mut Report,
-) -> Result<(), ApiError> {
-    let now = date::now();
-    let mut inserts = Vec::with_capacity(rows.len());
-    for ready in rows {
-        match ready {
-            Ready::Insert(row, id, fields) => inserts.push((row, id, fields)),
-            Ready::Upsert(row, document) => {
-                // In order: a later row with the same key finds what an earlier made.
-                if let Some(new) = upsert::<R>(
-                    state,
-                    tx,
-                    scope,
-                    client,
-                    options,
-                    (row, document),
-                    now,
-                    report,
-                )? {
-                    insert_rows(state, tx, R::INFO, client, vec![new], now, report)?;
-                }
-            }
-        }
-    }
-    insert_rows(state, tx, R::INFO, client, inserts, now, report)
 }
 
 /// New documents: `unique` and `data_relation` checked, the `on_insert` hook, the
@@ -268,12 +370,20 @@ fn insert_rows(
     if rows.is_empty() {
         return Ok(());
     }
+    // A `unique` field is checked by the database's unique index as the row is
+    // inserted (`Inserted::Duplicate`), the check that says which field then running
+    // only for the refused row: a lookup per unique field per row saved. Only
+    // `data_relation` is checked before.
+    let checked = |name: &str| {
+        info.fields
+            .iter()
+            .find(|f| f.name == name)
+            .is_some_and(|f| !f.unique || f.relation.is_some())
+    };
     let mut kept = Vec::with_capacity(rows.len());
     for (row, id, fields) in rows {
-        let issues =
-            store::check_constraints(tx, info, &fields, id.as_deref().unwrap_or(""), &[], |_| {
-                true
-            })?;
+        let own = id.as_deref().unwrap_or("");
+        let issues = store::check_constraints(tx, info, &fields, own, &[], checked)?;
         if issues.is_empty() {
             kept.push((row, id, fields));
         } else {
@@ -314,12 +424,13 @@ fn insert_rows(
         match outcome {
             Ok(Some(id)) => written.push((id, position)),
             Ok(None) => {
-                let field = if id.is_some() { "_id" } else { "_row" };
-                let mut issues = Issues::new();
-                issues.add(
-                    field,
-                    "a document with this value exists already (a unique value is taken)",
-                );
+                let own = id.as_deref().unwrap_or("");
+                let fields = &documents[position];
+                let mut issues = store::check_constraints(tx, info, fields, own, &[], |_| true)?;
+                if issues.is_empty() {
+                    let field = if id.is_some() { "_id" } else { "_row" };
+                    issues.add(field, "a document with this value exists already");
+                }
                 report.reject(numbers[position], issues);
             }
             Err(error) if error.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
@@ -350,13 +461,9 @@ fn insert_rows(
 
 /// One upsert row: the document its key names is updated with the row's cells (as a
 /// PATCH); without one, the row is checked as a POST and returned to be inserted.
-#[allow(clippy::too_many_arguments)]
 fn upsert<R: Resource>(
-    state: &AppState,
     tx: &Writer<'_>,
-    scope: &Scope,
-    client: &Client,
-    options: &Options,
+    (state, scope, client, options): (&AppState, &Scope, &Client, &Options),
     (row, mut document): (u64, Map<String, Value>),
     now: i64,
     report: &mut Report,
@@ -364,7 +471,7 @@ fn upsert<R: Resource>(
     let info = R::INFO;
     let key = document.get(&options.key).cloned().unwrap_or(Value::Null);
     let found = if options.key == "_id" {
-        match key.as_str().or(None) {
+        match key.as_str() {
             Some(id) if info.id_type.is_valid(id) => {
                 handlers::load::<R>(tx, id, scope)?.map(|_| id.to_string())
             }
@@ -440,47 +547,4 @@ fn upsert<R: Resource>(
         Err(error) => return Err(error),
     }
     Ok(None)
-}
-
-/// Checked rows of an all-or-nothing import, kept on disk until the body is in: one
-/// JSON line each, `[row, kind, id, document]`.
-struct Spool {
-    file: BufWriter<std::fs::File>,
-}
-
-impl Spool {
-    fn new() -> Result<Spool, ApiError> {
-        let file = tempfile::tempfile().map_err(ApiError::internal)?;
-        Ok(Spool {
-            file: BufWriter::with_capacity(1 << 16, file),
-        })
-    }
-
-    fn push(&mut self, ready: &Ready) -> Result<(), ApiError> {
-        let line = match ready {
-            Ready::Insert(row, id, fields) => serde_json::to_vec(&(row, "i", id, fields)),
-            Ready::Upsert(row, document) => serde_json::to_vec(&(row, "u", None::<&str>, document)),
-        }
-        .map_err(ApiError::internal)?;
-        self.file.write_all(&line).map_err(ApiError::internal)?;
-        self.file.write_all(b"\n").map_err(ApiError::internal)
-    }
-
-    /// The rows, read back in order.
-    fn into_rows(self) -> Result<impl Iterator<Item = Result<Ready, ApiError>>, ApiError> {
-        let mut file = self
-            .file
-            .into_inner()
-            .map_err(|e| ApiError::internal(e.error()))?;
-        file.seek(SeekFrom::Start(0)).map_err(ApiError::internal)?;
-        Ok(BufReader::with_capacity(1 << 16, file).lines().map(|line| {
-            let line = line.map_err(ApiError::internal)?;
-            let (row, kind, id, document): (u64, String, Option<String>, Map<String, Value>) =
-                serde_json::from_str(&line).map_err(ApiError::internal)?;
-            Ok(match kind.as_str() {
-                "u" => Ready::Upsert(row, document),
-                _ => Ready::Insert(row, id, document),
-            })
-        }))
-    }
 }

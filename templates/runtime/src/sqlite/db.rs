@@ -429,24 +429,18 @@ impl Db {
         Ok(conn)
     }
 
-    /// [`Db::write`] for work that may run long (an import's batches, or a whole
-    /// import): run off the async workers (`block_in_place`, on the multi-threaded
-    /// runtime), so the server's other requests keep their threads meanwhile.
-    pub async fn write_long<T>(
+    /// [`Db::write`] from a blocking thread (`spawn_blocking`), for work that runs
+    /// long and waits on others (an import's writer, fed rows by its parser). Must not
+    /// be called from async code: it blocks until the write connection is free.
+    pub fn write_blocking<T>(
         &self,
         work: impl FnOnce(&Writer<'_>) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        let mut conn = self.writer.lock().await;
-        let run = || {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let value = work(&tx)?;
-            tx.commit()?;
-            Ok(value)
-        };
-        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
-            _ => run(),
-        }
+        let mut conn = self.writer.blocking_lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = work(&tx)?;
+        tx.commit()?;
+        Ok(value)
     }
 
     /// Run `work` in a write transaction on the writer connection, committed when it
