@@ -568,22 +568,10 @@ pub(crate) fn insert_in(
     hooks.on_insert(info.name, &mut documents)?;
     let mut written = Vec::with_capacity(documents.len());
     for (position, (id, fields)) in ids.into_iter().zip(documents.iter()).enumerate() {
-        let tag = etag::of_fields(fields);
-        let document = NewDocument {
-            id: id.as_deref(),
-            created: now,
-            updated: now,
-            etag: &tag,
-            fields,
-        };
-        match tx.insert(info, document)? {
-            // Integer ids left out are numbered by the database.
-            Inserted::Id(id) => {
-                options::check_in_filter(tx, info, &id, bulk.then_some(position))?;
-                versioning::after_write(tx, info, &id)?;
-                written.push((id, tag));
-            }
-            Inserted::Duplicate => {
+        let place = bulk.then_some(position);
+        match insert_document(tx, info, id.as_deref(), fields, now, place)? {
+            Some(new) => written.push(new),
+            None => {
                 let mut issues = Issues::new();
                 let id = id.unwrap_or_default();
                 issues.add("_id", format!("value '{id}' is not unique"));
@@ -595,6 +583,37 @@ pub(crate) fn insert_in(
     oplog::posted(tx, info, client, now, ids.zip(&documents))?;
     hooks.on_insert_tx(info.name, &documents, tx)?;
     Ok((written, documents))
+}
+
+/// One validated document written inside `tx` (also by an import, row by row): its
+/// tag, its row, the datasource filter (`position`: its place in a bulk insert, for
+/// the message) and its first version. Its `_id` and tag; `None` when the `_id` or a
+/// unique value is taken, and nothing was written.
+pub(crate) fn insert_document(
+    tx: &Writer<'_>,
+    info: &'static ResourceInfo,
+    id: Option<&str>,
+    fields: &Map<String, Value>,
+    now: i64,
+    position: Option<usize>,
+) -> Result<Option<(String, String)>> {
+    let tag = etag::of_fields(fields);
+    let document = NewDocument {
+        id,
+        created: now,
+        updated: now,
+        etag: &tag,
+        fields,
+    };
+    match tx.insert(info, document)? {
+        // Integer ids left out are numbered by the database.
+        Inserted::Id(id) => {
+            options::check_in_filter(tx, info, &id, position)?;
+            versioning::after_write(tx, info, &id)?;
+            Ok(Some((id, tag)))
+        }
+        Inserted::Duplicate => Ok(None),
+    }
 }
 
 /// PATCH on an item: update the named fields (dotted keys reach into dicts).

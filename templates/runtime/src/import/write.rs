@@ -27,9 +27,9 @@ use crate::oplog::{self, Client};
 use crate::resource::{Resource, ResourceInfo};
 use crate::routes::Scope;
 use crate::state::AppState;
-use crate::store::{self, Inserted, NewDocument, Read as _, Selection, Write as _};
+use crate::store::{self, Read as _, Selection, Write as _};
 use crate::validate::Issues;
-use crate::{date, etag, lifecycle, media, options, versioning};
+use crate::{date, lifecycle, media};
 
 /// A new document's row: its number, its `_id` (when chosen or made) and its
 /// validated fields.
@@ -399,22 +399,7 @@ fn insert_rows(
     state.hooks.on_insert(info.name, &mut documents)?;
     let mut written: Vec<(String, usize)> = Vec::with_capacity(documents.len());
     for (position, (id, fields)) in ids.iter().zip(&documents).enumerate() {
-        let tag = etag::of_fields(fields);
-        let document = NewDocument {
-            id: id.as_deref(),
-            created: now,
-            updated: now,
-            etag: &tag,
-            fields,
-        };
-        let insert = || match tx.insert(info, document)? {
-            Inserted::Id(id) => {
-                options::check_in_filter(tx, info, &id, None)?;
-                versioning::after_write(tx, info, &id)?;
-                Ok(Some(id))
-            }
-            Inserted::Duplicate => Ok(None),
-        };
+        let insert = || handlers::insert_document(tx, info, id.as_deref(), fields, now, None);
         // A row outside the datasource filter is undone alone (a savepoint).
         let outcome = if info.filter.is_some() {
             tx.atomically(insert)
@@ -422,7 +407,7 @@ fn insert_rows(
             insert()
         };
         match outcome {
-            Ok(Some(id)) => written.push((id, position)),
+            Ok(Some((id, _))) => written.push((id, position)),
             Ok(None) => {
                 let own = id.as_deref().unwrap_or("");
                 let fields = &documents[position];
