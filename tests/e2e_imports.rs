@@ -628,3 +628,66 @@ fn the_import_command_loads_a_file() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The seed's file upload (`upload_file_api`): `requests.post(url, files=files,
+/// data=data)` sends the signature as multipart fields before the file.
+#[test]
+fn the_seeds_file_upload_is_signed_in_its_form_fields() {
+    let server = tables();
+    let upload = |body: &[u8]| {
+        let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+        server.request(
+            "POST",
+            &format!("{API}/rows/import"),
+            &[("Content-Type", &content_type)],
+            Some(body),
+        )
+    };
+    let csv = "table,year,ref,region\nsales,1999,f-1,Zürich\nsales,2000,f-2,\n";
+    let stamp = now_ms().to_string();
+    let token = signed::sign_dataset(b"k3y", &stamp, "ada", "rows");
+    let fields = [
+        ("type", "rows"),
+        ("token", token.as_str()),
+        ("visitor", "ada"),
+        ("stamp", stamp.as_str()),
+        ("mail", "ada@example.org"),
+    ];
+    // `mail` is the seed's optional field: not an import option.
+    let response = upload(&multipart(
+        &fields,
+        ("rows.csv", "text/csv", csv.as_bytes()),
+    ));
+    assert_eq!(response.status, 400, "{}", response.text());
+    assert!(response.text().contains("mail"));
+    let stamp = (now_ms() + 1).to_string();
+    let token = signed::sign_dataset(b"k3y", &stamp, "ada", "rows");
+    let fields = [
+        ("type", "rows"),
+        ("token", token.as_str()),
+        ("visitor", "ada"),
+        ("stamp", stamp.as_str()),
+    ];
+    let body = multipart(&fields, ("rows.csv", "text/csv", csv.as_bytes()));
+    let response = upload(&body);
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.json()["inserted"], 2);
+    // Replayed, or signed with another key: refused, nothing more written.
+    assert_eq!(upload(&body).status, 401);
+    let stamp = (now_ms() + 2).to_string();
+    let token = signed::sign_dataset(b"not the key", &stamp, "ada", "rows");
+    let fields = [
+        ("type", "rows"),
+        ("token", token.as_str()),
+        ("visitor", "ada"),
+        ("stamp", stamp.as_str()),
+    ];
+    let response = upload(&multipart(
+        &fields,
+        ("rows.csv", "text/csv", csv.as_bytes()),
+    ));
+    assert_eq!(response.status, 401);
+    let rows = server.items(&format!("{API}/rows?sort=ref"));
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["region"], "Zürich");
+}

@@ -498,6 +498,62 @@ async fn take_body(state: &AppState, request: &mut Request) -> Result<axum::body
     Ok(bytes)
 }
 
+/// How much of a multipart body is read for the text fields before its first file.
+const MULTIPART_FIELDS_BYTES: usize = 64 * 1024;
+
+/// The text fields a `multipart/form-data` body sends before its first file, as an
+/// urlencoded form: read from at most the body's first 64 KiB, which are then put
+/// back in front of the rest, so the handler reads the body whole and the file is
+/// never held here.
+async fn multipart_fields(
+    state: &AppState,
+    request: &mut Request,
+    content_type: &str,
+) -> Result<axum::body::Bytes, Refusal> {
+    use futures_util::StreamExt;
+    let boundary = multer::parse_boundary(content_type).map_err(|_| Refusal::Unauthorized)?;
+    let body = std::mem::replace(request.body_mut(), Body::empty());
+    let mut rest = body.into_data_stream();
+    let mut prefix = Vec::new();
+    let timeout = state.settings.body_read_timeout;
+    let read = async {
+        while prefix.len() < MULTIPART_FIELDS_BYTES
+            && !prefix
+                .windows(9)
+                .any(|w| w.eq_ignore_ascii_case(b"filename="))
+        {
+            match rest.next().await {
+                Some(Ok(chunk)) => prefix.extend_from_slice(&chunk),
+                Some(Err(_)) | None => break,
+            }
+        }
+    };
+    if tokio::time::timeout(timeout, read).await.is_err() {
+        return Err(Refusal::Error(ApiError::body_timeout(timeout)));
+    }
+    let prefix = axum::body::Bytes::from(prefix);
+    let once = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(prefix.clone())]);
+    let mut parts = multer::Multipart::new(once, boundary);
+    // Collected first: the serializer is not `Send`, and the guard's future must be.
+    let mut fields = Vec::new();
+    // A field cut off by the end of the prefix, or the first file, ends the fields.
+    while let Ok(Some(field)) = parts.next_field().await {
+        if field.file_name().is_some() {
+            break;
+        }
+        let name = field.name().unwrap_or("").to_string();
+        match field.text().await {
+            Ok(text) => fields.push((name, text)),
+            Err(_) => break,
+        }
+    }
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(&fields);
+    let head = futures_util::stream::iter([Ok::<_, axum::Error>(prefix)]);
+    *request.body_mut() = Body::from_stream(head.chain(rest));
+    Ok(axum::body::Bytes::from(form.finish()))
+}
+
 /// Eve's HMAC: a signature over the method, path and query, time and body, with the
 /// user's secret; a stale time or a signature seen before is refused.
 async fn hmac(
@@ -546,18 +602,22 @@ async fn hmac(
 }
 
 /// The dataset API's signed request: `visitor`, `stamp`, `type` and `token` in the
-/// query string or an urlencoded form body.
+/// query string, an urlencoded form body, or the text fields of a
+/// `multipart/form-data` body before its file (the seed's file upload).
 async fn dataset(state: &AppState, request: &mut Request) -> Result<Identified, Refusal> {
     let auth = state.auth.as_deref().ok_or(Refusal::Unauthorized)?;
     let now = SystemTime::now();
     let query = request.uri().query().map(str::to_string);
-    let form = request
+    let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let body = if form {
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let body = if content_type.starts_with("application/x-www-form-urlencoded") {
         Some(take_body(state, request).await?)
+    } else if content_type.starts_with("multipart/form-data") {
+        Some(multipart_fields(state, request, &content_type).await?)
     } else {
         None
     };
