@@ -506,4 +506,20 @@ fn a_soft_delete_is_logged_as_a_delete() {
     assert_entry(&entries[1], "books", "DELETE", id);
     assert_eq!(entries[1]["c"]["title"], "Dom Casmurro");
     assert_eq!(entries[1]["c"]["_id"], id);
+
+    // A collection DELETE marks every live document, each logged the same way; the
+    // one deleted already is neither marked nor logged again.
+    let other = server.create("books", json!({"title": "Pedro Páramo"}));
+    let deleted = server.delete(&format!("{API}/books"), None);
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    let entries = oplog(&server);
+    let ops: Vec<&str> = entries.iter().map(|e| e["o"].as_str().unwrap()).collect();
+    assert_eq!(ops, ["POST", "DELETE", "POST", "DELETE"]);
+    assert_entry(
+        &entries[3],
+        "books",
+        "DELETE",
+        other["_id"].as_str().unwrap(),
+    );
+    assert_eq!(entries[3]["c"]["title"], "Pedro Páramo");
 }

@@ -1017,7 +1017,7 @@ pub async fn delete_collection<R: Resource>(
     delete_all(R::INFO, delete_all_loaders::<R>(), state, (scope, client)).await
 }
 
-pub(crate) type MarkAll = fn(&Writer<'_>, &Scope, i64) -> Result<()>;
+pub(crate) type MarkAll = fn(&Writer<'_>, &Scope, &Client, i64) -> Result<()>;
 pub(crate) type AllLoader = fn(&Writer<'_>, &Scope) -> Result<Vec<(String, Stored)>>;
 
 /// Every stored document inside `scope` (and the datasource filter), with its `_id`.
@@ -1068,7 +1068,7 @@ pub(crate) fn delete_all_in(
 ) -> Result<()> {
     if info.soft_delete {
         // The documents stay, and so do their files.
-        return mark_all_deleted(tx, scope, date::now());
+        return mark_all_deleted(tx, scope, client, date::now());
     }
     // Each document removed gets its oplog entry: read them first then.
     let deleted = if oplog::logs(info, oplog::Op::Delete) {

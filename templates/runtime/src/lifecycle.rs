@@ -112,10 +112,13 @@ pub fn mark_deleted(
 }
 
 /// DELETE on a soft-delete collection: every live document in `scope` is marked
-/// deleted (Eve deletes each as an item, without the item hooks).
+/// deleted (Eve deletes each as an item, without the item hooks), and each gets the
+/// oplog entry a soft-deleted item gets (a DELETE holding the marked document), so a
+/// reader of the oplog misses none.
 pub fn mark_all_deleted<R: Resource>(
     tx: &Writer<'_>,
     scope: &Scope,
+    client: &crate::oplog::Client,
     now: i64,
 ) -> Result<(), ApiError> {
     let info = R::INFO;
@@ -129,7 +132,10 @@ pub fn mark_all_deleted<R: Resource>(
     let (_, live) = tx.list::<R>(info, &selection)?;
     for document in live {
         let id = document.id().to_string();
-        mark_deleted(tx, info, &id, &document.into_fields(), now)?;
+        let created = document.created();
+        let fields = document.into_fields();
+        mark_deleted(tx, info, &id, &fields, now)?;
+        crate::oplog::deleted(tx, info, client, &id, Some((created, now, &fields)))?;
     }
     Ok(())
 }
