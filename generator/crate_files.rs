@@ -92,6 +92,14 @@ fn importers(model: &Model) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Whether a resource is live (`live`).
+fn uses_live(model: &Model) -> bool {
+    model
+        .operations
+        .iter()
+        .any(|op| op.action == crate::model::Action::Subscribe)
+}
+
 /// The runtime's optional parts a crate uses: `auth` when an operation has a rule,
 /// `jwt` when one accepts JWTs, `limits` when one is metered, `import` when a resource
 /// takes imports.
@@ -108,6 +116,9 @@ fn runtime_features(model: &Model) -> Vec<&'static str> {
     }
     if !crate::imports::importable(model).is_empty() {
         features.push("import");
+    }
+    if uses_live(model) {
+        features.push("live");
     }
     features
 }
@@ -288,6 +299,7 @@ pub fn crate_files(
                 endpoints: crate::endpoints::uses_endpoints(model),
                 limits: crate::limits::uses_metering(model),
                 importers: importers(model),
+                live: uses_live(model),
             },
             "crate/src/api/mod.rs",
         )?,

@@ -1077,6 +1077,31 @@ fn operation(resource: &Resource, op: &Operation, bulk_max_items: u64) -> Option
             let import = resource.import.as_ref()?;
             crate::imports::operation(resource, import)
         }
+        Action::Subscribe => {
+            codes.extend(["400", "503"]);
+            if scoped {
+                codes.push("404");
+            }
+            let mut responses = error_responses(&codes);
+            responses.insert(
+                "200".into(),
+                json!({
+                    "description": "Server-Sent Events, until the client leaves: `id:` the event's oplog position, `event:` `insert`, `update` or `delete`, `data:` the document as a GET with this query serves it (a delete: its `_id`). A comment line is a heartbeat; `event: error` with Eve's error envelope ends a stream the server cuts off (a slow consumer). A request with `Upgrade: websocket` becomes a WebSocket carrying several subscriptions: `{\"type\": \"subscribe\", \"id\": \"s1\", \"where\": ..., \"projection\": ..., \"since\": 41}` and `{\"type\": \"unsubscribe\", \"id\": \"s1\"}` in; `subscribed`, `event` (`subscription`, `id`, `event`, `data`) and `error` messages out",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}}
+                }),
+            );
+            let mut parameters = query.clone();
+            parameters.push(json!({
+                "name": "Last-Event-ID", "in": "header", "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                "description": "The id of the last event received: the stream starts after it (what EventSource sends when it reconnects)"
+            }));
+            json!({
+                "operationId": format!("subscribe_{name}"),
+                "summary": format!("Follow changes to {name} live"),
+                "parameters": parameters,
+                "responses": responses
+            })
+        }
         Action::GetByLookup
         | Action::Home
         | Action::OpenApi
@@ -1157,6 +1182,11 @@ fn query_parameter(resource: &Resource, param: QueryParam) -> Value {
             "name": "version", "in": "query",
             "schema": {"oneOf": [{"type": "integer", "minimum": 1}, {"enum": ["all", "diffs"]}]},
             "description": "A version of the document (`_version`), or `all` of them (oldest first), or `diffs`: the first whole, then what each version changed"
+        }),
+        QueryParam::Since => json!({
+            "name": "since", "in": "query",
+            "schema": {"type": "integer", "minimum": 0, "maximum": i64::MAX},
+            "description": "An event id: the stream starts after it (Last-Event-ID takes precedence)"
         }),
         QueryParam::ShowDeleted => json!({
             "name": "show_deleted", "in": "query", "allowEmptyValue": true, "schema": {"type": "string"},
@@ -1421,15 +1451,22 @@ fn http_layer(model: &Model, document: &mut Value) {
                     .or_insert_with(|| json!({"$ref": "#/components/responses/Error"}));
             }
             for (code, response) in responses.iter_mut() {
+                // JSONP and XML render JSON answers (not a live subscription's events).
+                let json_content = response
+                    .get_mut("content")
+                    .and_then(Value::as_object_mut)
+                    .filter(|content| content.contains_key("application/json"));
                 if web.jsonp_argument.is_some()
-                    && let Some(content) =
-                        response.get_mut("content").and_then(Value::as_object_mut)
+                    && let Some(content) = json_content
                 {
                     content.insert("application/javascript".into(), jsonp_content());
                 }
+                let json_content = response
+                    .get_mut("content")
+                    .and_then(Value::as_object_mut)
+                    .filter(|content| content.contains_key("application/json"));
                 if web.xml
-                    && let Some(content) =
-                        response.get_mut("content").and_then(Value::as_object_mut)
+                    && let Some(content) = json_content
                 {
                     content.insert("application/xml".into(), json!({
                         "schema": {"type": "string", "description": "Eve's XML rendering of the JSON answer"}

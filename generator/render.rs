@@ -228,6 +228,8 @@ pub struct ApiModRs<'a> {
     /// The resources that take imports: `(name literal, document type path)`, for
     /// the `import` command's `IMPORTERS`.
     pub importers: Vec<(String, String)>,
+    /// A resource is live (`live`): the runtime's `live` module is re-exported.
+    pub live: bool,
 }
 
 /// The doc comment of the `api` module, which names the API by its title.
@@ -327,6 +329,7 @@ impl<'a> RouterRs<'a> {
                     };
                     let module = match action {
                         Action::Import => "super::import",
+                        Action::Subscribe => "super::live",
                         _ => "handlers",
                     };
                     if resource.has_request_hooks(&model.api) {
@@ -335,10 +338,9 @@ impl<'a> RouterRs<'a> {
                             resource.module_ident
                         ));
                     }
-                    let function = if action == Action::Import {
-                        "handle"
-                    } else {
-                        function
+                    let function = match action {
+                        Action::Import => "handle",
+                        _ => function,
                     };
                     format!("{module}::{function}::<{}>", resource.doc_type)
                 }

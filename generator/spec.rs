@@ -327,11 +327,14 @@ pub struct ResourceSpec {
     pub rate_limit: Option<RateLimitSpec>,
     /// Method-level settings (Cloud Endpoints' `@endpoints.method`), by operation:
     /// `get_collection`, `post_collection`, `delete_collection`, `get_item`,
-    /// `patch_item`, `put_item`, `delete_item`, `import`.
+    /// `patch_item`, `put_item`, `delete_item`, `import`, `subscribe`.
     pub operations: Option<IndexMap<Spanned<String>, Spanned<OperationSpec>>>,
     /// Tabular imports (`POST <collection>/import`): the dataset API's table, CSV or
     /// XLSX, in insert, upsert or replace mode (`model::imports`).
     pub import: Option<Spanned<ImportSpec>>,
+    /// Live subscriptions (`GET <collection>/events`: Server-Sent Events, or a
+    /// WebSocket carrying several), read from the oplog (`model::live`).
+    pub live: Option<Spanned<bool>>,
     #[serde(default)]
     pub schema: IndexMap<Spanned<String>, Spanned<FieldSpec>>,
 }

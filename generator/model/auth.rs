@@ -131,7 +131,7 @@ impl AuthRule {
 }
 
 /// The operation actions a spec's `operations` table may name.
-const ACTIONS: [Action; 8] = [
+const ACTIONS: [Action; 9] = [
     Action::GetCollection,
     Action::PostCollection,
     Action::DeleteCollection,
@@ -140,6 +140,7 @@ const ACTIONS: [Action; 8] = [
     Action::PutItem,
     Action::DeleteItem,
     Action::Import,
+    Action::Subscribe,
 ];
 
 /// The runtime's credential tables (`auth::store`), in the storage schema when some

@@ -31,6 +31,7 @@ mod imports;
 mod indexes;
 mod lifecycle;
 pub mod limits;
+mod live;
 pub mod media;
 mod operations;
 mod oplog;
@@ -225,6 +226,8 @@ pub struct Resource {
     pub auth_field: Option<String>,
     /// Its tabular imports (`import`); `None`: it takes none.
     pub import: Option<Import>,
+    /// Its changes are served live (`live`): `GET <collection>/events`.
+    pub live: bool,
 }
 
 /// A secondary index: `indexes = { by_name_age = ["lastname", "-age"] }`.

@@ -143,6 +143,8 @@ pub enum Action {
     Endpoint,
     /// `POST <collection>/import`: a table of rows (`[resources.<r>.import]`).
     Import,
+    /// `GET <collection>/events`: live changes, as SSE or a WebSocket (`live`).
+    Subscribe,
 }
 
 impl Action {
@@ -164,6 +166,7 @@ impl Action {
             Action::SchemaItem => "schema_item",
             Action::Endpoint => "endpoint",
             Action::Import => "import",
+            Action::Subscribe => "subscribe",
         }
     }
 }
@@ -189,6 +192,8 @@ pub enum QueryParam {
     ShowDeleted,
     /// `version` (an item of a `versioning` resource).
     Version,
+    /// `since`: the event id a live subscription resumes after.
+    Since,
 }
 
 impl QueryParam {
@@ -204,6 +209,7 @@ impl QueryParam {
             QueryParam::Aggregate => "aggregate",
             QueryParam::ShowDeleted => apigen_runtime::lifecycle::SHOW_DELETED_PARAM,
             QueryParam::Version => apigen_runtime::versioning::VERSION_PARAM,
+            QueryParam::Since => "since",
         }
     }
 }
@@ -237,6 +243,8 @@ pub enum Shape {
     ImportTable(String),
     /// An import's report: rows inserted, updated, rejected (with their issues).
     ImportReport(String),
+    /// A stream of a resource's events (`text/event-stream`, or a WebSocket).
+    Events(String),
 }
 
 /// Per-operation settings, inherited from the API down to each operation.
@@ -595,6 +603,24 @@ fn resource_operations(resource: &Resource) -> Vec<Operation> {
             Vec::new(),
             Shape::ImportTable(name.clone()),
             Shape::ImportReport(name.clone()),
+        ));
+    }
+    if resource.live {
+        let mut path = collection.clone();
+        path.push(Segment::Literal("events".to_string()));
+        let mut query = Vec::new();
+        if list_query.contains(&QueryParam::Where) {
+            query.push(QueryParam::Where);
+        }
+        query.extend(read_query(&[]));
+        query.push(QueryParam::Since);
+        list.push(operation(
+            Action::Subscribe,
+            Method::Get,
+            &path,
+            query,
+            Shape::None,
+            Shape::Events(name.clone()),
         ));
     }
     list

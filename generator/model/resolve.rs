@@ -104,6 +104,7 @@ impl Resolver<'_> {
         let mut operations = super::operations::operations(&api, &resources, &endpoints);
         self.check_endpoint_routes(&api.prefix, &operations)?;
         self.apply_auth(&api, &mut resources, &mut operations)?;
+        self.check_live(&api, &resources)?;
         self.apply_limits(&api.quotas, &mut operations)?;
         self.check_media_endpoint(&api.media, &resources)?;
         self.check_versions_tables(&resources)?;
@@ -415,6 +416,7 @@ impl Resolver<'_> {
             &datasource,
             spec.internal_resource,
         )?;
+        let live = self.live(spec.live.as_ref(), &datasource, spec.internal_resource)?;
         let ident = module_ident(text);
         Ok(Resource {
             name: text.clone(),
@@ -460,6 +462,7 @@ impl Resolver<'_> {
             oplog: false,
             auth_field: None,
             import,
+            live,
             indexes,
             lifecycle,
             hooks: self.resource_hooks(spec, resource_methods, item_methods)?,

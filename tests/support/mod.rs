@@ -546,12 +546,17 @@ pub fn is_object_id(text: &str) -> bool {
 #[allow(unused_macros)]
 macro_rules! start_generated {
     ($krate:ident, $prefix:expr) => {
+        $crate::support::start_generated!($krate, $prefix, |_config| {})
+    };
+    ($krate:ident, $prefix:expr, $adjust:expr) => {
         $crate::support::TestServer::start_custom($prefix, |listener, dir, signal| {
-            let config = $krate::Config {
+            let mut config = $krate::Config {
                 addr: listener.local_addr().expect("listener address"),
                 db: dir.join("api.db"),
                 ..$krate::Config::default()
             };
+            let adjust: fn(&mut $krate::Config) = $adjust;
+            adjust(&mut config);
             let app = $krate::app(&config, ::std::sync::Arc::new($krate::hooks::AppHooks))
                 .expect("open the database and build the app");
             $crate::support::block_on(async move {

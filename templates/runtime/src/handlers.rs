@@ -98,19 +98,12 @@ pub async fn get_collection<R: Resource>(
     let (total, documents, embedded) = state
         .db
         .read_costly(|conn| {
-            let (total, mut documents) = conn.list::<R>(info, &list.selection(info, &scope))?;
-            R::fetched_resource(&mut documents);
-            let embedded = embedded(info, conn, raw.as_deref(), &documents, user.as_deref())?;
-            let embedded = media::resolve(info, conn, &documents, embedded)?;
-            Ok((total, documents, embedded))
+            let selection = list.selection(info, &scope);
+            read_documents::<R>(conn, &selection, raw.as_deref(), user.as_deref())
         })
         .await?;
     // The API-wide hook runs on the documents as served, off the database.
-    let embedded = if R::API_FETCHED_RESOURCE {
-        Some(api_fetched(&documents, embedded, R::api_fetched_resource)?)
-    } else {
-        embedded
-    };
+    let embedded = served_documents(&documents, embedded)?;
     let mut page = Page::new(documents.len());
     for (i, document) in documents.iter().enumerate() {
         page.add(document.etag(), document.updated());
@@ -130,20 +123,55 @@ pub async fn get_collection<R: Resource>(
     ))
 }
 
-/// A collection GET's query string, parsed and checked.
-struct ListQuery {
-    params: ListParams,
+/// What a collection GET serves of each document already written as JSON (its
+/// embedded references and media resolved), in order; `None`: nothing of the kind.
+pub(crate) type Served = Option<Vec<Vec<u8>>>;
+
+/// The documents `selection` reads, with what a collection GET serves beside each:
+/// its embedded references and media resolved for `user` (`None` when there are none
+/// to serve), after the resource's `on_fetched` hook. Also a live subscription's.
+pub(crate) fn read_documents<R: Resource>(
+    conn: &Reader,
+    selection: &Selection<'_>,
+    raw: Option<&str>,
+    user: Option<&str>,
+) -> Result<(i64, Vec<R>, Served)> {
+    let info = R::INFO;
+    let (total, mut documents) = conn.list::<R>(info, selection)?;
+    R::fetched_resource(&mut documents);
+    let embedded = embedded(info, conn, raw, &documents, user)?;
+    let embedded = media::resolve(info, conn, &documents, embedded)?;
+    Ok((total, documents, embedded))
+}
+
+/// [`read_documents`]' answer after the API-wide `on_fetched_resource` hook, which runs
+/// on the documents as served (off the database).
+pub(crate) fn served_documents<R: Resource>(documents: &[R], embedded: Served) -> Result<Served> {
+    if R::API_FETCHED_RESOURCE {
+        Ok(Some(api_fetched(
+            documents,
+            embedded,
+            R::api_fetched_resource,
+        )?))
+    } else {
+        Ok(embedded)
+    }
+}
+
+/// A collection GET's query string, parsed and checked (also a live subscription's).
+pub(crate) struct ListQuery {
+    pub(crate) params: ListParams,
     /// The client's `where`.
-    filter: Option<Filter>,
+    pub(crate) filter: Option<Filter>,
     /// The client's `sort`, or the resource's default; empty: none.
     sort: Vec<SortKey>,
-    projection: Projections,
+    pub(crate) projection: Projections,
     /// Soft-deleted documents are left out (`lifecycle`).
-    hide_deleted: bool,
+    pub(crate) hide_deleted: bool,
 }
 
 impl ListQuery {
-    fn parse(info: &ResourceInfo, raw: Option<&str>) -> Result<ListQuery> {
+    pub(crate) fn parse(info: &ResourceInfo, raw: Option<&str>) -> Result<ListQuery> {
         let unpaged;
         let raw = if info.pagination {
             raw
@@ -1163,7 +1191,7 @@ fn embedded<R: Resource>(
 
 /// Serialize a document (or take it as `served`, already serialized), keep only the
 /// projected fields when a projection applies, and append its `_links`.
-fn write_document<R: Resource>(
+pub(crate) fn write_document<R: Resource>(
     out: &mut Vec<u8>,
     document: &R,
     url: &str,

@@ -81,6 +81,9 @@ pub struct App {
     /// `ip`): only when the server records it (`Api::CLIENT_ADDRESS`), as inserting it
     /// costs every request an allocation.
     client_to_requests: bool,
+    /// Ends this connection (`live`): set per connection.
+    #[cfg(feature = "live")]
+    disconnect: Option<crate::live::Disconnect>,
 }
 
 /// `routes` behind the HTTP layer `web` describes.
@@ -91,6 +94,8 @@ pub fn wrap(routes: Router, web: &'static Web) -> App {
         web,
         client: None,
         client_to_requests: false,
+        #[cfg(feature = "live")]
+        disconnect: None,
     }
 }
 
@@ -102,6 +107,15 @@ impl App {
             client: Some(client),
             client_to_requests,
             ..self.clone()
+        }
+    }
+
+    /// This application with `disconnect` in each request, to end its connection.
+    #[cfg(feature = "live")]
+    pub fn with_disconnect(self, disconnect: crate::live::Disconnect) -> App {
+        App {
+            disconnect: Some(disconnect),
+            ..self
         }
     }
 }
@@ -117,6 +131,10 @@ impl Service<Request> for App {
             request
                 .extensions_mut()
                 .insert(crate::oplog::ClientAddr(client));
+        }
+        #[cfg(feature = "live")]
+        if let Some(disconnect) = &self.disconnect {
+            request.extensions_mut().insert(disconnect.clone());
         }
         if asks_nothing(self.web, &request) {
             let answer = self.routes.call(request);

@@ -73,6 +73,8 @@ pub mod lifecycle;
 #[cfg(feature = "limits")]
 pub mod limits;
 pub mod links;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod log;
 pub mod media;
 pub mod objectid;

@@ -224,7 +224,7 @@ fn whole_document(
 }
 
 /// A document's `_id` as JSON: a number for integer ids, else a string.
-fn id_value(info: &ResourceInfo, id: &str) -> Value {
+pub(crate) fn id_value(info: &ResourceInfo, id: &str) -> Value {
     match (info.id_type, id.parse::<i64>()) {
         (IdType::Integer, Ok(number)) => Value::from(number),
         _ => Value::from(id),

@@ -42,6 +42,9 @@ pub struct Config<A: Api> {
     /// What `serve` logs to stderr (`--log-level`; `log::init`): `info` logs every
     /// request. An embedding program's own `tracing` subscriber ignores it.
     pub log_level: tracing::level_filters::LevelFilter,
+    /// What live subscriptions may hold (`live`).
+    #[cfg(feature = "live")]
+    pub live: crate::live::Limits,
     /// The API: `Config::default()` fills this.
     pub api: PhantomData<fn() -> A>,
 }
@@ -58,6 +61,8 @@ impl<A: Api> Default for Config<A> {
             db_options: crate::db::DbOptions::default(),
             tls: None,
             log_level: crate::log::default_level(),
+            #[cfg(feature = "live")]
+            live: crate::live::Limits::default(),
             api: PhantomData,
         }
     }
@@ -95,6 +100,11 @@ pub fn state<A: Api>(config: &Config<A>, hooks: Arc<dyn Hooks>) -> Result<AppSta
         },
         #[cfg(feature = "limits")]
         limits: A::LIMITS.map(|settings| Arc::new(crate::limits::Limits::in_memory(settings))),
+        #[cfg(feature = "live")]
+        live: Some(Arc::new(crate::live::Live::new(
+            config.live,
+            Arc::new(crate::live::InMemory::default()),
+        ))),
     })
 }
 
@@ -182,10 +192,28 @@ pub async fn serve<A: Api>(
         };
         let _ = stream.set_nodelay(true);
         let service = app.for_client(client, A::CLIENT_ADDRESS);
+        // A live subscription may end its connection (a slow consumer's).
+        #[cfg(feature = "live")]
+        let (service, disconnect) = {
+            let disconnect = crate::live::Disconnect::default();
+            (
+                service.with_disconnect(disconnect.clone()),
+                Some(disconnect),
+            )
+        };
+        #[cfg(not(feature = "live"))]
+        let disconnect: Option<Disconnect> = None;
         let tls = config.tls.clone();
         tokio::spawn(async move {
+            let ended = async {
+                match disconnect {
+                    Some(disconnect) => disconnect.wait().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::pin!(ended);
             match tls {
-                None => serve_connection(stream, service, timeout).await,
+                None => serve_connection(stream, service, timeout, ended).await,
                 #[cfg(feature = "tls")]
                 Some(tls) => {
                     // The handshake is part of the request: the header-read timeout
@@ -193,7 +221,7 @@ pub async fn serve<A: Api>(
                     if let Ok(Ok(stream)) =
                         tokio::time::timeout(timeout, tls.acceptor.accept(stream)).await
                     {
-                        serve_connection(stream, service, timeout).await;
+                        serve_connection(stream, service, timeout, ended).await;
                     }
                 }
                 #[cfg(not(feature = "tls"))]
@@ -204,15 +232,34 @@ pub async fn serve<A: Api>(
     }
 }
 
-/// Serve HTTP/1.1 on one connection, plain or TLS, until it closes.
-async fn serve_connection<S>(stream: S, service: App, header_read_timeout: Duration)
-where
+/// Serve HTTP/1.1 on one connection, plain or TLS, until it closes or `ended`
+/// completes (a live subscription ending its slow consumer's connection).
+async fn serve_connection<S>(
+    stream: S,
+    service: App,
+    header_read_timeout: Duration,
+    ended: impl Future<Output = ()>,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(stream), service)
+        // A WebSocket (`live`) takes the connection over.
+        .with_upgrades();
     // A client that goes away mid-request is not the server's error.
-    let _ = connection.await;
+    tokio::select! {
+        _ = connection => {}
+        () = ended => {}
+    }
+}
+
+/// What a connection's `ended` waits on: never, without live subscriptions.
+#[cfg(not(feature = "live"))]
+struct Disconnect;
+
+#[cfg(not(feature = "live"))]
+impl Disconnect {
+    async fn wait(&self) {}
 }

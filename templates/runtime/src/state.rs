@@ -16,6 +16,9 @@ pub struct AppState {
     /// Quotas and rate limits (`limits`), when the API has any.
     #[cfg(feature = "limits")]
     pub limits: Option<Arc<crate::limits::Limits>>,
+    /// Live subscriptions (`live`), when a resource has them.
+    #[cfg(feature = "live")]
+    pub live: Option<Arc<crate::live::Live>>,
 }
 
 /// Settings the handlers read on every request.

@@ -10,8 +10,8 @@
 //! - `router`: the routes and methods the spec enables.
 pub use apigen_runtime::{
     catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http, layers,
-    links, log, media, objectid, options, query, render, request_hooks, resource, routes,
-    schema, server, sqlite, state, store, tls, uuid, validate, xml,
+    links, live, log, media, objectid, options, query, render, request_hooks, resource,
+    routes, schema, server, sqlite, state, store, tls, uuid, validate, xml,
 };
 pub mod api_hooks;
 pub mod resources;

@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
                 .put(handlers::put_item::<BooksDocument>)
                 .delete(handlers::delete_item::<BooksDocument>),
         )
+        .route("/api/v1/books/events", get(super::live::subscribe::<BooksDocument>))
         .route(
             "/api/v1/books_per_author",
             get(handlers::get_aggregation::<BooksPerAuthorDocument>),

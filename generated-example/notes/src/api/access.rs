@@ -95,6 +95,15 @@ pub static NOTES_DELETE_ITEM: Policy = Policy {
     client_ids: &[],
     scopes: &[],
 };
+/// `GET notes/events` (notes.subscribe): roles reader, writer, admin.
+pub static NOTES_SUBSCRIBE: Policy = Policy {
+    schemes: &[Scheme::Basic, Scheme::Token, Scheme::Hmac, Scheme::Signed, Scheme::Jwt],
+    api_key_required: false,
+    roles: &["reader", "writer", "admin"],
+    audiences: &[("*", &["notes-api"])],
+    client_ids: &[],
+    scopes: &[],
+};
 /// `GET comments` (comments.get_collection): roles reader, writer, admin.
 pub static COMMENTS_GET_COLLECTION: Policy = Policy {
     schemes: &[Scheme::Basic, Scheme::Token, Scheme::Hmac, Scheme::Signed, Scheme::Jwt],

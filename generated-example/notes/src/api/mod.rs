@@ -10,7 +10,7 @@
 //! - `router`: the routes and methods the spec enables.
 pub use apigen_runtime::{
     auth, catalog, data, date, db, embed, error, etag, geo, handlers, hooks, http,
-    layers, links, log, objectid, options, query, render, request_hooks, resource,
+    layers, links, live, log, objectid, options, query, render, request_hooks, resource,
     routes, schema, server, sqlite, state, store, tls, uuid, validate, xml,
 };
 pub mod access;

@@ -138,6 +138,21 @@ pub fn router(state: AppState) -> Router {
                 ),
         )
         .route(
+            "/api/v1/notes/events",
+            get(
+                super::live::subscribe::<NotesDocument>
+                    .layer(
+                        axum::middleware::from_fn_with_state(
+                            super::auth::Guard::new(
+                                &super::access::NOTES_SUBSCRIBE,
+                                &state,
+                            ),
+                            super::auth::guard,
+                        ),
+                    ),
+            ),
+        )
+        .route(
             "/api/v1/comments",
             get(
                     handlers::get_collection::<CommentsDocument>

@@ -87,6 +87,16 @@ pub static ROWS_IMPORT: Metering = Metering {
     }),
     method: "POST",
 };
+/// `GET rows/events` (rows.subscribe): costs read-requests 1; at most 1000 per 60 s per client (the API's counter).
+pub static ROWS_SUBSCRIBE: Metering = Metering {
+    costs: &[(0, 1)],
+    rate: Some(RateLimit {
+        limit: 1000,
+        window_secs: 60,
+        scope: "",
+    }),
+    method: "GET",
+};
 /// `GET oplog` (oplog.get_collection): costs read-requests 1; at most 1000 per 60 s per client (the API's counter).
 pub static OPLOG_GET_COLLECTION: Metering = Metering {
     costs: &[(0, 1)],

@@ -155,6 +155,21 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .route(
+            "/api/v1/rows/events",
+            get(
+                super::live::subscribe::<RowsDocument>
+                    .layer(
+                        axum::middleware::from_fn_with_state(
+                            super::limits::Meter::new(
+                                &super::metering::ROWS_SUBSCRIBE,
+                                &state,
+                            ),
+                            super::limits::meter,
+                        ),
+                    ),
+            ),
+        )
+        .route(
             "/api/v1/oplog",
             get(
                 handlers::get_collection::<OplogDocument>

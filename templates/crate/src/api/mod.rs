@@ -13,7 +13,7 @@
 {%- endif %}
 
 pub use apigen_runtime::{
-    {% if auth %}auth, {% endif %}catalog, data, date, db, embed, {% if endpoints %}endpoint, {% endif %}error, etag, geo, handlers, hooks, http, {% if !importers.is_empty() %}import, {% endif %}layers, {% if limits %}limits, {% endif %}links,
+    {% if auth %}auth, {% endif %}catalog, data, date, db, embed, {% if endpoints %}endpoint, {% endif %}error, etag, geo, handlers, hooks, http, {% if !importers.is_empty() %}import, {% endif %}layers, {% if limits %}limits, {% endif %}links, {% if live %}live, {% endif %}
     log, {% if uses_media %}media, {% endif %}objectid, options, query, render, request_hooks, resource, routes, schema, server, sqlite, state, store,
     tls, uuid, validate, xml,
 };

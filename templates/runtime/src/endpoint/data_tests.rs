@@ -201,6 +201,8 @@ fn state(name: &str) -> (AppState, Arc<Recorder>, std::path::PathBuf) {
         auth: None,
         #[cfg(feature = "limits")]
         limits: None,
+        #[cfg(feature = "live")]
+        live: None,
     };
     (state, recorder, dir)
 }

@@ -95,6 +95,8 @@ fn state(db: Db) -> AppState {
         #[cfg(feature = "auth")]
         auth: None,
         limits: Some(Arc::new(Limits::in_memory(&SETTINGS))),
+        #[cfg(feature = "live")]
+        live: None,
     }
 }
 

@@ -218,6 +218,9 @@ pub struct Db {
     /// at most one per core but one, so cheap requests keep a core.
     costly: tokio::sync::Semaphore,
     writer: tokio::sync::Mutex<Connection>,
+    /// Counts the write transactions committed: live subscriptions (`live`) wake on
+    /// it to read the oplog entries those writes added.
+    commits: tokio::sync::watch::Sender<u64>,
     /// What `open` did to bring the database to this version.
     migrated: Vec<String>,
 }
@@ -273,6 +276,7 @@ impl Db {
                     .max(1),
             ),
             writer: tokio::sync::Mutex::new(writer),
+            commits: tokio::sync::watch::Sender::new(0),
             migrated,
         })
     }
@@ -440,6 +444,7 @@ impl Db {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = work(&tx)?;
         tx.commit()?;
+        self.committed();
         Ok(value)
     }
 
@@ -453,7 +458,19 @@ impl Db {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = work(&tx)?;
         tx.commit()?;
+        self.committed();
         Ok(value)
+    }
+
+    /// A receiver that sees a new value after each committed write transaction.
+    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.commits.subscribe()
+    }
+
+    fn committed(&self) {
+        // Without receivers (no live subscription) this is a counter bump under an
+        // uncontended lock: the write path pays nothing else.
+        self.commits.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 
