@@ -19,6 +19,12 @@
 #               prove the harness against the reference alone)
 #   REF_BIN     use this binary as "reference" instead of building bench/reference
 #   OUT         where logs and results go (default bench/out/run-<UTC time>)
+#   GEN_SERVE_ARGS  more options for the generated server's `serve` (e.g.
+#               "--max-connections 4096")
+#   GEN_SUBSCRIBERS=N  hold N live subscriptions (SSE) on the generated server's
+#               `people/events` during the load, with bench/live's `attach` (LIVE_BENCH:
+#               its binary); the people-api must have `live = true` (bench/live.sh);
+#               GEN_SUBSCRIBE_QUERY: their query string (e.g. a `where` no write matches)
 #   GEN_API_KEY=1  the generated server requires an API key (a spec with
 #               `api_key_required = true`, as `bench/variants.sh api_key` builds): one is
 #               made with `$GEN_BIN keys create --consumer bench --db <its database>`
@@ -140,7 +146,9 @@ start_server() {
   local s=$1 port
   port=$(free_port)
   BASE[$s]=http://127.0.0.1:$port/api/v1
-  "${BIN[$s]}" serve --addr "127.0.0.1:$port" --db "$TMP/$s.db" >"$OUT/$s-server.log" 2>&1 &
+  local more=()
+  [[ $s != gen ]] || read -r -a more <<<"${GEN_SERVE_ARGS:-}"
+  "${BIN[$s]}" serve --addr "127.0.0.1:$port" --db "$TMP/$s.db" "${more[@]}" >"$OUT/$s-server.log" 2>&1 &
   PID[$s]=$!
   local deadline=$((SECONDS + 30))
   until [[ $(curl -s "${CURL_KEY[@]}" -o /dev/null -w '%{http_code}' "${BASE[$s]}/people?max_results=1" || true) == 200 ]]; do
@@ -162,6 +170,20 @@ for s in gen ref; do
   log "$s: checking the wire contract"
   python3 "$BENCH/check.py" --base "${BASE[$s]}" --out "$OUT/$s" "${PY_KEY[@]}" || contract_ok=0
 done
+
+# GEN_SUBSCRIBERS: live subscribers on the generated server, held through the load.
+ATTACH_PID=
+if [[ -n ${GEN_SUBSCRIBERS:-} ]]; then
+  port=${BASE[gen]#http://127.0.0.1:}; port=${port%%/*}
+  "$LIVE_BENCH" attach "127.0.0.1:$port" "/api/v1/people/events${GEN_SUBSCRIBE_QUERY:+?$GEN_SUBSCRIBE_QUERY}" \
+    "$GEN_SUBSCRIBERS" >"$OUT/subscribers.log" 2>&1 &
+  ATTACH_PID=$!
+  until grep -q READY "$OUT/subscribers.log" 2>/dev/null; do
+    kill -0 "$ATTACH_PID" 2>/dev/null || { cat "$OUT/subscribers.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  log "gen: $GEN_SUBSCRIBERS live subscribers attached (pid $ATTACH_PID)"
+fi
 
 # --- 4. load ------------------------------------------------------------------
 CLK_TCK=$(getconf CLK_TCK)
@@ -234,6 +256,11 @@ declare -A HWM
 for s in gen ref; do
   HWM[$s]=$(awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/${PID[$s]}/status" 2>/dev/null || echo '?')
 done
+if [[ -n $ATTACH_PID ]]; then
+  kill -TERM "$ATTACH_PID" 2>/dev/null || true
+  wait "$ATTACH_PID" 2>/dev/null || true
+  log "subscribers: $(tail -1 "$OUT/subscribers.log")"
+fi
 {
   echo
   echo "apigen benchmark  $(date -u '+%Y-%m-%d %H:%M UTC')  $(nproc) cores  wrk -t$THREADS -c$CONNECTIONS -d$DURATION (warm-up $WARMUP), $ROUNDS round(s), $SEED_COUNT seeded"

@@ -14,10 +14,13 @@
 #                       API key, looked up in the server's keys table; run.sh makes one
 #                       (GEN_API_KEY=1) and every request of the run carries it, to the
 #                       plain build too, which ignores it
+#          live         `oplog = true` under [api] and `live = true` on people: its
+#                       changes served as live events (bench/live.sh adds subscribers)
 #          limits       a quota (`metric_costs` under [api], `[quotas.bench-requests]`) and
 #                       a rate limit on every method (`rate_limit`), both set high enough
 #                       that the run is never refused: every request is metered and
 #                       counted by client address, and its answer carries X-RateLimit-*
+# BUILD_ONLY=1 builds the variant and prints its binary's path, without a run.
 # e.g. bash bench/variants.sh oplog -s post,patch -r 3
 set -euo pipefail
 
@@ -28,6 +31,7 @@ shift
 api_lines=() people_lines=() tail_lines=()
 case $feature in
   oplog) api_lines=("oplog = true") ;;
+  live) api_lines=("oplog = true"); people_lines=("live = true") ;;
   versioning) people_lines=("versioning = true") ;;
   soft_delete) people_lines=("soft_delete = true") ;;
   all) api_lines=("oplog = true"); people_lines=("versioning = true" "soft_delete = true") ;;
@@ -62,6 +66,11 @@ echo "==> people-api with: ${api_lines[*]} ${people_lines[*]} ${tail_lines[*]}" 
   --runtime-path "$ROOT/templates/runtime" >/dev/null)
 (cd "$work/people-api" && CARGO_TARGET_DIR=$ROOT/target/bench-variants/target \
   cargo build --release --quiet)
+# BUILD_ONLY=1: print the variant's binary and stop (bench/live.sh).
+if [[ ${BUILD_ONLY:-} == 1 ]]; then
+  echo "$ROOT/target/bench-variants/target/release/people-api"
+  exit 0
+fi
 (cd "$ROOT" && cargo build --release --quiet -p people-api)
 GEN_BIN=$ROOT/target/bench-variants/target/release/people-api \
   REF_BIN=$ROOT/target/release/people-api \

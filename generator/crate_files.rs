@@ -93,7 +93,7 @@ fn importers(model: &Model) -> Vec<(String, String)> {
 }
 
 /// Whether a resource is live (`live`).
-fn uses_live(model: &Model) -> bool {
+pub(crate) fn uses_live(model: &Model) -> bool {
     model
         .operations
         .iter()

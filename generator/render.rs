@@ -141,6 +141,8 @@ pub struct CliRs<'a> {
     pub title: String,
     /// Some resource takes imports: the `import` command.
     pub imports: bool,
+    /// Some resource is live: `serve`'s `--live-*` options.
+    pub live: bool,
 }
 
 /// The text of the command line's `--help`, made into `CliRs::usage`.
@@ -154,6 +156,8 @@ pub struct CliUsage<'a> {
     pub credentials: bool,
     /// The resources that take imports, for the `import` command's line.
     pub importable: Vec<&'a str>,
+    /// Some resource is live: `serve`'s `--live-*` options.
+    pub live: bool,
 }
 
 impl<'a> CliRs<'a> {
@@ -169,6 +173,7 @@ impl<'a> CliRs<'a> {
                     .into_iter()
                     .map(|(name, _)| name)
                     .collect(),
+                live: crate::crate_files::uses_live(model),
             },
             "crate/src/cli_usage.txt",
         )?;
@@ -178,6 +183,7 @@ impl<'a> CliRs<'a> {
             usage: multiline_str_lit(&usage),
             title: str_lit(&api.title),
             imports: !crate::imports::importable(model).is_empty(),
+            live: crate::crate_files::uses_live(model),
         })
     }
 }

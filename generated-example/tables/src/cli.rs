@@ -51,6 +51,9 @@ Options for serve:
                               logged with their request [default: $RUST_LOG, else warn]
   --migrate true|false        apply pending migrations at start; false: refuse to start
                               until `migrate` has applied them [default: true]
+  --live-max-subscriptions N  live subscriptions open at once; more answer 503 [default: 10000]
+  --live-send-timeout SECS    a live subscriber that takes no event for this long is cut
+                              off, with the reason [default: 10]
 
 Example:
   tables-api serve --addr 127.0.0.1:8080 --db tables.db
@@ -184,6 +187,14 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
                             "--log-level: '{text}' is not one of off, error, warn, info, debug, trace"
                         )
                     })?;
+            }
+            "--live-max-subscriptions" => {
+                config.live.max_subscriptions = number(flag, value()?)?;
+            }
+            "--live-send-timeout" => {
+                config.live.send_timeout = Duration::from_secs(
+                    number(flag, value()?)? as u64,
+                );
             }
             "--tls-cert" => tls_cert = Some(std::path::PathBuf::from(value()?)),
             "--tls-key" => tls_key = Some(std::path::PathBuf::from(value()?)),

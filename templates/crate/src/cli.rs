@@ -121,6 +121,12 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
                     format!("--log-level: '{text}' is not one of off, error, warn, info, debug, trace")
                 })?;
             }
+{%- if live %}
+            "--live-max-subscriptions" => config.live.max_subscriptions = number(flag, value()?)?,
+            "--live-send-timeout" => {
+                config.live.send_timeout = Duration::from_secs(number(flag, value()?)? as u64);
+            }
+{%- endif %}
             "--tls-cert" => tls_cert = Some(std::path::PathBuf::from(value()?)),
             "--tls-key" => tls_key = Some(std::path::PathBuf::from(value()?)),
             other => return Err(format!("unknown option '{other}'")),

@@ -13,7 +13,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use rusqlite::OptionalExtension as _;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -25,6 +24,9 @@ use crate::query::{self, Filter};
 use crate::resource::{Resource, ResourceInfo};
 use crate::routes::Scope;
 use crate::store::Selection;
+
+/// The least time between two readings of the oplog by a feed.
+const COALESCE: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// Entries read at a time: also the most ids one query names (`query::MAX_IN_VALUES`).
 pub(crate) const PAGE: usize = query::MAX_IN_VALUES;
@@ -62,6 +64,8 @@ pub(crate) struct Batch {
     pub from: i64,
     pub to: i64,
     pub events: Vec<Event>,
+    /// The events as SSE text, made by the first subscription that writes them.
+    pub sse: std::sync::OnceLock<axum::body::Bytes>,
 }
 
 /// One oplog entry of a live resource.
@@ -98,16 +102,7 @@ pub(crate) struct Query {
 
 /// The newest oplog position (0 for an empty oplog).
 pub(crate) fn head(conn: &Reader, info: &ResourceInfo) -> Result<i64, ApiError> {
-    let table = oplog_table(info)?;
-    let sql = format!(
-        "SELECT coalesce(max(\"_id\"), 0) FROM {}",
-        crate::sqlite::quote(table)
-    );
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([], |row| row.get(0))
-        .optional()?
-        .unwrap_or(0))
+    Ok(crate::sqlite::oplog::newest(conn, oplog_table(info)?)?)
 }
 
 fn oplog_table(info: &ResourceInfo) -> Result<&'static str, ApiError> {
@@ -122,26 +117,21 @@ pub(crate) fn entries(
     info: &ResourceInfo,
     after: i64,
 ) -> Result<Vec<Entry>, ApiError> {
-    let table = crate::sqlite::quote(oplog_table(info)?);
-    let sql = format!(
-        "SELECT \"_id\", \"o\", \"i\", \"u\" FROM {table} \
-         WHERE \"_id\" > ?1 AND \"r\" = ?2 ORDER BY \"_id\" LIMIT ?3"
-    );
-    let mut statement = conn.prepare_cached(&sql)?;
-    let rows = statement.query_map(rusqlite::params![after, info.url, PAGE as i64], |row| {
-        let op: String = row.get(1)?;
-        Ok(Entry {
-            position: row.get(0)?,
+    let rows =
+        crate::sqlite::oplog::entries_after(conn, oplog_table(info)?, info.url, after, PAGE)?;
+    Ok(rows
+        .into_iter()
+        .map(|(position, op, id, user)| Entry {
+            position,
             op: match op.as_str() {
                 "POST" => Op::Post,
                 "DELETE" => Op::Delete,
                 _ => Op::Update,
             },
-            id: row.get::<_, Option<String>>(2)?.unwrap_or_default(),
-            user: row.get(3)?,
+            id: id.unwrap_or_default(),
+            user,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        .collect())
 }
 
 /// A filter naming exactly `ids` (at most `PAGE`).
@@ -276,9 +266,13 @@ pub(crate) struct Member {
 struct Group {
     query: Arc<Query>,
     members: Vec<Member>,
-    /// The `to` of the last batch sent: the next one starts there, so a member sees
-    /// the positions in one unbroken run unless it lagged.
+    /// The `to` of the last batch sent: while the feed renders every stretch for the
+    /// group, the next batch starts there (stretches without events merge into it),
+    /// so a member sees one unbroken run of positions unless it lagged.
     sent_to: i64,
+    /// Where the stretches the feed rendered for this group end; `None` before the
+    /// first (a group made while the feed was reading is rendered from the next).
+    covered: Option<i64>,
 }
 
 /// The live subscriptions of one resource, by group.
@@ -307,6 +301,7 @@ impl Feed {
                 query,
                 members: Vec::new(),
                 sent_to: cursor,
+                covered: None,
             })
             .members
             .push(member);
@@ -331,20 +326,29 @@ impl Feed {
             .collect()
     }
 
-    /// Queue a group's events for `(.., to]` with each of its members.
-    fn deliver(&self, key: &str, to: i64, events: Vec<Event>) {
+    /// Queue a group's events for the stretch `(from, to]` with each of its members.
+    fn deliver(&self, key: &str, (from, to): (i64, i64), events: Vec<Event>) {
         let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
         let Some(group) = groups.get_mut(key) else {
             return;
         };
+        // The batch starts where the group's unbroken run of rendered stretches does.
+        let start = if group.covered == Some(from) {
+            group.sent_to
+        } else {
+            from
+        };
+        group.covered = Some(to);
         if events.is_empty() {
             // Nothing for this group: the next batch covers these positions too.
+            group.sent_to = start;
             return;
         }
         let batch = Arc::new(Batch {
-            from: group.sent_to,
+            from: start,
             to,
             events,
+            sse: std::sync::OnceLock::new(),
         });
         group.sent_to = to;
         group
@@ -371,7 +375,13 @@ pub(crate) async fn run<R: Resource>(
     mut wake: tokio::sync::watch::Receiver<u64>,
 ) {
     let info = R::INFO;
+    let mut last = tokio::time::Instant::now();
     while wake.changed().await.is_ok() {
+        // Under a stream of writes, commits that come within `COALESCE` of the last
+        // reading wait to be read together: each subscriber then takes one batch of
+        // several events rather than one per commit. An isolated write is read at once.
+        tokio::time::sleep_until(last + COALESCE).await;
+        last = tokio::time::Instant::now();
         loop {
             let cursor = feed.cursor.load(Ordering::Acquire) as i64;
             let queries = feed.queries();
@@ -382,6 +392,9 @@ pub(crate) async fn run<R: Resource>(
                         return Ok((head(conn, info)?, Vec::new(), 0));
                     }
                     let entries = entries(conn, info, cursor)?;
+                    // None: the commits were other resources'. (The cursor stays: a
+                    // second statement reading the newest position could see an entry
+                    // of this resource committed after the first, and skip it.)
                     let Some(last) = entries.last() else {
                         return Ok((cursor, Vec::new(), 0));
                     };
@@ -403,7 +416,7 @@ pub(crate) async fn run<R: Resource>(
                 }
             };
             for (key, events) in rendered {
-                feed.deliver(&key, to, events);
+                feed.deliver(&key, (cursor, to), events);
             }
             feed.cursor.store(to.max(0) as u64, Ordering::Release);
             if read < PAGE {

@@ -12,11 +12,12 @@
 //! or `since` (WebSocket) gets what it missed, then the live events, with nothing
 //! lost or repeated.
 //!
-//! Bounds: subscriptions per server and per WebSocket, batches queued per
-//! subscription ([`Limits`]). A consumer that does not take an event within
-//! `send_timeout` is cut off with the reason (an SSE `error` event, a WebSocket close
-//! frame 1008) and the connection closed: a slow reader costs the server a bounded
-//! queue, never a growing one. Heartbeats (an SSE comment, a WebSocket ping) keep
+//! Bounds ([`Limits`]): subscriptions per server and per WebSocket, batches queued
+//! per subscription (one that falls behind reads the oplog instead), bytes of events
+//! queued per connection. A consumer that leaves its connection's bytes unwritten for
+//! `send_timeout` is cut off with the reason (an SSE `error` event, a WebSocket
+//! `error` message and close code 1008) and the connection closed: a slow reader costs
+//! the server a bounded queue, never a growing one. Heartbeats (an SSE comment, a WebSocket ping) keep
 //! idle connections open through proxies and find dead ones.
 //!
 //! Between instances: each commit of this server is announced through a
@@ -35,6 +36,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::{FromRequestParts as _, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
@@ -94,6 +96,8 @@ pub struct Limits {
     pub heartbeat: Duration,
     /// A consumer that takes no event for this long is cut off.
     pub send_timeout: Duration,
+    /// Bytes of events a connection may have queued and not yet written.
+    pub buffer_bytes: usize,
 }
 
 impl Default for Limits {
@@ -105,6 +109,7 @@ impl Default for Limits {
             queue: 64,
             heartbeat: Duration::from_secs(15),
             send_timeout: Duration::from_secs(10),
+            buffer_bytes: 1 << 20,
         }
     }
 }
@@ -319,10 +324,10 @@ impl Subscription {
         ))
         .map_err(ApiError::internal)?;
         let ticket = live.admit()?;
-        let start = match since {
-            Some(since) => since,
-            None => state.db.read(|conn| feed::head(conn, R::INFO))?,
-        };
+        // A position past the newest (a client of a database since replaced) would
+        // skip the events up to it: it resumes from the newest instead.
+        let head = state.db.read(|conn| feed::head(conn, R::INFO))?;
+        let start = since.map_or(head, |since| since.min(head));
         Ok(Subscription {
             start,
             query: Arc::new(Query {
@@ -347,9 +352,9 @@ pub(crate) enum Format {
 }
 
 impl Format {
-    fn event(&self, event: &Event) -> String {
+    fn event(&self, event: &Event) -> Bytes {
         let data = String::from_utf8_lossy(&event.data);
-        match self {
+        let text = match self {
             Format::Sse => format!(
                 "id: {}\nevent: {}\ndata: {data}\n\n",
                 event.position,
@@ -361,17 +366,81 @@ impl Format {
                 event.position,
                 event.kind.name()
             ),
+        };
+        Bytes::from(text)
+    }
+
+    /// The frames of `events` after `cursor`: a group's SSE subscriptions share one
+    /// text of the whole batch, written once.
+    fn batch(&self, batch: &feed::Batch, cursor: i64) -> Vec<Bytes> {
+        let fresh = batch.events.first().is_none_or(|e| e.position > cursor);
+        match self {
+            Format::Sse if fresh => {
+                let text = batch.sse.get_or_init(|| {
+                    let frames: Vec<Bytes> = batch.events.iter().map(|e| self.event(e)).collect();
+                    Bytes::from(frames.concat())
+                });
+                if text.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![text.clone()]
+                }
+            }
+            _ => batch
+                .events
+                .iter()
+                .filter(|e| e.position > cursor)
+                .map(|e| self.event(e))
+                .collect(),
         }
     }
 }
 
-/// Where a subscription's events go: its connection's queue, and the connection's
-/// reason to close once one is set.
+/// A frame queued for a connection, holding its share of the connection's buffer
+/// until the connection has written it.
+pub(crate) type Frame = (Bytes, Option<tokio::sync::OwnedSemaphorePermit>);
+
+/// Frames a connection may queue, whatever their size (the byte budget binds first).
+const QUEUE: usize = 1024;
+
+/// Where a subscription's events go: its connection's queue, within the
+/// connection's byte budget, and the connection's reason to close once one is set.
 #[derive(Clone)]
 pub(crate) struct Outlet {
-    pub frames: mpsc::Sender<String>,
-    pub closing: watch::Sender<Option<Arc<str>>>,
-    pub send_timeout: Duration,
+    frames: mpsc::Sender<Frame>,
+    budget: Arc<tokio::sync::Semaphore>,
+    budget_bytes: usize,
+    closing: watch::Sender<Option<Arc<str>>>,
+    send_timeout: Duration,
+}
+
+/// A connection's end of its [`Outlet`].
+pub(crate) struct Inlet {
+    pub frames: mpsc::Receiver<Frame>,
+    pub reason: watch::Receiver<Option<Arc<str>>>,
+}
+
+impl Outlet {
+    /// A connection's queue, within `limits`.
+    fn new(limits: &Limits) -> (Outlet, Inlet) {
+        let (frames, received) = mpsc::channel(QUEUE);
+        let (closing, reason) = watch::channel(None);
+        let budget_bytes = limits.buffer_bytes.clamp(1, u32::MAX as usize);
+        let out = Outlet {
+            frames,
+            budget: Arc::new(tokio::sync::Semaphore::new(budget_bytes)),
+            budget_bytes,
+            closing,
+            send_timeout: limits.send_timeout,
+        };
+        (
+            out,
+            Inlet {
+                frames: received,
+                reason,
+            },
+        )
+    }
 }
 
 /// Why a subscription stopped following.
@@ -383,10 +452,18 @@ enum Stop {
 }
 
 impl Outlet {
-    async fn send(&self, frame: String) -> Result<(), Stop> {
-        match tokio::time::timeout(self.send_timeout, self.frames.send(frame)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(Stop::Gone),
+    /// Queue `frame`, waiting at most `send_timeout` for room in the connection's
+    /// buffer; a consumer that leaves it full that long is cut off.
+    async fn send(&self, frame: Bytes) -> Result<(), Stop> {
+        // A frame larger than the whole budget takes all of it.
+        let share = frame.len().clamp(1, self.budget_bytes) as u32;
+        let queued = async {
+            let permit = self.budget.clone().acquire_many_owned(share).await.ok()?;
+            self.frames.send((frame, Some(permit))).await.ok()
+        };
+        match tokio::time::timeout(self.send_timeout, queued).await {
+            Ok(Some(())) => Ok(()),
+            Ok(None) => Err(Stop::Gone),
             Err(_) => {
                 self.close(format!(
                     "slow consumer: no event taken for {} s; reconnect with the last event id to resume",
@@ -455,8 +532,8 @@ async fn follow<R: Resource>(
             if batch.from > cursor {
                 cursor = fill::<R>(&db, &query, cursor, Some(batch.from), &format, &out).await?;
             }
-            for event in batch.events.iter().filter(|e| e.position > cursor) {
-                out.send(format.event(event)).await?;
+            for frame in format.batch(&batch, cursor) {
+                out.send(frame).await?;
             }
             cursor = cursor.max(batch.to);
             if received.is_empty() && lagged.swap(false, Ordering::AcqRel) {
@@ -482,9 +559,8 @@ async fn fail(out: &Outlet, format: &Format, error: ApiError) {
     match format {
         Format::Sse => out.close(error.message),
         Format::Socket(name) => {
-            let _ = out
-                .send(ws::error_message(Some(name.as_ref()), &error))
-                .await;
+            let message = ws::error_message(Some(name.as_ref()), &error);
+            let _ = out.send(Bytes::from(message)).await;
         }
     }
 }

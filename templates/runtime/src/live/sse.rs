@@ -10,13 +10,10 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse as _, Response};
 use tokio::sync::{mpsc, watch};
 
-use super::{follow, Disconnect, Format, Outlet, Subscription};
+use super::{follow, Disconnect, Format, Frame, Outlet, Subscription};
 use crate::error::ApiError;
 use crate::resource::Resource;
 use crate::state::AppState;
-
-/// Frames queued between the subscription and the connection.
-const QUEUE: usize = 16;
 
 /// How long a cut-off client has to read the reason before its connection closes.
 const GRACE: std::time::Duration = std::time::Duration::from_secs(1);
@@ -27,13 +24,7 @@ pub(super) fn respond<R: Resource>(
     disconnect: Option<Disconnect>,
 ) -> Result<Response, ApiError> {
     let limits = subscription.ticket.0.limits;
-    let (frames, received) = mpsc::channel(QUEUE);
-    let (closing, reason) = watch::channel(None);
-    let out = Outlet {
-        frames,
-        closing,
-        send_timeout: limits.send_timeout,
-    };
+    let (out, inlet) = Outlet::new(&limits);
     // The subscription ends with its connection (`stop` is for a WebSocket's
     // unsubscribe, which SSE has not).
     let (never, stop) = watch::channel(false);
@@ -42,8 +33,8 @@ pub(super) fn respond<R: Resource>(
         drop(never);
     });
     let stream = Stream {
-        received,
-        reason,
+        received: inlet.frames,
+        reason: inlet.reason,
         heartbeat: limits.heartbeat,
         disconnect,
         done: false,
@@ -62,7 +53,7 @@ pub(super) fn respond<R: Resource>(
 }
 
 struct Stream {
-    received: mpsc::Receiver<String>,
+    received: mpsc::Receiver<Frame>,
     reason: watch::Receiver<Option<Arc<str>>>,
     heartbeat: std::time::Duration,
     disconnect: Option<Disconnect>,
@@ -79,10 +70,11 @@ impl Stream {
             biased;
             frame = self.received.recv() => frame,
             _ = self.reason.wait_for(|r| r.is_some()) => None,
-            () = tokio::time::sleep(self.heartbeat) => Some(": heartbeat\n\n".to_string()),
+            () = tokio::time::sleep(self.heartbeat) => Some((Bytes::from_static(b": heartbeat\n\n"), None)),
         };
         if let Some(frame) = frame {
-            return Some((Ok(Bytes::from(frame)), self));
+            // Handed to the connection: its share of the buffer is free again.
+            return Some((Ok(frame.0), self));
         }
         // The subscription ended: with a reason, that is the last event, and the
         // connection closes once the client had a moment to read it.

@@ -19,7 +19,7 @@ fn event(kind: Kind, data: &str) -> Event {
 fn an_sse_event_has_its_oplog_position_as_id() {
     let text = Format::Sse.event(&event(Kind::Insert, r#"{"_id":"a","name":"Zoë"}"#));
     assert_eq!(
-        text,
+        std::str::from_utf8(&text).unwrap(),
         "id: 42\nevent: insert\ndata: {\"_id\":\"a\",\"name\":\"Zoë\"}\n\n"
     );
 }
@@ -28,7 +28,7 @@ fn an_sse_event_has_its_oplog_position_as_id() {
 fn a_websocket_event_names_its_subscription() {
     let format = Format::Socket(Arc::from("s\"1"));
     let text = format.event(&event(Kind::Delete, r#"{"_id":7}"#));
-    let message: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let message: serde_json::Value = serde_json::from_slice(&text).unwrap();
     assert_eq!(
         message,
         serde_json::json!({"type": "event", "subscription": "s\"1", "id": 42, "event": "delete", "data": {"_id": 7}})

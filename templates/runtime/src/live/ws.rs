@@ -12,11 +12,11 @@
 
 use std::collections::HashMap;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::{follow, position, Format, Outlet, Subscription, Ticket};
 use crate::error::ApiError;
@@ -24,8 +24,6 @@ use crate::resource::Resource;
 use crate::routes::Scope;
 use crate::state::AppState;
 
-/// Frames queued between the connection's subscriptions and its socket.
-const QUEUE: usize = 64;
 /// The largest message a client may send.
 const MAX_MESSAGE: usize = 64 * 1024;
 /// The longest subscription id.
@@ -55,13 +53,8 @@ async fn serve<R: Resource>(
     ticket: Ticket,
 ) {
     let limits = ticket.0.limits;
-    let (frames, mut received) = mpsc::channel(QUEUE);
-    let (closing, mut reason) = watch::channel(None);
-    let out = Outlet {
-        frames,
-        closing,
-        send_timeout: limits.send_timeout,
-    };
+    let (out, inlet) = Outlet::new(&limits);
+    let (mut received, mut reason) = (inlet.frames, inlet.reason);
     let mut subscriptions: HashMap<String, watch::Sender<bool>> = HashMap::new();
     let mut heartbeat = tokio::time::interval(limits.heartbeat);
     heartbeat.tick().await;
@@ -79,8 +72,11 @@ async fn serve<R: Resource>(
                 break;
             }
             frame = received.recv() => {
-                let Some(frame) = frame else { break };
-                if !send(&mut socket, timeout, Message::Text(frame.into())).await {
+                // Its share of the buffer is free once it is written (dropped below).
+                let Some((frame, _share)) = frame else { break };
+                // Frames are JSON text the server wrote: valid UTF-8.
+                let Ok(text) = Utf8Bytes::try_from(frame) else { continue };
+                if !send(&mut socket, timeout, Message::Text(text)).await {
                     out.close("slow consumer: an event could not be sent in time".into());
                 }
             }

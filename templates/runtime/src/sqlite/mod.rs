@@ -33,6 +33,7 @@ pub mod functions;
 pub mod history;
 pub mod media;
 pub mod migrate;
+pub mod oplog;
 pub mod statements;
 pub mod store;
 pub mod values;
