@@ -133,11 +133,9 @@ fn read(field: &Field, cell: Cell) -> Result<Value, String> {
             // A spreadsheet's number in a text column (a postcode, an account number).
             (Kind::String, Value::Number(n)) => Ok(Value::String(number_text(&n))),
             // Spreadsheets hold every number as a float: 42.0 fills an integer.
-            (Kind::Integer, Value::Number(n)) if n.as_i64().is_none() => n
-                .as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15)
-                .map(|f| Value::from(f as i64))
-                .ok_or_else(wrong),
+            (Kind::Integer, Value::Number(n)) if n.as_i64().is_none() => {
+                whole_float(&n).map(Value::from).ok_or_else(wrong)
+            }
             (_, value) => Ok(value),
         },
     }
@@ -145,14 +143,17 @@ fn read(field: &Field, cell: Cell) -> Result<Value, String> {
 
 /// A number as a spreadsheet shows it: `12345`, not `12345.0`.
 fn number_text(n: &Number) -> String {
-    match n.as_f64() {
-        Some(f)
-            if n.as_i64().is_none() && f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 =>
-        {
-            format!("{}", f as i64)
-        }
+    match whole_float(n) {
+        Some(whole) if n.as_i64().is_none() => whole.to_string(),
         _ => n.to_string(),
     }
+}
+
+/// A float that is a whole number a double holds exactly (below 2^53), as an integer.
+fn whole_float(n: &Number) -> Option<i64> {
+    n.as_f64()
+        .filter(|f| f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15)
+        .map(|f| f as i64)
 }
 
 /// A cell's text in a message: at most 40 characters.

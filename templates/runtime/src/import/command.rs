@@ -172,27 +172,18 @@ fn options(import: &Import, args: &Args) -> Result<Options, String> {
     let mut options = Options::new(import);
     options.on_error = args.on_error;
     if let Some(key) = &args.key {
-        if key != "_id" && !import.upsert_on.contains(&key.as_str()) {
-            let keys: Vec<&str> = std::iter::once("_id")
-                .chain(import.upsert_on.iter().copied())
-                .collect();
-            return Err(format!(
-                "--upsert-on: '{key}' is not one of {}",
-                keys.join(", ")
-            ));
-        }
+        import
+            .check_key(key)
+            .map_err(|keys| format!("--upsert-on: '{key}' is not {keys}"))?;
         options.key = key.clone();
         options.mode = Mode::Upsert;
     }
     if let Some(mode) = args.mode {
         options.mode = mode;
     }
-    if options.mode == Mode::Replace && !import.replace {
-        return Err(format!(
-            "{}'s imports do not replace its documents (`replace` is off in the spec)",
-            args.resource
-        ));
-    }
+    import
+        .check_mode(options.mode)
+        .map_err(|why| format!("{}'s {why}", args.resource))?;
     Ok(options)
 }
 

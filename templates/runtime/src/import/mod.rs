@@ -78,6 +78,29 @@ pub struct Import {
     pub max_bytes: u64,
 }
 
+impl Import {
+    /// Whether an upsert may match documents by `key`: `_id` or an `upsert_on`
+    /// field. `Err`: the keys it may, listed for the message.
+    pub(crate) fn check_key(&self, key: &str) -> Result<(), String> {
+        if key == "_id" || self.upsert_on.contains(&key) {
+            return Ok(());
+        }
+        let keys: Vec<&str> = std::iter::once("_id")
+            .chain(self.upsert_on.iter().copied())
+            .collect();
+        Err(format!("one of {}", keys.join(", ")))
+    }
+
+    /// Whether this resource's imports may write in `mode` (`replace` only when the
+    /// spec allows it). `Err`: why not.
+    pub(crate) fn check_mode(&self, mode: Mode) -> Result<(), &'static str> {
+        if mode == Mode::Replace && !self.replace {
+            return Err("imports do not replace its documents (`replace` is off in the spec)");
+        }
+        Ok(())
+    }
+}
+
 /// How rows are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {

@@ -68,12 +68,7 @@ impl<'a> Given<'a> {
                 }
             }
             "upsert_on" => {
-                if value != "_id" && !self.import.upsert_on.contains(&value) {
-                    let keys: Vec<&str> = std::iter::once("_id")
-                        .chain(self.import.upsert_on.iter().copied())
-                        .collect();
-                    return Err(bad(&format!("one of {}", keys.join(", "))));
-                }
+                self.import.check_key(value).map_err(|keys| bad(&keys))?;
                 self.options.key = value.to_string();
             }
             "on_error" => {
@@ -93,10 +88,10 @@ impl<'a> Given<'a> {
     }
 
     fn finish(self) -> Result<Options, ApiError> {
-        if self.options.mode == Mode::Replace && !self.import.replace {
+        if let Err(why) = self.import.check_mode(self.options.mode) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "This resource's imports do not replace its documents (`replace` is off in the spec)",
+                format!("This resource's {why}"),
             ));
         }
         if self.options.mode == Mode::Upsert

@@ -86,14 +86,24 @@ impl Source {
         let Source::Csv(mut rows) = self else {
             return Ok(self);
         };
-        let mut file = tempfile::tempfile().map_err(ApiError::internal)?;
-        while let Some(chunk) = futures_util::StreamExt::next(rows.chunks()).await {
-            std::io::Write::write_all(&mut file, &chunk?).map_err(ApiError::internal)?;
-        }
-        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).map_err(ApiError::internal)?;
+        let file = spool(rows.chunks()).await?;
         let read = Arc::new(AtomicU64::new(0));
         Ok(Source::csv(file_chunks(Box::new(file), read)))
     }
+}
+
+/// `chunks` written to an unnamed temporary file (gone when closed), read from its
+/// start: for a body that must be whole before it is read (an all-or-nothing
+/// import's, an XLSX zip), without holding it in memory.
+pub async fn spool(
+    mut chunks: impl futures_util::Stream<Item = Result<Bytes, ApiError>> + Unpin,
+) -> Result<std::fs::File, ApiError> {
+    let mut file = tempfile::tempfile().map_err(ApiError::internal)?;
+    while let Some(chunk) = futures_util::StreamExt::next(&mut chunks).await {
+        std::io::Write::write_all(&mut file, &chunk?).map_err(ApiError::internal)?;
+    }
+    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).map_err(ApiError::internal)?;
+    Ok(file)
 }
 
 /// A file read in 64 KiB chunks, counting the bytes read into `read`.

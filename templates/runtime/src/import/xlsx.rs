@@ -4,10 +4,9 @@
 //! a blocking thread, which sends each row as it completes: only the workbook's
 //! shared strings and one row are held.
 
-use std::io::{Seek, SeekFrom, Write};
+use std::io::Seek;
 
 use calamine::{DataRef, Reader, Xlsx};
-use futures_util::StreamExt;
 
 use super::source::{Cell, Chunks, Source};
 use crate::date;
@@ -18,12 +17,8 @@ use crate::resource::ResourceInfo;
 const AHEAD: usize = 256;
 
 /// The rows of the XLSX file arriving as `chunks`.
-pub async fn rows(_info: &'static ResourceInfo, mut chunks: Chunks) -> Result<Source, ApiError> {
-    let mut file = tempfile::tempfile().map_err(ApiError::internal)?;
-    while let Some(chunk) = chunks.next().await {
-        file.write_all(&chunk?).map_err(ApiError::internal)?;
-    }
-    file.seek(SeekFrom::Start(0)).map_err(ApiError::internal)?;
+pub async fn rows(_info: &'static ResourceInfo, chunks: Chunks) -> Result<Source, ApiError> {
+    let file = super::source::spool(chunks).await?;
     let (sender, receiver) = tokio::sync::mpsc::channel(AHEAD);
     tokio::task::spawn_blocking(move || {
         if let Err(error) = read(std::io::BufReader::new(file), &sender) {
