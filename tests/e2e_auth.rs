@@ -8,7 +8,6 @@
 
 mod support;
 
-use std::sync::Once;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use apigen_runtime::rusqlite;
@@ -19,23 +18,10 @@ use support::{TestServer, enc};
 
 const API: &str = "/api/v1";
 /// The HS256 secret of the spec's `local` issuer (`key_env = "NOTES_JWT_SECRET"`).
-const JWT_SECRET: &str = "a test secret of at least thirty-two bytes, ünïcödé";
+const JWT_SECRET: &str = support::NOTES_JWT_SECRET;
 const ISSUER: &str = "https://login.notes.test";
 /// The secret the example's own `check_auth` (src/auth.rs) compares.
-const PROVIDER_SECRET: &str = "shared-with-the-provider";
-
-/// The issuer's key must be in the environment before a server starts.
-fn set_jwt_secret() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: every test calls this first, before any server (the only reader of
-        // the variable) starts; `Once` makes the others wait until it is set.
-        unsafe {
-            std::env::set_var("NOTES_JWT_SECRET", JWT_SECRET);
-            std::env::set_var("NOTES_PROVIDER_SECRET", PROVIDER_SECRET);
-        }
-    });
-}
+const PROVIDER_SECRET: &str = support::NOTES_PROVIDER_SECRET;
 
 /// A notes server with users alice (writer), bob (writer), rita (reader) and edna
 /// (editor, writer), each with a signing secret.
@@ -44,7 +30,7 @@ struct Notes {
 }
 
 fn start() -> Notes {
-    set_jwt_secret();
+    support::set_notes_env();
     let server = support::start_generated!(notes_api, API);
     // The database exists once the server answers.
     let _ = server.get(&format!("{API}/announcements"));

@@ -9,8 +9,6 @@
 
 mod support;
 
-use std::sync::Once;
-
 use apigen_runtime::rusqlite;
 use base64::Engine as _;
 use notes_api::api::auth::store;
@@ -23,30 +21,13 @@ const API: &str = "/api/v1";
 const ALICE_TITLE: &str = "Carnet d'été — 日記 ✓ «Ölçü»";
 const MOON: &str = "Sun, 20 Jul 1969 20:17:40 GMT";
 
-/// The JWT issuer's key must be in the environment before a server starts (the spec
-/// names it); these tests never use it.
-fn set_env() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: every test calls this first, before any server (the only reader of
-        // the variables) starts; `Once` makes the others wait until they are set.
-        unsafe {
-            std::env::set_var(
-                "NOTES_JWT_SECRET",
-                "a test secret of at least thirty-two bytes, ünïcödé",
-            );
-            std::env::set_var("NOTES_PROVIDER_SECRET", "shared-with-the-provider");
-        }
-    });
-}
-
 struct Notes {
     server: TestServer,
 }
 
 /// A notes server with writers alice and bob and a reader, rita.
 fn start() -> Notes {
-    set_env();
+    support::set_notes_env();
     let server = support::start_generated!(notes_api, API);
     // The database exists once the server answers.
     let _ = server.get(&format!("{API}/announcements"));

@@ -9,7 +9,6 @@ mod support;
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use apigen_runtime::rusqlite;
@@ -639,23 +638,9 @@ fn imports_and_hard_deletes_of_rows_are_events_too() {
     assert_eq!(events[0].data, json!({"_id": id}));
 }
 
-fn set_notes_env() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: set once, before any server (the only reader) starts.
-        unsafe {
-            std::env::set_var(
-                "NOTES_JWT_SECRET",
-                "a test secret of at least thirty-two bytes, ünïcödé",
-            );
-            std::env::set_var("NOTES_PROVIDER_SECRET", "shared-with-the-provider");
-        }
-    });
-}
-
 #[test]
 fn a_user_never_receives_another_users_notes() {
-    set_notes_env();
+    support::set_notes_env();
     let server = support::start_generated!(notes_api, API);
     let _ = server.get(&format!("{API}/announcements"));
     let conn = rusqlite::Connection::open(server.dir().join("api.db")).unwrap();

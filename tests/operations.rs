@@ -54,14 +54,7 @@ fn start(name: &str) -> TestServer {
         "nolinks" => support::start_generated!(nolinks_api, ""),
         "notes" => {
             // The JWT issuer's key comes from the environment, read at start.
-            static KEY: std::sync::Once = std::sync::Once::new();
-            // SAFETY: set once, before the first notes server (its only reader) starts.
-            KEY.call_once(|| unsafe {
-                std::env::set_var(
-                    "NOTES_JWT_SECRET",
-                    "operations test secret, 32 bytes or more",
-                )
-            });
+            support::set_notes_env();
             support::start_generated!(notes_api, "")
         }
         "people" => support::start_generated!(people_api, ""),

@@ -541,6 +541,26 @@ pub fn is_object_id(text: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// The HS256 secret of the notes example's `local` JWT issuer (`key_env =
+/// "NOTES_JWT_SECRET"`).
+pub const NOTES_JWT_SECRET: &str = "a test secret of at least thirty-two bytes, ünïcödé";
+/// The secret the notes example's own `check_auth` (its src/auth.rs) compares.
+pub const NOTES_PROVIDER_SECRET: &str = "shared-with-the-provider";
+
+/// Put the notes example's secrets in the environment, where its server reads them
+/// at start: call before starting one.
+pub fn set_notes_env() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: every notes test calls this before any notes server (the only
+        // reader of the variables) starts; `Once` makes the others wait until set.
+        unsafe {
+            std::env::set_var("NOTES_JWT_SECRET", NOTES_JWT_SECRET);
+            std::env::set_var("NOTES_PROVIDER_SECRET", NOTES_PROVIDER_SECRET);
+        }
+    });
+}
+
 /// Start the server of the generated crate `$krate` (its own hooks, a fresh
 /// database) under `$prefix`: `start_generated!(blog_api, "/api/v1")`.
 #[allow(unused_macros)]
