@@ -739,3 +739,66 @@ fn a_user_never_receives_another_users_notes() {
         other => panic!("alice got more: {other:?}"),
     }
 }
+
+#[test]
+fn an_idle_stream_gets_heartbeats() {
+    let server = support::start_generated!(library_api, API, |config| {
+        config.live.heartbeat = Duration::from_millis(200);
+    });
+    let mut idle = Sse::open(&server, &format!("{API}/books/events"), &[]);
+    idle.reader
+        .get_ref()
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    // Comments, not events: an EventSource ignores them, a proxy sees traffic.
+    while !idle.pending.contains(": heartbeat\n\n") {
+        assert!(idle.read_chunk(), "no heartbeat within 5 s");
+    }
+    assert!(idle.next_within(Duration::from_millis(100)).is_none());
+}
+
+#[test]
+fn a_websocket_consumer_that_stops_reading_is_closed() {
+    let server = support::start_generated!(library_api, API, |config| {
+        config.live.send_timeout = Duration::from_millis(500);
+    });
+    let mut slow = Socket::open(&server, &format!("{API}/books/events"), &[]);
+    slow.send(json!({"type": "subscribe", "id": "all"}));
+    assert_eq!(slow.next()["type"], "subscribed");
+    let tags: Vec<String> = (0..1000).map(|i| format!("{i:0>40}")).collect();
+    for _ in 0..20 {
+        let bulk: Vec<Value> = (0..20)
+            .map(|n| json!({"title": format!("Tagged {n}"), "tags": tags}))
+            .collect();
+        post_books(&server, json!(bulk));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    // What reached the socket comes out, then the server's word, then the end.
+    let mut events = 0;
+    let ended = loop {
+        match slow.0.read() {
+            Ok(tungstenite::Message::Text(text)) => {
+                let message: Value = serde_json::from_str(&text).unwrap();
+                if message["type"] == "event" {
+                    events += 1;
+                } else {
+                    assert_eq!(message["type"], "error", "{message}");
+                    let reason = message["_error"]["message"].as_str().unwrap();
+                    assert!(reason.contains("slow consumer"), "{reason}");
+                }
+            }
+            Ok(tungstenite::Message::Close(frame)) => break frame.map(|f| u16::from(f.code)),
+            Ok(_) => {}
+            // The server may close before the close frame is read.
+            Err(_) => break None,
+        }
+    };
+    assert!(events < 400, "every event was sent: {events}");
+    if let Some(code) = ended {
+        assert_eq!(code, 1008);
+    }
+    assert_eq!(
+        server.get(&format!("{API}/books?max_results=1")).status,
+        200
+    );
+}
