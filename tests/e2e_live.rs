@@ -416,21 +416,25 @@ fn a_bad_query_or_a_full_server_is_refused_like_a_get() {
     }
 }
 
+/// 400 books of about 40 KB each: some 16 MB of events, more than the socket
+/// buffers hold, so a subscriber that does not read leaves its queue full.
+fn write_many_large_books(server: &TestServer) {
+    let tags: Vec<String> = (0..1000).map(|i| format!("{i:0>40}")).collect();
+    for _ in 0..20 {
+        let bulk: Vec<Value> = (0..20)
+            .map(|n| json!({"title": format!("Tagged {n}"), "tags": tags}))
+            .collect();
+        post_books(server, json!(bulk));
+    }
+}
+
 #[test]
 fn a_consumer_that_stops_reading_is_cut_off_with_the_reason() {
     let server = support::start_generated!(library_api, API, |config| {
         config.live.send_timeout = Duration::from_millis(500);
     });
     let mut slow = Sse::open(&server, &format!("{API}/books/events"), &[]);
-    // About 16 MB of events, more than the socket buffers hold: the server's queue
-    // for this subscription fills and stays full.
-    let tags: Vec<String> = (0..1000).map(|i| format!("{i:0>40}")).collect();
-    for _ in 0..20 {
-        let bulk: Vec<Value> = (0..20)
-            .map(|n| json!({"title": format!("Tagged {n}"), "tags": tags}))
-            .collect();
-        post_books(&server, json!(bulk));
-    }
+    write_many_large_books(&server);
     std::thread::sleep(Duration::from_secs(2));
     // What was queued comes out, then the reason, then the end of the stream.
     let mut events = 0;
@@ -765,13 +769,7 @@ fn a_websocket_consumer_that_stops_reading_is_closed() {
     let mut slow = Socket::open(&server, &format!("{API}/books/events"), &[]);
     slow.send(json!({"type": "subscribe", "id": "all"}));
     assert_eq!(slow.next()["type"], "subscribed");
-    let tags: Vec<String> = (0..1000).map(|i| format!("{i:0>40}")).collect();
-    for _ in 0..20 {
-        let bulk: Vec<Value> = (0..20)
-            .map(|n| json!({"title": format!("Tagged {n}"), "tags": tags}))
-            .collect();
-        post_books(&server, json!(bulk));
-    }
+    write_many_large_books(&server);
     std::thread::sleep(Duration::from_secs(2));
     // What reached the socket comes out, then the server's word, then the end.
     let mut events = 0;
