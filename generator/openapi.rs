@@ -366,8 +366,21 @@ fn resource_schemas(model: &Model, resource: &Resource) -> Vec<(String, Value)> 
         "required": ["_status", "_items"],
         "additionalProperties": false
     });
+    // A sub-resource's path fields come from the URL: a body may leave them out.
+    let mut request = object_schema(resource.schema_fields(), true);
+    if let Some(required) = request.get_mut("required").and_then(Value::as_array_mut) {
+        required.retain(|name| {
+            !resource
+                .path_fields
+                .iter()
+                .any(|field| name.as_str() == Some(field))
+        });
+        if required.is_empty() {
+            request.as_object_mut().map(|o| o.remove("required"));
+        }
+    }
     let mut schemas = vec![
-        (name.clone(), object_schema(resource.schema_fields(), true)),
+        (name.clone(), request),
         (
             format!("{name}Patch"),
             object_schema(resource.schema_fields(), false),
