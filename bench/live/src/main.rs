@@ -62,7 +62,10 @@ async fn subscribe(addr: &str, path: &str) -> (TcpStream, Vec<u8>) {
         head.extend_from_slice(&buf[..n]);
         if let Some(end) = find(&head, b"\r\n\r\n") {
             let status = String::from_utf8_lossy(&head[..end]);
-            assert!(status.starts_with("HTTP/1.1 200") || status.starts_with("HTTP/1.0 200"), "{status}");
+            assert!(
+                status.starts_with("HTTP/1.1 200") || status.starts_with("HTTP/1.0 200"),
+                "{status}"
+            );
             let rest = head[end + 4..].to_vec();
             return (stream, rest);
         }
@@ -80,6 +83,24 @@ async fn subscribe_all(addr: &str, path: &str, n: usize) -> Vec<(TcpStream, Vec<
         streams.push(subscribe(addr, path).await);
     }
     streams
+}
+
+/// Open `n` subscriptions and follow each on a task until `stop` is sent.
+async fn follow_all(
+    addr: &str,
+    path: &str,
+    n: usize,
+) -> (
+    watch::Sender<bool>,
+    Vec<tokio::task::JoinHandle<(Arrivals, u64)>>,
+) {
+    let streams = subscribe_all(addr, path, n).await;
+    let (stop, stopped) = watch::channel(false);
+    let tasks = streams
+        .into_iter()
+        .map(|s| tokio::spawn(follow(s, stopped.clone())))
+        .collect();
+    (stop, tasks)
 }
 
 /// Read a subscription until `stop`; each `"lastname":"lat-<n>"` seen, with when.
@@ -128,19 +149,18 @@ async fn post(addr: &str, path: &str, body: &str) -> Instant {
     stream.write_all(request.as_bytes()).await.expect("send");
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).await.expect("read");
-    assert!(answer.starts_with(b"HTTP/1.1 201") || answer.starts_with(b"HTTP/1.0 201"), "{}", String::from_utf8_lossy(&answer));
+    assert!(
+        answer.starts_with(b"HTTP/1.1 201") || answer.starts_with(b"HTTP/1.0 201"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
     sent
 }
 
 async fn latency(addr: &str, events: &str, post_path: &str, n: usize, posts: usize, interval: u64) {
     let opened = Instant::now();
-    let streams = subscribe_all(addr, events, n).await;
+    let (stop, tasks) = follow_all(addr, events, n).await;
     eprintln!("{n} subscribers in {:.2} s", opened.elapsed().as_secs_f64());
-    let (stop, stopped) = watch::channel(false);
-    let tasks: Vec<_> = streams
-        .into_iter()
-        .map(|s| tokio::spawn(follow(s, stopped.clone())))
-        .collect();
     // Settle: memory is read now by the caller (bench/live.sh), before any event.
     println!("READY");
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -181,12 +201,7 @@ async fn latency(addr: &str, events: &str, post_path: &str, n: usize, posts: usi
 }
 
 async fn attach(addr: &str, path: &str, n: usize) {
-    let streams = subscribe_all(addr, path, n).await;
-    let (stop, stopped) = watch::channel(false);
-    let tasks: Vec<_> = streams
-        .into_iter()
-        .map(|s| tokio::spawn(follow(s, stopped.clone())))
-        .collect();
+    let (stop, tasks) = follow_all(addr, path, n).await;
     println!("READY");
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .expect("SIGTERM handler");

@@ -172,30 +172,46 @@ impl Live {
 
     /// Count one more subscription, or refuse it when the server has its fill.
     fn admit(self: &Arc<Self>) -> Result<Ticket, ApiError> {
-        let taken = self.open.fetch_add(1, Ordering::AcqRel);
-        let ticket = Ticket(self.clone(), Counter::Subscriptions);
-        if taken >= self.limits.max_subscriptions {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
+        self.take(
+            Counter::Subscriptions,
+            self.limits.max_subscriptions,
+            || {
                 format!(
                     "the server has {} live subscriptions open, its most: try again later",
                     self.limits.max_subscriptions
-                ),
-            ));
+                )
+            },
+        )
+    }
+
+    /// Count one more WebSocket, or refuse it.
+    fn admit_socket(self: &Arc<Self>) -> Result<Ticket, ApiError> {
+        self.take(Counter::Sockets, self.limits.max_sockets, || {
+            "too many live WebSocket connections: try again later".to_string()
+        })
+    }
+
+    /// One more on `counter`, or a 503 saying `full` when it already holds `most`
+    /// (the refused one is uncounted as its ticket drops).
+    fn take(
+        self: &Arc<Self>,
+        counter: Counter,
+        most: usize,
+        full: impl FnOnce() -> String,
+    ) -> Result<Ticket, ApiError> {
+        let taken = self.counter(counter).fetch_add(1, Ordering::AcqRel);
+        let ticket = Ticket(self.clone(), counter);
+        if taken >= most {
+            return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, full()));
         }
         Ok(ticket)
     }
 
-    fn admit_socket(self: &Arc<Self>) -> Result<Ticket, ApiError> {
-        let taken = self.sockets.fetch_add(1, Ordering::AcqRel);
-        let ticket = Ticket(self.clone(), Counter::Sockets);
-        if taken >= self.limits.max_sockets {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "too many live WebSocket connections: try again later",
-            ));
+    fn counter(&self, counter: Counter) -> &AtomicUsize {
+        match counter {
+            Counter::Subscriptions => &self.open,
+            Counter::Sockets => &self.sockets,
         }
-        Ok(ticket)
     }
 }
 
@@ -210,11 +226,7 @@ struct Ticket(Arc<Live>, Counter);
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        let counter = match self.1 {
-            Counter::Subscriptions => &self.0.open,
-            Counter::Sockets => &self.0.sockets,
-        };
-        counter.fetch_sub(1, Ordering::AcqRel);
+        self.0.counter(self.1).fetch_sub(1, Ordering::AcqRel);
     }
 }
 
