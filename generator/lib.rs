@@ -12,12 +12,15 @@
 //! - [`crate_files`] lists every file of the generated crate, rendered by [`render`]
 //!   from `templates/`, printing the Rust that [`rust`] (with [`catalog`] and
 //!   [`document`]) writes for the Model, plus [`openapi`];
+//! - [`clients`] writes the typed clients (Rust, TypeScript, Python) from the same
+//!   Model, into `clients/<language>/`;
 //! - [`output`] writes them, or reports what would change (`--check`);
 //! - [`migration`] compares the stored schema `apigen.json` recorded with the new one
 //!   and writes the difference as a numbered SQL migration.
 
 pub mod access;
 pub mod catalog;
+pub mod clients;
 pub mod crate_files;
 pub mod diagnostic;
 pub mod document;
@@ -137,6 +140,7 @@ pub fn crate_files_with(
 ) -> Result<Vec<OutputFile>, Error> {
     let names = migrations.names();
     let mut files = crate_files::crate_files(model, spec_path, runtime, &names)?;
+    files.extend(clients::files(model)?);
     if let Some(new) = &migrations.new {
         files.push(OutputFile {
             path: new.path(),

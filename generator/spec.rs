@@ -25,6 +25,16 @@ pub struct Spec {
     /// the resources under the same prefix and auth.
     #[serde(default)]
     pub endpoints: IndexMap<Spanned<String>, Spanned<EndpointSpec>>,
+    /// The typed clients written beside the server (`model::clients`).
+    pub clients: Option<Spanned<ClientsSpec>>,
+}
+
+/// `[clients]`: which typed clients apigen writes into `clients/<language>/`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientsSpec {
+    /// `rust`, `typescript`, `python`; absent: all three; `[]`: none.
+    pub languages: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `[quotas.<metric>]`: one quota (Cloud Endpoints' `limit_definitions` entry).
@@ -105,6 +115,18 @@ pub struct ApiSpec {
     pub version: Spanned<String>,
     pub title: Option<String>,
     pub description: Option<String>,
+    /// Cloud Endpoints' `canonical_name`: the API's name in client libraries
+    /// (`"DFA Analytics"` → `DfaAnalyticsClient`); default `name`.
+    pub canonical_name: Option<Spanned<String>>,
+    /// Cloud Endpoints' `owner_domain`: the owner's domain (`your-company.com`),
+    /// the clients' homepage.
+    pub owner_domain: Option<Spanned<String>>,
+    /// Cloud Endpoints' `owner_name`: the owner (`Your-Company`), the clients' author
+    /// and the npm scope.
+    pub owner_name: Option<Spanned<String>>,
+    /// Cloud Endpoints' `package_path`: `/`-separated groups the clients' packages
+    /// sit under (`cloud/platform`).
+    pub package_path: Option<Spanned<String>>,
     /// Path before the version segment; default `/api`.
     pub base_path: Option<Spanned<String>>,
     /// The whole path prefix, replacing `base_path` + version; `""` serves at the root.

@@ -22,6 +22,7 @@
 
 mod aggregation;
 pub mod auth;
+pub mod clients;
 mod defaults;
 mod embedding;
 pub mod endpoints;
@@ -74,6 +75,8 @@ pub struct Model {
     /// The custom endpoints (`[endpoints.<name>]`), in the spec's order; each is also
     /// an operation.
     pub endpoints: Vec<endpoints::Endpoint>,
+    /// The typed clients written beside the server, and their names.
+    pub clients: clients::Clients,
 }
 
 impl Model {

@@ -114,8 +114,10 @@ impl Resolver<'_> {
             tables.extend(super::auth::tables());
         }
         self.check_index_names(&tables)?;
+        let clients = self.clients()?;
         Ok(Model {
             api,
+            clients,
             tables,
             resources,
             operations,
