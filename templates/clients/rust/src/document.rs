@@ -6,6 +6,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::error::{Error, Result};
+use super::transport::{Request, Transport};
+
 /// A document as the server serves it.
 pub trait Document:
     Serialize + DeserializeOwned + Clone + std::fmt::Debug + PartialEq + Send + Sync + 'static
@@ -75,6 +78,38 @@ impl<I> BulkItem<I> {
     }
 }
 
+/// Sends a bulk create (a JSON list) and reads one result per document: the
+/// written ones' write results, or, when the server refused the request (422 with
+/// `_items`), which documents were refused and why.
+pub async fn bulk<I: DeserializeOwned>(
+    transport: &Transport,
+    request: &Request,
+) -> Result<Vec<BulkItem<I>>> {
+    #[derive(Deserialize)]
+    #[serde(bound = "I: DeserializeOwned")]
+    struct Written<I> {
+        #[serde(rename = "_items")]
+        items: Vec<WriteResult<I>>,
+    }
+    match transport.json::<Written<I>>(request).await {
+        Ok(written) => Ok(written.items.into_iter().map(BulkItem::Created).collect()),
+        Err(Error::Api(error)) if error.status == 422 && !error.items.is_empty() => Ok(error
+            .items
+            .iter()
+            .map(|item| match item.get("_status").and_then(Value::as_str) {
+                Some("OK") => BulkItem::NotWritten,
+                _ => BulkItem::Rejected(
+                    item.get("_issues")
+                        .and_then(Value::as_object)
+                        .cloned()
+                        .unwrap_or_default(),
+                ),
+            })
+            .collect()),
+        Err(error) => Err(error),
+    }
+}
+
 /// A reference to another resource's document: its id, or the document itself when
 /// the read embedded it (`Query::embed`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,7 +119,21 @@ pub enum Ref<I, D> {
     Embedded(Box<D>),
 }
 
+impl<I: Default, D> Default for Ref<I, D> {
+    fn default() -> Self {
+        Ref::Id(I::default())
+    }
+}
+
 impl<I, D> Ref<I, D> {
+    /// The id, when the read did not embed the document.
+    pub fn id(&self) -> Option<&I> {
+        match self {
+            Ref::Id(id) => Some(id),
+            Ref::Embedded(_) => None,
+        }
+    }
+
     /// The embedded document, when the read embedded it.
     pub fn document(&self) -> Option<&D> {
         match self {

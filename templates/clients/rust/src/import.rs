@@ -4,7 +4,8 @@
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::transport::Body;
+use super::error::{Error, Result};
+use super::transport::{Body, Request, Transport};
 
 /// The table to import. The first row names the columns.
 #[derive(Debug, Clone)]
@@ -133,6 +134,23 @@ pub struct Report {
     /// Nothing was written: a row was refused and `on_error` was `abort` (a 422).
     #[serde(skip)]
     pub aborted: bool,
+}
+
+/// Sends an import and reads its report, also when the server refused it whole (a
+/// 422 with the report: `aborted`).
+pub async fn send(transport: &Transport, request: &Request) -> Result<Report> {
+    match transport.json::<Report>(request).await {
+        Err(Error::Api(error)) if error.status == 422 && error.body.get("rows").is_some() => {
+            let mut report: Report =
+                serde_json::from_value(error.body.clone()).map_err(|e| Error::Decode {
+                    message: e.to_string(),
+                    body: error.body.to_string(),
+                })?;
+            report.aborted = true;
+            Ok(report)
+        }
+        other => other,
+    }
 }
 
 #[cfg(test)]

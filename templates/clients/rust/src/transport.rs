@@ -222,8 +222,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The transport.
-    pub fn build(self) -> Result<Transport> {
+    /// The client (a generated client, or the bare [`Transport`]).
+    pub fn build<C: From<Transport>>(self) -> Result<C> {
         let base = Url::parse(self.base_url.trim_end_matches('/'))
             .map_err(|e| Error::Invalid(format!("base url `{}`: {e}", self.base_url)))?;
         if base.cannot_be_a_base() {
@@ -239,7 +239,7 @@ impl ClientBuilder {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect();
-        Ok(Transport {
+        Ok(C::from(Transport {
             inner: Arc::new(Inner {
                 http,
                 base,
@@ -248,7 +248,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 timeout: self.timeout,
             }),
-        })
+        }))
     }
 }
 
@@ -374,13 +374,30 @@ impl Transport {
     }
 }
 
+/// A custom endpoint's query parameters, from its typed struct: strings as they
+/// are, other scalars and lists as JSON text; unset ones are not sent.
+pub fn query_pairs<T: Serialize>(query: &T) -> Result<Vec<(String, String)>> {
+    let value = serde_json::to_value(query).map_err(|e| Error::Invalid(e.to_string()))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err(Error::Invalid("query parameters are not a struct".into()));
+    };
+    Ok(map
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| match v {
+            serde_json::Value::String(text) => (k, text),
+            other => (k, other.to_string()),
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn urls_join_the_prefix_and_encode_segments() {
-        let transport = ClientBuilder::new("http://localhost:8080/", "/api/v1")
+        let transport: Transport = ClientBuilder::new("http://localhost:8080/", "/api/v1")
             .build()
             .unwrap();
         let request = Request::new(
