@@ -466,3 +466,421 @@ async fn retries_are_off_by_default() {
         .unwrap();
     assert!(client.books().list().await.unwrap().items.is_empty());
 }
+
+// ---------------------------------------------------------------------------------
+// notes: every auth scheme the spec declares.
+
+mod notes {
+    use super::*;
+    use notes_api::api::auth::store;
+    use notes_client::{NewDelivery, NewNote, NotesClient, Query};
+
+    const JWT_ISSUER: &str = "https://login.notes.test";
+
+    fn password(user: &str) -> String {
+        format!("the password of {user}")
+    }
+
+    fn secret(user: &str) -> String {
+        format!("the signing secret of {user}")
+    }
+
+    fn start() -> (TestServer, String) {
+        support::set_notes_env();
+        let server = support::start_generated!(notes_api, API);
+        let _ = server.get(&format!("{API}/announcements"));
+        let conn = apigen_runtime::rusqlite::Connection::open(server.dir().join("api.db")).unwrap();
+        conn.busy_timeout(Duration::from_secs(5)).unwrap();
+        for user in ["alice", "bob"] {
+            store::add_user(
+                &conn,
+                user,
+                &password(user),
+                &["writer".to_string()],
+                Some(&secret(user)),
+            )
+            .unwrap();
+        }
+        let url = format!("http://{}", server.addr);
+        (server, url)
+    }
+
+    fn conn(server: &TestServer) -> apigen_runtime::rusqlite::Connection {
+        let conn = apigen_runtime::rusqlite::Connection::open(server.dir().join("api.db")).unwrap();
+        conn.busy_timeout(Duration::from_secs(5)).unwrap();
+        conn
+    }
+
+    fn jwt(sub: &str) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let claims = json!({
+            "iss": JWT_ISSUER, "aud": "notes-api", "sub": sub, "roles": ["writer"],
+            "iat": now, "nbf": now - 10, "exp": now + 600,
+        });
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(support::NOTES_JWT_SECRET.as_bytes()).unwrap(),
+        )
+        .unwrap()
+    }
+
+    /// Creates, reads back, lists and changes a note as this client's user.
+    async fn round_trip(client: &NotesClient, scheme: &str) {
+        let title = format!("written with {scheme}");
+        let written = client
+            .notes()
+            .create(&NewNote::new(&title).body("text"))
+            .await
+            .unwrap_or_else(|e| panic!("{scheme}: {e}"));
+        // Twice the same request in the same second: signatures never repeat.
+        for _ in 0..2 {
+            let note = client
+                .notes()
+                .get(&written.id)
+                .await
+                .unwrap_or_else(|e| panic!("{scheme}: {e}"));
+            assert_eq!(note.title, title);
+        }
+        let fields = notes_client::Note::fields();
+        let mine = client
+            .notes()
+            .find(Query::new().filter(fields.title().eq(title.clone())))
+            .await
+            .unwrap_or_else(|e| panic!("{scheme}: {e}"));
+        assert_eq!(mine.items.len(), 1, "{scheme}");
+        let note = &mine.items[0];
+        let mut changed = note.clone();
+        changed.body = Some("changed".into());
+        client
+            .notes()
+            .save(note, &changed)
+            .await
+            .unwrap_or_else(|e| panic!("{scheme}: {e}"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_scheme_the_spec_declares() {
+        let (server, url) = start();
+        let basic: NotesClient = NotesClient::builder(&url)
+            .basic("alice", password("alice"))
+            .build()
+            .unwrap();
+        round_trip(&basic, "basic").await;
+
+        let token = store::create_token(&conn(&server), "alice").unwrap();
+        let bearer: NotesClient = NotesClient::builder(&url).bearer(token).build().unwrap();
+        round_trip(&bearer, "token").await;
+
+        let hmac: NotesClient = NotesClient::builder(&url)
+            .hmac("bob", secret("bob"))
+            .build()
+            .unwrap();
+        round_trip(&hmac, "hmac").await;
+
+        let signed: NotesClient = NotesClient::builder(&url)
+            .signed("bob", secret("bob"), "notes")
+            .build()
+            .unwrap();
+        round_trip(&signed, "signed").await;
+
+        let jwt_client: NotesClient = NotesClient::builder(&url)
+            .bearer(jwt("jules"))
+            .build()
+            .unwrap();
+        round_trip(&jwt_client, "jwt").await;
+
+        // Owned documents: alice sees hers only (three schemes wrote as alice).
+        assert_eq!(basic.notes().list().await.unwrap().items.len(), 2);
+        assert_eq!(hmac.notes().list().await.unwrap().items.len(), 2);
+
+        // Wrong credentials: a typed 401.
+        let wrong: NotesClient = NotesClient::builder(&url)
+            .basic("alice", "nope")
+            .build()
+            .unwrap();
+        let error = wrong.notes().list().await.expect_err("refused");
+        assert_eq!(error.status(), Some(401));
+        assert_eq!(
+            error.api().unwrap().message,
+            "Please provide proper credentials"
+        );
+        let forged: NotesClient = NotesClient::builder(&url)
+            .hmac("bob", "not the secret")
+            .build()
+            .unwrap();
+        assert_eq!(forged.notes().list().await.unwrap_err().status(), Some(401));
+
+        // An API key (`status`: api_key_required, no user).
+        let key = store::create_key(&conn(&server), "monitoring", &[]).unwrap();
+        let anonymous = NotesClient::new(&url).unwrap();
+        assert_eq!(
+            anonymous.status().list().await.unwrap_err().status(),
+            Some(401)
+        );
+        let keyed: NotesClient = NotesClient::builder(&url).api_key(key).build().unwrap();
+        keyed.status().list().await.expect("with the key");
+
+        // The service's own scheme (`custom`): its header, sent with every request.
+        let provider: NotesClient = NotesClient::builder(&url)
+            .header("x-provider-secret", support::NOTES_PROVIDER_SECRET)
+            .unwrap()
+            .build()
+            .unwrap();
+        provider
+            .deliveries()
+            .create(&NewDelivery::new("paid").amount(3))
+            .await
+            .expect("custom auth");
+        assert_eq!(
+            anonymous.deliveries().list().await.unwrap_err().status(),
+            Some(401)
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// tables: rate limits, custom endpoints, imports with signed requests.
+
+mod tables {
+    use super::*;
+    use tables_api::api::auth::store;
+    use tables_client::endpoints::{AppendRowsBodyItem, TableCountQuery};
+    use tables_client::{ImportOptions, NewRow, OnError, Table, TablesClient};
+
+    fn password(user: &str) -> String {
+        format!("a password of {user}")
+    }
+
+    fn start() -> (TestServer, String) {
+        let server = support::start_generated!(tables_api, API);
+        let _ = server.get(&format!("{API}/rows"));
+        let conn = apigen_runtime::rusqlite::Connection::open(server.dir().join("api.db")).unwrap();
+        conn.busy_timeout(Duration::from_secs(5)).unwrap();
+        for (user, role) in [
+            ("ada", "loader"),
+            ("bea", "loader"),
+            ("cy", "loader"),
+            ("root", "admin"),
+        ] {
+            let secret = format!("secret of {user}");
+            store::add_user(
+                &conn,
+                user,
+                &password(user),
+                &[role.to_string()],
+                Some(&secret),
+            )
+            .unwrap();
+        }
+        let url = format!("http://{}", server.addr);
+        (server, url)
+    }
+
+    fn as_user(url: &str, user: &str) -> tables_client::ClientBuilder {
+        TablesClient::builder(url).basic(user, password(user))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_429_carries_retry_after_and_is_retried_when_asked() {
+        let (_server, url) = start();
+        let client: TablesClient = as_user(&url, "ada").build().unwrap();
+        let rows: Vec<NewRow> = (0..12).map(|n| NewRow::new("limits", 2000 + n)).collect();
+        client.rows().create_many(&rows).await.unwrap();
+        let all = client
+            .rows()
+            .find(tables_client::Query::new().max_results(50))
+            .await
+            .unwrap()
+            .items;
+        let mut all = all.into_iter();
+        // `rate_limit = { delete = [3, 2] }`: the fourth delete in a window is a 429.
+        let mut refused = None;
+        for row in all.by_ref().take(6) {
+            match client.rows().delete(&row.id, &row.etag).await {
+                Ok(()) => {}
+                Err(limited @ tables_client::Error::RateLimited { .. }) => {
+                    refused = Some(limited);
+                    break;
+                }
+                Err(other) => panic!("{other}"),
+            }
+        }
+        match refused.expect("a 429 within six deletes") {
+            tables_client::Error::RateLimited { retry_after, error } => {
+                assert_eq!(error.status, 429);
+                let after = retry_after.expect("Retry-After");
+                assert!(after <= Duration::from_secs(2), "{after:?}");
+            }
+            other => panic!("{other}"),
+        }
+        // With retries on, every delete goes through, waiting as the server says.
+        let patient: TablesClient = as_user(&url, "ada")
+            .retry(tables_client::Retry::default())
+            .build()
+            .unwrap();
+        let rest: Vec<_> = all.take(5).collect();
+        let started = std::time::Instant::now();
+        for row in &rest {
+            patient
+                .rows()
+                .delete(&row.id, &row.etag)
+                .await
+                .expect("retried until allowed");
+        }
+        assert!(
+            started.elapsed() >= Duration::from_millis(500),
+            "five deletes need a second window"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn custom_endpoints_have_typed_path_query_body_and_answer() {
+        let (_server, url) = start();
+        let loader: TablesClient = as_user(&url, "bea").build().unwrap();
+        let body = [
+            AppendRowsBodyItem {
+                year: 2001,
+                amount: Some(1.5),
+                region: Some("north".into()),
+                ..Default::default()
+            },
+            AppendRowsBodyItem {
+                year: 2002,
+                region: Some("south".into()),
+                ..Default::default()
+            },
+        ];
+        let appended = loader
+            .endpoints()
+            .append_rows("sales", &body)
+            .await
+            .expect("append");
+        assert_eq!(
+            (
+                appended.table.as_str(),
+                appended.inserted,
+                appended.ids.len()
+            ),
+            ("sales", 2, 2)
+        );
+
+        let anyone = TablesClient::new(&url).unwrap();
+        let all = anyone
+            .endpoints()
+            .table_count("sales", &TableCountQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(all, 2);
+        let north = TableCountQuery {
+            region: Some("north".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            anyone
+                .endpoints()
+                .table_count("sales", &north)
+                .await
+                .unwrap(),
+            1
+        );
+
+        // A path parameter against its rule: 422 naming it.
+        let error = anyone
+            .endpoints()
+            .table_count("Not-A-Table", &TableCountQuery::default())
+            .await
+            .unwrap_err();
+        assert_eq!(error.status(), Some(422), "{error}");
+        assert!(
+            error.issues().unwrap().contains_key("table_name"),
+            "{error}"
+        );
+
+        // Roles: only an admin drops a table.
+        assert_eq!(
+            loader
+                .endpoints()
+                .drop_table("sales")
+                .await
+                .unwrap_err()
+                .status(),
+            Some(401)
+        );
+        let admin: TablesClient = as_user(&url, "root").build().unwrap();
+        assert_eq!(
+            admin.endpoints().drop_table("sales").await.unwrap().deleted,
+            2
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn imports_of_rows_csv_and_files_report_each_row() {
+        let (_server, url) = start();
+        // The import operation takes signed requests (the dataset API's).
+        let client: TablesClient = TablesClient::builder(&url)
+            .signed("cy", "secret of cy", "rows")
+            .build()
+            .unwrap();
+        let table = Table::Rows(vec![
+            vec![json!("table"), json!("year")],
+            vec![json!("imports"), json!(2001)],
+            vec![json!("imports"), json!(0)],
+        ]);
+        let report = client
+            .rows()
+            .import(&table, &ImportOptions::default())
+            .await
+            .expect("a report");
+        assert!(report.aborted, "{report:?}");
+        assert_eq!((report.rows, report.inserted, report.rejected), (2, 0, 1));
+        assert_eq!(report.rejected_rows[0].row, 3);
+        assert!(
+            report.rejected_rows[0].issues.contains_key("year"),
+            "{report:?}"
+        );
+
+        let skip = ImportOptions {
+            on_error: Some(OnError::Skip),
+            ..Default::default()
+        };
+        let report = client.rows().import(&table, &skip).await.unwrap();
+        assert!(!report.aborted);
+        assert_eq!((report.inserted, report.rejected), (1, 1));
+
+        let csv = Table::Csv("table,year\nimports,2002\nimports,2003\n".into());
+        assert_eq!(
+            client
+                .rows()
+                .import(&csv, &ImportOptions::default())
+                .await
+                .unwrap()
+                .inserted,
+            2
+        );
+        let file = Table::File {
+            name: "rows.csv".into(),
+            content_type: "text/csv".into(),
+            bytes: b"table,year\nimports,2004\n".to_vec(),
+        };
+        assert_eq!(
+            client
+                .rows()
+                .import(&file, &ImportOptions::default())
+                .await
+                .unwrap()
+                .inserted,
+            1
+        );
+        let anyone = TablesClient::new(&url).unwrap();
+        let count = anyone
+            .endpoints()
+            .table_count("imports", &TableCountQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(count, 4);
+    }
+}

@@ -793,7 +793,10 @@ fn endpoint_method(
     let mut body = String::new();
     if let Some(field) = &endpoint.body {
         let ty = types.value_type(prefix, field, false);
-        args.push(format!("body: &{ty}"));
+        match ty.strip_prefix("Vec<").and_then(|t| t.strip_suffix('>')) {
+            Some(item) => args.push(format!("body: &[{item}]")),
+            None => args.push(format!("body: &{ty}")),
+        }
         body = ".json(body)?".to_string();
     }
     let (ret, call) = match &endpoint.response {

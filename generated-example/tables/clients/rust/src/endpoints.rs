@@ -91,7 +91,7 @@ impl Endpoints {
     pub async fn append_rows(
         &self,
         table_name: &str,
-        body: &Vec<AppendRowsBodyItem>,
+        body: &[AppendRowsBodyItem],
     ) -> rt::error::Result<AppendRowsResponse> {
         let request = rt::transport::Request::new(
                 reqwest::Method::POST,

@@ -133,6 +133,7 @@ pub struct ClientBuilder {
     retry: Option<Retry>,
     timeout: Option<Duration>,
     http: Option<reqwest::Client>,
+    headers: Vec<(HeaderName, String)>,
 }
 
 impl ClientBuilder {
@@ -147,7 +148,17 @@ impl ClientBuilder {
             retry: None,
             timeout: None,
             http: None,
+            headers: Vec::new(),
         }
+    }
+
+    /// A header sent with every request: the credentials of a `custom` auth scheme
+    /// (the service's own `check_auth`), or anything else the server reads.
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Result<ClientBuilder> {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| Error::Invalid(format!("header name {name:?}: {e}")))?;
+        self.headers.push((name, value.into()));
+        Ok(self)
     }
 
     /// Serves the API below another prefix (a proxy's).
@@ -249,6 +260,7 @@ impl ClientBuilder {
                 auth: Auth::new(self.credentials, self.api_key),
                 retry: self.retry,
                 timeout: self.timeout,
+                headers: self.headers,
             }),
         }))
     }
@@ -268,6 +280,7 @@ struct Inner {
     auth: Auth,
     retry: Option<Retry>,
     timeout: Option<Duration>,
+    headers: Vec<(HeaderName, String)>,
 }
 
 impl Transport {
@@ -330,7 +343,8 @@ impl Transport {
     ) -> Result<reqwest::Response> {
         let mut url = self.url(request);
         let mut headers = HeaderMap::new();
-        for (name, value) in request.headers.iter().chain(extra.unwrap_or_default()) {
+        let all = self.inner.headers.iter().chain(&request.headers);
+        for (name, value) in all.chain(extra.unwrap_or_default()) {
             let value = HeaderValue::from_str(value)
                 .map_err(|_| Error::Invalid(format!("header {name}: {value:?}")))?;
             headers.insert(name.clone(), value);
