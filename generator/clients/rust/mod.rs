@@ -529,7 +529,7 @@ fn resource_module(
             );
         }
     } else {
-        types.document(resource, &n);
+        types.document(resource, n);
         let creatable =
             has(model, resource, Action::PostCollection) || has(model, resource, Action::PutItem);
         if creatable {
@@ -538,7 +538,7 @@ fn resource_module(
         if has(model, resource, Action::PatchItem) {
             types.input(resource, &n.update, StructMode::Update);
         }
-        types.fields(resource, &n);
+        types.fields(resource, n);
         let _ = write!(
             types.out,
             "impl rt::document::Document for {doc} {{\ntype Id = {id_type};\nfn id(&self) -> &{id_type} {{ &self.id }}\nfn etag(&self) -> &str {{ &self.etag }}\n}}\n\n"
@@ -676,7 +676,7 @@ fn resource_module(
                 };
                 let _ = write!(
                     methods,
-                    "{doc}pub async fn get_by_{name}(&self, {arg}: {ty}) -> rt::error::Result<{doc_ty}> {{\n\
+                    "{doc}pub async fn get_by_{name}(&self, value: {ty}) -> rt::error::Result<{doc_ty}> {{\n\
                      let request = {r};\nself.transport.json(&request).await\n}}\n",
                     doc = op_doc(
                         model,
@@ -684,7 +684,6 @@ fn resource_module(
                         &format!("One document by its `{field}` (the additional lookup).")
                     ),
                     name = types::ident(&field).trim_start_matches("r#"),
-                    arg = "value",
                     ty = param_type(kind),
                     doc_ty = doc,
                     r = req(if param_type(kind) == "&str" {
