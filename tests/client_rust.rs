@@ -457,7 +457,7 @@ async fn a_subscription_survives_dropped_connections_without_losing_or_repeating
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retries_are_off_by_default() {
+async fn a_client_built_with_retries_and_a_timeout() {
     let (server, _client) = library();
     let client: LibraryClient = LibraryClient::builder(format!("http://{}", server.addr))
         .retry(Retry::default())

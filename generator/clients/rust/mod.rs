@@ -245,6 +245,9 @@ fn lib_rs(model: &Model, names: &Names) -> String {
             .next()
             .map_or("resource".to_string(), |r| r.module_ident.clone())
     );
+    out.push_str(
+        "/// The README's example, compiled by `cargo test` (doctests).\n#[cfg(doctest)]\n#[doc = include_str!(\"../README.md\")]\npub struct ReadmeDoctests;\n\n",
+    );
     out.push_str("pub mod runtime;\n");
     for resource in model.served() {
         let _ = writeln!(out, "pub mod {};", resource.module_ident);
@@ -569,7 +572,7 @@ fn resource_module(
                      /// The first page, with the server's defaults: `find(Query::new())`.\n\
                      pub async fn list(&self) -> rt::error::Result<rt::page::Page<{doc_ty}>> {{\nself.find(rt::query::Query::new()).await\n}}\n\n\
                      /// Every page of `find(query)`, one after the other, following `_links.next`\n/// (the query's own `page` is ignored).\n\
-                     pub fn pages(&self, query: rt::query::Query<{doc_ty}>) -> impl futures_util::Stream<Item = rt::error::Result<rt::page::Page<{doc_ty}>>> + Send + 'static {{\n\
+                     pub fn pages(&self, query: rt::query::Query<{doc_ty}>) -> futures_util::stream::BoxStream<'static, rt::error::Result<rt::page::Page<{doc_ty}>>> {{\n\
                      let this = self.clone();\nlet query = query.without_page();\n\
                      rt::page::pages(Box::new(move |n| {{ let this = this.clone(); let query = query.clone().page(n); Box::pin(async move {{ this.find(query).await }}) }}))\n}}\n",
                     doc = op_doc(
@@ -709,10 +712,10 @@ fn resource_module(
             Action::Subscribe => {
                 let _ = write!(
                     methods,
-                    "{doc}pub fn subscribe(&self, query: rt::query::Query<{doc_ty}>) -> impl futures_util::Stream<Item = rt::error::Result<rt::live::Event<{doc_ty}>>> + Send + 'static {{\n\
+                    "{doc}pub fn subscribe(&self, query: rt::query::Query<{doc_ty}>) -> futures_util::stream::BoxStream<'static, rt::error::Result<rt::live::Event<{doc_ty}>>> {{\n\
                      self.subscribe_from(query, None, rt::live::Reconnect::default())\n}}\n\n\
                      /// `subscribe`, resuming after the event id `since`, reconnecting as `reconnect` says.\n\
-                     pub fn subscribe_from(&self, query: rt::query::Query<{doc_ty}>, since: Option<String>, reconnect: rt::live::Reconnect) -> impl futures_util::Stream<Item = rt::error::Result<rt::live::Event<{doc_ty}>>> + Send + 'static {{\n\
+                     pub fn subscribe_from(&self, query: rt::query::Query<{doc_ty}>, since: Option<String>, reconnect: rt::live::Reconnect) -> futures_util::stream::BoxStream<'static, rt::error::Result<rt::live::Event<{doc_ty}>>> {{\n\
                      let request = {r}.queries(query.to_pairs());\nrt::live::subscribe(self.transport.clone(), request, since, reconnect)\n}}\n",
                     doc = op_doc(
                         model,
@@ -867,7 +870,7 @@ fn readme(model: &Model, names: &Names) -> String {
         });
     out.push_str("## Example\n\n```rust,no_run\n");
     let _ = writeln!(out, "use {lib}::{{{client}, Query, Retry, StreamExt}};\n");
-    out.push_str("#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {\n");
+    out.push_str("#[tokio::main(flavor = \"current_thread\")]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {\n");
     let _ = writeln!(
         out,
         "    let client: {client} = {client}::builder(\"http://localhost:8080\")\n        .retry(Retry::default())\n        .build()?;"

@@ -229,9 +229,10 @@ impl AuthorsResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Author>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Author>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Author>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

@@ -297,9 +297,10 @@ impl PostsResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Post>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Post>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Post>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

@@ -137,9 +137,10 @@ impl TagsResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Tag>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Tag>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Tag>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

@@ -173,9 +173,10 @@ impl BargainsResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Bargain>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Bargain>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Bargain>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

@@ -345,9 +345,10 @@ impl DiscontinuedResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Discontinued>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Discontinued>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Discontinued>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

@@ -7,6 +7,10 @@
 //! Start with [`CatalogClient::new`] (or [`CatalogClient::builder`] for credentials and
 //! retries); each resource is a method of the client (`client.products()`), each
 //! operation an async method of it. See the README for an example.
+/// The README's example, compiled by `cargo test` (doctests).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 pub mod runtime;
 pub mod products;
 pub mod discontinued;

@@ -161,9 +161,10 @@ impl OrdersResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Order>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Order>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Order>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

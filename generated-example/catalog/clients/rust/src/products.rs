@@ -345,9 +345,10 @@ impl ProductsResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Product>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Product>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Product>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

@@ -190,9 +190,10 @@ impl SuppliersResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Supplier>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Supplier>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Supplier>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

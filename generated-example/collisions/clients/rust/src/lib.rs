@@ -8,6 +8,10 @@
 //! Start with [`CollisionsClient::new`] (or [`CollisionsClient::builder`] for credentials and
 //! retries); each resource is a method of the client (`client.r#type()`), each
 //! operation an async method of it. See the README for an example.
+/// The README's example, compiled by `cargo test` (doctests).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 pub mod runtime;
 pub mod r#type;
 pub mod result;

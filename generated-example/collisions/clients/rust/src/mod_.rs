@@ -105,9 +105,10 @@ impl ModResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Mod>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Mod>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Mod>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

@@ -209,9 +209,10 @@ impl ResultResource {
     pub fn pages(
         &self,
         query: rt::query::Query<ResultDocument>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<ResultDocument>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<ResultDocument>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

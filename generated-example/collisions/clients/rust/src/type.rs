@@ -364,9 +364,10 @@ impl TypeResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Type>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Type>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Type>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

@@ -207,9 +207,10 @@ impl ContactsResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Contact>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Contact>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Contact>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

@@ -111,9 +111,10 @@ impl CountriesResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Country>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Country>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Country>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

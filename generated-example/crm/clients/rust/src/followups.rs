@@ -148,9 +148,10 @@ impl FollowupsResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Followup>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Followup>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Followup>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

@@ -207,9 +207,10 @@ impl InvoicesResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Invoice>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Invoice>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Invoice>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

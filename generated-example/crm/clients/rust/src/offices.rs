@@ -179,9 +179,10 @@ impl OfficesResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Office>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Office>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Office>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

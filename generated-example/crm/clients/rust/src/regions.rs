@@ -154,9 +154,10 @@ impl RegionsResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Region>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Region>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Region>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

@@ -179,9 +179,10 @@ impl TicketsResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Ticket>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Ticket>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Ticket>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

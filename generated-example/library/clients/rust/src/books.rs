@@ -339,9 +339,10 @@ impl BooksResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Book>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Book>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Book>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(
@@ -497,9 +498,10 @@ impl BooksResource {
     pub fn subscribe(
         &self,
         query: rt::query::Query<Book>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::live::Event<Book>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::live::Event<Book>>,
+    > {
         self.subscribe_from(query, None, rt::live::Reconnect::default())
     }
     /// `subscribe`, resuming after the event id `since`, reconnecting as `reconnect` says.
@@ -508,9 +510,10 @@ impl BooksResource {
         query: rt::query::Query<Book>,
         since: Option<String>,
         reconnect: rt::live::Reconnect,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::live::Event<Book>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::live::Event<Book>>,
+    > {
         let request = rt::transport::Request::new(
                 reqwest::Method::GET,
                 rt::transport::Mount::Api,

@@ -182,9 +182,10 @@ impl AnnouncementsResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Announcement>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Announcement>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Announcement>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

@@ -143,9 +143,10 @@ impl CommentsResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Comment>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Comment>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Comment>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

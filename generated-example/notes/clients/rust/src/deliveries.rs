@@ -148,9 +148,10 @@ impl DeliveriesResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Delivery>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Delivery>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Delivery>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

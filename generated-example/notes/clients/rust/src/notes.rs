@@ -226,9 +226,10 @@ impl NotesResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Note>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Note>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Note>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(
@@ -384,9 +385,10 @@ impl NotesResource {
     pub fn subscribe(
         &self,
         query: rt::query::Query<Note>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::live::Event<Note>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::live::Event<Note>>,
+    > {
         self.subscribe_from(query, None, rt::live::Reconnect::default())
     }
     /// `subscribe`, resuming after the event id `since`, reconnecting as `reconnect` says.
@@ -395,9 +397,10 @@ impl NotesResource {
         query: rt::query::Query<Note>,
         since: Option<String>,
         reconnect: rt::live::Reconnect,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::live::Event<Note>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::live::Event<Note>>,
+    > {
         let request = rt::transport::Request::new(
                 reqwest::Method::GET,
                 rt::transport::Mount::Api,

@@ -140,9 +140,10 @@ impl OplogResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Oplog>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Oplog>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Oplog>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

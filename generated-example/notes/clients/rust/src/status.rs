@@ -115,9 +115,10 @@ impl StatusResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Status>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Status>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Status>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

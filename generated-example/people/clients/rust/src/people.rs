@@ -342,9 +342,10 @@ impl PeopleResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Person>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Person>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Person>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

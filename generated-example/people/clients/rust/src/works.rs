@@ -226,9 +226,10 @@ impl WorksResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Work>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Work>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Work>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

@@ -306,9 +306,10 @@ impl AreasResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Area>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Area>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Area>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

@@ -220,9 +220,10 @@ impl DraftsResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Draft>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Draft>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Draft>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

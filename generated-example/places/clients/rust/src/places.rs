@@ -273,9 +273,10 @@ impl PlacesResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Place>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Place>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Place>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

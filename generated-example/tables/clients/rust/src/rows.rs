@@ -246,9 +246,10 @@ impl RowsResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Row>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Row>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Row>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(
@@ -390,9 +391,10 @@ impl RowsResource {
     pub fn subscribe(
         &self,
         query: rt::query::Query<Row>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::live::Event<Row>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::live::Event<Row>>,
+    > {
         self.subscribe_from(query, None, rt::live::Reconnect::default())
     }
     /// `subscribe`, resuming after the event id `since`, reconnecting as `reconnect` says.
@@ -401,9 +403,10 @@ impl RowsResource {
         query: rt::query::Query<Row>,
         since: Option<String>,
         reconnect: rt::live::Reconnect,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::live::Event<Row>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::live::Event<Row>>,
+    > {
         let request = rt::transport::Request::new(
                 reqwest::Method::GET,
                 rt::transport::Mount::Api,

@@ -126,9 +126,10 @@ impl FeedsResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Feed>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Feed>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Feed>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

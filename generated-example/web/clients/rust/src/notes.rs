@@ -239,9 +239,10 @@ impl NotesResource {
     pub fn pages(
         &self,
         query: rt::query::Query<Note>,
-    ) -> impl futures_util::Stream<
-        Item = rt::error::Result<rt::page::Page<Note>>,
-    > + Send + 'static {
+    ) -> futures_util::stream::BoxStream<
+        'static,
+        rt::error::Result<rt::page::Page<Note>>,
+    > {
         let this = self.clone();
         let query = query.without_page();
         rt::page::pages(

@@ -8,7 +8,8 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use futures_util::stream::{self, Stream};
+use futures_util::StreamExt;
+use futures_util::stream::{self, BoxStream};
 use reqwest::header::{ACCEPT, HeaderName};
 use serde_json::Value;
 
@@ -226,7 +227,7 @@ pub fn subscribe<D: Document>(
     request: Request,
     since: Option<String>,
     reconnect: Reconnect,
-) -> impl Stream<Item = Result<Event<D>>> + Send {
+) -> BoxStream<'static, Result<Event<D>>> {
     let state = State {
         transport,
         request,
@@ -242,11 +243,74 @@ pub fn subscribe<D: Document>(
         let item = state.next::<D>().await?;
         Some((item, state))
     })
+    .boxed()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Doc {
+        #[serde(rename = "_id")]
+        id: String,
+    }
+
+    impl Document for Doc {
+        type Id = String;
+        fn id(&self) -> &String {
+            &self.id
+        }
+        fn etag(&self) -> &str {
+            ""
+        }
+    }
+
+    #[test]
+    fn the_servers_error_event_ends_the_stream_and_repeats_are_dropped() {
+        let transport: Transport = super::super::transport::ClientBuilder::new("http://h", "")
+            .build()
+            .unwrap();
+        let request = Request::new(
+            reqwest::Method::GET,
+            super::super::transport::Mount::Api,
+            vec![],
+        );
+        let mut state = State {
+            transport,
+            request,
+            reconnect: Reconnect::default(),
+            last_id: Some("4".into()),
+            response: None,
+            buffer: Vec::new(),
+            ready: VecDeque::new(),
+            failures: 0,
+            done: false,
+        };
+        assert!(
+            state
+                .event::<Doc>("3".into(), "insert".into(), r#"{"_id":"a"}"#.into())
+                .is_none()
+        );
+        match state.event::<Doc>("5".into(), "delete".into(), r#"{"_id":"a"}"#.into()) {
+            Some(Ok(Event {
+                id,
+                change: Change::Delete(doc_id),
+            })) => {
+                assert_eq!((id.as_str(), doc_id.as_str()), ("5", "a"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match state.event::<Doc>(
+            String::new(),
+            "error".into(),
+            r#"{"_error":{"message":"too slow"}}"#.into(),
+        ) {
+            Some(Err(Error::Stream(value))) => assert_eq!(value["_error"]["message"], "too slow"),
+            other => panic!("{other:?}"),
+        }
+        assert!(state.done, "not resumed");
+    }
 
     #[test]
     fn blocks_are_read_as_the_server_writes_them() {

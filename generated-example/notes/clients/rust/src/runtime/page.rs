@@ -6,7 +6,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use futures_util::stream::{self, Stream};
+use futures_util::StreamExt;
+use futures_util::stream::{self, BoxStream};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -80,7 +81,7 @@ pub type FetchPage<T> =
 
 /// Every page, one after the other, following `_links.next` until there is none;
 /// the first error ends the stream.
-pub fn pages<T: Send + 'static>(fetch: FetchPage<T>) -> impl Stream<Item = Result<Page<T>>> + Send {
+pub fn pages<T: Send + 'static>(fetch: FetchPage<T>) -> BoxStream<'static, Result<Page<T>>> {
     stream::unfold((fetch, Some(1u32)), |(fetch, next)| async move {
         let number = next?;
         match fetch(number).await {
@@ -91,6 +92,7 @@ pub fn pages<T: Send + 'static>(fetch: FetchPage<T>) -> impl Stream<Item = Resul
             Err(error) => Some((Err(error), (fetch, None))),
         }
     })
+    .boxed()
 }
 
 #[cfg(test)]
