@@ -884,3 +884,96 @@ mod tables {
         assert_eq!(count, 4);
     }
 }
+
+// ---------------------------------------------------------------------------------
+// crm: an additional lookup, sub-resources, integer and UUID ids.
+
+mod crm {
+    use super::*;
+    use crm_client::{CrmClient, NewContact, NewInvoice, NewOffice, NewRegion, NewTicket, Query};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lookups_sub_resources_and_id_types() {
+        let server = support::start_generated!(crm_api, API);
+        let client = CrmClient::new(&format!("http://{}", server.addr)).unwrap();
+
+        // Integer ids.
+        let region = client
+            .regions()
+            .create(&NewRegion::new("North"))
+            .await
+            .unwrap();
+        let fetched = client.regions().get(region.id).await.unwrap();
+        assert_eq!((fetched.id, fetched.name.as_str()), (region.id, "North"));
+
+        // The additional lookup: a contact by its name.
+        let contact = client
+            .contacts()
+            .create(&NewContact::new("ada").region(region.id))
+            .await
+            .unwrap();
+        let by_name = client.contacts().get_by_name("ada").await.unwrap();
+        assert_eq!(by_name.id, contact.id);
+        // Embedding an integer-keyed reference.
+        let f = crm_client::Contact::fields();
+        let embedded = client
+            .contacts()
+            .get_with(&contact.id, Query::new().embed(f.region()))
+            .await
+            .unwrap();
+        assert_eq!(
+            embedded
+                .region
+                .as_ref()
+                .and_then(|r| r.document())
+                .map(|r| r.name.as_str()),
+            Some("North")
+        );
+
+        // A sub-resource: the contact's invoices, its id in the URL.
+        let invoices = client.invoices(&contact.id);
+        invoices
+            .create(&NewInvoice::new(1).total(9.5))
+            .await
+            .unwrap();
+        invoices.create(&NewInvoice::new(2)).await.unwrap();
+        let page = invoices.list().await.unwrap();
+        assert_eq!(page.items.len(), 2);
+        assert!(
+            page.items
+                .iter()
+                .all(|i| i.contact_id.id() == Some(&contact.id))
+        );
+        let other = client
+            .contacts()
+            .create(&NewContact::new("bea"))
+            .await
+            .unwrap();
+        assert!(
+            client
+                .invoices(&other.id)
+                .list()
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
+
+        // An integer path field.
+        let offices = client.offices(region.id);
+        offices.create(&NewOffice::new("Oslo")).await.unwrap();
+        assert_eq!(offices.list().await.unwrap().items[0].city, "Oslo");
+
+        // UUID ids.
+        let ticket = client
+            .tickets()
+            .create(&NewTicket::new("Printer"))
+            .await
+            .unwrap();
+        assert_eq!(ticket.id.len(), 36, "{}", ticket.id);
+        assert_eq!(
+            client.tickets().get(&ticket.id).await.unwrap().subject,
+            "Printer"
+        );
+    }
+}

@@ -248,6 +248,24 @@ fn lib_rs(model: &Model, names: &Names) -> String {
     out.push_str(
         "/// The README's example, compiled by `cargo test` (doctests).\n#[cfg(doctest)]\n#[doc = include_str!(\"../README.md\")]\npub struct ReadmeDoctests;\n\n",
     );
+    if let Some((resource, field)) = model.served().filter(|r| !is_aggregation(r)).find_map(|r| {
+        types::user_fields(r)
+            .into_iter()
+            .find(|f| f.kind == Kind::String)
+            .map(|f| (r, f))
+    }) {
+        let doc = &names.resource(&resource.name).doc;
+        let lib = &naming.rust_lib;
+        let accessor = types::ident(&field.name);
+        let _ = write!(
+            out,
+            "/// Filters are typed by the field's kind: a string field compares with text,\n\
+             /// ```\n/// let filter = {lib}::{doc}::fields().{accessor}().gt(\"M\");\n/// ```\n\
+             /// and not with a number:\n\
+             /// ```compile_fail\n/// let filter = {lib}::{doc}::fields().{accessor}().gt(3);\n/// ```\n\
+             #[cfg(doctest)]\npub struct TypedFilters;\n\n"
+        );
+    }
     out.push_str("pub mod runtime;\n");
     for resource in model.served() {
         let _ = writeln!(out, "pub mod {};", resource.module_ident);

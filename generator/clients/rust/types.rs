@@ -440,12 +440,12 @@ impl<'a> Types<'a> {
         let user: BTreeSet<&str> = idents.iter().map(|s| s.trim_start_matches("r#")).collect();
         let id_kind = match resource.id_type {
             IdType::Integer => "Int",
-            _ => "Text",
+            _ => "Id",
         };
         for (name, wire, kind) in [
             ("id", "_id", id_kind),
-            ("created", "_created", "Text"),
-            ("updated", "_updated", "Text"),
+            ("created", "_created", "Date"),
+            ("updated", "_updated", "Date"),
         ] {
             if !user.contains(name) {
                 let _ = write!(
@@ -457,7 +457,9 @@ impl<'a> Types<'a> {
         }
         for (field, id) in all.iter().zip(&idents) {
             let kind = match field.kind {
-                Kind::String | Kind::ObjectId | Kind::Datetime => "Text",
+                Kind::String => "Text",
+                Kind::ObjectId => "Id",
+                Kind::Datetime => "Date",
                 Kind::Integer => "Int",
                 Kind::Float | Kind::Number => "Num",
                 Kind::Boolean => "Bool",

@@ -102,19 +102,19 @@ impl CommentUpdate {
 pub struct CommentFields;
 impl CommentFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Comment, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Comment, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Comment, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Comment, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Comment, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Comment, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `post` (objectid).
-    pub fn post(&self) -> rt::query::Field<Comment, rt::query::Text> {
+    pub fn post(&self) -> rt::query::Field<Comment, rt::query::Id> {
         rt::query::Field::new("post")
     }
     /// `body` (string).

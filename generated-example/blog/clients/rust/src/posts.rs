@@ -212,15 +212,15 @@ impl PostUpdate {
 pub struct PostFields;
 impl PostFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Post, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Post, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Post, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Post, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Post, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Post, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `title` (string).
@@ -228,7 +228,7 @@ impl PostFields {
         rt::query::Field::new("title")
     }
     /// `author` (objectid).
-    pub fn author(&self) -> rt::query::Field<Post, rt::query::Text> {
+    pub fn author(&self) -> rt::query::Field<Post, rt::query::Id> {
         rt::query::Field::new("author")
     }
     /// `tags` (list).

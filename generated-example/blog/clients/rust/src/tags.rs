@@ -68,15 +68,15 @@ impl NewTag {
 pub struct TagFields;
 impl TagFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Tag, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Tag, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Tag, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Tag, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Tag, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Tag, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `label` (string).

@@ -74,15 +74,15 @@ impl Bargain {
 pub struct BargainFields;
 impl BargainFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Bargain, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Bargain, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Bargain, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Bargain, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Bargain, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Bargain, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `name` (string).
@@ -110,7 +110,7 @@ impl BargainFields {
         rt::query::Field::new("stock")
     }
     /// `added` (datetime).
-    pub fn added(&self) -> rt::query::Field<Bargain, rt::query::Text> {
+    pub fn added(&self) -> rt::query::Field<Bargain, rt::query::Date> {
         rt::query::Field::new("added")
     }
     /// `dimensions` (dict).

@@ -246,15 +246,15 @@ impl DiscontinuedUpdate {
 pub struct DiscontinuedFields;
 impl DiscontinuedFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Discontinued, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Discontinued, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Discontinued, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Discontinued, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Discontinued, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Discontinued, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `name` (string).
@@ -282,7 +282,7 @@ impl DiscontinuedFields {
         rt::query::Field::new("stock")
     }
     /// `added` (datetime).
-    pub fn added(&self) -> rt::query::Field<Discontinued, rt::query::Text> {
+    pub fn added(&self) -> rt::query::Field<Discontinued, rt::query::Date> {
         rt::query::Field::new("added")
     }
     /// `dimensions` (dict).

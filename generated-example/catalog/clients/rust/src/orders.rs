@@ -85,23 +85,23 @@ impl NewOrder {
 pub struct OrderFields;
 impl OrderFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Order, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Order, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Order, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Order, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Order, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Order, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `product` (objectid).
-    pub fn product(&self) -> rt::query::Field<Order, rt::query::Text> {
+    pub fn product(&self) -> rt::query::Field<Order, rt::query::Id> {
         rt::query::Field::new("product")
     }
     /// `bargain` (objectid).
-    pub fn bargain(&self) -> rt::query::Field<Order, rt::query::Text> {
+    pub fn bargain(&self) -> rt::query::Field<Order, rt::query::Id> {
         rt::query::Field::new("bargain")
     }
     /// `qty` (integer).

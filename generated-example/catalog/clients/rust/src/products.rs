@@ -246,15 +246,15 @@ impl ProductUpdate {
 pub struct ProductFields;
 impl ProductFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Product, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Product, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Product, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Product, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Product, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Product, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `name` (string).
@@ -282,7 +282,7 @@ impl ProductFields {
         rt::query::Field::new("stock")
     }
     /// `added` (datetime).
-    pub fn added(&self) -> rt::query::Field<Product, rt::query::Text> {
+    pub fn added(&self) -> rt::query::Field<Product, rt::query::Date> {
         rt::query::Field::new("added")
     }
     /// `dimensions` (dict).

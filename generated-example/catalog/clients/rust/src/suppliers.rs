@@ -107,15 +107,15 @@ impl NewSupplier {
 pub struct SupplierFields;
 impl SupplierFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Supplier, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Supplier, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Supplier, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Supplier, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Supplier, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Supplier, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `name` (string).

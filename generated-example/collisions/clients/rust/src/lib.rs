@@ -12,6 +12,16 @@
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+/// Filters are typed by the field's kind: a string field compares with text,
+/// ```
+/// let filter = collisions_client::Type::fields().self_().gt("M");
+/// ```
+/// and not with a number:
+/// ```compile_fail
+/// let filter = collisions_client::Type::fields().self_().gt(3);
+/// ```
+#[cfg(doctest)]
+pub struct TypedFilters;
 pub mod runtime;
 pub mod r#type;
 pub mod result;

@@ -133,15 +133,15 @@ impl ResultDocumentUpdate {
 pub struct ResultDocumentFields;
 impl ResultDocumentFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<ResultDocument, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<ResultDocument, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<ResultDocument, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<ResultDocument, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<ResultDocument, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<ResultDocument, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `state` (string).
@@ -149,7 +149,7 @@ impl ResultDocumentFields {
         rt::query::Field::new("state")
     }
     /// `kind` (objectid).
-    pub fn kind(&self) -> rt::query::Field<ResultDocument, rt::query::Text> {
+    pub fn kind(&self) -> rt::query::Field<ResultDocument, rt::query::Id> {
         rt::query::Field::new("kind")
     }
     /// `Option` (integer).

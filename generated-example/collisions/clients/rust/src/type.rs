@@ -267,15 +267,15 @@ impl TypeUpdate {
 pub struct TypeFields;
 impl TypeFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Type, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Type, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Type, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Type, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Type, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Type, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `self` (string).

@@ -128,15 +128,15 @@ impl ContactUpdate {
 pub struct ContactFields;
 impl ContactFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Contact, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Contact, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Contact, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Contact, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Contact, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Contact, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `name` (string).

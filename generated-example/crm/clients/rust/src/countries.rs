@@ -40,15 +40,15 @@ impl Country {
 pub struct CountryFields;
 impl CountryFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Country, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Country, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Country, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Country, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Country, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Country, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `code` (string).

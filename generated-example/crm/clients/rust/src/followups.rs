@@ -73,15 +73,15 @@ impl NewFollowup {
 pub struct FollowupFields;
 impl FollowupFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Followup, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Followup, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Followup, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Followup, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Followup, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Followup, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `ticket` (string).

@@ -128,19 +128,19 @@ impl InvoiceUpdate {
 pub struct InvoiceFields;
 impl InvoiceFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Invoice, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Invoice, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Invoice, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Invoice, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Invoice, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Invoice, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `contact_id` (objectid).
-    pub fn contact_id(&self) -> rt::query::Field<Invoice, rt::query::Text> {
+    pub fn contact_id(&self) -> rt::query::Field<Invoice, rt::query::Id> {
         rt::query::Field::new("contact_id")
     }
     /// `number` (integer).

@@ -11,6 +11,16 @@
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+/// Filters are typed by the field's kind: a string field compares with text,
+/// ```
+/// let filter = crm_client::Contact::fields().name().gt("M");
+/// ```
+/// and not with a number:
+/// ```compile_fail
+/// let filter = crm_client::Contact::fields().name().gt(3);
+/// ```
+#[cfg(doctest)]
+pub struct TypedFilters;
 pub mod runtime;
 pub mod contacts;
 pub mod invoices;

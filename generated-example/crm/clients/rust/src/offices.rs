@@ -107,15 +107,15 @@ impl OfficeUpdate {
 pub struct OfficeFields;
 impl OfficeFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Office, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Office, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Office, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Office, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Office, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Office, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `region` (integer).

@@ -90,11 +90,11 @@ impl RegionFields {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Region, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Region, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Region, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Region, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `name` (string).

@@ -107,15 +107,15 @@ impl TicketUpdate {
 pub struct TicketFields;
 impl TicketFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Ticket, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Ticket, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Ticket, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Ticket, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Ticket, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Ticket, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `subject` (string).

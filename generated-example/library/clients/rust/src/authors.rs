@@ -138,15 +138,15 @@ impl AuthorUpdate {
 pub struct AuthorFields;
 impl AuthorFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Author, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Author, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Author, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Author, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Author, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Author, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `name` (string).
@@ -154,7 +154,7 @@ impl AuthorFields {
         rt::query::Field::new("name")
     }
     /// `born` (datetime).
-    pub fn born(&self) -> rt::query::Field<Author, rt::query::Text> {
+    pub fn born(&self) -> rt::query::Field<Author, rt::query::Date> {
         rt::query::Field::new("born")
     }
     /// `portraits` (list).

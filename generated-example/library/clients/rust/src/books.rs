@@ -246,15 +246,15 @@ impl BookUpdate {
 pub struct BookFields;
 impl BookFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Book, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Book, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Book, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Book, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Book, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Book, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `title` (string).
@@ -266,7 +266,7 @@ impl BookFields {
         rt::query::Field::new("isbn")
     }
     /// `author` (objectid).
-    pub fn author(&self) -> rt::query::Field<Book, rt::query::Text> {
+    pub fn author(&self) -> rt::query::Field<Book, rt::query::Id> {
         rt::query::Field::new("author")
     }
     /// `pages` (integer).
@@ -274,7 +274,7 @@ impl BookFields {
         rt::query::Field::new("pages")
     }
     /// `published` (datetime).
-    pub fn published(&self) -> rt::query::Field<Book, rt::query::Text> {
+    pub fn published(&self) -> rt::query::Field<Book, rt::query::Date> {
         rt::query::Field::new("published")
     }
     /// `tags` (list).

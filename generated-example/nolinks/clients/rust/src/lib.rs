@@ -9,6 +9,16 @@
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+/// Filters are typed by the field's kind: a string field compares with text,
+/// ```
+/// let filter = nolinks_client::Note::fields().text().gt("M");
+/// ```
+/// and not with a number:
+/// ```compile_fail
+/// let filter = nolinks_client::Note::fields().text().gt(3);
+/// ```
+#[cfg(doctest)]
+pub struct TypedFilters;
 pub mod runtime;
 pub mod notes;
 pub use runtime::auth::Credentials;

@@ -107,15 +107,15 @@ impl AnnouncementUpdate {
 pub struct AnnouncementFields;
 impl AnnouncementFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Announcement, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Announcement, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Announcement, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Announcement, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Announcement, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Announcement, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `headline` (string).
@@ -123,7 +123,7 @@ impl AnnouncementFields {
         rt::query::Field::new("headline")
     }
     /// `published` (datetime).
-    pub fn published(&self) -> rt::query::Field<Announcement, rt::query::Text> {
+    pub fn published(&self) -> rt::query::Field<Announcement, rt::query::Date> {
         rt::query::Field::new("published")
     }
 }

@@ -68,19 +68,19 @@ impl NewComment {
 pub struct CommentFields;
 impl CommentFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Comment, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Comment, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Comment, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Comment, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Comment, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Comment, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `note` (objectid).
-    pub fn note(&self) -> rt::query::Field<Comment, rt::query::Text> {
+    pub fn note(&self) -> rt::query::Field<Comment, rt::query::Id> {
         rt::query::Field::new("note")
     }
     /// `text` (string).

@@ -73,15 +73,15 @@ impl NewDelivery {
 pub struct DeliveryFields;
 impl DeliveryFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Delivery, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Delivery, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Delivery, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Delivery, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Delivery, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Delivery, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `event` (string).

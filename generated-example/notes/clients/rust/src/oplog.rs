@@ -59,11 +59,11 @@ impl OplogFields {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Oplog, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Oplog, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Oplog, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Oplog, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `r` (string).

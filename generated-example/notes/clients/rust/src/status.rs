@@ -43,15 +43,15 @@ impl Status {
 pub struct StatusFields;
 impl StatusFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Status, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Status, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Status, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Status, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Status, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Status, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `service` (string).

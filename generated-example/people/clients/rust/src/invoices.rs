@@ -178,15 +178,15 @@ impl InvoiceUpdate {
 pub struct InvoiceFields;
 impl InvoiceFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Invoice, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Invoice, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Invoice, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Invoice, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Invoice, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Invoice, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `number` (integer).
@@ -194,7 +194,7 @@ impl InvoiceFields {
         rt::query::Field::new("number")
     }
     /// `contact_id` (objectid).
-    pub fn contact_id(&self) -> rt::query::Field<Invoice, rt::query::Text> {
+    pub fn contact_id(&self) -> rt::query::Field<Invoice, rt::query::Id> {
         rt::query::Field::new("contact_id")
     }
     /// `total` (float).

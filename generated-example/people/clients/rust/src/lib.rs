@@ -11,6 +11,16 @@
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+/// Filters are typed by the field's kind: a string field compares with text,
+/// ```
+/// let filter = people_client::Person::fields().firstname().gt("M");
+/// ```
+/// and not with a number:
+/// ```compile_fail
+/// let filter = people_client::Person::fields().firstname().gt(3);
+/// ```
+#[cfg(doctest)]
+pub struct TypedFilters;
 pub mod runtime;
 pub mod people;
 pub mod invoices;

@@ -246,15 +246,15 @@ impl PersonUpdate {
 pub struct PersonFields;
 impl PersonFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Person, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Person, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Person, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Person, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Person, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Person, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `firstname` (string).
@@ -270,7 +270,7 @@ impl PersonFields {
         rt::query::Field::new("role")
     }
     /// `born` (datetime).
-    pub fn born(&self) -> rt::query::Field<Person, rt::query::Text> {
+    pub fn born(&self) -> rt::query::Field<Person, rt::query::Date> {
         rt::query::Field::new("born")
     }
     /// `age` (integer).

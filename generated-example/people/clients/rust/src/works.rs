@@ -149,15 +149,15 @@ impl WorkUpdate {
 pub struct WorkFields;
 impl WorkFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Work, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Work, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Work, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Work, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Work, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Work, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `title` (string).
@@ -169,7 +169,7 @@ impl WorkFields {
         rt::query::Field::new("description")
     }
     /// `owner` (objectid).
-    pub fn owner(&self) -> rt::query::Field<Work, rt::query::Text> {
+    pub fn owner(&self) -> rt::query::Field<Work, rt::query::Id> {
         rt::query::Field::new("owner")
     }
     /// `tags` (list).

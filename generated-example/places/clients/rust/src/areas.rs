@@ -217,15 +217,15 @@ impl AreaUpdate {
 pub struct AreaFields;
 impl AreaFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Area, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Area, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Area, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Area, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Area, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Area, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `name` (string).

@@ -144,15 +144,15 @@ impl DraftUpdate {
 pub struct DraftFields;
 impl DraftFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Draft, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Draft, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Draft, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Draft, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Draft, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Draft, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `name` (string).

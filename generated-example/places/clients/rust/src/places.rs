@@ -189,15 +189,15 @@ impl PlaceUpdate {
 pub struct PlaceFields;
 impl PlaceFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Place, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Place, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Place, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Place, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Place, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Place, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `name` (string).
@@ -209,7 +209,7 @@ impl PlaceFields {
         rt::query::Field::new("location")
     }
     /// `opened` (datetime).
-    pub fn opened(&self) -> rt::query::Field<Place, rt::query::Text> {
+    pub fn opened(&self) -> rt::query::Field<Place, rt::query::Date> {
         rt::query::Field::new("opened")
     }
     /// `rating` (integer).

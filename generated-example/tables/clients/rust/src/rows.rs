@@ -165,15 +165,15 @@ impl RowUpdate {
 pub struct RowFields;
 impl RowFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Row, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Row, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Row, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Row, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Row, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Row, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `table` (string).

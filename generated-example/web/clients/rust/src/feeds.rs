@@ -61,15 +61,15 @@ impl NewFeed {
 pub struct FeedFields;
 impl FeedFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Feed, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Feed, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Feed, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Feed, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Feed, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Feed, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `url` (string).

@@ -162,15 +162,15 @@ impl NoteUpdate {
 pub struct NoteFields;
 impl NoteFields {
     /// `_id`.
-    pub fn id(&self) -> rt::query::Field<Note, rt::query::Text> {
+    pub fn id(&self) -> rt::query::Field<Note, rt::query::Id> {
         rt::query::Field::new("_id")
     }
     /// `_created`.
-    pub fn created(&self) -> rt::query::Field<Note, rt::query::Text> {
+    pub fn created(&self) -> rt::query::Field<Note, rt::query::Date> {
         rt::query::Field::new("_created")
     }
     /// `_updated`.
-    pub fn updated(&self) -> rt::query::Field<Note, rt::query::Text> {
+    pub fn updated(&self) -> rt::query::Field<Note, rt::query::Date> {
         rt::query::Field::new("_updated")
     }
     /// `title` (string).

@@ -29,9 +29,15 @@ pub trait FieldKind {
     type Value: Serialize;
 }
 
-/// Strings, object ids and datetimes (in the API's date format).
+/// Strings.
 #[derive(Debug, Clone, Copy)]
 pub struct Text;
+/// Object ids (24 hex digits) and UUIDs, as text.
+#[derive(Debug, Clone, Copy)]
+pub struct Id;
+/// Datetimes, as text in the API's date format (RFC 1123 by default).
+#[derive(Debug, Clone, Copy)]
+pub struct Date;
 /// Integers.
 #[derive(Debug, Clone, Copy)]
 pub struct Int;
@@ -46,6 +52,12 @@ pub struct Bool;
 pub struct Json;
 
 impl FieldKind for Text {
+    type Value = String;
+}
+impl FieldKind for Id {
+    type Value = String;
+}
+impl FieldKind for Date {
     type Value = String;
 }
 impl FieldKind for Int {
@@ -64,6 +76,8 @@ impl FieldKind for Json {
 /// Kinds with an order: `gt`, `gte`, `lt`, `lte`.
 pub trait Ordered: FieldKind {}
 impl Ordered for Text {}
+impl Ordered for Id {}
+impl Ordered for Date {}
 impl Ordered for Int {}
 impl Ordered for Num {}
 
