@@ -6,7 +6,6 @@
 //! as the server verifies them (`templates/runtime/src/auth/signed.rs`).
 
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
@@ -61,10 +60,12 @@ pub struct Auth {
     pub api_key: Option<String>,
     /// Signatures are accepted once: the times used lately, to never sign the same
     /// request twice with the same time.
+    #[cfg_attr(not(feature = "signing"), allow(dead_code))]
     used: Mutex<Used>,
 }
 
 #[derive(Debug, Default)]
+#[cfg_attr(not(feature = "signing"), allow(dead_code))]
 struct Used {
     /// The last dataset `stamp` sent (milliseconds); each new one is later.
     last_stamp: u128,
@@ -161,7 +162,9 @@ fn insert(headers: &mut HeaderMap, name: HeaderName, value: &str) {
     }
 }
 
+#[cfg(feature = "signing")]
 fn now() -> std::time::Duration {
+    use std::time::{SystemTime, UNIX_EPOCH};
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
