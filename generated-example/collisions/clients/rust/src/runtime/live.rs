@@ -68,6 +68,20 @@ struct State {
     done: bool,
 }
 
+/// Where the first event ends: the position of the first blank line and its length.
+fn blank_line(bytes: &[u8]) -> Option<(usize, usize)> {
+    (0..bytes.len()).find_map(|i| {
+        let rest = &bytes[i..];
+        if rest.starts_with(b"\n\n") {
+            Some((i, 2))
+        } else if rest.starts_with(b"\r\n\r\n") {
+            Some((i, 4))
+        } else {
+            None
+        }
+    })
+}
+
 /// A raw SSE event: `(id, event, data)`.
 fn parse_block(block: &str) -> Option<(String, String, String)> {
     let (mut id, mut event, mut data) = (String::new(), String::from("message"), Vec::new());
@@ -88,19 +102,12 @@ fn parse_block(block: &str) -> Option<(String, String, String)> {
 }
 
 impl State {
-    /// Moves every complete event of the buffer to `ready`.
+    /// Moves every complete event of the buffer to `ready`. Only whole events are
+    /// decoded: a chunk may end inside a UTF-8 character.
     fn split(&mut self) {
-        loop {
-            let text = String::from_utf8_lossy(&self.buffer);
-            let normalized = text.replace("\r\n", "\n");
-            let Some(end) = normalized.find("\n\n") else {
-                if normalized.len() != self.buffer.len() {
-                    self.buffer = normalized.into_bytes();
-                }
-                return;
-            };
-            let block = normalized[..end].to_string();
-            self.buffer = normalized.as_bytes()[end + 2..].to_vec();
+        while let Some((end, separator)) = blank_line(&self.buffer) {
+            let block = String::from_utf8_lossy(&self.buffer[..end]).replace("\r\n", "\n");
+            self.buffer.drain(..end + separator);
             if let Some(event) = parse_block(&block) {
                 self.ready.push_back(event);
             }
@@ -310,6 +317,44 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(state.done, "not resumed");
+    }
+
+    #[test]
+    fn events_split_across_chunks_and_characters_arrive_whole() {
+        let transport: Transport = super::super::transport::ClientBuilder::new("http://h", "")
+            .build()
+            .unwrap();
+        let request = Request::new(
+            reqwest::Method::GET,
+            super::super::transport::Mount::Api,
+            vec![],
+        );
+        let mut state = State {
+            transport,
+            request,
+            reconnect: Reconnect::default(),
+            last_id: None,
+            response: None,
+            buffer: Vec::new(),
+            ready: VecDeque::new(),
+            failures: 0,
+            done: false,
+        };
+        let text = "id: 1\nevent: insert\ndata: {\"_id\":\"a\",\"t\":\"Cien a\u{f1}os\"}\n\n: ping\n\nid: 2\r\nevent: delete\r\ndata: {\"_id\":\"a\"}\r\n\r\n";
+        let bytes = text.as_bytes();
+        let cut = text.find('\u{f1}').unwrap() + 1;
+        state.buffer.extend_from_slice(&bytes[..cut]);
+        state.split();
+        assert!(state.ready.is_empty());
+        state.buffer.extend_from_slice(&bytes[cut..]);
+        state.split();
+        let events: Vec<_> = state.ready.drain(..).collect();
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert!(events[0].2.contains("Cien a\u{f1}os"));
+        assert_eq!(
+            (events[1].0.as_str(), events[1].1.as_str()),
+            ("2", "delete")
+        );
     }
 
     #[test]
