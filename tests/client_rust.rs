@@ -304,15 +304,39 @@ async fn typed_filters_sorts_projections_and_embedding() {
     // Projection: only the title comes (pages is absent).
     let projected = client
         .books()
-        .find(
-            Query::new()
-                .filter(f.title().eq("Kindred"))
-                .only([f.title()]),
-        )
+        .find(Query::new().filter(f.title().eq("Kindred")).only(f.title()))
         .await
         .unwrap();
     assert_eq!(projected.items[0].title, "Kindred");
     assert_eq!(projected.items[0].pages, None);
+    // Fields of several kinds, chained; or all but one.
+    let both = client
+        .books()
+        .find(
+            Query::new()
+                .filter(f.title().eq("Kindred"))
+                .only(f.title())
+                .only(f.pages()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (both.items[0].pages, both.items[0].author.is_none()),
+        (Some(264), true)
+    );
+    let without = client
+        .books()
+        .find(
+            Query::new()
+                .filter(f.title().eq("Kindred"))
+                .without(f.pages()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (without.items[0].pages, without.items[0].author.is_some()),
+        (None, true)
+    );
 
     // Embedding: the author document in place of its id.
     let embedded = client

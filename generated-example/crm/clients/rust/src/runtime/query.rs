@@ -398,19 +398,16 @@ impl<D> Query<D> {
         self
     }
 
-    /// Only these fields (`projection={"f": 1}`); `_id` and the system fields always come.
-    pub fn only<K>(mut self, fields: impl IntoIterator<Item = Field<D, K>>) -> Query<D> {
-        for field in fields {
-            self.projection.insert(field.path, json!(1));
-        }
+    /// Only this field, and the others `only` names (`projection={"f": 1, ...}`);
+    /// `_id` and the system fields always come. Chain it: `.only(a).only(b)`.
+    pub fn only<K>(mut self, field: Field<D, K>) -> Query<D> {
+        self.projection.insert(field.path, json!(1));
         self
     }
 
-    /// All fields but these (`projection={"f": 0}`).
-    pub fn without<K>(mut self, fields: impl IntoIterator<Item = Field<D, K>>) -> Query<D> {
-        for field in fields {
-            self.projection.insert(field.path, json!(0));
-        }
+    /// All fields but this one, and the others `without` names (`projection={"f": 0}`).
+    pub fn without<K>(mut self, field: Field<D, K>) -> Query<D> {
+        self.projection.insert(field.path, json!(0));
         self
     }
 
@@ -504,7 +501,7 @@ mod tests {
         let q = Query::new()
             .filter(age.ne(3))
             .sort(last.asc().then(age.desc()))
-            .only([last.clone()])
+            .only(last.clone())
             .max_results(5);
         assert_eq!(
             q.to_pairs(),
