@@ -1001,3 +1001,73 @@ mod crm {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------
+// people: nested dicts, typed to their fields; an upsert import.
+
+mod people {
+    use super::*;
+    use people_client::{
+        ImportMode, ImportOptions, NewPerson, PeopleClient, Person, Query, Table,
+        people::PersonLocation,
+    };
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn nested_dicts_are_typed_and_filtered_by_their_fields() {
+        let server = TestServer::start();
+        let client = PeopleClient::new(&format!("http://{}", server.addr)).unwrap();
+        for (last, city) in [
+            ("Curie", "Paris"),
+            ("Meitner", "Berlin"),
+            ("Noether", "Paris"),
+        ] {
+            let location = PersonLocation {
+                city: Some(city.into()),
+                ..Default::default()
+            };
+            client
+                .people()
+                .create(&NewPerson::new(last).age(40).location(location))
+                .await
+                .unwrap();
+        }
+        let f = Person::fields();
+        let parisians = client
+            .people()
+            .find(
+                Query::new()
+                    .filter(f.location().city().eq("Paris"))
+                    .sort(f.lastname().desc())
+                    .only(f.location().whole()),
+            )
+            .await
+            .unwrap();
+        let found: Vec<(&str, Option<&str>)> = parisians
+            .items
+            .iter()
+            .map(|p| {
+                let city = p.location.as_ref().and_then(|l| l.city.as_deref());
+                (p.lastname.as_str(), city)
+            })
+            .collect();
+        // `lastname` was not projected: its default, the empty string.
+        assert_eq!(found, [("", Some("Paris")), ("", Some("Paris"))]);
+        assert!(parisians.items.iter().all(|p| p.age.is_none()));
+
+        // An upsert import by `lastname`: one row updates, one inserts.
+        let table = Table::Csv("lastname,age\nCurie,66\nFranklin,37\n".into());
+        let options = ImportOptions {
+            mode: Some(ImportMode::Upsert),
+            upsert_on: Some("lastname".into()),
+            ..Default::default()
+        };
+        let report = client.people().import(&table, &options).await.unwrap();
+        assert_eq!((report.updated, report.inserted), (1, 1), "{report:?}");
+        let curie = client
+            .people()
+            .find(Query::new().filter(f.lastname().eq("Curie")))
+            .await
+            .unwrap();
+        assert_eq!(curie.items[0].age, Some(66));
+    }
+}

@@ -455,7 +455,50 @@ impl<'a> Types<'a> {
                 );
             }
         }
-        for (field, id) in all.iter().zip(&idents) {
+        methods.push_str(&self.field_methods(doc, &n.fields, "", &all, &idents));
+        let _ = write!(
+            self.out,
+            "/// The fields of `{doc}`, typed by kind: `{doc}::fields().<field>()`.\n#[derive(Debug, Clone, Copy, Default)]\npub struct {fields};\n\n\
+             impl {fields} {{\n{methods}}}\n\n",
+            fields = n.fields,
+        );
+    }
+
+    /// The accessors of `fields` (below `prefix`, dotted): a dict with a schema is a
+    /// struct of its own fields (`fields().location().city()`, `.whole()` for itself).
+    fn field_methods(
+        &mut self,
+        doc: &str,
+        owner: &str,
+        prefix: &str,
+        fields: &[Field],
+        idents: &[String],
+    ) -> String {
+        let mut methods = String::new();
+        for (field, id) in fields.iter().zip(idents) {
+            let path = format!("{prefix}{}", field.name);
+            if field.kind == Kind::Dict && !field.schema.is_empty() {
+                let nested = format!("{owner}{}", field.name.to_upper_camel_case());
+                let nested_idents = field_idents(&field.schema, &["whole"]);
+                let inner = self.field_methods(
+                    doc,
+                    &nested,
+                    &format!("{path}."),
+                    &field.schema,
+                    &nested_idents,
+                );
+                let _ = write!(
+                    self.out,
+                    "/// The fields of the `{path}` dict.\n#[derive(Debug, Clone, Copy, Default)]\npub struct {nested};\n\n\
+                     impl {nested} {{\n/// The dict itself (`{path}`).\npub fn whole(&self) -> rt::query::Field<{doc}, rt::query::Json> {{\nrt::query::Field::new({lit})\n}}\n\n{inner}}}\n\n",
+                    lit = lit(&path),
+                );
+                let _ = write!(
+                    methods,
+                    "/// `{path}` (dict): its fields, and `.whole()`.\npub fn {id}(&self) -> {nested} {{\n{nested}\n}}\n\n"
+                );
+                continue;
+            }
             let kind = match field.kind {
                 Kind::String => "Text",
                 Kind::ObjectId => "Id",
@@ -467,18 +510,12 @@ impl<'a> Types<'a> {
             };
             let _ = write!(
                 methods,
-                "/// `{}` ({}).\npub fn {id}(&self) -> rt::query::Field<{doc}, rt::query::{kind}> {{\nrt::query::Field::new({})\n}}\n\n",
-                field.name,
+                "/// `{path}` ({}).\npub fn {id}(&self) -> rt::query::Field<{doc}, rt::query::{kind}> {{\nrt::query::Field::new({})\n}}\n\n",
                 field.kind.name(),
-                lit(&field.name)
+                lit(&path)
             );
         }
-        let _ = write!(
-            self.out,
-            "/// The fields of `{doc}`, typed by kind: `{doc}::fields().<field>()`.\n#[derive(Debug, Clone, Copy, Default)]\npub struct {fields};\n\n\
-             impl {fields} {{\n{methods}}}\n\n",
-            fields = n.fields,
-        );
+        methods
     }
 
     /// An aggregation's result row, typed by what each `$group` field holds.

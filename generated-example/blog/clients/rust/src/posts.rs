@@ -207,6 +207,23 @@ impl PostUpdate {
         self
     }
 }
+/// The fields of the `meta` dict.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PostFieldsMeta;
+impl PostFieldsMeta {
+    /// The dict itself (`meta`).
+    pub fn whole(&self) -> rt::query::Field<Post, rt::query::Json> {
+        rt::query::Field::new("meta")
+    }
+    /// `meta.words` (integer).
+    pub fn words(&self) -> rt::query::Field<Post, rt::query::Int> {
+        rt::query::Field::new("meta.words")
+    }
+    /// `meta.editor` (objectid).
+    pub fn editor(&self) -> rt::query::Field<Post, rt::query::Id> {
+        rt::query::Field::new("meta.editor")
+    }
+}
 /// The fields of `Post`, typed by kind: `Post::fields().<field>()`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PostFields;
@@ -243,9 +260,9 @@ impl PostFields {
     pub fn reviews(&self) -> rt::query::Field<Post, rt::query::Json> {
         rt::query::Field::new("reviews")
     }
-    /// `meta` (dict).
-    pub fn meta(&self) -> rt::query::Field<Post, rt::query::Json> {
-        rt::query::Field::new("meta")
+    /// `meta` (dict): its fields, and `.whole()`.
+    pub fn meta(&self) -> PostFieldsMeta {
+        PostFieldsMeta
     }
 }
 impl rt::document::Document for Post {

@@ -69,6 +69,23 @@ impl Bargain {
         BargainFields
     }
 }
+/// The fields of the `dimensions` dict.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BargainFieldsDimensions;
+impl BargainFieldsDimensions {
+    /// The dict itself (`dimensions`).
+    pub fn whole(&self) -> rt::query::Field<Bargain, rt::query::Json> {
+        rt::query::Field::new("dimensions")
+    }
+    /// `dimensions.width` (integer).
+    pub fn width(&self) -> rt::query::Field<Bargain, rt::query::Int> {
+        rt::query::Field::new("dimensions.width")
+    }
+    /// `dimensions.unit` (string).
+    pub fn unit(&self) -> rt::query::Field<Bargain, rt::query::Text> {
+        rt::query::Field::new("dimensions.unit")
+    }
+}
 /// The fields of `Bargain`, typed by kind: `Bargain::fields().<field>()`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BargainFields;
@@ -113,9 +130,9 @@ impl BargainFields {
     pub fn added(&self) -> rt::query::Field<Bargain, rt::query::Date> {
         rt::query::Field::new("added")
     }
-    /// `dimensions` (dict).
-    pub fn dimensions(&self) -> rt::query::Field<Bargain, rt::query::Json> {
-        rt::query::Field::new("dimensions")
+    /// `dimensions` (dict): its fields, and `.whole()`.
+    pub fn dimensions(&self) -> BargainFieldsDimensions {
+        BargainFieldsDimensions
     }
 }
 impl rt::document::Document for Bargain {

@@ -241,6 +241,23 @@ impl DiscontinuedUpdate {
         self
     }
 }
+/// The fields of the `dimensions` dict.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DiscontinuedFieldsDimensions;
+impl DiscontinuedFieldsDimensions {
+    /// The dict itself (`dimensions`).
+    pub fn whole(&self) -> rt::query::Field<Discontinued, rt::query::Json> {
+        rt::query::Field::new("dimensions")
+    }
+    /// `dimensions.width` (integer).
+    pub fn width(&self) -> rt::query::Field<Discontinued, rt::query::Int> {
+        rt::query::Field::new("dimensions.width")
+    }
+    /// `dimensions.unit` (string).
+    pub fn unit(&self) -> rt::query::Field<Discontinued, rt::query::Text> {
+        rt::query::Field::new("dimensions.unit")
+    }
+}
 /// The fields of `Discontinued`, typed by kind: `Discontinued::fields().<field>()`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DiscontinuedFields;
@@ -285,9 +302,9 @@ impl DiscontinuedFields {
     pub fn added(&self) -> rt::query::Field<Discontinued, rt::query::Date> {
         rt::query::Field::new("added")
     }
-    /// `dimensions` (dict).
-    pub fn dimensions(&self) -> rt::query::Field<Discontinued, rt::query::Json> {
-        rt::query::Field::new("dimensions")
+    /// `dimensions` (dict): its fields, and `.whole()`.
+    pub fn dimensions(&self) -> DiscontinuedFieldsDimensions {
+        DiscontinuedFieldsDimensions
     }
 }
 impl rt::document::Document for Discontinued {

@@ -241,6 +241,23 @@ impl ProductUpdate {
         self
     }
 }
+/// The fields of the `dimensions` dict.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProductFieldsDimensions;
+impl ProductFieldsDimensions {
+    /// The dict itself (`dimensions`).
+    pub fn whole(&self) -> rt::query::Field<Product, rt::query::Json> {
+        rt::query::Field::new("dimensions")
+    }
+    /// `dimensions.width` (integer).
+    pub fn width(&self) -> rt::query::Field<Product, rt::query::Int> {
+        rt::query::Field::new("dimensions.width")
+    }
+    /// `dimensions.unit` (string).
+    pub fn unit(&self) -> rt::query::Field<Product, rt::query::Text> {
+        rt::query::Field::new("dimensions.unit")
+    }
+}
 /// The fields of `Product`, typed by kind: `Product::fields().<field>()`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ProductFields;
@@ -285,9 +302,9 @@ impl ProductFields {
     pub fn added(&self) -> rt::query::Field<Product, rt::query::Date> {
         rt::query::Field::new("added")
     }
-    /// `dimensions` (dict).
-    pub fn dimensions(&self) -> rt::query::Field<Product, rt::query::Json> {
-        rt::query::Field::new("dimensions")
+    /// `dimensions` (dict): its fields, and `.whole()`.
+    pub fn dimensions(&self) -> ProductFieldsDimensions {
+        ProductFieldsDimensions
     }
 }
 impl rt::document::Document for Product {

@@ -102,6 +102,19 @@ impl NewSupplier {
         self
     }
 }
+/// The fields of the `contact` dict.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SupplierFieldsContact;
+impl SupplierFieldsContact {
+    /// The dict itself (`contact`).
+    pub fn whole(&self) -> rt::query::Field<Supplier, rt::query::Json> {
+        rt::query::Field::new("contact")
+    }
+    /// `contact.email` (string).
+    pub fn email(&self) -> rt::query::Field<Supplier, rt::query::Text> {
+        rt::query::Field::new("contact.email")
+    }
+}
 /// The fields of `Supplier`, typed by kind: `Supplier::fields().<field>()`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SupplierFields;
@@ -130,9 +143,9 @@ impl SupplierFields {
     pub fn rating(&self) -> rt::query::Field<Supplier, rt::query::Int> {
         rt::query::Field::new("rating")
     }
-    /// `contact` (dict).
-    pub fn contact(&self) -> rt::query::Field<Supplier, rt::query::Json> {
-        rt::query::Field::new("contact")
+    /// `contact` (dict): its fields, and `.whole()`.
+    pub fn contact(&self) -> SupplierFieldsContact {
+        SupplierFieldsContact
     }
 }
 impl rt::document::Document for Supplier {

@@ -262,6 +262,23 @@ impl TypeUpdate {
         self
     }
 }
+/// The fields of the `client` dict.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TypeFieldsClient;
+impl TypeFieldsClient {
+    /// The dict itself (`client`).
+    pub fn whole(&self) -> rt::query::Field<Type, rt::query::Json> {
+        rt::query::Field::new("client")
+    }
+    /// `client.fn` (string).
+    pub fn r#fn(&self) -> rt::query::Field<Type, rt::query::Text> {
+        rt::query::Field::new("client.fn")
+    }
+    /// `client.value` (integer).
+    pub fn value(&self) -> rt::query::Field<Type, rt::query::Int> {
+        rt::query::Field::new("client.value")
+    }
+}
 /// The fields of `Type`, typed by kind: `Type::fields().<field>()`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TypeFields;
@@ -294,9 +311,9 @@ impl TypeFields {
     pub fn error(&self) -> rt::query::Field<Type, rt::query::Bool> {
         rt::query::Field::new("error")
     }
-    /// `client` (dict).
-    pub fn client(&self) -> rt::query::Field<Type, rt::query::Json> {
-        rt::query::Field::new("client")
+    /// `client` (dict): its fields, and `.whole()`.
+    pub fn client(&self) -> TypeFieldsClient {
+        TypeFieldsClient
     }
     /// `value` (list).
     pub fn value(&self) -> rt::query::Field<Type, rt::query::Json> {

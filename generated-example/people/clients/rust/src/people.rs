@@ -241,6 +241,23 @@ impl PersonUpdate {
         self
     }
 }
+/// The fields of the `location` dict.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PersonFieldsLocation;
+impl PersonFieldsLocation {
+    /// The dict itself (`location`).
+    pub fn whole(&self) -> rt::query::Field<Person, rt::query::Json> {
+        rt::query::Field::new("location")
+    }
+    /// `location.address` (string).
+    pub fn address(&self) -> rt::query::Field<Person, rt::query::Text> {
+        rt::query::Field::new("location.address")
+    }
+    /// `location.city` (string).
+    pub fn city(&self) -> rt::query::Field<Person, rt::query::Text> {
+        rt::query::Field::new("location.city")
+    }
+}
 /// The fields of `Person`, typed by kind: `Person::fields().<field>()`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PersonFields;
@@ -285,9 +302,9 @@ impl PersonFields {
     pub fn status(&self) -> rt::query::Field<Person, rt::query::Text> {
         rt::query::Field::new("status")
     }
-    /// `location` (dict).
-    pub fn location(&self) -> rt::query::Field<Person, rt::query::Json> {
-        rt::query::Field::new("location")
+    /// `location` (dict): its fields, and `.whole()`.
+    pub fn location(&self) -> PersonFieldsLocation {
+        PersonFieldsLocation
     }
 }
 impl rt::document::Document for Person {

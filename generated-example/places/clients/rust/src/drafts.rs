@@ -139,6 +139,27 @@ impl DraftUpdate {
         self
     }
 }
+/// The fields of the `address` dict.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DraftFieldsAddress;
+impl DraftFieldsAddress {
+    /// The dict itself (`address`).
+    pub fn whole(&self) -> rt::query::Field<Draft, rt::query::Json> {
+        rt::query::Field::new("address")
+    }
+    /// `address.street` (string).
+    pub fn street(&self) -> rt::query::Field<Draft, rt::query::Text> {
+        rt::query::Field::new("address.street")
+    }
+    /// `address.city` (string).
+    pub fn city(&self) -> rt::query::Field<Draft, rt::query::Text> {
+        rt::query::Field::new("address.city")
+    }
+    /// `address.country` (string).
+    pub fn country(&self) -> rt::query::Field<Draft, rt::query::Text> {
+        rt::query::Field::new("address.country")
+    }
+}
 /// The fields of `Draft`, typed by kind: `Draft::fields().<field>()`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DraftFields;
@@ -163,9 +184,9 @@ impl DraftFields {
     pub fn rating(&self) -> rt::query::Field<Draft, rt::query::Int> {
         rt::query::Field::new("rating")
     }
-    /// `address` (dict).
-    pub fn address(&self) -> rt::query::Field<Draft, rt::query::Json> {
-        rt::query::Field::new("address")
+    /// `address` (dict): its fields, and `.whole()`.
+    pub fn address(&self) -> DraftFieldsAddress {
+        DraftFieldsAddress
     }
 }
 impl rt::document::Document for Draft {

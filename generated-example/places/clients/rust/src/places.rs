@@ -184,6 +184,31 @@ impl PlaceUpdate {
         self
     }
 }
+/// The fields of the `address` dict.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlaceFieldsAddress;
+impl PlaceFieldsAddress {
+    /// The dict itself (`address`).
+    pub fn whole(&self) -> rt::query::Field<Place, rt::query::Json> {
+        rt::query::Field::new("address")
+    }
+    /// `address.street` (string).
+    pub fn street(&self) -> rt::query::Field<Place, rt::query::Text> {
+        rt::query::Field::new("address.street")
+    }
+    /// `address.city` (string).
+    pub fn city(&self) -> rt::query::Field<Place, rt::query::Text> {
+        rt::query::Field::new("address.city")
+    }
+    /// `address.country` (string).
+    pub fn country(&self) -> rt::query::Field<Place, rt::query::Text> {
+        rt::query::Field::new("address.country")
+    }
+    /// `address.since` (datetime).
+    pub fn since(&self) -> rt::query::Field<Place, rt::query::Date> {
+        rt::query::Field::new("address.since")
+    }
+}
 /// The fields of `Place`, typed by kind: `Place::fields().<field>()`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PlaceFields;
@@ -216,9 +241,9 @@ impl PlaceFields {
     pub fn rating(&self) -> rt::query::Field<Place, rt::query::Int> {
         rt::query::Field::new("rating")
     }
-    /// `address` (dict).
-    pub fn address(&self) -> rt::query::Field<Place, rt::query::Json> {
-        rt::query::Field::new("address")
+    /// `address` (dict): its fields, and `.whole()`.
+    pub fn address(&self) -> PlaceFieldsAddress {
+        PlaceFieldsAddress
     }
 }
 impl rt::document::Document for Place {

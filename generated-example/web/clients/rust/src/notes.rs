@@ -157,6 +157,23 @@ impl NoteUpdate {
         self
     }
 }
+/// The fields of the `meta` dict.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoteFieldsMeta;
+impl NoteFieldsMeta {
+    /// The dict itself (`meta`).
+    pub fn whole(&self) -> rt::query::Field<Note, rt::query::Json> {
+        rt::query::Field::new("meta")
+    }
+    /// `meta.views` (integer).
+    pub fn views(&self) -> rt::query::Field<Note, rt::query::Int> {
+        rt::query::Field::new("meta.views")
+    }
+    /// `meta.starred` (boolean).
+    pub fn starred(&self) -> rt::query::Field<Note, rt::query::Bool> {
+        rt::query::Field::new("meta.starred")
+    }
+}
 /// The fields of `Note`, typed by kind: `Note::fields().<field>()`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoteFields;
@@ -185,9 +202,9 @@ impl NoteFields {
     pub fn tags(&self) -> rt::query::Field<Note, rt::query::Json> {
         rt::query::Field::new("tags")
     }
-    /// `meta` (dict).
-    pub fn meta(&self) -> rt::query::Field<Note, rt::query::Json> {
-        rt::query::Field::new("meta")
+    /// `meta` (dict): its fields, and `.whole()`.
+    pub fn meta(&self) -> NoteFieldsMeta {
+        NoteFieldsMeta
     }
 }
 impl rt::document::Document for Note {
