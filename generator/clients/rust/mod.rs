@@ -25,7 +25,7 @@ use crate::model::{
 };
 use crate::render::{self, RenderError};
 
-use types::{Names, StructMode, Types, doc_lines, lit};
+use types::{Names, StructMode, Types, doc_lines, doc_text, lit};
 
 /// The runtime's source files, copied into `src/runtime/`.
 const RUNTIME: &[(&str, &str)] = &[
@@ -227,12 +227,12 @@ fn lib_rs(model: &Model, names: &Names) -> String {
     let _ = writeln!(
         out,
         "//! A typed client of {}.",
-        model.api.title.replace('\n', " ")
+        doc_text(&model.api.title.replace('\n', " "))
     );
     if !model.api.description.is_empty() {
         out.push_str("//!\n");
         for line in model.api.description.lines() {
-            let _ = writeln!(out, "//! {line}");
+            let _ = writeln!(out, "//! {}", doc_text(line));
         }
     }
     let _ = writeln!(
@@ -341,7 +341,7 @@ impl {client} {{
         &self.transport
     }}
 "#,
-        title = model.api.title.replace('\n', " "),
+        title = doc_text(&model.api.title.replace('\n', " ")),
     );
     for resource in model.served() {
         let n = names.resource(&resource.name);
@@ -834,12 +834,12 @@ fn endpoint_method(
     let summary = if endpoint.summary.is_empty() {
         format!("The custom endpoint `{}`.", endpoint.name)
     } else {
-        endpoint.summary.clone()
+        doc_text(&endpoint.summary)
     };
     let mut doc = op_doc(model, op, &summary);
     if !endpoint.description.is_empty() {
         doc.push_str("///\n");
-        doc.push_str(&doc_lines(&endpoint.description));
+        doc.push_str(&doc_lines(&doc_text(&endpoint.description)));
     }
     format!(
         "{doc}pub async fn {ident}(&self{comma}{args}) -> rt::error::Result<{ret}> {{\n\

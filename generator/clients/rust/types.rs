@@ -134,6 +134,15 @@ pub fn lit(text: &str) -> String {
     format!("{text:?}")
 }
 
+/// The spec's text made safe for rustdoc's Markdown: no HTML tags, no links.
+pub fn doc_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
+}
+
 /// `///` lines of `text`.
 pub fn doc_lines(text: &str) -> String {
     text.lines()

@@ -3,7 +3,7 @@
 //! A typed client of Colliding "names" {and} \ text over two lines.
 //!
 //! Names that collide with Rust's keywords, its prelude
-//! and the crate's <own> & "generated" names.
+//! and the crate's &lt;own&gt; &amp; "generated" names.
 //!
 //! Start with [`CollisionsClient::new`] (or [`CollisionsClient::builder`] for credentials and
 //! retries); each resource is a method of the client (`client.r#type()`), each
