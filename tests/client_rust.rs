@@ -497,7 +497,7 @@ async fn a_client_built_with_retries_and_a_timeout() {
 mod notes {
     use super::*;
     use notes_api::api::auth::store;
-    use notes_client::{NewDelivery, NewNote, NotesClient, Query};
+    use notes_client::{Change, NewDelivery, NewNote, NotesClient, Query, Reconnect};
 
     const JWT_ISSUER: &str = "https://login.notes.test";
 
@@ -663,6 +663,51 @@ mod notes {
             anonymous.deliveries().list().await.unwrap_err().status(),
             Some(401)
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_signed_subscription_gets_its_users_documents_only() {
+        let (server, url) = start();
+        let proxy = support::proxy::DropProxy::start(server.addr);
+        let alice: NotesClient = NotesClient::builder(&url)
+            .basic("alice", password("alice"))
+            .build()
+            .unwrap();
+        let bob: NotesClient = NotesClient::builder(&url)
+            .basic("bob", password("bob"))
+            .build()
+            .unwrap();
+        // Alice follows her notes with HMAC signatures: each reconnection signs again.
+        let live: NotesClient = NotesClient::builder(format!("http://{}", proxy.addr))
+            .hmac("alice", secret("alice"))
+            .build()
+            .unwrap();
+        let mut events =
+            live.notes()
+                .subscribe_from(Query::new(), Some("0".into()), Reconnect::default());
+        alice.notes().create(&NewNote::new("mine 1")).await.unwrap();
+        bob.notes().create(&NewNote::new("bob's")).await.unwrap();
+        let wait = Duration::from_secs(10);
+        let first = tokio::time::timeout(wait, events.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        proxy.drop_connections();
+        alice.notes().create(&NewNote::new("mine 2")).await.unwrap();
+        let second = tokio::time::timeout(wait, events.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let titles: Vec<String> = [first, second]
+            .into_iter()
+            .map(|event| match event.change {
+                Change::Insert(note) => note.title,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(titles, ["mine 1", "mine 2"]);
     }
 }
 
