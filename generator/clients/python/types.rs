@@ -447,11 +447,11 @@ pub(crate) fn models(model: &Model, names: &Names) -> (String, Vec<EndpointTypes
         let body = endpoint
             .body
             .as_ref()
-            .map(|b| types.field_type(b, &format!("{prefix}Body"), false));
+            .map(|b| types.field_type(b, &prefix, false));
         let response = endpoint
             .response
             .as_ref()
-            .map(|r| types.field_type(r, &format!("{prefix}Response"), false));
+            .map(|r| types.field_type(r, &prefix, false));
         endpoint_types.push(EndpointTypes {
             path,
             query,

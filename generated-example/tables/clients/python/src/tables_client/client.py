@@ -9,9 +9,9 @@ import httpx
 
 from . import _runtime as _rt
 from .models import (
-    AppendRowsBodyBodyItem,
-    AppendRowsResponseResponse,
-    DropTableResponseResponse,
+    AppendRowsBodyItem,
+    AppendRowsResponse,
+    DropTableResponse,
     Oplog,
     OplogFields,
     OplogInput,
@@ -158,19 +158,19 @@ class Endpoints:
         """
         return _t.cast(int, self._http.call("GET", f"tables/{_rt.quote(table_name)}/count", params=_rt._query(**{"since": since, "region": region})))
 
-    def append_rows(self, table_name: str, body: list[AppendRowsBodyBodyItem]) -> AppendRowsResponseResponse:
+    def append_rows(self, table_name: str, body: list[AppendRowsBodyItem]) -> AppendRowsResponse:
         """Append rows to a table, all or none: `POST /api/v1/tables/{table_name}/rows`.
 
         operation `endpoints.append_rows`
         """
-        return _t.cast(AppendRowsResponseResponse, self._http.call("POST", f"tables/{_rt.quote(table_name)}/rows", json_body=body))
+        return _t.cast(AppendRowsResponse, self._http.call("POST", f"tables/{_rt.quote(table_name)}/rows", json_body=body))
 
-    def drop_table(self, table_name: str) -> DropTableResponseResponse:
+    def drop_table(self, table_name: str) -> DropTableResponse:
         """Delete every row of a table: `DELETE /api/v1/tables/{table_name}`.
 
         operation `endpoints.drop_table`
         """
-        return _t.cast(DropTableResponseResponse, self._http.call("DELETE", f"tables/{_rt.quote(table_name)}"))
+        return _t.cast(DropTableResponse, self._http.call("DELETE", f"tables/{_rt.quote(table_name)}"))
 
 
 class TablesClient:
@@ -373,19 +373,19 @@ class AsyncEndpoints:
         """
         return _t.cast(int, await self._http.call("GET", f"tables/{_rt.quote(table_name)}/count", params=_rt._query(**{"since": since, "region": region})))
 
-    async def append_rows(self, table_name: str, body: list[AppendRowsBodyBodyItem]) -> AppendRowsResponseResponse:
+    async def append_rows(self, table_name: str, body: list[AppendRowsBodyItem]) -> AppendRowsResponse:
         """Append rows to a table, all or none: `POST /api/v1/tables/{table_name}/rows`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(AppendRowsResponseResponse, await self._http.call("POST", f"tables/{_rt.quote(table_name)}/rows", json_body=body))
+        return _t.cast(AppendRowsResponse, await self._http.call("POST", f"tables/{_rt.quote(table_name)}/rows", json_body=body))
 
-    async def drop_table(self, table_name: str) -> DropTableResponseResponse:
+    async def drop_table(self, table_name: str) -> DropTableResponse:
         """Delete every row of a table: `DELETE /api/v1/tables/{table_name}`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(DropTableResponseResponse, await self._http.call("DELETE", f"tables/{_rt.quote(table_name)}"))
+        return _t.cast(DropTableResponse, await self._http.call("DELETE", f"tables/{_rt.quote(table_name)}"))
 
 
 class AsyncTablesClient:

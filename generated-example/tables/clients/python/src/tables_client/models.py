@@ -84,7 +84,7 @@ class OplogUpdate(_t.TypedDict, total=False):
     c: dict[str, _t.Any]
 
 
-class AppendRowsBodyBodyItem(_t.TypedDict, total=False):
+class AppendRowsBodyItem(_t.TypedDict, total=False):
     """A nested dict."""
 
     year: _t.Required[int]
@@ -92,7 +92,7 @@ class AppendRowsBodyBodyItem(_t.TypedDict, total=False):
     region: str
 
 
-class AppendRowsResponseResponse(_t.TypedDict, total=False):
+class AppendRowsResponse(_t.TypedDict, total=False):
     """A nested dict."""
 
     table: _t.Required[str]
@@ -100,7 +100,7 @@ class AppendRowsResponseResponse(_t.TypedDict, total=False):
     ids: _t.Required[list[str]]
 
 
-class DropTableResponseResponse(_t.TypedDict, total=False):
+class DropTableResponse(_t.TypedDict, total=False):
     """A nested dict."""
 
     deleted: _t.Required[int]
@@ -142,9 +142,9 @@ __all__ = [
     "Oplog",
     "OplogInput",
     "OplogUpdate",
-    "AppendRowsBodyBodyItem",
-    "AppendRowsResponseResponse",
-    "DropTableResponseResponse",
+    "AppendRowsBodyItem",
+    "AppendRowsResponse",
+    "DropTableResponse",
     "RowFields",
     "OplogFields",
 ]
