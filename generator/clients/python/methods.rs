@@ -655,10 +655,10 @@ fn client_class(model: &Model, names: &Names, flavour: Flavour) -> String {
         "\n    def lazy(self, concurrency: int = 4) -> {lazy}:\n        \"\"\"flowthings' `lazy`: `lazy(self.books.find, ...)` starts at once, at most\n        `concurrency` at a time.\"\"\"\n        return {lazy}(concurrency)\n"
     ));
     if f == Flavour::Sync && !live.is_empty() {
-        out.push_str("\n    def _subscribe_any(\n        self, resource: str, where: _rt.Filter | None\n    ) -> _rt.Subscription[_t.Any]:\n        filters = [] if where is None else [where]\n");
+        out.push_str("\n    def _subscribe_any(\n        self, resource: str, where: _rt.Filter | None, since: int | str | None\n    ) -> _rt.Subscription[_t.Any]:\n        filters = [] if where is None else [where]\n");
         for (name, attr) in &live {
             out.push_str(&format!(
-                "        if resource == {}:\n            return self.{attr}.subscribe(*filters)\n",
+                "        if resource == {}:\n            return self.{attr}.subscribe(*filters, since=since)\n",
                 py_str(name)
             ));
         }

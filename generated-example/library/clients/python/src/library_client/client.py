@@ -343,11 +343,11 @@ class LibraryClient:
         return _rt.Lazy(concurrency)
 
     def _subscribe_any(
-        self, resource: str, where: _rt.Filter | None
+        self, resource: str, where: _rt.Filter | None, since: int | str | None
     ) -> _rt.Subscription[_t.Any]:
         filters = [] if where is None else [where]
         if resource == "books":
-            return self.books.subscribe(*filters)
+            return self.books.subscribe(*filters, since=since)
         raise ValueError(f"{resource!r} is not a live resource")
 
     def close(self) -> None:

@@ -1192,6 +1192,8 @@ class Subscription(Generic[D]):
         self._closed = threading.Event()
         self._response: httpx.Response | None = None
         self.on_reconnect: Callable[[BaseException], None] | None = None
+        self.connected = threading.Event()
+        """Set once the server has accepted the subscription (each connection)."""
 
     def close(self) -> None:
         self._closed.set()
@@ -1226,6 +1228,7 @@ class Subscription(Generic[D]):
                     if response.status_code >= 400:
                         response.read()
                         raise _error_for(response)
+                    self.connected.set()
                     parser = _SseParser()
                     for line in response.iter_lines():
                         got = parser.feed(line)
@@ -1238,6 +1241,7 @@ class Subscription(Generic[D]):
                 finally:
                     response.close()
             except (httpx.TransportError, httpx.StreamError) as error:
+                self.connected.clear()
                 if self._closed.is_set():
                     return
                 self.reconnects += 1
@@ -1319,7 +1323,7 @@ class LiveSocket:
 
     def __init__(
         self,
-        subscribe: Callable[[str, Filter | None], Subscription[Any]],
+        subscribe: Callable[[str, Filter | None, int | str | None], Subscription[Any]],
         on_open: Callable[[LiveSocket], None] | None = None,
         on_message: Callable[[LiveSocket, str, Event[Any]], None] | None = None,
         on_close: Callable[[LiveSocket], None] | None = None,
@@ -1334,10 +1338,14 @@ class LiveSocket:
         self._threads: list[threading.Thread] = []
         self._done = threading.Event()
         self._lock = threading.Lock()
+        self._closing = threading.Lock()
+        self._closed = False
 
-    def subscribe(self, resource: str, where: Filter | None = None) -> Subscription[Any]:
-        """Follow `resource`'s changes matching `where`."""
-        sub = self._subscribe(resource, where)
+    def subscribe(
+        self, resource: str, where: Filter | None = None, since: int | str | None = None
+    ) -> Subscription[Any]:
+        """Follow `resource`'s changes matching `where` (after event `since`)."""
+        sub = self._subscribe(resource, where, since)
         if self.on_error is not None:
             callback = self.on_error
             sub.on_reconnect = lambda error: callback(self, error)
@@ -1366,24 +1374,30 @@ class LiveSocket:
         self.close()
 
     def close(self) -> None:
-        if self._done.is_set() and not self.subscriptions:
-            return
-        self._done.set()
-        for sub in self.subscriptions.values():
-            sub.close()
-        self.subscriptions = {}
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._threads = []
-        if self.on_close is not None:
-            self.on_close(self)
+        """End every subscription, then call `on_close` (once)."""
+        with self._closing:
+            if self._closed:
+                return
+            self._closed = True
+            self._done.set()
+            for sub in self.subscriptions.values():
+                sub.close()
+            self.subscriptions = {}
+            for thread in self._threads:
+                if thread is not threading.current_thread():
+                    thread.join(timeout=5)
+            self._threads = []
+            if self.on_close is not None:
+                self.on_close(self)
 
 
 class Live:
     """`client.websocket`: `connect(on_open=..., on_message=..., on_close=...,
     on_error=...)` gives a `LiveSocket` (flowthings' `api.websocket.connect`)."""
 
-    def __init__(self, subscribe: Callable[[str, Filter | None], Subscription[Any]]) -> None:
+    def __init__(
+        self, subscribe: Callable[[str, Filter | None, int | str | None], Subscription[Any]]
+    ) -> None:
         self._subscribe = subscribe
 
     def connect(

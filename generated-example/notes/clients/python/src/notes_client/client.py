@@ -424,11 +424,11 @@ class NotesClient:
         return _rt.Lazy(concurrency)
 
     def _subscribe_any(
-        self, resource: str, where: _rt.Filter | None
+        self, resource: str, where: _rt.Filter | None, since: int | str | None
     ) -> _rt.Subscription[_t.Any]:
         filters = [] if where is None else [where]
         if resource == "notes":
-            return self.notes.subscribe(*filters)
+            return self.notes.subscribe(*filters, since=since)
         raise ValueError(f"{resource!r} is not a live resource")
 
     def close(self) -> None:

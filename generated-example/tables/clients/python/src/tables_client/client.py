@@ -223,11 +223,11 @@ class TablesClient:
         return _rt.Lazy(concurrency)
 
     def _subscribe_any(
-        self, resource: str, where: _rt.Filter | None
+        self, resource: str, where: _rt.Filter | None, since: int | str | None
     ) -> _rt.Subscription[_t.Any]:
         filters = [] if where is None else [where]
         if resource == "rows":
-            return self.rows.subscribe(*filters)
+            return self.rows.subscribe(*filters, since=since)
         raise ValueError(f"{resource!r} is not a live resource")
 
     def close(self) -> None:
