@@ -476,6 +476,8 @@ class Retry:
     backoff: float = 0.2
     max_backoff: float = 30.0
     statuses: tuple[int, ...] = (429, 503)
+    retried: int = 0
+    """How many times a request was sent again (a count, for logs and tests)."""
 
     def delay(self, attempt: int, response: httpx.Response | None) -> float:
         if response is not None:
@@ -765,6 +767,7 @@ class Http(_Core):
                 return response
             assert self.retry is not None
             time.sleep(self.retry.delay(attempt, response))
+            self.retry.retried += 1
             attempt += 1
 
     def call(self, method: str, path: str, **kwargs: Any) -> Json:
@@ -830,6 +833,7 @@ class AsyncHttp(_Core):
                 return response
             assert self.retry is not None
             await asyncio.sleep(self.retry.delay(attempt, response))
+            self.retry.retried += 1
             attempt += 1
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Json:
