@@ -152,26 +152,25 @@ fn the_python_client_passes_mypy_strict_and_its_tests_against_generated_servers(
     let mut env = Vec::new();
     let library = support::start_generated!(library_api, API);
     env.push(("APIGEN_LIBRARY_URL".into(), url(&library)));
+    // Live subscriptions go through a proxy the tests cut (as a server restart would).
+    let proxy = support::proxy::DropProxy::start(library.addr);
+    env.push((
+        "APIGEN_LIBRARY_PROXY_URL".into(),
+        format!("http://{}", proxy.addr),
+    ));
+    env.push(("APIGEN_PROXY_CONTROL_URL".into(), proxy.control_url()));
     let _notes = notes(&mut env);
     let _tables = tables(&mut env);
     let cache = std::env::temp_dir().join(format!("apigen-mypy-{}", std::process::id()));
-    run(
-        &python,
-        &[
-            "mypy",
-            "--strict",
-            "--cache-dir",
-            &cache.display().to_string(),
-            "-p",
-            "library_client",
-            "-p",
-            "notes_client",
-            "-p",
-            "tables_client",
-            "tests/clients/python",
-        ],
-        &env,
-    );
+    let cache = cache.display().to_string();
+    let packages: Vec<String> = ["library", "notes", "tables"]
+        .iter()
+        .map(|name| format!("generated-example/{name}/clients/python/src/{name}_client"))
+        .collect();
+    let mut mypy = vec!["mypy", "--strict", "--cache-dir", &cache];
+    mypy.extend(packages.iter().map(String::as_str));
+    mypy.push("tests/clients/python");
+    run(&python, &mypy, &env);
     let _ = std::fs::remove_dir_all(&cache);
     run(
         &python,
