@@ -70,20 +70,51 @@ fn route(model: &Model, op: &Operation) -> String {
     format!("{} {path}", op.method.as_str())
 }
 
-/// The docstring of an operation's method: a summary, its route, and (sync only)
-/// the coverage mark.
-fn docstring(model: &Model, op: &Operation, summary: &str, flavour: Flavour) -> String {
+/// The docstring of an operation's method: a summary, its route, a detail
+/// paragraph, and (sync only) the coverage mark.
+fn docstring(
+    model: &Model,
+    op: &Operation,
+    summary: &str,
+    detail: Option<&str>,
+    flavour: Flavour,
+) -> String {
     let mut text = format!(
         "        \"\"\"{}: `{}`.\n",
         doc_text(summary),
         doc_text(&route(model, op))
     );
+    if let Some(detail) = detail {
+        text.push('\n');
+        for line in wrap(&doc_text(detail), 80) {
+            text.push_str(&format!("        {line}\n"));
+        }
+    }
     match flavour {
         Flavour::Sync => text.push_str(&format!("\n        {}\n", operation_mark(op))),
         Flavour::Async => text.push_str("\n        The async twin of the sync client's method.\n"),
     }
     text.push_str("        \"\"\"\n");
     text
+}
+
+/// Words in lines of at most `width` characters.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// A Python f-string building a path below the prefix from literal segments and
@@ -114,16 +145,13 @@ fn scalar(kind: Kind) -> &'static str {
     }
 }
 
-/// A method's query parameters: the signature part (keyword-only, after `*` or
-/// `*filters`) and the `_rt._query(...)` call building them.
-fn query(params: &[QueryParam], skip: &[QueryParam]) -> (String, String) {
+/// A method's query parameters: the signature's parameters (keyword-only, after
+/// `*` or `*filters`) and the `_rt._query(...)` arguments building them.
+fn query(params: &[QueryParam]) -> (Vec<String>, Vec<String>) {
     let mut sig = Vec::new();
     let mut call = Vec::new();
     let mut star = false;
     for param in params {
-        if skip.contains(param) {
-            continue;
-        }
         let name = param.name();
         match param {
             QueryParam::Where => {
@@ -162,15 +190,41 @@ fn query(params: &[QueryParam], skip: &[QueryParam]) -> (String, String) {
     if !star && !sig.is_empty() {
         sig.insert(0, "*".to_string());
     }
-    (sig.join(", "), format!("_rt._query({})", call.join(", ")))
+    (sig, call)
 }
 
-fn with_self(sig: &str) -> String {
-    if sig.is_empty() {
-        "self".to_string()
-    } else {
-        format!("self, {sig}")
+/// `    def name(params) -> ret:`, on one line when it fits in 88 columns, else one
+/// parameter a line (as black writes it).
+fn def_line(def: &str, name: &str, params: &[String], ret: &str) -> String {
+    let one = format!("    {def} {name}({}) -> {ret}:\n", params.join(", "));
+    if one.len() <= 89 {
+        return one;
     }
+    let mut out = format!("    {def} {name}(\n");
+    for p in params {
+        out.push_str(&format!("        {p},\n"));
+    }
+    out.push_str(&format!("    ) -> {ret}:\n"));
+    out
+}
+
+/// `        head(args)tail`, the arguments one a line when it does not fit.
+fn call_lines(head: &str, args: &[String], tail: &str) -> String {
+    let one = format!("        {head}({}){tail}\n", args.join(", "));
+    if one.len() <= 89 {
+        return one;
+    }
+    let mut out = format!("        {head}(\n");
+    for a in args {
+        out.push_str(&format!("            {a},\n"));
+    }
+    out.push_str(&format!("        ){tail}\n"));
+    out
+}
+
+/// `params = _rt._query(...)`: the query of an operation's method.
+fn params_line(call: &[String]) -> String {
+    call_lines("params = _rt._query", call, "")
 }
 
 /// One resource's class, sync or async.
@@ -187,22 +241,23 @@ fn resource_class(
         Flavour::Async => "_rt.AsyncCollection",
     };
     let mut out = format!(
-        "\n\nclass {class}({base}):\n    \"\"\"The `{}` resource (`{}/{}`){}.\"\"\"\n\n    mem = {fields}\n    \"\"\"The typed fields, for filters: `{attr}.mem.title == \"x\"`.\"\"\"\n",
+        "\n\nclass {class}({base}):\n    \"\"\"The `{}` resource (`{}/{}`){}.\"\"\"\n",
         doc_text(&resource.name),
         doc_text(&model.api.prefix),
         doc_text(&resource.url),
         if f == Flavour::Async { ", async" } else { "" },
-        fields = if resource.datasource.aggregation.is_some() {
-            "None".to_string()
-        } else {
-            n.fields.clone()
-        },
-        attr = n.attr,
     );
+    if resource.datasource.aggregation.is_none() {
+        out.push_str(&format!(
+            "\n    mem = {}\n    \"\"\"The typed fields, for filters and sort keys: `{}.mem.<field> == value`.\"\"\"\n",
+            n.fields, n.attr
+        ));
+    }
     let doc = &n.doc;
     let id = id_type(resource.id_type);
     let aw = f.awaits();
     let def = f.def();
+    let this = || vec!["self".to_string()];
     for op in model
         .operations
         .iter()
@@ -210,19 +265,23 @@ fn resource_class(
     {
         match op.action {
             Action::GetCollection => {
-                let (sig, call) = query(&op.query, &[]);
+                let (sig, call) = query(&op.query);
+                let params = [this(), sig].concat();
+                let body = params_line(&call);
                 out.push_str(&format!(
-                    "\n    {def} find({}) -> _rt.Page[{doc}]:\n",
-                    with_self(&sig)
+                    "\n{}",
+                    def_line(def, "find", &params, &format!("_rt.Page[{doc}]"))
                 ));
                 out.push_str(&docstring(
                     model,
                     op,
                     &format!("One page of `{}`", resource.name),
+                    None,
                     f,
                 ));
+                out.push_str(&body);
                 out.push_str(&format!(
-                    "        return _t.cast(_rt.Page[{doc}], {aw}self._get_collection({call}))\n"
+                    "        return _t.cast(_rt.Page[{doc}], {aw}self._get_collection(params))\n"
                 ));
                 let (iter, pages) = match f {
                     Flavour::Sync => (
@@ -234,28 +293,51 @@ fn resource_class(
                         format!("_t.AsyncIterator[_rt.Page[{doc}]]"),
                     ),
                 };
+                out.push_str(&format!("\n{}", def_line("def", "iterate", &params, &iter)));
+                out.push_str("        \"\"\"Every matching document, page after page along `_links.next` (as `find`).\"\"\"\n");
+                out.push_str(&body);
                 out.push_str(&format!(
-                    "\n    def iterate({}) -> {iter}:\n        \"\"\"Every matching document, page after page along `_links.next` (as `find`).\"\"\"\n        return _t.cast({iter}, self._iterate({call}))\n",
-                    with_self(&sig)
+                    "        return _t.cast({iter}, self._iterate(params))\n"
                 ));
+                out.push_str(&format!("\n{}", def_line("def", "pages", &params, &pages)));
+                out.push_str(
+                    "        \"\"\"Every page, following `_links.next` (as `find`).\"\"\"\n",
+                );
+                out.push_str(&body);
                 out.push_str(&format!(
-                    "\n    def pages({}) -> {pages}:\n        \"\"\"Every page, following `_links.next` (as `find`).\"\"\"\n        return _t.cast({pages}, self._pages({call}))\n",
-                    with_self(&sig)
+                    "        return _t.cast({pages}, self._pages(params))\n"
                 ));
             }
             Action::PostCollection => {
                 let input = &n.input;
                 out.push_str(&format!(
-                    "\n    @_t.overload\n    {def} create(self, doc: {input}) -> _rt.WriteResult: ...\n\n    @_t.overload\n    {def} create(self, doc: _t.Sequence[{input}]) -> _rt.BulkResult[_rt.WriteResult]: ...\n\n    {def} create(\n        self, doc: {input} | _t.Sequence[{input}]\n    ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:\n"
+                    "\n    @_t.overload\n    {def} create(self, doc: {input}) -> _rt.WriteResult: ...\n\n    @_t.overload\n"
+                ));
+                out.push_str(
+                    &def_line(
+                        def,
+                        "create",
+                        &[this(), vec![format!("doc: _t.Sequence[{input}]")]].concat(),
+                        "_rt.BulkResult[_rt.WriteResult]: ...",
+                    )
+                    .replace(": ...:\n", ": ...\n"),
+                );
+                out.push('\n');
+                out.push_str(&def_line(
+                    def,
+                    "create",
+                    &[this(), vec![format!("doc: {input} | _t.Sequence[{input}]")]].concat(),
+                    "_rt.WriteResult | _rt.BulkResult[_rt.WriteResult]",
                 ));
                 out.push_str(&docstring(
                     model,
                     op,
-                    &format!("Create one `{}` document, or many (a list: one bulk request, per-item results)", resource.name),
+                    &format!("Create one `{}` document, or many", resource.name),
+                    Some("A list is one bulk request: a `BulkResult` with each item's result or issues (when one is refused, none is written)."),
                     f,
                 ));
                 out.push_str(&format!(
-                    "        body: _t.Any = doc if isinstance(doc, dict) else list(doc)\n        return _t.cast(\n            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], {aw}self._post(body)\n        )\n"
+                    "        body: _t.Any = doc if isinstance(doc, dict) else list(doc)\n        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], {aw}self._post(body))\n"
                 ));
             }
             Action::DeleteCollection => {
@@ -264,26 +346,25 @@ fn resource_class(
                     model,
                     op,
                     &format!("Delete every `{}` document", resource.name),
+                    None,
                     f,
                 ));
                 out.push_str(&format!("        {aw}self._delete_collection()\n"));
             }
             Action::GetItem => {
-                let (sig, call) = query(&op.query, &[]);
-                let sig = if sig.is_empty() {
-                    format!("id: {id}")
-                } else {
-                    format!("id: {id}, {sig}")
-                };
-                out.push_str(&format!("\n    {def} get({}) -> {doc}:\n", with_self(&sig)));
+                let (sig, call) = query(&op.query);
+                let params = [this(), vec![format!("id: {id}")], sig].concat();
+                out.push_str(&format!("\n{}", def_line(def, "get", &params, doc)));
                 out.push_str(&docstring(
                     model,
                     op,
-                    &format!("One `{}` document (its ETag remembered)", resource.name),
+                    &format!("One `{}` document", resource.name),
+                    Some("Its ETag is remembered for the writes that follow."),
                     f,
                 ));
+                out.push_str(&params_line(&call));
                 out.push_str(&format!(
-                    "        return _t.cast({doc}, {aw}self._get_item(id, {call}))\n"
+                    "        return _t.cast({doc}, {aw}self._get_item(id, params))\n"
                 ));
             }
             Action::GetByLookup => {
@@ -291,55 +372,73 @@ fn resource_class(
                     Some(ParamType::Lookup { field, kind, .. }) => (field.clone(), *kind),
                     _ => ("lookup".to_string(), Kind::String),
                 };
-                let (sig, call) = query(&op.query, &[]);
-                let value = format!("value: {}", scalar(kind));
-                let sig = if sig.is_empty() {
-                    value
-                } else {
-                    format!("{value}, {sig}")
-                };
+                let (sig, call) = query(&op.query);
+                let params = [this(), vec![format!("value: {}", scalar(kind))], sig].concat();
                 out.push_str(&format!(
-                    "\n    {def} get_by_{}({}) -> {doc}:\n",
-                    field,
-                    with_self(&sig)
+                    "\n{}",
+                    def_line(def, &format!("get_by_{field}"), &params, doc)
                 ));
                 out.push_str(&docstring(
                     model,
                     op,
                     &format!("One `{}` document by its `{field}`", resource.name),
+                    None,
                     f,
                 ));
+                out.push_str(&params_line(&call));
                 out.push_str(&format!(
-                    "        return _t.cast({doc}, {aw}self._get_lookup(value, {call}))\n"
+                    "        return _t.cast({doc}, {aw}self._get_lookup(value, params))\n"
                 ));
             }
             Action::PatchItem => {
+                let params = [
+                    this(),
+                    vec![
+                        format!("id: {id}"),
+                        format!("changes: {}", n.update),
+                        "*".into(),
+                        "etag: str | None = None".into(),
+                    ],
+                ]
+                .concat();
                 out.push_str(&format!(
-                    "\n    {def} update(\n        self, id: {id}, changes: {}, *, etag: str | None = None\n    ) -> _rt.WriteResult:\n",
-                    n.update
+                    "\n{}",
+                    def_line(def, "update", &params, "_rt.WriteResult")
                 ));
                 out.push_str(&docstring(
                     model,
                     op,
-                    "Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`)",
+                    "Change some fields",
+                    Some("Sends `If-Match` with `etag`, else the ETag this client last read (it reads the document first when it has none); a stale one is a `ConflictError`."),
                     f,
                 ));
                 out.push_str(&format!(
                     "        return _t.cast(_rt.WriteResult, {aw}self._patch(id, changes, etag))\n"
                 ));
                 out.push_str(&format!(
-                    "\n    {def} save(self, doc: {doc}) -> _rt.WriteResult | None:\n        \"\"\"PATCH only the fields of `doc` changed since it was read (flowthings' `M`);\n        `None` when nothing changed. `doc` gets the new `_etag`.\"\"\"\n        return _t.cast(_rt.WriteResult | None, {aw}self._save(doc))\n"
+                    "\n    {def} save(self, doc: {doc}) -> _rt.WriteResult | None:\n        \"\"\"PATCH only the fields of `doc` changed since it was read (flowthings' `M`).\n\n        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.\n        \"\"\"\n        return _t.cast(_rt.WriteResult | None, {aw}self._save(doc))\n"
                 ));
             }
             Action::PutItem => {
+                let params = [
+                    this(),
+                    vec![
+                        format!("id: {id}"),
+                        format!("doc: {}", n.input),
+                        "*".into(),
+                        "etag: str | None = None".into(),
+                    ],
+                ]
+                .concat();
                 out.push_str(&format!(
-                    "\n    {def} replace(\n        self, id: {id}, doc: {}, *, etag: str | None = None\n    ) -> _rt.WriteResult:\n",
-                    n.input
+                    "\n{}",
+                    def_line(def, "replace", &params, "_rt.WriteResult")
                 ));
                 out.push_str(&docstring(
                     model,
                     op,
-                    "Replace the whole document (`If-Match` as `update`)",
+                    "Replace the whole document",
+                    Some("`If-Match` as `update`."),
                     f,
                 ));
                 out.push_str(&format!(
@@ -347,13 +446,21 @@ fn resource_class(
                 ));
             }
             Action::DeleteItem => {
-                out.push_str(&format!(
-                    "\n    {def} delete(self, id: {id}, *, etag: str | None = None) -> None:\n"
-                ));
+                let params = [
+                    this(),
+                    vec![
+                        format!("id: {id}"),
+                        "*".into(),
+                        "etag: str | None = None".into(),
+                    ],
+                ]
+                .concat();
+                out.push_str(&format!("\n{}", def_line(def, "delete", &params, "None")));
                 out.push_str(&docstring(
                     model,
                     op,
-                    "Delete one document (`If-Match` as `update`)",
+                    "Delete one document",
+                    Some("`If-Match` as `update`."),
                     f,
                 ));
                 out.push_str(&format!("        {aw}self._delete_item(id, etag)\n"));
@@ -371,78 +478,98 @@ fn resource_class(
                     let name = p.trim_start_matches('$');
                     let ok = name.starts_with(|c: char| c.is_ascii_alphabetic())
                         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                        && !["aggregate", "max_results", "page", "self"].contains(&name);
+                        && !["aggregate", "max_results", "page", "self", "params"].contains(&name);
                     if ok {
                         let ident = py_ident(name);
                         kw.push(format!("{ident}: _t.Any = None"));
                         fill.push(format!("{}: {ident}", py_str(p)));
                     }
                 }
-                let (sig, call) = query(&op.query, &[]);
-                let mut parts =
-                    vec!["aggregate: _t.Mapping[str, _t.Any] | None = None".to_string()];
-                if sig.is_empty() {
-                    if !kw.is_empty() {
-                        parts.push("*".into());
-                    }
-                } else {
-                    parts.push(sig.clone());
+                let (sig, mut call) = query(&op.query);
+                let mut params = [
+                    this(),
+                    vec!["aggregate: _t.Mapping[str, _t.Any] | None = None".to_string()],
+                ]
+                .concat();
+                if sig.is_empty() && !kw.is_empty() {
+                    params.push("*".into());
                 }
-                parts.extend(kw);
-                let call = call.replace(
-                    "_rt._query(",
-                    &format!(
-                        "_rt._query(aggregate=_rt._placeholders(aggregate, {{{}}}), ",
+                params.extend(sig);
+                params.extend(kw);
+                call.insert(
+                    0,
+                    format!(
+                        "aggregate=_rt._placeholders(aggregate, {{{}}})",
                         fill.join(", ")
                     ),
                 );
-                let call = call.replace(", )", ")");
                 out.push_str(&format!(
-                    "\n    {def} aggregate({}) -> _rt.Page[{doc}]:\n",
-                    with_self(&parts.join(", "))
+                    "\n{}",
+                    def_line(def, "aggregate", &params, &format!("_rt.Page[{doc}]"))
                 ));
                 out.push_str(&docstring(
                     model,
                     op,
-                    "Run the aggregation: its placeholders as keywords (`{}` drops a condition; one not given matches nothing, as in Eve)",
+                    "Run the aggregation",
+                    Some("Its placeholders are keywords (or `aggregate`): `{}` drops a condition; one not given matches nothing, as in Eve."),
                     f,
                 ));
+                out.push_str(&params_line(&call));
                 out.push_str(&format!(
-                    "        return _t.cast(_rt.Page[{doc}], {aw}self._get_collection({call}))\n"
+                    "        return _t.cast(_rt.Page[{doc}], {aw}self._get_collection(params))\n"
                 ));
             }
             Action::Import => {
+                let params = [
+                    this(),
+                    vec![
+                        "table: _rt.ImportTable".to_string(),
+                        "*".into(),
+                        "mode: str | None = None".into(),
+                        "upsert_on: str | None = None".into(),
+                        "on_error: str | None = None".into(),
+                    ],
+                ]
+                .concat();
                 out.push_str(&format!(
-                    "\n    {def} import_table(\n        self,\n        table: _rt.ImportTable,\n        *,\n        mode: str | None = None,\n        upsert_on: str | None = None,\n        on_error: str | None = None,\n    ) -> _rt.ImportReport:\n"
+                    "\n{}",
+                    def_line(def, "import_table", &params, "_rt.ImportReport")
                 ));
                 out.push_str(&docstring(
                     model,
                     op,
-                    "Import a table: a 2-D list (JSON `ds`), CSV text, or a file (multipart); `mode` insert|upsert|replace, `on_error` abort|skip",
+                    "Import a table",
+                    Some("`table` is a 2-D list (sent as JSON `ds`; the first row names the columns), CSV text, or a file (a path, bytes or a binary file; multipart). `mode`: insert, upsert or replace; `on_error`: abort (all or nothing) or skip. A refused import answers its report too."),
                     f,
                 ));
+                out.push_str(
+                    "        options = _rt._query(mode=mode, upsert_on=upsert_on, on_error=on_error)\n",
+                );
                 out.push_str(&format!(
-                    "        options = _rt._query(mode=mode, upsert_on=upsert_on, on_error=on_error)\n        return _t.cast(_rt.ImportReport, {aw}self._import(table, options))\n"
+                    "        return _t.cast(_rt.ImportReport, {aw}self._import(table, options))\n"
                 ));
             }
             Action::Subscribe => {
-                let (sig, call) = query(&op.query, &[]);
+                let (sig, call) = query(&op.query);
                 let sub = match f {
                     Flavour::Sync => format!("_rt.Subscription[{doc}]"),
                     Flavour::Async => format!("_rt.AsyncSubscription[{doc}]"),
                 };
+                let params = [this(), sig].concat();
                 out.push_str(&format!(
-                    "\n    def subscribe({}) -> {sub}:\n",
-                    with_self(&sig)
+                    "\n{}",
+                    def_line("def", "subscribe", &params, &sub)
                 ));
                 out.push_str(&docstring(
                     model,
                     op,
-                    "Follow changes live: an iterator of `Event`s that reconnects and resumes after the last event id by itself",
+                    "Follow changes live",
+                    Some("An iterator of typed `Event`s (insert, update, delete) that reconnects by itself and resumes after the last event id: nothing lost, nothing repeated. `since` starts after that event id."),
                     f,
                 ));
+                out.push_str(&params_line(&call));
                 out.push_str(&format!(
-                    "        return _t.cast({sub}, self._subscribe({call}))\n"
+                    "        return _t.cast({sub}, self._subscribe(params))\n"
                 ));
             }
             _ => {}
@@ -526,24 +653,30 @@ fn endpoints_class(model: &Model, types: &[EndpointTypes], flavour: Flavour) -> 
             endpoint.summary.replace(['\n', '\r'], " ")
         };
         out.push_str(&format!(
-            "\n    {} {}({}) -> {returns}:\n",
-            f.def(),
-            py_ident(&endpoint.ident),
-            sig.join(", ")
+            "\n{}",
+            def_line(f.def(), &py_ident(&endpoint.ident), &sig, &returns)
         ));
-        out.push_str(&docstring(model, op, &summary, f));
+        let description = endpoint.description.replace(['\n', '\r'], " ");
+        let detail = (!description.trim().is_empty()).then_some(description.as_str());
+        out.push_str(&docstring(model, op, &summary, detail, f));
         let mut args = vec![py_str(op.method.as_str()), path];
         if !query.is_empty() {
-            args.push(format!("params=_rt._query(**{{{}}})", query.join(", ")));
+            out.push_str(&call_lines(
+                "params = _rt._query",
+                &[format!("**{{{}}}", query.join(", "))],
+                "",
+            ));
+            args.push("params=params".into());
         }
         if ty.body.is_some() {
             args.push("json_body=body".into());
         }
-        let call = format!("{}self._http.call({})", f.awaits(), args.join(", "));
+        let head = format!("{}self._http.call", f.awaits());
         if ty.response.is_some() {
-            out.push_str(&format!("        return _t.cast({returns}, {call})\n"));
+            out.push_str(&call_lines(&format!("answer = {head}"), &args, ""));
+            out.push_str(&format!("        return _t.cast({returns}, answer)\n"));
         } else {
-            out.push_str(&format!("        {call}\n"));
+            out.push_str(&call_lines(&head, &args, ""));
         }
     }
     out
@@ -606,7 +739,7 @@ fn client_class(model: &Model, names: &Names, flavour: Flavour) -> String {
                 "home",
                 String::new(),
                 "The API home: a link to every resource",
-                format!("self.http.call(\"GET\", \"\")"),
+                "self.http.call(\"GET\", \"\")".to_string(),
             ),
             Action::OpenApi => (
                 "openapi",
@@ -638,7 +771,7 @@ fn client_class(model: &Model, names: &Names, flavour: Flavour) -> String {
             "\n    {} {name}(self{sig}) -> dict[str, _t.Any]:\n",
             f.def()
         ));
-        out.push_str(&docstring(model, op, summary, f));
+        out.push_str(&docstring(model, op, summary, None, f));
         out.push_str(&format!(
             "        return _t.cast(dict[str, _t.Any], {}{call})\n",
             f.awaits()

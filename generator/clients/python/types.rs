@@ -464,10 +464,10 @@ pub(crate) fn models(model: &Model, names: &Names) -> (String, Vec<EndpointTypes
         "\"\"\"The documents of the {} as typed dicts, and their typed field objects.\"\"\"\n\n",
         doc_text(&model.api.title.replace(['\n', '\r'], " "))
     ));
-    out.push_str("from __future__ import annotations\n\nimport typing as _t\n\nfrom . import _runtime as _rt\n\n");
+    out.push_str("from __future__ import annotations\n\nimport typing as _t\n\nfrom . import _runtime as _rt\n");
     let mut all: Vec<String> = Vec::new();
     for dict in &types.dicts {
-        out.push_str("\n");
+        out.push('\n');
         write_dict(&mut out, dict);
         all.push(dict.name.clone());
     }
@@ -510,12 +510,24 @@ pub(crate) fn models(model: &Model, names: &Names) -> (String, Vec<EndpointTypes
                     .to_string(),
             );
         }
+        let example = resource
+            .fields
+            .iter()
+            .find(|f| !f.name.starts_with('_') && !is_keyword(&f.name))
+            .map(|f| {
+                let value = match f.kind {
+                    Kind::Integer | Kind::Float | Kind::Number => "3",
+                    Kind::Boolean => "True",
+                    _ => "'x'",
+                };
+                format!("`{}.{} == {value}`, ", n.fields, attr_name(&f.name))
+            })
+            .unwrap_or_default();
         out.push_str(&format!(
-            "\n\nclass {}:\n    \"\"\"The fields of `{}` for filters, sort keys and projections:\n    `{}.title == \"x\"`, `{}.pages > 3`, `{}.title.re(\"^A\", \"i\")`.\"\"\"\n\n",
+            "\n\nclass {}:\n    \"\"\"The fields of `{}` for filters, sort keys and projections:\n    {}`{}._created.desc()`.\"\"\"\n\n",
             n.fields,
             doc_text(&resource.name),
-            n.fields,
-            n.fields,
+            doc_text(&example),
             n.fields
         ));
         for a in attrs {

@@ -35,64 +35,128 @@ class AuthorsResource(_rt.Collection):
     """The `authors` resource (`/api/v1/authors`)."""
 
     mem = AuthorFields
-    """The typed fields, for filters: `authors.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `authors.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Author]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Author]:
         """One page of `authors`: `GET /api/v1/authors`.
 
         operation `authors.get_collection`
         """
-        return _t.cast(_rt.Page[Author], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Author], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Author]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Author]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Author], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Author], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Author]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Author]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Author]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Author]], self._pages(params))
 
     @_t.overload
     def create(self, doc: AuthorInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[AuthorInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[AuthorInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: AuthorInput | _t.Sequence[AuthorInput]
+        self,
+        doc: AuthorInput | _t.Sequence[AuthorInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `authors` document, or many (a list: one bulk request, per-item results): `POST /api/v1/authors`.
+        """Create one `authors` document, or many: `POST /api/v1/authors`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `authors.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def get(self, id: str, *, projection: _rt.Projection | None = None) -> Author:
-        """One `authors` document (its ETag remembered): `GET /api/v1/authors/{_id}`.
+        """One `authors` document: `GET /api/v1/authors/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `authors.get_item`
         """
-        return _t.cast(Author, self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Author, self._get_item(id, params))
 
     def update(
-        self, id: str, changes: AuthorUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: AuthorUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/authors/{_id}`.
+        """Change some fields: `PATCH /api/v1/authors/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `authors.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Author) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/authors/{_id}`.
+        """Delete one document: `DELETE /api/v1/authors/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `authors.delete_item`
         """
@@ -103,50 +167,105 @@ class TagsResource(_rt.Collection):
     """The `tags` resource (`/api/v1/tags`)."""
 
     mem = TagFields
-    """The typed fields, for filters: `tags.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `tags.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Tag]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Tag]:
         """One page of `tags`: `GET /api/v1/tags`.
 
         operation `tags.get_collection`
         """
-        return _t.cast(_rt.Page[Tag], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Tag], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Tag]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Tag]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Tag], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Tag], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Tag]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Tag]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Tag]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Tag]], self._pages(params))
 
     @_t.overload
     def create(self, doc: TagInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[TagInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[TagInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: TagInput | _t.Sequence[TagInput]
+        self,
+        doc: TagInput | _t.Sequence[TagInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `tags` document, or many (a list: one bulk request, per-item results): `POST /api/v1/tags`.
+        """Create one `tags` document, or many: `POST /api/v1/tags`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `tags.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def get(self, id: str, *, projection: _rt.Projection | None = None) -> Tag:
-        """One `tags` document (its ETag remembered): `GET /api/v1/tags/{_id}`.
+        """One `tags` document: `GET /api/v1/tags/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `tags.get_item`
         """
-        return _t.cast(Tag, self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Tag, self._get_item(id, params))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/tags/{_id}`.
+        """Delete one document: `DELETE /api/v1/tags/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `tags.delete_item`
         """
@@ -157,40 +276,96 @@ class PostsResource(_rt.Collection):
     """The `posts` resource (`/api/v1/posts`)."""
 
     mem = PostFields
-    """The typed fields, for filters: `posts.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `posts.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Post]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Post]:
         """One page of `posts`: `GET /api/v1/posts`.
 
         operation `posts.get_collection`
         """
-        return _t.cast(_rt.Page[Post], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Post], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[Post]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[Post]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Post], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[Post], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[_rt.Page[Post]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[_rt.Page[Post]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Post]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Post]], self._pages(params))
 
     @_t.overload
     def create(self, doc: PostInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[PostInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[PostInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: PostInput | _t.Sequence[PostInput]
+        self,
+        doc: PostInput | _t.Sequence[PostInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `posts` document, or many (a list: one bulk request, per-item results): `POST /api/v1/posts`.
+        """Create one `posts` document, or many: `POST /api/v1/posts`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `posts.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def delete_all(self) -> None:
         """Delete every `posts` document: `DELETE /api/v1/posts`.
@@ -199,38 +374,67 @@ class PostsResource(_rt.Collection):
         """
         self._delete_collection()
 
-    def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Post:
-        """One `posts` document (its ETag remembered): `GET /api/v1/posts/{_id}`.
+    def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Post:
+        """One `posts` document: `GET /api/v1/posts/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `posts.get_item`
         """
-        return _t.cast(Post, self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Post, self._get_item(id, params))
 
     def update(
-        self, id: str, changes: PostUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: PostUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/posts/{_id}`.
+        """Change some fields: `PATCH /api/v1/posts/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `posts.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Post) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def replace(
-        self, id: str, doc: PostInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: PostInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/posts/{_id}`.
+        """Replace the whole document: `PUT /api/v1/posts/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `posts.put_item`
         """
         return _t.cast(_rt.WriteResult, self._put(id, doc, etag))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/posts/{_id}`.
+        """Delete one document: `DELETE /api/v1/posts/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `posts.delete_item`
         """
@@ -241,64 +445,128 @@ class CommentsResource(_rt.Collection):
     """The `comments` resource (`/api/v1/comments`)."""
 
     mem = CommentFields
-    """The typed fields, for filters: `comments.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `comments.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Comment]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Comment]:
         """One page of `comments`: `GET /api/v1/comments`.
 
         operation `comments.get_collection`
         """
-        return _t.cast(_rt.Page[Comment], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Comment], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Comment]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Comment]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Comment], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Comment], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Comment]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Comment]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Comment]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Comment]], self._pages(params))
 
     @_t.overload
     def create(self, doc: CommentInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[CommentInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[CommentInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: CommentInput | _t.Sequence[CommentInput]
+        self,
+        doc: CommentInput | _t.Sequence[CommentInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `comments` document, or many (a list: one bulk request, per-item results): `POST /api/v1/comments`.
+        """Create one `comments` document, or many: `POST /api/v1/comments`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `comments.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def get(self, id: str, *, projection: _rt.Projection | None = None) -> Comment:
-        """One `comments` document (its ETag remembered): `GET /api/v1/comments/{_id}`.
+        """One `comments` document: `GET /api/v1/comments/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `comments.get_item`
         """
-        return _t.cast(Comment, self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Comment, self._get_item(id, params))
 
     def update(
-        self, id: str, changes: CommentUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: CommentUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/comments/{_id}`.
+        """Change some fields: `PATCH /api/v1/comments/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `comments.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Comment) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/comments/{_id}`.
+        """Delete one document: `DELETE /api/v1/comments/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `comments.delete_item`
         """
@@ -368,64 +636,128 @@ class AsyncAuthorsResource(_rt.AsyncCollection):
     """The `authors` resource (`/api/v1/authors`), async."""
 
     mem = AuthorFields
-    """The typed fields, for filters: `authors.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `authors.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Author]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Author]:
         """One page of `authors`: `GET /api/v1/authors`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Author], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Author], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Author]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Author]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Author], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Author], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Author]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Author]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Author]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Author]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: AuthorInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[AuthorInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[AuthorInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: AuthorInput | _t.Sequence[AuthorInput]
+        self,
+        doc: AuthorInput | _t.Sequence[AuthorInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `authors` document, or many (a list: one bulk request, per-item results): `POST /api/v1/authors`.
+        """Create one `authors` document, or many: `POST /api/v1/authors`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
     async def get(self, id: str, *, projection: _rt.Projection | None = None) -> Author:
-        """One `authors` document (its ETag remembered): `GET /api/v1/authors/{_id}`.
+        """One `authors` document: `GET /api/v1/authors/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Author, await self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Author, await self._get_item(id, params))
 
     async def update(
-        self, id: str, changes: AuthorUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: AuthorUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/authors/{_id}`.
+        """Change some fields: `PATCH /api/v1/authors/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Author) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/authors/{_id}`.
+        """Delete one document: `DELETE /api/v1/authors/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
@@ -436,50 +768,105 @@ class AsyncTagsResource(_rt.AsyncCollection):
     """The `tags` resource (`/api/v1/tags`), async."""
 
     mem = TagFields
-    """The typed fields, for filters: `tags.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `tags.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Tag]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Tag]:
         """One page of `tags`: `GET /api/v1/tags`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Tag], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Tag], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Tag]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Tag]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Tag], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Tag], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Tag]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Tag]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Tag]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Tag]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: TagInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[TagInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[TagInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: TagInput | _t.Sequence[TagInput]
+        self,
+        doc: TagInput | _t.Sequence[TagInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `tags` document, or many (a list: one bulk request, per-item results): `POST /api/v1/tags`.
+        """Create one `tags` document, or many: `POST /api/v1/tags`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
     async def get(self, id: str, *, projection: _rt.Projection | None = None) -> Tag:
-        """One `tags` document (its ETag remembered): `GET /api/v1/tags/{_id}`.
+        """One `tags` document: `GET /api/v1/tags/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Tag, await self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Tag, await self._get_item(id, params))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/tags/{_id}`.
+        """Delete one document: `DELETE /api/v1/tags/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
@@ -490,40 +877,96 @@ class AsyncPostsResource(_rt.AsyncCollection):
     """The `posts` resource (`/api/v1/posts`), async."""
 
     mem = PostFields
-    """The typed fields, for filters: `posts.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `posts.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Post]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Post]:
         """One page of `posts`: `GET /api/v1/posts`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Post], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Post], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[Post]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[Post]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Post], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[Post], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[_rt.Page[Post]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Post]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Post]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Post]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: PostInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[PostInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[PostInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: PostInput | _t.Sequence[PostInput]
+        self,
+        doc: PostInput | _t.Sequence[PostInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `posts` document, or many (a list: one bulk request, per-item results): `POST /api/v1/posts`.
+        """Create one `posts` document, or many: `POST /api/v1/posts`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
     async def delete_all(self) -> None:
         """Delete every `posts` document: `DELETE /api/v1/posts`.
@@ -532,38 +975,67 @@ class AsyncPostsResource(_rt.AsyncCollection):
         """
         await self._delete_collection()
 
-    async def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Post:
-        """One `posts` document (its ETag remembered): `GET /api/v1/posts/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Post:
+        """One `posts` document: `GET /api/v1/posts/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Post, await self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Post, await self._get_item(id, params))
 
     async def update(
-        self, id: str, changes: PostUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: PostUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/posts/{_id}`.
+        """Change some fields: `PATCH /api/v1/posts/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Post) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def replace(
-        self, id: str, doc: PostInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: PostInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/posts/{_id}`.
+        """Replace the whole document: `PUT /api/v1/posts/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._put(id, doc, etag))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/posts/{_id}`.
+        """Delete one document: `DELETE /api/v1/posts/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
@@ -574,64 +1046,133 @@ class AsyncCommentsResource(_rt.AsyncCollection):
     """The `comments` resource (`/api/v1/comments`), async."""
 
     mem = CommentFields
-    """The typed fields, for filters: `comments.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `comments.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Comment]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Comment]:
         """One page of `comments`: `GET /api/v1/comments`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Comment], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Comment], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Comment]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Comment]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Comment], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Comment], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Comment]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Comment]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Comment]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Comment]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: CommentInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[CommentInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[CommentInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: CommentInput | _t.Sequence[CommentInput]
+        self,
+        doc: CommentInput | _t.Sequence[CommentInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `comments` document, or many (a list: one bulk request, per-item results): `POST /api/v1/comments`.
+        """Create one `comments` document, or many: `POST /api/v1/comments`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
-    async def get(self, id: str, *, projection: _rt.Projection | None = None) -> Comment:
-        """One `comments` document (its ETag remembered): `GET /api/v1/comments/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+    ) -> Comment:
+        """One `comments` document: `GET /api/v1/comments/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Comment, await self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Comment, await self._get_item(id, params))
 
     async def update(
-        self, id: str, changes: CommentUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: CommentUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/comments/{_id}`.
+        """Change some fields: `PATCH /api/v1/comments/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Comment) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/comments/{_id}`.
+        """Delete one document: `DELETE /api/v1/comments/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """

@@ -8,7 +8,6 @@ import typing as _t
 from . import _runtime as _rt
 
 
-
 class Author(_t.TypedDict, total=False):
     """A document of `authors` as the server writes it (`GET /api/v1/authors/{_id}`). Extra
     fields the server adds (projection, embedding) are kept at run time."""
@@ -164,7 +163,7 @@ class CommentUpdate(_t.TypedDict, total=False):
 
 class AuthorFields:
     """The fields of `authors` for filters, sort keys and projections:
-    `AuthorFields.title == "x"`, `AuthorFields.pages > 3`, `AuthorFields.title.re("^A", "i")`."""
+    `AuthorFields.name == 'x'`, `AuthorFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -177,7 +176,7 @@ class AuthorFields:
 
 class TagFields:
     """The fields of `tags` for filters, sort keys and projections:
-    `TagFields.title == "x"`, `TagFields.pages > 3`, `TagFields.title.re("^A", "i")`."""
+    `TagFields.label == 'x'`, `TagFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -197,7 +196,7 @@ class PostMeta_(_rt.Field[dict[str, _t.Any]]):
 
 class PostFields:
     """The fields of `posts` for filters, sort keys and projections:
-    `PostFields.title == "x"`, `PostFields.pages > 3`, `PostFields.title.re("^A", "i")`."""
+    `PostFields.title == 'x'`, `PostFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -212,7 +211,7 @@ class PostFields:
 
 class CommentFields:
     """The fields of `comments` for filters, sort keys and projections:
-    `CommentFields.title == "x"`, `CommentFields.pages > 3`, `CommentFields.title.re("^A", "i")`."""
+    `CommentFields.post == 'x'`, `CommentFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")

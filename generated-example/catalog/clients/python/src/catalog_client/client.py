@@ -39,40 +39,90 @@ class ProductsResource(_rt.Collection):
     """The `products` resource (`/api/v1/products`)."""
 
     mem = ProductFields
-    """The typed fields, for filters: `products.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `products.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Product]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Product]:
         """One page of `products`: `GET /api/v1/products`.
 
         operation `products.get_collection`
         """
-        return _t.cast(_rt.Page[Product], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Product], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Product]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Product]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Product], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Product], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Product]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Product]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Product]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Product]], self._pages(params))
 
     @_t.overload
     def create(self, doc: ProductInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[ProductInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[ProductInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: ProductInput | _t.Sequence[ProductInput]
+        self,
+        doc: ProductInput | _t.Sequence[ProductInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `products` document, or many (a list: one bulk request, per-item results): `POST /api/v1/products`.
+        """Create one `products` document, or many: `POST /api/v1/products`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `products.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def delete_all(self) -> None:
         """Delete every `products` document: `DELETE /api/v1/products`.
@@ -82,37 +132,57 @@ class ProductsResource(_rt.Collection):
         self._delete_collection()
 
     def get(self, id: str, *, projection: _rt.Projection | None = None) -> Product:
-        """One `products` document (its ETag remembered): `GET /api/v1/products/{_id}`.
+        """One `products` document: `GET /api/v1/products/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `products.get_item`
         """
-        return _t.cast(Product, self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Product, self._get_item(id, params))
 
     def update(
-        self, id: str, changes: ProductUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: ProductUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/products/{_id}`.
+        """Change some fields: `PATCH /api/v1/products/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `products.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Product) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def replace(
-        self, id: str, doc: ProductInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: ProductInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/products/{_id}`.
+        """Replace the whole document: `PUT /api/v1/products/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `products.put_item`
         """
         return _t.cast(_rt.WriteResult, self._put(id, doc, etag))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/products/{_id}`.
+        """Delete one document: `DELETE /api/v1/products/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `products.delete_item`
         """
@@ -123,40 +193,78 @@ class DiscontinuedResource(_rt.Collection):
     """The `discontinued` resource (`/api/v1/discontinued`)."""
 
     mem = DiscontinuedFields
-    """The typed fields, for filters: `discontinued.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `discontinued.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Discontinued]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Discontinued]:
         """One page of `discontinued`: `GET /api/v1/discontinued`.
 
         operation `discontinued.get_collection`
         """
-        return _t.cast(_rt.Page[Discontinued], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Discontinued], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Discontinued]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Discontinued]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Discontinued], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Discontinued], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Discontinued]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Discontinued]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Discontinued]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Discontinued]], self._pages(params))
 
     @_t.overload
     def create(self, doc: DiscontinuedInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[DiscontinuedInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[DiscontinuedInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: DiscontinuedInput | _t.Sequence[DiscontinuedInput]
+        self,
+        doc: DiscontinuedInput | _t.Sequence[DiscontinuedInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `discontinued` document, or many (a list: one bulk request, per-item results): `POST /api/v1/discontinued`.
+        """Create one `discontinued` document, or many: `POST /api/v1/discontinued`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `discontinued.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def delete_all(self) -> None:
         """Delete every `discontinued` document: `DELETE /api/v1/discontinued`.
@@ -166,28 +274,42 @@ class DiscontinuedResource(_rt.Collection):
         self._delete_collection()
 
     def get(self, id: str, *, projection: _rt.Projection | None = None) -> Discontinued:
-        """One `discontinued` document (its ETag remembered): `GET /api/v1/discontinued/{_id}`.
+        """One `discontinued` document: `GET /api/v1/discontinued/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `discontinued.get_item`
         """
-        return _t.cast(Discontinued, self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Discontinued, self._get_item(id, params))
 
     def update(
-        self, id: str, changes: DiscontinuedUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: DiscontinuedUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/discontinued/{_id}`.
+        """Change some fields: `PATCH /api/v1/discontinued/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `discontinued.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Discontinued) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/discontinued/{_id}`.
+        """Delete one document: `DELETE /api/v1/discontinued/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `discontinued.delete_item`
         """
@@ -198,123 +320,265 @@ class BargainsResource(_rt.Collection):
     """The `bargains` resource (`/api/v1/bargains`)."""
 
     mem = BargainFields
-    """The typed fields, for filters: `bargains.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `bargains.mem.<field> == value`."""
 
-    def find(self, *, max_results: int | None = None, page: int | None = None) -> _rt.Page[Bargain]:
+    def find(
+        self,
+        *,
+        max_results: int | None = None,
+        page: int | None = None,
+    ) -> _rt.Page[Bargain]:
         """One page of `bargains`: `GET /api/v1/bargains`.
 
         operation `bargains.get_collection`
         """
-        return _t.cast(_rt.Page[Bargain], self._get_collection(_rt._query(max_results=max_results, page=page)))
+        params = _rt._query(max_results=max_results, page=page)
+        return _t.cast(_rt.Page[Bargain], self._get_collection(params))
 
-    def iterate(self, *, max_results: int | None = None, page: int | None = None) -> _t.Iterator[Bargain]:
+    def iterate(
+        self,
+        *,
+        max_results: int | None = None,
+        page: int | None = None,
+    ) -> _t.Iterator[Bargain]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Bargain], self._iterate(_rt._query(max_results=max_results, page=page)))
+        params = _rt._query(max_results=max_results, page=page)
+        return _t.cast(_t.Iterator[Bargain], self._iterate(params))
 
-    def pages(self, *, max_results: int | None = None, page: int | None = None) -> _t.Iterator[_rt.Page[Bargain]]:
+    def pages(
+        self,
+        *,
+        max_results: int | None = None,
+        page: int | None = None,
+    ) -> _t.Iterator[_rt.Page[Bargain]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Bargain]], self._pages(_rt._query(max_results=max_results, page=page)))
+        params = _rt._query(max_results=max_results, page=page)
+        return _t.cast(_t.Iterator[_rt.Page[Bargain]], self._pages(params))
 
     def get(self, id: str) -> Bargain:
-        """One `bargains` document (its ETag remembered): `GET /api/v1/bargains/{_id}`.
+        """One `bargains` document: `GET /api/v1/bargains/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `bargains.get_item`
         """
-        return _t.cast(Bargain, self._get_item(id, _rt._query()))
+        params = _rt._query()
+        return _t.cast(Bargain, self._get_item(id, params))
 
 
 class SuppliersResource(_rt.Collection):
     """The `suppliers` resource (`/api/v1/suppliers`)."""
 
     mem = SupplierFields
-    """The typed fields, for filters: `suppliers.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `suppliers.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Supplier]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Supplier]:
         """One page of `suppliers`: `GET /api/v1/suppliers`.
 
         operation `suppliers.get_collection`
         """
-        return _t.cast(_rt.Page[Supplier], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Supplier], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Supplier]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Supplier]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Supplier], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Supplier], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Supplier]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Supplier]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Supplier]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Supplier]], self._pages(params))
 
     @_t.overload
     def create(self, doc: SupplierInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[SupplierInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[SupplierInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: SupplierInput | _t.Sequence[SupplierInput]
+        self,
+        doc: SupplierInput | _t.Sequence[SupplierInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `suppliers` document, or many (a list: one bulk request, per-item results): `POST /api/v1/suppliers`.
+        """Create one `suppliers` document, or many: `POST /api/v1/suppliers`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `suppliers.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def get(self, id: str, *, projection: _rt.Projection | None = None) -> Supplier:
-        """One `suppliers` document (its ETag remembered): `GET /api/v1/suppliers/{_id}`.
+        """One `suppliers` document: `GET /api/v1/suppliers/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `suppliers.get_item`
         """
-        return _t.cast(Supplier, self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Supplier, self._get_item(id, params))
 
 
 class OrdersResource(_rt.Collection):
     """The `orders` resource (`/api/v1/orders`)."""
 
     mem = OrderFields
-    """The typed fields, for filters: `orders.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `orders.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Order]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Order]:
         """One page of `orders`: `GET /api/v1/orders`.
 
         operation `orders.get_collection`
         """
-        return _t.cast(_rt.Page[Order], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Order], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[Order]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[Order]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Order], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[Order], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[_rt.Page[Order]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[_rt.Page[Order]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Order]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Order]], self._pages(params))
 
     @_t.overload
     def create(self, doc: OrderInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[OrderInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[OrderInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: OrderInput | _t.Sequence[OrderInput]
+        self,
+        doc: OrderInput | _t.Sequence[OrderInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `orders` document, or many (a list: one bulk request, per-item results): `POST /api/v1/orders`.
+        """Create one `orders` document, or many: `POST /api/v1/orders`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `orders.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
-    def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Order:
-        """One `orders` document (its ETag remembered): `GET /api/v1/orders/{_id}`.
+    def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Order:
+        """One `orders` document: `GET /api/v1/orders/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `orders.get_item`
         """
-        return _t.cast(Order, self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Order, self._get_item(id, params))
 
 
 class CatalogClient:
@@ -381,40 +645,90 @@ class AsyncProductsResource(_rt.AsyncCollection):
     """The `products` resource (`/api/v1/products`), async."""
 
     mem = ProductFields
-    """The typed fields, for filters: `products.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `products.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Product]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Product]:
         """One page of `products`: `GET /api/v1/products`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Product], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Product], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Product]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Product]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Product], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Product], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Product]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Product]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Product]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Product]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: ProductInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[ProductInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[ProductInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: ProductInput | _t.Sequence[ProductInput]
+        self,
+        doc: ProductInput | _t.Sequence[ProductInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `products` document, or many (a list: one bulk request, per-item results): `POST /api/v1/products`.
+        """Create one `products` document, or many: `POST /api/v1/products`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
     async def delete_all(self) -> None:
         """Delete every `products` document: `DELETE /api/v1/products`.
@@ -423,38 +737,63 @@ class AsyncProductsResource(_rt.AsyncCollection):
         """
         await self._delete_collection()
 
-    async def get(self, id: str, *, projection: _rt.Projection | None = None) -> Product:
-        """One `products` document (its ETag remembered): `GET /api/v1/products/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+    ) -> Product:
+        """One `products` document: `GET /api/v1/products/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Product, await self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Product, await self._get_item(id, params))
 
     async def update(
-        self, id: str, changes: ProductUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: ProductUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/products/{_id}`.
+        """Change some fields: `PATCH /api/v1/products/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Product) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def replace(
-        self, id: str, doc: ProductInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: ProductInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/products/{_id}`.
+        """Replace the whole document: `PUT /api/v1/products/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._put(id, doc, etag))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/products/{_id}`.
+        """Delete one document: `DELETE /api/v1/products/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
@@ -465,40 +804,78 @@ class AsyncDiscontinuedResource(_rt.AsyncCollection):
     """The `discontinued` resource (`/api/v1/discontinued`), async."""
 
     mem = DiscontinuedFields
-    """The typed fields, for filters: `discontinued.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `discontinued.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Discontinued]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Discontinued]:
         """One page of `discontinued`: `GET /api/v1/discontinued`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Discontinued], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Discontinued], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Discontinued]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Discontinued]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Discontinued], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Discontinued], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Discontinued]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Discontinued]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Discontinued]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Discontinued]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: DiscontinuedInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[DiscontinuedInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[DiscontinuedInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: DiscontinuedInput | _t.Sequence[DiscontinuedInput]
+        self,
+        doc: DiscontinuedInput | _t.Sequence[DiscontinuedInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `discontinued` document, or many (a list: one bulk request, per-item results): `POST /api/v1/discontinued`.
+        """Create one `discontinued` document, or many: `POST /api/v1/discontinued`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
     async def delete_all(self) -> None:
         """Delete every `discontinued` document: `DELETE /api/v1/discontinued`.
@@ -507,29 +884,48 @@ class AsyncDiscontinuedResource(_rt.AsyncCollection):
         """
         await self._delete_collection()
 
-    async def get(self, id: str, *, projection: _rt.Projection | None = None) -> Discontinued:
-        """One `discontinued` document (its ETag remembered): `GET /api/v1/discontinued/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+    ) -> Discontinued:
+        """One `discontinued` document: `GET /api/v1/discontinued/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Discontinued, await self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Discontinued, await self._get_item(id, params))
 
     async def update(
-        self, id: str, changes: DiscontinuedUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: DiscontinuedUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/discontinued/{_id}`.
+        """Change some fields: `PATCH /api/v1/discontinued/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Discontinued) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/discontinued/{_id}`.
+        """Delete one document: `DELETE /api/v1/discontinued/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
@@ -540,123 +936,270 @@ class AsyncBargainsResource(_rt.AsyncCollection):
     """The `bargains` resource (`/api/v1/bargains`), async."""
 
     mem = BargainFields
-    """The typed fields, for filters: `bargains.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `bargains.mem.<field> == value`."""
 
-    async def find(self, *, max_results: int | None = None, page: int | None = None) -> _rt.Page[Bargain]:
+    async def find(
+        self,
+        *,
+        max_results: int | None = None,
+        page: int | None = None,
+    ) -> _rt.Page[Bargain]:
         """One page of `bargains`: `GET /api/v1/bargains`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Bargain], await self._get_collection(_rt._query(max_results=max_results, page=page)))
+        params = _rt._query(max_results=max_results, page=page)
+        return _t.cast(_rt.Page[Bargain], await self._get_collection(params))
 
-    def iterate(self, *, max_results: int | None = None, page: int | None = None) -> _t.AsyncIterator[Bargain]:
+    def iterate(
+        self,
+        *,
+        max_results: int | None = None,
+        page: int | None = None,
+    ) -> _t.AsyncIterator[Bargain]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Bargain], self._iterate(_rt._query(max_results=max_results, page=page)))
+        params = _rt._query(max_results=max_results, page=page)
+        return _t.cast(_t.AsyncIterator[Bargain], self._iterate(params))
 
-    def pages(self, *, max_results: int | None = None, page: int | None = None) -> _t.AsyncIterator[_rt.Page[Bargain]]:
+    def pages(
+        self,
+        *,
+        max_results: int | None = None,
+        page: int | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Bargain]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Bargain]], self._pages(_rt._query(max_results=max_results, page=page)))
+        params = _rt._query(max_results=max_results, page=page)
+        return _t.cast(_t.AsyncIterator[_rt.Page[Bargain]], self._pages(params))
 
     async def get(self, id: str) -> Bargain:
-        """One `bargains` document (its ETag remembered): `GET /api/v1/bargains/{_id}`.
+        """One `bargains` document: `GET /api/v1/bargains/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Bargain, await self._get_item(id, _rt._query()))
+        params = _rt._query()
+        return _t.cast(Bargain, await self._get_item(id, params))
 
 
 class AsyncSuppliersResource(_rt.AsyncCollection):
     """The `suppliers` resource (`/api/v1/suppliers`), async."""
 
     mem = SupplierFields
-    """The typed fields, for filters: `suppliers.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `suppliers.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Supplier]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Supplier]:
         """One page of `suppliers`: `GET /api/v1/suppliers`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Supplier], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Supplier], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Supplier]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Supplier]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Supplier], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Supplier], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Supplier]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Supplier]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Supplier]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Supplier]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: SupplierInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[SupplierInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[SupplierInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: SupplierInput | _t.Sequence[SupplierInput]
+        self,
+        doc: SupplierInput | _t.Sequence[SupplierInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `suppliers` document, or many (a list: one bulk request, per-item results): `POST /api/v1/suppliers`.
+        """Create one `suppliers` document, or many: `POST /api/v1/suppliers`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
-    async def get(self, id: str, *, projection: _rt.Projection | None = None) -> Supplier:
-        """One `suppliers` document (its ETag remembered): `GET /api/v1/suppliers/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+    ) -> Supplier:
+        """One `suppliers` document: `GET /api/v1/suppliers/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Supplier, await self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Supplier, await self._get_item(id, params))
 
 
 class AsyncOrdersResource(_rt.AsyncCollection):
     """The `orders` resource (`/api/v1/orders`), async."""
 
     mem = OrderFields
-    """The typed fields, for filters: `orders.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `orders.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Order]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Order]:
         """One page of `orders`: `GET /api/v1/orders`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Order], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Order], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[Order]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[Order]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Order], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[Order], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[_rt.Page[Order]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Order]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Order]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Order]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: OrderInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[OrderInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[OrderInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: OrderInput | _t.Sequence[OrderInput]
+        self,
+        doc: OrderInput | _t.Sequence[OrderInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `orders` document, or many (a list: one bulk request, per-item results): `POST /api/v1/orders`.
+        """Create one `orders` document, or many: `POST /api/v1/orders`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
-    async def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Order:
-        """One `orders` document (its ETag remembered): `GET /api/v1/orders/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Order:
+        """One `orders` document: `GET /api/v1/orders/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Order, await self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Order, await self._get_item(id, params))
 
 
 class AsyncCatalogClient:

@@ -8,7 +8,6 @@ import typing as _t
 from . import _runtime as _rt
 
 
-
 class ProductDimensions(_t.TypedDict, total=False):
     """A nested dict."""
 
@@ -272,7 +271,7 @@ class ProductDimensions_(_rt.Field[dict[str, _t.Any]]):
 
 class ProductFields:
     """The fields of `products` for filters, sort keys and projections:
-    `ProductFields.title == "x"`, `ProductFields.pages > 3`, `ProductFields.title.re("^A", "i")`."""
+    `ProductFields.name == 'x'`, `ProductFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -298,7 +297,7 @@ class DiscontinuedDimensions_(_rt.Field[dict[str, _t.Any]]):
 
 class DiscontinuedFields:
     """The fields of `discontinued` for filters, sort keys and projections:
-    `DiscontinuedFields.title == "x"`, `DiscontinuedFields.pages > 3`, `DiscontinuedFields.title.re("^A", "i")`."""
+    `DiscontinuedFields.name == 'x'`, `DiscontinuedFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -324,7 +323,7 @@ class BargainDimensions_(_rt.Field[dict[str, _t.Any]]):
 
 class BargainFields:
     """The fields of `bargains` for filters, sort keys and projections:
-    `BargainFields.title == "x"`, `BargainFields.pages > 3`, `BargainFields.title.re("^A", "i")`."""
+    `BargainFields.name == 'x'`, `BargainFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -349,7 +348,7 @@ class SupplierContact_(_rt.Field[dict[str, _t.Any]]):
 
 class SupplierFields:
     """The fields of `suppliers` for filters, sort keys and projections:
-    `SupplierFields.title == "x"`, `SupplierFields.pages > 3`, `SupplierFields.title.re("^A", "i")`."""
+    `SupplierFields.name == 'x'`, `SupplierFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -362,7 +361,7 @@ class SupplierFields:
 
 class OrderFields:
     """The fields of `orders` for filters, sort keys and projections:
-    `OrderFields.title == "x"`, `OrderFields.pages > 3`, `OrderFields.title.re("^A", "i")`."""
+    `OrderFields.product == 'x'`, `OrderFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")

@@ -8,7 +8,6 @@ import typing as _t
 from . import _runtime as _rt
 
 
-
 class TypeClient(_t.TypedDict, total=False):
     """A nested dict."""
 
@@ -136,7 +135,7 @@ class TypeClient_(_rt.Field[dict[str, _t.Any]]):
 
 class TypeFields:
     """The fields of `type` for filters, sort keys and projections:
-    `TypeFields.title == "x"`, `TypeFields.pages > 3`, `TypeFields.title.re("^A", "i")`."""
+    `TypeFields.self == 'x'`, `TypeFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -154,7 +153,7 @@ class TypeFields:
 
 class ResultFields:
     """The fields of `result` for filters, sort keys and projections:
-    `ResultFields.title == "x"`, `ResultFields.pages > 3`, `ResultFields.title.re("^A", "i")`."""
+    `ResultFields.state == 'x'`, `ResultFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -166,7 +165,7 @@ class ResultFields:
 
 class ModFields:
     """The fields of `mod` for filters, sort keys and projections:
-    `ModFields.title == "x"`, `ModFields.pages > 3`, `ModFields.title.re("^A", "i")`."""
+    `ModFields.crate == 'x'`, `ModFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")

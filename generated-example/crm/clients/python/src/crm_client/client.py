@@ -47,40 +47,96 @@ class ContactsResource(_rt.Collection):
     """The `contacts` resource (`/api/v1/contacts`)."""
 
     mem = ContactFields
-    """The typed fields, for filters: `contacts.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `contacts.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Contact]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Contact]:
         """One page of `contacts`: `GET /api/v1/contacts`.
 
         operation `contacts.get_collection`
         """
-        return _t.cast(_rt.Page[Contact], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Contact], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[Contact]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[Contact]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Contact], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[Contact], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[_rt.Page[Contact]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[_rt.Page[Contact]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Contact]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Contact]], self._pages(params))
 
     @_t.overload
     def create(self, doc: ContactInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[ContactInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[ContactInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: ContactInput | _t.Sequence[ContactInput]
+        self,
+        doc: ContactInput | _t.Sequence[ContactInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `contacts` document, or many (a list: one bulk request, per-item results): `POST /api/v1/contacts`.
+        """Create one `contacts` document, or many: `POST /api/v1/contacts`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `contacts.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def delete_all(self) -> None:
         """Delete every `contacts` document: `DELETE /api/v1/contacts`.
@@ -89,89 +145,184 @@ class ContactsResource(_rt.Collection):
         """
         self._delete_collection()
 
-    def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Contact:
-        """One `contacts` document (its ETag remembered): `GET /api/v1/contacts/{_id}`.
+    def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Contact:
+        """One `contacts` document: `GET /api/v1/contacts/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `contacts.get_item`
         """
-        return _t.cast(Contact, self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Contact, self._get_item(id, params))
 
     def update(
-        self, id: str, changes: ContactUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: ContactUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/contacts/{_id}`.
+        """Change some fields: `PATCH /api/v1/contacts/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `contacts.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Contact) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def replace(
-        self, id: str, doc: ContactInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: ContactInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/contacts/{_id}`.
+        """Replace the whole document: `PUT /api/v1/contacts/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `contacts.put_item`
         """
         return _t.cast(_rt.WriteResult, self._put(id, doc, etag))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/contacts/{_id}`.
+        """Delete one document: `DELETE /api/v1/contacts/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `contacts.delete_item`
         """
         self._delete_item(id, etag)
 
-    def get_by_name(self, value: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Contact:
+    def get_by_name(
+        self,
+        value: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Contact:
         """One `contacts` document by its `name`: `GET /api/v1/contacts/{name}`.
 
         operation `contacts.get_by_lookup`
         """
-        return _t.cast(Contact, self._get_lookup(value, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Contact, self._get_lookup(value, params))
 
 
 class InvoicesResource(_rt.Collection):
     """The `invoices` resource (`/api/v1/contacts/{contact_id}/invoices`)."""
 
     mem = InvoiceFields
-    """The typed fields, for filters: `invoices.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `invoices.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Invoice]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Invoice]:
         """One page of `invoices`: `GET /api/v1/contacts/{contact_id}/invoices`.
 
         operation `invoices.get_collection`
         """
-        return _t.cast(_rt.Page[Invoice], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Invoice], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[Invoice]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[Invoice]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Invoice], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[Invoice], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[_rt.Page[Invoice]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[_rt.Page[Invoice]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Invoice]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Invoice]], self._pages(params))
 
     @_t.overload
     def create(self, doc: InvoiceInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[InvoiceInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[InvoiceInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: InvoiceInput | _t.Sequence[InvoiceInput]
+        self,
+        doc: InvoiceInput | _t.Sequence[InvoiceInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `invoices` document, or many (a list: one bulk request, per-item results): `POST /api/v1/contacts/{contact_id}/invoices`.
+        """Create one `invoices` document, or many: `POST /api/v1/contacts/{contact_id}/invoices`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `invoices.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def delete_all(self) -> None:
         """Delete every `invoices` document: `DELETE /api/v1/contacts/{contact_id}/invoices`.
@@ -180,38 +331,67 @@ class InvoicesResource(_rt.Collection):
         """
         self._delete_collection()
 
-    def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Invoice:
-        """One `invoices` document (its ETag remembered): `GET /api/v1/contacts/{contact_id}/invoices/{_id}`.
+    def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Invoice:
+        """One `invoices` document: `GET /api/v1/contacts/{contact_id}/invoices/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `invoices.get_item`
         """
-        return _t.cast(Invoice, self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Invoice, self._get_item(id, params))
 
     def update(
-        self, id: str, changes: InvoiceUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: InvoiceUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/contacts/{contact_id}/invoices/{_id}`.
+        """Change some fields: `PATCH /api/v1/contacts/{contact_id}/invoices/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `invoices.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Invoice) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def replace(
-        self, id: str, doc: InvoiceInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: InvoiceInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/contacts/{contact_id}/invoices/{_id}`.
+        """Replace the whole document: `PUT /api/v1/contacts/{contact_id}/invoices/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `invoices.put_item`
         """
         return _t.cast(_rt.WriteResult, self._put(id, doc, etag))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/contacts/{contact_id}/invoices/{_id}`.
+        """Delete one document: `DELETE /api/v1/contacts/{contact_id}/invoices/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `invoices.delete_item`
         """
@@ -222,64 +402,143 @@ class TicketsResource(_rt.Collection):
     """The `tickets` resource (`/api/v1/tickets`)."""
 
     mem = TicketFields
-    """The typed fields, for filters: `tickets.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `tickets.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Ticket]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Ticket]:
         """One page of `tickets`: `GET /api/v1/tickets`.
 
         operation `tickets.get_collection`
         """
-        return _t.cast(_rt.Page[Ticket], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Ticket], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[Ticket]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[Ticket]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Ticket], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[Ticket], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[_rt.Page[Ticket]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[_rt.Page[Ticket]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Ticket]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Ticket]], self._pages(params))
 
     @_t.overload
     def create(self, doc: TicketInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[TicketInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[TicketInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: TicketInput | _t.Sequence[TicketInput]
+        self,
+        doc: TicketInput | _t.Sequence[TicketInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `tickets` document, or many (a list: one bulk request, per-item results): `POST /api/v1/tickets`.
+        """Create one `tickets` document, or many: `POST /api/v1/tickets`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `tickets.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
-    def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Ticket:
-        """One `tickets` document (its ETag remembered): `GET /api/v1/tickets/{_id}`.
+    def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Ticket:
+        """One `tickets` document: `GET /api/v1/tickets/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `tickets.get_item`
         """
-        return _t.cast(Ticket, self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Ticket, self._get_item(id, params))
 
     def update(
-        self, id: str, changes: TicketUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: TicketUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/tickets/{_id}`.
+        """Change some fields: `PATCH /api/v1/tickets/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `tickets.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Ticket) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/tickets/{_id}`.
+        """Delete one document: `DELETE /api/v1/tickets/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `tickets.delete_item`
         """
@@ -290,73 +549,143 @@ class RegionsResource(_rt.Collection):
     """The `regions` resource (`/api/v1/regions`)."""
 
     mem = RegionFields
-    """The typed fields, for filters: `regions.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `regions.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Region]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Region]:
         """One page of `regions`: `GET /api/v1/regions`.
 
         operation `regions.get_collection`
         """
-        return _t.cast(_rt.Page[Region], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Region], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Region]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Region]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Region], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Region], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Region]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Region]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Region]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Region]], self._pages(params))
 
     @_t.overload
     def create(self, doc: RegionInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[RegionInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[RegionInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: RegionInput | _t.Sequence[RegionInput]
+        self,
+        doc: RegionInput | _t.Sequence[RegionInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `regions` document, or many (a list: one bulk request, per-item results): `POST /api/v1/regions`.
+        """Create one `regions` document, or many: `POST /api/v1/regions`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `regions.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def get(self, id: int, *, projection: _rt.Projection | None = None) -> Region:
-        """One `regions` document (its ETag remembered): `GET /api/v1/regions/{_id}`.
+        """One `regions` document: `GET /api/v1/regions/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `regions.get_item`
         """
-        return _t.cast(Region, self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Region, self._get_item(id, params))
 
     def update(
-        self, id: int, changes: RegionUpdate, *, etag: str | None = None
+        self,
+        id: int,
+        changes: RegionUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/regions/{_id}`.
+        """Change some fields: `PATCH /api/v1/regions/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `regions.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Region) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def replace(
-        self, id: int, doc: RegionInput, *, etag: str | None = None
+        self,
+        id: int,
+        doc: RegionInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/regions/{_id}`.
+        """Replace the whole document: `PUT /api/v1/regions/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `regions.put_item`
         """
         return _t.cast(_rt.WriteResult, self._put(id, doc, etag))
 
     def delete(self, id: int, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/regions/{_id}`.
+        """Delete one document: `DELETE /api/v1/regions/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `regions.delete_item`
         """
@@ -367,40 +696,96 @@ class OfficesResource(_rt.Collection):
     """The `offices` resource (`/api/v1/regions/{region}/offices`)."""
 
     mem = OfficeFields
-    """The typed fields, for filters: `offices.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `offices.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Office]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Office]:
         """One page of `offices`: `GET /api/v1/regions/{region}/offices`.
 
         operation `offices.get_collection`
         """
-        return _t.cast(_rt.Page[Office], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Office], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[Office]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[Office]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Office], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[Office], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[_rt.Page[Office]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[_rt.Page[Office]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Office]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Office]], self._pages(params))
 
     @_t.overload
     def create(self, doc: OfficeInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[OfficeInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[OfficeInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: OfficeInput | _t.Sequence[OfficeInput]
+        self,
+        doc: OfficeInput | _t.Sequence[OfficeInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `offices` document, or many (a list: one bulk request, per-item results): `POST /api/v1/regions/{region}/offices`.
+        """Create one `offices` document, or many: `POST /api/v1/regions/{region}/offices`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `offices.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def delete_all(self) -> None:
         """Delete every `offices` document: `DELETE /api/v1/regions/{region}/offices`.
@@ -409,29 +794,52 @@ class OfficesResource(_rt.Collection):
         """
         self._delete_collection()
 
-    def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Office:
-        """One `offices` document (its ETag remembered): `GET /api/v1/regions/{region}/offices/{_id}`.
+    def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Office:
+        """One `offices` document: `GET /api/v1/regions/{region}/offices/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `offices.get_item`
         """
-        return _t.cast(Office, self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Office, self._get_item(id, params))
 
     def update(
-        self, id: str, changes: OfficeUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: OfficeUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/regions/{region}/offices/{_id}`.
+        """Change some fields: `PATCH /api/v1/regions/{region}/offices/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `offices.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Office) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/regions/{region}/offices/{_id}`.
+        """Delete one document: `DELETE /api/v1/regions/{region}/offices/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `offices.delete_item`
         """
@@ -442,76 +850,192 @@ class FollowupsResource(_rt.Collection):
     """The `followups` resource (`/api/v1/followups`)."""
 
     mem = FollowupFields
-    """The typed fields, for filters: `followups.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `followups.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Followup]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Followup]:
         """One page of `followups`: `GET /api/v1/followups`.
 
         operation `followups.get_collection`
         """
-        return _t.cast(_rt.Page[Followup], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Followup], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[Followup]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[Followup]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Followup], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[Followup], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[_rt.Page[Followup]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[_rt.Page[Followup]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Followup]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Followup]], self._pages(params))
 
     @_t.overload
     def create(self, doc: FollowupInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[FollowupInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[FollowupInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: FollowupInput | _t.Sequence[FollowupInput]
+        self,
+        doc: FollowupInput | _t.Sequence[FollowupInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `followups` document, or many (a list: one bulk request, per-item results): `POST /api/v1/followups`.
+        """Create one `followups` document, or many: `POST /api/v1/followups`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `followups.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
-    def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Followup:
-        """One `followups` document (its ETag remembered): `GET /api/v1/followups/{_id}`.
+    def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Followup:
+        """One `followups` document: `GET /api/v1/followups/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `followups.get_item`
         """
-        return _t.cast(Followup, self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Followup, self._get_item(id, params))
 
 
 class CountriesResource(_rt.Collection):
     """The `countries` resource (`/api/v1/countries`)."""
 
     mem = CountryFields
-    """The typed fields, for filters: `countries.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `countries.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Country]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Country]:
         """One page of `countries`: `GET /api/v1/countries`.
 
         operation `countries.get_collection`
         """
-        return _t.cast(_rt.Page[Country], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Country], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Country]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Country]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Country], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Country], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Country]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Country]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Country]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Country]], self._pages(params))
 
     def get(self, id: str, *, projection: _rt.Projection | None = None) -> Country:
-        """One `countries` document (its ETag remembered): `GET /api/v1/countries/{_id}`.
+        """One `countries` document: `GET /api/v1/countries/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `countries.get_item`
         """
-        return _t.cast(Country, self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Country, self._get_item(id, params))
 
 
 class CrmClient:
@@ -586,40 +1110,96 @@ class AsyncContactsResource(_rt.AsyncCollection):
     """The `contacts` resource (`/api/v1/contacts`), async."""
 
     mem = ContactFields
-    """The typed fields, for filters: `contacts.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `contacts.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Contact]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Contact]:
         """One page of `contacts`: `GET /api/v1/contacts`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Contact], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Contact], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[Contact]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[Contact]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Contact], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[Contact], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[_rt.Page[Contact]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Contact]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Contact]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Contact]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: ContactInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[ContactInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[ContactInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: ContactInput | _t.Sequence[ContactInput]
+        self,
+        doc: ContactInput | _t.Sequence[ContactInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `contacts` document, or many (a list: one bulk request, per-item results): `POST /api/v1/contacts`.
+        """Create one `contacts` document, or many: `POST /api/v1/contacts`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
     async def delete_all(self) -> None:
         """Delete every `contacts` document: `DELETE /api/v1/contacts`.
@@ -628,89 +1208,184 @@ class AsyncContactsResource(_rt.AsyncCollection):
         """
         await self._delete_collection()
 
-    async def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Contact:
-        """One `contacts` document (its ETag remembered): `GET /api/v1/contacts/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Contact:
+        """One `contacts` document: `GET /api/v1/contacts/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Contact, await self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Contact, await self._get_item(id, params))
 
     async def update(
-        self, id: str, changes: ContactUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: ContactUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/contacts/{_id}`.
+        """Change some fields: `PATCH /api/v1/contacts/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Contact) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def replace(
-        self, id: str, doc: ContactInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: ContactInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/contacts/{_id}`.
+        """Replace the whole document: `PUT /api/v1/contacts/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._put(id, doc, etag))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/contacts/{_id}`.
+        """Delete one document: `DELETE /api/v1/contacts/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
         await self._delete_item(id, etag)
 
-    async def get_by_name(self, value: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Contact:
+    async def get_by_name(
+        self,
+        value: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Contact:
         """One `contacts` document by its `name`: `GET /api/v1/contacts/{name}`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Contact, await self._get_lookup(value, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Contact, await self._get_lookup(value, params))
 
 
 class AsyncInvoicesResource(_rt.AsyncCollection):
     """The `invoices` resource (`/api/v1/contacts/{contact_id}/invoices`), async."""
 
     mem = InvoiceFields
-    """The typed fields, for filters: `invoices.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `invoices.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Invoice]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Invoice]:
         """One page of `invoices`: `GET /api/v1/contacts/{contact_id}/invoices`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Invoice], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Invoice], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[Invoice]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[Invoice]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Invoice], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[Invoice], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[_rt.Page[Invoice]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Invoice]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Invoice]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Invoice]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: InvoiceInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[InvoiceInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[InvoiceInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: InvoiceInput | _t.Sequence[InvoiceInput]
+        self,
+        doc: InvoiceInput | _t.Sequence[InvoiceInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `invoices` document, or many (a list: one bulk request, per-item results): `POST /api/v1/contacts/{contact_id}/invoices`.
+        """Create one `invoices` document, or many: `POST /api/v1/contacts/{contact_id}/invoices`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
     async def delete_all(self) -> None:
         """Delete every `invoices` document: `DELETE /api/v1/contacts/{contact_id}/invoices`.
@@ -719,38 +1394,67 @@ class AsyncInvoicesResource(_rt.AsyncCollection):
         """
         await self._delete_collection()
 
-    async def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Invoice:
-        """One `invoices` document (its ETag remembered): `GET /api/v1/contacts/{contact_id}/invoices/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Invoice:
+        """One `invoices` document: `GET /api/v1/contacts/{contact_id}/invoices/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Invoice, await self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Invoice, await self._get_item(id, params))
 
     async def update(
-        self, id: str, changes: InvoiceUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: InvoiceUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/contacts/{contact_id}/invoices/{_id}`.
+        """Change some fields: `PATCH /api/v1/contacts/{contact_id}/invoices/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Invoice) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def replace(
-        self, id: str, doc: InvoiceInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: InvoiceInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/contacts/{contact_id}/invoices/{_id}`.
+        """Replace the whole document: `PUT /api/v1/contacts/{contact_id}/invoices/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._put(id, doc, etag))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/contacts/{contact_id}/invoices/{_id}`.
+        """Delete one document: `DELETE /api/v1/contacts/{contact_id}/invoices/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
@@ -761,64 +1465,143 @@ class AsyncTicketsResource(_rt.AsyncCollection):
     """The `tickets` resource (`/api/v1/tickets`), async."""
 
     mem = TicketFields
-    """The typed fields, for filters: `tickets.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `tickets.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Ticket]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Ticket]:
         """One page of `tickets`: `GET /api/v1/tickets`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Ticket], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Ticket], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[Ticket]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[Ticket]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Ticket], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[Ticket], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[_rt.Page[Ticket]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Ticket]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Ticket]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Ticket]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: TicketInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[TicketInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[TicketInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: TicketInput | _t.Sequence[TicketInput]
+        self,
+        doc: TicketInput | _t.Sequence[TicketInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `tickets` document, or many (a list: one bulk request, per-item results): `POST /api/v1/tickets`.
+        """Create one `tickets` document, or many: `POST /api/v1/tickets`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
-    async def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Ticket:
-        """One `tickets` document (its ETag remembered): `GET /api/v1/tickets/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Ticket:
+        """One `tickets` document: `GET /api/v1/tickets/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Ticket, await self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Ticket, await self._get_item(id, params))
 
     async def update(
-        self, id: str, changes: TicketUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: TicketUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/tickets/{_id}`.
+        """Change some fields: `PATCH /api/v1/tickets/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Ticket) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/tickets/{_id}`.
+        """Delete one document: `DELETE /api/v1/tickets/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
@@ -829,73 +1612,143 @@ class AsyncRegionsResource(_rt.AsyncCollection):
     """The `regions` resource (`/api/v1/regions`), async."""
 
     mem = RegionFields
-    """The typed fields, for filters: `regions.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `regions.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Region]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Region]:
         """One page of `regions`: `GET /api/v1/regions`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Region], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Region], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Region]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Region]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Region], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Region], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Region]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Region]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Region]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Region]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: RegionInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[RegionInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[RegionInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: RegionInput | _t.Sequence[RegionInput]
+        self,
+        doc: RegionInput | _t.Sequence[RegionInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `regions` document, or many (a list: one bulk request, per-item results): `POST /api/v1/regions`.
+        """Create one `regions` document, or many: `POST /api/v1/regions`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
     async def get(self, id: int, *, projection: _rt.Projection | None = None) -> Region:
-        """One `regions` document (its ETag remembered): `GET /api/v1/regions/{_id}`.
+        """One `regions` document: `GET /api/v1/regions/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Region, await self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Region, await self._get_item(id, params))
 
     async def update(
-        self, id: int, changes: RegionUpdate, *, etag: str | None = None
+        self,
+        id: int,
+        changes: RegionUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/regions/{_id}`.
+        """Change some fields: `PATCH /api/v1/regions/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Region) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def replace(
-        self, id: int, doc: RegionInput, *, etag: str | None = None
+        self,
+        id: int,
+        doc: RegionInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/regions/{_id}`.
+        """Replace the whole document: `PUT /api/v1/regions/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._put(id, doc, etag))
 
     async def delete(self, id: int, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/regions/{_id}`.
+        """Delete one document: `DELETE /api/v1/regions/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
@@ -906,40 +1759,96 @@ class AsyncOfficesResource(_rt.AsyncCollection):
     """The `offices` resource (`/api/v1/regions/{region}/offices`), async."""
 
     mem = OfficeFields
-    """The typed fields, for filters: `offices.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `offices.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Office]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Office]:
         """One page of `offices`: `GET /api/v1/regions/{region}/offices`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Office], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Office], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[Office]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[Office]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Office], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[Office], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[_rt.Page[Office]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Office]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Office]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Office]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: OfficeInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[OfficeInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[OfficeInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: OfficeInput | _t.Sequence[OfficeInput]
+        self,
+        doc: OfficeInput | _t.Sequence[OfficeInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `offices` document, or many (a list: one bulk request, per-item results): `POST /api/v1/regions/{region}/offices`.
+        """Create one `offices` document, or many: `POST /api/v1/regions/{region}/offices`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
     async def delete_all(self) -> None:
         """Delete every `offices` document: `DELETE /api/v1/regions/{region}/offices`.
@@ -948,29 +1857,52 @@ class AsyncOfficesResource(_rt.AsyncCollection):
         """
         await self._delete_collection()
 
-    async def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Office:
-        """One `offices` document (its ETag remembered): `GET /api/v1/regions/{region}/offices/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Office:
+        """One `offices` document: `GET /api/v1/regions/{region}/offices/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Office, await self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Office, await self._get_item(id, params))
 
     async def update(
-        self, id: str, changes: OfficeUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: OfficeUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/regions/{region}/offices/{_id}`.
+        """Change some fields: `PATCH /api/v1/regions/{region}/offices/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Office) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/regions/{region}/offices/{_id}`.
+        """Delete one document: `DELETE /api/v1/regions/{region}/offices/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
@@ -981,76 +1913,197 @@ class AsyncFollowupsResource(_rt.AsyncCollection):
     """The `followups` resource (`/api/v1/followups`), async."""
 
     mem = FollowupFields
-    """The typed fields, for filters: `followups.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `followups.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Followup]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Followup]:
         """One page of `followups`: `GET /api/v1/followups`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Followup], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Followup], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[Followup]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[Followup]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Followup], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[Followup], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[_rt.Page[Followup]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Followup]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Followup]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Followup]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: FollowupInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[FollowupInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[FollowupInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: FollowupInput | _t.Sequence[FollowupInput]
+        self,
+        doc: FollowupInput | _t.Sequence[FollowupInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `followups` document, or many (a list: one bulk request, per-item results): `POST /api/v1/followups`.
+        """Create one `followups` document, or many: `POST /api/v1/followups`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
-    async def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Followup:
-        """One `followups` document (its ETag remembered): `GET /api/v1/followups/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Followup:
+        """One `followups` document: `GET /api/v1/followups/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Followup, await self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Followup, await self._get_item(id, params))
 
 
 class AsyncCountriesResource(_rt.AsyncCollection):
     """The `countries` resource (`/api/v1/countries`), async."""
 
     mem = CountryFields
-    """The typed fields, for filters: `countries.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `countries.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Country]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Country]:
         """One page of `countries`: `GET /api/v1/countries`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Country], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Country], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Country]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Country]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Country], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Country], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Country]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Country]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Country]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Country]], self._pages(params))
 
-    async def get(self, id: str, *, projection: _rt.Projection | None = None) -> Country:
-        """One `countries` document (its ETag remembered): `GET /api/v1/countries/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+    ) -> Country:
+        """One `countries` document: `GET /api/v1/countries/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Country, await self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Country, await self._get_item(id, params))
 
 
 class AsyncCrmClient:

@@ -8,7 +8,6 @@ import typing as _t
 from . import _runtime as _rt
 
 
-
 class Contact(_t.TypedDict, total=False):
     """A document of `contacts` as the server writes it (`GET /api/v1/contacts/{_id}`). Extra
     fields the server adds (projection, embedding) are kept at run time."""
@@ -200,7 +199,7 @@ class CountryUpdate(_t.TypedDict, total=False):
 
 class ContactFields:
     """The fields of `contacts` for filters, sort keys and projections:
-    `ContactFields.title == "x"`, `ContactFields.pages > 3`, `ContactFields.title.re("^A", "i")`."""
+    `ContactFields.name == 'x'`, `ContactFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -212,7 +211,7 @@ class ContactFields:
 
 class InvoiceFields:
     """The fields of `invoices` for filters, sort keys and projections:
-    `InvoiceFields.title == "x"`, `InvoiceFields.pages > 3`, `InvoiceFields.title.re("^A", "i")`."""
+    `InvoiceFields.contact_id == 'x'`, `InvoiceFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -224,7 +223,7 @@ class InvoiceFields:
 
 class TicketFields:
     """The fields of `tickets` for filters, sort keys and projections:
-    `TicketFields.title == "x"`, `TicketFields.pages > 3`, `TicketFields.title.re("^A", "i")`."""
+    `TicketFields.subject == 'x'`, `TicketFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -235,7 +234,7 @@ class TicketFields:
 
 class RegionFields:
     """The fields of `regions` for filters, sort keys and projections:
-    `RegionFields.title == "x"`, `RegionFields.pages > 3`, `RegionFields.title.re("^A", "i")`."""
+    `RegionFields.name == 'x'`, `RegionFields._created.desc()`."""
 
     _id = _rt.Field[int]("_id")
     _created = _rt.StrField[str]("_created")
@@ -245,7 +244,7 @@ class RegionFields:
 
 class OfficeFields:
     """The fields of `offices` for filters, sort keys and projections:
-    `OfficeFields.title == "x"`, `OfficeFields.pages > 3`, `OfficeFields.title.re("^A", "i")`."""
+    `OfficeFields.region == 3`, `OfficeFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -256,7 +255,7 @@ class OfficeFields:
 
 class FollowupFields:
     """The fields of `followups` for filters, sort keys and projections:
-    `FollowupFields.title == "x"`, `FollowupFields.pages > 3`, `FollowupFields.title.re("^A", "i")`."""
+    `FollowupFields.ticket == 'x'`, `FollowupFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -267,7 +266,7 @@ class FollowupFields:
 
 class CountryFields:
     """The fields of `countries` for filters, sort keys and projections:
-    `CountryFields.title == "x"`, `CountryFields.pages > 3`, `CountryFields.title.re("^A", "i")`."""
+    `CountryFields.code == 'x'`, `CountryFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")

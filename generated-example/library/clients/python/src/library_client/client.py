@@ -34,40 +34,90 @@ class AuthorsResource(_rt.Collection):
     """The `authors` resource (`/api/v1/authors`)."""
 
     mem = AuthorFields
-    """The typed fields, for filters: `authors.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `authors.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Author]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Author]:
         """One page of `authors`: `GET /api/v1/authors`.
 
         operation `authors.get_collection`
         """
-        return _t.cast(_rt.Page[Author], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Author], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Author]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Author]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Author], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Author], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Author]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Author]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Author]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Author]], self._pages(params))
 
     @_t.overload
     def create(self, doc: AuthorInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[AuthorInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[AuthorInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: AuthorInput | _t.Sequence[AuthorInput]
+        self,
+        doc: AuthorInput | _t.Sequence[AuthorInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `authors` document, or many (a list: one bulk request, per-item results): `POST /api/v1/authors`.
+        """Create one `authors` document, or many: `POST /api/v1/authors`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `authors.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def delete_all(self) -> None:
         """Delete every `authors` document: `DELETE /api/v1/authors`.
@@ -76,38 +126,64 @@ class AuthorsResource(_rt.Collection):
         """
         self._delete_collection()
 
-    def get(self, id: str, *, version: int | str | None = None, projection: _rt.Projection | None = None) -> Author:
-        """One `authors` document (its ETag remembered): `GET /api/v1/authors/{_id}`.
+    def get(
+        self,
+        id: str,
+        *,
+        version: int | str | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> Author:
+        """One `authors` document: `GET /api/v1/authors/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `authors.get_item`
         """
-        return _t.cast(Author, self._get_item(id, _rt._query(version=version, projection=_rt._fields(projection))))
+        params = _rt._query(version=version, projection=_rt._fields(projection))
+        return _t.cast(Author, self._get_item(id, params))
 
     def update(
-        self, id: str, changes: AuthorUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: AuthorUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/authors/{_id}`.
+        """Change some fields: `PATCH /api/v1/authors/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `authors.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Author) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def replace(
-        self, id: str, doc: AuthorInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: AuthorInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/authors/{_id}`.
+        """Replace the whole document: `PUT /api/v1/authors/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `authors.put_item`
         """
         return _t.cast(_rt.WriteResult, self._put(id, doc, etag))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/authors/{_id}`.
+        """Delete one document: `DELETE /api/v1/authors/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `authors.delete_item`
         """
@@ -118,40 +194,102 @@ class BooksResource(_rt.Collection):
     """The `books` resource (`/api/v1/books`)."""
 
     mem = BookFields
-    """The typed fields, for filters: `books.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `books.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, show_deleted: bool | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Book]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        show_deleted: bool | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Book]:
         """One page of `books`: `GET /api/v1/books`.
 
         operation `books.get_collection`
         """
-        return _t.cast(_rt.Page[Book], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, show_deleted=show_deleted, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            show_deleted=show_deleted,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Book], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, show_deleted: bool | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[Book]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        show_deleted: bool | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[Book]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Book], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, show_deleted=show_deleted, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            show_deleted=show_deleted,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[Book], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, show_deleted: bool | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[_rt.Page[Book]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        show_deleted: bool | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[_rt.Page[Book]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Book]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, show_deleted=show_deleted, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            show_deleted=show_deleted,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Book]], self._pages(params))
 
     @_t.overload
     def create(self, doc: BookInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[BookInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[BookInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: BookInput | _t.Sequence[BookInput]
+        self,
+        doc: BookInput | _t.Sequence[BookInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `books` document, or many (a list: one bulk request, per-item results): `POST /api/v1/books`.
+        """Create one `books` document, or many: `POST /api/v1/books`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `books.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def delete_all(self) -> None:
         """Delete every `books` document: `DELETE /api/v1/books`.
@@ -160,120 +298,250 @@ class BooksResource(_rt.Collection):
         """
         self._delete_collection()
 
-    def get(self, id: str, *, version: int | str | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Book:
-        """One `books` document (its ETag remembered): `GET /api/v1/books/{_id}`.
+    def get(
+        self,
+        id: str,
+        *,
+        version: int | str | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Book:
+        """One `books` document: `GET /api/v1/books/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `books.get_item`
         """
-        return _t.cast(Book, self._get_item(id, _rt._query(version=version, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            version=version,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Book, self._get_item(id, params))
 
     def update(
-        self, id: str, changes: BookUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: BookUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/books/{_id}`.
+        """Change some fields: `PATCH /api/v1/books/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `books.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Book) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def replace(
-        self, id: str, doc: BookInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: BookInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/books/{_id}`.
+        """Replace the whole document: `PUT /api/v1/books/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `books.put_item`
         """
         return _t.cast(_rt.WriteResult, self._put(id, doc, etag))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/books/{_id}`.
+        """Delete one document: `DELETE /api/v1/books/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `books.delete_item`
         """
         self._delete_item(id, etag)
 
-    def subscribe(self, *filters: _rt.Filter, where: _rt.Where | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None, since: int | str | None = None) -> _rt.Subscription[Book]:
-        """Follow changes live: an iterator of `Event`s that reconnects and resumes after the last event id by itself: `GET /api/v1/books/events`.
+    def subscribe(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+        since: int | str | None = None,
+    ) -> _rt.Subscription[Book]:
+        """Follow changes live: `GET /api/v1/books/events`.
+
+        An iterator of typed `Event`s (insert, update, delete) that reconnects by itself
+        and resumes after the last event id: nothing lost, nothing repeated. `since`
+        starts after that event id.
 
         operation `books.subscribe`
         """
-        return _t.cast(_rt.Subscription[Book], self._subscribe(_rt._query(where=_rt._where(filters, where), projection=_rt._fields(projection), embedded=_rt._fields(embedded), since=since)))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+            since=since,
+        )
+        return _t.cast(_rt.Subscription[Book], self._subscribe(params))
 
 
 class BooksPerAuthorResource(_rt.Collection):
     """The `books_per_author` resource (`/api/v1/books_per_author`)."""
 
-    mem = None
-    """The typed fields, for filters: `books_per_author.mem.title == "x"`."""
+    def aggregate(
+        self,
+        aggregate: _t.Mapping[str, _t.Any] | None = None,
+        *,
+        max_results: int | None = None,
+        page: int | None = None,
+        since: _t.Any = None,
+        tag: _t.Any = None,
+        copies: _t.Any = None,
+    ) -> _rt.Page[BooksPerAuthor]:
+        """Run the aggregation: `GET /api/v1/books_per_author`.
 
-    def aggregate(self, aggregate: _t.Mapping[str, _t.Any] | None = None, *, max_results: int | None = None, page: int | None = None, since: _t.Any = None, tag: _t.Any = None, copies: _t.Any = None) -> _rt.Page[BooksPerAuthor]:
-        """Run the aggregation: its placeholders as keywords (`{}` drops a condition; one not given matches nothing, as in Eve): `GET /api/v1/books_per_author`.
+        Its placeholders are keywords (or `aggregate`): `{}` drops a condition; one not
+        given matches nothing, as in Eve.
 
         operation `books_per_author.get_aggregation`
         """
-        return _t.cast(_rt.Page[BooksPerAuthor], self._get_collection(_rt._query(aggregate=_rt._placeholders(aggregate, {"$since": since, "$tag": tag, "$copies": copies}), max_results=max_results, page=page)))
+        params = _rt._query(
+            aggregate=_rt._placeholders(aggregate, {"$since": since, "$tag": tag, "$copies": copies}),
+            max_results=max_results,
+            page=page,
+        )
+        return _t.cast(_rt.Page[BooksPerAuthor], self._get_collection(params))
 
 
 class EditionsResource(_rt.Collection):
     """The `editions` resource (`/api/v1/editions`)."""
 
-    mem = None
-    """The typed fields, for filters: `editions.mem.title == "x"`."""
+    def aggregate(
+        self,
+        aggregate: _t.Mapping[str, _t.Any] | None = None,
+        *,
+        max_results: int | None = None,
+        page: int | None = None,
+    ) -> _rt.Page[Edition]:
+        """Run the aggregation: `GET /api/v1/editions`.
 
-    def aggregate(self, aggregate: _t.Mapping[str, _t.Any] | None = None, *, max_results: int | None = None, page: int | None = None) -> _rt.Page[Edition]:
-        """Run the aggregation: its placeholders as keywords (`{}` drops a condition; one not given matches nothing, as in Eve): `GET /api/v1/editions`.
+        Its placeholders are keywords (or `aggregate`): `{}` drops a condition; one not
+        given matches nothing, as in Eve.
 
         operation `editions.get_aggregation`
         """
-        return _t.cast(_rt.Page[Edition], self._get_collection(_rt._query(aggregate=_rt._placeholders(aggregate, {}), max_results=max_results, page=page)))
+        params = _rt._query(
+            aggregate=_rt._placeholders(aggregate, {}),
+            max_results=max_results,
+            page=page,
+        )
+        return _t.cast(_rt.Page[Edition], self._get_collection(params))
 
 
 class ShelfResource(_rt.Collection):
     """The `shelf` resource (`/api/v1/shelf`)."""
 
-    mem = None
-    """The typed fields, for filters: `shelf.mem.title == "x"`."""
+    def aggregate(
+        self,
+        aggregate: _t.Mapping[str, _t.Any] | None = None,
+        *,
+        title: _t.Any = None,
+        isbn: _t.Any = None,
+    ) -> _rt.Page[Shelf]:
+        """Run the aggregation: `GET /api/v1/shelf`.
 
-    def aggregate(self, aggregate: _t.Mapping[str, _t.Any] | None = None, *, title: _t.Any = None, isbn: _t.Any = None) -> _rt.Page[Shelf]:
-        """Run the aggregation: its placeholders as keywords (`{}` drops a condition; one not given matches nothing, as in Eve): `GET /api/v1/shelf`.
+        Its placeholders are keywords (or `aggregate`): `{}` drops a condition; one not
+        given matches nothing, as in Eve.
 
         operation `shelf.get_aggregation`
         """
-        return _t.cast(_rt.Page[Shelf], self._get_collection(_rt._query(aggregate=_rt._placeholders(aggregate, {"$title": title, "$isbn": isbn}))))
+        params = _rt._query(
+            aggregate=_rt._placeholders(aggregate, {"$title": title, "$isbn": isbn}),
+        )
+        return _t.cast(_rt.Page[Shelf], self._get_collection(params))
 
 
 class OplogResource(_rt.Collection):
     """The `oplog` resource (`/api/v1/oplog`)."""
 
     mem = OplogFields
-    """The typed fields, for filters: `oplog.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `oplog.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Oplog]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Oplog]:
         """One page of `oplog`: `GET /api/v1/oplog`.
 
         operation `oplog.get_collection`
         """
-        return _t.cast(_rt.Page[Oplog], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Oplog], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Oplog]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Oplog]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Oplog], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Oplog], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Oplog]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Oplog]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Oplog]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Oplog]], self._pages(params))
 
     def get(self, id: int, *, projection: _rt.Projection | None = None) -> Oplog:
-        """One `oplog` document (its ETag remembered): `GET /api/v1/oplog/{_id}`.
+        """One `oplog` document: `GET /api/v1/oplog/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `oplog.get_item`
         """
-        return _t.cast(Oplog, self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Oplog, self._get_item(id, params))
 
 
 class LibraryClient:
@@ -365,40 +633,90 @@ class AsyncAuthorsResource(_rt.AsyncCollection):
     """The `authors` resource (`/api/v1/authors`), async."""
 
     mem = AuthorFields
-    """The typed fields, for filters: `authors.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `authors.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Author]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Author]:
         """One page of `authors`: `GET /api/v1/authors`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Author], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Author], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Author]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Author]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Author], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Author], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Author]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Author]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Author]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Author]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: AuthorInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[AuthorInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[AuthorInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: AuthorInput | _t.Sequence[AuthorInput]
+        self,
+        doc: AuthorInput | _t.Sequence[AuthorInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `authors` document, or many (a list: one bulk request, per-item results): `POST /api/v1/authors`.
+        """Create one `authors` document, or many: `POST /api/v1/authors`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
     async def delete_all(self) -> None:
         """Delete every `authors` document: `DELETE /api/v1/authors`.
@@ -407,38 +725,64 @@ class AsyncAuthorsResource(_rt.AsyncCollection):
         """
         await self._delete_collection()
 
-    async def get(self, id: str, *, version: int | str | None = None, projection: _rt.Projection | None = None) -> Author:
-        """One `authors` document (its ETag remembered): `GET /api/v1/authors/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        version: int | str | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> Author:
+        """One `authors` document: `GET /api/v1/authors/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Author, await self._get_item(id, _rt._query(version=version, projection=_rt._fields(projection))))
+        params = _rt._query(version=version, projection=_rt._fields(projection))
+        return _t.cast(Author, await self._get_item(id, params))
 
     async def update(
-        self, id: str, changes: AuthorUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: AuthorUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/authors/{_id}`.
+        """Change some fields: `PATCH /api/v1/authors/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Author) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def replace(
-        self, id: str, doc: AuthorInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: AuthorInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/authors/{_id}`.
+        """Replace the whole document: `PUT /api/v1/authors/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._put(id, doc, etag))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/authors/{_id}`.
+        """Delete one document: `DELETE /api/v1/authors/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
@@ -449,40 +793,102 @@ class AsyncBooksResource(_rt.AsyncCollection):
     """The `books` resource (`/api/v1/books`), async."""
 
     mem = BookFields
-    """The typed fields, for filters: `books.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `books.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, show_deleted: bool | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Book]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        show_deleted: bool | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Book]:
         """One page of `books`: `GET /api/v1/books`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Book], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, show_deleted=show_deleted, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            show_deleted=show_deleted,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Book], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, show_deleted: bool | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[Book]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        show_deleted: bool | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[Book]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Book], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, show_deleted=show_deleted, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            show_deleted=show_deleted,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[Book], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, show_deleted: bool | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[_rt.Page[Book]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        show_deleted: bool | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Book]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Book]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, show_deleted=show_deleted, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            show_deleted=show_deleted,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Book]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: BookInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[BookInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[BookInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: BookInput | _t.Sequence[BookInput]
+        self,
+        doc: BookInput | _t.Sequence[BookInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `books` document, or many (a list: one bulk request, per-item results): `POST /api/v1/books`.
+        """Create one `books` document, or many: `POST /api/v1/books`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
     async def delete_all(self) -> None:
         """Delete every `books` document: `DELETE /api/v1/books`.
@@ -491,120 +897,250 @@ class AsyncBooksResource(_rt.AsyncCollection):
         """
         await self._delete_collection()
 
-    async def get(self, id: str, *, version: int | str | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Book:
-        """One `books` document (its ETag remembered): `GET /api/v1/books/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        version: int | str | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Book:
+        """One `books` document: `GET /api/v1/books/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Book, await self._get_item(id, _rt._query(version=version, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            version=version,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Book, await self._get_item(id, params))
 
     async def update(
-        self, id: str, changes: BookUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: BookUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/books/{_id}`.
+        """Change some fields: `PATCH /api/v1/books/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Book) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def replace(
-        self, id: str, doc: BookInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: BookInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/books/{_id}`.
+        """Replace the whole document: `PUT /api/v1/books/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._put(id, doc, etag))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/books/{_id}`.
+        """Delete one document: `DELETE /api/v1/books/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
         await self._delete_item(id, etag)
 
-    def subscribe(self, *filters: _rt.Filter, where: _rt.Where | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None, since: int | str | None = None) -> _rt.AsyncSubscription[Book]:
-        """Follow changes live: an iterator of `Event`s that reconnects and resumes after the last event id by itself: `GET /api/v1/books/events`.
+    def subscribe(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+        since: int | str | None = None,
+    ) -> _rt.AsyncSubscription[Book]:
+        """Follow changes live: `GET /api/v1/books/events`.
+
+        An iterator of typed `Event`s (insert, update, delete) that reconnects by itself
+        and resumes after the last event id: nothing lost, nothing repeated. `since`
+        starts after that event id.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.AsyncSubscription[Book], self._subscribe(_rt._query(where=_rt._where(filters, where), projection=_rt._fields(projection), embedded=_rt._fields(embedded), since=since)))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+            since=since,
+        )
+        return _t.cast(_rt.AsyncSubscription[Book], self._subscribe(params))
 
 
 class AsyncBooksPerAuthorResource(_rt.AsyncCollection):
     """The `books_per_author` resource (`/api/v1/books_per_author`), async."""
 
-    mem = None
-    """The typed fields, for filters: `books_per_author.mem.title == "x"`."""
+    async def aggregate(
+        self,
+        aggregate: _t.Mapping[str, _t.Any] | None = None,
+        *,
+        max_results: int | None = None,
+        page: int | None = None,
+        since: _t.Any = None,
+        tag: _t.Any = None,
+        copies: _t.Any = None,
+    ) -> _rt.Page[BooksPerAuthor]:
+        """Run the aggregation: `GET /api/v1/books_per_author`.
 
-    async def aggregate(self, aggregate: _t.Mapping[str, _t.Any] | None = None, *, max_results: int | None = None, page: int | None = None, since: _t.Any = None, tag: _t.Any = None, copies: _t.Any = None) -> _rt.Page[BooksPerAuthor]:
-        """Run the aggregation: its placeholders as keywords (`{}` drops a condition; one not given matches nothing, as in Eve): `GET /api/v1/books_per_author`.
+        Its placeholders are keywords (or `aggregate`): `{}` drops a condition; one not
+        given matches nothing, as in Eve.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[BooksPerAuthor], await self._get_collection(_rt._query(aggregate=_rt._placeholders(aggregate, {"$since": since, "$tag": tag, "$copies": copies}), max_results=max_results, page=page)))
+        params = _rt._query(
+            aggregate=_rt._placeholders(aggregate, {"$since": since, "$tag": tag, "$copies": copies}),
+            max_results=max_results,
+            page=page,
+        )
+        return _t.cast(_rt.Page[BooksPerAuthor], await self._get_collection(params))
 
 
 class AsyncEditionsResource(_rt.AsyncCollection):
     """The `editions` resource (`/api/v1/editions`), async."""
 
-    mem = None
-    """The typed fields, for filters: `editions.mem.title == "x"`."""
+    async def aggregate(
+        self,
+        aggregate: _t.Mapping[str, _t.Any] | None = None,
+        *,
+        max_results: int | None = None,
+        page: int | None = None,
+    ) -> _rt.Page[Edition]:
+        """Run the aggregation: `GET /api/v1/editions`.
 
-    async def aggregate(self, aggregate: _t.Mapping[str, _t.Any] | None = None, *, max_results: int | None = None, page: int | None = None) -> _rt.Page[Edition]:
-        """Run the aggregation: its placeholders as keywords (`{}` drops a condition; one not given matches nothing, as in Eve): `GET /api/v1/editions`.
+        Its placeholders are keywords (or `aggregate`): `{}` drops a condition; one not
+        given matches nothing, as in Eve.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Edition], await self._get_collection(_rt._query(aggregate=_rt._placeholders(aggregate, {}), max_results=max_results, page=page)))
+        params = _rt._query(
+            aggregate=_rt._placeholders(aggregate, {}),
+            max_results=max_results,
+            page=page,
+        )
+        return _t.cast(_rt.Page[Edition], await self._get_collection(params))
 
 
 class AsyncShelfResource(_rt.AsyncCollection):
     """The `shelf` resource (`/api/v1/shelf`), async."""
 
-    mem = None
-    """The typed fields, for filters: `shelf.mem.title == "x"`."""
+    async def aggregate(
+        self,
+        aggregate: _t.Mapping[str, _t.Any] | None = None,
+        *,
+        title: _t.Any = None,
+        isbn: _t.Any = None,
+    ) -> _rt.Page[Shelf]:
+        """Run the aggregation: `GET /api/v1/shelf`.
 
-    async def aggregate(self, aggregate: _t.Mapping[str, _t.Any] | None = None, *, title: _t.Any = None, isbn: _t.Any = None) -> _rt.Page[Shelf]:
-        """Run the aggregation: its placeholders as keywords (`{}` drops a condition; one not given matches nothing, as in Eve): `GET /api/v1/shelf`.
+        Its placeholders are keywords (or `aggregate`): `{}` drops a condition; one not
+        given matches nothing, as in Eve.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Shelf], await self._get_collection(_rt._query(aggregate=_rt._placeholders(aggregate, {"$title": title, "$isbn": isbn}))))
+        params = _rt._query(
+            aggregate=_rt._placeholders(aggregate, {"$title": title, "$isbn": isbn}),
+        )
+        return _t.cast(_rt.Page[Shelf], await self._get_collection(params))
 
 
 class AsyncOplogResource(_rt.AsyncCollection):
     """The `oplog` resource (`/api/v1/oplog`), async."""
 
     mem = OplogFields
-    """The typed fields, for filters: `oplog.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `oplog.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Oplog]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Oplog]:
         """One page of `oplog`: `GET /api/v1/oplog`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Oplog], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Oplog], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Oplog]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Oplog]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Oplog], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Oplog], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Oplog]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Oplog]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Oplog]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Oplog]], self._pages(params))
 
     async def get(self, id: int, *, projection: _rt.Projection | None = None) -> Oplog:
-        """One `oplog` document (its ETag remembered): `GET /api/v1/oplog/{_id}`.
+        """One `oplog` document: `GET /api/v1/oplog/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Oplog, await self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Oplog, await self._get_item(id, params))
 
 
 class AsyncLibraryClient:

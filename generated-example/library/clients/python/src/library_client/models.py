@@ -8,7 +8,6 @@ import typing as _t
 from . import _runtime as _rt
 
 
-
 class Author(_t.TypedDict, total=False):
     """A document of `authors` as the server writes it (`GET /api/v1/authors/{_id}`). Extra
     fields the server adds (projection, embedding) are kept at run time."""
@@ -167,7 +166,7 @@ class OplogUpdate(_t.TypedDict, total=False):
 
 class AuthorFields:
     """The fields of `authors` for filters, sort keys and projections:
-    `AuthorFields.title == "x"`, `AuthorFields.pages > 3`, `AuthorFields.title.re("^A", "i")`."""
+    `AuthorFields.name == 'x'`, `AuthorFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -180,7 +179,7 @@ class AuthorFields:
 
 class BookFields:
     """The fields of `books` for filters, sort keys and projections:
-    `BookFields.title == "x"`, `BookFields.pages > 3`, `BookFields.title.re("^A", "i")`."""
+    `BookFields.title == 'x'`, `BookFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -199,7 +198,7 @@ class BookFields:
 
 class OplogFields:
     """The fields of `oplog` for filters, sort keys and projections:
-    `OplogFields.title == "x"`, `OplogFields.pages > 3`, `OplogFields.title.re("^A", "i")`."""
+    `OplogFields.r == 'x'`, `OplogFields._created.desc()`."""
 
     _id = _rt.Field[int]("_id")
     _created = _rt.StrField[str]("_created")

@@ -8,7 +8,6 @@ import typing as _t
 from . import _runtime as _rt
 
 
-
 class Note(_t.TypedDict, total=False):
     """A document of `notes` as the server writes it (`GET /notes/{_id}`). Extra
     fields the server adds (projection, embedding) are kept at run time."""
@@ -34,7 +33,7 @@ class NoteUpdate(_t.TypedDict, total=False):
 
 class NoteFields:
     """The fields of `notes` for filters, sort keys and projections:
-    `NoteFields.title == "x"`, `NoteFields.pages > 3`, `NoteFields.title.re("^A", "i")`."""
+    `NoteFields.text == 'x'`, `NoteFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")

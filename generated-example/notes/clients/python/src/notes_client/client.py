@@ -43,40 +43,90 @@ class NotesResource(_rt.Collection):
     """The `notes` resource (`/api/v1/notes`)."""
 
     mem = NoteFields
-    """The typed fields, for filters: `notes.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `notes.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Note]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Note]:
         """One page of `notes`: `GET /api/v1/notes`.
 
         operation `notes.get_collection`
         """
-        return _t.cast(_rt.Page[Note], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Note], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Note]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Note]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Note], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Note], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Note]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Note]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Note]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Note]], self._pages(params))
 
     @_t.overload
     def create(self, doc: NoteInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[NoteInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[NoteInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: NoteInput | _t.Sequence[NoteInput]
+        self,
+        doc: NoteInput | _t.Sequence[NoteInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `notes` document, or many (a list: one bulk request, per-item results): `POST /api/v1/notes`.
+        """Create one `notes` document, or many: `POST /api/v1/notes`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `notes.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def delete_all(self) -> None:
         """Delete every `notes` document: `DELETE /api/v1/notes`.
@@ -86,98 +136,203 @@ class NotesResource(_rt.Collection):
         self._delete_collection()
 
     def get(self, id: str, *, projection: _rt.Projection | None = None) -> Note:
-        """One `notes` document (its ETag remembered): `GET /api/v1/notes/{_id}`.
+        """One `notes` document: `GET /api/v1/notes/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `notes.get_item`
         """
-        return _t.cast(Note, self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Note, self._get_item(id, params))
 
     def update(
-        self, id: str, changes: NoteUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: NoteUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/notes/{_id}`.
+        """Change some fields: `PATCH /api/v1/notes/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `notes.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Note) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def replace(
-        self, id: str, doc: NoteInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: NoteInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/notes/{_id}`.
+        """Replace the whole document: `PUT /api/v1/notes/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `notes.put_item`
         """
         return _t.cast(_rt.WriteResult, self._put(id, doc, etag))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/notes/{_id}`.
+        """Delete one document: `DELETE /api/v1/notes/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `notes.delete_item`
         """
         self._delete_item(id, etag)
 
-    def subscribe(self, *filters: _rt.Filter, where: _rt.Where | None = None, projection: _rt.Projection | None = None, since: int | str | None = None) -> _rt.Subscription[Note]:
-        """Follow changes live: an iterator of `Event`s that reconnects and resumes after the last event id by itself: `GET /api/v1/notes/events`.
+    def subscribe(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        projection: _rt.Projection | None = None,
+        since: int | str | None = None,
+    ) -> _rt.Subscription[Note]:
+        """Follow changes live: `GET /api/v1/notes/events`.
+
+        An iterator of typed `Event`s (insert, update, delete) that reconnects by itself
+        and resumes after the last event id: nothing lost, nothing repeated. `since`
+        starts after that event id.
 
         operation `notes.subscribe`
         """
-        return _t.cast(_rt.Subscription[Note], self._subscribe(_rt._query(where=_rt._where(filters, where), projection=_rt._fields(projection), since=since)))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            projection=_rt._fields(projection),
+            since=since,
+        )
+        return _t.cast(_rt.Subscription[Note], self._subscribe(params))
 
 
 class CommentsResource(_rt.Collection):
     """The `comments` resource (`/api/v1/comments`)."""
 
     mem = CommentFields
-    """The typed fields, for filters: `comments.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `comments.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Comment]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Comment]:
         """One page of `comments`: `GET /api/v1/comments`.
 
         operation `comments.get_collection`
         """
-        return _t.cast(_rt.Page[Comment], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Comment], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[Comment]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[Comment]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Comment], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[Comment], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[_rt.Page[Comment]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[_rt.Page[Comment]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Comment]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Comment]], self._pages(params))
 
     @_t.overload
     def create(self, doc: CommentInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[CommentInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[CommentInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: CommentInput | _t.Sequence[CommentInput]
+        self,
+        doc: CommentInput | _t.Sequence[CommentInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `comments` document, or many (a list: one bulk request, per-item results): `POST /api/v1/comments`.
+        """Create one `comments` document, or many: `POST /api/v1/comments`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `comments.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
-    def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Comment:
-        """One `comments` document (its ETag remembered): `GET /api/v1/comments/{_id}`.
+    def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Comment:
+        """One `comments` document: `GET /api/v1/comments/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `comments.get_item`
         """
-        return _t.cast(Comment, self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Comment, self._get_item(id, params))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/comments/{_id}`.
+        """Delete one document: `DELETE /api/v1/comments/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `comments.delete_item`
         """
@@ -188,64 +343,128 @@ class AnnouncementsResource(_rt.Collection):
     """The `announcements` resource (`/api/v1/announcements`)."""
 
     mem = AnnouncementFields
-    """The typed fields, for filters: `announcements.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `announcements.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Announcement]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Announcement]:
         """One page of `announcements`: `GET /api/v1/announcements`.
 
         operation `announcements.get_collection`
         """
-        return _t.cast(_rt.Page[Announcement], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Announcement], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Announcement]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Announcement]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Announcement], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Announcement], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Announcement]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Announcement]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Announcement]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Announcement]], self._pages(params))
 
     @_t.overload
     def create(self, doc: AnnouncementInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[AnnouncementInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[AnnouncementInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: AnnouncementInput | _t.Sequence[AnnouncementInput]
+        self,
+        doc: AnnouncementInput | _t.Sequence[AnnouncementInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `announcements` document, or many (a list: one bulk request, per-item results): `POST /api/v1/announcements`.
+        """Create one `announcements` document, or many: `POST /api/v1/announcements`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `announcements.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def get(self, id: str, *, projection: _rt.Projection | None = None) -> Announcement:
-        """One `announcements` document (its ETag remembered): `GET /api/v1/announcements/{_id}`.
+        """One `announcements` document: `GET /api/v1/announcements/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `announcements.get_item`
         """
-        return _t.cast(Announcement, self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Announcement, self._get_item(id, params))
 
     def update(
-        self, id: str, changes: AnnouncementUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: AnnouncementUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/announcements/{_id}`.
+        """Change some fields: `PATCH /api/v1/announcements/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `announcements.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Announcement) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/announcements/{_id}`.
+        """Delete one document: `DELETE /api/v1/announcements/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `announcements.delete_item`
         """
@@ -256,105 +475,254 @@ class StatusResource(_rt.Collection):
     """The `status` resource (`/api/v1/status`)."""
 
     mem = StatusFields
-    """The typed fields, for filters: `status.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `status.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Status]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Status]:
         """One page of `status`: `GET /api/v1/status`.
 
         operation `status.get_collection`
         """
-        return _t.cast(_rt.Page[Status], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Status], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Status]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Status]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Status], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Status], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Status]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Status]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Status]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Status]], self._pages(params))
 
     def get(self, id: str, *, projection: _rt.Projection | None = None) -> Status:
-        """One `status` document (its ETag remembered): `GET /api/v1/status/{_id}`.
+        """One `status` document: `GET /api/v1/status/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `status.get_item`
         """
-        return _t.cast(Status, self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Status, self._get_item(id, params))
 
 
 class DeliveriesResource(_rt.Collection):
     """The `deliveries` resource (`/api/v1/deliveries`)."""
 
     mem = DeliveryFields
-    """The typed fields, for filters: `deliveries.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `deliveries.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Delivery]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Delivery]:
         """One page of `deliveries`: `GET /api/v1/deliveries`.
 
         operation `deliveries.get_collection`
         """
-        return _t.cast(_rt.Page[Delivery], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Delivery], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Delivery]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Delivery]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Delivery], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Delivery], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Delivery]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Delivery]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Delivery]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Delivery]], self._pages(params))
 
     @_t.overload
     def create(self, doc: DeliveryInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[DeliveryInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[DeliveryInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: DeliveryInput | _t.Sequence[DeliveryInput]
+        self,
+        doc: DeliveryInput | _t.Sequence[DeliveryInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `deliveries` document, or many (a list: one bulk request, per-item results): `POST /api/v1/deliveries`.
+        """Create one `deliveries` document, or many: `POST /api/v1/deliveries`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `deliveries.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def get(self, id: str, *, projection: _rt.Projection | None = None) -> Delivery:
-        """One `deliveries` document (its ETag remembered): `GET /api/v1/deliveries/{_id}`.
+        """One `deliveries` document: `GET /api/v1/deliveries/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `deliveries.get_item`
         """
-        return _t.cast(Delivery, self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Delivery, self._get_item(id, params))
 
 
 class OplogResource(_rt.Collection):
     """The `oplog` resource (`/api/v1/oplog`)."""
 
     mem = OplogFields
-    """The typed fields, for filters: `oplog.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `oplog.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Oplog]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Oplog]:
         """One page of `oplog`: `GET /api/v1/oplog`.
 
         operation `oplog.get_collection`
         """
-        return _t.cast(_rt.Page[Oplog], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Oplog], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Oplog]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Oplog]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Oplog], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Oplog], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Oplog]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Oplog]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Oplog]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Oplog]], self._pages(params))
 
     def get(self, id: int, *, projection: _rt.Projection | None = None) -> Oplog:
-        """One `oplog` document (its ETag remembered): `GET /api/v1/oplog/{_id}`.
+        """One `oplog` document: `GET /api/v1/oplog/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `oplog.get_item`
         """
-        return _t.cast(Oplog, self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Oplog, self._get_item(id, params))
 
 
 class NotesClient:
@@ -446,40 +814,90 @@ class AsyncNotesResource(_rt.AsyncCollection):
     """The `notes` resource (`/api/v1/notes`), async."""
 
     mem = NoteFields
-    """The typed fields, for filters: `notes.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `notes.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Note]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Note]:
         """One page of `notes`: `GET /api/v1/notes`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Note], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Note], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Note]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Note]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Note], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Note], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Note]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Note]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Note]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Note]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: NoteInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[NoteInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[NoteInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: NoteInput | _t.Sequence[NoteInput]
+        self,
+        doc: NoteInput | _t.Sequence[NoteInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `notes` document, or many (a list: one bulk request, per-item results): `POST /api/v1/notes`.
+        """Create one `notes` document, or many: `POST /api/v1/notes`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
     async def delete_all(self) -> None:
         """Delete every `notes` document: `DELETE /api/v1/notes`.
@@ -489,98 +907,203 @@ class AsyncNotesResource(_rt.AsyncCollection):
         await self._delete_collection()
 
     async def get(self, id: str, *, projection: _rt.Projection | None = None) -> Note:
-        """One `notes` document (its ETag remembered): `GET /api/v1/notes/{_id}`.
+        """One `notes` document: `GET /api/v1/notes/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Note, await self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Note, await self._get_item(id, params))
 
     async def update(
-        self, id: str, changes: NoteUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: NoteUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/notes/{_id}`.
+        """Change some fields: `PATCH /api/v1/notes/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Note) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def replace(
-        self, id: str, doc: NoteInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: NoteInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/notes/{_id}`.
+        """Replace the whole document: `PUT /api/v1/notes/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._put(id, doc, etag))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/notes/{_id}`.
+        """Delete one document: `DELETE /api/v1/notes/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
         await self._delete_item(id, etag)
 
-    def subscribe(self, *filters: _rt.Filter, where: _rt.Where | None = None, projection: _rt.Projection | None = None, since: int | str | None = None) -> _rt.AsyncSubscription[Note]:
-        """Follow changes live: an iterator of `Event`s that reconnects and resumes after the last event id by itself: `GET /api/v1/notes/events`.
+    def subscribe(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        projection: _rt.Projection | None = None,
+        since: int | str | None = None,
+    ) -> _rt.AsyncSubscription[Note]:
+        """Follow changes live: `GET /api/v1/notes/events`.
+
+        An iterator of typed `Event`s (insert, update, delete) that reconnects by itself
+        and resumes after the last event id: nothing lost, nothing repeated. `since`
+        starts after that event id.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.AsyncSubscription[Note], self._subscribe(_rt._query(where=_rt._where(filters, where), projection=_rt._fields(projection), since=since)))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            projection=_rt._fields(projection),
+            since=since,
+        )
+        return _t.cast(_rt.AsyncSubscription[Note], self._subscribe(params))
 
 
 class AsyncCommentsResource(_rt.AsyncCollection):
     """The `comments` resource (`/api/v1/comments`), async."""
 
     mem = CommentFields
-    """The typed fields, for filters: `comments.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `comments.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Comment]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Comment]:
         """One page of `comments`: `GET /api/v1/comments`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Comment], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Comment], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[Comment]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[Comment]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Comment], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[Comment], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[_rt.Page[Comment]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Comment]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Comment]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Comment]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: CommentInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[CommentInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[CommentInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: CommentInput | _t.Sequence[CommentInput]
+        self,
+        doc: CommentInput | _t.Sequence[CommentInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `comments` document, or many (a list: one bulk request, per-item results): `POST /api/v1/comments`.
+        """Create one `comments` document, or many: `POST /api/v1/comments`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
-    async def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Comment:
-        """One `comments` document (its ETag remembered): `GET /api/v1/comments/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Comment:
+        """One `comments` document: `GET /api/v1/comments/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Comment, await self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Comment, await self._get_item(id, params))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/comments/{_id}`.
+        """Delete one document: `DELETE /api/v1/comments/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
@@ -591,64 +1114,133 @@ class AsyncAnnouncementsResource(_rt.AsyncCollection):
     """The `announcements` resource (`/api/v1/announcements`), async."""
 
     mem = AnnouncementFields
-    """The typed fields, for filters: `announcements.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `announcements.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Announcement]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Announcement]:
         """One page of `announcements`: `GET /api/v1/announcements`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Announcement], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Announcement], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Announcement]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Announcement]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Announcement], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Announcement], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Announcement]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Announcement]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Announcement]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Announcement]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: AnnouncementInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[AnnouncementInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[AnnouncementInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: AnnouncementInput | _t.Sequence[AnnouncementInput]
+        self,
+        doc: AnnouncementInput | _t.Sequence[AnnouncementInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `announcements` document, or many (a list: one bulk request, per-item results): `POST /api/v1/announcements`.
+        """Create one `announcements` document, or many: `POST /api/v1/announcements`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
-    async def get(self, id: str, *, projection: _rt.Projection | None = None) -> Announcement:
-        """One `announcements` document (its ETag remembered): `GET /api/v1/announcements/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+    ) -> Announcement:
+        """One `announcements` document: `GET /api/v1/announcements/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Announcement, await self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Announcement, await self._get_item(id, params))
 
     async def update(
-        self, id: str, changes: AnnouncementUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: AnnouncementUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/announcements/{_id}`.
+        """Change some fields: `PATCH /api/v1/announcements/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Announcement) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/announcements/{_id}`.
+        """Delete one document: `DELETE /api/v1/announcements/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
@@ -659,105 +1251,259 @@ class AsyncStatusResource(_rt.AsyncCollection):
     """The `status` resource (`/api/v1/status`), async."""
 
     mem = StatusFields
-    """The typed fields, for filters: `status.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `status.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Status]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Status]:
         """One page of `status`: `GET /api/v1/status`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Status], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Status], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Status]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Status]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Status], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Status], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Status]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Status]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Status]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Status]], self._pages(params))
 
     async def get(self, id: str, *, projection: _rt.Projection | None = None) -> Status:
-        """One `status` document (its ETag remembered): `GET /api/v1/status/{_id}`.
+        """One `status` document: `GET /api/v1/status/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Status, await self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Status, await self._get_item(id, params))
 
 
 class AsyncDeliveriesResource(_rt.AsyncCollection):
     """The `deliveries` resource (`/api/v1/deliveries`), async."""
 
     mem = DeliveryFields
-    """The typed fields, for filters: `deliveries.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `deliveries.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Delivery]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Delivery]:
         """One page of `deliveries`: `GET /api/v1/deliveries`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Delivery], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Delivery], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Delivery]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Delivery]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Delivery], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Delivery], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Delivery]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Delivery]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Delivery]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Delivery]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: DeliveryInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[DeliveryInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[DeliveryInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: DeliveryInput | _t.Sequence[DeliveryInput]
+        self,
+        doc: DeliveryInput | _t.Sequence[DeliveryInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `deliveries` document, or many (a list: one bulk request, per-item results): `POST /api/v1/deliveries`.
+        """Create one `deliveries` document, or many: `POST /api/v1/deliveries`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
-    async def get(self, id: str, *, projection: _rt.Projection | None = None) -> Delivery:
-        """One `deliveries` document (its ETag remembered): `GET /api/v1/deliveries/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+    ) -> Delivery:
+        """One `deliveries` document: `GET /api/v1/deliveries/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Delivery, await self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Delivery, await self._get_item(id, params))
 
 
 class AsyncOplogResource(_rt.AsyncCollection):
     """The `oplog` resource (`/api/v1/oplog`), async."""
 
     mem = OplogFields
-    """The typed fields, for filters: `oplog.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `oplog.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Oplog]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Oplog]:
         """One page of `oplog`: `GET /api/v1/oplog`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Oplog], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Oplog], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Oplog]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Oplog]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Oplog], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Oplog], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Oplog]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Oplog]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Oplog]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Oplog]], self._pages(params))
 
     async def get(self, id: int, *, projection: _rt.Projection | None = None) -> Oplog:
-        """One `oplog` document (its ETag remembered): `GET /api/v1/oplog/{_id}`.
+        """One `oplog` document: `GET /api/v1/oplog/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Oplog, await self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Oplog, await self._get_item(id, params))
 
 
 class AsyncNotesClient:

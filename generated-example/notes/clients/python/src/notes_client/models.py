@@ -8,7 +8,6 @@ import typing as _t
 from . import _runtime as _rt
 
 
-
 class Note(_t.TypedDict, total=False):
     """A document of `notes` as the server writes it (`GET /api/v1/notes/{_id}`). Extra
     fields the server adds (projection, embedding) are kept at run time."""
@@ -189,7 +188,7 @@ class OplogUpdate(_t.TypedDict, total=False):
 
 class NoteFields:
     """The fields of `notes` for filters, sort keys and projections:
-    `NoteFields.title == "x"`, `NoteFields.pages > 3`, `NoteFields.title.re("^A", "i")`."""
+    `NoteFields.title == 'x'`, `NoteFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -202,7 +201,7 @@ class NoteFields:
 
 class CommentFields:
     """The fields of `comments` for filters, sort keys and projections:
-    `CommentFields.title == "x"`, `CommentFields.pages > 3`, `CommentFields.title.re("^A", "i")`."""
+    `CommentFields.note == 'x'`, `CommentFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -213,7 +212,7 @@ class CommentFields:
 
 class AnnouncementFields:
     """The fields of `announcements` for filters, sort keys and projections:
-    `AnnouncementFields.title == "x"`, `AnnouncementFields.pages > 3`, `AnnouncementFields.title.re("^A", "i")`."""
+    `AnnouncementFields.headline == 'x'`, `AnnouncementFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -224,7 +223,7 @@ class AnnouncementFields:
 
 class StatusFields:
     """The fields of `status` for filters, sort keys and projections:
-    `StatusFields.title == "x"`, `StatusFields.pages > 3`, `StatusFields.title.re("^A", "i")`."""
+    `StatusFields.service == 'x'`, `StatusFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -235,7 +234,7 @@ class StatusFields:
 
 class DeliveryFields:
     """The fields of `deliveries` for filters, sort keys and projections:
-    `DeliveryFields.title == "x"`, `DeliveryFields.pages > 3`, `DeliveryFields.title.re("^A", "i")`."""
+    `DeliveryFields.event == 'x'`, `DeliveryFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -246,7 +245,7 @@ class DeliveryFields:
 
 class OplogFields:
     """The fields of `oplog` for filters, sort keys and projections:
-    `OplogFields.title == "x"`, `OplogFields.pages > 3`, `OplogFields.title.re("^A", "i")`."""
+    `OplogFields.r == 'x'`, `OplogFields._created.desc()`."""
 
     _id = _rt.Field[int]("_id")
     _created = _rt.StrField[str]("_created")

@@ -31,40 +31,90 @@ class PeopleResource(_rt.Collection):
     """The `people` resource (`/api/v1/people`)."""
 
     mem = PersonFields
-    """The typed fields, for filters: `people.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `people.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Person]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Person]:
         """One page of `people`: `GET /api/v1/people`.
 
         operation `people.get_collection`
         """
-        return _t.cast(_rt.Page[Person], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Person], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Person]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Person]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Person], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Person], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Person]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Person]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Person]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Person]], self._pages(params))
 
     @_t.overload
     def create(self, doc: PersonInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[PersonInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[PersonInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: PersonInput | _t.Sequence[PersonInput]
+        self,
+        doc: PersonInput | _t.Sequence[PersonInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `people` document, or many (a list: one bulk request, per-item results): `POST /api/v1/people`.
+        """Create one `people` document, or many: `POST /api/v1/people`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `people.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def delete_all(self) -> None:
         """Delete every `people` document: `DELETE /api/v1/people`.
@@ -74,37 +124,57 @@ class PeopleResource(_rt.Collection):
         self._delete_collection()
 
     def get(self, id: str, *, projection: _rt.Projection | None = None) -> Person:
-        """One `people` document (its ETag remembered): `GET /api/v1/people/{_id}`.
+        """One `people` document: `GET /api/v1/people/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `people.get_item`
         """
-        return _t.cast(Person, self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Person, self._get_item(id, params))
 
     def update(
-        self, id: str, changes: PersonUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: PersonUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/people/{_id}`.
+        """Change some fields: `PATCH /api/v1/people/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `people.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Person) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def replace(
-        self, id: str, doc: PersonInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: PersonInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/people/{_id}`.
+        """Replace the whole document: `PUT /api/v1/people/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `people.put_item`
         """
         return _t.cast(_rt.WriteResult, self._put(id, doc, etag))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/people/{_id}`.
+        """Delete one document: `DELETE /api/v1/people/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `people.delete_item`
         """
@@ -118,7 +188,12 @@ class PeopleResource(_rt.Collection):
         upsert_on: str | None = None,
         on_error: str | None = None,
     ) -> _rt.ImportReport:
-        """Import a table: a 2-D list (JSON `ds`), CSV text, or a file (multipart); `mode` insert|upsert|replace, `on_error` abort|skip: `POST /api/v1/people/import`.
+        """Import a table: `POST /api/v1/people/import`.
+
+        `table` is a 2-D list (sent as JSON `ds`; the first row names the columns), CSV
+        text, or a file (a path, bytes or a binary file; multipart). `mode`: insert,
+        upsert or replace; `on_error`: abort (all or nothing) or skip. A refused import
+        answers its report too.
 
         operation `people.import`
         """
@@ -130,64 +205,143 @@ class InvoicesResource(_rt.Collection):
     """The `invoices` resource (`/api/v1/invoices`)."""
 
     mem = InvoiceFields
-    """The typed fields, for filters: `invoices.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `invoices.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Invoice]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Invoice]:
         """One page of `invoices`: `GET /api/v1/invoices`.
 
         operation `invoices.get_collection`
         """
-        return _t.cast(_rt.Page[Invoice], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Invoice], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[Invoice]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[Invoice]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Invoice], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[Invoice], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[_rt.Page[Invoice]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[_rt.Page[Invoice]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Invoice]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Invoice]], self._pages(params))
 
     @_t.overload
     def create(self, doc: InvoiceInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[InvoiceInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[InvoiceInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: InvoiceInput | _t.Sequence[InvoiceInput]
+        self,
+        doc: InvoiceInput | _t.Sequence[InvoiceInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `invoices` document, or many (a list: one bulk request, per-item results): `POST /api/v1/invoices`.
+        """Create one `invoices` document, or many: `POST /api/v1/invoices`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `invoices.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
-    def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Invoice:
-        """One `invoices` document (its ETag remembered): `GET /api/v1/invoices/{_id}`.
+    def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Invoice:
+        """One `invoices` document: `GET /api/v1/invoices/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `invoices.get_item`
         """
-        return _t.cast(Invoice, self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Invoice, self._get_item(id, params))
 
     def update(
-        self, id: str, changes: InvoiceUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: InvoiceUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/invoices/{_id}`.
+        """Change some fields: `PATCH /api/v1/invoices/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `invoices.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Invoice) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/invoices/{_id}`.
+        """Delete one document: `DELETE /api/v1/invoices/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `invoices.delete_item`
         """
@@ -198,73 +352,158 @@ class WorksResource(_rt.Collection):
     """The `works` resource (`/api/v1/works`)."""
 
     mem = WorkFields
-    """The typed fields, for filters: `works.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `works.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Work]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Work]:
         """One page of `works`: `GET /api/v1/works`.
 
         operation `works.get_collection`
         """
-        return _t.cast(_rt.Page[Work], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Work], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[Work]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[Work]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Work], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[Work], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.Iterator[_rt.Page[Work]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.Iterator[_rt.Page[Work]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Work]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Work]], self._pages(params))
 
     @_t.overload
     def create(self, doc: WorkInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[WorkInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[WorkInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: WorkInput | _t.Sequence[WorkInput]
+        self,
+        doc: WorkInput | _t.Sequence[WorkInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `works` document, or many (a list: one bulk request, per-item results): `POST /api/v1/works`.
+        """Create one `works` document, or many: `POST /api/v1/works`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `works.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
-    def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Work:
-        """One `works` document (its ETag remembered): `GET /api/v1/works/{_id}`.
+    def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Work:
+        """One `works` document: `GET /api/v1/works/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `works.get_item`
         """
-        return _t.cast(Work, self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Work, self._get_item(id, params))
 
     def update(
-        self, id: str, changes: WorkUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: WorkUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/works/{_id}`.
+        """Change some fields: `PATCH /api/v1/works/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `works.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Work) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def replace(
-        self, id: str, doc: WorkInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: WorkInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/works/{_id}`.
+        """Replace the whole document: `PUT /api/v1/works/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `works.put_item`
         """
         return _t.cast(_rt.WriteResult, self._put(id, doc, etag))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/works/{_id}`.
+        """Delete one document: `DELETE /api/v1/works/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `works.delete_item`
         """
@@ -333,40 +572,90 @@ class AsyncPeopleResource(_rt.AsyncCollection):
     """The `people` resource (`/api/v1/people`), async."""
 
     mem = PersonFields
-    """The typed fields, for filters: `people.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `people.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Person]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Person]:
         """One page of `people`: `GET /api/v1/people`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Person], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Person], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Person]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Person]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Person], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Person], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Person]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Person]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Person]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Person]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: PersonInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[PersonInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[PersonInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: PersonInput | _t.Sequence[PersonInput]
+        self,
+        doc: PersonInput | _t.Sequence[PersonInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `people` document, or many (a list: one bulk request, per-item results): `POST /api/v1/people`.
+        """Create one `people` document, or many: `POST /api/v1/people`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
     async def delete_all(self) -> None:
         """Delete every `people` document: `DELETE /api/v1/people`.
@@ -376,37 +665,57 @@ class AsyncPeopleResource(_rt.AsyncCollection):
         await self._delete_collection()
 
     async def get(self, id: str, *, projection: _rt.Projection | None = None) -> Person:
-        """One `people` document (its ETag remembered): `GET /api/v1/people/{_id}`.
+        """One `people` document: `GET /api/v1/people/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Person, await self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Person, await self._get_item(id, params))
 
     async def update(
-        self, id: str, changes: PersonUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: PersonUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/people/{_id}`.
+        """Change some fields: `PATCH /api/v1/people/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Person) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def replace(
-        self, id: str, doc: PersonInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: PersonInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/people/{_id}`.
+        """Replace the whole document: `PUT /api/v1/people/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._put(id, doc, etag))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/people/{_id}`.
+        """Delete one document: `DELETE /api/v1/people/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
@@ -420,7 +729,12 @@ class AsyncPeopleResource(_rt.AsyncCollection):
         upsert_on: str | None = None,
         on_error: str | None = None,
     ) -> _rt.ImportReport:
-        """Import a table: a 2-D list (JSON `ds`), CSV text, or a file (multipart); `mode` insert|upsert|replace, `on_error` abort|skip: `POST /api/v1/people/import`.
+        """Import a table: `POST /api/v1/people/import`.
+
+        `table` is a 2-D list (sent as JSON `ds`; the first row names the columns), CSV
+        text, or a file (a path, bytes or a binary file; multipart). `mode`: insert,
+        upsert or replace; `on_error`: abort (all or nothing) or skip. A refused import
+        answers its report too.
 
         The async twin of the sync client's method.
         """
@@ -432,64 +746,143 @@ class AsyncInvoicesResource(_rt.AsyncCollection):
     """The `invoices` resource (`/api/v1/invoices`), async."""
 
     mem = InvoiceFields
-    """The typed fields, for filters: `invoices.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `invoices.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Invoice]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Invoice]:
         """One page of `invoices`: `GET /api/v1/invoices`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Invoice], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Invoice], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[Invoice]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[Invoice]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Invoice], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[Invoice], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[_rt.Page[Invoice]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Invoice]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Invoice]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Invoice]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: InvoiceInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[InvoiceInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[InvoiceInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: InvoiceInput | _t.Sequence[InvoiceInput]
+        self,
+        doc: InvoiceInput | _t.Sequence[InvoiceInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `invoices` document, or many (a list: one bulk request, per-item results): `POST /api/v1/invoices`.
+        """Create one `invoices` document, or many: `POST /api/v1/invoices`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
-    async def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Invoice:
-        """One `invoices` document (its ETag remembered): `GET /api/v1/invoices/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Invoice:
+        """One `invoices` document: `GET /api/v1/invoices/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Invoice, await self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Invoice, await self._get_item(id, params))
 
     async def update(
-        self, id: str, changes: InvoiceUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: InvoiceUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/invoices/{_id}`.
+        """Change some fields: `PATCH /api/v1/invoices/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Invoice) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/invoices/{_id}`.
+        """Delete one document: `DELETE /api/v1/invoices/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
@@ -500,73 +893,158 @@ class AsyncWorksResource(_rt.AsyncCollection):
     """The `works` resource (`/api/v1/works`), async."""
 
     mem = WorkFields
-    """The typed fields, for filters: `works.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `works.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _rt.Page[Work]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _rt.Page[Work]:
         """One page of `works`: `GET /api/v1/works`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Work], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_rt.Page[Work], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[Work]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[Work]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Work], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[Work], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> _t.AsyncIterator[_rt.Page[Work]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Work]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Work]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Work]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: WorkInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[WorkInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[WorkInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: WorkInput | _t.Sequence[WorkInput]
+        self,
+        doc: WorkInput | _t.Sequence[WorkInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `works` document, or many (a list: one bulk request, per-item results): `POST /api/v1/works`.
+        """Create one `works` document, or many: `POST /api/v1/works`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
-    async def get(self, id: str, *, projection: _rt.Projection | None = None, embedded: _rt.Embedded | None = None) -> Work:
-        """One `works` document (its ETag remembered): `GET /api/v1/works/{_id}`.
+    async def get(
+        self,
+        id: str,
+        *,
+        projection: _rt.Projection | None = None,
+        embedded: _rt.Embedded | None = None,
+    ) -> Work:
+        """One `works` document: `GET /api/v1/works/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Work, await self._get_item(id, _rt._query(projection=_rt._fields(projection), embedded=_rt._fields(embedded))))
+        params = _rt._query(
+            projection=_rt._fields(projection),
+            embedded=_rt._fields(embedded),
+        )
+        return _t.cast(Work, await self._get_item(id, params))
 
     async def update(
-        self, id: str, changes: WorkUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: WorkUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/works/{_id}`.
+        """Change some fields: `PATCH /api/v1/works/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Work) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def replace(
-        self, id: str, doc: WorkInput, *, etag: str | None = None
+        self,
+        id: str,
+        doc: WorkInput,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Replace the whole document (`If-Match` as `update`): `PUT /api/v1/works/{_id}`.
+        """Replace the whole document: `PUT /api/v1/works/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._put(id, doc, etag))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/works/{_id}`.
+        """Delete one document: `DELETE /api/v1/works/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """

@@ -8,7 +8,6 @@ import typing as _t
 from . import _runtime as _rt
 
 
-
 class PersonLocation(_t.TypedDict, total=False):
     """A nested dict."""
 
@@ -162,7 +161,7 @@ class PersonLocation_(_rt.Field[dict[str, _t.Any]]):
 
 class PersonFields:
     """The fields of `people` for filters, sort keys and projections:
-    `PersonFields.title == "x"`, `PersonFields.pages > 3`, `PersonFields.title.re("^A", "i")`."""
+    `PersonFields.firstname == 'x'`, `PersonFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -179,7 +178,7 @@ class PersonFields:
 
 class InvoiceFields:
     """The fields of `invoices` for filters, sort keys and projections:
-    `InvoiceFields.title == "x"`, `InvoiceFields.pages > 3`, `InvoiceFields.title.re("^A", "i")`."""
+    `InvoiceFields.number == 3`, `InvoiceFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -193,7 +192,7 @@ class InvoiceFields:
 
 class WorkFields:
     """The fields of `works` for filters, sort keys and projections:
-    `WorkFields.title == "x"`, `WorkFields.pages > 3`, `WorkFields.title.re("^A", "i")`."""
+    `WorkFields.title == 'x'`, `WorkFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")

@@ -8,7 +8,6 @@ import typing as _t
 from . import _runtime as _rt
 
 
-
 class PlaceAddress(_t.TypedDict, total=False):
     """A nested dict."""
 
@@ -164,7 +163,7 @@ class PlaceAddress_(_rt.Field[dict[str, _t.Any]]):
 
 class PlaceFields:
     """The fields of `places` for filters, sort keys and projections:
-    `PlaceFields.title == "x"`, `PlaceFields.pages > 3`, `PlaceFields.title.re("^A", "i")`."""
+    `PlaceFields.name == 'x'`, `PlaceFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -188,7 +187,7 @@ class DraftAddress_(_rt.Field[dict[str, _t.Any]]):
 
 class DraftFields:
     """The fields of `drafts` for filters, sort keys and projections:
-    `DraftFields.title == "x"`, `DraftFields.pages > 3`, `DraftFields.title.re("^A", "i")`."""
+    `DraftFields.name == 'x'`, `DraftFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -200,7 +199,7 @@ class DraftFields:
 
 class AreaFields:
     """The fields of `areas` for filters, sort keys and projections:
-    `AreaFields.title == "x"`, `AreaFields.pages > 3`, `AreaFields.title.re("^A", "i")`."""
+    `AreaFields.name == 'x'`, `AreaFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")

@@ -30,64 +30,128 @@ class RowsResource(_rt.Collection):
     """The `rows` resource (`/api/v1/rows`)."""
 
     mem = RowFields
-    """The typed fields, for filters: `rows.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `rows.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Row]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Row]:
         """One page of `rows`: `GET /api/v1/rows`.
 
         operation `rows.get_collection`
         """
-        return _t.cast(_rt.Page[Row], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Row], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Row]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Row]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Row], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Row], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Row]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Row]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Row]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Row]], self._pages(params))
 
     @_t.overload
     def create(self, doc: RowInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    def create(self, doc: _t.Sequence[RowInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    def create(
+        self,
+        doc: _t.Sequence[RowInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     def create(
-        self, doc: RowInput | _t.Sequence[RowInput]
+        self,
+        doc: RowInput | _t.Sequence[RowInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `rows` document, or many (a list: one bulk request, per-item results): `POST /api/v1/rows`.
+        """Create one `rows` document, or many: `POST /api/v1/rows`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         operation `rows.post_collection`
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], self._post(body))
 
     def get(self, id: str, *, projection: _rt.Projection | None = None) -> Row:
-        """One `rows` document (its ETag remembered): `GET /api/v1/rows/{_id}`.
+        """One `rows` document: `GET /api/v1/rows/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `rows.get_item`
         """
-        return _t.cast(Row, self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Row, self._get_item(id, params))
 
     def update(
-        self, id: str, changes: RowUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: RowUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/rows/{_id}`.
+        """Change some fields: `PATCH /api/v1/rows/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         operation `rows.patch_item`
         """
         return _t.cast(_rt.WriteResult, self._patch(id, changes, etag))
 
     def save(self, doc: Row) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, self._save(doc))
 
     def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/rows/{_id}`.
+        """Delete one document: `DELETE /api/v1/rows/{_id}`.
+
+        `If-Match` as `update`.
 
         operation `rows.delete_item`
         """
@@ -101,48 +165,116 @@ class RowsResource(_rt.Collection):
         upsert_on: str | None = None,
         on_error: str | None = None,
     ) -> _rt.ImportReport:
-        """Import a table: a 2-D list (JSON `ds`), CSV text, or a file (multipart); `mode` insert|upsert|replace, `on_error` abort|skip: `POST /api/v1/rows/import`.
+        """Import a table: `POST /api/v1/rows/import`.
+
+        `table` is a 2-D list (sent as JSON `ds`; the first row names the columns), CSV
+        text, or a file (a path, bytes or a binary file; multipart). `mode`: insert,
+        upsert or replace; `on_error`: abort (all or nothing) or skip. A refused import
+        answers its report too.
 
         operation `rows.import`
         """
         options = _rt._query(mode=mode, upsert_on=upsert_on, on_error=on_error)
         return _t.cast(_rt.ImportReport, self._import(table, options))
 
-    def subscribe(self, *filters: _rt.Filter, where: _rt.Where | None = None, projection: _rt.Projection | None = None, since: int | str | None = None) -> _rt.Subscription[Row]:
-        """Follow changes live: an iterator of `Event`s that reconnects and resumes after the last event id by itself: `GET /api/v1/rows/events`.
+    def subscribe(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        projection: _rt.Projection | None = None,
+        since: int | str | None = None,
+    ) -> _rt.Subscription[Row]:
+        """Follow changes live: `GET /api/v1/rows/events`.
+
+        An iterator of typed `Event`s (insert, update, delete) that reconnects by itself
+        and resumes after the last event id: nothing lost, nothing repeated. `since`
+        starts after that event id.
 
         operation `rows.subscribe`
         """
-        return _t.cast(_rt.Subscription[Row], self._subscribe(_rt._query(where=_rt._where(filters, where), projection=_rt._fields(projection), since=since)))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            projection=_rt._fields(projection),
+            since=since,
+        )
+        return _t.cast(_rt.Subscription[Row], self._subscribe(params))
 
 
 class OplogResource(_rt.Collection):
     """The `oplog` resource (`/api/v1/oplog`)."""
 
     mem = OplogFields
-    """The typed fields, for filters: `oplog.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `oplog.mem.<field> == value`."""
 
-    def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Oplog]:
+    def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Oplog]:
         """One page of `oplog`: `GET /api/v1/oplog`.
 
         operation `oplog.get_collection`
         """
-        return _t.cast(_rt.Page[Oplog], self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Oplog], self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[Oplog]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[Oplog]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[Oplog], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[Oplog], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.Iterator[_rt.Page[Oplog]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.Iterator[_rt.Page[Oplog]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.Iterator[_rt.Page[Oplog]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.Iterator[_rt.Page[Oplog]], self._pages(params))
 
     def get(self, id: int, *, projection: _rt.Projection | None = None) -> Oplog:
-        """One `oplog` document (its ETag remembered): `GET /api/v1/oplog/{_id}`.
+        """One `oplog` document: `GET /api/v1/oplog/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         operation `oplog.get_item`
         """
-        return _t.cast(Oplog, self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Oplog, self._get_item(id, params))
 
 
 class Endpoints:
@@ -151,26 +283,48 @@ class Endpoints:
     def __init__(self, http: _rt.Http) -> None:
         self._http = http
 
-    def table_count(self, table_name: str, *, since: str | None = None, region: str | None = None) -> int:
+    def table_count(
+        self,
+        table_name: str,
+        *,
+        since: str | None = None,
+        region: str | None = None,
+    ) -> int:
         """How many rows a table holds: `GET /api/v1/tables/{table_name}/count`.
 
         operation `endpoints.table_count`
         """
-        return _t.cast(int, self._http.call("GET", f"tables/{_rt.quote(table_name)}/count", params=_rt._query(**{"since": since, "region": region})))
+        params = _rt._query(**{"since": since, "region": region})
+        answer = self._http.call(
+            "GET",
+            f"tables/{_rt.quote(table_name)}/count",
+            params=params,
+        )
+        return _t.cast(int, answer)
 
-    def append_rows(self, table_name: str, body: list[AppendRowsBodyItem]) -> AppendRowsResponse:
+    def append_rows(
+        self,
+        table_name: str,
+        body: list[AppendRowsBodyItem],
+    ) -> AppendRowsResponse:
         """Append rows to a table, all or none: `POST /api/v1/tables/{table_name}/rows`.
 
         operation `endpoints.append_rows`
         """
-        return _t.cast(AppendRowsResponse, self._http.call("POST", f"tables/{_rt.quote(table_name)}/rows", json_body=body))
+        answer = self._http.call(
+            "POST",
+            f"tables/{_rt.quote(table_name)}/rows",
+            json_body=body,
+        )
+        return _t.cast(AppendRowsResponse, answer)
 
     def drop_table(self, table_name: str) -> DropTableResponse:
         """Delete every row of a table: `DELETE /api/v1/tables/{table_name}`.
 
         operation `endpoints.drop_table`
         """
-        return _t.cast(DropTableResponse, self._http.call("DELETE", f"tables/{_rt.quote(table_name)}"))
+        answer = self._http.call("DELETE", f"tables/{_rt.quote(table_name)}")
+        return _t.cast(DropTableResponse, answer)
 
 
 class TablesClient:
@@ -245,64 +399,128 @@ class AsyncRowsResource(_rt.AsyncCollection):
     """The `rows` resource (`/api/v1/rows`), async."""
 
     mem = RowFields
-    """The typed fields, for filters: `rows.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `rows.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Row]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Row]:
         """One page of `rows`: `GET /api/v1/rows`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Row], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Row], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Row]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Row]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Row], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Row], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Row]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Row]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Row]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Row]], self._pages(params))
 
     @_t.overload
     async def create(self, doc: RowInput) -> _rt.WriteResult: ...
 
     @_t.overload
-    async def create(self, doc: _t.Sequence[RowInput]) -> _rt.BulkResult[_rt.WriteResult]: ...
+    async def create(
+        self,
+        doc: _t.Sequence[RowInput],
+    ) -> _rt.BulkResult[_rt.WriteResult]: ...
 
     async def create(
-        self, doc: RowInput | _t.Sequence[RowInput]
+        self,
+        doc: RowInput | _t.Sequence[RowInput],
     ) -> _rt.WriteResult | _rt.BulkResult[_rt.WriteResult]:
-        """Create one `rows` document, or many (a list: one bulk request, per-item results): `POST /api/v1/rows`.
+        """Create one `rows` document, or many: `POST /api/v1/rows`.
+
+        A list is one bulk request: a `BulkResult` with each item's result or issues
+        (when one is refused, none is written).
 
         The async twin of the sync client's method.
         """
         body: _t.Any = doc if isinstance(doc, dict) else list(doc)
-        return _t.cast(
-            _rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body)
-        )
+        return _t.cast(_rt.WriteResult | _rt.BulkResult[_rt.WriteResult], await self._post(body))
 
     async def get(self, id: str, *, projection: _rt.Projection | None = None) -> Row:
-        """One `rows` document (its ETag remembered): `GET /api/v1/rows/{_id}`.
+        """One `rows` document: `GET /api/v1/rows/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Row, await self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Row, await self._get_item(id, params))
 
     async def update(
-        self, id: str, changes: RowUpdate, *, etag: str | None = None
+        self,
+        id: str,
+        changes: RowUpdate,
+        *,
+        etag: str | None = None,
     ) -> _rt.WriteResult:
-        """Change some fields (`If-Match`: `etag`, else the ETag last read; a stale one is a `ConflictError`): `PATCH /api/v1/rows/{_id}`.
+        """Change some fields: `PATCH /api/v1/rows/{_id}`.
+
+        Sends `If-Match` with `etag`, else the ETag this client last read (it reads the
+        document first when it has none); a stale one is a `ConflictError`.
 
         The async twin of the sync client's method.
         """
         return _t.cast(_rt.WriteResult, await self._patch(id, changes, etag))
 
     async def save(self, doc: Row) -> _rt.WriteResult | None:
-        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`);
-        `None` when nothing changed. `doc` gets the new `_etag`."""
+        """PATCH only the fields of `doc` changed since it was read (flowthings' `M`).
+
+        `None` when nothing changed; `doc` gets the new `_etag` and `_updated`.
+        """
         return _t.cast(_rt.WriteResult | None, await self._save(doc))
 
     async def delete(self, id: str, *, etag: str | None = None) -> None:
-        """Delete one document (`If-Match` as `update`): `DELETE /api/v1/rows/{_id}`.
+        """Delete one document: `DELETE /api/v1/rows/{_id}`.
+
+        `If-Match` as `update`.
 
         The async twin of the sync client's method.
         """
@@ -316,48 +534,116 @@ class AsyncRowsResource(_rt.AsyncCollection):
         upsert_on: str | None = None,
         on_error: str | None = None,
     ) -> _rt.ImportReport:
-        """Import a table: a 2-D list (JSON `ds`), CSV text, or a file (multipart); `mode` insert|upsert|replace, `on_error` abort|skip: `POST /api/v1/rows/import`.
+        """Import a table: `POST /api/v1/rows/import`.
+
+        `table` is a 2-D list (sent as JSON `ds`; the first row names the columns), CSV
+        text, or a file (a path, bytes or a binary file; multipart). `mode`: insert,
+        upsert or replace; `on_error`: abort (all or nothing) or skip. A refused import
+        answers its report too.
 
         The async twin of the sync client's method.
         """
         options = _rt._query(mode=mode, upsert_on=upsert_on, on_error=on_error)
         return _t.cast(_rt.ImportReport, await self._import(table, options))
 
-    def subscribe(self, *filters: _rt.Filter, where: _rt.Where | None = None, projection: _rt.Projection | None = None, since: int | str | None = None) -> _rt.AsyncSubscription[Row]:
-        """Follow changes live: an iterator of `Event`s that reconnects and resumes after the last event id by itself: `GET /api/v1/rows/events`.
+    def subscribe(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        projection: _rt.Projection | None = None,
+        since: int | str | None = None,
+    ) -> _rt.AsyncSubscription[Row]:
+        """Follow changes live: `GET /api/v1/rows/events`.
+
+        An iterator of typed `Event`s (insert, update, delete) that reconnects by itself
+        and resumes after the last event id: nothing lost, nothing repeated. `since`
+        starts after that event id.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.AsyncSubscription[Row], self._subscribe(_rt._query(where=_rt._where(filters, where), projection=_rt._fields(projection), since=since)))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            projection=_rt._fields(projection),
+            since=since,
+        )
+        return _t.cast(_rt.AsyncSubscription[Row], self._subscribe(params))
 
 
 class AsyncOplogResource(_rt.AsyncCollection):
     """The `oplog` resource (`/api/v1/oplog`), async."""
 
     mem = OplogFields
-    """The typed fields, for filters: `oplog.mem.title == "x"`."""
+    """The typed fields, for filters and sort keys: `oplog.mem.<field> == value`."""
 
-    async def find(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _rt.Page[Oplog]:
+    async def find(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _rt.Page[Oplog]:
         """One page of `oplog`: `GET /api/v1/oplog`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(_rt.Page[Oplog], await self._get_collection(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_rt.Page[Oplog], await self._get_collection(params))
 
-    def iterate(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[Oplog]:
+    def iterate(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[Oplog]:
         """Every matching document, page after page along `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[Oplog], self._iterate(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[Oplog], self._iterate(params))
 
-    def pages(self, *filters: _rt.Filter, where: _rt.Where | None = None, sort: _rt.Sort | None = None, max_results: int | None = None, page: int | None = None, projection: _rt.Projection | None = None) -> _t.AsyncIterator[_rt.Page[Oplog]]:
+    def pages(
+        self,
+        *filters: _rt.Filter,
+        where: _rt.Where | None = None,
+        sort: _rt.Sort | None = None,
+        max_results: int | None = None,
+        page: int | None = None,
+        projection: _rt.Projection | None = None,
+    ) -> _t.AsyncIterator[_rt.Page[Oplog]]:
         """Every page, following `_links.next` (as `find`)."""
-        return _t.cast(_t.AsyncIterator[_rt.Page[Oplog]], self._pages(_rt._query(where=_rt._where(filters, where), sort=_rt._sort(sort), max_results=max_results, page=page, projection=_rt._fields(projection))))
+        params = _rt._query(
+            where=_rt._where(filters, where),
+            sort=_rt._sort(sort),
+            max_results=max_results,
+            page=page,
+            projection=_rt._fields(projection),
+        )
+        return _t.cast(_t.AsyncIterator[_rt.Page[Oplog]], self._pages(params))
 
     async def get(self, id: int, *, projection: _rt.Projection | None = None) -> Oplog:
-        """One `oplog` document (its ETag remembered): `GET /api/v1/oplog/{_id}`.
+        """One `oplog` document: `GET /api/v1/oplog/{_id}`.
+
+        Its ETag is remembered for the writes that follow.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(Oplog, await self._get_item(id, _rt._query(projection=_rt._fields(projection))))
+        params = _rt._query(projection=_rt._fields(projection))
+        return _t.cast(Oplog, await self._get_item(id, params))
 
 
 class AsyncEndpoints:
@@ -366,26 +652,48 @@ class AsyncEndpoints:
     def __init__(self, http: _rt.AsyncHttp) -> None:
         self._http = http
 
-    async def table_count(self, table_name: str, *, since: str | None = None, region: str | None = None) -> int:
+    async def table_count(
+        self,
+        table_name: str,
+        *,
+        since: str | None = None,
+        region: str | None = None,
+    ) -> int:
         """How many rows a table holds: `GET /api/v1/tables/{table_name}/count`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(int, await self._http.call("GET", f"tables/{_rt.quote(table_name)}/count", params=_rt._query(**{"since": since, "region": region})))
+        params = _rt._query(**{"since": since, "region": region})
+        answer = await self._http.call(
+            "GET",
+            f"tables/{_rt.quote(table_name)}/count",
+            params=params,
+        )
+        return _t.cast(int, answer)
 
-    async def append_rows(self, table_name: str, body: list[AppendRowsBodyItem]) -> AppendRowsResponse:
+    async def append_rows(
+        self,
+        table_name: str,
+        body: list[AppendRowsBodyItem],
+    ) -> AppendRowsResponse:
         """Append rows to a table, all or none: `POST /api/v1/tables/{table_name}/rows`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(AppendRowsResponse, await self._http.call("POST", f"tables/{_rt.quote(table_name)}/rows", json_body=body))
+        answer = await self._http.call(
+            "POST",
+            f"tables/{_rt.quote(table_name)}/rows",
+            json_body=body,
+        )
+        return _t.cast(AppendRowsResponse, answer)
 
     async def drop_table(self, table_name: str) -> DropTableResponse:
         """Delete every row of a table: `DELETE /api/v1/tables/{table_name}`.
 
         The async twin of the sync client's method.
         """
-        return _t.cast(DropTableResponse, await self._http.call("DELETE", f"tables/{_rt.quote(table_name)}"))
+        answer = await self._http.call("DELETE", f"tables/{_rt.quote(table_name)}")
+        return _t.cast(DropTableResponse, answer)
 
 
 class AsyncTablesClient:

@@ -8,7 +8,6 @@ import typing as _t
 from . import _runtime as _rt
 
 
-
 class Row(_t.TypedDict, total=False):
     """A document of `rows` as the server writes it (`GET /api/v1/rows/{_id}`). Extra
     fields the server adds (projection, embedding) are kept at run time."""
@@ -108,7 +107,7 @@ class DropTableResponse(_t.TypedDict, total=False):
 
 class RowFields:
     """The fields of `rows` for filters, sort keys and projections:
-    `RowFields.title == "x"`, `RowFields.pages > 3`, `RowFields.title.re("^A", "i")`."""
+    `RowFields.table == 'x'`, `RowFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -122,7 +121,7 @@ class RowFields:
 
 class OplogFields:
     """The fields of `oplog` for filters, sort keys and projections:
-    `OplogFields.title == "x"`, `OplogFields.pages > 3`, `OplogFields.title.re("^A", "i")`."""
+    `OplogFields.r == 'x'`, `OplogFields._created.desc()`."""
 
     _id = _rt.Field[int]("_id")
     _created = _rt.StrField[str]("_created")

@@ -8,7 +8,6 @@ import typing as _t
 from . import _runtime as _rt
 
 
-
 class NoteMeta(_t.TypedDict, total=False):
     """A nested dict."""
 
@@ -91,7 +90,7 @@ class NoteMeta_(_rt.Field[dict[str, _t.Any]]):
 
 class NoteFields:
     """The fields of `notes` for filters, sort keys and projections:
-    `NoteFields.title == "x"`, `NoteFields.pages > 3`, `NoteFields.title.re("^A", "i")`."""
+    `NoteFields.title == 'x'`, `NoteFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
@@ -104,7 +103,7 @@ class NoteFields:
 
 class FeedFields:
     """The fields of `feeds` for filters, sort keys and projections:
-    `FeedFields.title == "x"`, `FeedFields.pages > 3`, `FeedFields.title.re("^A", "i")`."""
+    `FeedFields.url == 'x'`, `FeedFields._created.desc()`."""
 
     _id = _rt.StrField[str]("_id")
     _created = _rt.StrField[str]("_created")
