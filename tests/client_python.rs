@@ -149,7 +149,11 @@ fn the_python_client_passes_mypy_strict_and_its_tests_against_generated_servers(
     let Some(python) = python() else {
         return;
     };
-    let mut env = Vec::new();
+    // Every Python test runs here: a missing URL fails instead of skipping.
+    let mut env = vec![(
+        "APIGEN_CLIENT_TESTS_REQUIRE_ALL".to_string(),
+        "1".to_string(),
+    )];
     let library = support::start_generated!(library_api, API);
     env.push(("APIGEN_LIBRARY_URL".into(), url(&library)));
     // Live subscriptions go through a proxy the tests cut (as a server restart would).
@@ -177,6 +181,7 @@ fn the_python_client_passes_mypy_strict_and_its_tests_against_generated_servers(
         &[
             "pytest",
             "-q",
+            "-rs",
             "-p",
             "no:cacheprovider",
             "--rootdir",

@@ -12,6 +12,8 @@ import pytest
 def env(name: str) -> str:
     value = os.environ.get(name)
     if value is None:
+        if os.environ.get("APIGEN_CLIENT_TESTS_REQUIRE_ALL"):
+            pytest.fail(f"{name} is not set")
         pytest.skip(f"{name} is not set (run through `cargo test --test client_python`)")
     return value
 
