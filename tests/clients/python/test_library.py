@@ -227,3 +227,16 @@ def test_lazy_requests_run_in_parallel_with_bounded_concurrency(
             assert results[0][0] is None and isinstance(results[1][0], NotFoundError)
 
     asyncio.run(main())
+
+
+def test_typed_fields_and_inputs_refuse_wrong_types(library_url: str) -> None:
+    """mypy --strict rejects each line marked `type: ignore` (an unneeded ignore is
+    itself an error under --strict), and at run time they are still plain values."""
+    wrong = BookFields.pages > "3"  # type: ignore[operator]
+    assert wrong.where == {"pages": {"$gt": "3"}}
+    assert (BookFields.pages == 3).where == {"pages": 3}
+    assert BookFields.title.re("^A", "i").where == {"title": {"$regex": "^A", "$options": "i"}}
+    with LibraryClient(library_url) as client:
+        with pytest.raises(ValidationError) as refused:
+            client.books.create({"pages": 3})  # type: ignore[call-overload]
+        assert "title" in refused.value.issues

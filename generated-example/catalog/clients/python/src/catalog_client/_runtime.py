@@ -973,12 +973,10 @@ class Collection:
 
     def _put(self, id: Json, doc: Mapping[str, Json], etag: str | None) -> Json:
         path = self._item(id)
-        headers = self._etag(id, etag) if path in self._http.state.etags or etag else {}
-        if not headers:
-            try:
-                headers = self._etag(id, etag)
-            except NotFoundError:
-                headers = {}
+        try:
+            headers = self._etag(id, etag)
+        except NotFoundError:
+            headers = {}  # a PUT to a new id creates the document (upsert)
         result = self._http.call("PUT", path, json_body=dict(doc), headers=headers)
         self._http.state.written(path, result, None)
         return result
