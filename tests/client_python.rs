@@ -16,6 +16,9 @@ use support::TestServer;
 
 const API: &str = "/api/v1";
 
+/// The examples whose Python clients the tests use.
+const CLIENTS: [&str; 4] = ["library", "notes", "tables", "crm"];
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -111,7 +114,7 @@ fn tables(env: &mut Vec<(String, String)>) -> TestServer {
 /// Run `python -m <args>` in the repository with the clients on the path; its output
 /// when it fails.
 fn run(python: &Path, args: &[&str], env: &[(String, String)]) {
-    let packages: Vec<String> = ["library", "notes", "tables"]
+    let packages: Vec<String> = CLIENTS
         .iter()
         .map(|name| {
             root()
@@ -165,9 +168,11 @@ fn the_python_client_passes_mypy_strict_and_its_tests_against_generated_servers(
     env.push(("APIGEN_PROXY_CONTROL_URL".into(), proxy.control_url()));
     let _notes = notes(&mut env);
     let _tables = tables(&mut env);
+    let crm = support::start_generated!(crm_api, API);
+    env.push(("APIGEN_CRM_URL".into(), url(&crm)));
     let cache = std::env::temp_dir().join(format!("apigen-mypy-{}", std::process::id()));
     let cache = cache.display().to_string();
-    let packages: Vec<String> = ["library", "notes", "tables"]
+    let packages: Vec<String> = CLIENTS
         .iter()
         .map(|name| format!("generated-example/{name}/clients/python/src/{name}_client"))
         .collect();

@@ -295,11 +295,10 @@ impl<'m> Types<'m> {
             let write = self.field_type(f, &names.input, false);
             let stamped = resource.auth_field.as_deref() == Some(f.name.as_str());
             if !stamped {
-                input_keys.push((
-                    f.name.clone(),
-                    write.clone(),
-                    f.required && f.default.is_none(),
-                ));
+                // A sub-resource's path fields come from the URL.
+                let required =
+                    f.required && f.default.is_none() && !resource.path_fields.contains(&f.name);
+                input_keys.push((f.name.clone(), write.clone(), required));
                 update_keys.push((f.name.clone(), write, false));
             } else {
                 let _ = write;

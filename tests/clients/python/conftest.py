@@ -34,6 +34,11 @@ def tables_url() -> str:
 
 
 @pytest.fixture
+def crm_url() -> str:
+    return env("APIGEN_CRM_URL")
+
+
+@pytest.fixture
 def tag() -> str:
     """A word no other test uses: tests share servers, so each marks its documents."""
     return "t" + uuid.uuid4().hex[:10]

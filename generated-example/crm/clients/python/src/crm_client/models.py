@@ -55,7 +55,7 @@ class Invoice(_t.TypedDict, total=False):
 class InvoiceInput(_t.TypedDict, total=False):
     """A new `invoices` document (create, replace): required fields required."""
 
-    contact_id: _t.Required[str]
+    contact_id: str
     number: _t.Required[int]
     total: float
 
@@ -135,7 +135,7 @@ class Office(_t.TypedDict, total=False):
 class OfficeInput(_t.TypedDict, total=False):
     """A new `offices` document (create, replace): required fields required."""
 
-    region: _t.Required[int]
+    region: int
     city: _t.Required[str]
 
 
