@@ -43,7 +43,9 @@ def test_a_subscription_survives_a_dropped_connection(library_url: str, tag: str
     proxy_url, control = proxy()
     writer = LibraryClient(library_url)
     reader = LibraryClient(proxy_url)
-    sub = reader.books.subscribe(reader.books.mem.title.re(f"^{tag} "))
+    last = writer.oplog.find(sort="-_id", max_results=1).items
+    since = last[0]["_id"] if last else 0
+    sub = reader.books.subscribe(reader.books.mem.title.re(f"^{tag} "), since=since)
     got: list[Event[Book]] = []
 
     def follow() -> None:

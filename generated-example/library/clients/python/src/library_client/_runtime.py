@@ -708,6 +708,15 @@ class _Core:
         return response.text
 
 
+def _may_resend(method: str, error: httpx.TransportError) -> bool:
+    """Whether a request that failed in transport may be sent again: one that never
+    reached the server, or an idempotent one (never a POST or PATCH that may have
+    been written)."""
+    if isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout)):
+        return True
+    return method.upper() in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
+
+
 class Http(_Core):
     """The sync transport (`httpx.Client`, thread-safe: batches share it)."""
 
@@ -756,8 +765,12 @@ class Http(_Core):
             response: httpx.Response | None = None
             try:
                 response = self.client.send(request)
-            except httpx.TransportError:
-                if self.retry is None or attempt + 1 >= self.retry.attempts:
+            except httpx.TransportError as error:
+                if (
+                    self.retry is None
+                    or attempt + 1 >= self.retry.attempts
+                    or not _may_resend(method, error)
+                ):
                     raise
             if response is not None and (
                 self.retry is None
@@ -822,8 +835,12 @@ class AsyncHttp(_Core):
             response: httpx.Response | None = None
             try:
                 response = await self.client.send(request)
-            except httpx.TransportError:
-                if self.retry is None or attempt + 1 >= self.retry.attempts:
+            except httpx.TransportError as error:
+                if (
+                    self.retry is None
+                    or attempt + 1 >= self.retry.attempts
+                    or not _may_resend(method, error)
+                ):
                     raise
             if response is not None and (
                 self.retry is None
@@ -1137,6 +1154,11 @@ class AsyncCollection:
 # ---------------------------------------------------------------------------
 
 
+HEARTBEAT_TIMEOUT = 45.0
+"""Seconds without a byte (the server sends a heartbeat every 15) before a live
+connection is taken for dead and opened again."""
+
+
 class _SseParser:
     """Reads `text/event-stream` lines into (event, id, data) triples."""
 
@@ -1220,7 +1242,7 @@ class Subscription(Generic[D]):
                 self._http.url(self._path),
                 params=self._params,
                 headers={**self._http.headers, **headers},
-                timeout=httpx.Timeout(30.0, read=None),
+                timeout=httpx.Timeout(30.0, read=HEARTBEAT_TIMEOUT),
             )
             self._http.sign(request)
             try:
@@ -1287,7 +1309,7 @@ class AsyncSubscription(Generic[D]):
                 self._http.url(self._path),
                 params=self._params,
                 headers={**self._http.headers, **headers},
-                timeout=httpx.Timeout(30.0, read=None),
+                timeout=httpx.Timeout(30.0, read=HEARTBEAT_TIMEOUT),
             )
             self._http.sign(request)
             try:
