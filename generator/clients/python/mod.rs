@@ -255,9 +255,11 @@ const README_BODY: &str = r#"## What it does
   required fields required; update inputs have every field optional.
 - **Reads**: `get(id)`, `find(...)` (one `Page`), `pages(...)` and `iterate(...)`
   (every document, following `_links.next`; an async iterator on the async client).
-  `find` takes filters (`mem.title == "x"`, `Book.pages > 3` style typed fields on
-  `resource.mem`, `.re(pattern, flags)`, `AND`/`OR`, `&`/`|`), `sort`, `projection`,
-  `embedded`, `max_results`, `page`.
+  `find` takes filters: typed fields (`books.mem.pages > 3`, or the `<Doc>Fields`
+  classes of `models`: comparing a number field with text is a type error), or
+  flowthings' untyped `mem.title == "x"`; `.re(pattern, flags)`, `.in_([...])`,
+  `AND`/`OR`/`NOT`, `&`/`|`; and `sort` (`"-pages"`, `fields.pages.desc()`),
+  `projection`, `embedded`, `max_results`, `page`.
 - **Writes**: `create(doc)` or `create([docs])` (a `BulkResult` with each item's
   result or issues), `replace`, `update`, `delete`, `delete_all`. The client
   remembers each document's ETag from reads and sends `If-Match`; a stale one is a
