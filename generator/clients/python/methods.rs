@@ -913,6 +913,13 @@ pub(crate) fn readme_example(model: &Model, names: &Names) -> String {
             Kind::Integer => "1".to_string(),
             Kind::Float | Kind::Number => "1.5".to_string(),
             Kind::Boolean => "True".to_string(),
+            // A unique field gets a value of its own each run.
+            Kind::String if f.unique => {
+                format!(
+                    "f{}",
+                    py_str(&format!("a {} {{uuid.uuid4().hex[:8]}}", f.name))
+                )
+            }
             Kind::String => py_str(&format!("a {}", f.name)),
             _ => continue,
         };
@@ -923,6 +930,9 @@ pub(crate) fn readme_example(model: &Model, names: &Names) -> String {
         .iter()
         .filter(|f| !super::is_keyword(&f.name))
         .find(|f| f.kind == Kind::String && f.required);
+    if fields.iter().any(|f| f.contains("uuid.uuid4()")) {
+        out = out.replacen("import os\n", "import os\nimport uuid\n", 1);
+    }
     out.push_str(&format!(
         "written = client.{}.create({{{}}})\ndoc = client.{}.get(written[\"_id\"])\nprint(doc)\n",
         n.attr,
