@@ -240,3 +240,22 @@ def test_typed_fields_and_inputs_refuse_wrong_types(library_url: str) -> None:
         with pytest.raises(ValidationError) as refused:
             client.books.create({"pages": 3})  # type: ignore[call-overload]
         assert "title" in refused.value.issues
+
+
+def test_home_openapi_schema_versions_and_soft_delete(library_url: str, tag: str) -> None:
+    with LibraryClient(library_url) as client:
+        children = [link["href"] for link in client.home()["_links"]["child"]]
+        assert "books" in children and "oplog" in children
+        assert client.openapi()["openapi"].startswith("3.")
+        assert client.schema()["books"]["title"]["required"] is True
+        assert client.schema_item("authors")["name"]["unique"] is True
+        written = client.books.create({"title": f"{tag} v1", "pages": 1})
+        assert isinstance(written, dict)
+        client.books.update(written["_id"], {"title": f"{tag} v2"})
+        assert client.books.get(written["_id"], version=1)["title"] == f"{tag} v1"
+        assert client.books.get(written["_id"])["_version"] == 2
+        client.books.delete(written["_id"])
+        mine = client.books.mem.title.re(f"^{tag} ")
+        assert client.books.find(mine).items == []
+        deleted = client.books.find(mine, show_deleted=True).items
+        assert [b["_deleted"] for b in deleted] == [True]
