@@ -78,8 +78,10 @@ pub fn files(model: &Model) -> Result<Vec<OutputFile>, RenderError> {
     let mut files = vec![
         text_file("Cargo.toml", cargo_toml(model)),
         text_file("README.md", readme(model, &names)),
-        rust_file("src/lib.rs", &lib_rs(model, &names))?,
     ];
+    let (lib, client) = lib_rs(model, &names);
+    files.push(rust_file("src/lib.rs", &lib)?);
+    files.push(rust_file("src/client.rs", &client)?);
     let mut runtime_mod = String::from(
         "//! The client's runtime: the `apigen-client-runtime` crate's source, the same in\n\
          //! every generated client (transport, auth, errors, filters, pages, batches, live\n\
@@ -220,7 +222,12 @@ fn id_param(id_type: IdType) -> &'static str {
     }
 }
 
-fn lib_rs(model: &Model, names: &Names) -> String {
+/// The crate's root (its documentation and modules) and `client.rs` (the client type
+/// and the re-exports), the two kept apart because rustfmt must not touch generated
+/// code: prettyplease lays it out, and `cargo fmt --check` in the user's workspace
+/// would otherwise fail on it. Every module is declared `#[rustfmt::skip]`, as the
+/// server crate's are; what is left in the root is laid out as rustfmt would.
+fn lib_rs(model: &Model, names: &Names) -> (String, String) {
     let naming = &model.clients.naming;
     let client = &naming.type_name;
     let mut out = String::new();
@@ -266,13 +273,29 @@ fn lib_rs(model: &Model, names: &Names) -> String {
              #[cfg(doctest)]\npub struct TypedFilters;\n\n"
         );
     }
-    out.push_str("pub mod runtime;\n");
+    let mut modules: Vec<(&str, &str)> = vec![("pub mod", "runtime"), ("mod", "client")];
     for resource in model.served() {
-        let _ = writeln!(out, "pub mod {};", resource.module_ident);
+        modules.push(("pub mod", &resource.module_ident));
     }
     if !model.endpoints.is_empty() {
-        out.push_str("pub mod endpoints;\n");
+        modules.push(("pub mod", "endpoints"));
     }
+    for (declaration, module) in modules.iter() {
+        let _ = writeln!(out, "#[rustfmt::skip]\n{declaration} {module};");
+    }
+    out.push_str("pub use client::*;\n");
+    let root = std::mem::take(&mut out);
+    let in_scope: Vec<&str> = modules
+        .iter()
+        .map(|(_, module)| *module)
+        .filter(|module| *module != "client")
+        .collect();
+    let _ = writeln!(
+        out,
+        "//! The client type, and what a user of the crate needs at its root.\n\n\
+         use crate::{{{}}};",
+        in_scope.join(", ")
+    );
     out.push_str(
         "\npub use runtime::auth::Credentials;\n\
          pub use runtime::batch;\n\
@@ -412,7 +435,7 @@ impl {client} {{
         );
     }
     out.push_str("}\n");
-    out
+    (root, out)
 }
 
 /// `vec![...]` items of an API-level operation's path (literals, and `resource`).

@@ -21,95 +21,16 @@ pub struct ReadmeDoctests;
 /// ```
 #[cfg(doctest)]
 pub struct TypedFilters;
+#[rustfmt::skip]
 pub mod runtime;
+#[rustfmt::skip]
+mod client;
+#[rustfmt::skip]
 pub mod authors;
+#[rustfmt::skip]
 pub mod tags;
+#[rustfmt::skip]
 pub mod posts;
+#[rustfmt::skip]
 pub mod comments;
-pub use runtime::auth::Credentials;
-pub use runtime::batch;
-pub use runtime::document::{BulkItem, Document, Ref, WriteResult};
-pub use runtime::error::{ApiError, Error, Result};
-pub use runtime::import::{
-    Mode as ImportMode, OnError, Options as ImportOptions, Report as ImportReport, Table,
-};
-pub use runtime::live::{Change, Event, Reconnect};
-pub use runtime::page::Page;
-pub use runtime::query::{Field, Filter, Query, Sort};
-pub use runtime::transport::{ClientBuilder, Retry, Transport};
-pub use futures_util::stream::{Stream, StreamExt, TryStreamExt};
-pub use authors::{AuthorsResource, Author, AuthorFields, NewAuthor, AuthorUpdate};
-pub use tags::{TagsResource, Tag, TagFields, NewTag};
-pub use posts::{PostsResource, Post, PostFields, NewPost, PostUpdate};
-pub use comments::{CommentsResource, Comment, CommentFields, NewComment, CommentUpdate};
-/// A client of Blog API: cheap to clone, safe to share between tasks.
-#[derive(Debug, Clone)]
-pub struct BlogClient {
-    transport: Transport,
-}
-impl From<Transport> for BlogClient {
-    fn from(transport: Transport) -> Self {
-        BlogClient { transport }
-    }
-}
-impl BlogClient {
-    /// The API's path prefix.
-    pub const PREFIX: &'static str = "/api/v1";
-    /// A client of the server at `base_url` (`http://localhost:8080`), no credentials.
-    pub fn new(base_url: &str) -> Result<BlogClient> {
-        Self::builder(base_url).build()
-    }
-    /// A builder: credentials (`basic`, `bearer`, `hmac`, `signed`, `api_key`),
-    /// `retry`, `timeout`; then `build()`.
-    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
-        ClientBuilder::new(base_url, Self::PREFIX)
-    }
-    /// The transport, for requests of your own.
-    pub fn transport(&self) -> &Transport {
-        &self.transport
-    }
-    /// The `authors` resource (`/api/v1/authors`).
-    pub fn authors(&self) -> authors::AuthorsResource {
-        authors::AuthorsResource::new(
-            self.transport.clone(),
-            vec!["authors".to_string()],
-        )
-    }
-    /// The `tags` resource (`/api/v1/tags`).
-    pub fn tags(&self) -> tags::TagsResource {
-        tags::TagsResource::new(self.transport.clone(), vec!["tags".to_string()])
-    }
-    /// The `posts` resource (`/api/v1/posts`).
-    pub fn posts(&self) -> posts::PostsResource {
-        posts::PostsResource::new(self.transport.clone(), vec!["posts".to_string()])
-    }
-    /// The `comments` resource (`/api/v1/comments`).
-    pub fn comments(&self) -> comments::CommentsResource {
-        comments::CommentsResource::new(
-            self.transport.clone(),
-            vec!["comments".to_string()],
-        )
-    }
-    /// The API's home: a link to every resource (`_links`).
-    ///
-    /// `GET /api/v1`: operation `home`.
-    pub async fn home(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Api,
-            vec![],
-        );
-        self.transport.json(&request).await
-    }
-    /// The API's OpenAPI document.
-    ///
-    /// `GET /openapi.json`: operation `openapi`.
-    pub async fn openapi(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Root,
-            vec!["openapi.json".to_string()],
-        );
-        self.transport.json(&request).await
-    }
-}
+pub use client::*;

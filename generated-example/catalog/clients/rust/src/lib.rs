@@ -21,110 +21,18 @@ pub struct ReadmeDoctests;
 /// ```
 #[cfg(doctest)]
 pub struct TypedFilters;
+#[rustfmt::skip]
 pub mod runtime;
+#[rustfmt::skip]
+mod client;
+#[rustfmt::skip]
 pub mod products;
+#[rustfmt::skip]
 pub mod discontinued;
+#[rustfmt::skip]
 pub mod bargains;
+#[rustfmt::skip]
 pub mod suppliers;
+#[rustfmt::skip]
 pub mod orders;
-pub use runtime::auth::Credentials;
-pub use runtime::batch;
-pub use runtime::document::{BulkItem, Document, Ref, WriteResult};
-pub use runtime::error::{ApiError, Error, Result};
-pub use runtime::import::{
-    Mode as ImportMode, OnError, Options as ImportOptions, Report as ImportReport, Table,
-};
-pub use runtime::live::{Change, Event, Reconnect};
-pub use runtime::page::Page;
-pub use runtime::query::{Field, Filter, Query, Sort};
-pub use runtime::transport::{ClientBuilder, Retry, Transport};
-pub use futures_util::stream::{Stream, StreamExt, TryStreamExt};
-pub use products::{ProductsResource, Product, ProductFields, NewProduct, ProductUpdate};
-pub use discontinued::{
-    DiscontinuedResource, Discontinued, DiscontinuedFields, NewDiscontinued,
-    DiscontinuedUpdate,
-};
-pub use bargains::{BargainsResource, Bargain, BargainFields};
-pub use suppliers::{SuppliersResource, Supplier, SupplierFields, NewSupplier};
-pub use orders::{OrdersResource, Order, OrderFields, NewOrder};
-/// A client of Catalog API: cheap to clone, safe to share between tasks.
-#[derive(Debug, Clone)]
-pub struct CatalogClient {
-    transport: Transport,
-}
-impl From<Transport> for CatalogClient {
-    fn from(transport: Transport) -> Self {
-        CatalogClient { transport }
-    }
-}
-impl CatalogClient {
-    /// The API's path prefix.
-    pub const PREFIX: &'static str = "/api/v1";
-    /// A client of the server at `base_url` (`http://localhost:8080`), no credentials.
-    pub fn new(base_url: &str) -> Result<CatalogClient> {
-        Self::builder(base_url).build()
-    }
-    /// A builder: credentials (`basic`, `bearer`, `hmac`, `signed`, `api_key`),
-    /// `retry`, `timeout`; then `build()`.
-    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
-        ClientBuilder::new(base_url, Self::PREFIX)
-    }
-    /// The transport, for requests of your own.
-    pub fn transport(&self) -> &Transport {
-        &self.transport
-    }
-    /// The `products` resource (`/api/v1/products`).
-    pub fn products(&self) -> products::ProductsResource {
-        products::ProductsResource::new(
-            self.transport.clone(),
-            vec!["products".to_string()],
-        )
-    }
-    /// The `discontinued` resource (`/api/v1/discontinued`).
-    pub fn discontinued(&self) -> discontinued::DiscontinuedResource {
-        discontinued::DiscontinuedResource::new(
-            self.transport.clone(),
-            vec!["discontinued".to_string()],
-        )
-    }
-    /// The `bargains` resource (`/api/v1/bargains`).
-    pub fn bargains(&self) -> bargains::BargainsResource {
-        bargains::BargainsResource::new(
-            self.transport.clone(),
-            vec!["bargains".to_string()],
-        )
-    }
-    /// The `suppliers` resource (`/api/v1/suppliers`).
-    pub fn suppliers(&self) -> suppliers::SuppliersResource {
-        suppliers::SuppliersResource::new(
-            self.transport.clone(),
-            vec!["suppliers".to_string()],
-        )
-    }
-    /// The `orders` resource (`/api/v1/orders`).
-    pub fn orders(&self) -> orders::OrdersResource {
-        orders::OrdersResource::new(self.transport.clone(), vec!["orders".to_string()])
-    }
-    /// The API's home: a link to every resource (`_links`).
-    ///
-    /// `GET /api/v1`: operation `home`.
-    pub async fn home(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Api,
-            vec![],
-        );
-        self.transport.json(&request).await
-    }
-    /// The API's OpenAPI document.
-    ///
-    /// `GET /openapi.json`: operation `openapi`.
-    pub async fn openapi(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Root,
-            vec!["openapi.json".to_string()],
-        );
-        self.transport.json(&request).await
-    }
-}
+pub use client::*;

@@ -22,89 +22,14 @@ pub struct ReadmeDoctests;
 /// ```
 #[cfg(doctest)]
 pub struct TypedFilters;
+#[rustfmt::skip]
 pub mod runtime;
+#[rustfmt::skip]
+mod client;
+#[rustfmt::skip]
 pub mod r#type;
+#[rustfmt::skip]
 pub mod result;
+#[rustfmt::skip]
 pub mod mod_;
-pub use runtime::auth::Credentials;
-pub use runtime::batch;
-pub use runtime::document::{BulkItem, Document, Ref, WriteResult};
-pub use runtime::error::{ApiError, Error, Result};
-pub use runtime::import::{
-    Mode as ImportMode, OnError, Options as ImportOptions, Report as ImportReport, Table,
-};
-pub use runtime::live::{Change, Event, Reconnect};
-pub use runtime::page::Page;
-pub use runtime::query::{Field, Filter, Query, Sort};
-pub use runtime::transport::{ClientBuilder, Retry, Transport};
-pub use futures_util::stream::{Stream, StreamExt, TryStreamExt};
-pub use r#type::{TypeResource, Type, TypeFields, NewType, TypeUpdate};
-pub use result::{
-    ResultResource, ResultDocument, ResultDocumentFields, NewResultDocument,
-    ResultDocumentUpdate,
-};
-pub use mod_::{ModResource, Mod, ModFields};
-/// A client of Colliding "names" {and} \ text over two lines: cheap to clone, safe to share between tasks.
-#[derive(Debug, Clone)]
-pub struct CollisionsClient {
-    transport: Transport,
-}
-impl From<Transport> for CollisionsClient {
-    fn from(transport: Transport) -> Self {
-        CollisionsClient { transport }
-    }
-}
-impl CollisionsClient {
-    /// The API's path prefix.
-    pub const PREFIX: &'static str = "";
-    /// A client of the server at `base_url` (`http://localhost:8080`), no credentials.
-    pub fn new(base_url: &str) -> Result<CollisionsClient> {
-        Self::builder(base_url).build()
-    }
-    /// A builder: credentials (`basic`, `bearer`, `hmac`, `signed`, `api_key`),
-    /// `retry`, `timeout`; then `build()`.
-    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
-        ClientBuilder::new(base_url, Self::PREFIX)
-    }
-    /// The transport, for requests of your own.
-    pub fn transport(&self) -> &Transport {
-        &self.transport
-    }
-    /// The `type` resource (`/type`).
-    pub fn r#type(&self) -> r#type::TypeResource {
-        r#type::TypeResource::new(self.transport.clone(), vec!["type".to_string()])
-    }
-    /// The `result` resource (`/results/all`).
-    pub fn result(&self) -> result::ResultResource {
-        result::ResultResource::new(
-            self.transport.clone(),
-            vec!["results".to_string(), "all".to_string()],
-        )
-    }
-    /// The `mod` resource (`/mod`).
-    pub fn mod_(&self) -> mod_::ModResource {
-        mod_::ModResource::new(self.transport.clone(), vec!["mod".to_string()])
-    }
-    /// The API's home: a link to every resource (`_links`).
-    ///
-    /// `GET /`: operation `home`.
-    pub async fn home(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Api,
-            vec![],
-        );
-        self.transport.json(&request).await
-    }
-    /// The API's OpenAPI document.
-    ///
-    /// `GET /openapi.json`: operation `openapi`.
-    pub async fn openapi(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Root,
-            vec!["openapi.json".to_string()],
-        );
-        self.transport.json(&request).await
-    }
-}
+pub use client::*;

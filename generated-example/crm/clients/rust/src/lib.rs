@@ -21,128 +21,22 @@ pub struct ReadmeDoctests;
 /// ```
 #[cfg(doctest)]
 pub struct TypedFilters;
+#[rustfmt::skip]
 pub mod runtime;
+#[rustfmt::skip]
+mod client;
+#[rustfmt::skip]
 pub mod contacts;
+#[rustfmt::skip]
 pub mod invoices;
+#[rustfmt::skip]
 pub mod tickets;
+#[rustfmt::skip]
 pub mod regions;
+#[rustfmt::skip]
 pub mod offices;
+#[rustfmt::skip]
 pub mod followups;
+#[rustfmt::skip]
 pub mod countries;
-pub use runtime::auth::Credentials;
-pub use runtime::batch;
-pub use runtime::document::{BulkItem, Document, Ref, WriteResult};
-pub use runtime::error::{ApiError, Error, Result};
-pub use runtime::import::{
-    Mode as ImportMode, OnError, Options as ImportOptions, Report as ImportReport, Table,
-};
-pub use runtime::live::{Change, Event, Reconnect};
-pub use runtime::page::Page;
-pub use runtime::query::{Field, Filter, Query, Sort};
-pub use runtime::transport::{ClientBuilder, Retry, Transport};
-pub use futures_util::stream::{Stream, StreamExt, TryStreamExt};
-pub use contacts::{ContactsResource, Contact, ContactFields, NewContact, ContactUpdate};
-pub use invoices::{InvoicesResource, Invoice, InvoiceFields, NewInvoice, InvoiceUpdate};
-pub use tickets::{TicketsResource, Ticket, TicketFields, NewTicket, TicketUpdate};
-pub use regions::{RegionsResource, Region, RegionFields, NewRegion, RegionUpdate};
-pub use offices::{OfficesResource, Office, OfficeFields, NewOffice, OfficeUpdate};
-pub use followups::{FollowupsResource, Followup, FollowupFields, NewFollowup};
-pub use countries::{CountriesResource, Country, CountryFields};
-/// A client of CRM API: cheap to clone, safe to share between tasks.
-#[derive(Debug, Clone)]
-pub struct CrmClient {
-    transport: Transport,
-}
-impl From<Transport> for CrmClient {
-    fn from(transport: Transport) -> Self {
-        CrmClient { transport }
-    }
-}
-impl CrmClient {
-    /// The API's path prefix.
-    pub const PREFIX: &'static str = "/api/v1";
-    /// A client of the server at `base_url` (`http://localhost:8080`), no credentials.
-    pub fn new(base_url: &str) -> Result<CrmClient> {
-        Self::builder(base_url).build()
-    }
-    /// A builder: credentials (`basic`, `bearer`, `hmac`, `signed`, `api_key`),
-    /// `retry`, `timeout`; then `build()`.
-    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
-        ClientBuilder::new(base_url, Self::PREFIX)
-    }
-    /// The transport, for requests of your own.
-    pub fn transport(&self) -> &Transport {
-        &self.transport
-    }
-    /// The `contacts` resource (`/api/v1/contacts`).
-    pub fn contacts(&self) -> contacts::ContactsResource {
-        contacts::ContactsResource::new(
-            self.transport.clone(),
-            vec!["contacts".to_string()],
-        )
-    }
-    /// The `invoices` resource (`/api/v1/contacts/{contact_id}/invoices`).
-    pub fn invoices(&self, contact_id: &str) -> invoices::InvoicesResource {
-        invoices::InvoicesResource::new(
-            self.transport.clone(),
-            vec!["contacts".to_string(), contact_id.to_string(), "invoices".to_string()],
-        )
-    }
-    /// The `tickets` resource (`/api/v1/tickets`).
-    pub fn tickets(&self) -> tickets::TicketsResource {
-        tickets::TicketsResource::new(
-            self.transport.clone(),
-            vec!["tickets".to_string()],
-        )
-    }
-    /// The `regions` resource (`/api/v1/regions`).
-    pub fn regions(&self) -> regions::RegionsResource {
-        regions::RegionsResource::new(
-            self.transport.clone(),
-            vec!["regions".to_string()],
-        )
-    }
-    /// The `offices` resource (`/api/v1/regions/{region}/offices`).
-    pub fn offices(&self, region: i64) -> offices::OfficesResource {
-        offices::OfficesResource::new(
-            self.transport.clone(),
-            vec!["regions".to_string(), region.to_string(), "offices".to_string()],
-        )
-    }
-    /// The `followups` resource (`/api/v1/followups`).
-    pub fn followups(&self) -> followups::FollowupsResource {
-        followups::FollowupsResource::new(
-            self.transport.clone(),
-            vec!["followups".to_string()],
-        )
-    }
-    /// The `countries` resource (`/api/v1/countries`).
-    pub fn countries(&self) -> countries::CountriesResource {
-        countries::CountriesResource::new(
-            self.transport.clone(),
-            vec!["countries".to_string()],
-        )
-    }
-    /// The API's home: a link to every resource (`_links`).
-    ///
-    /// `GET /api/v1`: operation `home`.
-    pub async fn home(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Api,
-            vec![],
-        );
-        self.transport.json(&request).await
-    }
-    /// The API's OpenAPI document.
-    ///
-    /// `GET /openapi.json`: operation `openapi`.
-    pub async fn openapi(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Root,
-            vec!["openapi.json".to_string()],
-        );
-        self.transport.json(&request).await
-    }
-}
+pub use client::*;

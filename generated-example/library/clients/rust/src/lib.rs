@@ -21,132 +21,20 @@ pub struct ReadmeDoctests;
 /// ```
 #[cfg(doctest)]
 pub struct TypedFilters;
+#[rustfmt::skip]
 pub mod runtime;
+#[rustfmt::skip]
+mod client;
+#[rustfmt::skip]
 pub mod authors;
+#[rustfmt::skip]
 pub mod books;
+#[rustfmt::skip]
 pub mod books_per_author;
+#[rustfmt::skip]
 pub mod editions;
+#[rustfmt::skip]
 pub mod shelf;
+#[rustfmt::skip]
 pub mod oplog;
-pub use runtime::auth::Credentials;
-pub use runtime::batch;
-pub use runtime::document::{BulkItem, Document, Ref, WriteResult};
-pub use runtime::error::{ApiError, Error, Result};
-pub use runtime::import::{
-    Mode as ImportMode, OnError, Options as ImportOptions, Report as ImportReport, Table,
-};
-pub use runtime::live::{Change, Event, Reconnect};
-pub use runtime::page::Page;
-pub use runtime::query::{Field, Filter, Query, Sort};
-pub use runtime::transport::{ClientBuilder, Retry, Transport};
-pub use futures_util::stream::{Stream, StreamExt, TryStreamExt};
-pub use authors::{AuthorsResource, Author, AuthorFields, NewAuthor, AuthorUpdate};
-pub use books::{BooksResource, Book, BookFields, NewBook, BookUpdate};
-pub use books_per_author::BooksPerAuthorResource;
-pub use editions::EditionsResource;
-pub use shelf::ShelfResource;
-pub use oplog::{OplogResource, Oplog, OplogFields};
-/// A client of Library API: cheap to clone, safe to share between tasks.
-#[derive(Debug, Clone)]
-pub struct LibraryClient {
-    transport: Transport,
-}
-impl From<Transport> for LibraryClient {
-    fn from(transport: Transport) -> Self {
-        LibraryClient { transport }
-    }
-}
-impl LibraryClient {
-    /// The API's path prefix.
-    pub const PREFIX: &'static str = "/api/v1";
-    /// A client of the server at `base_url` (`http://localhost:8080`), no credentials.
-    pub fn new(base_url: &str) -> Result<LibraryClient> {
-        Self::builder(base_url).build()
-    }
-    /// A builder: credentials (`basic`, `bearer`, `hmac`, `signed`, `api_key`),
-    /// `retry`, `timeout`; then `build()`.
-    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
-        ClientBuilder::new(base_url, Self::PREFIX)
-    }
-    /// The transport, for requests of your own.
-    pub fn transport(&self) -> &Transport {
-        &self.transport
-    }
-    /// The `authors` resource (`/api/v1/authors`).
-    pub fn authors(&self) -> authors::AuthorsResource {
-        authors::AuthorsResource::new(
-            self.transport.clone(),
-            vec!["authors".to_string()],
-        )
-    }
-    /// The `books` resource (`/api/v1/books`).
-    pub fn books(&self) -> books::BooksResource {
-        books::BooksResource::new(self.transport.clone(), vec!["books".to_string()])
-    }
-    /// The `books_per_author` resource (`/api/v1/books_per_author`).
-    pub fn books_per_author(&self) -> books_per_author::BooksPerAuthorResource {
-        books_per_author::BooksPerAuthorResource::new(
-            self.transport.clone(),
-            vec!["books_per_author".to_string()],
-        )
-    }
-    /// The `editions` resource (`/api/v1/editions`).
-    pub fn editions(&self) -> editions::EditionsResource {
-        editions::EditionsResource::new(
-            self.transport.clone(),
-            vec!["editions".to_string()],
-        )
-    }
-    /// The `shelf` resource (`/api/v1/shelf`).
-    pub fn shelf(&self) -> shelf::ShelfResource {
-        shelf::ShelfResource::new(self.transport.clone(), vec!["shelf".to_string()])
-    }
-    /// The `oplog` resource (`/api/v1/oplog`).
-    pub fn oplog(&self) -> oplog::OplogResource {
-        oplog::OplogResource::new(self.transport.clone(), vec!["oplog".to_string()])
-    }
-    /// The API's home: a link to every resource (`_links`).
-    ///
-    /// `GET /api/v1`: operation `home`.
-    pub async fn home(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Api,
-            vec![],
-        );
-        self.transport.json(&request).await
-    }
-    /// The API's OpenAPI document.
-    ///
-    /// `GET /openapi.json`: operation `openapi`.
-    pub async fn openapi(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Root,
-            vec!["openapi.json".to_string()],
-        );
-        self.transport.json(&request).await
-    }
-    /// Every resource's schema, by name.
-    ///
-    /// `GET /api/v1/schema`: operation `schema`.
-    pub async fn schema(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Api,
-            vec!["schema".to_string()],
-        );
-        self.transport.json(&request).await
-    }
-    /// One resource's schema.
-    ///
-    /// `GET /api/v1/schema/{resource}`: operation `schema_item`.
-    pub async fn schema_of(&self, resource: &str) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Api,
-            vec!["schema".to_string(), resource.to_string()],
-        );
-        self.transport.json(&request).await
-    }
-}
+pub use client::*;

@@ -21,135 +21,20 @@ pub struct ReadmeDoctests;
 /// ```
 #[cfg(doctest)]
 pub struct TypedFilters;
+#[rustfmt::skip]
 pub mod runtime;
+#[rustfmt::skip]
+mod client;
+#[rustfmt::skip]
 pub mod notes;
+#[rustfmt::skip]
 pub mod comments;
+#[rustfmt::skip]
 pub mod announcements;
+#[rustfmt::skip]
 pub mod status;
+#[rustfmt::skip]
 pub mod deliveries;
+#[rustfmt::skip]
 pub mod oplog;
-pub use runtime::auth::Credentials;
-pub use runtime::batch;
-pub use runtime::document::{BulkItem, Document, Ref, WriteResult};
-pub use runtime::error::{ApiError, Error, Result};
-pub use runtime::import::{
-    Mode as ImportMode, OnError, Options as ImportOptions, Report as ImportReport, Table,
-};
-pub use runtime::live::{Change, Event, Reconnect};
-pub use runtime::page::Page;
-pub use runtime::query::{Field, Filter, Query, Sort};
-pub use runtime::transport::{ClientBuilder, Retry, Transport};
-pub use futures_util::stream::{Stream, StreamExt, TryStreamExt};
-pub use notes::{NotesResource, Note, NoteFields, NewNote, NoteUpdate};
-pub use comments::{CommentsResource, Comment, CommentFields, NewComment};
-pub use announcements::{
-    AnnouncementsResource, Announcement, AnnouncementFields, NewAnnouncement,
-    AnnouncementUpdate,
-};
-pub use status::{StatusResource, Status, StatusFields};
-pub use deliveries::{DeliveriesResource, Delivery, DeliveryFields, NewDelivery};
-pub use oplog::{OplogResource, Oplog, OplogFields};
-/// A client of Notes API: cheap to clone, safe to share between tasks.
-#[derive(Debug, Clone)]
-pub struct NotesClient {
-    transport: Transport,
-}
-impl From<Transport> for NotesClient {
-    fn from(transport: Transport) -> Self {
-        NotesClient { transport }
-    }
-}
-impl NotesClient {
-    /// The API's path prefix.
-    pub const PREFIX: &'static str = "/api/v1";
-    /// A client of the server at `base_url` (`http://localhost:8080`), no credentials.
-    pub fn new(base_url: &str) -> Result<NotesClient> {
-        Self::builder(base_url).build()
-    }
-    /// A builder: credentials (`basic`, `bearer`, `hmac`, `signed`, `api_key`),
-    /// `retry`, `timeout`; then `build()`.
-    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
-        ClientBuilder::new(base_url, Self::PREFIX)
-    }
-    /// The transport, for requests of your own.
-    pub fn transport(&self) -> &Transport {
-        &self.transport
-    }
-    /// The `notes` resource (`/api/v1/notes`).
-    pub fn notes(&self) -> notes::NotesResource {
-        notes::NotesResource::new(self.transport.clone(), vec!["notes".to_string()])
-    }
-    /// The `comments` resource (`/api/v1/comments`).
-    pub fn comments(&self) -> comments::CommentsResource {
-        comments::CommentsResource::new(
-            self.transport.clone(),
-            vec!["comments".to_string()],
-        )
-    }
-    /// The `announcements` resource (`/api/v1/announcements`).
-    pub fn announcements(&self) -> announcements::AnnouncementsResource {
-        announcements::AnnouncementsResource::new(
-            self.transport.clone(),
-            vec!["announcements".to_string()],
-        )
-    }
-    /// The `status` resource (`/api/v1/status`).
-    pub fn status(&self) -> status::StatusResource {
-        status::StatusResource::new(self.transport.clone(), vec!["status".to_string()])
-    }
-    /// The `deliveries` resource (`/api/v1/deliveries`).
-    pub fn deliveries(&self) -> deliveries::DeliveriesResource {
-        deliveries::DeliveriesResource::new(
-            self.transport.clone(),
-            vec!["deliveries".to_string()],
-        )
-    }
-    /// The `oplog` resource (`/api/v1/oplog`).
-    pub fn oplog(&self) -> oplog::OplogResource {
-        oplog::OplogResource::new(self.transport.clone(), vec!["oplog".to_string()])
-    }
-    /// The API's home: a link to every resource (`_links`).
-    ///
-    /// `GET /api/v1`: operation `home`.
-    pub async fn home(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Api,
-            vec![],
-        );
-        self.transport.json(&request).await
-    }
-    /// The API's OpenAPI document.
-    ///
-    /// `GET /openapi.json`: operation `openapi`.
-    pub async fn openapi(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Root,
-            vec!["openapi.json".to_string()],
-        );
-        self.transport.json(&request).await
-    }
-    /// Every resource's schema, by name.
-    ///
-    /// `GET /api/v1/schema`: operation `schema`.
-    pub async fn schema(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Api,
-            vec!["schema".to_string()],
-        );
-        self.transport.json(&request).await
-    }
-    /// One resource's schema.
-    ///
-    /// `GET /api/v1/schema/{resource}`: operation `schema_item`.
-    pub async fn schema_of(&self, resource: &str) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Api,
-            vec!["schema".to_string(), resource.to_string()],
-        );
-        self.transport.json(&request).await
-    }
-}
+pub use client::*;

@@ -21,83 +21,14 @@ pub struct ReadmeDoctests;
 /// ```
 #[cfg(doctest)]
 pub struct TypedFilters;
+#[rustfmt::skip]
 pub mod runtime;
+#[rustfmt::skip]
+mod client;
+#[rustfmt::skip]
 pub mod places;
+#[rustfmt::skip]
 pub mod drafts;
+#[rustfmt::skip]
 pub mod areas;
-pub use runtime::auth::Credentials;
-pub use runtime::batch;
-pub use runtime::document::{BulkItem, Document, Ref, WriteResult};
-pub use runtime::error::{ApiError, Error, Result};
-pub use runtime::import::{
-    Mode as ImportMode, OnError, Options as ImportOptions, Report as ImportReport, Table,
-};
-pub use runtime::live::{Change, Event, Reconnect};
-pub use runtime::page::Page;
-pub use runtime::query::{Field, Filter, Query, Sort};
-pub use runtime::transport::{ClientBuilder, Retry, Transport};
-pub use futures_util::stream::{Stream, StreamExt, TryStreamExt};
-pub use places::{PlacesResource, Place, PlaceFields, NewPlace, PlaceUpdate};
-pub use drafts::{DraftsResource, Draft, DraftFields, NewDraft, DraftUpdate};
-pub use areas::{AreasResource, Area, AreaFields, NewArea, AreaUpdate};
-/// A client of Places API: cheap to clone, safe to share between tasks.
-#[derive(Debug, Clone)]
-pub struct PlacesClient {
-    transport: Transport,
-}
-impl From<Transport> for PlacesClient {
-    fn from(transport: Transport) -> Self {
-        PlacesClient { transport }
-    }
-}
-impl PlacesClient {
-    /// The API's path prefix.
-    pub const PREFIX: &'static str = "/api/v1";
-    /// A client of the server at `base_url` (`http://localhost:8080`), no credentials.
-    pub fn new(base_url: &str) -> Result<PlacesClient> {
-        Self::builder(base_url).build()
-    }
-    /// A builder: credentials (`basic`, `bearer`, `hmac`, `signed`, `api_key`),
-    /// `retry`, `timeout`; then `build()`.
-    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
-        ClientBuilder::new(base_url, Self::PREFIX)
-    }
-    /// The transport, for requests of your own.
-    pub fn transport(&self) -> &Transport {
-        &self.transport
-    }
-    /// The `places` resource (`/api/v1/places`).
-    pub fn places(&self) -> places::PlacesResource {
-        places::PlacesResource::new(self.transport.clone(), vec!["places".to_string()])
-    }
-    /// The `drafts` resource (`/api/v1/drafts`).
-    pub fn drafts(&self) -> drafts::DraftsResource {
-        drafts::DraftsResource::new(self.transport.clone(), vec!["drafts".to_string()])
-    }
-    /// The `areas` resource (`/api/v1/areas`).
-    pub fn areas(&self) -> areas::AreasResource {
-        areas::AreasResource::new(self.transport.clone(), vec!["areas".to_string()])
-    }
-    /// The API's home: a link to every resource (`_links`).
-    ///
-    /// `GET /api/v1`: operation `home`.
-    pub async fn home(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Api,
-            vec![],
-        );
-        self.transport.json(&request).await
-    }
-    /// The API's OpenAPI document.
-    ///
-    /// `GET /openapi.json`: operation `openapi`.
-    pub async fn openapi(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Root,
-            vec!["openapi.json".to_string()],
-        );
-        self.transport.json(&request).await
-    }
-}
+pub use client::*;

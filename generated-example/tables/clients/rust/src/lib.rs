@@ -21,82 +21,14 @@ pub struct ReadmeDoctests;
 /// ```
 #[cfg(doctest)]
 pub struct TypedFilters;
+#[rustfmt::skip]
 pub mod runtime;
+#[rustfmt::skip]
+mod client;
+#[rustfmt::skip]
 pub mod rows;
+#[rustfmt::skip]
 pub mod oplog;
+#[rustfmt::skip]
 pub mod endpoints;
-pub use runtime::auth::Credentials;
-pub use runtime::batch;
-pub use runtime::document::{BulkItem, Document, Ref, WriteResult};
-pub use runtime::error::{ApiError, Error, Result};
-pub use runtime::import::{
-    Mode as ImportMode, OnError, Options as ImportOptions, Report as ImportReport, Table,
-};
-pub use runtime::live::{Change, Event, Reconnect};
-pub use runtime::page::Page;
-pub use runtime::query::{Field, Filter, Query, Sort};
-pub use runtime::transport::{ClientBuilder, Retry, Transport};
-pub use futures_util::stream::{Stream, StreamExt, TryStreamExt};
-pub use rows::{RowsResource, Row, RowFields, NewRow, RowUpdate};
-pub use oplog::{OplogResource, Oplog, OplogFields};
-/// A client of Tables API: cheap to clone, safe to share between tasks.
-#[derive(Debug, Clone)]
-pub struct TablesClient {
-    transport: Transport,
-}
-impl From<Transport> for TablesClient {
-    fn from(transport: Transport) -> Self {
-        TablesClient { transport }
-    }
-}
-impl TablesClient {
-    /// The API's path prefix.
-    pub const PREFIX: &'static str = "/api/v1";
-    /// A client of the server at `base_url` (`http://localhost:8080`), no credentials.
-    pub fn new(base_url: &str) -> Result<TablesClient> {
-        Self::builder(base_url).build()
-    }
-    /// A builder: credentials (`basic`, `bearer`, `hmac`, `signed`, `api_key`),
-    /// `retry`, `timeout`; then `build()`.
-    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
-        ClientBuilder::new(base_url, Self::PREFIX)
-    }
-    /// The transport, for requests of your own.
-    pub fn transport(&self) -> &Transport {
-        &self.transport
-    }
-    /// The `rows` resource (`/api/v1/rows`).
-    pub fn rows(&self) -> rows::RowsResource {
-        rows::RowsResource::new(self.transport.clone(), vec!["rows".to_string()])
-    }
-    /// The `oplog` resource (`/api/v1/oplog`).
-    pub fn oplog(&self) -> oplog::OplogResource {
-        oplog::OplogResource::new(self.transport.clone(), vec!["oplog".to_string()])
-    }
-    /// The API's custom endpoints.
-    pub fn endpoints(&self) -> endpoints::Endpoints {
-        endpoints::Endpoints::new(self.transport.clone())
-    }
-    /// The API's home: a link to every resource (`_links`).
-    ///
-    /// `GET /api/v1`: operation `home`.
-    pub async fn home(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Api,
-            vec![],
-        );
-        self.transport.json(&request).await
-    }
-    /// The API's OpenAPI document.
-    ///
-    /// `GET /openapi.json`: operation `openapi`.
-    pub async fn openapi(&self) -> Result<serde_json::Value> {
-        let request = runtime::transport::Request::new(
-            reqwest::Method::GET,
-            runtime::transport::Mount::Root,
-            vec!["openapi.json".to_string()],
-        );
-        self.transport.json(&request).await
-    }
-}
+pub use client::*;
