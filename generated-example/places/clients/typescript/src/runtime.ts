@@ -46,7 +46,8 @@ export class ApiError extends Error {
       : typeof raw === "string"
         ? { code: status, message: raw }
         : undefined;
-    super(`${method} ${url}: ${status}${error ? ` ${error.message}` : ""}`);
+    const issues = isObject(envelope["_issues"]) ? ` ${JSON.stringify(envelope["_issues"])}` : "";
+    super(`${method} ${url}: ${status}${error ? ` ${error.message}` : ""}${issues}`);
     this.name = new.target.name;
     this.status = status;
     this.error = error;
@@ -580,10 +581,14 @@ export interface WriteResult<Id> extends SystemFields<Id> {
   [member: string]: unknown;
 }
 
-/** One item of a bulk create: written, or refused with its issues. */
+/**
+ * One item of a bulk create: written, or not. Eve writes all or none: when any item is
+ * refused (`refused: true`, with its `issues`), the valid ones are not written either
+ * (`refused: false`, no issues).
+ */
 export type BulkItem<Id> =
   | { ok: true; result: WriteResult<Id> }
-  | { ok: false; issues: Record<string, Json>; error?: EveError };
+  | { ok: false; refused: boolean; issues: Record<string, Json> };
 
 /** The live events of a subscription. */
 export type Event<T, Id> =
@@ -739,15 +744,12 @@ export class Collection<T, Id extends string | number> {
       if (!response.ok) throw await this.transport.error({ method: "POST", path: this.path }, rebuild(response, body));
       return [{ ok: true, result: body as unknown as WriteResult<Id> }];
     }
-    return items.map((item: unknown) => {
+    return items.map((item: unknown): BulkItem<Id> => {
       const value = isObject(item) ? item : {};
       if (value["_status"] === "ERR" || value["_issues"] !== undefined) {
-        return {
-          ok: false as const,
-          issues: (value["_issues"] as Record<string, Json>) ?? {},
-          error: value["_error"] as EveError | undefined,
-        };
+        return { ok: false, refused: true, issues: (value["_issues"] as Record<string, Json>) ?? {} };
       }
+      if (!response.ok || value["_id"] === undefined) return { ok: false, refused: false, issues: {} };
       this.remember(value);
       return { ok: true as const, result: value as unknown as WriteResult<Id> };
     });
