@@ -7,7 +7,9 @@
 //!   and method by method;
 //! - each operation's method, sent to a concrete path (parameters filled with values
 //!   of their types), reaches a handler, and every other method on that path answers
-//!   405 Method Not Allowed.
+//!   405 Method Not Allowed;
+//! - each typed client (Rust, TypeScript, Python) has a method for exactly the
+//!   operations of the list.
 
 mod support;
 
@@ -220,6 +222,53 @@ fn the_router_answers_exactly_the_operations() {
                 let response = server.head(path);
                 assert_ne!(response.status, 405, "{name}: HEAD {path} (GET is served)");
             }
+        }
+    }
+}
+
+/// The operation ids a client's files name in their ``operation `id` `` marks
+/// (`apigen::clients::operation_mark`), each generated method naming the one it calls.
+fn marked_operations(files: &[apigen::OutputFile]) -> BTreeSet<String> {
+    let mut marked = BTreeSet::new();
+    for file in files {
+        let mut rest = file.contents.as_str();
+        while let Some(at) = rest.find("operation `") {
+            rest = &rest[at + "operation `".len()..];
+            if let Some(end) = rest.find('`') {
+                marked.insert(rest[..end].to_string());
+                rest = &rest[end..];
+            }
+        }
+    }
+    marked
+}
+
+#[test]
+fn each_client_covers_exactly_the_operations() {
+    use apigen::model::clients::Language;
+    for (name, model) in examples() {
+        let expected: BTreeSet<String> = model.operations.iter().map(|op| op.id.clone()).collect();
+        let files = apigen::clients::files(&model).unwrap_or_else(|error| panic!("{error}"));
+        for language in Language::ALL {
+            let dir = format!("{}/", language.dir());
+            let client: Vec<_> = files
+                .iter()
+                .filter(|file| file.path.starts_with(&dir))
+                .cloned()
+                .collect();
+            if !model.clients.languages.contains(&language) {
+                assert!(client.is_empty(), "{name}: {dir} written but not asked for");
+                continue;
+            }
+            assert!(!client.is_empty(), "{name}: no {} client", language.name());
+            let marked = marked_operations(&client);
+            let missing: Vec<_> = expected.difference(&marked).collect();
+            let unknown: Vec<_> = marked.difference(&expected).collect();
+            assert!(
+                missing.is_empty() && unknown.is_empty(),
+                "{name}: the {} client misses operations {missing:?} and names unknown ones {unknown:?}",
+                language.name()
+            );
         }
     }
 }

@@ -29,6 +29,15 @@ pub fn files(model: &Model) -> Result<Vec<OutputFile>, RenderError> {
     Ok(files)
 }
 
+/// Whether `path` (relative to the service) is a client's copy of its language's
+/// runtime (`templates/clients/<language>/`), the same for every spec: snapshots pin
+/// only spec-derived files, as they do for the server's runtime.
+pub fn is_runtime_copy(path: &str) -> bool {
+    path.starts_with("clients/rust/src/runtime/")
+        || path == "clients/typescript/src/runtime.ts"
+        || (path.starts_with("clients/python/src/") && path.ends_with("/_runtime.py"))
+}
+
 /// What a generated method's documentation says of the operation it calls:
 /// ``operation `books.get_item` ``, read back by the coverage test.
 pub fn operation_mark(operation: &Operation) -> String {
