@@ -23,8 +23,7 @@ use crate::crate_files::{OutputFile, Owner};
 use crate::model::auth::Scheme;
 use crate::model::endpoints::Endpoint;
 use crate::model::{
-    Action, Field, IdType, Kind, Model, Mount, Operation, ParamType, QueryParam, Resource,
-    ResultType,
+    Action, Field, IdType, Kind, Model, Mount, Operation, ParamType, Resource, ResultType,
 };
 use crate::render::RenderError;
 
@@ -414,8 +413,7 @@ impl<'a> Index<'a> {
                     .iter()
                     .map(|f| {
                         let inner = format!("{path}.{}", f.name);
-                        let optional = !(f.required && usage == Use::Served
-                            || f.required && usage == Use::Input);
+                        let optional = !f.required;
                         format!(
                             "{}{}: {}",
                             prop(&f.name),
@@ -889,8 +887,6 @@ impl<'a> Index<'a> {
                 _ => {}
             }
         }
-        // The query parameters are all handled above; keep the compiler honest.
-        let _ = QueryParam::Since;
         self.line("}");
         self.line("");
     }

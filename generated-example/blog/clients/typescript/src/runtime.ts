@@ -247,7 +247,7 @@ export class Transport {
       if (value !== undefined) search.append(key, String(value));
     }
     const text = search.toString();
-    return `${this.baseUrl}${path}${text ? `?${text}` : ""}`;
+    return `${this.baseUrl}${path}${text ? `${path.includes("?") ? "&" : "?"}${text}` : ""}`;
   }
 
   /** Sends `call` (retrying when asked) and answers the response of a success. */
