@@ -1,4 +1,4 @@
-//! The TypeScript clients end to end: the generated `library`, `notes` and `tables`
+//! The TypeScript clients end to end: the generated `library`, `crm`, `notes` and `tables`
 //! servers are started here, and the tests in `tests/clients/typescript/src/` (written
 //! in TypeScript, compiled by tsc together with the generated clients, so type errors
 //! fail the test, and run with `node --test`) talk to them through the generated
@@ -108,6 +108,7 @@ fn the_typescript_clients_work_end_to_end() {
     );
 
     let library = support::start_generated!(library_api, API);
+    let crm = support::start_generated!(crm_api, API);
     let proxy = DropProxy::start(library.addr);
 
     support::set_notes_env();
@@ -158,7 +159,7 @@ fn the_typescript_clients_work_end_to_end() {
         .filter(|path| path.to_string_lossy().ends_with(".test.js"))
         .collect();
     tests.sort();
-    assert!(tests.len() >= 4, "the compiled tests: {tests:?}");
+    assert!(tests.len() >= 5, "the compiled tests: {tests:?}");
     let output = run(
         "node --test (tests/clients/typescript/src/*.test.ts)",
         Command::new("node")
@@ -169,6 +170,7 @@ fn the_typescript_clients_work_end_to_end() {
             .env("LIBRARY_URL", url(&library))
             .env("LIBRARY_PROXY_URL", format!("http://{}", proxy.addr))
             .env("LIBRARY_PROXY_CONTROL", proxy.control_url())
+            .env("CRM_URL", url(&crm))
             .env("NOTES_URL", url(&notes))
             .env("NOTES_USER", "alice")
             .env("NOTES_PASSWORD", notes_password)

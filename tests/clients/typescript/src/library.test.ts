@@ -290,6 +290,16 @@ test("a pool runs at most n requests at once, lazily composed", async () => {
   assert.equal(pool.running, 0);
 });
 
+test("a subscription the server refuses ends with an ApiError", async () => {
+  const events = books.subscribe({ where: { colour: "red" } });
+  await assert.rejects(events.next(), (error: unknown) => {
+    assert.ok(error instanceof ApiError);
+    assert.equal(error.status, 400);
+    assert.match(error.error?.message ?? "", /colour/);
+    return true;
+  });
+});
+
 test("a live subscription survives a dropped connection without losing or repeating an event", async () => {
   const proxy = await startProxy(env("LIBRARY_URL"));
   const controller = new AbortController();

@@ -681,10 +681,25 @@ export class Collection<T, Id extends string | number> {
     const body = await this.transport.json<Record<string, unknown>>({ method: "GET", path, signal });
     const items = (Array.isArray(body) ? body : ((body["_items"] as T[]) ?? [])) as T[];
     items.forEach((item) => this.remember(item));
-    const links = (isObject(body) && isObject(body["_links"]) ? body["_links"] : {}) as Record<string, Link>;
-    return new Page(items, body["_meta"] as PageMeta | undefined, links, (href) =>
-      this.pageAt(this.resolve(href), signal),
-    );
+    const meta = body["_meta"] as PageMeta | undefined;
+    let links = (isObject(body) && isObject(body["_links"]) ? body["_links"] : undefined) as
+      | Record<string, Link>
+      | undefined;
+    if (!links) {
+      // Without HATEOAS there are no links: the neighbours are the same URL with
+      // another `page`.
+      links = {};
+      if (meta) {
+        const at = (page: number) => {
+          const next = new URL(url);
+          next.searchParams.set("page", String(page));
+          return { href: next.toString() };
+        };
+        if (meta.page * meta.max_results < meta.total) links["next"] = at(meta.page + 1);
+        if (meta.page > 1) links["prev"] = at(meta.page - 1);
+      }
+    }
+    return new Page(items, meta, links, (href) => this.pageAt(this.resolve(href), signal));
   }
 
   /** A `_links` href (relative to the API's prefix, as Eve writes them) as a URL. */
