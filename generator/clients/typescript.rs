@@ -442,7 +442,7 @@ impl<'a> Index<'a> {
             },
             Kind::Media => match usage {
                 Use::Served => "unknown".to_string(),
-                Use::Input => "string | Blob".to_string(),
+                Use::Input => "Blob".to_string(),
             },
             Kind::GeometryCollection => {
                 "{ type: \"GeometryCollection\"; geometries: rt.Json[] }".to_string()
@@ -738,10 +738,16 @@ impl<'a> Index<'a> {
             member(&name)
         );
         let template = format!("{}/{}", model.api.prefix, resource.url);
+        // Files go as multipart forms; this resource reads their other fields as JSON.
+        let form = if resource.form_fields_as_json && resource.media_fields().next().is_some() {
+            ", true"
+        } else {
+            ""
+        };
         if path_fields.is_empty() {
             let _ = writeln!(
                 self.out,
-                "  constructor(transport: rt.Transport) {{\n    this.core = new rt.Collection(transport, {});\n  }}\n",
+                "  constructor(transport: rt.Transport) {{\n    this.core = new rt.Collection(transport, {}{form});\n  }}\n",
                 lit(&template)
             );
         } else {
@@ -757,7 +763,7 @@ impl<'a> Index<'a> {
                 .collect();
             let _ = writeln!(
                 self.out,
-                "  constructor(transport: rt.Transport, path: {{ {} }}) {{\n    this.core = new rt.Collection(transport, rt.fillPath({}, path));\n  }}\n",
+                "  constructor(transport: rt.Transport, path: {{ {} }}) {{\n    this.core = new rt.Collection(transport, rt.fillPath({}, path){form});\n  }}\n",
                 params.join("; "),
                 lit(&template)
             );
@@ -1339,7 +1345,7 @@ fn readme(model: &Model) -> String {
     let _ = writeln!(out, "```\n");
     let _ = writeln!(
         out,
-        "## What it does\n\n- One class per resource (`client.<resource>`), one method per operation; each method's doc comment names its HTTP method, path and operation.\n- Documents are interfaces as the server sends them (`_id`, `_created`, `_updated`, `_etag` always; dates are kept as the API's date strings), with `New…` (create and replace) and `…Update` (every field optional) inputs.\n- Filters: `resource.fields.<field>` are typed accessors (`eq ne gt gte lt lte in nin exists`, `re(pattern, flags)` on text, `.and()`/`.or()`/`.not()`) compiled to Eve's `where` JSON; `asc()`/`desc()` sort; `projection` and `embedded` take field names.\n- Pages: `find` answers one page (`next()`/`prev()` follow `_links`), `iterate` every document, `pages` page after page.\n- ETags: reads remember them, writes send `If-Match`; a 412 is a `ConflictError`; `modify(id, fn)` reads again and reapplies. `save(original, changed)` PATCHes only the changed fields.\n- Errors: every failure is an `ApiError` (`status`, `error` = Eve's `_error`, `issues` = `_issues`); `ConflictError` (412) and `RateLimitError` (429, `retryAfter` seconds) are its subclasses. `retry: true` (or `{{ retries, baseDelayMs, maxDelayMs }}`) retries 429/503 with back-off.\n- Auth: `auth` takes the schemes the API declares (basic, token, jwt, hmac and signed requests computed with WebCrypto, custom headers); `apiKey` is sent as `x-api-key`.\n- Batches: `client.batch([() => ..., () => ...], concurrency?)` answers each request's outcome (`{{ ok, value }}` or `{{ ok: false, error }}`); `client.pool(n).run(() => ...)` runs at most `n` requests at once.\n- Live: `resource.subscribe({{ where }})` is an async iterator of typed events over Server-Sent Events; it reconnects and resumes with `Last-Event-ID` by itself.\n- Imports: `resource.import({{ rows }} | {{ csv }} | {{ file }}, {{ mode, onError }})` answers the typed report.\n\n## Large integers\n\nJSON numbers are parsed with `JSON.parse`: an integer beyond 2^53 (9007199254740992) arrives rounded to the nearest double, and one sent is sent as JavaScript wrote it. The server keeps 64-bit integers exactly; keep such values (ids, counters) below 2^53, or store them as text, when a JavaScript client reads them.\n"
+        "## What it does\n\n- One class per resource (`client.<resource>`), one method per operation; each method's doc comment names its HTTP method, path and operation.\n- Documents are interfaces as the server sends them (`_id`, `_created`, `_updated`, `_etag` always; dates are kept as the API's date strings), with `New…` (create and replace) and `…Update` (every field optional) inputs.\n- Filters: `resource.fields.<field>` are typed accessors (`eq ne gt gte lt lte in nin exists`, `re(pattern, flags)` on text, `.and()`/`.or()`/`.not()`) compiled to Eve's `where` JSON; `asc()`/`desc()` sort; `projection` and `embedded` take field names.\n- Pages: `find` answers one page (`next()`/`prev()` follow `_links`), `iterate` every document, `pages` page after page.\n- ETags: reads remember them, writes send `If-Match`; a 412 is a `ConflictError`; `modify(id, fn)` reads again and reapplies. `save(original, changed)` PATCHes only the changed fields.\n- Errors: every failure is an `ApiError` (`status`, `error` = Eve's `_error`, `issues` = `_issues`); `ConflictError` (412) and `RateLimitError` (429, `retryAfter` seconds) are its subclasses. `retry: true` (or `{{ retries, baseDelayMs, maxDelayMs }}`) retries 429/503 with back-off.\n- Auth: `auth` takes the schemes the API declares (basic, token, jwt, hmac and signed requests computed with WebCrypto, custom headers); `apiKey` is sent as `x-api-key`.\n- Batches: `client.batch([() => ..., () => ...], concurrency?)` answers each request's outcome (`{{ ok, value }}` or `{{ ok: false, error }}`); `client.pool(n).run(() => ...)` runs at most `n` requests at once.\n- Live: `resource.subscribe({{ where }})` is an async iterator of typed events over Server-Sent Events; it reconnects and resumes with `Last-Event-ID` by itself.\n- Imports: `resource.import({{ rows }} | {{ csv }} | {{ file }}, {{ mode, onError }})` answers the typed report.\n- Files: a media field takes a `Blob` (or `File`); a create, update or replace holding one is sent as a multipart form.\n\n## Large integers\n\nJSON numbers are parsed with `JSON.parse`: an integer beyond 2^53 (9007199254740992) arrives rounded to the nearest double, and one sent is sent as JavaScript wrote it. The server keeps 64-bit integers exactly; keep such values (ids, counters) below 2^53, or store them as text, when a JavaScript client reads them.\n"
     );
     out
 }

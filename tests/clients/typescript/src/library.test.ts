@@ -50,6 +50,25 @@ test("create, get, update, replace and delete a book", async () => {
   });
 });
 
+test("a document with files is sent as a multipart form", async () => {
+  const cover = new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])], "cover.png", { type: "image/png" });
+  const written = await books.create({ title: "123", pages: 12, tags: ["with", "cover"], cover });
+  const book = await books.get(written._id);
+  assert.equal(book.title, "123", "text stays text");
+  assert.equal(book.pages, 12);
+  assert.deepEqual(book.tags, ["with", "cover"]);
+  const media = book.cover as { file: string; content_type: string; name: string; length: number };
+  assert.equal(media.content_type, "image/png");
+  assert.equal(media.name, "cover.png");
+  assert.equal(media.length, 7);
+  const served = await fetch(new URL(media.file, env("LIBRARY_URL")));
+  assert.deepEqual(new Uint8Array(await served.arrayBuffer()), new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
+  // A PATCH with a file too, If-Match and all.
+  const photo = new Blob(["photo"], { type: "text/plain" });
+  await books.update(book, { photos: [photo, photo] });
+  assert.equal(((await books.get(book._id)).photos as unknown[]).length, 2);
+});
+
 test("a bulk create with one bad item reports each item, and writes none", async () => {
   const tag = unique("bulk");
   const results = await books.create([

@@ -37,7 +37,7 @@ export interface NewAuthor {
   name: string;
   email?: string;
   born?: string;
-  avatar?: string | Blob;
+  avatar?: Blob;
 }
 
 /** A whole document of `authors` replacing the stored one (PUT). */

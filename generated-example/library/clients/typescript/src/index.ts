@@ -37,7 +37,7 @@ export interface Author extends rt.SystemFields<string> {
 export interface NewAuthor {
   name: string;
   born?: string;
-  portraits?: (string | Blob)[];
+  portraits?: Blob[];
 }
 
 /** A whole document of `authors` replacing the stored one (PUT). */
@@ -221,8 +221,8 @@ export interface NewBook {
   pages?: number;
   published?: string;
   tags?: string[];
-  cover?: string | Blob;
-  photos?: (string | Blob)[];
+  cover?: Blob;
+  photos?: Blob[];
 }
 
 /** A whole document of `books` replacing the stored one (PUT). */
@@ -276,7 +276,7 @@ export class BookResource {
   readonly core: rt.Collection<Book, string>;
 
   constructor(transport: rt.Transport) {
-    this.core = new rt.Collection(transport, "/api/v1/books");
+    this.core = new rt.Collection(transport, "/api/v1/books", true);
   }
 
   /**

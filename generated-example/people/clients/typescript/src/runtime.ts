@@ -655,7 +655,34 @@ export class Collection<T, Id extends string | number> {
   constructor(
     readonly transport: Transport,
     readonly path: string,
+    /** Multipart fields are read as JSON (`multipart_form_fields_as_json`). */
+    readonly formFieldsAsJson = false,
   ) {}
+
+  /**
+   * A write's body: JSON, or, when the document holds files (media fields), a
+   * multipart form with a part per file and the other fields as text (as JSON text
+   * where the resource reads form fields as JSON).
+   */
+  bodyOf(doc: unknown): Body {
+    const files = (value: unknown) =>
+      value instanceof Blob || (Array.isArray(value) && value.length > 0 && value.every((v) => v instanceof Blob));
+    if (!isObject(doc) || !Object.values(doc).some(files)) return { json: doc };
+    const form = new FormData();
+    for (const [key, value] of Object.entries(doc)) {
+      if (value === undefined) continue;
+      if (files(value)) {
+        for (const file of Array.isArray(value) ? (value as Blob[]) : [value as Blob]) {
+          form.append(key, file, file instanceof File ? file.name : key);
+        }
+      } else if (typeof value === "string" && !this.formFieldsAsJson) {
+        form.append(key, value);
+      } else {
+        form.append(key, JSON.stringify(value));
+      }
+    }
+    return { raw: form };
+  }
 
   private remember(value: unknown): void {
     if (isObject(value) && value["_id"] !== undefined && typeof value["_etag"] === "string") {
@@ -737,7 +764,7 @@ export class Collection<T, Id extends string | number> {
     const result = await this.transport.json<WriteResult<Id>>({
       method: "POST",
       path: this.path,
-      body: { json: doc },
+      body: this.bodyOf(doc),
       signal,
     });
     this.remember(result);
@@ -794,7 +821,7 @@ export class Collection<T, Id extends string | number> {
     const result = await this.transport.json<WriteResult<Id>>({
       method,
       path: this.itemPath(id),
-      body: { json: doc },
+      body: this.bodyOf(doc),
       headers: { "If-Match": etag },
       signal,
     });
