@@ -1315,9 +1315,33 @@ fn readme(model: &Model) -> String {
     let example = model
         .served()
         .find(|r| r.datasource.aggregation.is_none() && r.path_fields.is_empty());
+    let schemes: BTreeSet<Scheme> = model
+        .operations
+        .iter()
+        .filter_map(|op| op.settings.auth.as_ref())
+        .flat_map(|rule| rule.schemes.iter().copied())
+        .collect();
+    let auth_line = match schemes.iter().next() {
+        None => String::new(),
+        Some(Scheme::Basic) => {
+            "  // auth: { scheme: \"basic\", user: \"alice\", password: \"...\" },\n".to_string()
+        }
+        Some(Scheme::Token) => "  // auth: { scheme: \"token\", token: \"...\" },\n".to_string(),
+        Some(Scheme::Hmac) => {
+            "  // auth: { scheme: \"hmac\", user: \"alice\", secret: \"...\" },\n".to_string()
+        }
+        Some(Scheme::Jwt) => "  // auth: { scheme: \"jwt\", token: \"eyJ...\" },\n".to_string(),
+        Some(Scheme::Signed) => {
+            "  // auth: { scheme: \"signed\", visitor: \"alice\", key: \"...\", type: \"...\" },\n"
+                .to_string()
+        }
+        Some(Scheme::Custom) => {
+            "  // auth: { scheme: \"custom\", headers: { ... } },\n".to_string()
+        }
+    };
     let _ = writeln!(
         out,
-        "## Example\n\n```ts\nimport {{ {type_name}, ApiError, ConflictError }} from \"{}\";\n\nconst client = new {type_name}({{\n  baseUrl: process.env.API_URL ?? \"http://localhost:8080\",\n  // auth: {{ scheme: \"basic\", user: \"alice\", password: \"...\" }},\n  retry: true, // 429 and 503 retried with back-off, honouring Retry-After\n}});\n",
+        "## Example\n\nThe example is plain JavaScript too (save it as `example.mjs`):\n\n```ts\nimport {{ {type_name}, ApiError, ConflictError }} from \"{}\";\n\nconst client = new {type_name}({{\n  baseUrl: process.env.API_URL ?? \"http://localhost:8080\",\n{auth_line}  retry: true, // 429 and 503 retried with back-off, honouring Retry-After\n}});\n",
         naming.npm_package
     );
     if let Some(resource) = example {
@@ -1325,21 +1349,21 @@ fn readme(model: &Model) -> String {
         let text_field = resource
             .fields
             .iter()
-            .find(|f| f.kind == Kind::String && f.allowed.is_empty());
+            .find(|f| f.kind == Kind::String && f.allowed.is_empty() && prop(&f.name) == f.name);
         let _ = writeln!(
             out,
-            "// One page, then every document, following `_links.next`.\nconst page = await client.{prop_name}.find({{ maxResults: 10 }});\nconsole.log(page.meta?.total, page.items.length);\nfor await (const doc of client.{prop_name}.iterate()) console.log(doc._id);\n"
+            "// One page, then every document, following `_links.next`.\nconst page = await client.{prop_name}.find({{ maxResults: 10 }});\nconsole.log(page.meta?.total, page.items.length);\nfor await (const doc of client.{prop_name}.iterate({{ maxResults: 50 }})) console.log(doc._id);\n"
         );
         if let Some(field) = text_field {
             let _ = writeln!(
                 out,
-                "// Typed filters: `{0}.gt(3)` would not compile on a text field.\nconst f = client.{prop_name}.fields;\nconst found = await client.{prop_name}.find({{\n  where: f.{0}.re(\"^a\", \"i\").or(f.{0}.eq(\"b\")),\n  sort: [f.{0}.desc()],\n}});\n",
+                "// Typed filters: `{0}.gt(3)` would not compile on a text field.\nconst f = client.{prop_name}.fields;\nconst found = await client.{prop_name}.find({{\n  where: f.{0}.re(\"^a\", \"i\").or(f.{0}.eq(\"b\")),\n  sort: [f.{0}.desc()],\n}});\nconsole.log(found.items.length);\n",
                 field.name
             );
         }
         let _ = writeln!(
             out,
-            "try {{\n  const doc = await client.{prop_name}.get(page.items[0]!._id);   // ETag remembered\n  // client.{prop_name}.update(doc, {{ ... }}) sends If-Match; client.{prop_name}.save(doc, changed) only the changes\n}} catch (error) {{\n  if (error instanceof ConflictError) {{ /* 412: read it again */ }}\n  else if (error instanceof ApiError) console.log(error.status, error.error?.message, error.issues);\n}}\n"
+            "try {{\n  const first = page.items[0];\n  if (first) {{\n    const doc = await client.{prop_name}.get(first._id); // its ETag is remembered\n    console.log(doc._etag);\n    // client.{prop_name}.update(doc, {{ ... }}) sends If-Match;\n    // client.{prop_name}.save(doc, changed) sends only what changed.\n  }}\n}} catch (error) {{\n  if (error instanceof ConflictError) console.log(\"changed meanwhile: read it again\");\n  else if (error instanceof ApiError) console.log(error.status, error.error?.message, error.issues);\n  else throw error;\n}}\n"
         );
     }
     let _ = writeln!(out, "```\n");
