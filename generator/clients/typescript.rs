@@ -87,6 +87,7 @@ const RESERVED: &[&str] = &[
     "Pool",
     "RateLimitError",
     "ReadOptions",
+    "Ref",
     "RetryPolicy",
     "Settled",
     "SignedAuth",
@@ -824,7 +825,7 @@ impl<'a> Index<'a> {
                     self.op_doc(op, &format!("Changes some fields of a `{wire}` document, with `If-Match` (the document's `_etag`, else the ETag last seen, else read first). A 412 is a `ConflictError`: read it again (`modify` does)."), &[]);
                     let _ = writeln!(
                         self.out,
-                        "  update(target: {id} | {name}, changes: {name}Update, signal?: AbortSignal): Promise<rt.WriteResult<{id}>> {{\n    return this.core.write(\"PATCH\", target, changes, signal);\n  }}\n"
+                        "  update(target: {id} | rt.Ref<{id}>, changes: {name}Update, signal?: AbortSignal): Promise<rt.WriteResult<{id}>> {{\n    return this.core.write(\"PATCH\", target, changes, signal);\n  }}\n"
                     );
                     let _ = writeln!(
                         self.out,
@@ -845,7 +846,7 @@ impl<'a> Index<'a> {
                     );
                     let _ = writeln!(
                         self.out,
-                        "  replace(target: {id} | {name}, doc: {name}Replace, signal?: AbortSignal): Promise<rt.WriteResult<{id}>> {{\n    return this.core.write(\"PUT\", target, doc, signal);\n  }}\n"
+                        "  replace(target: {id} | rt.Ref<{id}>, doc: {name}Replace, signal?: AbortSignal): Promise<rt.WriteResult<{id}>> {{\n    return this.core.write(\"PUT\", target, doc, signal);\n  }}\n"
                     );
                 }
                 Action::DeleteItem => {
@@ -856,7 +857,7 @@ impl<'a> Index<'a> {
                     );
                     let _ = writeln!(
                         self.out,
-                        "  delete(target: {id} | {name}, signal?: AbortSignal): Promise<void> {{\n    return this.core.deleteItem(target, signal);\n  }}\n"
+                        "  delete(target: {id} | rt.Ref<{id}>, signal?: AbortSignal): Promise<void> {{\n    return this.core.deleteItem(target, signal);\n  }}\n"
                     );
                 }
                 Action::GetByLookup => {

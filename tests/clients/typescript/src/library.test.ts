@@ -33,10 +33,13 @@ test("create, get, update, replace and delete a book", async () => {
   assert.equal(books.core.etags.get(book._id), book._etag, "the ETag is remembered");
 
   const patched = await books.update(book, { pages: 418 });
+  // A write's result names the document too (its `_id` and new `_etag`).
+  const again418 = await books.update(patched, { pages: 418 });
+  assert.equal(again418._version, 3);
   assert.equal(patched._version, 2);
   // By id alone: the ETag remembered from the PATCH's answer goes in If-Match.
   const replaced = await books.replace(book._id, { title: "One Hundred Years of Solitude", pages: 422 });
-  assert.equal(replaced._version, 3);
+  assert.equal(replaced._version, 4);
   const again = await books.get(book._id);
   assert.equal(again.title, "One Hundred Years of Solitude");
   assert.equal(again.author, undefined, "a PUT replaces the whole document");

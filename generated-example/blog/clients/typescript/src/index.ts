@@ -138,7 +138,7 @@ export class AuthorResource {
    *
    * `PATCH /api/v1/authors/{id}`: operation `authors.patch_item`.
    */
-  update(target: string | Author, changes: AuthorUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: AuthorUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -165,7 +165,7 @@ export class AuthorResource {
    *
    * `DELETE /api/v1/authors/{id}`: operation `authors.delete_item`.
    */
-  delete(target: string | Author, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 
@@ -285,7 +285,7 @@ export class TagResource {
    *
    * `DELETE /api/v1/tags/{id}`: operation `tags.delete_item`.
    */
-  delete(target: string | Tag, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 
@@ -429,7 +429,7 @@ export class PostResource {
    *
    * `PATCH /api/v1/posts/{id}`: operation `posts.patch_item`.
    */
-  update(target: string | Post, changes: PostUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: PostUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -456,7 +456,7 @@ export class PostResource {
    *
    * `PUT /api/v1/posts/{id}`: operation `posts.put_item`.
    */
-  replace(target: string | Post, doc: PostReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  replace(target: string | rt.Ref<string>, doc: PostReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PUT", target, doc, signal);
   }
 
@@ -465,7 +465,7 @@ export class PostResource {
    *
    * `DELETE /api/v1/posts/{id}`: operation `posts.delete_item`.
    */
-  delete(target: string | Post, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 
@@ -584,7 +584,7 @@ export class CommentResource {
    *
    * `PATCH /api/v1/comments/{id}`: operation `comments.patch_item`.
    */
-  update(target: string | Comment, changes: CommentUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: CommentUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -611,7 +611,7 @@ export class CommentResource {
    *
    * `DELETE /api/v1/comments/{id}`: operation `comments.delete_item`.
    */
-  delete(target: string | Comment, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 

@@ -162,7 +162,7 @@ export class ProductResource {
    *
    * `PATCH /api/v1/products/{id}`: operation `products.patch_item`.
    */
-  update(target: string | Product, changes: ProductUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: ProductUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -189,7 +189,7 @@ export class ProductResource {
    *
    * `PUT /api/v1/products/{id}`: operation `products.put_item`.
    */
-  replace(target: string | Product, doc: ProductReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  replace(target: string | rt.Ref<string>, doc: ProductReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PUT", target, doc, signal);
   }
 
@@ -198,7 +198,7 @@ export class ProductResource {
    *
    * `DELETE /api/v1/products/{id}`: operation `products.delete_item`.
    */
-  delete(target: string | Product, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 
@@ -348,7 +348,7 @@ export class DiscontinuedResource {
    *
    * `PATCH /api/v1/discontinued/{id}`: operation `discontinued.patch_item`.
    */
-  update(target: string | Discontinued, changes: DiscontinuedUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: DiscontinuedUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -375,7 +375,7 @@ export class DiscontinuedResource {
    *
    * `DELETE /api/v1/discontinued/{id}`: operation `discontinued.delete_item`.
    */
-  delete(target: string | Discontinued, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 

@@ -165,7 +165,7 @@ export class TypeResource {
    *
    * `PATCH /type/{id}`: operation `type.patch_item`.
    */
-  update(target: string | Type, changes: TypeUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: TypeUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -192,7 +192,7 @@ export class TypeResource {
    *
    * `PUT /type/{id}`: operation `type.put_item`.
    */
-  replace(target: string | Type, doc: TypeReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  replace(target: string | rt.Ref<string>, doc: TypeReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PUT", target, doc, signal);
   }
 
@@ -201,7 +201,7 @@ export class TypeResource {
    *
    * `DELETE /type/{id}`: operation `type.delete_item`.
    */
-  delete(target: string | Type, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 
@@ -324,7 +324,7 @@ export class ResultResource {
    *
    * `PATCH /results/all/{id}`: operation `result.patch_item`.
    */
-  update(target: string | Result, changes: ResultUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: ResultUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -351,7 +351,7 @@ export class ResultResource {
    *
    * `DELETE /results/all/{id}`: operation `result.delete_item`.
    */
-  delete(target: string | Result, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 

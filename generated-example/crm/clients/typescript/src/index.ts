@@ -144,7 +144,7 @@ export class ContactResource {
    *
    * `PATCH /api/v1/contacts/{id}`: operation `contacts.patch_item`.
    */
-  update(target: string | Contact, changes: ContactUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: ContactUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -171,7 +171,7 @@ export class ContactResource {
    *
    * `PUT /api/v1/contacts/{id}`: operation `contacts.put_item`.
    */
-  replace(target: string | Contact, doc: ContactReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  replace(target: string | rt.Ref<string>, doc: ContactReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PUT", target, doc, signal);
   }
 
@@ -180,7 +180,7 @@ export class ContactResource {
    *
    * `DELETE /api/v1/contacts/{id}`: operation `contacts.delete_item`.
    */
-  delete(target: string | Contact, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 
@@ -321,7 +321,7 @@ export class InvoiceResource {
    *
    * `PATCH /api/v1/contacts/{contact_id}/invoices/{id}`: operation `invoices.patch_item`.
    */
-  update(target: string | Invoice, changes: InvoiceUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: InvoiceUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -348,7 +348,7 @@ export class InvoiceResource {
    *
    * `PUT /api/v1/contacts/{contact_id}/invoices/{id}`: operation `invoices.put_item`.
    */
-  replace(target: string | Invoice, doc: InvoiceReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  replace(target: string | rt.Ref<string>, doc: InvoiceReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PUT", target, doc, signal);
   }
 
@@ -357,7 +357,7 @@ export class InvoiceResource {
    *
    * `DELETE /api/v1/contacts/{contact_id}/invoices/{id}`: operation `invoices.delete_item`.
    */
-  delete(target: string | Invoice, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 
@@ -477,7 +477,7 @@ export class TicketResource {
    *
    * `PATCH /api/v1/tickets/{id}`: operation `tickets.patch_item`.
    */
-  update(target: string | Ticket, changes: TicketUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: TicketUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -504,7 +504,7 @@ export class TicketResource {
    *
    * `DELETE /api/v1/tickets/{id}`: operation `tickets.delete_item`.
    */
-  delete(target: string | Ticket, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 
@@ -621,7 +621,7 @@ export class RegionResource {
    *
    * `PATCH /api/v1/regions/{id}`: operation `regions.patch_item`.
    */
-  update(target: number | Region, changes: RegionUpdate, signal?: AbortSignal): Promise<rt.WriteResult<number>> {
+  update(target: number | rt.Ref<number>, changes: RegionUpdate, signal?: AbortSignal): Promise<rt.WriteResult<number>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -648,7 +648,7 @@ export class RegionResource {
    *
    * `PUT /api/v1/regions/{id}`: operation `regions.put_item`.
    */
-  replace(target: number | Region, doc: RegionReplace, signal?: AbortSignal): Promise<rt.WriteResult<number>> {
+  replace(target: number | rt.Ref<number>, doc: RegionReplace, signal?: AbortSignal): Promise<rt.WriteResult<number>> {
     return this.core.write("PUT", target, doc, signal);
   }
 
@@ -657,7 +657,7 @@ export class RegionResource {
    *
    * `DELETE /api/v1/regions/{id}`: operation `regions.delete_item`.
    */
-  delete(target: number | Region, signal?: AbortSignal): Promise<void> {
+  delete(target: number | rt.Ref<number>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 
@@ -786,7 +786,7 @@ export class OfficeResource {
    *
    * `PATCH /api/v1/regions/{region}/offices/{id}`: operation `offices.patch_item`.
    */
-  update(target: string | Office, changes: OfficeUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: OfficeUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -813,7 +813,7 @@ export class OfficeResource {
    *
    * `DELETE /api/v1/regions/{region}/offices/{id}`: operation `offices.delete_item`.
    */
-  delete(target: string | Office, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 

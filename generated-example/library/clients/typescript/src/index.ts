@@ -150,7 +150,7 @@ export class AuthorResource {
    *
    * `PATCH /api/v1/authors/{id}`: operation `authors.patch_item`.
    */
-  update(target: string | Author, changes: AuthorUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: AuthorUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -177,7 +177,7 @@ export class AuthorResource {
    *
    * `PUT /api/v1/authors/{id}`: operation `authors.put_item`.
    */
-  replace(target: string | Author, doc: AuthorReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  replace(target: string | rt.Ref<string>, doc: AuthorReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PUT", target, doc, signal);
   }
 
@@ -186,7 +186,7 @@ export class AuthorResource {
    *
    * `DELETE /api/v1/authors/{id}`: operation `authors.delete_item`.
    */
-  delete(target: string | Author, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 
@@ -341,7 +341,7 @@ export class BookResource {
    *
    * `PATCH /api/v1/books/{id}`: operation `books.patch_item`.
    */
-  update(target: string | Book, changes: BookUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: BookUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -368,7 +368,7 @@ export class BookResource {
    *
    * `PUT /api/v1/books/{id}`: operation `books.put_item`.
    */
-  replace(target: string | Book, doc: BookReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  replace(target: string | rt.Ref<string>, doc: BookReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PUT", target, doc, signal);
   }
 
@@ -377,7 +377,7 @@ export class BookResource {
    *
    * `DELETE /api/v1/books/{id}`: operation `books.delete_item`.
    */
-  delete(target: string | Book, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 

@@ -152,7 +152,7 @@ export class NoteResource {
    * `PATCH /api/v1/notes/{id}`: operation `notes.patch_item`.
    * Needs: authenticated (basic, token, hmac, signed, jwt); roles writer, admin.
    */
-  update(target: string | Note, changes: NoteUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: NoteUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -180,7 +180,7 @@ export class NoteResource {
    * `PUT /api/v1/notes/{id}`: operation `notes.put_item`.
    * Needs: authenticated (basic, token, hmac, signed, jwt); roles writer, admin.
    */
-  replace(target: string | Note, doc: NoteReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  replace(target: string | rt.Ref<string>, doc: NoteReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PUT", target, doc, signal);
   }
 
@@ -190,7 +190,7 @@ export class NoteResource {
    * `DELETE /api/v1/notes/{id}`: operation `notes.delete_item`.
    * Needs: authenticated (basic, token, hmac, signed, jwt); roles writer, admin.
    */
-  delete(target: string | Note, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 
@@ -332,7 +332,7 @@ export class CommentResource {
    * `DELETE /api/v1/comments/{id}`: operation `comments.delete_item`.
    * Needs: authenticated (basic, token, hmac, signed, jwt); roles writer, admin.
    */
-  delete(target: string | Comment, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 
@@ -454,7 +454,7 @@ export class AnnouncementResource {
    * `PATCH /api/v1/announcements/{id}`: operation `announcements.patch_item`.
    * Needs: authenticated (basic, token, hmac, signed, jwt); roles writer, admin.
    */
-  update(target: string | Announcement, changes: AnnouncementUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: AnnouncementUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -482,7 +482,7 @@ export class AnnouncementResource {
    * `DELETE /api/v1/announcements/{id}`: operation `announcements.delete_item`.
    * Needs: authenticated (basic, token, hmac, signed, jwt); roles writer, admin.
    */
-  delete(target: string | Announcement, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 

@@ -535,6 +535,13 @@ export interface SystemFields<Id> {
   _etag: string;
 }
 
+/** What names a stored document for a write: a document read, or a write's result. */
+export interface Ref<Id> {
+  _id: Id;
+  /** Sent as `If-Match`; when absent, the ETag last seen of `_id` (or read first). */
+  _etag?: string;
+}
+
 /** A link of `_links`. */
 export interface Link {
   href: string;

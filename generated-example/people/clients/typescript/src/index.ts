@@ -162,7 +162,7 @@ export class PersonResource {
    *
    * `PATCH /api/v1/people/{id}`: operation `people.patch_item`.
    */
-  update(target: string | Person, changes: PersonUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: PersonUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -189,7 +189,7 @@ export class PersonResource {
    *
    * `PUT /api/v1/people/{id}`: operation `people.put_item`.
    */
-  replace(target: string | Person, doc: PersonReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  replace(target: string | rt.Ref<string>, doc: PersonReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PUT", target, doc, signal);
   }
 
@@ -198,7 +198,7 @@ export class PersonResource {
    *
    * `DELETE /api/v1/people/{id}`: operation `people.delete_item`.
    */
-  delete(target: string | Person, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 
@@ -336,7 +336,7 @@ export class InvoiceResource {
    *
    * `PATCH /api/v1/invoices/{id}`: operation `invoices.patch_item`.
    */
-  update(target: string | Invoice, changes: InvoiceUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: InvoiceUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -363,7 +363,7 @@ export class InvoiceResource {
    *
    * `DELETE /api/v1/invoices/{id}`: operation `invoices.delete_item`.
    */
-  delete(target: string | Invoice, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 
@@ -489,7 +489,7 @@ export class WorkResource {
    *
    * `PATCH /api/v1/works/{id}`: operation `works.patch_item`.
    */
-  update(target: string | Work, changes: WorkUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: WorkUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -516,7 +516,7 @@ export class WorkResource {
    *
    * `PUT /api/v1/works/{id}`: operation `works.put_item`.
    */
-  replace(target: string | Work, doc: WorkReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  replace(target: string | rt.Ref<string>, doc: WorkReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PUT", target, doc, signal);
   }
 
@@ -525,7 +525,7 @@ export class WorkResource {
    *
    * `DELETE /api/v1/works/{id}`: operation `works.delete_item`.
    */
-  delete(target: string | Work, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 

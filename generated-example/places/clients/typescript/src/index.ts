@@ -155,7 +155,7 @@ export class PlaceResource {
    *
    * `PATCH /api/v1/places/{id}`: operation `places.patch_item`.
    */
-  update(target: string | Place, changes: PlaceUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: PlaceUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -182,7 +182,7 @@ export class PlaceResource {
    *
    * `PUT /api/v1/places/{id}`: operation `places.put_item`.
    */
-  replace(target: string | Place, doc: PlaceReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  replace(target: string | rt.Ref<string>, doc: PlaceReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PUT", target, doc, signal);
   }
 
@@ -191,7 +191,7 @@ export class PlaceResource {
    *
    * `DELETE /api/v1/places/{id}`: operation `places.delete_item`.
    */
-  delete(target: string | Place, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 
@@ -318,7 +318,7 @@ export class DraftResource {
    *
    * `PATCH /api/v1/drafts/{id}`: operation `drafts.patch_item`.
    */
-  update(target: string | Draft, changes: DraftUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: DraftUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -345,7 +345,7 @@ export class DraftResource {
    *
    * `PUT /api/v1/drafts/{id}`: operation `drafts.put_item`.
    */
-  replace(target: string | Draft, doc: DraftReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  replace(target: string | rt.Ref<string>, doc: DraftReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PUT", target, doc, signal);
   }
 
@@ -480,7 +480,7 @@ export class AreaResource {
    *
    * `PATCH /api/v1/areas/{id}`: operation `areas.patch_item`.
    */
-  update(target: string | Area, changes: AreaUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: AreaUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 

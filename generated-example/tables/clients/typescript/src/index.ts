@@ -147,7 +147,7 @@ export class RowResource {
    * Needs: authenticated (basic, token); roles loader, admin.
    * Metered: a 429 is a `RateLimitError` (retried when the client's `retry` is on).
    */
-  update(target: string | Row, changes: RowUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: RowUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -176,7 +176,7 @@ export class RowResource {
    * Needs: authenticated (basic, token); roles loader, admin.
    * Metered: a 429 is a `RateLimitError` (retried when the client's `retry` is on).
    */
-  delete(target: string | Row, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 

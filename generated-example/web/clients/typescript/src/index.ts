@@ -150,7 +150,7 @@ export class NoteResource {
    *
    * `PATCH /notes/{id}`: operation `notes.patch_item`.
    */
-  update(target: string | Note, changes: NoteUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  update(target: string | rt.Ref<string>, changes: NoteUpdate, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PATCH", target, changes, signal);
   }
 
@@ -177,7 +177,7 @@ export class NoteResource {
    *
    * `PUT /notes/{id}`: operation `notes.put_item`.
    */
-  replace(target: string | Note, doc: NoteReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
+  replace(target: string | rt.Ref<string>, doc: NoteReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PUT", target, doc, signal);
   }
 
@@ -186,7 +186,7 @@ export class NoteResource {
    *
    * `DELETE /notes/{id}`: operation `notes.delete_item`.
    */
-  delete(target: string | Note, signal?: AbortSignal): Promise<void> {
+  delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
 
