@@ -95,6 +95,7 @@ const RESERVED: &[&str] = &[
     "StringField",
     "SubscribeOptions",
     "SystemFields",
+    "Tracked",
     "TokenAuth",
     "Transport",
     "Where",
@@ -830,6 +831,10 @@ impl<'a> Index<'a> {
                     let _ = writeln!(
                         self.out,
                         "  /**\n   * Sends only what differs between `original` (as read) and `changed` as a PATCH\n   * (see `update`), with `original`'s ETag; nothing when nothing changed.\n   */\n  async save(original: {name}, changed: {name}, signal?: AbortSignal): Promise<rt.WriteResult<{id}> | undefined> {{\n    const changes = rt.diff(original, changed);\n    if (Object.keys(changes).length === 0) return undefined;\n    return this.core.write(\"PATCH\", original, changes, signal);\n  }}\n"
+                    );
+                    let _ = writeln!(
+                        self.out,
+                        "  /**\n   * A copy of `doc` to change in place: `tracked.save()` PATCHes only the\n   * fields changed (see `update`).\n   */\n  track(doc: {name}): rt.Tracked<{name}, {id}> {{\n    return new rt.Tracked(doc, this.core);\n  }}\n"
                     );
                     let _ = writeln!(
                         self.out,

@@ -183,14 +183,27 @@ test("save sends only the changed field, as the oplog shows", async () => {
   assert.ok(result);
   assert.equal(await books.save(changed, changed), undefined, "nothing changed, nothing sent");
 
+  // The same with a tracked copy.
+  const tracked = books.track(await books.get(_id));
+  tracked.value.title = "Diffed again";
+  assert.deepEqual(tracked.changes(), { title: "Diffed again" });
+  await tracked.save();
+  tracked.value.pages = 102;
+  await tracked.save();
+  assert.equal(await tracked.save(), undefined);
+
   const entries = await client.oplog.find({
     where: client.oplog.fields.i.eq(_id).and(client.oplog.fields.o.eq("PATCH")),
     sort: client.oplog.fields._id.desc(),
   });
-  assert.equal(entries.items.length, 1);
-  assert.deepEqual(entries.items[0]!.c, { pages: 101 }, "the PATCH carried the changed field only");
+  assert.deepEqual(
+    entries.items.map((entry) => entry.c),
+    [{ pages: 102 }, { title: "Diffed again" }, { pages: 101 }],
+    "each PATCH carried the changed field only",
+  );
   const stored = await books.get(_id);
-  assert.equal(stored.pages, 101);
+  assert.equal(stored.pages, 102);
+  assert.equal(stored.title, "Diffed again");
   assert.deepEqual(stored.tags, ["a", "b"]);
 });
 

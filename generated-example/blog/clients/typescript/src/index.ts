@@ -153,6 +153,14 @@ export class AuthorResource {
   }
 
   /**
+   * A copy of `doc` to change in place: `tracked.save()` PATCHes only the
+   * fields changed (see `update`).
+   */
+  track(doc: Author): rt.Tracked<Author, string> {
+    return new rt.Tracked(doc, this.core);
+  }
+
+  /**
    * Reads the document, PATCHes what `change` answers (see `update`), and on a 412
    * reads it again and reapplies `change`, at most `attempts` times.
    */
@@ -444,6 +452,14 @@ export class PostResource {
   }
 
   /**
+   * A copy of `doc` to change in place: `tracked.save()` PATCHes only the
+   * fields changed (see `update`).
+   */
+  track(doc: Post): rt.Tracked<Post, string> {
+    return new rt.Tracked(doc, this.core);
+  }
+
+  /**
    * Reads the document, PATCHes what `change` answers (see `update`), and on a 412
    * reads it again and reapplies `change`, at most `attempts` times.
    */
@@ -596,6 +612,14 @@ export class CommentResource {
     const changes = rt.diff(original, changed);
     if (Object.keys(changes).length === 0) return undefined;
     return this.core.write("PATCH", original, changes, signal);
+  }
+
+  /**
+   * A copy of `doc` to change in place: `tracked.save()` PATCHes only the
+   * fields changed (see `update`).
+   */
+  track(doc: Comment): rt.Tracked<Comment, string> {
+    return new rt.Tracked(doc, this.core);
   }
 
   /**

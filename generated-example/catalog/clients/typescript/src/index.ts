@@ -177,6 +177,14 @@ export class ProductResource {
   }
 
   /**
+   * A copy of `doc` to change in place: `tracked.save()` PATCHes only the
+   * fields changed (see `update`).
+   */
+  track(doc: Product): rt.Tracked<Product, string> {
+    return new rt.Tracked(doc, this.core);
+  }
+
+  /**
    * Reads the document, PATCHes what `change` answers (see `update`), and on a 412
    * reads it again and reapplies `change`, at most `attempts` times.
    */
@@ -360,6 +368,14 @@ export class DiscontinuedResource {
     const changes = rt.diff(original, changed);
     if (Object.keys(changes).length === 0) return undefined;
     return this.core.write("PATCH", original, changes, signal);
+  }
+
+  /**
+   * A copy of `doc` to change in place: `tracked.save()` PATCHes only the
+   * fields changed (see `update`).
+   */
+  track(doc: Discontinued): rt.Tracked<Discontinued, string> {
+    return new rt.Tracked(doc, this.core);
   }
 
   /**

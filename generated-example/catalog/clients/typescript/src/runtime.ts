@@ -652,6 +652,37 @@ function deepEqual(a: unknown, b: unknown): boolean {
 }
 
 /**
+ * A copy of a document to change in place (flowthings' `M`): `save()` PATCHes only
+ * what differs from the document as read, with its ETag, and the copy then stands
+ * for the new version.
+ */
+export class Tracked<T extends Ref<Id>, Id extends string | number> {
+  private original: T;
+  /** The copy to change. */
+  value: T;
+  constructor(
+    document: T,
+    private readonly collection: Collection<T, Id>,
+  ) {
+    this.original = structuredClone(document);
+    this.value = structuredClone(document);
+  }
+  /** The fields changed since the document was read (or last saved). */
+  changes(): Record<string, unknown> {
+    return diff(this.original as Record<string, unknown>, this.value as Record<string, unknown>);
+  }
+  /** PATCHes the changes (nothing when there are none); a 412 is a `ConflictError`. */
+  async save(signal?: AbortSignal): Promise<WriteResult<Id> | undefined> {
+    const changes = this.changes();
+    if (Object.keys(changes).length === 0) return undefined;
+    const result = await this.collection.write("PATCH", this.original, changes, signal);
+    this.value = { ...this.value, _etag: result._etag };
+    this.original = structuredClone(this.value);
+    return result;
+  }
+}
+
+/**
  * The mechanics of one resource (its collection's path below the root), which the
  * generated resource class calls: one method per operation there.
  */

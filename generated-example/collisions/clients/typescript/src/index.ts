@@ -180,6 +180,14 @@ export class TypeResource {
   }
 
   /**
+   * A copy of `doc` to change in place: `tracked.save()` PATCHes only the
+   * fields changed (see `update`).
+   */
+  track(doc: Type): rt.Tracked<Type, string> {
+    return new rt.Tracked(doc, this.core);
+  }
+
+  /**
    * Reads the document, PATCHes what `change` answers (see `update`), and on a 412
    * reads it again and reapplies `change`, at most `attempts` times.
    */
@@ -336,6 +344,14 @@ export class ResultResource {
     const changes = rt.diff(original, changed);
     if (Object.keys(changes).length === 0) return undefined;
     return this.core.write("PATCH", original, changes, signal);
+  }
+
+  /**
+   * A copy of `doc` to change in place: `tracked.save()` PATCHes only the
+   * fields changed (see `update`).
+   */
+  track(doc: Result): rt.Tracked<Result, string> {
+    return new rt.Tracked(doc, this.core);
   }
 
   /**

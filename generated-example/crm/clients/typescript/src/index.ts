@@ -159,6 +159,14 @@ export class ContactResource {
   }
 
   /**
+   * A copy of `doc` to change in place: `tracked.save()` PATCHes only the
+   * fields changed (see `update`).
+   */
+  track(doc: Contact): rt.Tracked<Contact, string> {
+    return new rt.Tracked(doc, this.core);
+  }
+
+  /**
    * Reads the document, PATCHes what `change` answers (see `update`), and on a 412
    * reads it again and reapplies `change`, at most `attempts` times.
    */
@@ -336,6 +344,14 @@ export class InvoiceResource {
   }
 
   /**
+   * A copy of `doc` to change in place: `tracked.save()` PATCHes only the
+   * fields changed (see `update`).
+   */
+  track(doc: Invoice): rt.Tracked<Invoice, string> {
+    return new rt.Tracked(doc, this.core);
+  }
+
+  /**
    * Reads the document, PATCHes what `change` answers (see `update`), and on a 412
    * reads it again and reapplies `change`, at most `attempts` times.
    */
@@ -492,6 +508,14 @@ export class TicketResource {
   }
 
   /**
+   * A copy of `doc` to change in place: `tracked.save()` PATCHes only the
+   * fields changed (see `update`).
+   */
+  track(doc: Ticket): rt.Tracked<Ticket, string> {
+    return new rt.Tracked(doc, this.core);
+  }
+
+  /**
    * Reads the document, PATCHes what `change` answers (see `update`), and on a 412
    * reads it again and reapplies `change`, at most `attempts` times.
    */
@@ -633,6 +657,14 @@ export class RegionResource {
     const changes = rt.diff(original, changed);
     if (Object.keys(changes).length === 0) return undefined;
     return this.core.write("PATCH", original, changes, signal);
+  }
+
+  /**
+   * A copy of `doc` to change in place: `tracked.save()` PATCHes only the
+   * fields changed (see `update`).
+   */
+  track(doc: Region): rt.Tracked<Region, number> {
+    return new rt.Tracked(doc, this.core);
   }
 
   /**
@@ -798,6 +830,14 @@ export class OfficeResource {
     const changes = rt.diff(original, changed);
     if (Object.keys(changes).length === 0) return undefined;
     return this.core.write("PATCH", original, changes, signal);
+  }
+
+  /**
+   * A copy of `doc` to change in place: `tracked.save()` PATCHes only the
+   * fields changed (see `update`).
+   */
+  track(doc: Office): rt.Tracked<Office, string> {
+    return new rt.Tracked(doc, this.core);
   }
 
   /**

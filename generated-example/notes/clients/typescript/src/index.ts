@@ -167,6 +167,14 @@ export class NoteResource {
   }
 
   /**
+   * A copy of `doc` to change in place: `tracked.save()` PATCHes only the
+   * fields changed (see `update`).
+   */
+  track(doc: Note): rt.Tracked<Note, string> {
+    return new rt.Tracked(doc, this.core);
+  }
+
+  /**
    * Reads the document, PATCHes what `change` answers (see `update`), and on a 412
    * reads it again and reapplies `change`, at most `attempts` times.
    */
@@ -466,6 +474,14 @@ export class AnnouncementResource {
     const changes = rt.diff(original, changed);
     if (Object.keys(changes).length === 0) return undefined;
     return this.core.write("PATCH", original, changes, signal);
+  }
+
+  /**
+   * A copy of `doc` to change in place: `tracked.save()` PATCHes only the
+   * fields changed (see `update`).
+   */
+  track(doc: Announcement): rt.Tracked<Announcement, string> {
+    return new rt.Tracked(doc, this.core);
   }
 
   /**

@@ -165,6 +165,14 @@ export class NoteResource {
   }
 
   /**
+   * A copy of `doc` to change in place: `tracked.save()` PATCHes only the
+   * fields changed (see `update`).
+   */
+  track(doc: Note): rt.Tracked<Note, string> {
+    return new rt.Tracked(doc, this.core);
+  }
+
+  /**
    * Reads the document, PATCHes what `change` answers (see `update`), and on a 412
    * reads it again and reapplies `change`, at most `attempts` times.
    */
