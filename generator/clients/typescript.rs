@@ -1281,7 +1281,8 @@ fn accessor(field: &Field, path: &str) -> String {
                 .collect();
             format!("new rt.Field<{}, {name}>({name})", values.join(" | "))
         }
-        Kind::Datetime | Kind::ObjectId => format!("new rt.StringField<{name}>({name})"),
+        // Compared as text, but `$regex` is for strings only: no `re`.
+        Kind::Datetime | Kind::ObjectId => format!("new rt.Field<string, {name}>({name})"),
         Kind::Integer | Kind::Float | Kind::Number => {
             format!("new rt.Field<number, {name}>({name})")
         }

@@ -19,6 +19,9 @@ export function compileTimeChecks(): void {
   f.pages.gt("M");
   // @ts-expect-error `re` only exists on text fields
   f.pages.re("1");
+  // @ts-expect-error `re` is not for dates or object ids either
+  f.published.re("2020");
+  f.published.lt(new Date(0).toUTCString());
   // @ts-expect-error `title` is required in a new book
   void library.books.create({ pages: 3 });
   // @ts-expect-error no such field

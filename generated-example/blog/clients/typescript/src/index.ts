@@ -66,7 +66,7 @@ export interface AuthorItemOptions extends rt.ReadOptions<AuthorField, AuthorEmb
 export const authorFields = {
   name: new rt.StringField<"name">("name"),
   email: new rt.StringField<"email">("email"),
-  born: new rt.StringField<"born">("born"),
+  born: new rt.Field<string, "born">("born"),
   avatar: new rt.Field<rt.Json, "avatar">("avatar"),
   _id: new rt.Field<string, "_id">("_id"),
   _created: new rt.Field<string, "_created">("_created"),
@@ -350,13 +350,13 @@ export interface PostItemOptions extends rt.ReadOptions<PostField, PostEmbeddabl
 /** Typed accessors of `posts` fields: `fields.title.gt("M")`, `fields.title.re("^a", "i")`, `fields.pages.desc()`. */
 export const postFields = {
   title: new rt.StringField<"title">("title"),
-  author: new rt.StringField<"author">("author"),
+  author: new rt.Field<string, "author">("author"),
   tags: new rt.ListField<string, "tags">("tags"),
   category: new rt.StringField<"category">("category"),
   reviews: new rt.ListField<rt.Json, "reviews">("reviews"),
   meta: {
     words: new rt.Field<number, "meta.words">("meta.words"),
-    editor: new rt.StringField<"meta.editor">("meta.editor"),
+    editor: new rt.Field<string, "meta.editor">("meta.editor"),
   },
   _id: new rt.Field<string, "_id">("_id"),
   _created: new rt.Field<string, "_created">("_created"),
@@ -528,7 +528,7 @@ export interface CommentItemOptions extends rt.ReadOptions<CommentField, Comment
 
 /** Typed accessors of `comments` fields: `fields.title.gt("M")`, `fields.title.re("^a", "i")`, `fields.pages.desc()`. */
 export const commentFields = {
-  post: new rt.StringField<"post">("post"),
+  post: new rt.Field<string, "post">("post"),
   body: new rt.StringField<"body">("body"),
   _id: new rt.Field<string, "_id">("_id"),
   _created: new rt.Field<string, "_created">("_created"),

@@ -78,7 +78,7 @@ export const productFields = {
   category: new rt.Field<"tools" | "toys" | "food", "category">("category"),
   discontinued: new rt.Field<boolean, "discontinued">("discontinued"),
   stock: new rt.Field<number, "stock">("stock"),
-  added: new rt.StringField<"added">("added"),
+  added: new rt.Field<string, "added">("added"),
   dimensions: {
     width: new rt.Field<number, "dimensions.width">("dimensions.width"),
     unit: new rt.StringField<"dimensions.unit">("dimensions.unit"),
@@ -272,7 +272,7 @@ export const discontinuedFields = {
   category: new rt.Field<"tools" | "toys" | "food", "category">("category"),
   discontinued: new rt.Field<boolean, "discontinued">("discontinued"),
   stock: new rt.Field<number, "stock">("stock"),
-  added: new rt.StringField<"added">("added"),
+  added: new rt.Field<string, "added">("added"),
   dimensions: {
     width: new rt.Field<number, "dimensions.width">("dimensions.width"),
     unit: new rt.StringField<"dimensions.unit">("dimensions.unit"),
@@ -457,7 +457,7 @@ export const bargainFields = {
   category: new rt.Field<"tools" | "toys" | "food", "category">("category"),
   discontinued: new rt.Field<boolean, "discontinued">("discontinued"),
   stock: new rt.Field<number, "stock">("stock"),
-  added: new rt.StringField<"added">("added"),
+  added: new rt.Field<string, "added">("added"),
   dimensions: {
     width: new rt.Field<number, "dimensions.width">("dimensions.width"),
     unit: new rt.StringField<"dimensions.unit">("dimensions.unit"),
@@ -681,8 +681,8 @@ export interface OrderItemOptions extends rt.ReadOptions<OrderField, OrderEmbedd
 
 /** Typed accessors of `orders` fields: `fields.title.gt("M")`, `fields.title.re("^a", "i")`, `fields.pages.desc()`. */
 export const orderFields = {
-  product: new rt.StringField<"product">("product"),
-  bargain: new rt.StringField<"bargain">("bargain"),
+  product: new rt.Field<string, "product">("product"),
+  bargain: new rt.Field<string, "bargain">("bargain"),
   qty: new rt.Field<number, "qty">("qty"),
   _id: new rt.Field<string, "_id">("_id"),
   _created: new rt.Field<string, "_created">("_created"),

@@ -260,7 +260,7 @@ export interface ResultItemOptions extends rt.ReadOptions<ResultField, ResultEmb
 /** Typed accessors of `result` fields: `fields.title.gt("M")`, `fields.title.re("^a", "i")`, `fields.pages.desc()`. */
 export const resultFields = {
   state: new rt.StringField<"state">("state"),
-  kind: new rt.StringField<"kind">("kind"),
+  kind: new rt.Field<string, "kind">("kind"),
   Option: new rt.Field<number, "Option">("Option"),
   _id: new rt.Field<string, "_id">("_id"),
   _created: new rt.Field<string, "_created">("_created"),

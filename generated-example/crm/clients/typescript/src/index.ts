@@ -247,7 +247,7 @@ export interface InvoiceItemOptions extends rt.ReadOptions<InvoiceField, Invoice
 
 /** Typed accessors of `invoices` fields: `fields.title.gt("M")`, `fields.title.re("^a", "i")`, `fields.pages.desc()`. */
 export const invoiceFields = {
-  contact_id: new rt.StringField<"contact_id">("contact_id"),
+  contact_id: new rt.Field<string, "contact_id">("contact_id"),
   number: new rt.Field<number, "number">("number"),
   total: new rt.Field<number, "total">("total"),
   _id: new rt.Field<string, "_id">("_id"),

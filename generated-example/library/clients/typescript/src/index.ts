@@ -67,7 +67,7 @@ export interface AuthorItemOptions extends rt.ReadOptions<AuthorField, AuthorEmb
 /** Typed accessors of `authors` fields: `fields.title.gt("M")`, `fields.title.re("^a", "i")`, `fields.pages.desc()`. */
 export const authorFields = {
   name: new rt.StringField<"name">("name"),
-  born: new rt.StringField<"born">("born"),
+  born: new rt.Field<string, "born">("born"),
   portraits: new rt.ListField<rt.Json, "portraits">("portraits"),
   _version: new rt.Field<number, "_version">("_version"),
   _id: new rt.Field<string, "_id">("_id"),
@@ -261,9 +261,9 @@ export interface BookItemOptions extends rt.ReadOptions<BookField, BookEmbeddabl
 export const bookFields = {
   title: new rt.StringField<"title">("title"),
   isbn: new rt.StringField<"isbn">("isbn"),
-  author: new rt.StringField<"author">("author"),
+  author: new rt.Field<string, "author">("author"),
   pages: new rt.Field<number, "pages">("pages"),
-  published: new rt.StringField<"published">("published"),
+  published: new rt.Field<string, "published">("published"),
   tags: new rt.ListField<string, "tags">("tags"),
   cover: new rt.Field<rt.Json, "cover">("cover"),
   photos: new rt.ListField<rt.Json, "photos">("photos"),

@@ -66,7 +66,7 @@ export interface NoteItemOptions extends rt.ReadOptions<NoteField, NoteEmbeddabl
 export const noteFields = {
   title: new rt.StringField<"title">("title"),
   body: new rt.StringField<"body">("body"),
-  written: new rt.StringField<"written">("written"),
+  written: new rt.Field<string, "written">("written"),
   owner: new rt.StringField<"owner">("owner"),
   _id: new rt.Field<string, "_id">("_id"),
   _created: new rt.Field<string, "_created">("_created"),
@@ -264,7 +264,7 @@ export interface CommentItemOptions extends rt.ReadOptions<CommentField, Comment
 
 /** Typed accessors of `comments` fields: `fields.title.gt("M")`, `fields.title.re("^a", "i")`, `fields.pages.desc()`. */
 export const commentFields = {
-  note: new rt.StringField<"note">("note"),
+  note: new rt.Field<string, "note">("note"),
   text: new rt.StringField<"text">("text"),
   _id: new rt.Field<string, "_id">("_id"),
   _created: new rt.Field<string, "_created">("_created"),
@@ -389,7 +389,7 @@ export interface AnnouncementItemOptions extends rt.ReadOptions<AnnouncementFiel
 /** Typed accessors of `announcements` fields: `fields.title.gt("M")`, `fields.title.re("^a", "i")`, `fields.pages.desc()`. */
 export const announcementFields = {
   headline: new rt.StringField<"headline">("headline"),
-  published: new rt.StringField<"published">("published"),
+  published: new rt.Field<string, "published">("published"),
   _id: new rt.Field<string, "_id">("_id"),
   _created: new rt.Field<string, "_created">("_created"),
   _updated: new rt.Field<string, "_updated">("_updated"),

@@ -75,7 +75,7 @@ export const personFields = {
   firstname: new rt.StringField<"firstname">("firstname"),
   lastname: new rt.StringField<"lastname">("lastname"),
   role: new rt.ListField<rt.Json, "role">("role"),
-  born: new rt.StringField<"born">("born"),
+  born: new rt.Field<string, "born">("born"),
   age: new rt.Field<number, "age">("age"),
   email: new rt.StringField<"email">("email"),
   status: new rt.Field<"active" | "retired", "status">("status"),
@@ -270,7 +270,7 @@ export interface InvoiceItemOptions extends rt.ReadOptions<InvoiceField, Invoice
 /** Typed accessors of `invoices` fields: `fields.title.gt("M")`, `fields.title.re("^a", "i")`, `fields.pages.desc()`. */
 export const invoiceFields = {
   number: new rt.Field<number, "number">("number"),
-  contact_id: new rt.StringField<"contact_id">("contact_id"),
+  contact_id: new rt.Field<string, "contact_id">("contact_id"),
   total: new rt.Field<number, "total">("total"),
   paid: new rt.Field<boolean, "paid">("paid"),
   lines: new rt.ListField<rt.Json, "lines">("lines"),
@@ -433,7 +433,7 @@ export interface WorkItemOptions extends rt.ReadOptions<WorkField, WorkEmbeddabl
 export const workFields = {
   title: new rt.StringField<"title">("title"),
   description: new rt.StringField<"description">("description"),
-  owner: new rt.StringField<"owner">("owner"),
+  owner: new rt.Field<string, "owner">("owner"),
   tags: new rt.ListField<string, "tags">("tags"),
   _id: new rt.Field<string, "_id">("_id"),
   _created: new rt.Field<string, "_created">("_created"),

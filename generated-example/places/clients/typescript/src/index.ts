@@ -68,13 +68,13 @@ export interface PlaceItemOptions extends rt.ReadOptions<PlaceField, PlaceEmbedd
 export const placeFields = {
   name: new rt.StringField<"name">("name"),
   location: new rt.Field<rt.Json, "location">("location"),
-  opened: new rt.StringField<"opened">("opened"),
+  opened: new rt.Field<string, "opened">("opened"),
   rating: new rt.Field<number, "rating">("rating"),
   address: {
     street: new rt.StringField<"address.street">("address.street"),
     city: new rt.StringField<"address.city">("address.city"),
     country: new rt.StringField<"address.country">("address.country"),
-    since: new rt.StringField<"address.since">("address.since"),
+    since: new rt.Field<string, "address.since">("address.since"),
   },
   _id: new rt.Field<string, "_id">("_id"),
   _created: new rt.Field<string, "_created">("_created"),
