@@ -287,6 +287,14 @@ impl<'a> Index<'a> {
             .map_or("Json", |(_, n)| n.as_str())
     }
 
+    /// Ends a block: `}` right after its last member, no blank line between.
+    fn close(&mut self) {
+        while self.out.ends_with("\n\n") {
+            self.out.pop();
+        }
+        self.line("}");
+    }
+
     fn line(&mut self, text: &str) {
         self.out.push_str(text);
         self.out.push('\n');
@@ -628,7 +636,7 @@ impl<'a> Index<'a> {
             self.line("  _links?: { [rel: string]: rt.Json };");
         }
         self.line("  [member: string]: unknown;");
-        self.line("}");
+        self.close();
         self.line("");
 
         // Inputs.
@@ -652,7 +660,7 @@ impl<'a> Index<'a> {
                 if optional { "?" } else { "" }
             );
         }
-        self.line("}");
+        self.close();
         self.line("");
         let _ = writeln!(
             self.out,
@@ -904,7 +912,7 @@ impl<'a> Index<'a> {
                 _ => {}
             }
         }
-        self.line("}");
+        self.close();
         self.line("");
     }
 
@@ -940,7 +948,7 @@ impl<'a> Index<'a> {
                     let _ = writeln!(self.out, "  {}: {ts};", prop(field));
                 }
                 self.line("  [member: string]: unknown;");
-                self.line("}");
+                self.close();
                 self.line("");
                 format!("{name}Result")
             }
@@ -1001,7 +1009,7 @@ impl<'a> Index<'a> {
                 "  aggregate(params: {name}Params = {{}}, paging: {{ maxResults?: number; page?: number; signal?: AbortSignal }} = {{}}): Promise<rt.Page<{result_ty}>> {{\n    const aggregate = JSON.stringify(Object.fromEntries(Object.entries(params).map(([key, value]) => [`$${{key}}`, value])));\n    return this.core.pageWith({{ aggregate, ...rt.readQuery({{ maxResults: paging.maxResults, page: paging.page }}) }}, paging.signal);\n  }}\n"
             );
         }
-        self.line("}");
+        self.close();
         self.line("");
     }
 
@@ -1090,7 +1098,7 @@ impl<'a> Index<'a> {
                 lit(op.method.as_str()),
             );
         }
-        self.line("}");
+        self.close();
         self.line("");
     }
 
@@ -1261,7 +1269,7 @@ impl<'a> Index<'a> {
                 _ => {}
             }
         }
-        self.line("}");
+        self.close();
     }
 }
 

@@ -176,7 +176,6 @@ export class AuthorResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -296,7 +295,6 @@ export class TagResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -484,7 +482,6 @@ export class PostResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -638,7 +635,6 @@ export class CommentResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -698,5 +694,4 @@ export class BlogClient {
   openapi(signal?: AbortSignal): Promise<{ [member: string]: rt.Json }> {
     return this.transport.json({ method: "GET", path: "/openapi.json", signal });
   }
-
 }

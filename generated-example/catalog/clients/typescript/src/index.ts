@@ -209,7 +209,6 @@ export class ProductResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -394,7 +393,6 @@ export class DiscontinuedResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -515,7 +513,6 @@ export class BargainResource {
     };
     return this.core.get(id, query, options.signal);
   }
-
 }
 
 /**
@@ -634,7 +631,6 @@ export class SupplierResource {
     };
     return this.core.get(id, query, options.signal);
   }
-
 }
 
 /**
@@ -748,7 +744,6 @@ export class OrderResource {
     };
     return this.core.get(id, query, options.signal);
   }
-
 }
 
 /**
@@ -811,5 +806,4 @@ export class CatalogClient {
   openapi(signal?: AbortSignal): Promise<{ [member: string]: rt.Json }> {
     return this.transport.json({ method: "GET", path: "/openapi.json", signal });
   }
-
 }

@@ -212,7 +212,6 @@ export class TypeResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -370,7 +369,6 @@ export class ResultResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -467,7 +465,6 @@ export class ModResource {
     };
     return this.core.get(id, query, options.signal);
   }
-
 }
 
 /**
@@ -524,5 +521,4 @@ export class CollisionsClient {
   openapi(signal?: AbortSignal): Promise<{ [member: string]: rt.Json }> {
     return this.transport.json({ method: "GET", path: "/openapi.json", signal });
   }
-
 }

@@ -200,7 +200,6 @@ export class ContactResource {
   getByName(value: string, options: rt.ReadOptions<ContactField, ContactEmbeddable> = {}): Promise<Contact> {
     return this.core.getBy(this.core.itemPath(value as unknown as string), rt.readQuery(options), options.signal);
   }
-
 }
 
 /**
@@ -376,7 +375,6 @@ export class InvoiceResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -531,7 +529,6 @@ export class TicketResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -692,7 +689,6 @@ export class RegionResource {
   delete(target: number | rt.Ref<number>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -856,7 +852,6 @@ export class OfficeResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -967,7 +962,6 @@ export class FollowupResource {
     };
     return this.core.get(id, query, options.signal);
   }
-
 }
 
 /**
@@ -1064,7 +1058,6 @@ export class CountryResource {
     };
     return this.core.get(id, query, options.signal);
   }
-
 }
 
 /**
@@ -1137,5 +1130,4 @@ export class CrmClient {
   openapi(signal?: AbortSignal): Promise<{ [member: string]: rt.Json }> {
     return this.transport.json({ method: "GET", path: "/openapi.json", signal });
   }
-
 }

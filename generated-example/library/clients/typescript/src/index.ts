@@ -197,7 +197,6 @@ export class AuthorResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -413,7 +412,6 @@ export class BookResource {
       options,
     );
   }
-
 }
 
 /**
@@ -454,7 +452,6 @@ export class BooksPerAuthorResource {
     const aggregate = JSON.stringify(Object.fromEntries(Object.entries(params).map(([key, value]) => [`$${key}`, value])));
     return this.core.pageWith({ aggregate, ...rt.readQuery({ maxResults: paging.maxResults, page: paging.page }) }, paging.signal);
   }
-
 }
 
 /**
@@ -490,7 +487,6 @@ export class EditionResource {
     const aggregate = JSON.stringify(Object.fromEntries(Object.entries(params).map(([key, value]) => [`$${key}`, value])));
     return this.core.pageWith({ aggregate, ...rt.readQuery({ maxResults: paging.maxResults, page: paging.page }) }, paging.signal);
   }
-
 }
 
 /** One result of the `shelf` aggregation (the source's documents). */
@@ -518,7 +514,6 @@ export class ShelfResource {
     const aggregate = JSON.stringify(Object.fromEntries(Object.entries(params).map(([key, value]) => [`$${key}`, value])));
     return this.core.pageWith({ aggregate, ...rt.readQuery({ maxResults: paging.maxResults, page: paging.page }) }, paging.signal);
   }
-
 }
 
 /**
@@ -630,7 +625,6 @@ export class OplogResource {
     };
     return this.core.get(id, query, options.signal);
   }
-
 }
 
 /**
@@ -714,5 +708,4 @@ export class LibraryClient {
   schemaOf(resource: string, signal?: AbortSignal): Promise<{ [field: string]: rt.Json }> {
     return this.transport.json({ method: "GET", path: rt.fillPath("/api/v1/schema/{resource}", { resource }), signal });
   }
-
 }

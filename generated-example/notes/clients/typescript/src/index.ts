@@ -219,7 +219,6 @@ export class NoteResource {
       options,
     );
   }
-
 }
 
 /**
@@ -343,7 +342,6 @@ export class CommentResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -501,7 +499,6 @@ export class AnnouncementResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -603,7 +600,6 @@ export class StatusResource {
     };
     return this.core.get(id, query, options.signal);
   }
-
 }
 
 /**
@@ -717,7 +713,6 @@ export class DeliveryResource {
     };
     return this.core.get(id, query, options.signal);
   }
-
 }
 
 /**
@@ -831,7 +826,6 @@ export class OplogResource {
     };
     return this.core.get(id, query, options.signal);
   }
-
 }
 
 /**
@@ -918,5 +912,4 @@ export class NotesClient {
   schemaOf(resource: string, signal?: AbortSignal): Promise<{ [field: string]: rt.Json }> {
     return this.transport.json({ method: "GET", path: rt.fillPath("/api/v1/schema/{resource}", { resource }), signal });
   }
-
 }

@@ -218,7 +218,6 @@ export class PersonResource {
   import(table: rt.ImportTable, options: rt.ImportOptions = {}): Promise<rt.ImportReport> {
     return this.core.importTable(table, options, `${this.core.path}/import`);
   }
-
 }
 
 /**
@@ -382,7 +381,6 @@ export class InvoiceResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -552,7 +550,6 @@ export class WorkResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -609,5 +606,4 @@ export class PeopleClient {
   openapi(signal?: AbortSignal): Promise<{ [member: string]: rt.Json }> {
     return this.transport.json({ method: "GET", path: "/openapi.json", signal });
   }
-
 }

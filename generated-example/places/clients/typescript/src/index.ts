@@ -202,7 +202,6 @@ export class PlaceResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -364,7 +363,6 @@ export class DraftResource {
   replace(target: string | rt.Ref<string>, doc: DraftReplace, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.write("PUT", target, doc, signal);
   }
-
 }
 
 /**
@@ -525,7 +523,6 @@ export class AreaResource {
   modify(id: string, change: (doc: Area) => AreaUpdate, attempts = 3, signal?: AbortSignal): Promise<rt.WriteResult<string>> {
     return this.core.modify(id, change as (doc: Area) => Record<string, unknown>, attempts, signal);
   }
-
 }
 
 /**
@@ -582,5 +579,4 @@ export class PlacesClient {
   openapi(signal?: AbortSignal): Promise<{ [member: string]: rt.Json }> {
     return this.transport.json({ method: "GET", path: "/openapi.json", signal });
   }
-
 }

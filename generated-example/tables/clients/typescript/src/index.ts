@@ -216,7 +216,6 @@ export class RowResource {
       options,
     );
   }
-
 }
 
 /**
@@ -330,7 +329,6 @@ export class OplogResource {
     };
     return this.core.get(id, query, options.signal);
   }
-
 }
 
 /** The path parameters of `table_count`. */
@@ -403,7 +401,6 @@ export class Endpoints {
   async dropTable(path: DropTablePath, signal?: AbortSignal): Promise<DropTableResponse> {
     return this.transport.json<DropTableResponse>({ method: "DELETE", path: rt.fillPath("/api/v1/tables/{table_name}", path), query: {}, signal });
   }
-
 }
 
 /**
@@ -461,5 +458,4 @@ export class TablesClient {
   openapi(signal?: AbortSignal): Promise<{ [member: string]: rt.Json }> {
     return this.transport.json({ method: "GET", path: "/openapi.json", signal });
   }
-
 }

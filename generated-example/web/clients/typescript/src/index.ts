@@ -197,7 +197,6 @@ export class NoteResource {
   delete(target: string | rt.Ref<string>, signal?: AbortSignal): Promise<void> {
     return this.core.deleteItem(target, signal);
   }
-
 }
 
 /**
@@ -305,7 +304,6 @@ export class FeedResource {
     };
     return this.core.get(id, query, options.signal);
   }
-
 }
 
 /**
@@ -359,5 +357,4 @@ export class WebClient {
   openapi(signal?: AbortSignal): Promise<{ [member: string]: rt.Json }> {
     return this.transport.json({ method: "GET", path: "/openapi.json", signal });
   }
-
 }
