@@ -6,6 +6,7 @@ import { test } from "node:test";
 
 import { ApiError, NotesClient, type Credentials } from "../../../../generated-example/notes/clients/typescript/src/index.js";
 import { env, unique } from "./env.js";
+import { startProxy } from "./proxy.js";
 
 const baseUrl = env("NOTES_URL");
 const alice = env("NOTES_USER");
@@ -74,4 +75,45 @@ test("an API key reads the status; none is refused", async () => {
   });
   // Public reads need nothing.
   assert.ok(Array.isArray((await new NotesClient({ baseUrl }).announcements.find()).items));
+});
+
+test("an HMAC-signed subscription follows its owner's notes through a dropped connection", async () => {
+  const proxy = await startProxy(baseUrl);
+  const controller = new AbortController();
+  try {
+    const secret = env("NOTES_SECRET");
+    const live = new NotesClient({ baseUrl: proxy.url, auth: { scheme: "hmac", user: alice, secret } });
+    const tag = unique("live");
+    const last = (await basic.oplog.find({ sort: basic.oplog.fields._id.desc(), maxResults: 1 })).items[0];
+    const events = live.notes.subscribe({
+      where: live.notes.fields.body.eq(tag),
+      since: String(last?._id ?? 0),
+      signal: controller.signal,
+      reconnectDelayMs: 50,
+    });
+    const titles: string[] = [];
+    const reading = (async () => {
+      for await (const event of events) {
+        if (event.type !== "delete") titles.push(event.data.title);
+        if (titles.length === 4) break;
+      }
+    })().catch((error: unknown) => {
+      if (!controller.signal.aborted) throw error;
+    });
+    await basic.notes.create({ title: "one", body: tag });
+    await basic.notes.create({ title: "two", body: tag });
+    while (titles.length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    await proxy.cut();
+    // Another writer's note never reaches alice.
+    const jwt = as({ scheme: "jwt", token: env("NOTES_JWT") });
+    await jwt.notes.create({ title: "not hers", body: tag });
+    await basic.notes.create({ title: "three", body: tag });
+    await basic.notes.create({ title: "four", body: tag });
+    await Promise.race([reading, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    assert.deepEqual(titles, ["one", "two", "three", "four"]);
+    assert.equal(proxy.cuts(), 1);
+  } finally {
+    controller.abort();
+    await proxy.close();
+  }
 });

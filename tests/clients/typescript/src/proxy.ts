@@ -17,7 +17,7 @@ export async function startProxy(target: string): Promise<Proxy> {
   let cuts = 0;
   const external = process.env["LIBRARY_PROXY_URL"];
   const control = process.env["LIBRARY_PROXY_CONTROL"];
-  if (external && control) {
+  if (external && control && target === process.env["LIBRARY_URL"]) {
     return {
       url: external,
       async cut() {
