@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { ApiError, NotesClient, type Credentials } from "../../../../generated-example/notes/clients/typescript/src/index.js";
-import { env, unique } from "./env.js";
+import { env, unique, within } from "./env.js";
 import { startProxy } from "./proxy.js";
 
 const baseUrl = env("NOTES_URL");
@@ -109,7 +109,7 @@ test("an HMAC-signed subscription follows its owner's notes through a dropped co
     await jwt.notes.create({ title: "not hers", body: tag });
     await basic.notes.create({ title: "three", body: tag });
     await basic.notes.create({ title: "four", body: tag });
-    await Promise.race([reading, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    await within(reading, 15_000);
     assert.deepEqual(titles, ["one", "two", "three", "four"]);
     assert.equal(proxy.cuts(), 1);
   } finally {
