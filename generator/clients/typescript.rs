@@ -1388,3 +1388,54 @@ fn readme(model: &Model) -> String {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(source: &str) -> Model {
+        let spec = crate::spec::parse("test.toml", source).expect("a spec");
+        crate::model::resolve("test.toml", source, &spec).expect("a valid spec")
+    }
+
+    fn index(source: &str) -> String {
+        let files = files(&model(source)).expect("rendered");
+        files
+            .into_iter()
+            .find(|f| f.path == "clients/typescript/src/index.ts")
+            .expect("index.ts")
+            .contents
+    }
+
+    #[test]
+    fn user_text_cannot_end_a_comment_or_a_string() {
+        assert_eq!(doc_text("a */ b\nc"), "a *\\/ b c");
+        assert_eq!(lit("say \"hi\"\n"), "\"say \\\"hi\\\"\\n\"");
+        assert_eq!(prop("title"), "title");
+        assert_eq!(prop("first-name"), "\"first-name\"");
+    }
+
+    #[test]
+    fn type_names_avoid_globals_and_the_runtime() {
+        let text = index(
+            "[api]\nname = \"shop\"\nversion = \"1.0.0\"\ntitle = \"Shop */ API\"\n[resources.errors]\nitem_title = \"error\"\n[resources.errors.schema]\ncode = { type = \"integer\", required = true }\n[resources.pages]\nitem_title = \"page\"\n[resources.pages.schema]\ntitle = { type = \"string\" }\n",
+        );
+        assert!(text.contains("export interface ErrorsDocument extends rt.SystemFields<string> {"));
+        assert!(text.contains("export interface PagesDocument extends rt.SystemFields<string> {"));
+        assert!(!text.contains("interface Error "));
+        assert!(text.contains("Shop *\\/ API"));
+        assert!(
+            text.contains("  code: number;\n"),
+            "required fields are not optional"
+        );
+    }
+
+    #[test]
+    fn every_operation_is_marked_once() {
+        let source = "[api]\nname = \"shop\"\nversion = \"1.0.0\"\noplog = true\noplog_endpoint = \"oplog\"\n[resources.orders]\nresource_methods = [\"GET\", \"POST\", \"DELETE\"]\nitem_methods = [\"GET\", \"PATCH\", \"PUT\", \"DELETE\"]\nlive = true\n[resources.orders.schema]\nqty = { type = \"integer\" }\n";
+        let text = index(source);
+        for op in &model(source).operations {
+            assert_eq!(text.matches(&operation_mark(op)).count(), 1, "{}", op.id);
+        }
+    }
+}
