@@ -1,4 +1,4 @@
-//! The TypeScript clients end to end: the generated `library`, `crm`, `notes` and `tables`
+//! The TypeScript clients end to end: the generated `library`, `crm`, `nolinks`, `notes` and `tables`
 //! servers are started here, and the tests in `tests/clients/typescript/src/` (written
 //! in TypeScript, compiled by tsc together with the generated clients, so type errors
 //! fail the test, and run with `node --test`) talk to them through the generated
@@ -111,6 +111,7 @@ fn the_typescript_clients_work_end_to_end() {
 
     let library = support::start_generated!(library_api, API);
     let crm = support::start_generated!(crm_api, API);
+    let nolinks = support::start_generated!(nolinks_api, "");
     let proxy = DropProxy::start(library.addr);
 
     support::set_notes_env();
@@ -173,6 +174,7 @@ fn the_typescript_clients_work_end_to_end() {
             .env("LIBRARY_PROXY_URL", format!("http://{}", proxy.addr))
             .env("LIBRARY_PROXY_CONTROL", proxy.control_url())
             .env("CRM_URL", url(&crm))
+            .env("NOLINKS_URL", url(&nolinks))
             .env("NOTES_URL", url(&notes))
             .env("NOTES_USER", "alice")
             .env("NOTES_PASSWORD", notes_password)
