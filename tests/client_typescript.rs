@@ -1,5 +1,5 @@
-//! The TypeScript clients end to end: the generated `library`, `crm`, `nolinks`, `notes` and `tables`
-//! servers are started here, and the tests in `tests/clients/typescript/src/` (written
+//! The TypeScript clients end to end: the generated `library`, `crm`, `nolinks`,
+//! `notes` and `tables` servers are started here, and the tests in `tests/clients/typescript/src/` (written
 //! in TypeScript, compiled by tsc together with the generated clients, so type errors
 //! fail the test, and run with `node --test`) talk to them through the generated
 //! clients. The URLs, the live proxy's control URL and the credentials created here
