@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use super::types::{self, Names, Types, doc_lines, doc_text, lit};
-use super::{display_path, operation, param_type, row_name, vars_name};
+use super::{display_path, operation, param_type, path_fields, row_name, vars_name};
 use crate::clients::operation_mark;
 use crate::model::endpoints::Endpoint;
 use crate::model::{Action, IdType, Method, Model, Mount, Operation, ParamType, Resource, Segment};
@@ -43,6 +43,91 @@ fn id_param(id_type: IdType) -> &'static str {
         IdType::Integer => "i64",
         _ => "&str",
     }
+}
+
+/// The call a user writes for `op` (without its `.await`), as the README's table shows
+/// it: `client.home()`, `client.books().get(id)`, `client.chapters(book).find(query)`,
+/// `client.endpoints().table_count(table)`. The method is the one this module emits
+/// with `op`'s [`operation_mark`]; the arguments are its parameters' names.
+pub(super) fn call(model: &Model, op: &Operation) -> String {
+    let on = |target: &str, method: &str, args: &[String]| {
+        format!("{target}.{method}({})", args.join(", "))
+    };
+    let args = |names: &[&str]| -> Vec<String> { names.iter().map(|s| s.to_string()).collect() };
+    match op.action {
+        Action::Home => return on("client", "home", &[]),
+        Action::OpenApi => return on("client", "openapi", &[]),
+        Action::Schema => return on("client", "schema", &[]),
+        Action::SchemaItem => return on("client", "schema_of", &args(&["resource"])),
+        Action::Endpoint => {
+            let Some(endpoint) = model
+                .endpoints
+                .iter()
+                .find(|e| op.endpoint.as_deref() == Some(&e.name))
+            else {
+                return op.id.clone();
+            };
+            let mut names: Vec<String> = endpoint
+                .path_fields
+                .iter()
+                .map(|f| types::ident(&f.name))
+                .collect();
+            if !endpoint.query.is_empty() {
+                names.push("query".to_string());
+            }
+            if endpoint.body.is_some() {
+                names.push("body".to_string());
+            }
+            return on("client.endpoints()", &endpoint.ident, &names);
+        }
+        _ => {}
+    }
+    let Some(resource) = op
+        .resource
+        .as_deref()
+        .and_then(|name| model.served().find(|r| r.name == name))
+    else {
+        return op.id.clone();
+    };
+    let path: Vec<String> = path_fields(resource)
+        .iter()
+        .map(|(name, _)| types::ident(name))
+        .collect();
+    let handle = on("client", &resource.module_ident, &path);
+    let (method, names): (String, &[&str]) = match op.action {
+        Action::GetCollection => ("find".into(), &["query"]),
+        Action::PostCollection => ("create".into(), &["document"]),
+        Action::DeleteCollection => ("delete_all".into(), &[]),
+        Action::GetItem => ("get".into(), &["id"]),
+        Action::PatchItem => ("update".into(), &["id", "etag", "changes"]),
+        Action::PutItem => ("replace".into(), &["id", "etag", "document"]),
+        Action::DeleteItem => ("delete".into(), &["id", "etag"]),
+        Action::GetByLookup => match op.params().last().map(|p| &p.ty) {
+            Some(ParamType::Lookup { field, .. }) => (
+                format!("get_by_{}", types::ident(field).trim_start_matches("r#")),
+                &["value"],
+            ),
+            _ => return op.id.clone(),
+        },
+        Action::GetAggregation => {
+            let placeholders = resource
+                .datasource
+                .aggregation
+                .as_ref()
+                .is_some_and(|a| !a.placeholders.is_empty());
+            if placeholders {
+                ("aggregate".into(), &["vars", "max_results", "page"])
+            } else {
+                ("aggregate".into(), &["max_results", "page"])
+            }
+        }
+        Action::Import => ("import".into(), &["table", "options"]),
+        Action::Subscribe => ("subscribe".into(), &["query"]),
+        Action::Home | Action::OpenApi | Action::Schema | Action::SchemaItem | Action::Endpoint => {
+            return op.id.clone();
+        }
+    };
+    on(&handle, &method, &args(names))
 }
 
 /// The client's methods of the API-level operations (home, OpenAPI, schemas), inside
@@ -431,4 +516,47 @@ fn endpoint_method(
         m = method_expr(op.method),
         segments = segments.join(", "),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every call the README's table shows names an accessor and a method the client
+    /// declares: sub-resources, lookups, aggregations, imports, live, custom endpoints.
+    #[test]
+    fn readme_calls_name_declared_methods() {
+        for (name, source) in [
+            ("library.toml", include_str!("../../../specs/library.toml")),
+            ("crm.toml", include_str!("../../../specs/crm.toml")),
+            ("tables.toml", include_str!("../../../specs/tables.toml")),
+        ] {
+            let spec = crate::spec::parse(name, source).expect("a spec");
+            let model = crate::model::resolve(name, source, &spec).expect("a valid spec");
+            let code: String = super::super::files(&model)
+                .expect("rendered")
+                .iter()
+                .filter(|f| f.path.ends_with(".rs") && !f.path.contains("/runtime/"))
+                .map(|f| f.contents.as_str())
+                .collect();
+            for op in &model.operations {
+                let call = call(&model, op);
+                let accessor = call
+                    .strip_prefix("client.")
+                    .and_then(|rest| rest.split('(').next())
+                    .unwrap_or_else(|| panic!("{}: {call}", op.id));
+                let method = call[..call.rfind('(').expect("a call")]
+                    .rsplit('.')
+                    .next()
+                    .expect("a method");
+                for declared in [accessor, method] {
+                    assert!(
+                        code.contains(&format!("fn {declared}(")),
+                        "{name}: {}: `{call}`: no `fn {declared}`",
+                        op.id
+                    );
+                }
+            }
+        }
+    }
 }

@@ -569,12 +569,16 @@ fn readme(model: &Model, names: &Names) -> String {
         out.push_str("    println!(\"{:?}\", client.openapi().await?);\n");
     }
     out.push_str("    Ok(())\n}\n```\n\n");
-    out.push_str("## Operations\n\n| method | HTTP |\n|---|---|\n");
+    out.push_str(
+        "## Operations\n\nEach operation is one method (async: add `.await`; `subscribe` answers a `Stream`),\n\
+         shown with the request it sends:\n\n\
+         | call | HTTP |\n|---|---|\n",
+    );
     for op in &model.operations {
         let _ = writeln!(
             out,
             "| `{}` | `{} {}` |",
-            op.id,
+            methods::call(model, op),
             op.method.as_str(),
             display_path(model, op)
         );
