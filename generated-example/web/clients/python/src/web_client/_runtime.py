@@ -793,8 +793,21 @@ class Http(_Core):
         return self.read(self.send(method, path, **kwargs))
 
 
+LANE_CONNECTIONS = 4
+"""Connections of one `httpx.AsyncClient` lane of the async transport."""
+
+MAX_LANES = 25
+"""Lanes of the async transport at most (100 connections, httpx's own default)."""
+
+
 class AsyncHttp(_Core):
-    """The async transport (`httpx.AsyncClient`)."""
+    """The async transport: `httpx.AsyncClient`s in lanes of `LANE_CONNECTIONS`
+    connections, each request on the least busy lane, a lane added when every lane
+    is full (up to `MAX_LANES`). httpcore's pool does work for every open connection
+    on each request (a keep-alive check per connection, two syscalls each; an
+    O(connections²) idle count), so one pool of 16 busy connections spends twice the
+    CPU per request of one connection; small pools keep that cost flat. A `client`
+    given is used alone."""
 
     def __init__(
         self,
@@ -807,10 +820,36 @@ class AsyncHttp(_Core):
         client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(base_url, prefix, auth, retry, headers)
-        self.client = client or httpx.AsyncClient(timeout=timeout)
+        self._timeout = timeout
+        self._fixed = client is not None
+        self._ssl: Any = None
+        self.client = client or self._lane()
+        """The first lane (live streams use it)."""
+        self._lanes: list[httpx.AsyncClient] = [self.client]
+        self._busy: list[int] = [0]
+
+    def _lane(self) -> httpx.AsyncClient:
+        limits = httpx.Limits(
+            max_connections=LANE_CONNECTIONS, max_keepalive_connections=LANE_CONNECTIONS
+        )
+        if self._ssl is None:
+            # One TLS context for every lane (loading the CA bundle takes ~30 ms).
+            self._ssl = httpx.create_ssl_context()
+        return httpx.AsyncClient(timeout=self._timeout, limits=limits, verify=self._ssl)
+
+    def _pick(self) -> int:
+        """The least busy lane (a new one when all are full): its index."""
+        busy = self._busy
+        best = min(range(len(busy)), key=busy.__getitem__)
+        if busy[best] >= LANE_CONNECTIONS and not self._fixed and len(busy) < MAX_LANES:
+            self._lanes.append(self._lane())
+            busy.append(0)
+            best = len(busy) - 1
+        return best
 
     async def close(self) -> None:
-        await self.client.aclose()
+        for lane in self._lanes:
+            await lane.aclose()
 
     async def send(
         self,
@@ -839,8 +878,10 @@ class AsyncHttp(_Core):
             )
             self.sign(request)
             response: httpx.Response | None = None
+            lane = self._pick()
+            self._busy[lane] += 1
             try:
-                response = await self.client.send(request)
+                response = await self._lanes[lane].send(request)
             except httpx.TransportError as error:
                 if (
                     self.retry is None
@@ -848,6 +889,8 @@ class AsyncHttp(_Core):
                     or not _may_resend(method, error)
                 ):
                     raise
+            finally:
+                self._busy[lane] -= 1
             if response is not None and (
                 self.retry is None
                 or response.status_code not in self.retry.statuses
