@@ -161,3 +161,18 @@ def test_a_signed_websocket_signs_each_opening(notes_url: str, tag: str) -> None
         assert titles(name) == [f"{tag} {i} by {name}" for i in range(4)]
         assert len({e.id for e in got[name]}) == 4
     assert not [e for e in errors if isinstance(e, ApiError)], errors
+
+
+def test_a_websocket_without_credentials_is_refused_once(notes_url: str, tag: str) -> None:
+    """A refused opening (401) is reported to `on_error` and ends the subscriptions
+    with the server's error; the socket does not knock again and again."""
+    anonymous = NotesClient(notes_url)
+    errors: list[BaseException] = []
+    ws = anonymous.websocket.connect(on_error=lambda ws, error: errors.append(error))
+    sub = ws.subscribe("notes", anonymous.notes.mem.title.re(f"^{tag} "))
+    assert sub.subscribed.wait(10)
+    time.sleep(0.5)
+    ws.close()
+    assert isinstance(sub.error, ApiError) and sub.error.status == 401, sub.error
+    assert [e.status for e in errors if isinstance(e, ApiError)] == [401]
+    assert ws.opened == 0 and sub.accepted == 0

@@ -1436,7 +1436,9 @@ class LiveSubscription:
     the id of the last event delivered: after a dropped connection the socket
     subscribes again with `since` = that id, so nothing is lost or repeated.
     `subscribed` is set while the server has accepted it; `error` is the server's
-    refusal, if it refused it."""
+    refusal, if it refused it. A subscription without `since` that has delivered
+    nothing yet resumes live only (no event id to resume after): pass `since` (an
+    oplog id) to also cover a drop before its first event."""
 
     def __init__(
         self,
