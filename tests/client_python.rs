@@ -166,7 +166,18 @@ fn the_python_client_passes_mypy_strict_and_its_tests_against_generated_servers(
         format!("http://{}", proxy.addr),
     ));
     env.push(("APIGEN_PROXY_CONTROL_URL".into(), proxy.control_url()));
-    let _notes = notes(&mut env);
+    let notes = notes(&mut env);
+    // The notes' live WebSocket (HMAC and signed auth, signed anew on each opening)
+    // through a proxy of its own.
+    let notes_proxy = support::proxy::DropProxy::start(notes.addr);
+    env.push((
+        "APIGEN_NOTES_PROXY_URL".into(),
+        format!("http://{}", notes_proxy.addr),
+    ));
+    env.push((
+        "APIGEN_NOTES_PROXY_CONTROL_URL".into(),
+        notes_proxy.control_url(),
+    ));
     let _tables = tables(&mut env);
     let crm = support::start_generated!(crm_api, API);
     env.push(("APIGEN_CRM_URL".into(), url(&crm)));

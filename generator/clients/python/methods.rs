@@ -709,7 +709,7 @@ fn client_class(model: &Model, names: &Names, flavour: Flavour) -> String {
                 n.attr
             ));
             if resource.live {
-                live.push((resource.name.clone(), n.attr.clone()));
+                live.push((resource.name.clone(), path.clone()));
             }
         } else {
             let sig: Vec<String> = params.iter().map(|(p, t)| format!("{p}: {t}")).collect();
@@ -728,8 +728,19 @@ fn client_class(model: &Model, names: &Names, flavour: Flavour) -> String {
             f.prefix()
         ));
     }
-    if f == Flavour::Sync && !live.is_empty() {
-        out.push_str("        self.websocket = _rt.Live(self._subscribe_any)\n        \"\"\"flowthings' `websocket.connect(on_open=..., on_message=...)`, over SSE.\"\"\"\n");
+    if !live.is_empty() {
+        let paths: Vec<String> = live
+            .iter()
+            .map(|(name, path)| format!("{}: {path}", py_str(name)))
+            .collect();
+        let live_class = match f {
+            Flavour::Sync => "_rt.Live",
+            Flavour::Async => "_rt.AsyncLive",
+        };
+        out.push_str(&format!(
+            "        self.websocket = {live_class}(self.http, {{{}}})\n        \"\"\"flowthings' `websocket.connect(on_open=..., on_message=...)`: one WebSocket\n        per live collection (`<collection>/events`).\"\"\"\n",
+            paths.join(", ")
+        ));
     }
     out.push_str(&sub_resources);
     // The API's own operations.
@@ -787,16 +798,6 @@ fn client_class(model: &Model, names: &Names, flavour: Flavour) -> String {
     out.push_str(&format!(
         "\n    def lazy(self, concurrency: int = 4) -> {lazy}:\n        \"\"\"flowthings' `lazy`: `lazy(self.books.find, ...)` starts at once, at most\n        `concurrency` at a time.\"\"\"\n        return {lazy}(concurrency)\n"
     ));
-    if f == Flavour::Sync && !live.is_empty() {
-        out.push_str("\n    def _subscribe_any(\n        self, resource: str, where: _rt.Filter | None, since: int | str | None\n    ) -> _rt.Subscription[_t.Any]:\n        filters = [] if where is None else [where]\n");
-        for (name, attr) in &live {
-            out.push_str(&format!(
-                "        if resource == {}:\n            return self.{attr}.subscribe(*filters, since=since)\n",
-                py_str(name)
-            ));
-        }
-        out.push_str("        raise ValueError(f\"{resource!r} is not a live resource\")\n");
-    }
     match f {
         Flavour::Sync => out.push_str(&format!(
             "\n    def close(self) -> None:\n        \"\"\"Close the connections.\"\"\"\n        self.http.close()\n\n    def __enter__(self) -> {class}:\n        return self\n\n    def __exit__(self, *exc: object) -> None:\n        self.close()\n"

@@ -3,7 +3,7 @@ documents per second. Not a test (pytest collects `test_*.py` only):
 
     target/release/library-api serve --addr 127.0.0.1:18200 --db /tmp/bench.db &
     PYTHONPATH=generated-example/library/clients/python/src \\
-        target/clients/python-venv/bin/python tests/clients/python/bench_bulk.py \\
+        $(tests/clients/python/install.sh) tests/clients/python/bench_bulk.py \\
         http://127.0.0.1:18200 [documents] [per request] [concurrency]
 """
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what the Python client tests need (tests/client_python.rs) into a venv
-# under the workspace's target/ (or $CARGO_TARGET_DIR): httpx, mypy and pytest,
+# under the workspace's target/ (or $CARGO_TARGET_DIR): httpx, websockets, mypy and pytest,
 # pinned with hashes in requirements.txt. Idempotent: a venv whose stamp matches
 # requirements.txt is left as it is. Prints the venv's python.
 #
@@ -10,9 +10,12 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
-venv="$target/clients/python-venv"
-python=${PYTHON:-python3}
 requirements="$here/requirements.txt"
+# One venv per requirements.txt (named by its hash): worktrees or branches with other
+# pins share the target/ directory without reinstalling each other's venv.
+pins=$(sha256sum "$requirements" | cut -c1-12)
+venv="$target/clients/python-venv-$pins"
+python=${PYTHON:-python3}
 stamp="$venv/.requirements"
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && cmp -s "$requirements" "$stamp"; then
     echo "$venv/bin/python"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 
-from library_client import Event, LibraryClient, LiveSocket, mem
+from library_client import Event, LibraryClient, LiveSocket, LiveSubscription, mem
 
 
 def test_find_create_delete(library_url: str, tag: str) -> None:
@@ -94,9 +94,11 @@ def test_websocket_callbacks(library_url: str, tag: str) -> None:
     errors: list[BaseException] = []
     three = threading.Event()
 
+    subs: list[LiveSubscription] = []
+
     def on_open(ws: LiveSocket) -> None:
         opened.append(True)
-        ws.subscribe("books", mem.title.re(f"^{tag} "), since=since)
+        subs.append(ws.subscribe("books", mem.title.re(f"^{tag} "), since=since))
 
     def on_message(ws: LiveSocket, resource: str, event: Event[object]) -> None:
         data = event.data
@@ -121,4 +123,10 @@ def test_websocket_callbacks(library_url: str, tag: str) -> None:
     assert three.is_set(), (got, errors)
     assert got == [("books", "insert", f"{tag} live {i}") for i in range(3)]
     assert opened == [True] and closed == [True] and errors == []
+    # Over a real WebSocket: the server accepted one upgrade and answered the
+    # `subscribe` message with `subscribed` (Server-Sent Events have neither).
+    assert ws.opened == 1 and ws.reconnects == 0
+    assert subs[0].error is None and subs[0].delivered == 3
+    assert subs[0].id == "s1" and subs[0].accepted == 1
+    assert subs[0].last_event_id is not None and int(subs[0].last_event_id) > since
     api.close()

@@ -259,3 +259,30 @@ def test_home_openapi_schema_versions_and_soft_delete(library_url: str, tag: str
         assert client.books.find(mine).items == []
         deleted = client.books.find(mine, show_deleted=True).items
         assert [b["_deleted"] for b in deleted] == [True]
+
+
+def test_the_async_transport_spreads_concurrent_requests_over_small_pools(
+    library_url: str, tag: str
+) -> None:
+    """16 requests at once run on 4 lanes of at most 4 connections (httpcore's pool
+    does work for each open connection on every request: small pools keep the cost
+    per request flat; see `AsyncHttp`)."""
+    from library_client import _runtime
+
+    async def main() -> None:
+        async with AsyncLibraryClient(library_url) as client:
+            lazy = client.lazy(16)
+
+            async def create(i: int) -> object:
+                return await client.books.create({"title": f"{tag} lane {i}"})
+
+            tasks = [lazy(create, i) for i in range(64)]
+            results = [await task for task in tasks]
+            assert len(results) == 64
+            lanes = client.http._lanes
+            assert len(lanes) == 16 // _runtime.LANE_CONNECTIONS, len(lanes)
+            assert client.http._busy == [0] * len(lanes)
+            found = await client.books.find(client.books.mem.title.re(f"^{tag} lane "))
+            assert found.total == 64
+
+    asyncio.run(main())

@@ -10,10 +10,24 @@ import hmac
 import json
 import os
 import time
+from typing import Callable
 
+import httpx
 import pytest
 
-from notes_client import ApiError, ApiKey, Basic, Hmac, Jwt, NotesClient, Signed, Token
+from notes_client import (
+    ApiError,
+    ApiKey,
+    Basic,
+    Event,
+    Hmac,
+    Jwt,
+    LiveSocket,
+    LiveSubscription,
+    NotesClient,
+    Signed,
+    Token,
+)
 
 
 def secret(name: str) -> str:
@@ -85,3 +99,80 @@ def test_every_scheme(notes_url: str, tag: str) -> None:
     alice.notes.delete(written["_id"])
     for client in (alice, token, bob, signed, with_jwt, forged, machine, both):
         client.close()
+
+
+def test_a_signed_websocket_signs_each_opening(notes_url: str, tag: str) -> None:
+    """The live WebSocket under HMAC (a signature is accepted once) and signed-request
+    auth: after the proxy cuts it, each socket opens again with auth computed anew
+    (a replayed signature would be refused), resubscribes with `since`, and gets
+    every event of its own notes once, in order; bob never sees alice's."""
+    proxy_url = os.environ.get("APIGEN_NOTES_PROXY_URL")
+    control = os.environ.get("APIGEN_NOTES_PROXY_CONTROL_URL")
+    if proxy_url is None or control is None:
+        if os.environ.get("APIGEN_CLIENT_TESTS_REQUIRE_ALL"):
+            pytest.fail("no DropProxy URLs for notes")
+        pytest.skip("no DropProxy (run through `cargo test --test client_python`)")
+    bob_writes = NotesClient(notes_url, auth=Hmac("bob", secret("bob")))
+    alice_writes = NotesClient(notes_url, auth=Basic("alice", "password of alice"))
+    bob = NotesClient(proxy_url, auth=Hmac("bob", secret("bob")))
+    alice = NotesClient(proxy_url, auth=Signed("alice", secret("alice"), "notes"))
+    got: dict[str, list[Event[object]]] = {"bob": [], "alice": []}
+    errors: list[BaseException] = []
+    sockets: list[tuple[LiveSocket, LiveSubscription]] = []
+
+    def keep(name: str) -> Callable[[LiveSocket, str, Event[object]], None]:
+        return lambda ws, resource, event: got[name].append(event)
+
+    for name, client in (("bob", bob), ("alice", alice)):
+        ws = client.websocket.connect(
+            on_message=keep(name), on_error=lambda ws, error: errors.append(error)
+        )
+        sub = ws.subscribe("notes", client.notes.mem.title.re(f"^{tag} "))
+        assert sub.subscribed.wait(10), (name, sub.error, errors)
+        sockets.append((ws, sub))
+
+    def write(i: int) -> None:
+        bob_writes.notes.create({"title": f"{tag} {i} by bob"})
+        alice_writes.notes.create({"title": f"{tag} {i} by alice"})
+
+    def titles(name: str) -> list[str]:
+        return [e.data["title"] for e in got[name] if isinstance(e.data, dict)]
+
+    def until(count: int) -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if len(got["bob"]) >= count and len(got["alice"]) >= count:
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"timed out: {got}, {errors}")
+
+    for i in range(2):
+        write(i)
+    until(2)
+    httpx.post(control, timeout=10).raise_for_status()
+    for i in range(2, 4):
+        write(i)
+    until(4)
+    time.sleep(0.3)  # a repeated event would arrive now
+    for ws, sub in sockets:
+        ws.close()
+        assert ws.opened >= 2 and sub.accepted >= 2 and sub.error is None, (sub.error, errors)
+    for name in ("bob", "alice"):
+        assert titles(name) == [f"{tag} {i} by {name}" for i in range(4)]
+        assert len({e.id for e in got[name]}) == 4
+    assert not [e for e in errors if isinstance(e, ApiError)], errors
+
+
+def test_a_websocket_without_credentials_is_refused_once(notes_url: str, tag: str) -> None:
+    """A refused opening (401) is reported to `on_error` and ends the subscriptions
+    with the server's error; the socket does not knock again and again."""
+    anonymous = NotesClient(notes_url)
+    errors: list[BaseException] = []
+    ws = anonymous.websocket.connect(on_error=lambda ws, error: errors.append(error))
+    sub = ws.subscribe("notes", anonymous.notes.mem.title.re(f"^{tag} "))
+    assert sub.subscribed.wait(10)
+    time.sleep(0.5)
+    ws.close()
+    assert isinstance(sub.error, ApiError) and sub.error.status == 401, sub.error
+    assert [e.status for e in errors if isinstance(e, ApiError)] == [401]
+    assert ws.opened == 0 and sub.accepted == 0

@@ -569,8 +569,9 @@ class LibraryClient:
         self.editions: EditionsResource = EditionsResource(self.http, "editions")
         self.shelf: ShelfResource = ShelfResource(self.http, "shelf")
         self.oplog: OplogResource = OplogResource(self.http, "oplog")
-        self.websocket = _rt.Live(self._subscribe_any)
-        """flowthings' `websocket.connect(on_open=..., on_message=...)`, over SSE."""
+        self.websocket = _rt.Live(self.http, {"books": "books"})
+        """flowthings' `websocket.connect(on_open=..., on_message=...)`: one WebSocket
+        per live collection (`<collection>/events`)."""
 
     def home(self) -> dict[str, _t.Any]:
         """The API home: a link to every resource: `GET /api/v1`.
@@ -609,14 +610,6 @@ class LibraryClient:
         """flowthings' `lazy`: `lazy(self.books.find, ...)` starts at once, at most
         `concurrency` at a time."""
         return _rt.Lazy(concurrency)
-
-    def _subscribe_any(
-        self, resource: str, where: _rt.Filter | None, since: int | str | None
-    ) -> _rt.Subscription[_t.Any]:
-        filters = [] if where is None else [where]
-        if resource == "books":
-            return self.books.subscribe(*filters, since=since)
-        raise ValueError(f"{resource!r} is not a live resource")
 
     def close(self) -> None:
         """Close the connections."""
@@ -1168,6 +1161,9 @@ class AsyncLibraryClient:
         self.editions: AsyncEditionsResource = AsyncEditionsResource(self.http, "editions")
         self.shelf: AsyncShelfResource = AsyncShelfResource(self.http, "shelf")
         self.oplog: AsyncOplogResource = AsyncOplogResource(self.http, "oplog")
+        self.websocket = _rt.AsyncLive(self.http, {"books": "books"})
+        """flowthings' `websocket.connect(on_open=..., on_message=...)`: one WebSocket
+        per live collection (`<collection>/events`)."""
 
     async def home(self) -> dict[str, _t.Any]:
         """The API home: a link to every resource: `GET /api/v1`.

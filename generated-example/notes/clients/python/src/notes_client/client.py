@@ -750,8 +750,9 @@ class NotesClient:
         self.status: StatusResource = StatusResource(self.http, "status")
         self.deliveries: DeliveriesResource = DeliveriesResource(self.http, "deliveries")
         self.oplog: OplogResource = OplogResource(self.http, "oplog")
-        self.websocket = _rt.Live(self._subscribe_any)
-        """flowthings' `websocket.connect(on_open=..., on_message=...)`, over SSE."""
+        self.websocket = _rt.Live(self.http, {"notes": "notes"})
+        """flowthings' `websocket.connect(on_open=..., on_message=...)`: one WebSocket
+        per live collection (`<collection>/events`)."""
 
     def home(self) -> dict[str, _t.Any]:
         """The API home: a link to every resource: `GET /api/v1`.
@@ -790,14 +791,6 @@ class NotesClient:
         """flowthings' `lazy`: `lazy(self.books.find, ...)` starts at once, at most
         `concurrency` at a time."""
         return _rt.Lazy(concurrency)
-
-    def _subscribe_any(
-        self, resource: str, where: _rt.Filter | None, since: int | str | None
-    ) -> _rt.Subscription[_t.Any]:
-        filters = [] if where is None else [where]
-        if resource == "notes":
-            return self.notes.subscribe(*filters, since=since)
-        raise ValueError(f"{resource!r} is not a live resource")
 
     def close(self) -> None:
         """Close the connections."""
@@ -1531,6 +1524,9 @@ class AsyncNotesClient:
         self.status: AsyncStatusResource = AsyncStatusResource(self.http, "status")
         self.deliveries: AsyncDeliveriesResource = AsyncDeliveriesResource(self.http, "deliveries")
         self.oplog: AsyncOplogResource = AsyncOplogResource(self.http, "oplog")
+        self.websocket = _rt.AsyncLive(self.http, {"notes": "notes"})
+        """flowthings' `websocket.connect(on_open=..., on_message=...)`: one WebSocket
+        per live collection (`<collection>/events`)."""
 
     async def home(self) -> dict[str, _t.Any]:
         """The API home: a link to every resource: `GET /api/v1`.

@@ -5,7 +5,8 @@ HTTP on httpx (sync and async), Eve's error envelope as exceptions, ETags and
 `If-Match`, pagination along `_links`, the filter builder (`mem`, `AND`, `OR`),
 diff updates, auth schemes computed as the server checks them, opt-in retry with
 back-off, batches and lazy bounded concurrency, live subscriptions over
-Server-Sent Events (reconnecting with `Last-Event-ID`), and table imports.
+Server-Sent Events (reconnecting with `Last-Event-ID`) and over one WebSocket per
+collection (websockets; resubscribing with `since`), and table imports.
 
 The generated modules beside this one hold what the spec decides: typed documents,
 typed field objects and one method per operation.
@@ -45,6 +46,11 @@ from typing import (
 )
 
 import httpx
+import websockets.exceptions
+from websockets.asyncio.client import ClientConnection as AsyncClientConnection
+from websockets.asyncio.client import connect as _ws_aconnect
+from websockets.sync.client import ClientConnection
+from websockets.sync.client import connect as _ws_connect
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -787,8 +793,21 @@ class Http(_Core):
         return self.read(self.send(method, path, **kwargs))
 
 
+LANE_CONNECTIONS = 4
+"""Connections of one `httpx.AsyncClient` lane of the async transport."""
+
+MAX_LANES = 25
+"""Lanes of the async transport at most (100 connections, httpx's own default)."""
+
+
 class AsyncHttp(_Core):
-    """The async transport (`httpx.AsyncClient`)."""
+    """The async transport: `httpx.AsyncClient`s in lanes of `LANE_CONNECTIONS`
+    connections, each request on the least busy lane, a lane added when every lane
+    is full (up to `MAX_LANES`). httpcore's pool does work for every open connection
+    on each request (a keep-alive check per connection, two syscalls each; an
+    O(connections²) idle count), so one pool of 16 busy connections spends twice the
+    CPU per request of one connection; small pools keep that cost flat. A `client`
+    given is used alone."""
 
     def __init__(
         self,
@@ -801,10 +820,36 @@ class AsyncHttp(_Core):
         client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(base_url, prefix, auth, retry, headers)
-        self.client = client or httpx.AsyncClient(timeout=timeout)
+        self._timeout = timeout
+        self._fixed = client is not None
+        self._ssl: Any = None
+        self.client = client or self._lane()
+        """The first lane (live streams use it)."""
+        self._lanes: list[httpx.AsyncClient] = [self.client]
+        self._busy: list[int] = [0]
+
+    def _lane(self) -> httpx.AsyncClient:
+        limits = httpx.Limits(
+            max_connections=LANE_CONNECTIONS, max_keepalive_connections=LANE_CONNECTIONS
+        )
+        if self._ssl is None:
+            # One TLS context for every lane (loading the CA bundle takes ~30 ms).
+            self._ssl = httpx.create_ssl_context()
+        return httpx.AsyncClient(timeout=self._timeout, limits=limits, verify=self._ssl)
+
+    def _pick(self) -> int:
+        """The least busy lane (a new one when all are full): its index."""
+        busy = self._busy
+        best = min(range(len(busy)), key=busy.__getitem__)
+        if busy[best] >= LANE_CONNECTIONS and not self._fixed and len(busy) < MAX_LANES:
+            self._lanes.append(self._lane())
+            busy.append(0)
+            best = len(busy) - 1
+        return best
 
     async def close(self) -> None:
-        await self.client.aclose()
+        for lane in self._lanes:
+            await lane.aclose()
 
     async def send(
         self,
@@ -833,8 +878,10 @@ class AsyncHttp(_Core):
             )
             self.sign(request)
             response: httpx.Response | None = None
+            lane = self._pick()
+            self._busy[lane] += 1
             try:
-                response = await self.client.send(request)
+                response = await self._lanes[lane].send(request)
             except httpx.TransportError as error:
                 if (
                     self.retry is None
@@ -842,6 +889,8 @@ class AsyncHttp(_Core):
                     or not _may_resend(method, error)
                 ):
                     raise
+            finally:
+                self._busy[lane] -= 1
             if response is not None and (
                 self.retry is None
                 or response.status_code not in self.retry.statuses
@@ -1338,27 +1387,215 @@ class AsyncSubscription(Generic[D]):
             await asyncio.sleep(self.reconnect_delay)
 
 
-class LiveSocket:
-    """flowthings' `websocket.connect(...)`: callbacks for a set of subscriptions.
-    The transport is one Server-Sent Events stream per subscription (each resumes
-    with `Last-Event-ID` after a drop). `on_open(ws)` runs first (subscribe there),
-    `on_message(ws, resource, event)` per event, `on_error(ws, error)` for a dropped
-    connection (it reconnects) or a refused subscription, `on_close(ws)` at the end."""
+# ---------------------------------------------------------------------------
+# Live subscriptions over a WebSocket (flowthings' `websocket.connect`)
+# ---------------------------------------------------------------------------
+
+RECONNECT_DELAY = 0.2
+"""Seconds between a dropped WebSocket and the next attempt to open it."""
+
+_WS_SKIP = frozenset(
+    {"host", "accept", "accept-encoding", "connection", "user-agent", "content-length"}
+)
+
+
+def _ws_target(http: _Core, path: str) -> tuple[str, dict[str, str]]:
+    """The WebSocket URL of `path` (a collection's `events`) and the headers to open
+    it with: the client's own and its auth, computed anew for each opening (an HMAC
+    or a signed request is signed for this very request)."""
+    request = httpx.Request("GET", http.url(path), headers=http.headers)
+    http.sign(request)
+    url = str(request.url)
+    if url.startswith("https://"):
+        url = "wss://" + url[len("https://") :]
+    elif url.startswith("http://"):
+        url = "ws://" + url[len("http://") :]
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _WS_SKIP}
+    return url, headers
+
+
+def _ws_refused(error: BaseException) -> ApiError | None:
+    """A refused WebSocket opening (401, 403, 404...): the server's error, which
+    opening again would not change (a 408, 429 or 5xx is worth another try)."""
+    if isinstance(error, websockets.exceptions.InvalidStatus):
+        response = error.response
+        status = response.status_code
+        if status in (408, 429) or status >= 500:
+            return None
+        try:
+            body: Json = json.loads(bytes(response.body or b""))
+        except ValueError:
+            body = bytes(response.body or b"").decode("utf-8", "replace")
+        envelope = body.get("_error") if isinstance(body, dict) else body
+        return ApiError(status, envelope, body=body)
+    return None
+
+
+class LiveSubscription:
+    """One subscription carried by a live socket's WebSocket. `last_event_id` is
+    the id of the last event delivered: after a dropped connection the socket
+    subscribes again with `since` = that id, so nothing is lost or repeated.
+    `subscribed` is set while the server has accepted it; `error` is the server's
+    refusal, if it refused it. A subscription without `since` that has delivered
+    nothing yet resumes live only (no event id to resume after): pass `since` (an
+    oplog id) to also cover a drop before its first event."""
 
     def __init__(
         self,
-        subscribe: Callable[[str, Filter | None, int | str | None], Subscription[Any]],
+        resource: str,
+        id: str,
+        request: dict[str, str],
+        since: int | str | None,
+        callback: Callable[..., Any] | None,
+    ) -> None:
+        self.resource = resource
+        self.id = id
+        self.request = request
+        self.last_event_id: int | str | None = since
+        self.callback = callback
+        self.subscribed = threading.Event()
+        self.error: ApiError | None = None
+        self.accepted = 0
+        """How many `subscribed` answers the server sent (one per connection)."""
+        self.delivered = 0
+        """How many events were delivered."""
+
+    def message(self) -> str:
+        """The `subscribe` message, resuming after the last delivered event."""
+        message: dict[str, Json] = {"type": "subscribe", "id": self.id, **self.request}
+        if self.last_event_id is not None:
+            message["since"] = self.last_event_id
+        return json.dumps(message)
+
+
+class _Channel:
+    """The WebSocket of one collection (`<collection>/events`): the server serves a
+    socket per collection path, and one socket carries every subscription to it."""
+
+    def __init__(self, resource: str, path: str) -> None:
+        self.resource = resource
+        self.path = path
+        self.subs: dict[str, LiveSubscription] = {}
+        self.lock = threading.Lock()
+        self.connects = 0
+        self.started = False
+
+
+def _ws_error(message: Mapping[str, Json]) -> ApiError:
+    envelope = message.get("_error")
+    status = envelope.get("code", 0) if isinstance(envelope, dict) else 0
+    return ApiError(status if isinstance(status, int) else 0, envelope, body=dict(message))
+
+
+class _LiveBase:
+    """What the sync and async live sockets share: subscriptions and the reading of
+    the server's messages."""
+
+    def __init__(self, paths: Mapping[str, str]) -> None:
+        self._paths = dict(paths)
+        self._channels: dict[str, _Channel] = {}
+        self._next = 0
+        self.reconnects = 0
+        """How many times a dropped WebSocket was opened again."""
+        self.opened = 0
+        """How many WebSocket openings the server accepted (101 Switching Protocols)."""
+
+    def _new(
+        self,
+        resource: str,
+        where: Filter | None,
+        since: int | str | None,
+        projection: Projection | None,
+        embedded: Embedded | None,
+        callback: Callable[..., Any] | None,
+    ) -> tuple[_Channel, LiveSubscription]:
+        if resource not in self._paths:
+            raise ValueError(f"{resource!r} is not a live resource")
+        channel = self._channels.get(resource)
+        if channel is None:
+            channel = _Channel(resource, f"{self._paths[resource]}/events")
+            self._channels[resource] = channel
+        self._next += 1
+        request = {
+            k: v
+            for k, v in (
+                ("where", _where([] if where is None else [where], None)),
+                ("projection", _fields(projection)),
+                ("embedded", _fields(embedded)),
+            )
+            if v is not None
+        }
+        return channel, LiveSubscription(resource, f"s{self._next}", request, since, callback)
+
+    @staticmethod
+    def _read(
+        channel: _Channel, text: str | bytes
+    ) -> tuple[LiveSubscription | None, Event[Any] | None, ApiError | None]:
+        """One server message: the subscription it is about, the event to deliver,
+        the error to report."""
+        try:
+            message = json.loads(text)
+        except ValueError:
+            return None, None, ApiError(0, f"not a JSON message: {text!r:.200}")
+        if not isinstance(message, dict):
+            return None, None, ApiError(0, f"not a JSON object: {text!r:.200}")
+        kind = message.get("type")
+        name = message.get("subscription")
+        with channel.lock:
+            sub = channel.subs.get(str(name)) if name is not None else None
+            if kind == "subscribed" and sub is not None:
+                sub.accepted += 1
+                sub.subscribed.set()
+                return sub, None, None
+            if kind == "event" and sub is not None:
+                id = message.get("id")
+                last = sub.last_event_id
+                if isinstance(id, int) and last is not None and id <= int(last):
+                    return sub, None, None  # already delivered (never expected)
+                sub.last_event_id = id
+                sub.delivered += 1
+                event = Event(event=str(message.get("event")), id=str(id), data=message.get("data"))
+                return sub, event, None
+            if kind == "error":
+                error = _ws_error(message)
+                if sub is not None:
+                    # A refused subscription: the server holds nothing for it.
+                    channel.subs.pop(sub.id, None)
+                    sub.error = error
+                    sub.subscribed.set()
+                return sub, None, error
+        return sub, None, None
+
+
+class LiveSocket(_LiveBase):
+    """flowthings' `websocket.connect(...)`: callbacks for a set of subscriptions,
+    over the server's WebSocket protocol (`GET <collection>/events` upgraded). One
+    WebSocket per live collection carries all its subscriptions, each in a thread
+    of its own; a dropped socket is opened again (auth computed anew) and each
+    subscription resumes with `since` = its last delivered event id: nothing lost,
+    nothing repeated. `on_open(ws)` runs first (subscribe there),
+    `on_message(ws, resource, event)` per event (or the subscription's own
+    `callback`), `on_error(ws, error)` for a dropped connection (it reconnects) or
+    a refused subscription, `on_close(ws)` at the end."""
+
+    def __init__(
+        self,
+        http: Http,
+        paths: Mapping[str, str],
         on_open: Callable[[LiveSocket], None] | None = None,
         on_message: Callable[[LiveSocket, str, Event[Any]], None] | None = None,
         on_close: Callable[[LiveSocket], None] | None = None,
         on_error: Callable[[LiveSocket, BaseException], None] | None = None,
+        reconnect_delay: float = RECONNECT_DELAY,
     ) -> None:
-        self._subscribe = subscribe
+        super().__init__(paths)
+        self._http = http
         self.on_open = on_open
         self.on_message = on_message
         self.on_close = on_close
         self.on_error = on_error
-        self.subscriptions: dict[str, Subscription[Any]] = {}
+        self.reconnect_delay = reconnect_delay
+        self._sockets: dict[str, ClientConnection] = {}
         self._threads: list[threading.Thread] = []
         self._done = threading.Event()
         self._lock = threading.Lock()
@@ -1366,29 +1603,113 @@ class LiveSocket:
         self._closed = False
 
     def subscribe(
-        self, resource: str, where: Filter | None = None, since: int | str | None = None
-    ) -> Subscription[Any]:
-        """Follow `resource`'s changes matching `where` (after event `since`)."""
-        sub = self._subscribe(resource, where, since)
-        if self.on_error is not None:
-            callback = self.on_error
-            sub.on_reconnect = lambda error: callback(self, error)
-        key = f"{resource}#{len(self.subscriptions)}"
-        self.subscriptions[key] = sub
-        thread = threading.Thread(target=self._follow, args=(resource, sub), daemon=True)
-        self._threads.append(thread)
-        thread.start()
+        self,
+        resource: str,
+        where: Filter | None = None,
+        since: int | str | None = None,
+        callback: Callable[[LiveSocket, str, Event[Any]], None] | None = None,
+        *,
+        projection: Projection | None = None,
+        embedded: Embedded | None = None,
+    ) -> LiveSubscription:
+        """Follow `resource`'s changes matching `where` (after event `since`): its
+        events go to `callback`, or to `on_message`."""
+        channel, sub = self._new(resource, where, since, projection, embedded, callback)
+        with channel.lock:
+            channel.subs[sub.id] = sub
+            socket = self._sockets.get(resource)
+            if socket is not None:
+                try:
+                    socket.send(sub.message())
+                except websockets.exceptions.ConnectionClosed:
+                    pass  # sent again when the socket is opened again
+            elif not channel.started:
+                channel.started = True
+                thread = threading.Thread(
+                    target=self._follow, args=(channel,), name=f"live:{resource}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
         return sub
 
-    def _follow(self, resource: str, sub: Subscription[Any]) -> None:
-        try:
-            for event in sub:
-                if self.on_message is not None:
-                    with self._lock:
-                        self.on_message(self, resource, event)
-        except Exception as error:  # noqa: BLE001 - reported to on_error
-            if self.on_error is not None:
-                self.on_error(self, error)
+    def unsubscribe(self, sub: LiveSubscription) -> None:
+        """End one subscription (the others on its socket go on)."""
+        channel = self._channels.get(sub.resource)
+        if channel is None:
+            return
+        with channel.lock:
+            if channel.subs.pop(sub.id, None) is None:
+                return
+            sub.subscribed.clear()
+            socket = self._sockets.get(sub.resource)
+            if socket is not None:
+                try:
+                    socket.send(json.dumps({"type": "unsubscribe", "id": sub.id}))
+                except websockets.exceptions.ConnectionClosed:
+                    pass
+
+    def _report(self, error: BaseException) -> None:
+        if self.on_error is not None and not self._done.is_set():
+            self.on_error(self, error)
+
+    def _follow(self, channel: _Channel) -> None:
+        while not self._done.is_set():
+            try:
+                url, headers = _ws_target(self._http, channel.path)
+                socket = _ws_connect(url, additional_headers=headers, open_timeout=30.0)
+            except Exception as error:  # noqa: BLE001 - reported, then tried again
+                refused = _ws_refused(error)
+                self._report(refused or error)
+                if refused is not None:
+                    with channel.lock:
+                        for sub in channel.subs.values():
+                            sub.error = refused
+                            sub.subscribed.set()
+                        channel.subs.clear()
+                    return
+                self._done.wait(self.reconnect_delay)
+                continue
+            # `with`: the connection is closed however this ends.
+            with socket:
+                with channel.lock:
+                    if self._done.is_set():
+                        return
+                    channel.connects += 1
+                    self.opened += 1
+                    self._sockets[channel.resource] = socket
+                    try:
+                        for sub in list(channel.subs.values()):
+                            socket.send(sub.message())
+                    except websockets.exceptions.ConnectionClosed:
+                        pass
+                why: BaseException | None = None
+                try:
+                    for text in socket:
+                        about, event, problem = self._read(channel, text)
+                        with self._lock:
+                            if problem is not None:
+                                self._report(problem)
+                            if event is not None and about is not None:
+                                callback = about.callback or self.on_message
+                                if callback is not None and not self._done.is_set():
+                                    try:
+                                        callback(self, channel.resource, event)
+                                    except Exception as error:  # noqa: BLE001 - reported
+                                        self._report(error)
+                except websockets.exceptions.ConnectionClosed as error:
+                    why = error
+                finally:
+                    with channel.lock:
+                        self._sockets.pop(channel.resource, None)
+                        for sub in channel.subs.values():
+                            sub.subscribed.clear()
+            if self._done.is_set():
+                return
+            self.reconnects += 1
+            self._report(
+                ConnectionError(f"the live WebSocket of {channel.resource!r} closed: {why}")
+            )
+            self._done.wait(self.reconnect_delay)
 
     def run(self, timeout: float | None = None) -> None:
         """Call `on_open`, then wait until `close()` (or `timeout` seconds)."""
@@ -1398,15 +1719,17 @@ class LiveSocket:
         self.close()
 
     def close(self) -> None:
-        """End every subscription, then call `on_close` (once)."""
+        """End every subscription and socket, then call `on_close` (once)."""
         with self._closing:
             if self._closed:
                 return
             self._closed = True
             self._done.set()
-            for sub in self.subscriptions.values():
-                sub.close()
-            self.subscriptions = {}
+            for channel in self._channels.values():
+                with channel.lock:
+                    socket = self._sockets.pop(channel.resource, None)
+                if socket is not None:
+                    socket.close()
             for thread in self._threads:
                 if thread is not threading.current_thread():
                     thread.join(timeout=5)
@@ -1419,10 +1742,9 @@ class Live:
     """`client.websocket`: `connect(on_open=..., on_message=..., on_close=...,
     on_error=...)` gives a `LiveSocket` (flowthings' `api.websocket.connect`)."""
 
-    def __init__(
-        self, subscribe: Callable[[str, Filter | None, int | str | None], Subscription[Any]]
-    ) -> None:
-        self._subscribe = subscribe
+    def __init__(self, http: Http, paths: Mapping[str, str]) -> None:
+        self._http = http
+        self._paths = paths
 
     def connect(
         self,
@@ -1431,7 +1753,187 @@ class Live:
         on_close: Callable[[LiveSocket], None] | None = None,
         on_error: Callable[[LiveSocket, BaseException], None] | None = None,
     ) -> LiveSocket:
-        return LiveSocket(self._subscribe, on_open, on_message, on_close, on_error)
+        return LiveSocket(self._http, self._paths, on_open, on_message, on_close, on_error)
+
+
+class AsyncLiveSocket(_LiveBase):
+    """`LiveSocket` on the async client: the same protocol, one asyncio task per
+    live collection's WebSocket. Callbacks may be plain functions or coroutines;
+    `await ws.run()`, `await ws.close()`."""
+
+    def __init__(
+        self,
+        http: AsyncHttp,
+        paths: Mapping[str, str],
+        on_open: Callable[[AsyncLiveSocket], Any] | None = None,
+        on_message: Callable[[AsyncLiveSocket, str, Event[Any]], Any] | None = None,
+        on_close: Callable[[AsyncLiveSocket], Any] | None = None,
+        on_error: Callable[[AsyncLiveSocket, BaseException], Any] | None = None,
+        reconnect_delay: float = RECONNECT_DELAY,
+    ) -> None:
+        super().__init__(paths)
+        self._http = http
+        self.on_open = on_open
+        self.on_message = on_message
+        self.on_close = on_close
+        self.on_error = on_error
+        self.reconnect_delay = reconnect_delay
+        self._sockets: dict[str, AsyncClientConnection] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._done = asyncio.Event()
+        self._closed = False
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        async def run() -> None:
+            await work
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def subscribe(
+        self,
+        resource: str,
+        where: Filter | None = None,
+        since: int | str | None = None,
+        callback: Callable[[AsyncLiveSocket, str, Event[Any]], Any] | None = None,
+        *,
+        projection: Projection | None = None,
+        embedded: Embedded | None = None,
+    ) -> LiveSubscription:
+        """Follow `resource`'s changes matching `where` (after event `since`): its
+        events go to `callback`, or to `on_message`. Call it in the event loop."""
+        channel, sub = self._new(resource, where, since, projection, embedded, callback)
+        channel.subs[sub.id] = sub
+        socket = self._sockets.get(resource)
+        if socket is not None:
+            self._spawn(self._send(socket, sub.message()))
+        elif not channel.started:
+            channel.started = True
+            self._spawn(self._follow(channel))
+        return sub
+
+    def unsubscribe(self, sub: LiveSubscription) -> None:
+        """End one subscription (the others on its socket go on)."""
+        channel = self._channels.get(sub.resource)
+        if channel is None or channel.subs.pop(sub.id, None) is None:
+            return
+        sub.subscribed.clear()
+        socket = self._sockets.get(sub.resource)
+        if socket is not None:
+            self._spawn(self._send(socket, json.dumps({"type": "unsubscribe", "id": sub.id})))
+
+    @staticmethod
+    async def _send(socket: AsyncClientConnection, text: str) -> None:
+        try:
+            await socket.send(text)
+        except websockets.exceptions.ConnectionClosed:
+            pass  # sent again when the socket is opened again
+
+    async def _call(self, callback: Callable[..., Any] | None, *args: Any) -> None:
+        if callback is None:
+            return
+        result = callback(self, *args)
+        if isinstance(result, Awaitable):
+            await result
+
+    async def _report(self, error: BaseException) -> None:
+        if not self._done.is_set():
+            await self._call(self.on_error, error)
+
+    async def _follow(self, channel: _Channel) -> None:
+        while not self._done.is_set():
+            try:
+                url, headers = _ws_target(self._http, channel.path)
+                socket = await _ws_aconnect(url, additional_headers=headers, open_timeout=30.0)
+            except Exception as error:  # noqa: BLE001 - reported, then tried again
+                refused = _ws_refused(error)
+                await self._report(refused or error)
+                if refused is not None:
+                    for sub in channel.subs.values():
+                        sub.error = refused
+                        sub.subscribed.set()
+                    channel.subs.clear()
+                    return
+                await asyncio.sleep(self.reconnect_delay)
+                continue
+            if self._done.is_set():
+                await socket.close()
+                return
+            channel.connects += 1
+            self.opened += 1
+            self._sockets[channel.resource] = socket
+            why: BaseException | None = None
+            try:
+                for sub in list(channel.subs.values()):
+                    await socket.send(sub.message())
+                async for text in socket:
+                    about, event, problem = self._read(channel, text)
+                    if problem is not None:
+                        await self._report(problem)
+                    if event is not None and about is not None and not self._done.is_set():
+                        try:
+                            await self._call(
+                                about.callback or self.on_message, channel.resource, event
+                            )
+                        except Exception as error:  # noqa: BLE001 - a callback's: reported
+                            await self._report(error)
+            except websockets.exceptions.ConnectionClosed as error:
+                why = error
+            finally:
+                self._sockets.pop(channel.resource, None)
+                for sub in channel.subs.values():
+                    sub.subscribed.clear()
+                await socket.close()
+            if self._done.is_set():
+                return
+            self.reconnects += 1
+            await self._report(
+                ConnectionError(f"the live WebSocket of {channel.resource!r} closed: {why}")
+            )
+            await asyncio.sleep(self.reconnect_delay)
+
+    async def run(self, timeout: float | None = None) -> None:
+        """Call `on_open`, then wait until `close()` (or `timeout` seconds)."""
+        await self._call(self.on_open)
+        try:
+            await asyncio.wait_for(self._done.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        await self.close()
+
+    async def close(self) -> None:
+        """End every subscription and socket, then call `on_close` (once)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._done.set()
+        for socket in list(self._sockets.values()):
+            await socket.close()
+        self._sockets = {}
+        current = asyncio.current_task()
+        waiting = [task for task in self._tasks if task is not current]
+        if waiting:
+            await asyncio.wait(waiting, timeout=5)
+        await self._call(self.on_close)
+
+
+class AsyncLive:
+    """`client.websocket` on the async client: `connect(...)` gives an
+    `AsyncLiveSocket`."""
+
+    def __init__(self, http: AsyncHttp, paths: Mapping[str, str]) -> None:
+        self._http = http
+        self._paths = paths
+
+    def connect(
+        self,
+        on_open: Callable[[AsyncLiveSocket], Any] | None = None,
+        on_message: Callable[[AsyncLiveSocket, str, Event[Any]], Any] | None = None,
+        on_close: Callable[[AsyncLiveSocket], Any] | None = None,
+        on_error: Callable[[AsyncLiveSocket, BaseException], Any] | None = None,
+    ) -> AsyncLiveSocket:
+        return AsyncLiveSocket(self._http, self._paths, on_open, on_message, on_close, on_error)
 
 
 # ---------------------------------------------------------------------------

@@ -349,8 +349,9 @@ class TablesClient:
         self.rows: RowsResource = RowsResource(self.http, "rows")
         self.oplog: OplogResource = OplogResource(self.http, "oplog")
         self.endpoints = Endpoints(self.http)
-        self.websocket = _rt.Live(self._subscribe_any)
-        """flowthings' `websocket.connect(on_open=..., on_message=...)`, over SSE."""
+        self.websocket = _rt.Live(self.http, {"rows": "rows"})
+        """flowthings' `websocket.connect(on_open=..., on_message=...)`: one WebSocket
+        per live collection (`<collection>/events`)."""
 
     def home(self) -> dict[str, _t.Any]:
         """The API home: a link to every resource: `GET /api/v1`.
@@ -375,14 +376,6 @@ class TablesClient:
         """flowthings' `lazy`: `lazy(self.books.find, ...)` starts at once, at most
         `concurrency` at a time."""
         return _rt.Lazy(concurrency)
-
-    def _subscribe_any(
-        self, resource: str, where: _rt.Filter | None, since: int | str | None
-    ) -> _rt.Subscription[_t.Any]:
-        filters = [] if where is None else [where]
-        if resource == "rows":
-            return self.rows.subscribe(*filters, since=since)
-        raise ValueError(f"{resource!r} is not a live resource")
 
     def close(self) -> None:
         """Close the connections."""
@@ -718,6 +711,9 @@ class AsyncTablesClient:
         self.rows: AsyncRowsResource = AsyncRowsResource(self.http, "rows")
         self.oplog: AsyncOplogResource = AsyncOplogResource(self.http, "oplog")
         self.endpoints = AsyncEndpoints(self.http)
+        self.websocket = _rt.AsyncLive(self.http, {"rows": "rows"})
+        """flowthings' `websocket.connect(on_open=..., on_message=...)`: one WebSocket
+        per live collection (`<collection>/events`)."""
 
     async def home(self) -> dict[str, _t.Any]:
         """The API home: a link to every resource: `GET /api/v1`.
