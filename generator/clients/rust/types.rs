@@ -276,21 +276,7 @@ impl<'a> Types<'a> {
         let idents = field_idents(fields, &["extra"]);
         let mut body = String::new();
         for (field, id) in fields.iter().zip(&idents) {
-            let ty = self.value_type(name, field, true);
-            let _ = write!(body, "{}", field_doc(field));
-            if field.required && !field.nullable {
-                let _ = writeln!(
-                    body,
-                    "#[serde(rename = {}, default)]\npub {id}: {ty},",
-                    lit(&field.name)
-                );
-            } else {
-                let _ = writeln!(
-                    body,
-                    "#[serde(rename = {}, default, skip_serializing_if = \"Option::is_none\")]\npub {id}: Option<{ty}>,",
-                    lit(&field.name)
-                );
-            }
+            self.served_field(&mut body, name, field, id);
         }
         let _ = write!(
             self.out,
@@ -298,6 +284,27 @@ impl<'a> Types<'a> {
              /// Keys the schema does not name.\n#[serde(flatten)]\npub extra: serde_json::Map<String, serde_json::Value>,\n}}\n\n",
             doc_lines(doc)
         );
+    }
+
+    /// One field of a struct the server writes (a document, a nested dict): a required
+    /// field as it is (its default when a projection leaves it out), the others
+    /// optional. `owner` names the struct, for the names of nested types.
+    fn served_field(&mut self, body: &mut String, owner: &str, field: &Field, id: &str) {
+        let ty = self.value_type(owner, field, true);
+        let _ = write!(body, "{}", field_doc(field));
+        if field.required && !field.nullable {
+            let _ = writeln!(
+                body,
+                "#[serde(rename = {}, default)]\npub {id}: {ty},",
+                lit(&field.name)
+            );
+        } else {
+            let _ = writeln!(
+                body,
+                "#[serde(rename = {}, default, skip_serializing_if = \"Option::is_none\")]\npub {id}: Option<{ty}>,",
+                lit(&field.name)
+            );
+        }
     }
 
     /// The document as the server serves it.
@@ -334,21 +341,7 @@ impl<'a> Types<'a> {
             );
         }
         for (field, id) in user.iter().zip(&idents) {
-            let ty = self.value_type(doc, field, true);
-            let _ = write!(body, "{}", field_doc(field));
-            if field.required && !field.nullable {
-                let _ = writeln!(
-                    body,
-                    "#[serde(rename = {}, default)]\npub {id}: {ty},",
-                    lit(&field.name)
-                );
-            } else {
-                let _ = writeln!(
-                    body,
-                    "#[serde(rename = {}, default, skip_serializing_if = \"Option::is_none\")]\npub {id}: Option<{ty}>,",
-                    lit(&field.name)
-                );
-            }
+            self.served_field(&mut body, doc, field, id);
         }
         let _ = write!(
             self.out,

@@ -273,8 +273,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_servers_error_event_ends_the_stream_and_repeats_are_dropped() {
+    /// A stream's state before any connection, having seen `last_id`.
+    fn state(last_id: Option<&str>) -> State {
         let transport: Transport = super::super::transport::ClientBuilder::new("http://h", "")
             .build()
             .unwrap();
@@ -283,17 +283,22 @@ mod tests {
             super::super::transport::Mount::Api,
             vec![],
         );
-        let mut state = State {
+        State {
             transport,
             request,
             reconnect: Reconnect::default(),
-            last_id: Some("4".into()),
+            last_id: last_id.map(str::to_string),
             response: None,
             buffer: Vec::new(),
             ready: VecDeque::new(),
             failures: 0,
             done: false,
-        };
+        }
+    }
+
+    #[test]
+    fn the_servers_error_event_ends_the_stream_and_repeats_are_dropped() {
+        let mut state = state(Some("4"));
         assert!(
             state
                 .event::<Doc>("3".into(), "insert".into(), r#"{"_id":"a"}"#.into())
@@ -321,25 +326,7 @@ mod tests {
 
     #[test]
     fn events_split_across_chunks_and_characters_arrive_whole() {
-        let transport: Transport = super::super::transport::ClientBuilder::new("http://h", "")
-            .build()
-            .unwrap();
-        let request = Request::new(
-            reqwest::Method::GET,
-            super::super::transport::Mount::Api,
-            vec![],
-        );
-        let mut state = State {
-            transport,
-            request,
-            reconnect: Reconnect::default(),
-            last_id: None,
-            response: None,
-            buffer: Vec::new(),
-            ready: VecDeque::new(),
-            failures: 0,
-            done: false,
-        };
+        let mut state = state(None);
         let text = "id: 1\nevent: insert\ndata: {\"_id\":\"a\",\"t\":\"Cien a\u{f1}os\"}\n\n: ping\n\nid: 2\r\nevent: delete\r\ndata: {\"_id\":\"a\"}\r\n\r\n";
         let bytes = text.as_bytes();
         let cut = text.find('\u{f1}').unwrap() + 1;
